@@ -1,0 +1,36 @@
+"""turunan — automatic differentiation for deep learning, in Python, over NumPy.
+
+>>> import turunan as tn
+>>> x = tn.arange(4.0, requires_grad=True)
+>>> y = 2 * tn.dot(x, x)
+>>> y.backward()
+>>> x.grad
+tensor([ 0.,  4.,  8., 12.])
+"""
+
+from __future__ import annotations
+
+import numpy as _np
+
+from . import _methods  # noqa: F401  (attaches Tensor's operators and methods)
+from . import autograd
+from ._core import Primitive, Tensor, apply
+from ._creation import (Generator, arange, as_tensor, default_generator, empty, empty_like, eye, full, full_like,
+                        linspace, manual_seed, normal, ones, ones_like, rand, randint, randn, tensor, uniform,
+                        zeros, zeros_like)
+from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from ._ops import (abs, absolute, add, all, amax, amin, any, argmax, argmin, astype, broadcast_to, cat, ceil,
+                   clamp, clip, concatenate, cos, cumsum, divide, dot, einsum, equal, exp, expand_dims, expm1,
+                   flatten, flip, floor, greater, greater_equal, inner, isfinite, isinf, isnan, less, less_equal,
+                   log, log1p, log_softmax, logical_and, logical_not, logical_or, logsumexp, matmul, max, maximum,
+                   mean, min, minimum, moveaxis, multiply, negative, norm, not_equal, outer, permute, power, prod,
+                   ravel, reciprocal, relu, remainder, reshape, round, sigmoid, sign, sin, softmax, softplus,
+                   split, sqrt, square, squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, tensordot,
+                   transpose, true_divide, unsqueeze, var, vdot, where)
+from ._rules import TABLE, defprim
+from .testing import check_grads
+
+float16, float32, float64 = _np.float16, _np.float32, _np.float64
+int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
+
+__version__ = "0.1.0"

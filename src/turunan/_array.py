@@ -1,0 +1,77 @@
+"""Array kernels: the only layer that touches the array library directly.
+
+Holds the dtype rules (Python floats become float32, as in PyTorch and MXNet), conversion of user input
+to arrays, and ``sum_to_shape``, the one place where broadcasting is undone. ``sum_to_shape`` uses only
+methods that NumPy arrays and turunan Tensors share, so the engine calls the same code whether it is
+running a plain backward on arrays or a recorded (``create_graph``) backward on Tensors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_FLOAT = np.dtype(np.float32)
+DEFAULT_INT = np.dtype(np.int64)
+
+
+def array_namespace(array):
+    """The namespace whose functions compute on ``array`` (NumPy now; CuPy or Dask arrays later)."""
+    return getattr(array, "__array_namespace__", lambda: np)()
+
+
+def as_array(value, dtype=None) -> np.ndarray:
+    """Convert user input to an array, applying the deep-learning dtype defaults.
+
+    Python floats (and nested lists of them) become float32; Python ints int64; bools bool. A NumPy array
+    keeps its dtype unless ``dtype`` is given, as ``torch.tensor(np_array)`` does.
+
+    >>> as_array([1.0, 2.0]).dtype
+    dtype('float32')
+    """
+    if dtype is not None:
+        return np.asarray(value, dtype=np.dtype(dtype))
+    if isinstance(value, np.ndarray):
+        return value
+    if isinstance(value, np.generic):
+        return np.asarray(value)
+    arr = np.asarray(value)
+    if arr.dtype == np.float64:
+        return arr.astype(DEFAULT_FLOAT)
+    if arr.dtype.kind in "iu" and not isinstance(value, np.generic):
+        return arr.astype(DEFAULT_INT, copy=False)
+    if arr.dtype == object:
+        raise TypeError(f"cannot make a tensor from {type(value).__name__!s} value {value!r}: "
+                        "give numbers, nested lists of numbers, or an array")
+    return arr
+
+
+def is_float_dtype(dtype) -> bool:
+    return np.dtype(dtype).kind in "fc"
+
+
+def sum_to_shape(grad, shape: tuple):
+    """Sum ``grad`` down to ``shape``, undoing NumPy broadcasting. Works on arrays and Tensors alike.
+
+    >>> sum_to_shape(np.ones((2, 3)), (1, 3))
+    array([[2., 2., 2.]])
+    """
+    if grad.shape == shape:
+        return grad
+    lead = grad.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"gradient of shape {grad.shape} cannot be summed to shape {shape}")
+    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    if lead:
+        grad = grad.reshape(shape)
+    return grad
+
+
+def broadcast_shapes(*shapes: tuple) -> tuple:
+    """Result shape of broadcasting, with an error message naming both shapes."""
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes)
+                         + " cannot be broadcast together; make the trailing dimensions equal or 1") from None

@@ -1,0 +1,408 @@
+"""Core: Tensor, graph Node, Primitive, and ``apply`` — the one place an operation is recorded.
+
+A Tensor is a thin handle: an array (``data``), whether it requires grad, its ``.grad`` buffer, and for a
+result of a recorded operation the ``Node`` that made it. Nodes point only to their parents (nodes, or
+leaf Tensors), never to the Tensor they produced, so dropping a result frees its graph by reference
+counting alone — no cycles. A node keeps only what its rules read (see ``Primitive``): inputs whose
+values a rule uses, the output if a rule uses it, and otherwise just shapes.
+
+The operators and methods of Tensor (``+``, ``.sum()``, …) are attached by ``turunan._ops``, a layer above.
+"""
+
+from __future__ import annotations
+
+import dis
+import inspect
+
+import numpy as np
+
+from . import _array
+from ._mode import state as _grad_state
+
+
+class Tensor:
+    """An array that can record the operations applied to it, to differentiate them.
+
+    >>> import turunan as tn
+    >>> x = tn.tensor([1.0, 2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    tensor([2., 4.])
+    """
+
+    __slots__ = ("data", "requires_grad", "_grad", "_node", "_version", "_hooks", "_tangents", "_retain",
+                 "__weakref__")
+    # the class given to results of operations on this tensor (front doors and Parameter override it)
+    _result_cls: type | None = None
+
+    def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
+        if isinstance(data, Tensor):
+            data = data.data
+        self.data = _array.as_array(data, dtype)
+        self._grad = None
+        self._node = None
+        self._version = 0
+        self._hooks = None
+        self._tangents = None
+        self._retain = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @classmethod
+    def _wrap(cls, data, node=None, requires_grad: bool = False):
+        """Fast constructor for results: no conversion, no checks."""
+        t = object.__new__(cls)
+        t.data = data
+        t._grad = None
+        t._node = node
+        t._version = 0
+        t._hooks = None
+        t._tangents = None
+        t._retain = False
+        t.requires_grad = requires_grad
+        return t
+
+    # ---- autograd state ------------------------------------------------------------------------------
+    def requires_grad_(self, requires_grad: bool = True):
+        """Mark this tensor (in place) as a leaf whose gradient backward should compute."""
+        if requires_grad and not _array.is_float_dtype(self.data.dtype):
+            raise TypeError(f"only floating-point tensors can require gradients, but this one is "
+                            f"{self.data.dtype}; convert it first, e.g. x.astype('float32')")
+        if not requires_grad and self._node is not None:
+            raise RuntimeError("requires_grad_(False) works only on leaf tensors; use .detach() to get a "
+                               "tensor that is cut from the graph")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    @property
+    def grad(self):
+        """The accumulated gradient: None until a backward pass reaches this leaf."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            value = value if isinstance(value, Tensor) else Tensor(value)
+            if value.shape != self.shape:
+                raise ValueError(f"assigned grad has shape {value.shape}, but the tensor has shape {self.shape}")
+        self._grad = value
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._node is None
+
+    @property
+    def grad_fn(self):
+        return self._node
+
+    def detach(self):
+        """A new tensor sharing this one's data, cut from the graph (no gradient flows through it)."""
+        return type(self)._result_type()._wrap(self.data)
+
+    @classmethod
+    def _result_type(cls):
+        return cls._result_cls or cls
+
+    def retain_grad(self) -> None:
+        """Keep ``.grad`` for this non-leaf tensor after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad() on a tensor that does not require grad")
+        if self._node is not None:
+            self._node.retain(self)
+        self._retain = True
+
+    def register_hook(self, hook):
+        """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        if self._node is not None:
+            self._node.add_hook(hook)
+        else:
+            self._hooks = (self._hooks or []) + [hook]
+        return _HookHandle(self, hook)
+
+    def _bump_version(self) -> None:
+        """Record an in-place change: saved copies of this tensor become stale."""
+        self._version += 1
+        node = self._node
+        if node is not None and node.ans is not None:
+            node.ans_stale = True
+
+    # ---- array facts ---------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self):
+        return self.data.dtype
+
+    @property
+    def size(self) -> int:
+        return self.data.size
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def numpy(self) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied)."""
+        return self.data
+
+    def item(self):
+        if self.data.size != 1:
+            raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self):
+        return self.data.tolist()
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
+                             "use .any() or .all()")
+        return bool(self.data)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError("only integer tensors with one element can be used as an index")
+        return int(self.data)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __repr__(self) -> str:
+        return format_tensor(self, "tensor")
+
+    __hash__ = object.__hash__
+
+
+def format_tensor(t: Tensor, name: str, show_dtype_for=(np.float32, np.int64, np.bool_)) -> str:
+    """PyTorch-style text: ``tensor([0., 1.])``, with ``grad_fn`` / ``requires_grad`` as PyTorch shows."""
+    body = np.array2string(t.data, separator=", ", prefix=name + "(")
+    extras = []
+    if t.data.dtype.type not in show_dtype_for:
+        extras.append(f"dtype={_dtype_name(t.data.dtype)}")
+    if t._node is not None:
+        extras.append(f"grad_fn=<{t._node.name}>")
+    elif t.requires_grad:
+        extras.append("requires_grad=True")
+    return f"{name}({body}" + "".join(", " + e for e in extras) + ")"
+
+
+def _dtype_name(dtype) -> str:
+    return f"turunan.{np.dtype(dtype).name}"
+
+
+class _HookHandle:
+    __slots__ = ("tensor", "hook")
+
+    def __init__(self, tensor, hook) -> None:
+        self.tensor, self.hook = tensor, hook
+
+    def remove(self) -> None:
+        t = self.tensor
+        if t._node is not None and t._node.hooks:
+            t._node.hooks = [h for h in t._node.hooks if h is not self.hook]
+        elif t._hooks:
+            t._hooks = [h for h in t._hooks if h is not self.hook]
+
+
+# ---- primitives ------------------------------------------------------------------------------------------
+VALUE, META, UNUSED = 2, 1, 0   # how a rule uses one of its parameters
+_META_ATTRS = {"shape", "ndim", "dtype", "size"}
+
+
+def _param_uses(fn, names: list[str]) -> dict[str, int]:
+    """Read a rule's bytecode: which parameters it needs by value, which only by shape/ndim/dtype.
+
+    This is how a node knows what to keep alive for backward (PyTorch's codegen does the same with
+    derivatives.yaml). Anything unclear counts as a value use, which is always safe.
+    """
+    uses = dict.fromkeys(names, UNUSED)
+    instrs = list(dis.get_instructions(fn))
+    for i, ins in enumerate(instrs):
+        if not ins.opname.startswith("LOAD_FAST") and ins.opname not in ("LOAD_DEREF", "LOAD_CLOSURE"):
+            continue
+        loaded = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+        for name in loaded:
+            if name not in uses:
+                continue
+            nxt = instrs[i + 1] if i + 1 < len(instrs) else None
+            only_meta = (len(loaded) == 1 and nxt is not None and nxt.opname in ("LOAD_ATTR", "LOAD_METHOD")
+                         and nxt.argval in _META_ATTRS)
+            uses[name] = max(uses[name], META if only_meta else VALUE)
+    return uses
+
+
+class Primitive:
+    """One row of the derivative table: a forward kernel, a reverse rule per input, a forward rule.
+
+    ``vjps[i](g, ans, *inputs, **params)`` maps the output cotangent ``g`` to input ``i``'s cotangent (in
+    the output's broadcast shape: the engine sums it back to the input's shape) or ``None`` for a zero.
+    ``jvp(tangents, ans, *inputs, **params)`` maps input tangents (``None`` for zero) to the output tangent.
+    Inputs a rule never reads by value are not kept; a rule that reads only ``x.shape`` gets a node, which
+    carries shape, ndim and dtype.
+    """
+
+    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "differentiable", "__weakref__")
+
+    def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False) -> None:
+        self.name = name
+        self.fwd = fwd
+        self.vjps = tuple(vjps) if vjps is not None else None
+        self.jvp = jvp
+        self.variadic = variadic
+        self.differentiable = vjps is not None
+        # uses[i] = (what rule i reads of each input, whether it reads ans): a node keeps only what the
+        # rules of its grad-requiring inputs read
+        uses = []
+        for rule in self.vjps or ():
+            if rule is None:
+                uses.append(None)
+                continue
+            sig = inspect.signature(rule).parameters
+            params = list(sig)
+            positional = [p for p in params[2:] if sig[p].kind in (sig[p].POSITIONAL_ONLY,
+                                                                    sig[p].POSITIONAL_OR_KEYWORD,
+                                                                    sig[p].VAR_POSITIONAL)]
+            found = _param_uses(rule, params)
+            uses.append((tuple(found[p] for p in positional), found[params[1]] == VALUE))
+        self.uses = tuple(uses)
+
+    def __call__(self, *args, **params):
+        """Bind: on raw arrays run the kernel (nothing recorded); if any input is a Tensor, ``apply``.
+
+        Rules call primitives this way, so the same rule runs fast on arrays and is recorded on Tensors.
+        """
+        for a in args:
+            if isinstance(a, Tensor):
+                return apply(self, *args, **params)
+        return self.fwd(*args, **params)
+
+    def __repr__(self) -> str:
+        return f"<primitive {self.name}>"
+
+
+_SHORT_NAMES = {"multiply": "Mul", "add": "Add", "subtract": "Sub", "divide": "Div", "power": "Pow",
+                "negative": "Neg", "absolute": "Abs", "getitem": "Index", "matmul": "Mm", "maximum": "Maximum",
+                "index_update": "IndexPut", "astype": "ToCopy", "amax": "Amax", "amin": "Amin"}
+
+
+class Node:
+    """A recorded application of a primitive: what backward needs to send gradients to the parents."""
+
+    __slots__ = ("prim", "parents", "saved", "versions", "ans", "params", "shape", "dtype", "ans_stale",
+                 "hooks", "retained", "freed")
+
+    def __init__(self, prim, parents, saved, versions, ans, params, shape, dtype) -> None:
+        self.prim = prim
+        self.parents = parents
+        self.saved = saved
+        self.versions = versions
+        self.ans = ans
+        self.params = params
+        self.shape = shape
+        self.dtype = dtype
+        self.ans_stale = False
+        self.hooks = None
+        self.retained = None
+        self.freed = False
+
+    @property
+    def name(self) -> str:
+        short = _SHORT_NAMES.get(self.prim.name) or "".join(p.capitalize() for p in self.prim.name.split("_"))
+        return short + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
+
+    @property
+    def ndim(self) -> int:
+        return len(self.shape)
+
+    @property
+    def size(self) -> int:
+        return int(np.prod(self.shape))
+
+    def add_hook(self, hook) -> None:
+        self.hooks = (self.hooks or []) + [hook]
+
+    def retain(self, tensor) -> None:
+        import weakref
+        self.retained = weakref.ref(tensor)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}>"
+
+
+# set by turunan._forward when forward-mode tangents are in flight; None keeps apply's fast path
+jvp_hook = None
+
+
+def apply(prim: Primitive, *args, **params):
+    """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad."""
+    vals = []
+    cls = None
+    needs_grad = False
+    for a in args:
+        if isinstance(a, Tensor):
+            vals.append(a.data)
+            if cls is None:
+                cls = a._result_cls or type(a)
+            if a.requires_grad:
+                needs_grad = True
+        else:
+            vals.append(a)
+    ans = prim.fwd(*vals, **params)
+    if cls is None:
+        cls = Tensor
+    if not isinstance(ans, np.ndarray) and not hasattr(ans, "__array_namespace__"):
+        ans = np.asarray(ans)
+    if needs_grad and _grad_state.enabled and prim.differentiable:
+        out = cls._wrap(ans, _record(prim, args, ans, params), True)
+    else:
+        out = cls._wrap(ans)
+    if jvp_hook is not None:
+        jvp_hook(prim, args, out, params)
+    return out
+
+
+def _record(prim, args, ans, params) -> Node:
+    n = len(args)
+    parents = [None] * n
+    keep = [UNUSED] * n
+    keep_ans = False
+    uses = prim.uses
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor) and a.requires_grad:
+            parents[i] = a._node if a._node is not None else a
+            rule_uses = uses[0] if prim.variadic else uses[i]
+            if rule_uses is not None:
+                arg_uses, ans_use = rule_uses
+                keep_ans = keep_ans or ans_use
+                if prim.variadic:
+                    arg_uses = arg_uses * n
+                for j in range(n):
+                    if arg_uses[j] > keep[j]:
+                        keep[j] = arg_uses[j]
+    saved = [None] * n
+    versions = [None] * n
+    for j, a in enumerate(args):
+        if keep[j] == VALUE:
+            saved[j] = a
+            if isinstance(a, Tensor):
+                versions[j] = a._version
+        elif keep[j] == META and parents[j] is None:
+            saved[j] = a    # a constant's shape: nothing else would carry it
+    return Node(prim, tuple(parents), tuple(saved), tuple(versions), ans if keep_ans else None,
+                params, ans.shape, ans.dtype)

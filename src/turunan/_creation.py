@@ -1,0 +1,180 @@
+"""Creating tensors: from data, filled, ranges, and seedable random numbers.
+
+Floating-point results default to float32, as in PyTorch and MXNet; ``dtype=`` overrides.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._array import DEFAULT_FLOAT, as_array
+from ._core import Tensor
+
+
+def _shape(shape) -> tuple:
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    if len(shape) == 1 and shape[0] is None:
+        return ()
+    return tuple(int(s) for s in shape)
+
+
+def _make(data, dtype, requires_grad: bool) -> Tensor:
+    t = Tensor(data, dtype=dtype)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data``.
+
+    >>> tensor([1.0, 2.0])
+    tensor([1., 2.])
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    arr = as_array(data, dtype)
+    return _make(np.array(arr, copy=True), None, requires_grad)
+
+
+def as_tensor(data, dtype=None) -> Tensor:
+    """A tensor sharing memory with ``data`` where it can (no copy for a matching array)."""
+    if isinstance(data, Tensor) and (dtype is None or data.dtype == np.dtype(dtype)):
+        return data
+    return Tensor(data, dtype=dtype)
+
+
+def _float_dtype(dtype):
+    return DEFAULT_FLOAT if dtype is None else np.dtype(dtype)
+
+
+def zeros(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_shape(shape), _float_dtype(dtype)), None, requires_grad)
+
+
+def ones(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_shape(shape), _float_dtype(dtype)), None, requires_grad)
+
+
+def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.empty(_shape(shape), _float_dtype(dtype)), None, requires_grad)
+
+
+def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    if dtype is None:
+        dtype = as_array(fill_value).dtype
+    return _make(np.full(shape, fill_value, dtype=dtype), None, requires_grad)
+
+
+def _like(x, dtype):
+    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return data.shape, (data.dtype if dtype is None else np.dtype(dtype))
+
+
+def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return _make(np.zeros(shape, dtype), None, requires_grad)
+
+
+def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return _make(np.ones(shape, dtype), None, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return _make(np.full(shape, fill_value, dtype), None, requires_grad)
+
+
+def empty_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
+    shape, dtype = _like(x, dtype)
+    return _make(np.empty(shape, dtype), None, requires_grad)
+
+
+def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:
+    """Like ``numpy.arange``, but a float argument gives float32: ``arange(4.0)`` is ``[0., 1., 2., 3.]``."""
+    if stop is None:
+        start, stop = 0, start
+    if dtype is None:
+        floats = any(isinstance(v, float) for v in (start, stop, step))
+        dtype = DEFAULT_FLOAT if floats else np.int64
+    return _make(np.arange(start, stop, step, dtype=dtype), None, requires_grad)
+
+
+def linspace(start, stop, num: int = 50, dtype=None, requires_grad: bool = False, endpoint: bool = True) -> Tensor:
+    return _make(np.linspace(start, stop, num, endpoint=endpoint, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=_float_dtype(dtype)), None, requires_grad)
+
+
+# ---- random ----------------------------------------------------------------------------------------------
+class Generator:
+    """A seedable source of random tensors (wraps ``numpy.random.Generator``).
+
+    >>> g = Generator(0)
+    >>> g.normal(size=(2,)).shape
+    (2,)
+    """
+
+    def __init__(self, seed: int | None = None) -> None:
+        self.manual_seed(seed)
+
+    def manual_seed(self, seed: int | None):
+        self.seed = seed
+        self.rng = np.random.default_rng(seed)
+        return self
+
+    def normal(self, loc=0.0, scale=1.0, size=(), dtype=None, requires_grad: bool = False) -> Tensor:
+        data = self.rng.normal(loc, scale, _size(size)).astype(_float_dtype(dtype))
+        return _make(data, None, requires_grad)
+
+    def uniform(self, low=0.0, high=1.0, size=(), dtype=None, requires_grad: bool = False) -> Tensor:
+        data = self.rng.uniform(low, high, _size(size)).astype(_float_dtype(dtype))
+        return _make(data, None, requires_grad)
+
+    def randint(self, low, high=None, size=(), dtype=np.int64) -> Tensor:
+        if high is None:
+            low, high = 0, low
+        return Tensor(self.rng.integers(low, high, _size(size)).astype(dtype))
+
+    def permutation(self, n: int) -> Tensor:
+        return Tensor(self.rng.permutation(n))
+
+
+def _size(size) -> tuple:
+    if size is None:
+        return ()
+    return (int(size),) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
+
+
+default_generator = Generator(None)
+
+
+def manual_seed(seed: int) -> Generator:
+    """Seed the default generator (all of turunan's random functions draw from it)."""
+    return default_generator.manual_seed(seed)
+
+
+def normal(loc=0.0, scale=1.0, size=(), dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    return (generator or default_generator).normal(loc, scale, size, dtype, requires_grad)
+
+
+def uniform(low=0.0, high=1.0, size=(), dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    return (generator or default_generator).uniform(low, high, size, dtype, requires_grad)
+
+
+def randn(*shape, size=None, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    """Standard normal samples, PyTorch style: ``randn(2, 3)`` or ``randn(size=(2, 3))``."""
+    return normal(0.0, 1.0, _shape(shape) if size is None else size, dtype, requires_grad, generator)
+
+
+def rand(*shape, size=None, dtype=None, requires_grad: bool = False, generator=None) -> Tensor:
+    return uniform(0.0, 1.0, _shape(shape) if size is None else size, dtype, requires_grad, generator)
+
+
+def randint(low, high=None, size=(), dtype=np.int64, generator=None) -> Tensor:
+    return (generator or default_generator).randint(low, high, size, dtype)

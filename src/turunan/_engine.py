@@ -1,0 +1,233 @@
+"""Backward: walk the recorded graph once, in reverse topological order, without recursion.
+
+Two modes, one code path. In a plain backward the rules run on raw arrays and build nothing. With
+``create_graph=True`` they run on Tensors with recording on, so the gradient is itself differentiable.
+Broadcasting is undone here, once, at the edge to each parent; ``None`` is a symbolic zero throughout.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _mode
+from ._array import sum_to_shape
+from ._core import Node, Tensor
+
+FREED_MSG = ("Trying to backward through the graph a second time (or to read saved values after they "
+             "were freed). Saved values of the graph are freed when you call .backward() or "
+             "autograd.grad(). Pass retain_graph=True to the first call if you need to backward through "
+             "the graph a second time.")
+
+
+def _toposort(roots: list) -> list:
+    """Nodes reachable from ``roots``, parents before children (iterative DFS post-order)."""
+    order = []
+    seen = set()
+    for root in roots:
+        if id(root) in seen:
+            continue
+        seen.add(id(root))
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if type(p) is Node and id(p) not in seen:
+                    seen.add(id(p))
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
+def _needed(order: list, targets: set) -> set:
+    """ids of the nodes from which some target (node or leaf id) can be reached: backward prunes the rest."""
+    needed = set()
+    for node in order:   # parents come first, so their verdict is known
+        nid = id(node)
+        if nid in targets:
+            needed.add(nid)
+            continue
+        for p in node.parents:
+            if p is not None and (id(p) in needed or id(p) in targets):
+                needed.add(nid)
+                break
+    return needed
+
+
+def _check_saved(node: Node) -> None:
+    if node.freed:
+        raise RuntimeError(FREED_MSG)
+    if node.ans_stale:
+        raise RuntimeError(f"the output of {node.name} was modified by an in-place operation after it was "
+                           "saved for the gradient; make a copy before changing it in place (e.g. y = y + 1 "
+                           "instead of y += 1)")
+    for s, v in zip(node.saved, node.versions):
+        if v is not None and s._version != v:
+            raise RuntimeError(f"a tensor needed by {node.name} to compute gradients was modified by an "
+                               f"in-place operation (it is at version {s._version}, it was saved at version "
+                               f"{v}); make a copy before changing it in place, or change it after backward")
+
+
+def _rule_inputs(node: Node, create_graph: bool) -> tuple:
+    """What the rules see as inputs: values where kept, the parent (shape, dtype) where only that is used."""
+    out = []
+    for s, p in zip(node.saved, node.parents):
+        if s is None:
+            out.append(p)
+        elif isinstance(s, Tensor):
+            out.append(s if create_graph else s.data)
+        else:
+            out.append(s)
+    return tuple(out)
+
+
+def _as_tensor(g):
+    return g if isinstance(g, Tensor) else Tensor._wrap(g)
+
+
+def _run_hooks(hooks, g, create_graph: bool):
+    for hook in hooks:
+        res = hook(_as_tensor(g))
+        if res is not None:
+            res = res if isinstance(res, Tensor) else Tensor(res)
+            g = res if create_graph else res.data
+    return g
+
+
+def backward(roots: list, head_grads: list, *, retain_graph: bool = False, create_graph: bool = False,
+             inputs: list | None = None, allow_unused: bool = False):
+    """Propagate ``head_grads`` from ``roots`` back through the graph.
+
+    With ``inputs=None`` gradients accumulate into the ``.grad`` of every leaf reached (honouring a leaf's
+    ``_grad_req``: 'add', 'write' or 'null'). With ``inputs`` given, their gradients are returned instead
+    and no ``.grad`` is touched; only the part of the graph that leads to them is walked.
+    """
+    prev_mode = _mode.state.enabled
+    _mode.state.enabled = create_graph
+    try:
+        return _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused)
+    finally:
+        _mode.state.enabled = prev_mode
+
+
+def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused):
+    cot: dict = {}          # id(node or leaf) -> accumulated cotangent
+    keyed: dict = {}        # id -> the node or leaf, so ids stay valid while we run
+    for r, g in zip(roots, head_grads):
+        key = r._node if r._node is not None else r
+        k = id(key)
+        keyed[k] = key
+        cot[k] = g if k not in cot else cot[k] + g
+    order = _toposort([r._node for r in roots if r._node is not None])
+
+    wanted = None
+    if inputs is not None:
+        wanted = {id(t._node if t._node is not None else t): t for t in inputs}
+        needed = _needed(order, set(wanted))
+        order = [n for n in order if id(n) in needed]
+    captured: dict = {}
+    written: set = set()    # leaves whose 'write' buffer this pass already overwrote
+
+    for node in reversed(order):
+        nid = id(node)
+        g = cot.pop(nid, None)
+        if g is None:
+            continue
+        if node.hooks:
+            g = _run_hooks(node.hooks, g, create_graph)
+        if node.retained is not None:
+            t = node.retained()
+            if t is not None:
+                t._grad = _as_tensor(g) if create_graph else Tensor._wrap(np.array(g, copy=True))
+        if wanted is not None and nid in wanted:
+            captured[nid] = g
+        _check_saved(node)
+        prim = node.prim
+        args = _rule_inputs(node, create_graph)
+        ans = node.ans
+        if ans is not None and create_graph:
+            ans = Tensor._wrap(ans, node, True)
+        params = node.params
+        for i, p in enumerate(node.parents):
+            if p is None:
+                continue
+            if wanted is not None and type(p) is Node and id(p) not in needed and id(p) not in wanted:
+                continue
+            if wanted is not None and type(p) is not Node and id(p) not in wanted:
+                continue
+            if prim.variadic:
+                gi = prim.vjps[0](g, ans, *args, index=i, **params)
+            else:
+                gi = prim.vjps[i](g, ans, *args, **params)
+            if gi is None:
+                continue
+            if gi.shape != p.shape:
+                gi = sum_to_shape(gi, p.shape)
+            pid = id(p)
+            if type(p) is Node:
+                prev = cot.get(pid)
+                cot[pid] = gi if prev is None else prev + gi
+            elif wanted is not None:
+                prev = captured.get(pid)
+                captured[pid] = gi if prev is None else prev + gi
+            else:
+                _accumulate_leaf(p, gi, create_graph, written)
+        if not retain_graph:   # release saved arrays as soon as they are used
+            node.saved = node.versions = (None,) * len(node.parents)
+            node.ans = None
+            node.freed = True
+
+    # roots that are themselves leaves
+    for k, g in cot.items():
+        leaf = keyed.get(k)
+        if isinstance(leaf, Tensor):
+            if wanted is not None:
+                captured[k] = g if k not in captured else captured[k] + g
+            else:
+                _accumulate_leaf(leaf, g, create_graph, written)
+
+    if wanted is None:
+        return None
+    results = []
+    for k, t in wanted.items():
+        g = captured.get(k)
+        if g is not None and t._node is None and t._hooks:
+            g = _run_hooks(t._hooks, g, create_graph)
+        if g is None and not allow_unused:
+            raise RuntimeError("one of the differentiated tensors does not appear in the graph of the outputs "
+                               "(or does not require grad); pass allow_unused=True to get None for it")
+        results.append(g)
+    by_key = dict(zip(wanted, results))
+    return [by_key[id(t._node if t._node is not None else t)] for t in inputs]
+
+
+def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
+    req = getattr(leaf, "_grad_req", "add")
+    if req == "null":
+        return
+    if leaf._hooks:
+        g = _run_hooks(leaf._hooks, g, create_graph)
+    overwrite = req == "write" and id(leaf) not in written
+    written.add(id(leaf))
+    if create_graph:
+        g = _as_tensor(g)
+        if g.dtype != leaf.dtype:
+            g = g.astype(leaf.dtype)
+        leaf._grad = g if (leaf._grad is None or overwrite) else leaf._grad + g
+        return
+    if isinstance(g, Tensor):
+        g = g.data
+    buf = leaf._grad
+    if buf is None or buf.shape != leaf.shape:
+        leaf._grad = Tensor._wrap(np.array(g, dtype=leaf.dtype, copy=True))
+    elif overwrite:
+        np.copyto(buf.data, g, casting="same_kind")
+        buf._bump_version()
+    else:
+        if buf._node is not None or buf.requires_grad:
+            leaf._grad = Tensor._wrap(buf.data + g)   # a recorded grad (create_graph earlier): don't mutate
+        else:
+            np.add(buf.data, g, out=buf.data, casting="same_kind")
+            buf._bump_version()

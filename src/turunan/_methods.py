@@ -1,0 +1,171 @@
+"""Tensor's operators and methods, and the NumPy protocols, attached to the core class.
+
+``numpy.sin(t)`` on a Tensor lands in ``__array_ufunc__`` and ``numpy.sum(t)`` in ``__array_function__``;
+both look the function up in one mapping to turunan's own ops, so plain NumPy code is recorded. A NumPy
+function with no mapping raises a TypeError that names it: gradients are never silently dropped.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _ops as ops
+from ._core import Tensor
+
+# ---- operators -------------------------------------------------------------------------------------------
+
+
+def _swap(fn):
+    return lambda self, other: fn(other, self)
+
+
+_OPERATORS = {
+    "__add__": ops.add, "__radd__": _swap(ops.add),
+    "__sub__": ops.subtract, "__rsub__": _swap(ops.subtract),
+    "__mul__": ops.multiply, "__rmul__": _swap(ops.multiply),
+    "__truediv__": ops.divide, "__rtruediv__": _swap(ops.divide),
+    "__floordiv__": ops.floor_divide, "__rfloordiv__": _swap(ops.floor_divide),
+    "__mod__": ops.remainder, "__rmod__": _swap(ops.remainder),
+    "__pow__": ops.power, "__rpow__": _swap(ops.power),
+    "__matmul__": ops.matmul, "__rmatmul__": _swap(ops.matmul),
+    "__eq__": ops.equal, "__ne__": ops.not_equal, "__lt__": ops.less, "__le__": ops.less_equal,
+    "__gt__": ops.greater, "__ge__": ops.greater_equal,
+    "__and__": ops.logical_and, "__or__": ops.logical_or, "__xor__": ops.logical_xor,
+    "__neg__": ops.negative, "__abs__": ops.abs, "__invert__": ops.logical_not,
+    "__getitem__": ops.getitem, "__setitem__": ops.setitem,
+}
+_INPLACE = {"__iadd__": ops.add, "__isub__": ops.subtract, "__imul__": ops.multiply, "__itruediv__": ops.divide,
+            "__ipow__": ops.power, "add_": ops.add, "sub_": ops.subtract, "mul_": ops.multiply,
+            "div_": ops.divide, "pow_": ops.power}
+
+
+def _make_inplace(fn):
+    def method(self, other):
+        return ops._inplace(self, fn, other)
+    return method
+
+
+_METHODS = {
+    "sum": ops.sum, "mean": ops.mean, "prod": ops.prod, "max": ops.amax, "min": ops.amin, "amax": ops.amax,
+    "amin": ops.amin, "argmax": ops.argmax, "argmin": ops.argmin, "var": ops.var, "std": ops.std,
+    "norm": ops.norm, "logsumexp": ops.logsumexp, "softmax": ops.softmax, "log_softmax": ops.log_softmax,
+    "cumsum": ops.cumsum, "all": ops.all, "any": ops.any,
+    "exp": ops.exp, "expm1": ops.expm1, "log": ops.log, "log1p": ops.log1p, "sqrt": ops.sqrt,
+    "square": ops.square, "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "tanh": ops.tanh,
+    "sigmoid": ops.sigmoid, "relu": ops.relu, "abs": ops.abs, "sign": ops.sign, "reciprocal": ops.reciprocal,
+    "clip": ops.clip, "clamp": ops.clip, "round": ops.round, "floor": ops.floor, "ceil": ops.ceil,
+    "maximum": ops.maximum, "minimum": ops.minimum, "pow": ops.power,
+    "dot": ops.dot, "matmul": ops.matmul,
+    "reshape": ops.reshape, "view": ops.reshape, "transpose": ops.transpose, "permute": ops.permute,
+    "swapaxes": ops.swapaxes, "expand_dims": ops.expand_dims, "unsqueeze": ops.unsqueeze,
+    "squeeze": ops.squeeze, "flatten": ops.flatten, "ravel": ops.ravel, "broadcast_to": ops.broadcast_to,
+    "expand": lambda self, *shape: ops.broadcast_to(self, ops._shape_arg(shape)), "flip": ops.flip,
+    "astype": ops.astype, "zero_": ops.zero_, "fill_": ops.fill_,
+    "float": lambda self: ops.astype(self, np.float32), "double": lambda self: ops.astype(self, np.float64),
+    "half": lambda self: ops.astype(self, np.float16), "long": lambda self: ops.astype(self, np.int64),
+    "int": lambda self: ops.astype(self, np.int32), "bool": lambda self: ops.astype(self, np.bool_),
+    "clone": lambda self: ops.multiply(self, 1) if self.requires_grad else type(self)._wrap(self.data.copy()),
+    "copy": lambda self: type(self)._wrap(self.data.copy()),
+    "numel": lambda self: self.data.size,
+    "dim": lambda self: self.data.ndim,
+    "size_of": lambda self, axis: self.data.shape[axis],
+}
+
+
+def _T(self):
+    return ops.transpose(self)
+
+
+def _mT(self):
+    return ops.swapaxes(self, -1, -2)
+
+
+def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False, inputs=None):
+    """Accumulate d(self)/d(leaf) into each leaf's ``.grad`` (PyTorch's semantics).
+
+    A scalar needs no ``gradient``; a non-scalar needs one of its own shape (its vector-Jacobian product is
+    computed). ``retain_graph`` defaults to ``create_graph``.
+    """
+    from .autograd import backward as _backward
+    _backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs=inputs)
+
+
+# ---- the NumPy protocols ---------------------------------------------------------------------------------
+UFUNCS = {
+    np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply, np.divide: ops.divide,
+    np.power: ops.power, np.float_power: ops.power, np.maximum: ops.maximum, np.minimum: ops.minimum,
+    np.fmax: ops.maximum, np.fmin: ops.minimum,
+    np.negative: ops.negative, np.positive: lambda x: x, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
+    np.log1p: ops.log1p, np.sqrt: ops.sqrt, np.square: ops.square, np.sin: ops.sin, np.cos: ops.cos,
+    np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs, np.sign: ops.sign, np.reciprocal: ops.reciprocal,
+    np.matmul: ops.matmul, np.equal: ops.equal, np.not_equal: ops.not_equal, np.less: ops.less,
+    np.less_equal: ops.less_equal, np.greater: ops.greater, np.greater_equal: ops.greater_equal,
+    np.logical_and: ops.logical_and, np.logical_or: ops.logical_or, np.logical_xor: ops.logical_xor,
+    np.logical_not: ops.logical_not, np.isnan: ops.isnan, np.isinf: ops.isinf, np.isfinite: ops.isfinite,
+    np.floor: ops.floor, np.ceil: ops.ceil, np.trunc: ops.trunc, np.floor_divide: ops.floor_divide,
+    np.remainder: ops.remainder, np.rint: ops.round,
+}
+
+FUNCTIONS = {
+    np.sum: ops.sum, np.mean: ops.mean, np.prod: ops.prod, np.max: ops.amax, np.amax: ops.amax,
+    np.min: ops.amin, np.amin: ops.amin, np.argmax: ops.argmax, np.argmin: ops.argmin, np.var: ops.var,
+    np.std: ops.std, np.cumsum: ops.cumsum, np.all: ops.all, np.any: ops.any,
+    np.linalg.norm: ops.norm, np.dot: ops.dot, np.tensordot: ops.tensordot, np.einsum: ops.einsum,
+    np.outer: ops.outer, np.inner: ops.inner, np.vdot: ops.vdot, np.matmul: ops.matmul,
+    np.reshape: ops.reshape, np.transpose: ops.transpose, np.swapaxes: ops.swapaxes, np.moveaxis: ops.moveaxis,
+    np.expand_dims: ops.expand_dims, np.squeeze: ops.squeeze, np.ravel: ops.ravel,
+    np.broadcast_to: ops.broadcast_to, np.concatenate: ops.concatenate, np.stack: ops.stack,
+    np.split: ops.split, np.flip: ops.flip, np.where: ops.where, np.clip: ops.clip, np.round: ops.round,
+    np.shape: lambda x: np.shape(x.data), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
+    np.result_type: lambda *a: np.result_type(*[x.data if isinstance(x, Tensor) else x for x in a]),
+}
+
+
+def _no_rule(name: str):
+    return TypeError(f"turunan has no rule for numpy.{name}, so it cannot be recorded on a Tensor. Use a turunan "
+                     f"op instead, call .detach().numpy() to leave the graph on purpose, or add a primitive "
+                     f"(turunan.defprim) with its derivative")
+
+
+def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+    fn = UFUNCS.get(ufunc)
+    if method != "__call__" or fn is None:
+        raise _no_rule(ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}")
+    if kwargs.get("out") is not None:
+        raise TypeError(f"numpy.{ufunc.__name__}(..., out=...) on a Tensor is not supported: Tensors are "
+                        "changed in place only through their own in-place methods (+=, mul_, ...)")
+    if kwargs:
+        raise TypeError(f"numpy.{ufunc.__name__} on a Tensor does not take {sorted(kwargs)}")
+    return fn(*inputs)
+
+
+def __array_function__(self, func, types, args, kwargs):
+    fn = FUNCTIONS.get(func)
+    if fn is None:
+        name = getattr(func, "__name__", str(func))
+        module = getattr(func, "__module__", "numpy") or "numpy"
+        qual = name if module in ("numpy", "numpy.core.fromnumeric") else f"{module.replace('numpy.', '')}.{name}"
+        raise _no_rule(qual)
+    return fn(*args, **kwargs)
+
+
+def _attach() -> None:
+    for name, fn in _OPERATORS.items():
+        setattr(Tensor, name, fn)
+    for name, fn in _INPLACE.items():
+        setattr(Tensor, name, _make_inplace(fn))
+    for name, fn in _METHODS.items():
+        setattr(Tensor, name, fn)
+    Tensor.__pos__ = lambda self: self
+    Tensor.T = property(_T)
+    Tensor.mT = property(_mT)
+    Tensor.backward = backward
+    Tensor.__array_ufunc__ = __array_ufunc__
+    Tensor.__array_function__ = __array_function__
+    Tensor.__array_priority__ = 1000
+    Tensor.__hash__ = object.__hash__
+    Tensor.__iter__ = lambda self: (self[i] for i in range(len(self)))
+    Tensor.__round__ = lambda self, n=0: ops.round(self, n)
+
+
+_attach()

@@ -1,0 +1,587 @@
+"""Public operations: thin calls of the primitives, composites built from them, and Tensor's methods.
+
+Composites get their derivatives for free from the table; a NOTE marks a composition that changes the
+math at some point (the gradient of the 2-norm at zero, for instance).
+"""
+
+from __future__ import annotations
+
+import builtins
+import numbers
+
+import numpy as np
+
+from . import _mode
+from . import _rules as R
+from ._array import broadcast_shapes
+from ._core import Tensor, apply
+
+_SCALARS = (numbers.Number, np.generic)
+
+
+def _t(x):
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _check_binary(name, x, y):
+    sx, sy = np.shape(x.data if isinstance(x, Tensor) else x), np.shape(y.data if isinstance(y, Tensor) else y)
+    if sx != sy and sx and sy:
+        try:
+            np.broadcast_shapes(sx, sy)
+        except ValueError:
+            raise ValueError(f"{name}: operands of shapes {sx} and {sy} cannot be broadcast together; make the "
+                             "trailing dimensions equal or 1") from None
+
+
+def _binary(prim):
+    def op(x, y):
+        try:
+            return apply(prim, x, y)
+        except ValueError:
+            _check_binary(prim.name, x, y)
+            raise
+    op.__name__ = prim.name
+    op.__doc__ = f"Elementwise {prim.name} with NumPy broadcasting; recorded for autodiff."
+    return op
+
+
+def _unary(prim):
+    def op(x):
+        return apply(prim, x)
+    op.__name__ = prim.name
+    op.__doc__ = f"Elementwise {prim.name}; recorded for autodiff."
+    return op
+
+
+# ---- elementwise -----------------------------------------------------------------------------------------
+add, subtract, multiply, divide, power, maximum, minimum, remainder = (
+    _binary(p) for p in (R.add, R.subtract, R.multiply, R.divide, R.power, R.maximum, R.minimum, R.remainder))
+true_divide = divide
+negative, exp, expm1, log, log1p, sqrt, square, sin, cos, tan, tanh, sigmoid, relu, abs = (
+    _unary(p) for p in (R.negative, R.exp, R.expm1, R.log, R.log1p, R.sqrt, R.square, R.sin, R.cos, R.tan,
+                        R.tanh, R.sigmoid, R.relu, R.absolute))
+absolute = abs
+equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor, floor_divide = (
+    _binary(R.NONDIFF[n]) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+                                    "logical_and", "logical_or", "logical_xor", "floor_divide"))
+logical_not, isnan, isinf, isfinite, sign, floor, ceil, trunc = (
+    _unary(R.NONDIFF[n]) for n in ("logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc"))
+
+
+def round(x, decimals: int = 0):
+    """Round to ``decimals``; no gradient (piecewise constant)."""
+    return apply(R.NONDIFF["round"], x, decimals)
+
+
+def reciprocal(x):
+    return divide(1, x) if not isinstance(x, Tensor) or x.dtype.kind == "f" else divide(1.0, x)
+
+
+def where(condition, x, y):
+    """``x`` where ``condition`` holds, else ``y``; the gradient flows to the chosen side."""
+    return apply(R.where, condition, x, y)
+
+
+def clip(x, min=None, max=None):
+    """Clamp to [min, max]; the gradient is 1 inside (bounds included, as in PyTorch) and 0 outside."""
+    if min is None and max is None:
+        raise ValueError("clip needs at least one of min and max")
+    lo = -np.inf if min is None else min
+    hi = np.inf if max is None else max
+    return apply(R.clip, x, lo, hi)
+
+
+clamp = clip
+
+
+def softplus(x):
+    """log(1 + exp(x)), computed without overflow."""
+    return relu(x) + log1p(exp(-abs(x)))
+
+
+# ---- reductions ------------------------------------------------------------------------------------------
+def _axis(axis, dim):
+    if dim is not None:
+        if axis is not None:
+            raise TypeError("give axis or dim, not both")
+        axis = dim
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    return axis
+
+
+def _reduce(prim, x, axis, keepdims):
+    return apply(prim, x, axis=axis, keepdims=bool(keepdims))
+
+
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+    """Sum over ``axis`` (all axes by default). ``dim``/``keepdim`` are accepted as PyTorch spells them."""
+    x = x if dtype is None else astype(x, dtype)
+    if isinstance(x, Tensor) and x.dtype == bool:
+        x = astype(x, np.int64)
+    return _reduce(R.sum_, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
+
+
+def _count(shape, axis) -> int:
+    if axis is None:
+        return int(np.prod(shape))
+    axes = axis if isinstance(axis, tuple) else (axis,)
+    return int(np.prod([shape[a] for a in axes]))
+
+
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    x = _t(x)
+    axis = _axis(axis, dim)
+    if x.dtype.kind in "iub":
+        x = astype(x, np.float32)
+    return sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
+
+
+def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return _reduce(R.prod, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
+
+
+def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """Largest value; the gradient is split evenly between ties (PyTorch's amax)."""
+    return _reduce(R.amax, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
+
+
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return _reduce(R.amin, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
+
+
+max, min = amax, amin
+
+
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return apply(R.NONDIFF["argmax"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
+
+
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    return apply(R.NONDIFF["argmin"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
+
+
+def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+    """Variance, NumPy's ``ddof=0`` by default (PyTorch's front door passes ``correction=1``)."""
+    x = _t(x)
+    axis = _axis(axis, dim)
+    keepdims = keepdims if keepdim is None else keepdim
+    ddof = ddof if correction is None else correction
+    centred = x - mean(x, axis, keepdims=True)
+    return sum(centred * centred, axis, keepdims) / builtins.max(_count(x.shape, axis) - ddof, 0)
+
+
+def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+    return sqrt(var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction))
+
+
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    """log(sum(exp(x))) without overflow."""
+    return _reduce(R.logsumexp, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
+
+
+def log_softmax(x, axis=-1, *, dim=None):
+    axis = _axis(axis, dim)
+    return x - logsumexp(x, axis, keepdims=True)
+
+
+def softmax(x, axis=-1, *, dim=None):
+    return exp(log_softmax(x, axis, dim=dim))
+
+
+def cumsum(x, axis=None, *, dim=None):
+    axis = _axis(axis, dim)
+    if axis is None:
+        return apply(R.cumsum, reshape(x, (-1,)), axis=0)
+    return apply(R.cumsum, x, axis=axis)
+
+
+def all(x, axis=None, keepdims=False):
+    return Tensor._wrap(np.all(_data(x), axis=axis, keepdims=keepdims))
+
+
+def any(x, axis=None, keepdims=False):
+    return Tensor._wrap(np.any(_data(x), axis=axis, keepdims=keepdims))
+
+
+def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=None):
+    """Vector and matrix norms with NumPy's ``linalg.norm`` semantics (``p`` is PyTorch's name for ``ord``).
+
+    NOTE: the 2-norm is composed as sqrt(sum(x*x)), so its gradient at x = 0 is NaN (PyTorch returns 0).
+    """
+    x = _t(x)
+    ord = p if p is not None else ord
+    axis = _axis(axis, dim)
+    keepdims = keepdims if keepdim is None else keepdim
+    if isinstance(axis, int):
+        axis = (axis,)
+    if axis is None:
+        if ord is None or (ord == 2 and x.ndim == 1) or (ord == "fro" and x.ndim == 2):
+            return sqrt(sum(x * x, None, keepdims))
+        if x.ndim == 1:
+            axis = (0,)
+        elif x.ndim == 2:
+            axis = (0, 1)
+        else:
+            raise ValueError(f"norm with ord={ord!r} of a {x.ndim}-d tensor needs axis (1 axis for a vector norm, "
+                             "2 for a matrix norm)")
+    if len(axis) == 1:
+        a = axis[0]
+        if ord is None or ord == 2:
+            return sqrt(sum(x * x, a, keepdims))
+        if ord == np.inf:
+            return amax(abs(x), a, keepdims)
+        if ord == -np.inf:
+            return amin(abs(x), a, keepdims)
+        if ord == 0:
+            return sum(astype(not_equal(x, 0), x.dtype), a, keepdims)
+        if ord == 1:
+            return sum(abs(x), a, keepdims)
+        return sum(abs(x) ** ord, a, keepdims) ** (1.0 / ord)
+    if len(axis) != 2:
+        raise ValueError(f"norm: axis must name 1 or 2 axes, got {axis}")
+    r, c = (a % x.ndim for a in axis)
+    if ord is None or ord == "fro":
+        return sqrt(sum(x * x, (r, c), keepdims))
+    if ord in (1, -1, np.inf, -np.inf):
+        over, then = (r, c) if ord in (1, -1) else (c, r)
+        sums = sum(abs(x), over, keepdims=True)
+        pick = amax if ord in (1, np.inf) else amin
+        out = pick(sums, then, keepdims=True)
+        return out if keepdims else squeeze(out, (r, c))
+    if ord == 2:
+        moved = moveaxis(x, (r, c), (-2, -1))
+        out = apply(R.matrix_norm2, moved)
+        if keepdims:
+            out = expand_dims(expand_dims(out, builtins.min(r, c)), builtins.max(r, c))
+        return out
+    raise ValueError(f"norm: unsupported ord={ord!r}; use None, 'fro', 1, 2, inf, -inf (or a number for vectors)")
+
+
+# ---- linear algebra --------------------------------------------------------------------------------------
+def matmul(x, y):
+    """Matrix product with NumPy's rules: 1-d operands are promoted, batch dimensions broadcast."""
+    xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
+    if xn == 0 or yn == 0:
+        raise ValueError("matmul: operands must be at least 1-d; use * for a scalar product")
+    xs, ys = np.shape(_data(x)), np.shape(_data(y))
+    if xs[-1] != ys[0 if yn == 1 else -2]:
+        raise ValueError(f"matmul: shapes {xs} and {ys} do not match (inner dimensions {xs[-1]} and "
+                         f"{ys[0 if yn == 1 else -2]} differ)")
+    if xn >= 2 and yn >= 2:
+        return apply(R.matmul, x, y)
+    xx = reshape(x, (1, -1)) if xn == 1 else x
+    yy = reshape(y, (-1, 1)) if yn == 1 else y
+    out = apply(R.matmul, xx, yy)
+    if yn == 1:
+        out = squeeze(out, -1)
+    if xn == 1:
+        out = squeeze(out, -1 if yn == 1 else -2)
+    return out
+
+
+def dot(x, y):
+    """NumPy's dot: inner product of vectors, matrix product of matrices, sum-product over the last axis."""
+    xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
+    if xn == 0 or yn == 0:
+        return multiply(x, y)
+    if xn == 1 and yn == 1:
+        if np.shape(_data(x)) != np.shape(_data(y)):
+            raise ValueError(f"dot: vectors of shapes {np.shape(_data(x))} and {np.shape(_data(y))} differ in length")
+        return sum(multiply(x, y))
+    if yn <= 2:
+        return matmul(x, y)
+    return tensordot(x, y, axes=([-1], [-2]))
+
+
+def _letters(n: int, skip: str = "") -> str:
+    out = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in skip]
+    return "".join(out[:n])
+
+
+def tensordot(x, y, axes=2):
+    """Sum products over the given axes (NumPy's tensordot), via einsum."""
+    xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
+    if isinstance(axes, (int, np.integer)):
+        ax_x, ax_y = list(range(xn - int(axes), xn)), list(range(int(axes)))
+    else:
+        ax_x, ax_y = axes
+        ax_x = [ax_x] if isinstance(ax_x, (int, np.integer)) else list(ax_x)
+        ax_y = [ax_y] if isinstance(ax_y, (int, np.integer)) else list(ax_y)
+    ax_x = [a % xn for a in ax_x]
+    ax_y = [a % yn for a in ax_y]
+    if len(ax_x) != len(ax_y):
+        raise ValueError("tensordot: both operands need the same number of contracted axes")
+    letters = _letters(xn + yn)
+    sx = list(letters[:xn])
+    sy = list(letters[xn:xn + yn])
+    for a, b in zip(ax_x, ax_y):
+        sy[b] = sx[a]
+    out = [c for i, c in enumerate(sx) if i not in ax_x] + [c for i, c in enumerate(sy) if i not in ax_y]
+    return einsum("".join(sx) + "," + "".join(sy) + "->" + "".join(out), x, y)
+
+
+def einsum(spec: str, *operands):
+    """Einstein summation (NumPy's einsum), with gradients for every operand."""
+    spec = spec.replace(" ", "")
+    if "->" not in spec:
+        counts = {}
+        for c in spec.replace(",", "").replace(".", ""):
+            counts[c] = counts.get(c, 0) + 1
+        out = "".join(sorted(c for c, k in counts.items() if k == 1))
+        spec = spec + "->" + ("..." if "..." in spec else "") + out
+    if "..." in spec:
+        spec = _expand_ellipsis(spec, operands)
+    ins = spec.split("->")[0].split(",")
+    if len(ins) != len(operands):
+        raise ValueError(f"einsum: {spec!r} names {len(ins)} operands but {len(operands)} were given")
+    for s, o in zip(ins, operands):
+        if len(s) != np.ndim(_data(o)):
+            raise ValueError(f"einsum: subscripts {s!r} need a {len(s)}-d operand, got shape {np.shape(_data(o))}")
+    return apply(R.einsum, *operands, spec=spec)
+
+
+def _expand_ellipsis(spec, operands):
+    ins, out = spec.split("->")
+    ins = ins.split(",")
+    used = set(spec)
+    most = builtins.max(np.ndim(_data(o)) - (len(s) - 3) for s, o in zip(ins, operands) if "..." in s)
+    fill = _letters(most, skip="".join(used))
+    new_ins = []
+    for s, o in zip(ins, operands):
+        if "..." in s:
+            k = np.ndim(_data(o)) - (len(s) - 3)
+            s = s.replace("...", fill[most - k:])
+        new_ins.append(s)
+    return ",".join(new_ins) + "->" + out.replace("...", fill)
+
+
+def outer(x, y):
+    return multiply(reshape(x, (-1, 1)), reshape(y, (1, -1)))
+
+
+def inner(x, y):
+    return tensordot(x, y, axes=([-1], [-1]))
+
+
+def vdot(x, y):
+    return sum(multiply(reshape(x, (-1,)), reshape(y, (-1,))))
+
+
+# ---- shapes ----------------------------------------------------------------------------------------------
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        shape = tuple(shape[0])
+    return tuple(int(s) for s in shape)
+
+
+def reshape(x, *shape):
+    shape = _shape_arg(shape)
+    size = np.size(_data(x))
+    try:
+        np.broadcast_to(np.empty((), dtype=bool), (size,)).reshape(shape)
+    except ValueError:
+        raise ValueError(f"cannot reshape a tensor of shape {np.shape(_data(x))} ({size} elements) into shape "
+                         f"{shape}") from None
+    return apply(R.reshape, x, shape=shape)
+
+
+def transpose(x, axes=None, *more):
+    if more:
+        axes = (axes,) + more
+    elif isinstance(axes, list):
+        axes = tuple(axes)
+    return apply(R.transpose, x, axes=axes)
+
+
+def permute(x, *axes):
+    return transpose(x, _shape_arg(axes))
+
+
+def swapaxes(x, axis1: int, axis2: int):
+    n = np.ndim(_data(x))
+    axes = list(range(n))
+    axes[axis1 % n], axes[axis2 % n] = axes[axis2 % n], axes[axis1 % n]
+    return transpose(x, tuple(axes))
+
+
+def moveaxis(x, source, destination):
+    n = np.ndim(_data(x))
+    src = [s % n for s in (source if isinstance(source, (tuple, list)) else (source,))]
+    dst = [d % n for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    order = [i for i in range(n) if i not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return transpose(x, tuple(order))
+
+
+def expand_dims(x, axis):
+    shape = list(np.shape(_data(x)))
+    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
+    n = len(shape) + len(axes)
+    for a in sorted(a % n for a in axes):
+        shape.insert(a, 1)
+    return reshape(x, tuple(shape))
+
+
+unsqueeze = expand_dims
+
+
+def squeeze(x, axis=None):
+    shape = np.shape(_data(x))
+    if axis is None:
+        new = tuple(s for s in shape if s != 1)
+    else:
+        axes = {a % len(shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+        for a in axes:
+            if shape[a] != 1:
+                raise ValueError(f"cannot squeeze axis {a} of shape {shape}: its size is {shape[a]}, not 1")
+        new = tuple(s for i, s in enumerate(shape) if i not in axes)
+    return reshape(x, new)
+
+
+def flatten(x, start_dim: int = 0, end_dim: int = -1):
+    shape = np.shape(_data(x))
+    if not shape:
+        return reshape(x, (1,))
+    s, e = start_dim % len(shape), end_dim % len(shape)
+    return reshape(x, shape[:s] + (-1,) + shape[e + 1:])
+
+
+def ravel(x):
+    return reshape(x, (-1,))
+
+
+def broadcast_to(x, shape):
+    shape = _shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
+    broadcast_shapes(np.shape(_data(x)), shape)
+    return apply(R.broadcast_to, x, shape=shape)
+
+
+def concatenate(xs, axis: int = 0):
+    xs = list(xs)
+    if not xs:
+        raise ValueError("concatenate needs at least one tensor")
+    shapes = [np.shape(_data(x)) for x in xs]
+    nd = len(shapes[0])
+    if axis is None:
+        return concatenate([ravel(x) for x in xs], 0)
+    a = axis % builtins.max(nd, 1)
+    for s in shapes:
+        if len(s) != nd or s[:a] + s[a + 1:] != shapes[0][:a] + shapes[0][a + 1:]:
+            raise ValueError(f"concatenate along axis {axis}: shapes {shapes} must agree except on that axis")
+    return apply(R.concatenate, *xs, axis=a, sizes=tuple(s[a] for s in shapes))
+
+
+cat = concatenate
+
+
+def stack(xs, axis: int = 0):
+    xs = list(xs)
+    shapes = {np.shape(_data(x)) for x in xs}
+    if len(shapes) > 1:
+        raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
+    return concatenate([expand_dims(x, axis) for x in xs], axis)
+
+
+def split(x, indices_or_sections, axis: int = 0):
+    """NumPy's split: a number of equal sections, or the indices to split at."""
+    n = np.shape(_data(x))[axis]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if n % k:
+            raise ValueError(f"split: an axis of size {n} does not divide into {k} equal sections")
+        bounds = [i * (n // k) for i in range(k + 1)]
+    else:
+        bounds = [0, *indices_or_sections, n]
+    pre = (slice(None),) * (axis % np.ndim(_data(x)))
+    return [x[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+
+
+def flip(x, axis=None):
+    n = np.ndim(_data(x))
+    axes = range(n) if axis is None else {a % n for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))]
+
+
+def astype(x, dtype):
+    dtype = np.dtype(dtype)
+    if isinstance(x, Tensor) and x.dtype == dtype:
+        return x
+    return apply(R.astype, x, dtype=dtype)
+
+
+# ---- indexing --------------------------------------------------------------------------------------------
+def _index(index):
+    """Unwrap Tensors in an index; report whether it is basic (slices/ints: no element repeats)."""
+    if not isinstance(index, tuple):
+        index = (index,)
+    out = []
+    basic = True
+    for i in index:
+        if isinstance(i, Tensor):
+            i = i.data
+        if isinstance(i, (list, np.ndarray)):
+            i = np.asarray(i)
+            basic = False
+            if i.dtype == bool:
+                out.extend(np.nonzero(i))   # a mask is advanced indexing by its nonzero positions
+                continue
+        elif isinstance(i, (bool, np.bool_)):
+            basic = False
+        out.append(i)
+    return tuple(out), basic
+
+
+def getitem(x, index):
+    idx, basic = _index(index)
+    return apply(R.getitem, x, index=idx, basic=basic)
+
+
+# ---- in place --------------------------------------------------------------------------------------------
+def _inplace(self: Tensor, op, *others) -> Tensor:
+    """Run ``op(self, *others)`` and write the result into ``self``'s own buffer.
+
+    The version counter goes up, so any node that saved the old value refuses to backward through it.
+    """
+    recording = _mode.state.enabled and (self.requires_grad or builtins.any(
+        isinstance(o, Tensor) and o.requires_grad for o in others))
+    if recording and self.requires_grad and self._node is None:
+        raise RuntimeError("a leaf tensor that requires grad is being used in an in-place operation; update it "
+                           "inside `with turunan.no_grad():` (as optimisers do), or use an out-of-place op")
+    result = op(self, *others)
+    if result.shape != self.shape:
+        raise ValueError(f"in-place operation would change the shape from {self.shape} to {result.shape}; "
+                         "use the out-of-place form")
+    np.copyto(self.data, result.data, casting="same_kind")
+    self._bump_version()
+    if recording:
+        self._node = result._node
+        self.requires_grad = True
+    return self
+
+
+def setitem(x: Tensor, index, value) -> None:
+    idx, _ = _index(index)
+    recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    if not recording:
+        x.data[idx] = _data(value)
+        x._bump_version()
+        return
+    _inplace(x, lambda t, v: apply(R.index_update, t, v, index=idx), value)
+
+
+def zero_(x: Tensor) -> Tensor:
+    return fill_(x, 0)
+
+
+def fill_(x: Tensor, value) -> Tensor:
+    if x.requires_grad and _mode.state.enabled:
+        raise RuntimeError("fill_/zero_ on a tensor that requires grad: do it inside `with turunan.no_grad():`")
+    x.data[...] = value
+    x._bump_version()
+    return x

@@ -1,0 +1,300 @@
+"""The derivative table: every primitive of turunan, one row each.
+
+A row is ``name = defprim("name", forward_kernel, [vjp for each input], jvp)``. Reverse rules have the
+signature ``(g, ans, *inputs, **params)``; they return the input's cotangent in the output's broadcast
+shape (the engine sums it back) or ``None`` for zero. Rules are written with ``numpy`` functions and
+operators, which Tensors also answer (``__array_function__``/``__array_ufunc__``): in a plain backward they
+run on arrays and record nothing; with ``create_graph=True`` they run on Tensors and are recorded, which is
+how gradients of gradients come for free. A rule that needs the output uses ``ans`` (a Tensor connected to
+the graph in that mode), never a recomputation.
+
+Forward rules are a tag where one fits:
+- ``ELEMENTWISE``: the Jacobian is diagonal, so the tangent is the reverse rule applied to the tangent;
+- ``LINEAR``: the op is linear in all inputs together, so the tangent is the op applied to the tangents;
+- ``MULTILINEAR``: linear in each input separately (product rule);
+or an explicit ``jvp(tangents, ans, *inputs, **params)``.
+
+Everything not here is composed from these in ``turunan._ops`` and gets its derivatives for free.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._core import Primitive
+
+TABLE: dict[str, Primitive] = {}
+ELEMENTWISE, LINEAR, MULTILINEAR = "elementwise", "linear", "multilinear"
+
+
+def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False) -> Primitive:
+    """Add a row to the table. ``vjps=None`` declares the op non-differentiable (comparisons, argmax)."""
+    if jvp == ELEMENTWISE:
+        jvp = _elementwise_jvp(vjps)
+    elif jvp == LINEAR:
+        jvp = _linear_jvp(name)
+    elif jvp == MULTILINEAR:
+        jvp = _multilinear_jvp(name)
+    prim = Primitive(name, fwd, vjps, jvp, variadic)
+    TABLE[name] = prim
+    return prim
+
+
+def _elementwise_jvp(vjps):
+    def jvp(tangents, ans, *args, **params):
+        out = None
+        for rule, t in zip(vjps, tangents):
+            if t is not None and rule is not None:
+                term = rule(t, ans, *args, **params)
+                if term is not None:
+                    out = term if out is None else out + term
+        return out
+    return jvp
+
+
+def _zeros_for(x):
+    if hasattr(x, "dtype"):
+        return np.zeros(x.shape, dtype=x.dtype)
+    return np.zeros_like(np.asarray(x))
+
+
+def _linear_jvp(name):
+    def jvp(tangents, ans, *args, **params):
+        return TABLE[name](*[_zeros_for(a) if t is None else t for t, a in zip(tangents, args)], **params)
+    return jvp
+
+
+def _multilinear_jvp(name):
+    def jvp(tangents, ans, *args, **params):
+        out = None
+        for i, t in enumerate(tangents):
+            if t is not None:
+                term = TABLE[name](*args[:i], t, *args[i + 1:], **params)
+                out = term if out is None else out + term
+        return out
+    return jvp
+
+
+# ---- helpers the rules share (they work on arrays and Tensors alike) ----------------------------------
+def _keep_shape(shape: tuple, axis) -> tuple:
+    """``shape`` after a reduction over ``axis`` with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
+    return tuple(1 if i in axes else n for i, n in enumerate(shape))
+
+
+def _unreduce(g, shape: tuple, axis, keepdims: bool):
+    """Undo a reduction's shape change: put the reduced axes back as 1s, then broadcast to ``shape``."""
+    if not keepdims:
+        g = g.reshape(_keep_shape(shape, axis))
+    return np.broadcast_to(g, shape)
+
+
+def _with_reduced(a, shape: tuple, axis, keepdims: bool):
+    """A reduction's result reshaped so that it broadcasts against the input."""
+    return a if keepdims else a.reshape(_keep_shape(shape, axis))
+
+
+def _swap_last(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _inverse_perm(axes, ndim: int) -> tuple:
+    axes = tuple(range(ndim))[::-1] if axes is None else tuple(a % ndim for a in axes)
+    return tuple(np.argsort(axes))
+
+
+def _sigmoid(x):
+    # 1/(1+exp(-x)) overflows for large negative x; this form is exact and never overflows
+    out = np.tanh(x * 0.5)
+    out *= 0.5
+    out += 0.5
+    return out
+
+
+def _relu(x):
+    return np.maximum(x, 0)
+
+
+def _prod_vjp(g, ans, x, axis, keepdims):
+    """d prod / d x_i = product of the others. Dividing ans by x is exact unless some x_i is zero."""
+    if not np.any(x == 0):
+        return _unreduce(g, x.shape, axis, keepdims) * (_with_reduced(ans, x.shape, axis, keepdims) / x)
+    # with zeros: the product of the others, computed directly (O(n^2) along the axis, rare path)
+    ax = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
+    ax = tuple(a % x.ndim for a in ax)
+    rest = [i for i in range(x.ndim) if i not in ax]
+    xt = np.transpose(x, rest + list(ax))
+    lead = tuple(x.shape[i] for i in rest)
+    n = int(np.prod([x.shape[i] for i in ax])) if ax else 1
+    flat = xt.reshape(lead + (1, n))
+    eye = np.eye(n, dtype=bool)
+    others = np.prod(np.where(eye, 1, flat), axis=-1)                    # lead + (n,)
+    full = others.reshape(lead + tuple(x.shape[i] for i in ax))
+    full = np.transpose(full, _inverse_perm(rest + list(ax), x.ndim))
+    return _unreduce(g, x.shape, axis, keepdims) * full
+
+
+def _extreme_vjp(g, ans, x, axis, keepdims):
+    """Gradient of max/min: split evenly between ties, as PyTorch's amax/amin do."""
+    hit = (x == _with_reduced(ans, x.shape, axis, keepdims)).astype(x.dtype)
+    count = np.sum(hit, axis=axis, keepdims=True)
+    return _unreduce(g, x.shape, axis, keepdims) * (hit / count)
+
+
+def _scatter_add(g, shape, index, basic):
+    out = np.zeros(shape, dtype=g.dtype)
+    if basic:
+        out[index] = g              # basic indexing never repeats an element
+    else:
+        np.add.at(out, index, g)    # advanced indexing may: repeated indices accumulate
+    return out
+
+
+def _index_update(x, v, index):
+    out = x.copy()
+    out[index] = v
+    return out
+
+
+def _concat_vjp(g, ans, *xs, index, axis, sizes):
+    start = sum(sizes[:index])
+    sl = [slice(None)] * g.ndim
+    sl[axis] = slice(start, start + sizes[index])
+    return g[tuple(sl)]
+
+
+def _einsum_vjp(g, ans, *ops, index, spec):
+    ins, out = spec.split("->")
+    ins = ins.split(",")
+    target = ins[index]
+    if len(set(target)) != len(target):
+        raise NotImplementedError(f"einsum gradient for an operand with a repeated subscript ({target!r}) is not "
+                                  "supported; take the diagonal with explicit indexing first")
+    others = [s for j, s in enumerate(ins) if j != index]
+    have = set(out).union(*others) if others else set(out)
+    keep = "".join(c for c in target if c in have)
+    grad = np.einsum(",".join([out] + others) + "->" + keep, g, *[o for j, o in enumerate(ops) if j != index])
+    if keep != target:   # letters summed only inside this operand: its gradient is constant along them
+        shape = ops[index].shape
+        grad = grad.reshape(tuple(shape[i] if c in have else 1 for i, c in enumerate(target)))
+        grad = np.broadcast_to(grad, shape)
+    return grad
+
+
+def _cumsum_vjp(g, ans, x, axis):
+    flip = tuple(slice(None, None, -1) if i == axis % g.ndim else slice(None) for i in range(g.ndim))
+    return np.cumsum(g[flip], axis=axis)[flip]
+
+
+def _astype_vjp(g, ans, x, dtype):
+    return g.astype(x.dtype) if np.dtype(x.dtype).kind in "fc" else None
+
+
+def _matrix_norm2(x):
+    return np.linalg.norm(x, ord=2, axis=(-2, -1))
+
+
+def _matrix_norm2_vjp(g, ans, x):
+    if not isinstance(x, np.ndarray):
+        raise NotImplementedError("the spectral norm (matrix norm with ord=2) has a first derivative only; "
+                                  "for higher orders use ord='fro' or compute it from turunan ops")
+    u, _, vt = np.linalg.svd(x)
+    return g[..., None, None] * (u[..., :, :1] @ vt[..., :1, :])
+
+
+# ---- the table -------------------------------------------------------------------------------------------
+#                 name          forward         reverse rule for each input                                  forward
+add = defprim("add", np.add, [lambda g, ans, x, y: g, lambda g, ans, x, y: g], ELEMENTWISE)
+subtract = defprim("subtract", np.subtract, [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], ELEMENTWISE)
+multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], MULTILINEAR)
+divide = defprim("divide", np.true_divide, [lambda g, ans, x, y: g / y,
+                                            lambda g, ans, x, y: -g * ans / y], ELEMENTWISE)
+power = defprim("power", np.power, [lambda g, ans, x, y: g * y * x ** (y - 1),
+                                    lambda g, ans, x, y: g * ans * np.log(np.where(x == 0, 1, x))], ELEMENTWISE)
+negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR)
+exp = defprim("exp", np.exp, [lambda g, ans, x: g * ans], ELEMENTWISE)
+expm1 = defprim("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)], ELEMENTWISE)
+log = defprim("log", np.log, [lambda g, ans, x: g / x], ELEMENTWISE)
+log1p = defprim("log1p", np.log1p, [lambda g, ans, x: g / (x + 1)], ELEMENTWISE)
+sqrt = defprim("sqrt", np.sqrt, [lambda g, ans, x: g * 0.5 / ans], ELEMENTWISE)
+square = defprim("square", np.square, [lambda g, ans, x: g * 2 * x], ELEMENTWISE)
+sin = defprim("sin", np.sin, [lambda g, ans, x: g * np.cos(x)], ELEMENTWISE)
+cos = defprim("cos", np.cos, [lambda g, ans, x: -g * np.sin(x)], ELEMENTWISE)
+tan = defprim("tan", np.tan, [lambda g, ans, x: g * (1 + ans * ans)], ELEMENTWISE)
+tanh = defprim("tanh", np.tanh, [lambda g, ans, x: g * (1 - ans * ans)], ELEMENTWISE)
+sigmoid = defprim("sigmoid", _sigmoid, [lambda g, ans, x: g * (ans * (1 - ans))], ELEMENTWISE)
+# NOTE: relu'(0) = 0, as in PyTorch; maximum(x, 0) would give 0.5 there (ties split evenly)
+relu = defprim("relu", _relu, [lambda g, ans, x: g * (ans > 0)], ELEMENTWISE)
+absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * np.sign(x)], ELEMENTWISE)
+maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x > y, g, np.where(x == y, g * 0.5, 0)),
+                                          lambda g, ans, x, y: np.where(y > x, g, np.where(x == y, g * 0.5, 0))],
+                  ELEMENTWISE)
+minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(x < y, g, np.where(x == y, g * 0.5, 0)),
+                                          lambda g, ans, x, y: np.where(y < x, g, np.where(x == y, g * 0.5, 0))],
+                  ELEMENTWISE)
+clip = defprim("clip", lambda x, lo, hi: np.clip(x, lo, hi),
+               [lambda g, ans, x, lo, hi: np.where((x >= lo) & (x <= hi), g, 0)], ELEMENTWISE)
+where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g, 0),
+                                    lambda g, ans, c, x, y: np.where(c, 0, g)], ELEMENTWISE)
+
+sum_ = defprim("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+              [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR)
+prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], ELEMENTWISE)
+amax = defprim("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
+               ELEMENTWISE)
+amin = defprim("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
+               ELEMENTWISE)
+logsumexp = defprim("logsumexp", lambda x, axis, keepdims: _logsumexp(x, axis, keepdims),
+                    [lambda g, ans, x, axis, keepdims:
+                     _unreduce(g, x.shape, axis, keepdims) * np.exp(x - _with_reduced(ans, x.shape, axis, keepdims))],
+                    ELEMENTWISE)
+cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR)
+
+matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
+                                       lambda g, ans, x, y: _swap_last(x) @ g], MULTILINEAR)
+einsum = defprim("einsum", lambda *ops, spec: np.einsum(spec, *ops, optimize=len(ops) > 2), [_einsum_vjp],
+                 MULTILINEAR, variadic=True)
+matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
+                       lambda tangents, ans, x: np.sum(_matrix_norm2_vjp(np.ones_like(ans), ans, x) * tangents[0],
+                                                       axis=(-2, -1)))
+
+reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape),
+                  [lambda g, ans, x, shape: g.reshape(x.shape)], LINEAR)
+transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes),
+                    [lambda g, ans, x, axes: np.transpose(g, _inverse_perm(axes, x.ndim))], LINEAR)
+broadcast_to = defprim("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+                       [lambda g, ans, x, shape: g], LINEAR)   # the engine sums g back to x's shape
+concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
+                      LINEAR, variadic=True)
+getitem = defprim("getitem", lambda x, index, basic: x[index],
+                  [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR)
+scatter_add = defprim("scatter_add", _scatter_add,
+                      [lambda g, ans, v, shape, index, basic: getitem(g, index, basic)], LINEAR)
+index_update = defprim("index_update", _index_update,
+                       [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
+                        lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR)
+astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR)
+
+
+def _logsumexp(x, axis, keepdims):
+    top = np.amax(x, axis=axis, keepdims=True)
+    top = np.where(np.isfinite(top), top, 0)
+    out = np.log(np.sum(np.exp(x - top), axis=axis, keepdims=True)) + top
+    return out if keepdims else np.squeeze(out, axis=axis)
+
+
+# no gradient: their outputs are integers or booleans, constant almost everywhere
+NONDIFF = {name: defprim(name, fn) for name, fn in {
+    "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
+    "greater": np.greater, "greater_equal": np.greater_equal, "logical_and": np.logical_and,
+    "logical_or": np.logical_or, "logical_xor": np.logical_xor, "logical_not": np.logical_not,
+    "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "sign": np.sign, "floor": np.floor,
+    "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
+    "argmax": lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+    "argmin": lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
+    "floor_divide": np.floor_divide,
+}.items()}
+remainder = defprim("remainder", np.remainder, [lambda g, ans, x, y: g,
+                                                lambda g, ans, x, y: -g * np.floor_divide(x, y)], ELEMENTWISE)
