@@ -9,7 +9,6 @@ tensor([ 0.,  6., 12.])
 
 from __future__ import annotations
 
-
 import numpy as np
 
 from . import _engine

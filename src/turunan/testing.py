@@ -37,6 +37,8 @@ def _double_vjp_jvp(f, xs, vs):
     """J v from reverse mode twice: v ↦ d/du ⟨Jᵀu, v⟩, with u a dummy variable."""
     ts = [x if isinstance(x, Tensor) and x.requires_grad else Tensor(x, requires_grad=True) for x in xs]
     out = f(*ts)
+    if not out.requires_grad:
+        return Tensor(np.zeros(out.shape, out.dtype))
     u = Tensor(np.zeros(out.shape, out.dtype), requires_grad=True)
     gs = autograd.grad(out, ts, grad_outputs=u, create_graph=True, allow_unused=True)
     total = None
@@ -79,6 +81,8 @@ def _close(name, got, want, rtol, atol) -> None:
 def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
     vs = [rng.standard_normal(x.shape) for x in xs]
     out = f(*[Tensor(x) for x in xs])
+    if not isinstance(out, Tensor):
+        raise TypeError(f"check_grads: f must return a turunan Tensor, got {type(out).__name__}")
     u = rng.standard_normal(np.shape(_to_f64(out)))
     numeric = _numerical_jvp(f, xs, vs, eps)
 
@@ -86,7 +90,7 @@ def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
         def vjp_dot_v(*ts):
             ts = [t if t.requires_grad else Tensor(t.data, requires_grad=True) for t in ts]
             out = f(*ts)
-            if not out.requires_grad:
+            if not out.requires_grad:      # f does not depend on its inputs: the derivative is zero
                 return Tensor(np.zeros(()))
             gs = autograd.grad(out, ts, grad_outputs=Tensor(u), create_graph=True, allow_unused=True)
             total = Tensor(np.zeros(()))
