@@ -41,7 +41,7 @@ class Tensor:
         self.data = _array.as_array(data, dtype)
         self._grad = None
         self._node = None
-        self._version = 0
+        self._version = [0]
         self._hooks = None
         self._tangents = None
         self._retain = False
@@ -50,13 +50,13 @@ class Tensor:
             self.requires_grad_(True)
 
     @classmethod
-    def _wrap(cls, data, node=None, requires_grad: bool = False):
+    def _wrap(cls, data, node=None, requires_grad: bool = False, version=None):
         """Fast constructor for results: no conversion, no checks."""
         t = object.__new__(cls)
         t.data = data
         t._grad = None
         t._node = node
-        t._version = 0
+        t._version = [0] if version is None else version
         t._hooks = None
         t._tangents = None
         t._retain = False
@@ -98,7 +98,7 @@ class Tensor:
 
     def detach(self):
         """A new tensor sharing this one's data, cut from the graph (no gradient flows through it)."""
-        return type(self)._result_type()._wrap(self.data)
+        return type(self)._result_type()._wrap(self.data, version=self._version)  # shares data: and its version
 
     @classmethod
     def _result_type(cls):
@@ -123,11 +123,12 @@ class Tensor:
         return _HookHandle(self, hook)
 
     def _bump_version(self) -> None:
-        """Record an in-place change: saved copies of this tensor become stale."""
-        self._version += 1
-        node = self._node
-        if node is not None and node.ans is not None:
-            node.ans_stale = True
+        """Record an in-place change: every saved use of this buffer (or a view of it) becomes stale.
+
+        The counter is a one-element list shared by a tensor and its views (as PyTorch shares it), so
+        changing either is seen by nodes that saved the other.
+        """
+        self._version[0] += 1
 
     # ---- array facts ---------------------------------------------------------------------------------
     @property
@@ -257,10 +258,11 @@ class Primitive:
     carries shape, ndim and dtype.
     """
 
-    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "differentiable", "__weakref__")
+    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "view", "differentiable", "__weakref__")
 
-    def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False) -> None:
+    def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> None:
         self.name = name
+        self.view = view    # the output may share memory with input 0: they share a version counter
         self.fwd = fwd
         self.vjps = tuple(vjps) if vjps is not None else None
         self.jvp = jvp
@@ -304,10 +306,10 @@ _SHORT_NAMES = {"multiply": "Mul", "add": "Add", "subtract": "Sub", "divide": "D
 class Node:
     """A recorded application of a primitive: what backward needs to send gradients to the parents."""
 
-    __slots__ = ("prim", "parents", "saved", "versions", "ans", "params", "shape", "dtype", "ans_stale",
+    __slots__ = ("prim", "parents", "saved", "versions", "ans", "ans_version", "params", "shape", "dtype",
                  "hooks", "retained", "freed")
 
-    def __init__(self, prim, parents, saved, versions, ans, params, shape, dtype) -> None:
+    def __init__(self, prim, parents, saved, versions, ans, ans_version, params, shape, dtype) -> None:
         self.prim = prim
         self.parents = parents
         self.saved = saved
@@ -316,7 +318,7 @@ class Node:
         self.params = params
         self.shape = shape
         self.dtype = dtype
-        self.ans_stale = False
+        self.ans_version = ans_version     # (counter, value when saved) if ans is kept
         self.hooks = None
         self.retained = None
         self.freed = False
@@ -368,16 +370,17 @@ def apply(prim: Primitive, *args, **params):
         cls = Tensor
     if not isinstance(ans, np.ndarray) and not hasattr(ans, "__array_namespace__"):
         ans = np.asarray(ans)
+    version = args[0]._version if prim.view and ans.base is not None and isinstance(args[0], Tensor) else [0]
     if needs_grad and _grad_state.enabled and prim.differentiable:
-        out = cls._wrap(ans, _record(prim, args, ans, params), True)
+        out = cls._wrap(ans, _record(prim, args, ans, params, version), True, version)
     else:
-        out = cls._wrap(ans)
+        out = cls._wrap(ans, None, False, version)
     if jvp_hook is not None:
         jvp_hook(prim, args, out, params)
     return out
 
 
-def _record(prim, args, ans, params) -> Node:
+def _record(prim, args, ans, params, version) -> Node:
     n = len(args)
     parents = [None] * n
     keep = [UNUSED] * n
@@ -401,8 +404,8 @@ def _record(prim, args, ans, params) -> Node:
         if keep[j] == VALUE:
             saved[j] = a
             if isinstance(a, Tensor):
-                versions[j] = a._version
+                versions[j] = a._version[0]
         elif keep[j] == META and parents[j] is None:
             saved[j] = a    # a constant's shape: nothing else would carry it
     return Node(prim, tuple(parents), tuple(saved), tuple(versions), ans if keep_ans else None,
-                params, ans.shape, ans.dtype)
+                (version, version[0]) if keep_ans else None, params, ans.shape, ans.dtype)

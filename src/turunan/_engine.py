@@ -59,14 +59,14 @@ def _needed(order: list, targets: set) -> set:
 def _check_saved(node: Node) -> None:
     if node.freed:
         raise RuntimeError(FREED_MSG)
-    if node.ans_stale:
+    if node.ans_version is not None and node.ans_version[0][0] != node.ans_version[1]:
         raise RuntimeError(f"the output of {node.name} was modified by an in-place operation after it was "
                            "saved for the gradient; make a copy before changing it in place (e.g. y = y + 1 "
                            "instead of y += 1)")
     for s, v in zip(node.saved, node.versions):
-        if v is not None and s._version != v:
+        if v is not None and s._version[0] != v:
             raise RuntimeError(f"a tensor needed by {node.name} to compute gradients was modified by an "
-                               f"in-place operation (it is at version {s._version}, it was saved at version "
+                               f"in-place operation (it is at version {s._version[0]}, it was saved at version "
                                f"{v}); make a copy before changing it in place, or change it after backward")
 
 
@@ -176,7 +176,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 _accumulate_leaf(p, gi, create_graph, written)
         if not retain_graph:   # release saved arrays as soon as they are used
             node.saved = node.versions = (None,) * len(node.parents)
-            node.ans = None
+            node.ans = node.ans_version = None
             node.freed = True
 
     # roots that are themselves leaves

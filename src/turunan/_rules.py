@@ -27,7 +27,7 @@ TABLE: dict[str, Primitive] = {}
 ELEMENTWISE, LINEAR, MULTILINEAR = "elementwise", "linear", "multilinear"
 
 
-def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False) -> Primitive:
+def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> Primitive:
     """Add a row to the table. ``vjps=None`` declares the op non-differentiable (comparisons, argmax)."""
     if jvp == ELEMENTWISE:
         jvp = _elementwise_jvp(vjps)
@@ -35,7 +35,7 @@ def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False) -> Prim
         jvp = _linear_jvp(name)
     elif jvp == MULTILINEAR:
         jvp = _multilinear_jvp(name)
-    prim = Primitive(name, fwd, vjps, jvp, variadic)
+    prim = Primitive(name, fwd, vjps, jvp, variadic, view)
     TABLE[name] = prim
     return prim
 
@@ -261,15 +261,15 @@ matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
                                                        axis=(-2, -1)))
 
 reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape),
-                  [lambda g, ans, x, shape: g.reshape(x.shape)], LINEAR)
+                  [lambda g, ans, x, shape: g.reshape(x.shape)], LINEAR, view=True)
 transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes),
-                    [lambda g, ans, x, axes: np.transpose(g, _inverse_perm(axes, x.ndim))], LINEAR)
+                    [lambda g, ans, x, axes: np.transpose(g, _inverse_perm(axes, x.ndim))], LINEAR, view=True)
 broadcast_to = defprim("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
-                       [lambda g, ans, x, shape: g], LINEAR)   # the engine sums g back to x's shape
+                       [lambda g, ans, x, shape: g], LINEAR, view=True)   # the engine sums g back to x's shape
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
                       LINEAR, variadic=True)
 getitem = defprim("getitem", lambda x, index, basic: x[index],
-                  [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR)
+                  [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR, view=True)
 scatter_add = defprim("scatter_add", _scatter_add,
                       [lambda g, ans, v, shape, index, basic: getitem(g, index, basic)], LINEAR)
 index_update = defprim("index_update", _index_update,
