@@ -1,0 +1,1 @@
+"""Benchmark workloads: one module each, in the plugin format described in benchmarks/README.md."""
