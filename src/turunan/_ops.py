@@ -123,7 +123,7 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
 
 
 def _count(shape, axis) -> int:
-    if axis is None:
+    if axis is None or not shape:   # NumPy lets a 0-d array reduce over axis 0 / -1
         return int(np.prod(shape))
     axes = axis if isinstance(axis, tuple) else (axis,)
     return int(np.prod([shape[a] for a in axes]))

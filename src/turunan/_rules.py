@@ -78,7 +78,7 @@ def _multilinear_jvp(name):
 # ---- helpers the rules share (they work on arrays and Tensors alike) ----------------------------------
 def _keep_shape(shape: tuple, axis) -> tuple:
     """``shape`` after a reduction over ``axis`` with keepdims=True."""
-    if axis is None:
+    if axis is None or not shape:
         return (1,) * len(shape)
     axes = {a % len(shape) for a in (axis if isinstance(axis, tuple) else (axis,))}
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
