@@ -325,6 +325,11 @@ def _ms(s) -> str:
     return f"{ms:.3f}" if ms < 1 else f"{ms:.2f}" if ms < 100 else f"{ms:.0f}"
 
 
+def _mb(b) -> str:
+    mb = b / 2**20
+    return f"{mb:.0f}" if mb >= 100 else f"{mb:.1f}" if mb >= 1 else f"{mb:.3f}"
+
+
 def _ratio(a, b) -> str:
     return "—" if a is None or b is None or b == 0 else f"{a / b:.2f}x"
 
@@ -368,7 +373,7 @@ def report(results: dict, fws: list) -> str:
             cells = []
             for f in cols:
                 m = res["frameworks"].get(f, {}).get("memory", {}).get(t)
-                cells.append("—" if not m or "peak_bytes" not in m else f"{m['peak_bytes'] / 2**20:.1f}")
+                cells.append("—" if not m or "peak_bytes" not in m else _mb(m["peak_bytes"]))
             lines.append("| " + " | ".join([row] + cells) + " |")
     notes = [(n, x) for n, res in results.items() for x in res.get("notes", [])]
     fails = [(n, f, r["frameworks"][f].get("grad_check") or r["frameworks"][f]["setup"].get("error"))
