@@ -1,0 +1,188 @@
+"""MXNet's ndarray over turunan's Tensor, and the thread-local recording state of ``autograd.record()``.
+
+MXNet records nothing outside ``autograd.record()``. The core records an operation when an input answers
+``requires_grad`` True, so an ndarray answers True only while recording is on (or while this door runs a
+backward pass over what was recorded). The stored flag lives in the core's slot; the answer depends on the
+scope. Gradient math is the core's; this module only names it the MXNet way.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as _np
+
+from .. import _engine
+from .. import autograd as _autograd
+from .._core import Tensor
+from .._doors import REQUIRES_GRAD, recast
+
+GRAD_REQS = ("write", "add", "null")
+
+NOT_RECORDED_MSG = ("Cannot differentiate node because it is not in a computational graph. You need to set "
+                    "is_recording to true or use autograd.record() to save computational graphs for backward. "
+                    "If you want to differentiate the same graph twice, you need to pass retain_graph=True to "
+                    "backward.")
+
+
+class MXNetError(RuntimeError):
+    """The error MXNet raises for misuse of autograd (a RuntimeError, so either can be caught)."""
+
+
+class _State(threading.local):
+    recording = False   # inside autograd.record() (and not paused)
+    training = False    # train mode (record() turns it on by default)
+    engine = 0          # > 0 while this door runs backward/grad: recorded arrays must answer truthfully
+
+
+state = _State()
+
+
+class _EngineScope:
+    """While a backward pass of this door runs, recorded arrays answer requires_grad as recorded."""
+
+    def __enter__(self):
+        state.engine += 1
+
+    def __exit__(self, *exc):
+        state.engine -= 1
+
+
+def run_backward(fn, *args, **kwargs):
+    """Run a core backward/grad, turning the core's freed-graph error into MXNet's."""
+    with _EngineScope():
+        try:
+            return fn(*args, **kwargs)
+        except RuntimeError as e:
+            if str(e) == _engine.FREED_MSG:
+                raise MXNetError(NOT_RECORDED_MSG) from None
+            raise
+
+
+def check_recorded(heads: list) -> None:
+    for h in heads:
+        if not isinstance(h, Tensor) or h._node is None or not REQUIRES_GRAD.__get__(h):
+            raise MXNetError(NOT_RECORDED_MSG)
+
+
+class ndarray(Tensor):
+    """MXNet's ``np.ndarray``: prints as ``array([0., 1., 2., 3.])``, gradients via ``attach_grad``.
+
+    >>> from turunan.mxnet import autograd, np
+    >>> x = np.arange(4.0)
+    >>> x.attach_grad()
+    >>> with autograd.record():
+    ...     y = 2 * np.dot(x, x)
+    >>> y.backward()
+    >>> x.grad
+    array([ 0.,  4.,  8., 12.])
+    """
+
+    __slots__ = ("_grad_req",)
+
+    # ---- recording, the MXNet way --------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        if not REQUIRES_GRAD.__get__(self):
+            return False
+        return state.recording or state.engine > 0
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        REQUIRES_GRAD.__set__(self, bool(value))
+
+    def attach_grad(self, grad_req: str = "write", stype=None) -> None:
+        """Make this array a variable to differentiate against, with a zero gradient buffer allocated now.
+
+        ``grad_req``: 'write' (each backward overwrites the same buffer), 'add' (each backward adds into it),
+        'null' (no gradient).
+        """
+        if grad_req not in GRAD_REQS:
+            raise ValueError(f"grad_req must be one of {GRAD_REQS}, got {grad_req!r}")
+        if stype not in (None, "default"):
+            raise ValueError(f"turunan.mxnet supports only dense gradients (stype='default'), got {stype!r}")
+        self._node = None                      # MXNet's attach_grad makes a fresh variable
+        Tensor.requires_grad_(self, True)      # checks the dtype: only floating arrays get gradients
+        self._grad_req = grad_req
+        self._grad = ndarray._wrap(_np.zeros_like(self.data))
+
+    @property
+    def grad(self):
+        """The gradient buffer (allocated by attach_grad), or None for an array without one."""
+        g = self._grad
+        if g is not None and not isinstance(g, ndarray):
+            g = self._grad = recast(g, ndarray)   # a buffer the core replaced (create_graph): same data
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        Tensor.grad.fset(self, value)
+
+    @property
+    def grad_req(self) -> str:
+        return getattr(self, "_grad_req", "null") if REQUIRES_GRAD.__get__(self) else "null"
+
+    def backward(self, out_grad=None, retain_graph: bool = False, train_mode: bool = True) -> None:
+        """Write (or add) d(self)/d(variable) into each variable's ``.grad``; a non-scalar is summed."""
+        check_recorded([self])
+        run_backward(_autograd.backward, [self], None if out_grad is None else [out_grad],
+                     retain_graph=retain_graph, sum_non_scalar=True)
+
+    # ---- MXNet's array API ---------------------------------------------------------------------------
+    def asnumpy(self) -> _np.ndarray:
+        """A NumPy copy of the data (MXNet copies from its device)."""
+        return _np.array(self.data, copy=True)
+
+    def asscalar(self):
+        return self.item()
+
+    def as_np_ndarray(self):
+        return self
+
+    def as_nd_ndarray(self):
+        return self
+
+    def copy(self):
+        return ndarray._wrap(self.data.copy())
+
+    def astype(self, dtype, copy: bool = True):
+        from .._ops import astype
+        if not copy and self.dtype == _np.dtype(dtype):
+            return self
+        return recast(astype(self, dtype), ndarray)
+
+    @property
+    def ctx(self) -> str:
+        return "cpu(0)"
+
+    context = device = ctx
+
+    def as_in_context(self, ctx):
+        return self
+
+    as_in_ctx = to_device = copyto = as_in_context
+
+    def __repr__(self) -> str:
+        text = repr(_np.asarray(self.data))    # a 0-d result may hold a NumPy scalar
+        if "dtype=" in text:
+            if self.data.dtype == _np.float32:          # MXNet's default dtype is not shown
+                text = text[:text.rindex(",")] + ")"
+        elif self.data.dtype not in (_np.float32, _np.bool_):
+            text = text[:-1] + f", dtype={self.data.dtype})"
+        return text
+
+    def __str__(self) -> str:
+        return str(_np.asarray(self.data))
+
+    def __hash__(self):
+        return object.__hash__(self)
+
+
+def as_ndarray(value, dtype=None) -> ndarray:
+    """An ndarray from an ndarray (as is), a Tensor (same data), or array-like input (float32 by default)."""
+    if isinstance(value, Tensor):
+        return recast(value if dtype is None else value.astype(dtype), ndarray)
+    if dtype is None:
+        arr = _np.asarray(value)
+        dtype = arr.dtype if isinstance(value, _np.ndarray) else _np.float32   # MXNet's default for lists
+    return ndarray(_np.array(value, dtype=dtype))

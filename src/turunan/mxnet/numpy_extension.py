@@ -1,0 +1,97 @@
+"""``mxnet.npx`` over turunan: ``set_np`` and the deep-learning operators MXNet keeps outside ``np``.
+
+>>> from turunan.mxnet import np, npx
+>>> npx.set_np()
+>>> npx.relu(np.array([-1.0, 2.0]))
+array([0., 2.])
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as _onp
+
+import turunan as _tn
+
+from .._doors import adapt as _adapt
+from .._doors import lacking as _lacking
+from ._ndarray import ndarray as _ndarray
+from .numpy import random as _np_random
+
+_np_semantics = True
+
+
+def set_np(shape: bool = True, array: bool = True, dtype: bool = False) -> None:
+    """Turn on MXNet's NumPy semantics (turunan.mxnet always has them; kept so the chapter's line runs)."""
+    global _np_semantics
+    _np_semantics = True
+
+
+def reset_np() -> None:
+    global _np_semantics
+    _np_semantics = False
+
+
+def is_np_array() -> bool:
+    return _np_semantics
+
+
+def is_np_shape() -> bool:
+    return _np_semantics
+
+
+def cpu(device_id: int = 0) -> str:
+    return f"cpu({device_id})"
+
+
+def gpu(device_id: int = 0):
+    raise RuntimeError("turunan.mxnet runs on the CPU (NumPy); there is no GPU context")
+
+
+def num_gpus() -> int:
+    return 0
+
+
+def current_context() -> str:
+    return cpu()
+
+
+current_device = current_context
+
+relu = _adapt(_tn.relu, _ndarray, "relu")
+sigmoid = _adapt(_tn.sigmoid, _ndarray, "sigmoid")
+
+
+def softmax(data, axis: int = -1):
+    return _adapt(_tn.softmax, _ndarray)(data, axis)
+
+
+def log_softmax(data, axis: int = -1):
+    return _adapt(_tn.log_softmax, _ndarray)(data, axis)
+
+
+def batch_dot(a, b, transpose_a: bool = False, transpose_b: bool = False):
+    """Batched matrix product of 3-d arrays (the last two axes), as ``npx.batch_dot``."""
+    if transpose_a:
+        a = _tn.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = _tn.swapaxes(b, -1, -2)
+    return _adapt(_tn.matmul, _ndarray)(a, b)
+
+
+def batch_flatten(data):
+    """Flatten every axis but the first."""
+    return _adapt(_tn.reshape, _ndarray)(data, (data.shape[0], -1))
+
+
+def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=_onp.float32):
+    """Rows of an identity matrix picked by the integer ``data`` (not differentiable: it is data)."""
+    idx = _onp.asarray(data.data if isinstance(data, _tn.Tensor) else data).astype(_onp.int64)
+    out = _onp.where(_onp.eye(depth, dtype=bool)[idx], on_value, off_value).astype(dtype)
+    return _ndarray(out)
+
+
+random = types.SimpleNamespace(seed=_np_random.seed)
+
+__getattr__ = _lacking(__name__, "MXNet")

@@ -1,0 +1,20 @@
+"""``torch.autograd`` over turunan: every public name of ``turunan.autograd``, resolved lazily.
+
+Lazy (module ``__getattr__``), so names added to ``turunan.autograd`` later (``Function``, ...) appear here
+without touching this file.
+
+>>> import turunan.torch as torch
+>>> x = torch.arange(3.0, requires_grad=True)
+>>> torch.autograd.grad((x ** 2).sum(), x)[0]
+tensor([0., 2., 4.])
+"""
+
+from __future__ import annotations
+
+from .._doors import forwarded_dir, forwarder
+
+__getattr__ = forwarder(__name__, "turunan.autograd", "PyTorch")
+
+
+def __dir__() -> list:
+    return forwarded_dir([], "turunan.autograd")
