@@ -1,0 +1,117 @@
+"""TensorFlow's names for turunan's core ops (results are tf.Tensors). Naming only: no math here."""
+
+from __future__ import annotations
+
+import numpy as _np
+
+import turunan as _tn
+
+from .._doors import adapt, recast
+from ._tensor import Tensor, _convert
+
+
+def _t(fn, name: str):
+    return adapt(fn, Tensor, name)
+
+
+# elementwise, under the names tf and tf.math share
+ELEMENTWISE = {name: _t(getattr(_tn, core), name) for name, core in {
+    "abs": "abs", "add": "add", "subtract": "subtract", "multiply": "multiply", "divide": "divide",
+    "truediv": "divide", "pow": "power", "maximum": "maximum", "minimum": "minimum", "negative": "negative",
+    "exp": "exp", "expm1": "expm1", "log": "log", "log1p": "log1p", "sqrt": "sqrt", "square": "square",
+    "sin": "sin", "cos": "cos", "tan": "tan", "tanh": "tanh", "sigmoid": "sigmoid", "sign": "sign",
+    "reciprocal": "reciprocal", "floor": "floor", "ceil": "ceil", "round": "round", "floormod": "remainder",
+    "mod": "remainder", "equal": "equal", "not_equal": "not_equal", "less": "less", "less_equal": "less_equal",
+    "greater": "greater", "greater_equal": "greater_equal", "logical_and": "logical_and",
+    "logical_or": "logical_or", "logical_not": "logical_not", "is_nan": "isnan", "is_inf": "isinf",
+    "is_finite": "isfinite", "softplus": "softplus",
+}.items()}
+
+
+def _reduction(core, name: str):
+    def reduce(input_tensor, axis=None, keepdims: bool = False, name=None):
+        return recast(core(input_tensor, axis=axis, keepdims=bool(keepdims)), Tensor)
+    reduce.__name__ = reduce.__qualname__ = name
+    reduce.__doc__ = f"TensorFlow's {name}: reduce over ``axis`` (all axes by default)."
+    return reduce
+
+
+REDUCTIONS = {name: _reduction(core, name) for name, core in {
+    "reduce_sum": _tn.sum, "reduce_mean": _tn.mean, "reduce_max": _tn.amax, "reduce_min": _tn.amin,
+    "reduce_prod": _tn.prod, "reduce_std": _tn.std, "reduce_variance": _tn.var,
+    "reduce_logsumexp": _tn.logsumexp, "reduce_all": _tn.all, "reduce_any": _tn.any,
+}.items()}
+
+
+def argmax(input, axis=None, output_type=_np.int64, name=None) -> Tensor:  # noqa: A002
+    """Index of the largest value along ``axis`` (axis 0 by default, as in TensorFlow)."""
+    return recast(_tn.astype(_tn.argmax(input, 0 if axis is None else axis), output_type), Tensor)
+
+
+def argmin(input, axis=None, output_type=_np.int64, name=None) -> Tensor:  # noqa: A002
+    return recast(_tn.astype(_tn.argmin(input, 0 if axis is None else axis), output_type), Tensor)
+
+
+def matmul(a, b, transpose_a: bool = False, transpose_b: bool = False, name=None) -> Tensor:
+    """Matrix product; ``transpose_a``/``transpose_b`` swap the last two axes first."""
+    if transpose_a:
+        a = _tn.swapaxes(a, -1, -2)
+    if transpose_b:
+        b = _tn.swapaxes(b, -1, -2)
+    return recast(_tn.matmul(a, b), Tensor)
+
+
+def tensordot(a, b, axes, name=None) -> Tensor:
+    return recast(_tn.tensordot(a, b, axes), Tensor)
+
+
+def einsum(equation: str, *inputs, name=None) -> Tensor:
+    return recast(_tn.einsum(equation, *inputs), Tensor)
+
+
+_NORM_ORDS = {"euclidean": None, "fro": "fro", 1: 1, 2: 2, _np.inf: _np.inf}
+
+
+def norm(tensor, ord="euclidean", axis=None, keepdims=None, name=None) -> Tensor:  # noqa: A002
+    """TensorFlow's norm: 'euclidean' is the 2-norm of all elements (Frobenius for a matrix) by default."""
+    if ord not in _NORM_ORDS and not isinstance(ord, (int, float)):
+        raise ValueError(f"'ord' must be a supported vector norm, got {ord!r}")
+    if isinstance(axis, list):
+        axis = tuple(axis)
+    core_ord = _NORM_ORDS.get(ord, ord)
+    if axis is None and core_ord is not None:
+        tensor = _tn.reshape(tensor, (-1,))      # TensorFlow flattens first when no axis is given
+    return recast(_tn.norm(tensor, core_ord, axis, bool(keepdims)), Tensor)
+
+
+def where(condition, x=None, y=None, name=None) -> Tensor:
+    if x is None and y is None:
+        return Tensor(_np.argwhere(_np.asarray(condition)).astype(_np.int64))
+    return recast(_tn.where(condition, x, y), Tensor)
+
+
+def clip_by_value(t, clip_value_min, clip_value_max, name=None) -> Tensor:
+    return recast(_tn.clip(t, clip_value_min, clip_value_max), Tensor)
+
+
+def softmax(logits, axis=None, name=None) -> Tensor:
+    return recast(_tn.softmax(logits, -1 if axis is None else axis), Tensor)
+
+
+def log_softmax(logits, axis=None, name=None) -> Tensor:
+    return recast(_tn.log_softmax(logits, -1 if axis is None else axis), Tensor)
+
+
+def relu(features, name=None) -> Tensor:
+    return recast(_tn.relu(features), Tensor)
+
+
+def cast(x, dtype, name=None) -> Tensor:
+    return recast(_tn.astype(x if isinstance(x, _tn.Tensor) else Tensor(_convert(x)), dtype), Tensor)
+
+
+def eye(num_rows: int, num_columns: int | None = None, batch_shape=None, dtype=_np.float32, name=None) -> Tensor:
+    out = _np.eye(num_rows, num_columns, dtype=dtype)
+    if batch_shape is not None:
+        out = _np.broadcast_to(out, tuple(batch_shape) + out.shape).copy()
+    return Tensor(out)

@@ -1,0 +1,153 @@
+"""TensorFlow's ``tf.Tensor`` and ``tf.Variable`` over turunan's Tensor, and which tapes are recording.
+
+TensorFlow records an operation only on a tape that watches its inputs (Variables are watched when a tape
+accesses them; other tensors through ``tape.watch``). The core records an operation when an input answers
+``requires_grad`` True, so a tf tensor answers True only while some tape records and watches it (or while a
+tape is answering ``gradient()``). The stored flag lives in the core's slot; the answer depends on the tapes.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as _np
+
+from .. import _core
+from .._doors import REQUIRES_GRAD, recast
+
+
+class _State(threading.local):
+    def __init__(self) -> None:
+        self.recording: list = []   # tapes recording now, innermost last
+        self.answering: list = []   # tapes whose gradient()/jacobian() is running now
+
+
+state = _State()
+
+
+def _watched(t, st) -> bool:
+    if t.data.dtype.kind not in "fc":     # TensorFlow differentiates floating tensors only
+        return False
+    for tape in st.recording:
+        if tape._watches(t, access=True):
+            return True
+    for tape in st.answering:
+        if tape._watches(t, access=False):
+            return True
+    return False
+
+
+def _convert(value, dtype=None) -> _np.ndarray:
+    """An array with TensorFlow's dtype defaults: Python floats give float32 and Python ints int32.
+
+    NumPy arrays and tensors keep their dtype unless ``dtype`` is given.
+    """
+    if isinstance(value, _core.Tensor):
+        value = value.data
+    if dtype is not None:
+        return _np.asarray(value, dtype=_np.dtype(dtype))
+    if isinstance(value, (_np.ndarray, _np.generic)):
+        return _np.asarray(value)
+    arr = _np.asarray(value)
+    if arr.dtype == _np.float64:
+        return arr.astype(_np.float32)
+    if arr.dtype.kind in "iu":
+        return arr.astype(_np.int32)
+    if arr.dtype == object:
+        raise TypeError(f"cannot convert {type(value).__name__} {value!r} to a tf.Tensor")
+    return arr
+
+
+def _numpy_text(data) -> str:
+    arr = _np.asarray(data)
+    text = str(arr[()]) if arr.ndim == 0 else repr(arr)   # a scalar prints as 28.0, as in TensorFlow
+    return "\n" + text if "\n" in text else text         # a multi-line array starts on its own line
+
+
+class Tensor(_core.Tensor):
+    """TensorFlow's eager tensor: prints ``<tf.Tensor: shape=(4,), dtype=float32, numpy=array([...])>``."""
+
+    __slots__ = ()
+
+    @property
+    def requires_grad(self) -> bool:
+        st = state
+        if not st.recording and not st.answering:
+            return False
+        if self._node is not None:
+            return REQUIRES_GRAD.__get__(self)
+        return _watched(self, st)
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        REQUIRES_GRAD.__set__(self, bool(value))
+
+    def numpy(self):
+        """A NumPy copy of the value (a NumPy scalar for a 0-d tensor, as TensorFlow gives)."""
+        arr = _np.asarray(self.data)
+        return arr[()] if arr.ndim == 0 else arr.copy()
+
+    def __repr__(self) -> str:
+        return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={_numpy_text(self.data)}>"
+
+    def __str__(self) -> str:
+        text = str(_np.asarray(self.data))
+        text = "\n" + text if "\n" in text else text
+        return f"tf.Tensor({text}, shape={self.shape}, dtype={self.dtype.name})"
+
+    def __hash__(self):
+        return object.__hash__(self)
+
+
+class Variable(Tensor):
+    """TensorFlow's ``tf.Variable``: a mutable tensor that tapes watch automatically when they use it.
+
+    >>> import turunan.tensorflow as tf
+    >>> v = tf.Variable([1.0, 2.0])
+    >>> v
+    <tf.Variable 'Variable:0' shape=(2,) dtype=float32, numpy=array([1., 2.], dtype=float32)>
+    >>> _ = v.assign([3.0, 4.0])
+    >>> v.numpy()
+    array([3., 4.], dtype=float32)
+    """
+
+    __slots__ = ("_name", "trainable")
+    _result_cls = Tensor        # operations on a Variable give tf.Tensors
+
+    def __init__(self, initial_value, trainable: bool = True, name: str | None = None, dtype=None) -> None:
+        if callable(initial_value):
+            initial_value = initial_value()
+        super().__init__(_np.array(_convert(initial_value, dtype), copy=True))
+        self._name = name or "Variable"
+        self.trainable = bool(trainable)
+
+    @property
+    def name(self) -> str:
+        return f"{self._name}:0"
+
+    def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True):
+        """Write ``value`` into the variable's own buffer (not recorded: assignment has no gradient)."""
+        arr = _convert(value, self.dtype)
+        if arr.shape != self.shape:
+            raise ValueError(f"Cannot assign value of shape {arr.shape} to a variable with shape {self.shape}")
+        _np.copyto(self.data, arr)
+        self._bump_version()
+        return self
+
+    def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+        return self.assign(self.data + _np.asarray(delta.data if isinstance(delta, _core.Tensor) else delta))
+
+    def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
+        return self.assign(self.data - _np.asarray(delta.data if isinstance(delta, _core.Tensor) else delta))
+
+    def read_value(self) -> Tensor:
+        """The current value as a tf.Tensor (a copy; recorded, so gradients reach the variable)."""
+        return recast(self.clone(), Tensor)
+
+    value = read_value
+
+    def __repr__(self) -> str:
+        return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
+                f"numpy={_numpy_text(self.data)}>")
+
+    __str__ = __repr__
