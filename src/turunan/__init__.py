@@ -15,6 +15,7 @@ import numpy as _np
 from . import (
                         _methods,  # noqa: F401  (attaches Tensor's operators and methods)
                         autograd,
+                        func,
 )
 from ._core import Primitive, Tensor, apply
 from ._creation import (
@@ -131,6 +132,7 @@ from ._ops import (
                         where,
 )
 from ._rules import TABLE, defprim
+from .func import grad, hessian, jacobian, stop_gradient, value_and_grad
 from .testing import check_grads
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64

@@ -258,7 +258,8 @@ class Primitive:
     carries shape, ndim and dtype.
     """
 
-    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "view", "differentiable", "__weakref__")
+    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "view", "differentiable", "_plans",
+                 "__weakref__")
 
     def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> None:
         self.name = name
@@ -283,6 +284,7 @@ class Primitive:
             found = _param_uses(rule, params)
             uses.append((tuple(found[p] for p in positional), found[params[1]] == VALUE))
         self.uses = tuple(uses)
+        self._plans = {}    # (grad-requiring inputs as a bit mask, number of inputs) -> what a node keeps
 
     def __call__(self, *args, **params):
         """Bind: on raw arrays run the kernel (nothing recorded); if any input is a Tensor, ``apply``.
@@ -307,7 +309,7 @@ class Node:
     """A recorded application of a primitive: what backward needs to send gradients to the parents."""
 
     __slots__ = ("prim", "parents", "saved", "versions", "ans", "ans_version", "params", "shape", "dtype",
-                 "hooks", "retained", "freed")
+                 "hooks", "retained", "freed", "tangents")
 
     def __init__(self, prim, parents, saved, versions, ans, ans_version, params, shape, dtype) -> None:
         self.prim = prim
@@ -322,6 +324,7 @@ class Node:
         self.hooks = None
         self.retained = None
         self.freed = False
+        self.tangents = None    # the output's forward-mode tangents, set by turunan._forward while live
 
     @property
     def name(self) -> str:
@@ -352,26 +355,28 @@ jvp_hook = None
 
 
 def apply(prim: Primitive, *args, **params):
-    """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad."""
-    vals = []
+    """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad.
+
+    This is the per-op hot path: one pass over the arguments, no per-op dicts, closures or plan-building
+    (``_record`` looks the saving plan up once per primitive and pattern of grad-requiring inputs).
+    """
     cls = None
     needs_grad = False
-    for a in args:
+    vals = list(args)
+    for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            vals.append(a.data)
+            vals[i] = a.data
             if cls is None:
                 cls = a._result_cls or type(a)
             if a.requires_grad:
                 needs_grad = True
-        else:
-            vals.append(a)
     ans = prim.fwd(*vals, **params)
+    if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray) and not hasattr(ans, "__array_namespace__"):
+        ans = np.asarray(ans)
     if cls is None:
         cls = Tensor
-    if not isinstance(ans, np.ndarray) and not hasattr(ans, "__array_namespace__"):
-        ans = np.asarray(ans)
     version = args[0]._version if prim.view and ans.base is not None and isinstance(args[0], Tensor) else [0]
-    if needs_grad and _grad_state.enabled and prim.differentiable:
+    if needs_grad and prim.differentiable and _grad_state.enabled:
         out = cls._wrap(ans, _record(prim, args, ans, params, version), True, version)
     else:
         out = cls._wrap(ans, None, False, version)
@@ -380,32 +385,52 @@ def apply(prim: Primitive, *args, **params):
     return out
 
 
+def _plan(prim, mask: int, n: int) -> tuple:
+    """What a node of ``prim`` keeps when the inputs in ``mask`` require grad (computed once, then cached).
+
+    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept).
+    """
+    keep = [UNUSED] * n
+    keep_ans = False
+    for i in range(n):
+        if not mask >> i & 1:
+            continue
+        rule_uses = prim.uses[0] if prim.variadic else prim.uses[i]
+        if rule_uses is not None:
+            arg_uses, ans_use = rule_uses
+            keep_ans = keep_ans or ans_use
+            if prim.variadic:
+                arg_uses = arg_uses * n
+            for j in range(n):
+                if arg_uses[j] > keep[j]:
+                    keep[j] = arg_uses[j]
+    by_value = tuple(j for j in range(n) if keep[j] == VALUE)
+    by_meta = tuple(j for j in range(n) if keep[j] == META and not mask >> j & 1)
+    return by_value, by_meta, keep_ans
+
+
 def _record(prim, args, ans, params, version) -> Node:
     n = len(args)
     parents = [None] * n
-    keep = [UNUSED] * n
-    keep_ans = False
-    uses = prim.uses
+    mask = 0
     for i, a in enumerate(args):
         if isinstance(a, Tensor) and a.requires_grad:
-            parents[i] = a._node if a._node is not None else a
-            rule_uses = uses[0] if prim.variadic else uses[i]
-            if rule_uses is not None:
-                arg_uses, ans_use = rule_uses
-                keep_ans = keep_ans or ans_use
-                if prim.variadic:
-                    arg_uses = arg_uses * n
-                for j in range(n):
-                    if arg_uses[j] > keep[j]:
-                        keep[j] = arg_uses[j]
+            node = a._node
+            parents[i] = a if node is None else node
+            mask |= 1 << i
+    key = (mask, n)
+    plan = prim._plans.get(key)
+    if plan is None:
+        plan = prim._plans[key] = _plan(prim, mask, n)
+    by_value, by_meta, keep_ans = plan
     saved = [None] * n
     versions = [None] * n
-    for j, a in enumerate(args):
-        if keep[j] == VALUE:
-            saved[j] = a
-            if isinstance(a, Tensor):
-                versions[j] = a._version[0]
-        elif keep[j] == META and parents[j] is None:
-            saved[j] = a    # a constant's shape: nothing else would carry it
+    for j in by_value:
+        a = args[j]
+        saved[j] = a
+        if isinstance(a, Tensor):
+            versions[j] = a._version[0]
+    for j in by_meta:
+        saved[j] = args[j]    # a constant's shape: nothing else would carry it
     return Node(prim, tuple(parents), tuple(saved), tuple(versions), ans if keep_ans else None,
                 (version, version[0]) if keep_ans else None, params, ans.shape, ans.dtype)

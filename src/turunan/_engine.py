@@ -149,6 +149,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         ans = node.ans
         if ans is not None and create_graph:
             ans = Tensor._wrap(ans, node, True)
+            ans._tangents = node.tangents   # forward-mode tangents of the output (jvp of grad)
         params = node.params
         for i, p in enumerate(node.parents):
             if p is None:

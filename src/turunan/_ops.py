@@ -562,13 +562,16 @@ def _inplace(self: Tensor, op, *others) -> Tensor:
     if recording:
         self._node = result._node
         self.requires_grad = True
+    if result._tangents is not None or self._tangents is not None:
+        self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
     return self
 
 
 def setitem(x: Tensor, index, value) -> None:
     idx, _ = _index(index)
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
-    if not recording:
+    tangents = x._tangents or (isinstance(value, Tensor) and value._tangents)
+    if not recording and not tangents:
         x.data[idx] = _data(value)
         x._bump_version()
         return

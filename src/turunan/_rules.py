@@ -25,6 +25,7 @@ from ._core import Primitive
 
 TABLE: dict[str, Primitive] = {}
 ELEMENTWISE, LINEAR, MULTILINEAR = "elementwise", "linear", "multilinear"
+REDUCTION = "reduction"   # out = reduce(x, axis, keepdims) whose reverse rule is unreduce(g) * weights
 
 
 def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> Primitive:
@@ -35,6 +36,8 @@ def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: b
         jvp = _linear_jvp(name)
     elif jvp == MULTILINEAR:
         jvp = _multilinear_jvp(name)
+    elif jvp == REDUCTION:
+        jvp = _reduction_jvp(vjps[0])
     prim = Primitive(name, fwd, vjps, jvp, variadic, view)
     TABLE[name] = prim
     return prim
@@ -60,7 +63,18 @@ def _zeros_for(x):
 
 def _linear_jvp(name):
     def jvp(tangents, ans, *args, **params):
-        return TABLE[name](*[_zeros_for(a) if t is None else t for t, a in zip(tangents, args)], **params)
+        prim = TABLE[name]
+        n = len(args) if prim.variadic else len(prim.vjps)   # later positional arguments are parameters
+        return prim(*[t if t is not None else _zeros_for(a) if i < n else a
+                      for i, (t, a) in enumerate(zip(tangents, args))], **params)
+    return jvp
+
+
+def _reduction_jvp(rule):
+    """The reverse rule applied to ones gives d out / d x (input-shaped); the tangent is its weighted sum."""
+    def jvp(tangents, ans, x, axis, keepdims):
+        weights = rule(np.ones(ans.shape, dtype=ans.dtype), ans, x, axis=axis, keepdims=keepdims)
+        return sum_(weights * tangents[0], axis=axis, keepdims=keepdims)
     return jvp
 
 
@@ -241,15 +255,15 @@ where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g,
 
 sum_ = defprim("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
               [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR)
-prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], ELEMENTWISE)
+prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], REDUCTION)
 amax = defprim("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
-               ELEMENTWISE)
+               REDUCTION)
 amin = defprim("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
-               ELEMENTWISE)
+               REDUCTION)
 logsumexp = defprim("logsumexp", lambda x, axis, keepdims: _logsumexp(x, axis, keepdims),
                     [lambda g, ans, x, axis, keepdims:
                      _unreduce(g, x.shape, axis, keepdims) * np.exp(x - _with_reduced(ans, x.shape, axis, keepdims))],
-                    ELEMENTWISE)
+                    REDUCTION)
 cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR)
 
 matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),

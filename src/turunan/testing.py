@@ -33,6 +33,13 @@ def _jvp_fn():
     return lambda f, xs, vs: jvp(f, tuple(xs), tuple(vs))[1]
 
 
+def _leaf(t: Tensor) -> Tensor:
+    """A leaf that requires grad, keeping ``t``'s forward-mode tangents (so jvp of this check works)."""
+    leaf = Tensor(t.data, requires_grad=True)
+    leaf._tangents = t._tangents
+    return leaf
+
+
 def _double_vjp_jvp(f, xs, vs):
     """J v from reverse mode twice: v ↦ d/du ⟨Jᵀu, v⟩, with u a dummy variable."""
     ts = [x if isinstance(x, Tensor) and x.requires_grad else Tensor(x, requires_grad=True) for x in xs]
@@ -88,7 +95,7 @@ def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
 
     if "rev" in modes:
         def vjp_dot_v(*ts):
-            ts = [t if t.requires_grad else Tensor(t.data, requires_grad=True) for t in ts]
+            ts = [t if t.requires_grad else _leaf(t) for t in ts]
             out = f(*ts)
             if not out.requires_grad:      # f does not depend on its inputs: the derivative is zero
                 return Tensor(np.zeros(()))

@@ -1,0 +1,224 @@
+"""Forward mode: tangents that travel with the forward pass, one *level* per live ``jvp``.
+
+A Tensor carries its tangents in ``_tangents``: a dict from a level (an increasing integer, one per ``jvp``
+call that is running) to the tangent Tensor. While a level is live, ``_core.jvp_hook`` is set to ``_hook``,
+which ``apply`` calls after every operation: it runs the primitive's forward rule from the table on the input
+tangents and attaches the output tangent. When no level is live the hook is ``None``, so reverse mode pays
+nothing.
+
+Nesting (jvp of jvp, jvp of grad, grad of jvp) works because
+
+* levels are processed innermost-last: the tangent of level ``k`` is computed from *views* of the inputs (and
+  of the output) that keep only the levels older than ``k``. The rule's own operations are then recorded by
+  those outer levels (so a tangent has tangents: jvp of jvp) and, when something requires grad, by reverse
+  mode (grad of jvp). A level never sees its own perturbation twice: no perturbation confusion;
+* in a recorded backward (``create_graph=True``) the rules run on Tensors, so the hook carries tangents
+  through the backward pass too (jvp of grad: Hessian-vector products, ``jacfwd(jacrev(f))``). The output
+  of a node gets its tangents from ``Node.tangents``.
+
+When a rule needs neither outer levels nor reverse recording (the common case, a plain ``jvp``), it runs on
+raw arrays, like a plain backward: no Tensors, no nodes.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from . import _core
+from . import _rules as R
+from ._core import Primitive, Tensor, apply
+from ._mode import state as _grad_state
+
+_counter = itertools.count(1)
+_active: dict = {}       # live levels (insertion order = nesting order; ids increase with nesting)
+_extra_hooks: list = []  # other observers of apply (turunan.checkpoint), called after the forward hook
+
+
+def _alias_fwd(x):
+    return x
+
+
+# the identity, recorded: gives a jvp's input its own node, so the input can carry a new tangent
+alias = Primitive("alias", _alias_fwd, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0])
+
+
+def live() -> bool:
+    """True while some jvp is running."""
+    return bool(_active)
+
+
+def _combined(prim, args, out, params) -> None:
+    if _active:
+        _hook(prim, args, out, params)
+    for h in list(_extra_hooks):
+        h(prim, args, out, params)
+
+
+def _refresh() -> None:
+    if _extra_hooks:
+        _core.jvp_hook = _combined
+    elif _active:
+        _core.jvp_hook = _hook
+    else:
+        _core.jvp_hook = None
+
+
+def enter() -> int:
+    """Open a new forward-mode level and return its id."""
+    k = next(_counter)
+    _active[k] = True
+    _refresh()
+    return k
+
+
+def exit(k: int) -> None:  # noqa: A001
+    _active.pop(k, None)
+    _refresh()
+
+
+def add_observer(fn) -> None:
+    _extra_hooks.append(fn)
+    _refresh()
+
+
+def remove_observer(fn) -> None:
+    _extra_hooks.remove(fn)
+    _refresh()
+
+
+# ---- tensors at a level ----------------------------------------------------------------------------------
+def tangent(t, k: int):
+    """The level-``k`` tangent of ``t`` (None for a zero tangent)."""
+    if isinstance(t, Tensor) and t._tangents:
+        return t._tangents.get(k)
+    return None
+
+
+def set_tangent(t: Tensor, k: int, tan) -> None:
+    if t._tangents is None:
+        t._tangents = {}
+    t._tangents[k] = tan
+    if t._node is not None:
+        t._node.tangents = t._tangents
+
+
+def view_below(t, k: int):
+    """``t`` as seen from level ``k``: the same value and reverse-mode node, only the tangents of older levels.
+
+    A leaf that requires grad cannot be duplicated without losing its identity in reverse mode; its view does
+    not require grad (rules computed on it at level k are read only by level k, never by a backward pass
+    that ends at that leaf).
+    """
+    tans = t._tangents
+    if not tans:
+        return t
+    for j in tans:
+        if j >= k:
+            break
+    else:
+        return t
+    node = t._node
+    v = type(t)._wrap(t.data, node, t.requires_grad and node is not None, t._version)
+    keep = {j: tt for j, tt in tans.items() if j < k and j in _active}
+    v._tangents = keep or None
+    return v
+
+
+def _has_below(t, k: int) -> bool:
+    if isinstance(t, Tensor) and t._tangents:
+        for j in t._tangents:
+            if j < k and j in _active:
+                return True
+    return False
+
+
+def _fit(res, out: Tensor, as_tensor: bool):
+    """The rule's result as a Tensor of the output's shape and dtype."""
+    if as_tensor:
+        if not isinstance(res, Tensor):
+            res = type(out)._wrap(np.asarray(res))
+        if res.shape != out.shape:
+            res = apply(R.broadcast_to, res, shape=out.shape)
+        if res.dtype != out.dtype:
+            res = apply(R.astype, res, dtype=out.dtype)
+        return res
+    if isinstance(res, Tensor):
+        res = res.data
+    res = np.asarray(res)
+    if res.shape != out.shape:
+        res = np.broadcast_to(res, out.shape)
+    if res.dtype != out.dtype:
+        res = res.astype(out.dtype)
+    return type(out)._wrap(res)
+
+
+def _hook(prim, args, out, params) -> None:
+    """After ``apply``: compute ``out``'s tangent at every live level present in ``args``."""
+    levels = None
+    for a in args:
+        if isinstance(a, Tensor) and a._tangents:
+            for k in a._tangents:
+                if k in _active:
+                    if levels is None:
+                        levels = [k]
+                    elif k not in levels:
+                        levels.append(k)
+    if levels is None or out.data.dtype.kind not in "fc":
+        return
+    if prim.jvp is None:
+        if not prim.differentiable:
+            return          # piecewise constant (comparisons, argmax): a zero tangent
+        raise NotImplementedError(f"the primitive {prim.name!r} has no forward-mode rule (jvp); add one to its "
+                                  "row in the derivative table, or use reverse mode (grad, vjp, jacrev)")
+    if len(levels) > 1:
+        levels.sort()
+    rec_on = _grad_state.enabled
+    for k in levels:
+        tans = [a._tangents.get(k) if isinstance(a, Tensor) and a._tangents else None for a in args]
+        slow = _has_below(out, k)
+        if not slow:
+            for a in args:
+                if isinstance(a, Tensor) and ((rec_on and a.requires_grad) or _has_below(a, k)):
+                    slow = True
+                    break
+        if not slow:
+            for t in tans:
+                if t is not None and ((rec_on and t.requires_grad) or _has_below(t, k)):
+                    slow = True
+                    break
+        if slow:    # the rule runs on Tensors: recorded by older levels and by reverse mode
+            pargs = [view_below(a, k) if isinstance(a, Tensor) else a for a in args]
+            res = prim.jvp(tans, view_below(out, k), *pargs, **params)
+        else:       # fast path: raw arrays, nothing recorded
+            vals = [a.data if isinstance(a, Tensor) else a for a in args]
+            res = prim.jvp([None if t is None else t.data for t in tans], out.data, *vals, **params)
+        if res is None:
+            continue
+        set_tangent(out, k, _fit(res, out, slow))
+
+
+# ---- entering and leaving a level ------------------------------------------------------------------------
+def make_dual(x: Tensor, tan, k: int) -> Tensor:
+    """A Tensor equal to ``x`` that carries ``tan`` as its level-``k`` tangent (``tan`` None: zero)."""
+    if (x.requires_grad and _grad_state.enabled) or _has_below(x, k):
+        d = apply(alias, x)        # connected to x for reverse mode and for the older levels
+    else:
+        d = type(x)._wrap(x.data, None, False, x._version)
+    if tan is not None:
+        set_tangent(d, k, tan)
+    return d
+
+
+def split(y, k: int):
+    """(the primal of ``y`` without level ``k``, its level-``k`` tangent or None)."""
+    if not isinstance(y, Tensor):
+        return y, None
+    tan = tangent(y, k)
+    if tan is None and not (y._tangents and k in y._tangents):
+        return y, None
+    node = y._node
+    p = type(y)._wrap(y.data, node, y.requires_grad and node is not None, y._version)
+    p._tangents = {j: tt for j, tt in y._tangents.items() if j != k and j in _active} or None
+    return p, tan

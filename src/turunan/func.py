@@ -1,0 +1,665 @@
+"""``turunan.func``: differentiate functions, as JAX and HIPS autograd do, on turunan's one engine.
+
+``grad``, ``value_and_grad``, ``vjp`` run reverse mode; ``jvp``, ``linearize``, ``jacfwd`` run true forward
+mode (tangents travel with the forward pass, see ``turunan._forward``); ``jacobian`` picks the cheaper of
+the two; ``hessian`` is forward over reverse. They compose to any depth (``grad(grad(f))``,
+``jacfwd(jacrev(f))``, ``grad`` of a function that calls ``jvp``). Arguments and results may be pytrees:
+nested tuples, lists and dicts of Tensors, NumPy arrays or Python numbers; results are Tensors in the same
+structure.
+
+>>> import turunan as tn
+>>> from turunan.func import grad, jvp
+>>> f = lambda x: (tn.sin(x) * x).sum()
+>>> x = tn.tensor([0.0, 1.0, 2.0])
+>>> grad(f)(x)
+tensor([0.        , 1.3817732 , 0.07700378])
+>>> jvp(tn.sin, (x,), (tn.ones(3),))[1]
+tensor([ 1.       ,  0.5403023, -0.4161468])
+>>> grad(grad(lambda x: x ** 3))(2.0)
+tensor(12.)
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _forward, _mode
+from . import _ops as ops
+from ._array import as_array
+from ._core import Tensor
+from .autograd import grad as _autograd_grad
+
+__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
+           "hvp", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
+
+_depth = [0]     # how many transforms are running: a nested one must record its derivatives
+
+
+# ---- pytrees ---------------------------------------------------------------------------------------------
+class TreeDef:
+    """The structure of a pytree: containers (tuple, list, dict, None) with the leaves taken out."""
+
+    __slots__ = ("kind", "meta", "children", "n")
+
+    def __init__(self, kind, meta, children, n) -> None:
+        self.kind, self.meta, self.children, self.n = kind, meta, children, n
+
+    def __eq__(self, other) -> bool:
+        return (isinstance(other, TreeDef) and self.kind == other.kind and self.meta == other.meta
+                and self.children == other.children)
+
+    def __repr__(self) -> str:
+        if self.kind == "leaf":
+            return "*"
+        if self.kind == "none":
+            return "None"
+        inner = ", ".join(repr(c) for c in self.children)
+        if self.kind == "dict":
+            return "{" + ", ".join(f"{k!r}: {c!r}" for k, c in zip(self.meta, self.children)) + "}"
+        return f"[{inner}]" if self.kind is list else f"({inner})"
+
+
+_LEAF = TreeDef("leaf", None, (), 1)
+
+
+def _node_kind(x):
+    if isinstance(x, (tuple, list)) and not isinstance(x, Tensor):
+        return type(x)
+    if isinstance(x, dict):
+        return "dict"
+    if x is None:
+        return "none"
+    return "leaf"
+
+
+def tree_flatten(tree) -> tuple[list, TreeDef]:
+    """Leaves (in order) and structure of a pytree, without recursion.
+
+    >>> leaves, tdef = tree_flatten({"a": 1.0, "b": (2.0, [3.0])})
+    >>> leaves
+    [1.0, 2.0, 3.0]
+    """
+    leaves: list = []
+    # explicit stack of (node, partially built children list, remaining items)
+    kind = _node_kind(tree)
+    if kind == "leaf":
+        return [tree], _LEAF
+    if kind == "none":
+        return [], TreeDef("none", None, (), 0)
+    root = [tree, kind, _items(tree, kind), []]
+    stack = [root]
+    result = None
+    while stack:
+        frame = stack[-1]
+        node, kind, items, built = frame
+        if items:
+            child = items.pop()
+            ck = _node_kind(child)
+            if ck == "leaf":
+                leaves.append(child)
+                built.append(_LEAF)
+            elif ck == "none":
+                built.append(TreeDef("none", None, (), 0))
+            else:
+                stack.append([child, ck, _items(child, ck), []])
+            continue
+        stack.pop()
+        meta = tuple(_dict_keys(node)) if kind == "dict" else (
+            type(node) if kind not in (tuple, list) else None)
+        td = TreeDef(kind, meta, tuple(built), sum(c.n for c in built))
+        if stack:
+            stack[-1][3].append(td)
+        else:
+            result = td
+    return leaves, result
+
+
+def _dict_keys(d: dict) -> list:
+    try:
+        return sorted(d)
+    except TypeError:
+        return list(d)
+
+
+def _items(node, kind) -> list:
+    """Children in reverse order (popped from the end gives them in order)."""
+    if kind == "dict":
+        return [node[k] for k in _dict_keys(node)][::-1]
+    return list(node)[::-1]
+
+
+def tree_unflatten(treedef: TreeDef, leaves) -> Any:
+    """Rebuild a pytree of structure ``treedef`` from ``leaves`` (the inverse of ``tree_flatten``)."""
+    leaves = list(leaves)
+    if len(leaves) != treedef.n:
+        raise ValueError(f"tree_unflatten: the structure has {treedef.n} leaves, got {len(leaves)}")
+    pos = [0]
+
+    def take():
+        v = leaves[pos[0]]
+        pos[0] += 1
+        return v
+
+    if treedef.kind == "leaf":
+        return take()
+    if treedef.kind == "none":
+        return None
+    # explicit stack: (treedef, built children)
+    stack = [(treedef, [])]
+    child_iters = [iter(treedef.children)]
+    while stack:
+        td, built = stack[-1]
+        it = child_iters[-1]
+        c = next(it, None)
+        if c is not None:
+            if c.kind == "leaf":
+                built.append(take())
+            elif c.kind == "none":
+                built.append(None)
+            else:
+                stack.append((c, []))
+                child_iters.append(iter(c.children))
+            continue
+        stack.pop()
+        child_iters.pop()
+        if td.kind == "dict":
+            value = dict(zip(td.meta, built))
+        elif td.kind is tuple or td.kind is list:
+            value = td.kind(built)
+        else:     # a named tuple or another tuple/list subclass
+            value = td.kind(*built) if hasattr(td.kind, "_fields") else td.kind(built)
+        if stack:
+            stack[-1][1].append(value)
+        else:
+            return value
+    return None
+
+
+def tree_map(fn: Callable, tree, *rest) -> Any:
+    """Apply ``fn`` to each leaf (and the matching leaves of ``rest``), keeping the structure."""
+    leaves, td = tree_flatten(tree)
+    others = [tree_flatten(r)[0] for r in rest]
+    return tree_unflatten(td, [fn(x, *o) for x, *o in zip(leaves, *others)])
+
+
+# ---- inputs and outputs ----------------------------------------------------------------------------------
+def _as_tensor(x, what: str) -> Tensor:
+    if isinstance(x, Tensor):
+        t = x
+    else:
+        try:
+            t = Tensor._wrap(as_array(x))
+        except TypeError:
+            raise TypeError(f"{what}: expected a Tensor, a NumPy array or a number, got {type(x).__name__}") from None
+    if t.dtype.kind not in "fc":
+        raise TypeError(f"{what} has dtype {t.dtype}, but only floating-point inputs can be differentiated; "
+                        "pass floats (e.g. 2.0 instead of 2, or x.astype('float32')), or close over integer "
+                        "arguments instead of differentiating them")
+    return t
+
+
+def _grad_input(x, what: str, outer_grad: bool) -> Tensor:
+    """A tensor equal to ``x`` that requires grad, connected to ``x`` where an outer transform needs it."""
+    t = _as_tensor(x, what)
+    if t.requires_grad and outer_grad:
+        return _forward.apply(_forward.alias, t)     # keeps x's node (outer grad) and tangents
+    leaf = type(t)._wrap(t.data, None, True, t._version)
+    if t._tangents:
+        leaf._tangents = {k: v for k, v in t._tangents.items() if k in _forward._active} or None
+    return leaf
+
+
+def _argnums_tuple(argnums, n: int) -> tuple:
+    nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+    for a in nums:
+        if not isinstance(a, int) or not -n <= a < n:
+            raise ValueError(f"argnums {argnums!r} is out of range for a function called with {n} positional "
+                             "arguments")
+    return tuple(a % n for a in nums)
+
+
+def _split_aux(result, has_aux: bool, name: str):
+    if not has_aux:
+        return result, None
+    if not isinstance(result, (tuple, list)) or len(result) != 2:
+        raise TypeError(f"{name}(..., has_aux=True) needs the function to return a pair (output, aux), got "
+                        f"{type(result).__name__}")
+    return result[0], result[1]
+
+
+def _zeros(t: Tensor) -> Tensor:
+    return type(t)._wrap(np.zeros(t.shape, t.dtype))
+
+
+def _nested(inputs) -> bool:
+    """Whether the derivatives must themselves be recorded (an outer transform or recording will read them)."""
+    if _forward.live() or _depth[0] > 0:
+        return True
+    return _mode.state.enabled and any(isinstance(x, Tensor) and x._node is not None for x in inputs)
+
+
+def _detach_tree(tree):
+    return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else v, tree)
+
+
+class _Transform:
+    """Counts running transforms (a nested one records its derivatives); reverse ones turn recording on."""
+
+    def __init__(self, record: bool = True) -> None:
+        self.record = record
+
+    def __enter__(self):
+        self.prev = _mode.state.enabled
+        _depth[0] += 1
+        if self.record:
+            _mode.state.enabled = True
+        return self
+
+    def __exit__(self, *exc):
+        _depth[0] -= 1
+        _mode.state.enabled = self.prev
+
+
+# ---- reverse mode ----------------------------------------------------------------------------------------
+def _vjp_core(f, args, argnums, has_aux, name, outer_grad):
+    """Run ``f`` recording, with the ``argnums`` arguments made differentiable.
+
+    Returns (output tree, flat outputs, aux, flat differentiable inputs, their treedefs, create_graph).
+    """
+    args = list(args)
+    in_trees = []
+    flat_in = []
+    for a in argnums:
+        leaves, td = tree_flatten(args[a])
+        ins = [_grad_input(x, f"{name}: argument {a}", outer_grad) for x in leaves]
+        in_trees.append((td, len(flat_in), len(ins)))
+        flat_in.extend(ins)
+        args[a] = tree_unflatten(td, ins)
+    create = _forward.live() or _depth[0] > 1 or (outer_grad and any(x._node is not None for x in flat_in))
+    out, aux = _split_aux(f(*args), has_aux, name)
+    out_leaves, out_td = tree_flatten(out)
+    out_leaves = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in out_leaves]
+    return out, out_leaves, out_td, aux, flat_in, in_trees, create
+
+
+def _pullback(out_leaves, flat_in, cts, create: bool) -> list:
+    """Cotangents of the flat inputs for cotangents ``cts`` of the flat outputs (zeros where unused)."""
+    outs, heads = [], []
+    for o, c in zip(out_leaves, cts):
+        if c is None or not o.requires_grad:
+            continue
+        c = c if isinstance(c, Tensor) else Tensor._wrap(np.asarray(c, dtype=o.dtype))
+        if c.shape != o.shape:
+            raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
+        create = create or c.requires_grad or bool(c._tangents)
+        outs.append(o)
+        heads.append(c)
+    if not outs:
+        return [_zeros(x) for x in flat_in]
+    if not create:
+        heads = [h.data for h in heads]
+    gs = _autograd_grad(outs, flat_in, grad_outputs=heads, retain_graph=True, create_graph=create,
+                        allow_unused=True)
+    return [_zeros(x) if g is None else g for x, g in zip(flat_in, gs)]
+
+
+def _regroup(flat: list, in_trees, single: bool):
+    grads = tuple(tree_unflatten(td, flat[s:s + n]) for td, s, n in in_trees)
+    return grads[0] if single else grads
+
+
+def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """A function returning ``(f(*args), grad f(*args))`` (``((value, aux), grad)`` with ``has_aux``).
+
+    >>> import turunan as tn
+    >>> value_and_grad(lambda x: (x * x).sum())(tn.tensor([1.0, 2.0]))
+    (tensor(5.), tensor([2., 4.]))
+    """
+    @functools.wraps(f)
+    def vg(*args, **kwargs):
+        single = isinstance(argnums, int)
+        nums = _argnums_tuple(argnums, len(args))
+        call = functools.partial(f, **kwargs) if kwargs else f
+        with _Transform() as tr:
+            out, leaves, _, aux, flat_in, in_trees, create = _vjp_core(call, args, nums, has_aux, "grad", tr.prev)
+            if len(leaves) != 1 or leaves[0].size != 1:
+                shape = leaves[0].shape if len(leaves) == 1 else f"a {type(out).__name__} of {len(leaves)} arrays"
+                raise TypeError(f"grad requires a function with a scalar output, but the output has shape {shape}; "
+                                "reduce it first (e.g. return y.sum()), or use jacobian / jacrev / vjp for "
+                                "non-scalar outputs")
+            o = leaves[0]
+            ones = Tensor._wrap(np.ones(o.shape, o.dtype))
+            flat = _pullback(leaves, flat_in, [ones], create)
+        value = o if create else o.detach()
+        if not isinstance(out, Tensor):
+            value = tree_unflatten(tree_flatten(out)[1], [value])
+        if has_aux and not create:
+            aux = _detach_tree(aux)
+        grads = _regroup(flat, in_trees, single)
+        return ((value, aux) if has_aux else value), grads
+    return vg
+
+
+def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function, as a function (JAX's ``grad``): compose it to any order.
+
+    ``argnums`` picks the arguments to differentiate (an int, or a tuple: then a tuple of gradients);
+    arguments may be pytrees, and each gradient has its argument's structure.
+
+    >>> import turunan as tn
+    >>> d3 = grad(grad(grad(tn.sin)))
+    >>> d3(0.0)                # -cos(0)
+    tensor(-1.)
+    """
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def g(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return g
+
+
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of all primals, as a tuple.
+
+    ``vjp_fn`` may be called many times (the graph is kept).
+
+    >>> import turunan as tn
+    >>> out, pull = vjp(lambda x: x * 3, tn.tensor([1.0, 2.0]))
+    >>> pull(tn.tensor([1.0, 10.0]))
+    (tensor([ 3., 30.]),)
+    """
+    with _Transform() as tr:
+        out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(
+            f, primals, tuple(range(len(primals))), has_aux, "vjp", tr.prev)
+
+    def vjp_fn(cotangents):
+        cts, td = tree_flatten(cotangents)
+        if td != out_td:
+            raise ValueError(f"vjp_fn: the cotangent has structure {td}, but the output has structure {out_td}")
+        nested = create or _nested(cts)
+        with _Transform():
+            flat = _pullback(leaves, flat_in, cts, nested)
+        return _regroup(flat, in_trees, False)
+
+    value = out if create else _detach_tree(out)
+    if has_aux:
+        return value, vjp_fn, (aux if create else _detach_tree(aux))
+    return value, vjp_fn
+
+
+# ---- forward mode ----------------------------------------------------------------------------------------
+def _jvp_flat(f, primals: tuple, flat_tans: list, name: str, has_aux: bool = False):
+    """Run ``f`` with tangents attached to the flat leaves of ``primals`` (None: zero tangent).
+
+    Returns (output tree, flat primal outputs, their treedef, flat tangent outputs (None: zero), aux).
+    """
+    k = _forward.enter()
+    try:
+        with _Transform(record=False):
+            args = []
+            pos = 0
+            for i, p in enumerate(primals):
+                leaves, td = tree_flatten(p)
+                duals = []
+                for x in leaves:
+                    t = _as_tensor(x, f"{name}: primal {i}")
+                    tan = flat_tans[pos]
+                    pos += 1
+                    if tan is not None:
+                        tan = tan if isinstance(tan, Tensor) else Tensor._wrap(np.asarray(tan))
+                        if tan.shape != t.shape:
+                            raise ValueError(f"{name}: a tangent has shape {tan.shape}, but its primal has shape "
+                                             f"{t.shape}; they must match")
+                        if tan.dtype != t.dtype:
+                            tan = ops.astype(tan, t.dtype)
+                    duals.append(_forward.make_dual(t, tan, k))
+                args.append(tree_unflatten(td, duals))
+            out, aux = _split_aux(f(*args), has_aux, name)
+            out_leaves, out_td = tree_flatten(out)
+            prim_out, tan_out = [], []
+            for o in out_leaves:
+                if not isinstance(o, Tensor):
+                    o = Tensor._wrap(as_array(o))
+                p, t = _forward.split(o, k)
+                prim_out.append(p)
+                tan_out.append(t)
+            if has_aux:
+                aux = tree_map(lambda v: _forward.split(v, k)[0], aux)
+    finally:
+        _forward.exit(k)
+    return out_td, prim_out, tan_out, aux
+
+
+def jvp(f: Callable, primals, tangents, has_aux: bool = False):
+    """``(f(*primals), J·tangents)`` by true forward mode: the tangents travel with one forward pass.
+
+    ``primals`` and ``tangents`` are tuples (or lists) of pytrees of the same structure.
+
+    >>> import turunan as tn
+    >>> jvp(lambda x, y: x * y, (tn.tensor(3.0), tn.tensor(4.0)), (tn.tensor(1.0), tn.tensor(0.0)))
+    (tensor(12.), tensor(4.))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, e.g. jvp(f, (x,), (v,))")
+    if len(primals) != len(tangents):
+        raise ValueError(f"jvp: got {len(primals)} primals but {len(tangents)} tangents")
+    flat_p, td_p = tree_flatten(tuple(primals))
+    flat_t, td_t = tree_flatten(tuple(tangents))
+    if td_p != td_t:
+        raise ValueError(f"jvp: primals have structure {td_p} but tangents have structure {td_t}")
+    out_td, prim_out, tan_out, aux = _jvp_flat(f, tuple(primals), flat_t, "jvp", has_aux)
+    tan_out = [_zeros(p) if t is None else t for p, t in zip(prim_out, tan_out)]
+    res = tree_unflatten(out_td, prim_out), tree_unflatten(out_td, tan_out)
+    return (res[0], res[1], aux) if has_aux else res
+
+
+def linearize(f: Callable, *primals):
+    """``(f(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is the Jacobian-vector product at ``primals``.
+
+    Each call of ``jvp_fn`` runs one forward-mode pass (about the cost of a jvp).
+
+    >>> import turunan as tn
+    >>> y, lin = linearize(tn.exp, tn.tensor(0.0))
+    >>> lin(tn.tensor(2.0))
+    tensor(2.)
+    """
+    out = f(*primals)
+    out = _detach_tree(out) if not _nested(tree_flatten(primals)[0]) else out
+
+    def jvp_fn(*tangents):
+        return jvp(f, primals, tangents)[1]
+    return out, jvp_fn
+
+
+# ---- Jacobians -------------------------------------------------------------------------------------------
+def _assemble(rows_or_cols, out_leaves, in_leaves, by_rows: bool):
+    """J[o][i] of shape out.shape + in.shape from rows (reverse) or columns (forward)."""
+    J = []
+    for oi, o in enumerate(out_leaves):
+        per_in = []
+        for ii, x in enumerate(in_leaves):
+            if by_rows:   # rows_or_cols[oi] = list (over o's elements) of flat input cotangents
+                parts = [r[ii] for r in rows_or_cols[oi]]
+                if not parts:
+                    block = Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype))
+                else:
+                    block = ops.reshape(ops.stack(parts, 0), o.shape + x.shape)
+            else:         # rows_or_cols[ii] = list (over x's elements) of flat output tangents
+                parts = [c[oi] for c in rows_or_cols[ii]]
+                if not parts:
+                    block = Tensor._wrap(np.zeros(o.shape + x.shape, o.dtype))
+                else:
+                    block = ops.reshape(ops.stack(parts, -1), o.shape + x.shape)
+            per_in.append(block)
+        J.append(per_in)
+    return J
+
+
+def _jac_tree(J, out_td, in_trees, single: bool):
+    per_out = []
+    for row in J:
+        per_out.append(_regroup(row, in_trees, single))
+    return tree_unflatten(out_td, per_out)
+
+
+def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian by reverse mode: one backward pass per output element (cheap for few outputs).
+
+    >>> import turunan as tn
+    >>> jacrev(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    @functools.wraps(f)
+    def jac(*args):
+        single = isinstance(argnums, int)
+        nums = _argnums_tuple(argnums, len(args))
+        with _Transform() as tr:
+            out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacrev",
+                                                                            tr.prev)
+            J = _jacrev_blocks(leaves, flat_in, create)
+        res = _jac_tree(J, out_td, in_trees, single)
+        if has_aux:
+            return res, (aux if create else _detach_tree(aux))
+        return res
+    return jac
+
+
+def _jacrev_blocks(leaves, flat_in, create):
+    rows = []
+    for oi, o in enumerate(leaves):
+        r = []
+        for e in range(o.size):
+            cts = [None] * len(leaves)
+            onehot = np.zeros(o.size, o.dtype)
+            onehot[e] = 1
+            cts[oi] = onehot.reshape(o.shape)
+            r.append(_pullback(leaves, flat_in, cts, create))
+        rows.append(r)
+    return _assemble(rows, leaves, flat_in, True)
+
+
+def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian by forward mode: one jvp per input element (cheap for few inputs).
+
+    >>> import turunan as tn
+    >>> jacfwd(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    @functools.wraps(f)
+    def jac(*args):
+        single = isinstance(argnums, int)
+        nums = _argnums_tuple(argnums, len(args))
+        return _jacfwd(f, args, nums, single, has_aux)
+    return jac
+
+
+def _jacfwd(f, args, nums, single, has_aux):
+    in_trees, flat_in = [], []
+    for a in nums:
+        leaves, td = tree_flatten(args[a])
+        leaves = [_as_tensor(x, f"jacfwd: argument {a}") for x in leaves]
+        in_trees.append((td, len(flat_in), len(leaves)))
+        flat_in.extend(leaves)
+
+    def g(*d):
+        full = list(args)
+        for a, v in zip(nums, d):
+            full[a] = v
+        return f(*full)
+
+    diff = tuple(_regroup(flat_in, in_trees, False))
+    cols = []
+    out_td = prim_out = aux = None
+    for ii, x in enumerate(flat_in):
+        c = []
+        for e in range(x.size):
+            tans = [None] * len(flat_in)
+            onehot = np.zeros(x.size, x.dtype)
+            onehot[e] = 1
+            tans[ii] = Tensor._wrap(onehot.reshape(x.shape))
+            out_td, prim_out, tan_out, aux = _jvp_flat(g, diff, tans, "jacfwd", has_aux)
+            c.append([_zeros(p) if t is None else t for p, t in zip(prim_out, tan_out)])
+        cols.append(c)
+    if prim_out is None:    # no input elements at all: evaluate once for the output's structure
+        out, aux = _split_aux(g(*diff), has_aux, "jacfwd")
+        prim_out, out_td = tree_flatten(out)
+        prim_out = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in prim_out]
+    J = _assemble(cols, prim_out, flat_in, False)
+    res = _jac_tree(J, out_td, in_trees, single)
+    return (res, aux) if has_aux else res
+
+
+def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The Jacobian, by reverse mode when the output has fewer elements than the input, else forward mode.
+
+    The result for an output of shape ``(m, …)`` and an input of shape ``(n, …)`` has shape ``(m, …, n, …)``.
+
+    >>> import turunan as tn
+    >>> jacobian(lambda x: tn.stack([x.sum(), (x * x).sum()]))(tn.tensor([1.0, 2.0, 3.0]))
+    tensor([[1., 1., 1.],
+            [2., 4., 6.]])
+    """
+    @functools.wraps(f)
+    def jac(*args):
+        single = isinstance(argnums, int)
+        nums = _argnums_tuple(argnums, len(args))
+        n_in = sum(int(np.size(x.data if isinstance(x, Tensor) else x)) for a in nums
+                   for x in tree_flatten(args[a])[0])
+        with _Transform() as tr:
+            out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacobian",
+                                                                            tr.prev)
+            n_out = sum(o.size for o in leaves)
+            if n_out <= n_in:
+                J = _jacrev_blocks(leaves, flat_in, create)
+                res = _jac_tree(J, out_td, in_trees, single)
+                return (res, (aux if create else _detach_tree(aux))) if has_aux else res
+        del out, leaves, flat_in, aux
+        return _jacfwd(f, args, nums, single, has_aux)
+    return jac
+
+
+def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
+    """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
+
+    >>> import turunan as tn
+    >>> hessian(lambda x: (x ** 3).sum())(tn.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
+    return jacfwd(jacrev(f, argnums), argnums)
+
+
+def hvp(f: Callable, primals, tangents):
+    """The Hessian-vector product H·v of a scalar function, forward over reverse (``jvp`` of ``grad``).
+
+    With one primal the result has its structure; with several, a tuple (one per primal).
+
+    >>> import turunan as tn
+    >>> hvp(lambda x: (x ** 3).sum(), (tn.tensor([1.0, 2.0]),), (tn.tensor([1.0, 1.0]),))
+    tensor([ 6., 12.])
+    """
+    primals, tangents = tuple(primals), tuple(tangents)
+    nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
+    return jvp(grad(f, nums), primals, tangents)[1]
+
+
+def stop_gradient(x):
+    """``x`` cut from every derivative (reverse and forward mode); works on pytrees.
+
+    >>> import turunan as tn
+    >>> grad(lambda x: x * stop_gradient(x))(3.0)
+    tensor(3.)
+    """
+    def cut(v):
+        if isinstance(v, Tensor):
+            return type(v)._wrap(v.data)
+        return v
+    return tree_map(cut, x)
