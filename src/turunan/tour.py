@@ -1,0 +1,472 @@
+"""``python -m turunan tour``: the chapter's examples and exercises in the MXNet, PyTorch and TensorFlow styles.
+
+Each style runs in one namespace, cell by cell, as a notebook would: the code is printed, then the value of
+its last expression (``Out[n]:``), or the error a cell is meant to show. Random numbers are seeded so the
+tour prints the same every time. At the end it draws sin(x) next to its derivative found by the engine
+(exercise 5) into ``out/`` (``--out DIR``), if matplotlib is installed.
+
+The cells live here, in the repository, so the tour needs nothing outside it. ``run_cell`` is also what the
+tests use to run the chapter's own cells.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One notebook cell: a heading (or ""), its code, and the exception type it is meant to raise, if any."""
+
+    heading: str
+    code: str
+    raises: str | None = None
+
+
+def _cells(*specs) -> list[Cell]:
+    out = []
+    for spec in specs:
+        heading, code, *rest = spec
+        out.append(Cell(heading, textwrap.dedent(code).strip("\n"), rest[0] if rest else None))
+    return out
+
+
+def run_cell(code: str, namespace: dict):
+    """Run ``code`` in ``namespace`` like a notebook cell; return the value of a final expression (or None)."""
+    tree = ast.parse(code, mode="exec")
+    last = None
+    if tree.body and isinstance(tree.body[-1], ast.Expr):
+        last = ast.Expression(tree.body.pop().value)
+    exec(compile(tree, "<cell>", "exec"), namespace)  # noqa: S102  (running the tour's own cells is the point)
+    if last is not None:
+        return eval(compile(last, "<cell>", "eval"), namespace)  # noqa: S307
+    return None
+
+
+# ---- the three styles -----------------------------------------------------------------------------------------
+MXNET = _cells(
+    ("Setup", """
+        from turunan.mxnet import autograd, np, npx
+        npx.set_np()
+     """),
+    ("A simple example: y = 2 x·x", """
+        x = np.arange(4.0)
+        x
+     """),
+    ("", """
+        # attach_grad allocates the gradient buffer once; it starts at zero
+        x.attach_grad()
+        x.grad
+     """),
+    ("", """
+        # only what runs inside autograd.record() is recorded
+        with autograd.record():
+            y = 2 * np.dot(x, x)
+        y
+     """),
+    ("", """
+        y.backward()
+        x.grad
+     """),
+    ("", """
+        x.grad == 4 * x          # the gradient of 2 x·x is 4x
+     """),
+    ("", """
+        with autograd.record():
+            y = x.sum()
+        y.backward()
+        x.grad                   # grad_req='write': the new gradient replaces the old one
+     """),
+    ("Backward of a non-scalar", """
+        with autograd.record():
+            y = x * x            # a vector
+        y.backward()             # MXNet sums it first: the gradient of sum(x * x)
+        x.grad
+     """),
+    ("Detaching computation", """
+        with autograd.record():
+            y = x * x
+            u = y.detach()       # same values as y, but a constant for the graph
+            z = u * x
+        z.backward()
+        x.grad == u
+     """),
+    ("", """
+        y.backward()             # y's own graph was recorded too: d(x*x)/dx = 2x
+        x.grad == 2 * x
+     """),
+    ("Gradients through Python control flow", """
+        def f(a):
+            b = a * 2
+            while np.linalg.norm(b) < 1000:
+                b = b * 2
+            if b.sum() > 0:
+                c = b
+            else:
+                c = 100 * b
+            return c
+
+        a = np.random.normal()
+        a.attach_grad()
+        with autograd.record():
+            d = f(a)
+        d.backward()
+        a.grad == d / a          # f is piecewise linear: f(a) = k a, so the gradient is d / a
+     """),
+    ("Exercise 1: second and third derivatives of x³", """
+        x = np.arange(4.0)
+        x.attach_grad()
+        with autograd.record():
+            y = x ** 3
+            dy = autograd.grad(y, [x], create_graph=True)[0]     # 3x², itself recorded
+            d2y = autograd.grad(dy, [x], create_graph=True)[0]   # 6x
+        d2y.backward()                                           # 6
+        dy, d2y, x.grad
+     """),
+    ("Exercise 2: backward twice", """
+        with autograd.record():
+            y = 2 * np.dot(x, x)
+        y.backward()
+        y.backward()             # the graph was freed by the first backward
+     """, "MXNetError"),
+    ("", """
+        with autograd.record():
+            y = 2 * np.dot(x, x)
+        y.backward(retain_graph=True)
+        y.backward()
+        x.grad                   # grad_req='write': still 4x
+     """),
+    ("", """
+        x.attach_grad(grad_req='add')
+        with autograd.record():
+            y = 2 * np.dot(x, x)
+        y.backward(retain_graph=True)
+        y.backward()
+        x.grad                   # grad_req='add': 4x + 4x = 8x
+     """),
+    ("Exercise 3: f(a) for a random vector and a random matrix", """
+        a = np.random.normal(size=(3,))
+        a.attach_grad()
+        with autograd.record():
+            d = f(a)             # now a vector: f(a) = k a with one k for the whole vector
+        d.backward()             # summed: the gradient of sum(k a) is k in every element
+        a.grad, a.grad == d / a
+     """),
+    ("", """
+        a = np.random.normal(size=(2, 3))
+        a.attach_grad()
+        with autograd.record():
+            d = f(a)
+        d.backward()
+        a.grad == d / a
+     """),
+    ("Exercise 5: sin(x) and its derivative, found by backpropagation", """
+        x = np.linspace(-2 * np.pi, 2 * np.pi, 100)
+        x.attach_grad()
+        with autograd.record():
+            y = np.sin(x)
+        y.backward()
+        np.abs(x.grad - np.cos(x)).max()     # the engine's answer matches cos(x)
+     """),
+)
+
+PYTORCH = _cells(
+    ("Setup", """
+        import turunan.torch as torch
+     """),
+    ("A simple example: y = 2 x·x", """
+        x = torch.arange(4.0)
+        x
+     """),
+    ("", """
+        x.requires_grad_(True)   # like torch.arange(4.0, requires_grad=True)
+        x.grad                   # None until a backward pass reaches x
+     """),
+    ("", """
+        y = 2 * torch.dot(x, x)
+        y
+     """),
+    ("", """
+        y.backward()
+        x.grad
+     """),
+    ("", """
+        x.grad == 4 * x
+     """),
+    ("", """
+        x.grad.zero_()           # PyTorch accumulates, so clear the old gradient first
+        y = x.sum()
+        y.backward()
+        x.grad
+     """),
+    ("Backward of a non-scalar", """
+        x.grad.zero_()
+        y = x * x
+        y.sum().backward()       # same as y.backward(torch.ones(len(x)))
+        x.grad
+     """),
+    ("", """
+        y = x * x
+        y.backward()             # a non-scalar needs gradient=
+     """, "RuntimeError"),
+    ("Detaching computation", """
+        x.grad.zero_()
+        y = x * x
+        u = y.detach()
+        z = u * x
+        z.sum().backward()
+        x.grad == u
+     """),
+    ("", """
+        x.grad.zero_()
+        y.sum().backward()
+        x.grad == 2 * x
+     """),
+    ("Gradients through Python control flow", """
+        def f(a):
+            b = a * 2
+            while b.norm() < 1000:
+                b = b * 2
+            if b.sum() > 0:
+                c = b
+            else:
+                c = 100 * b
+            return c
+
+        a = torch.randn(size=(), requires_grad=True)
+        d = f(a)
+        d.backward()
+        a.grad == d / a
+     """),
+    ("Exercise 1: second and third derivatives of x³", """
+        x = torch.arange(4.0, requires_grad=True)
+        dy, = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)   # 3x²
+        d2y, = torch.autograd.grad(dy.sum(), x, create_graph=True)        # 6x
+        d2y.sum().backward()                                              # 6
+        dy, d2y, x.grad
+     """),
+    ("Exercise 2: backward twice", """
+        x.grad = None
+        y = 2 * torch.dot(x, x)
+        y.backward()
+        y.backward()
+     """, "RuntimeError"),
+    ("", """
+        x.grad = None
+        y = 2 * torch.dot(x, x)
+        y.backward(retain_graph=True)
+        y.backward()
+        x.grad                   # accumulated: 4x + 4x = 8x
+     """),
+    ("Exercise 3: f(a) for a random vector and a random matrix", """
+        a = torch.randn(size=(3,), requires_grad=True)
+        d = f(a)
+        d.backward(torch.ones_like(d))   # or d.sum().backward()
+        a.grad, a.grad == d / a
+     """),
+    ("", """
+        a = torch.randn(size=(2, 3), requires_grad=True)
+        d = f(a)
+        d.sum().backward()
+        a.grad == d / a
+     """),
+    ("Exercise 5: sin(x) and its derivative, found by backpropagation", """
+        x = torch.linspace(-2 * 3.14159265, 2 * 3.14159265, 100, requires_grad=True)
+        y = torch.sin(x)
+        y.sum().backward()
+        (x.grad - torch.cos(x.detach())).abs().max()     # the engine's answer matches cos(x)
+     """),
+)
+
+TENSORFLOW = _cells(
+    ("Setup", """
+        import turunan.tensorflow as tf
+     """),
+    ("A simple example: y = 2 x·x", """
+        x = tf.range(4, dtype=tf.float32)
+        x
+     """),
+    ("", """
+        x = tf.Variable(x)       # tapes watch Variables by themselves
+     """),
+    ("", """
+        with tf.GradientTape() as t:
+            y = 2 * tf.tensordot(x, x, axes=1)
+        y
+     """),
+    ("", """
+        x_grad = t.gradient(y, x)
+        x_grad
+     """),
+    ("", """
+        x_grad == 4 * x
+     """),
+    ("", """
+        with tf.GradientTape() as t:
+            y = tf.reduce_sum(x)
+        t.gradient(y, x)         # a fresh tape, a fresh gradient
+     """),
+    ("Backward of a non-scalar", """
+        with tf.GradientTape() as t:
+            y = x * x
+        t.gradient(y, x)         # the target is summed: the gradient of reduce_sum(x * x)
+     """),
+    ("Detaching computation", """
+        with tf.GradientTape(persistent=True) as t:   # persistent: gradient() may be called again
+            y = x * x
+            u = tf.stop_gradient(y)
+            z = u * x
+        x_grad = t.gradient(z, x)
+        x_grad == u
+     """),
+    ("", """
+        t.gradient(y, x) == 2 * x
+     """),
+    ("Gradients through Python control flow", """
+        def f(a):
+            b = a * 2
+            while tf.norm(b) < 1000:
+                b = b * 2
+            if tf.reduce_sum(b) > 0:
+                c = b
+            else:
+                c = 100 * b
+            return c
+
+        a = tf.Variable(tf.random.normal(shape=()))
+        with tf.GradientTape() as t:
+            d = f(a)
+        d_grad = t.gradient(d, a)
+        d_grad == d / a
+     """),
+    ("Exercise 1: second and third derivatives of x³ (nested tapes)", """
+        x = tf.Variable(tf.range(4, dtype=tf.float32))
+        with tf.GradientTape() as t3:
+            with tf.GradientTape() as t2:
+                with tf.GradientTape() as t1:
+                    y = x ** 3
+                dy = t1.gradient(y, x)       # 3x², recorded by the outer tapes
+            d2y = t2.gradient(dy, x)         # 6x
+        d3y = t3.gradient(d2y, x)            # 6
+        dy, d2y, d3y
+     """),
+    ("Exercise 2: gradient() twice", """
+        with tf.GradientTape() as t:
+            y = 2 * tf.tensordot(x, x, axes=1)
+        t.gradient(y, x)
+        t.gradient(y, x)         # a non-persistent tape answers once
+     """, "RuntimeError"),
+    ("", """
+        with tf.GradientTape(persistent=True) as t:
+            y = 2 * tf.tensordot(x, x, axes=1)
+        t.gradient(y, x), t.gradient(y, x)   # 4x, twice: a tape does not accumulate
+     """),
+    ("Exercise 3: f(a) for a random vector and a random matrix", """
+        a = tf.Variable(tf.random.normal(shape=(3,)))
+        with tf.GradientTape() as t:
+            d = f(a)
+        d_grad = t.gradient(d, a)    # the target is summed
+        d_grad, d_grad == d / a
+     """),
+    ("", """
+        a = tf.Variable(tf.random.normal(shape=(2, 3)))
+        with tf.GradientTape() as t:
+            d = f(a)
+        t.gradient(d, a) == d / a
+     """),
+    ("Exercise 5: sin(x) and its derivative, found by backpropagation", """
+        x = tf.Variable(tf.linspace(-2 * 3.14159265, 2 * 3.14159265, 100))
+        with tf.GradientTape() as t:
+            y = tf.sin(x)
+        tf.reduce_max(tf.abs(t.gradient(y, x) - tf.cos(x)))   # the engine's answer matches cos(x)
+     """),
+)
+
+STYLES = {"mxnet": ("MXNet", MXNET), "pytorch": ("PyTorch", PYTORCH), "tensorflow": ("TensorFlow", TENSORFLOW)}
+
+
+# ---- running and printing ---------------------------------------------------------------------------------------
+def _indent(code: str, first: str, rest: str) -> str:
+    lines = code.splitlines() or [""]
+    return "\n".join([first + lines[0]] + [(rest + ln) if ln else "" for ln in lines[1:]])
+
+
+def show(value) -> str:
+    """A value as a notebook prints it: a long tuple gets one item per line, as IPython does."""
+    text = repr(value)
+    if isinstance(value, tuple) and value and (len(text) > 100 or "\n" in text):
+        items = [_indent(repr(v), "", " ") for v in value]
+        text = "(" + ",\n ".join(items) + ("," if len(value) == 1 else "") + ")"
+    return text
+
+
+def run_style(key: str, out=print) -> dict:
+    """Run one style's cells in a fresh namespace, printing each like a notebook; return the namespace."""
+    import turunan
+    title, cells = STYLES[key]
+    turunan.manual_seed(SEED)
+    out("=" * 100)
+    out(f"{title} — {cells[0].code.splitlines()[0]}")
+    out("=" * 100)
+    ns: dict = {"__name__": f"tour_{key}"}
+    for n, cell in enumerate(cells, 1):
+        if cell.heading:
+            out(f"\n## {cell.heading}")
+        out("")
+        out(_indent(cell.code, f"In [{n}]: ", " " * len(f"In [{n}]: ")))
+        try:
+            value = run_cell(cell.code, ns)
+        except Exception as e:  # noqa: BLE001  (a cell meant to fail shows its error, as a notebook does)
+            if cell.raises is None or type(e).__name__ != cell.raises:
+                raise
+            out(f"{type(e).__name__}: {e}")
+            continue
+        if cell.raises is not None:
+            raise AssertionError(f"cell {n} of the {title} tour should have raised {cell.raises}")
+        if value is not None:
+            out(_indent(show(value), f"Out[{n}]: ", " " * len(f"Out[{n}]: ")))
+    out("")
+    return ns
+
+
+def write_plot(out_dir: Path, out=print) -> Path | None:
+    """Exercise 5's picture: sin(x) and its derivative computed by the engine, with cos(x) dashed on top."""
+    import turunan
+
+    from .plotting import plot_with_derivative
+    try:
+        path = plot_with_derivative(turunan.sin, np.linspace(-2 * np.pi, 2 * np.pi, 200),
+                                    out_dir / "sin_and_derivative.png", name="sin", reference=np.cos)
+    except ImportError as e:
+        out(f"(no plot: {e})")
+        return None
+    out(f"Exercise 5: wrote {path} (sin(x), its derivative by backpropagation, and cos(x) dashed)")
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the tour, style by style, then write the exercise-5 plot; returns 0 on success."""
+    parser = argparse.ArgumentParser(prog="python -m turunan tour", description=__doc__.splitlines()[0])
+    parser.add_argument("--out", default="out", help="folder for the exercise-5 plot (default: out)")
+    parser.add_argument("--style", choices=["all", *STYLES], default="all", help="which style(s) to show")
+    parser.add_argument("--no-plot", action="store_true", help="skip the plot")
+    args = parser.parse_args(argv)
+    keys = list(STYLES) if args.style == "all" else [args.style]
+    print(f"The chapter 'Automatic Differentiation', three ways (random numbers seeded with {SEED}).\n")
+    for key in keys:
+        run_style(key)
+    if not args.no_plot:
+        write_plot(Path(args.out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
