@@ -312,3 +312,44 @@ NONDIFF = {name: defprim(name, fn) for name, fn in {
 }.items()}
 remainder = defprim("remainder", np.remainder, [lambda g, ans, x, y: g,
                                                 lambda g, ans, x, y: -g * np.floor_divide(x, y)], ELEMENTWISE)
+
+
+# ---- nn: sliding windows, for convolution and pooling (turunan.nn) ---------------------------------------
+# Added for speed (principle 1): a convolution is one matmul over every window of the input, and these two
+# rows are the windows and their adjoint. Each is linear and the other's transpose, so each one's reverse
+# rule is the other: gradients of any order come for free. The kernels run on arrays only (``apply`` unwraps).
+def _pad_hw(x, padding, value):
+    ph, pw = padding
+    if not (ph or pw):
+        return x
+    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+
+
+def _im2col(x, kernel, stride, padding, value):
+    """(N, C, H, W) -> (N, OH, OW, C, KH, KW): every window copied out once, laid out for one big matmul."""
+    win = np.lib.stride_tricks.sliding_window_view(_pad_hw(x, padding, value), kernel, axis=(2, 3))
+    win = win[:, :, ::stride[0], ::stride[1]]
+    return np.array(win.transpose(0, 2, 3, 1, 4, 5), order="C", copy=True)
+
+
+def _col2im(g, shape, kernel, stride, padding):
+    """The adjoint of ``_im2col``: add each window back where it came from (KH*KW strided slice-adds)."""
+    n, oh, ow, c, kh, kw = g.shape
+    (h, w), (sh, sw), (ph, pw) = shape, stride, padding
+    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+    gt = g.transpose(0, 3, 4, 5, 1, 2)      # (N, C, KH, KW, OH, OW): one (OH, OW) plane per kernel offset
+    for i in range(kh):
+        for j in range(kw):
+            out[:, :, i:i + sh * (oh - 1) + 1:sh, j:j + sw * (ow - 1) + 1:sw] += gt[:, :, i, j]
+    return out[:, :, ph:ph + h, pw:pw + w]
+
+
+im2col = defprim("im2col", _im2col,
+                 [lambda g, ans, x, kernel, stride, padding, value:
+                  col2im(g, shape=x.shape[2:], kernel=kernel, stride=stride, padding=padding)],
+                 # the padding value (-inf for max pooling) is a constant: tangents are padded with zeros
+                 lambda tangents, ans, x, kernel, stride, padding, value:
+                 im2col(tangents[0], kernel=kernel, stride=stride, padding=padding, value=0.0))
+col2im = defprim("col2im", _col2im,
+                 [lambda g, ans, cols, shape, kernel, stride, padding:
+                  im2col(g, kernel=kernel, stride=stride, padding=padding, value=0.0)], LINEAR)

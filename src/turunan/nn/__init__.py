@@ -1,0 +1,43 @@
+"""``turunan.nn``: layers, losses, initialisers and checkpoints, composed over the one engine.
+
+>>> import turunan as tn
+>>> from turunan import nn
+>>> g = tn.Generator(0)
+>>> model = nn.Sequential(nn.Linear(4, 8, generator=g), nn.ReLU(), nn.Linear(8, 3, generator=g))
+>>> loss = nn.CrossEntropyLoss()(model(tn.ones(2, 4)), tn.tensor([0, 2]))
+>>> loss.backward()
+>>> model[0].weight.grad.shape
+(8, 4)
+"""
+
+from . import functional, init
+from .layers import (
+    GELU,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    BCEWithLogitsLoss,
+    Conv2d,
+    CrossEntropyLoss,
+    Dropout,
+    Flatten,
+    Identity,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool2d,
+    MSELoss,
+    NLLLoss,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+)
+from .module import Module, ModuleList, Sequential
+from .parameter import Parameter
+from .serialization import CheckpointError, load, save
+
+__all__ = ["Module", "ModuleList", "Sequential", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
+           "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid", "Tanh", "GELU", "LeakyReLU",
+           "Softmax", "LogSoftmax", "Identity", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
+           "functional", "init", "save", "load", "CheckpointError"]

@@ -1,0 +1,301 @@
+"""``turunan.nn.functional``: layers and losses as functions, composed from the engine's ops.
+
+Nothing here has its own derivative except through the table: convolution and pooling use the
+``im2col``/``col2im`` rows (every window of the input, copied out once, then one matmul or one reduction);
+the rest is plain composition, so gradients of any order come for free.
+
+>>> import turunan as tn
+>>> import turunan.nn.functional as F
+>>> x = tn.ones(1, 1, 4, 4)
+>>> F.conv2d(x, tn.ones(2, 1, 3, 3), padding=1).shape
+(1, 2, 4, 4)
+>>> F.cross_entropy(tn.tensor([[2.0, 0.0]]), tn.tensor([0])).item() < 0.2
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import _ops as ops
+from .. import _rules as R
+from .._core import Tensor, apply
+from .._creation import Generator, default_generator
+from .._mode import no_grad
+
+relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _pair(v, name: str) -> tuple[int, int]:
+    if isinstance(v, (int, np.integer)):
+        return int(v), int(v)
+    v = tuple(int(a) for a in v)
+    if len(v) != 2:
+        raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    return v
+
+
+# ---- activations -----------------------------------------------------------------------------------------
+def gelu(x, approximate: str = "tanh"):
+    """GELU with the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+
+    This is PyTorch's ``gelu(x, approximate='tanh')``; it differs from the exact (erf) form by less than
+    1e-3, and needs no erf primitive (NumPy has no erf).
+    """
+    if approximate != "tanh":
+        raise ValueError("turunan's gelu implements approximate='tanh' only (the exact form needs erf, which NumPy "
+                         "does not provide)")
+    x = _t(x)
+    return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+
+
+def softmax(x, dim: int = -1):
+    return ops.softmax(x, dim)
+
+
+def log_softmax(x, dim: int = -1):
+    return ops.log_softmax(x, dim)
+
+
+def softplus(x):
+    """log(1 + eˣ), exact and smooth everywhere (a logsumexp of 0 and x), with no overflow."""
+    x = _t(x)
+    return ops.logsumexp(ops.stack([np.zeros(x.shape, x.dtype), x]), axis=0)
+
+
+def leaky_relu(x, negative_slope: float = 0.01):
+    x = _t(x)
+    return ops.where(x.data > 0, x, x * negative_slope)
+
+
+# ---- linear and convolution ------------------------------------------------------------------------------
+def linear(x, weight, bias=None):
+    """x @ weightᵀ + bias, weight shaped (out_features, in_features) as in PyTorch."""
+    out = ops.matmul(x, ops.transpose(weight))
+    return out if bias is None else out + bias
+
+
+def _windows(x: Tensor, kernel, stride, padding, value: float) -> Tensor:
+    """(N, C, H, W) -> (N, OH, OW, C, KH, KW): every window, through the im2col row of the table."""
+    n, c, h, w = x.shape
+    (kh, kw), (sh, sw), (ph, pw) = kernel, stride, padding
+    if h + 2 * ph < kh or w + 2 * pw < kw:
+        raise ValueError(f"a {kh}x{kw} window does not fit an input of {h}x{w} with padding ({ph}, {pw})")
+    if sh < 1 or sw < 1 or ph < 0 or pw < 0:
+        raise ValueError(f"stride must be >= 1 and padding >= 0, got stride {stride}, padding {padding}")
+    return apply(R.im2col, x, kernel=(kh, kw), stride=(sh, sw), padding=(ph, pw), value=value)
+
+
+def _batched(x: Tensor, fn):
+    """Run ``fn`` on a batch; an unbatched (C, H, W) input gets a batch of one."""
+    if x.ndim == 3:
+        return ops.squeeze(fn(ops.expand_dims(x, 0)), 0)
+    if x.ndim != 4:
+        raise ValueError(f"expected an input of shape (N, C, H, W) or (C, H, W), got {x.shape}")
+    return fn(x)
+
+
+def conv2d(x, weight, bias=None, stride=1, padding=0):
+    """2-d cross-correlation (PyTorch's conv2d): x (N, C, H, W), weight (O, C, KH, KW), bias (O,).
+
+    Sliding windows plus one matmul: the windows are copied out once as an (N·OH·OW, C·KH·KW) matrix and
+    multiplied by the flattened kernel; the gradient of the windows is a col2im scatter.
+    """
+    x, weight = _t(x), _t(weight)
+    if weight.ndim != 4:
+        raise ValueError(f"conv2d weight must be (out_channels, in_channels, kh, kw), got shape {weight.shape}")
+    o, ci, kh, kw = weight.shape
+    stride, padding = _pair(stride, "stride"), _pair(padding, "padding")
+
+    def run(x):
+        n, c = x.shape[:2]
+        if c != ci:
+            raise ValueError(f"conv2d: the input has {c} channels but the weight expects {ci} (weight shape "
+                             f"{weight.shape})")
+        cols = _windows(x, (kh, kw), stride, padding, 0.0)
+        oh, ow = cols.shape[1:3]
+        out = ops.matmul(ops.reshape(cols, (n * oh * ow, c * kh * kw)),
+                         ops.transpose(ops.reshape(weight, (o, ci * kh * kw))))
+        if bias is not None:
+            out = out + bias
+        return ops.transpose(ops.reshape(out, (n, oh, ow, o)), (0, 3, 1, 2))
+
+    return _batched(x, run)
+
+
+def max_pool2d(x, kernel_size, stride=None, padding=0):
+    """Largest value in each window (padding counts as -inf). Ties share the gradient evenly."""
+    x = _t(x)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+    if padding[0] * 2 > kernel[0] or padding[1] * 2 > kernel[1]:
+        raise ValueError(f"max_pool2d: padding {padding} must be at most half the kernel size {kernel}")
+
+    def run(x):
+        n, c = x.shape[:2]
+        cols = _windows(x, kernel, stride, padding, -np.inf)
+        oh, ow = cols.shape[1:3]
+        out = ops.amax(ops.reshape(cols, (n, oh, ow, c, kernel[0] * kernel[1])), axis=-1)
+        return ops.transpose(out, (0, 3, 1, 2))
+
+    return _batched(x, run)
+
+
+def avg_pool2d(x, kernel_size, stride=None, padding=0):
+    """Mean of each window; zero padding counts in the mean (PyTorch's ``count_include_pad=True``)."""
+    x = _t(x)
+    kernel = _pair(kernel_size, "kernel_size")
+    stride = kernel if stride is None else _pair(stride, "stride")
+    padding = _pair(padding, "padding")
+
+    def run(x):
+        cols = _windows(x, kernel, stride, padding, 0.0)
+        out = ops.sum(cols, axis=(-2, -1)) / (kernel[0] * kernel[1])
+        return ops.transpose(out, (0, 3, 1, 2))
+
+    return _batched(x, run)
+
+
+# ---- regularisation and normalisation --------------------------------------------------------------------
+def dropout(x, p: float = 0.5, training: bool = True, generator: Generator | None = None):
+    """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when ``training``)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    x = _t(x)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * np.zeros(x.shape, x.dtype)
+    keep = (generator or default_generator).rng.random(x.shape) >= p
+    return x * (keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), x.dtype))
+
+
+def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5):
+    """Normalise each channel (axis 1) over the batch (and spatial axes): (x - mean)/√(var + eps)·w + b.
+
+    In training the batch statistics are used and the running ones updated in place (unbiased variance,
+    as PyTorch does); in evaluation the running statistics are used.
+    """
+    x = _t(x)
+    if x.ndim < 2:
+        raise ValueError(f"batch_norm needs an input of shape (N, C, ...), got {x.shape}")
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.size // x.shape[1]
+        if count < 2:
+            raise ValueError(f"batch_norm in training needs more than one value per channel, got input {x.shape}")
+        mean = ops.mean(x, axis=axes, keepdims=True)
+        var = ops.var(x, axis=axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                rm, rv = running_mean.data, running_var.data
+                rm *= 1 - momentum
+                rm += momentum * mean.data.reshape(rm.shape)
+                rv *= 1 - momentum
+                rv += momentum * var.data.reshape(rv.shape) * (count / (count - 1))
+                running_mean._bump_version()
+                running_var._bump_version()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm in evaluation needs running_mean and running_var")
+        mean = ops.reshape(running_mean, shape)
+        var = ops.reshape(running_var, shape)
+    out = (x - mean) / ops.sqrt(var + eps)
+    if weight is not None:
+        out = out * ops.reshape(weight, shape)
+    if bias is not None:
+        out = out + ops.reshape(bias, shape)
+    return out
+
+
+# ---- losses ----------------------------------------------------------------------------------------------
+def _reduce(loss, reduction: str):
+    if reduction == "mean":
+        return ops.mean(loss)
+    if reduction == "sum":
+        return ops.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def mse_loss(input, target, reduction: str = "mean"):
+    """Mean squared error."""
+    input = _t(input)
+    if np.shape(target.data if isinstance(target, Tensor) else target) != input.shape:
+        raise ValueError(f"mse_loss: input shape {input.shape} and target shape {np.shape(target)} differ")
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0):
+    """Cross-entropy from unnormalised logits (N, C) or (N, C, ...), computed stably via log_softmax.
+
+    ``target`` holds class indices (N,) / (N, ...) or class probabilities of the logits' shape.
+    """
+    logits = _t(logits)
+    if logits.ndim < 1:
+        raise ValueError("cross_entropy needs logits of shape (N, C) or (C,)")
+    axis = 1 if logits.ndim > 1 else 0
+    c = logits.shape[axis]
+    logp = ops.log_softmax(logits, axis)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind in "iu":
+        want = logits.shape[:axis] + logits.shape[axis + 1:]
+        if t.shape != want:
+            raise ValueError(f"cross_entropy: class-index target must have shape {want} for logits {logits.shape}, "
+                             f"got {t.shape}")
+        if t.size and (t.min() < 0 or t.max() >= c):
+            raise IndexError(f"cross_entropy: target holds class {int(t.min()) if t.min() < 0 else int(t.max())} "
+                             f"but the logits have {c} classes (0..{c - 1})")
+        classes = np.arange(c).reshape((c,) + (1,) * (logits.ndim - axis - 1))
+        probs = (np.expand_dims(t, axis) == classes).astype(logits.dtype)   # one-hot, built as data
+    else:
+        if t.shape != logits.shape:
+            raise ValueError(f"cross_entropy: probability target must have the logits' shape {logits.shape}, "
+                             f"got {t.shape}")
+        probs = target
+    if label_smoothing:
+        probs = probs * (1.0 - label_smoothing) + label_smoothing / c
+    return _reduce(-ops.sum(logp * probs, axis=axis), reduction)
+
+
+def nll_loss(log_probs, target, reduction: str = "mean"):
+    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
+    log_probs = _t(log_probs)
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    c = log_probs.shape[1]
+    onehot = (t[:, None] == np.arange(c)).astype(log_probs.dtype)
+    return _reduce(-ops.sum(log_probs * onehot, axis=1), reduction)
+
+
+def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", pos_weight=None):
+    """Binary cross-entropy from logits, stable for any magnitude: softplus(x) - x·y (with a smooth softplus).
+
+    With ``pos_weight`` the positive term is weighted: (1-y)·x + (1 + (pw-1)·y)·softplus(-x).
+    """
+    x = _t(logits)
+    y = target
+    if np.shape(y.data if isinstance(y, Tensor) else y) != x.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target shape {np.shape(y)} differs from the logits' "
+                         f"{x.shape}")
+    if pos_weight is None:
+        loss = softplus(x) - x * y
+    else:
+        loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus(-x)
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy(probs, target, reduction: str = "mean", eps: float = 1e-12):
+    """Binary cross-entropy of probabilities (clipped away from 0 and 1); prefer the logits form."""
+    p = ops.clip(_t(probs), eps, 1 - eps)
+    return _reduce(-(target * ops.log(p) + (1 - target) * ops.log(1 - p)), reduction)

@@ -1,0 +1,370 @@
+"""``Module``: the base class of layers and models — parameters, buffers, sub-modules, modes, state.
+
+A Module registers what it is given as attributes: a ``Parameter`` becomes a parameter, a ``Module`` a
+sub-module, and ``register_buffer`` adds state that is saved but not trained (BatchNorm's running
+statistics). Walks over the module tree are iterative (an explicit stack), like every walk in turunan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from .._core import Tensor
+from .._mode import no_grad
+from .parameter import Parameter
+
+
+class Module:
+    """Base class for layers and models: subclass it, assign layers and Parameters in ``__init__``, and
+    write ``forward``.
+
+    >>> import turunan as tn
+    >>> from turunan import nn
+    >>> class Net(nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = nn.Linear(3, 2, generator=tn.Generator(0))
+    ...     def forward(self, x):
+    ...         return self.fc(x).relu()
+    >>> net = Net()
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc.weight', 'fc.bias']
+    >>> net(tn.ones(4, 3)).shape
+    (4, 2)
+    """
+
+    training: bool
+
+    def __init__(self) -> None:
+        object.__setattr__(self, "_parameters", {})
+        object.__setattr__(self, "_buffers", {})
+        object.__setattr__(self, "_non_persistent", set())
+        object.__setattr__(self, "_modules", {})
+        object.__setattr__(self, "training", True)
+
+    # ---- registration ----------------------------------------------------------------------------------
+    def _registry(self) -> dict:
+        try:
+            return object.__getattribute__(self, "_parameters")
+        except AttributeError:
+            raise AttributeError(f"cannot assign to {type(self).__name__} before Module.__init__() is called; "
+                                 "call super().__init__() first in your __init__") from None
+
+    def __setattr__(self, name: str, value) -> None:
+        if isinstance(value, Parameter):
+            self._registry()
+            self._forget(name)
+            self._parameters[name] = value
+        elif isinstance(value, Module):
+            self._registry()
+            self._forget(name)
+            self._modules[name] = value
+        elif "_parameters" in self.__dict__ and name in self._parameters:
+            if value is not None:
+                raise TypeError(f"cannot assign a {type(value).__name__} to parameter {name!r}: assign a "
+                                "turunan.nn.Parameter (or None)")
+            self._parameters[name] = None
+        elif "_buffers" in self.__dict__ and name in self._buffers:
+            if value is not None and not isinstance(value, Tensor):
+                raise TypeError(f"cannot assign a {type(value).__name__} to buffer {name!r}: assign a Tensor")
+            self._buffers[name] = value
+        elif "_modules" in self.__dict__ and name in self._modules and value is None:
+            self._modules[name] = None
+        else:
+            object.__setattr__(self, name, value)
+
+    def _forget(self, name: str) -> None:
+        for d in (self._parameters, self._buffers, self._modules):
+            d.pop(name, None)
+        self.__dict__.pop(name, None)
+
+    def __getattr__(self, name: str):
+        # only called when ordinary lookup fails: look in the registries
+        d = self.__dict__
+        for reg in ("_parameters", "_buffers", "_modules"):
+            if reg in d and name in d[reg]:
+                return d[reg][name]
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        for reg in (self._parameters, self._buffers, self._modules):
+            if name in reg:
+                del reg[name]
+                return
+        object.__delattr__(self, name)
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter({name!r}) needs a Parameter or None, got {type(param).__name__}")
+        self._registry()
+        self._forget(name)
+        self._parameters[name] = param
+
+    def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
+        """Add state that is not trained but is part of ``state_dict`` (unless ``persistent=False``)."""
+        if tensor is not None and not isinstance(tensor, Tensor):
+            tensor = Tensor(tensor)
+        self._registry()
+        self._forget(name)
+        self._buffers[name] = tensor
+        if persistent:
+            self._non_persistent.discard(name)
+        else:
+            self._non_persistent.add(name)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}) needs a Module, got {type(module).__name__}")
+        self._registry()
+        self._forget(name)
+        self._modules[name] = module
+
+    # ---- running ---------------------------------------------------------------------------------------
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in it")
+
+    def __call__(self, *args, **kwargs):
+        return self.forward(*args, **kwargs)
+
+    # ---- walking the tree (iteratively) ----------------------------------------------------------------
+    def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
+        """This module and every sub-module, depth first, each once (shared modules are not repeated)."""
+        seen = set()
+        stack = [(prefix, self)]
+        while stack:
+            name, mod = stack.pop()
+            if id(mod) in seen:
+                continue
+            seen.add(id(mod))
+            yield name, mod
+            children = [(f"{name}.{k}" if name else k, m) for k, m in mod._modules.items() if m is not None]
+            stack.extend(reversed(children))
+
+    def modules(self) -> Iterator[Module]:
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        for k, m in self._modules.items():
+            if m is not None:
+                yield k, m
+
+    def children(self) -> Iterator[Module]:
+        for _, m in self.named_children():
+            yield m
+
+    def _named(self, registry: str, prefix: str, recurse: bool):
+        seen = set()
+        mods = self.named_modules(prefix) if recurse else [(prefix, self)]
+        for mname, mod in mods:
+            for k, v in getattr(mod, registry).items():
+                if v is None or id(v) in seen:
+                    continue
+                seen.add(id(v))
+                yield (f"{mname}.{k}" if mname else k), v, mod, k
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Parameter]]:
+        """(name, parameter) pairs, e.g. ``('0.weight', Parameter)``; a shared parameter appears once."""
+        for name, p, _, _ in self._named("_parameters", prefix, recurse):
+            yield name, p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True) -> Iterator[tuple[str, Tensor]]:
+        for name, b, _, _ in self._named("_buffers", prefix, recurse):
+            yield name, b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def apply(self, fn) -> Module:
+        """Call ``fn(module)`` on every sub-module and then on this one (e.g. a custom initialiser)."""
+        for m in reversed(list(self.modules())):
+            fn(m)
+        return self
+
+    # ---- modes and gradients ---------------------------------------------------------------------------
+    def train(self, mode: bool = True) -> Module:
+        """Training mode (Dropout drops, BatchNorm uses batch statistics); returns self."""
+        for m in self.modules():
+            object.__setattr__(m, "training", bool(mode))
+        return self
+
+    def eval(self) -> Module:
+        """Evaluation mode: Dropout passes through, BatchNorm uses its running statistics."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none: bool = False) -> None:
+        """Zero every parameter's gradient in place, so the next backward reuses the same buffers.
+
+        (PyTorch's default is ``set_to_none=True``; turunan keeps the buffer, as the chapter describes.)
+        """
+        _zero_grads(self.parameters(), set_to_none)
+
+    def num_parameters(self) -> int:
+        """How many trainable numbers the model has."""
+        return sum(p.size for p in self.parameters())
+
+    # ---- dtype -----------------------------------------------------------------------------------------
+    def to(self, dtype) -> Module:
+        """Convert floating-point parameters and buffers to ``dtype`` (in place); gradients are dropped."""
+        dtype = np.dtype(dtype)
+        with no_grad():
+            for t in list(self.parameters()) + list(self.buffers()):
+                if t.dtype.kind == "f" and t.dtype != dtype:
+                    t.data = t.data.astype(dtype)
+                    t._bump_version()
+                    t._grad = None
+        return self
+
+    def double(self) -> Module:
+        return self.to(np.float64)
+
+    def float(self) -> Module:
+        return self.to(np.float32)
+
+    # ---- state -----------------------------------------------------------------------------------------
+    def state_dict(self) -> dict[str, Tensor]:
+        """Every parameter and persistent buffer by dotted name, as detached Tensors sharing the data."""
+        out = {}
+        for name, mod in self.named_modules():
+            pre = f"{name}." if name else ""
+            for k, p in mod._parameters.items():
+                if p is not None:
+                    out[pre + k] = p.detach()
+            for k, b in mod._buffers.items():
+                if b is not None and k not in mod._non_persistent:
+                    out[pre + k] = b.detach()
+        return out
+
+    def _state_targets(self) -> dict[str, Tensor]:
+        out = {}
+        for name, mod in self.named_modules():
+            pre = f"{name}." if name else ""
+            for k, p in mod._parameters.items():
+                if p is not None:
+                    out[pre + k] = p
+            for k, b in mod._buffers.items():
+                if b is not None and k not in mod._non_persistent:
+                    out[pre + k] = b
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True) -> tuple[list[str], list[str]]:
+        """Copy values into this module's parameters and buffers, all or nothing.
+
+        Every key, shape and dtype is checked before anything is written, so a mismatch raises and leaves
+        the module as it was. With ``strict=False`` missing and unexpected keys are allowed (and returned).
+        """
+        from .serialization import assign_state
+        return assign_state(self._state_targets(), state_dict, strict, type(self).__name__)
+
+    def save(self, path) -> None:
+        """Write ``state_dict()`` to an ``.npz`` file (no pickle)."""
+        from .serialization import save
+        save(self.state_dict(), path)
+
+    def load(self, path, strict: bool = True) -> Module:
+        """Load an ``.npz`` written by ``save``; on any error the module is left unchanged. Returns self."""
+        from .serialization import load
+        self.load_state_dict(load(path), strict=strict)
+        return self
+
+    # ---- printing --------------------------------------------------------------------------------------
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for k, m in self._modules.items():
+            sub = repr(m).replace("\n", "\n  ")
+            lines.append(f"({k}): {sub}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n  " + "\n  ".join(lines) + "\n)"
+
+
+def _zero_grads(params, set_to_none: bool) -> None:
+    for p in params:
+        g = p.grad
+        if g is None:
+            continue
+        if set_to_none or g._node is not None or g.requires_grad:
+            p._grad = None           # a recorded gradient (create_graph) is not a buffer to reuse
+        else:
+            g.data.fill(0)
+            g._bump_version()
+
+
+class Sequential(Module):
+    """Layers applied one after another; indexable, iterable.
+
+    >>> from turunan import nn
+    >>> net = nn.Sequential(nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 1))
+    >>> len(net), type(net[1]).__name__
+    (3, 'ReLU')
+    """
+
+    def __init__(self, *layers: Module) -> None:
+        super().__init__()
+        if len(layers) == 1 and isinstance(layers[0], dict):
+            for k, m in layers[0].items():
+                self.add_module(str(k), m)
+        else:
+            for i, m in enumerate(layers):
+                if not isinstance(m, Module):
+                    raise TypeError(f"Sequential takes Modules; item {i} is a {type(m).__name__}")
+                self.add_module(str(i), m)
+
+    def forward(self, x):
+        for m in self._modules.values():
+            x = m(x)
+        return x
+
+    def __getitem__(self, i):
+        mods = list(self._modules.values())
+        if isinstance(i, slice):
+            return Sequential(*mods[i])
+        return mods[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+
+class ModuleList(Module):
+    """A list of sub-modules, registered so their parameters are found."""
+
+    def __init__(self, modules=()) -> None:
+        super().__init__()
+        for m in modules:
+            self.append(m)
+
+    def append(self, module: Module) -> ModuleList:
+        self.add_module(str(len(self._modules)), module)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._modules.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
