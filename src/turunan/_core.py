@@ -182,7 +182,8 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        # np.asarray: a 0-d result may hold a NumPy scalar, and __array__ must return an ndarray
+        return np.asarray(self.data) if dtype is None else np.asarray(self.data, dtype=dtype)
 
     def __repr__(self) -> str:
         return format_tensor(self, "tensor")
