@@ -17,6 +17,7 @@ from . import (
                         autograd,
                         func,
 )
+from ._checkpoint import checkpoint
 from ._core import Primitive, Tensor, apply
 from ._creation import (
                         Generator,
@@ -41,6 +42,7 @@ from ._creation import (
                         zeros,
                         zeros_like,
 )
+from ._custom import custom_jvp, custom_vjp
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from ._ops import (
                         abs,

@@ -15,7 +15,7 @@ from . import _engine
 from ._core import Tensor
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
-__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+__all__ = ["backward", "grad", "Function", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
 
 def _as_list(x) -> list:
@@ -105,3 +105,5 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     return tuple(result)
 
 
+
+from ._custom import Function, FunctionCtx  # noqa: E402, F401  (user-defined rules, PyTorch style)
