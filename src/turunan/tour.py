@@ -416,7 +416,7 @@ def run_style(key: str, out=print) -> dict:
     out("=" * 100)
     out(f"{title} — {cells[0].code.splitlines()[0]}")
     out("=" * 100)
-    ns: dict = {"__name__": f"tour_{key}"}
+    ns: dict = {"__name__": f"tour_{key}", "Out": {}}     # Out[n]: what cell n showed, as in IPython
     for n, cell in enumerate(cells, 1):
         if cell.heading:
             out(f"\n## {cell.heading}")
@@ -432,6 +432,7 @@ def run_style(key: str, out=print) -> dict:
         if cell.raises is not None:
             raise AssertionError(f"cell {n} of the {title} tour should have raised {cell.raises}")
         if value is not None:
+            ns["Out"][n] = value
             out(_indent(show(value), f"Out[{n}]: ", " " * len(f"Out[{n}]: ")))
     out("")
     return ns

@@ -1,0 +1,74 @@
+"""The tour (``python -m turunan tour``, part of ``make demo``): every style runs, prints like a notebook,
+and writes the exercise-5 plot."""
+
+import sys
+
+import numpy
+import pytest
+
+import turunan
+from turunan import __main__ as cli
+from turunan import tour
+from turunan.plotting import derivative_values, plot_with_derivative
+
+
+def test_tour_prints_every_style_and_writes_the_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    assert tour.main(["--out", str(tmp_path)]) == 0
+    text = capsys.readouterr().out
+    for title, first in [("MXNet", "from turunan.mxnet import autograd, np, npx"),
+                         ("PyTorch", "import turunan.torch as torch"),
+                         ("TensorFlow", "import turunan.tensorflow as tf")]:
+        assert f"{title} — {first}" in text
+    for shown in ["Out[2]: array([0., 1., 2., 3.])", "Out[4]: array(28.)", "Out[2]: tensor([0., 1., 2., 3.])",
+                  "Out[4]: tensor(28., grad_fn=<MulBackward0>)",
+                  "<tf.Tensor: shape=(4,), dtype=float32, numpy=array([0., 1., 2., 3.], dtype=float32)>",
+                  "MXNetError: Cannot differentiate node", "RuntimeError: A non-persistent GradientTape",
+                  "RuntimeError: Trying to backward through the graph a second time",
+                  "array([ 0.,  8., 16., 24.])", "tensor([ 0.,  8., 16., 24.])"]:
+        assert shown in text
+    assert "False" not in text                  # every == check of the tour is all True
+    png = tmp_path / "sin_and_derivative.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("style", list(tour.STYLES))
+def test_each_style_checks_its_math(style, capsys):
+    ns = tour.run_style(style)
+    capsys.readouterr()
+    out = ns["Out"]
+    last = max(out)                                   # exercise 5: max |d sin/dx - cos|
+    assert float(numpy.asarray(out[last])) < 1e-6
+    ex1 = next(v for v in out.values() if isinstance(v, tuple) and len(v) == 3 and v[0].shape == (4,))
+    x = numpy.arange(4.0)
+    # (MXNet's third item is x.grad, a buffer later cells overwrite in place, as MXNet would)
+    for got, want in zip(ex1[:2], [3 * x ** 2, 6 * x]):
+        numpy.testing.assert_allclose(numpy.asarray(got), want)
+
+
+def test_cli_dispatches_tour(capsys, tmp_path):
+    assert cli.main(["tour", "--style", "pytorch", "--no-plot"]) == 0
+    out = capsys.readouterr().out
+    assert "PyTorch" in out and "MXNet —" not in out
+
+
+def test_run_cell_returns_the_last_expression():
+    ns: dict = {}
+    assert tour.run_cell("a = 2\na * 3", ns) == 6 and ns["a"] == 2
+    assert tour.run_cell("b = 1", ns) is None
+
+
+def test_derivative_values_by_the_engine():
+    x, y, dy = derivative_values(turunan.sin, numpy.linspace(-3, 3, 7))
+    numpy.testing.assert_allclose(dy, numpy.cos(x), atol=1e-6)
+    numpy.testing.assert_allclose(y, numpy.sin(x), atol=1e-6)
+    with pytest.raises(ValueError, match="elementwise"):
+        derivative_values(lambda t: t.sum(), [1.0, 2.0])
+
+
+def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with pytest.raises(ImportError, match=r"turunan\[plot\]"):
+        plot_with_derivative(turunan.sin, [0.0, 1.0], tmp_path / "x.png")
+    assert tour.write_plot(tmp_path, out=lambda s: None) is None
