@@ -60,6 +60,11 @@ def load(path) -> dict[str, Tensor]:
     path = os.fspath(path)
     if not os.path.exists(path):
         raise FileNotFoundError(f"no checkpoint at {path!r}")
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":      # np.load would take any other bytes for a pickle: say what it is
+        raise CheckpointError(f"{path!r} is not a valid checkpoint (corrupt or truncated .npz: it does not start "
+                              "like a zip archive)")
     try:
         with np.load(path, allow_pickle=False) as f:
             # read every member now: a truncated or bit-flipped file fails here (zip CRC), not half way

@@ -1,0 +1,185 @@
+"""``python -m turunan train``: train an MLP or a small LeNet-style CNN on the bundled digits.
+
+    python -m turunan train --model cnn --epochs 15 --seed 0 --out out
+
+Shows a progress bar (tqdm, if installed), prints the held-out test accuracy, saves the weights as
+``.npz`` and, if matplotlib is installed, a loss/accuracy plot. ``fit`` is the same loop as a function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import nn, optim
+from ._core import Tensor
+from ._creation import Generator
+from ._mode import no_grad
+from .data import DataLoader, TensorDataset
+
+# epochs and learning rates that reach >= 97% test accuracy on the digits from any seed we tried
+DEFAULTS = {"mlp": {"epochs": 15, "lr": 3e-3}, "cnn": {"epochs": 30, "lr": 3e-3}}
+
+
+def build_model(name: str, generator: Generator | None = None) -> nn.Module:
+    """``'mlp'``: 64-256-128-10 with batch norm and ReLU. ``'cnn'``: two 3x3 conv + ReLU + max-pool blocks
+    (LeNet style), then two linear layers. Both take (N, 1, 8, 8) images and return 10 logits."""
+    g = generator
+    if name == "mlp":
+        return nn.Sequential(nn.Flatten(),
+                             nn.Linear(64, 256, generator=g), nn.BatchNorm1d(256), nn.ReLU(),
+                             nn.Linear(256, 128, generator=g), nn.BatchNorm1d(128), nn.ReLU(),
+                             nn.Linear(128, 10, generator=g))
+    if name == "cnn":
+        return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1, generator=g), nn.ReLU(), nn.MaxPool2d(2),   # 16x4x4
+                             nn.Conv2d(16, 32, 3, padding=1, generator=g), nn.ReLU(), nn.MaxPool2d(2),  # 32x2x2
+                             nn.Flatten(), nn.Linear(128, 64, generator=g), nn.ReLU(),
+                             nn.Linear(64, 10, generator=g))
+    raise ValueError(f"unknown model {name!r}; choose 'mlp' or 'cnn'")
+
+
+def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> float:
+    """Fraction of ``x`` classified as ``y`` (evaluation mode, nothing recorded)."""
+    was_training = model.training
+    model.eval()
+    correct = 0
+    with no_grad():
+        for start in range(0, len(x), batch_size):
+            logits = model(Tensor(x[start:start + batch_size]))
+            correct += int(np.sum(np.argmax(logits.data, axis=1) == y[start:start + batch_size]))
+    model.train(was_training)
+    return correct / len(x)
+
+
+def _progress(iterable, total: int, desc: str, enabled: bool):
+    if not enabled:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, total=total, desc=desc, leave=False, file=sys.stdout)
+
+
+def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch_size: int = 64,
+        lr: float | None = None, progress: bool = True, data=None, log=print) -> dict:
+    """Train on the digits; returns the model and per-epoch history (loss, test accuracy, seconds).
+
+    ``data`` may supply ``((x_train, y_train), (x_test, y_test))`` instead of loading the digits.
+    """
+    if data is None:
+        from .datasets import load_digits
+        data = load_digits(seed=seed)
+    (xtr, ytr), (xte, yte) = data
+    epochs = DEFAULTS[model_name]["epochs"] if epochs is None else epochs
+    lr = DEFAULTS[model_name]["lr"] if lr is None else lr
+    gen = Generator(seed)
+    model = build_model(model_name, gen)
+    opt = optim.Adam(model.parameters(), lr=lr)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
+    loss_fn = nn.CrossEntropyLoss()
+    loader = DataLoader(TensorDataset(xtr, ytr), batch_size=batch_size, shuffle=True, seed=seed)
+    history = {"loss": [], "train_acc": [], "test_acc": [], "epoch_time": []}
+    has_tqdm = progress and _has("tqdm")
+    for epoch in range(epochs):
+        model.train()
+        t0 = time.perf_counter()
+        total, count = 0.0, 0
+        bar = _progress(loader, len(loader), f"{model_name} epoch {epoch + 1}/{epochs}", progress)
+        for xb, yb in bar:
+            loss = loss_fn(model(xb), yb)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(yb)
+            count += len(yb)
+            if has_tqdm:
+                bar.set_postfix(loss=f"{loss.item():.4f}")
+        sched.step()
+        history["epoch_time"].append(time.perf_counter() - t0)
+        history["loss"].append(total / count)
+        history["train_acc"].append(accuracy(model, xtr, ytr))
+        history["test_acc"].append(accuracy(model, xte, yte))
+        if log is not None and progress:
+            log(f"epoch {epoch + 1:3d}/{epochs}  loss {history['loss'][-1]:.4f}  "
+                f"train acc {history['train_acc'][-1]:.2%}  test acc {history['test_acc'][-1]:.2%}  "
+                f"({history['epoch_time'][-1]:.2f}s)")
+    return {"model": model, "history": history, "test_acc": history["test_acc"][-1] if epochs else
+            accuracy(model, xte, yte)}
+
+
+def _has(module: str) -> bool:
+    try:
+        __import__(module)
+    except ImportError:
+        return False
+    return True
+
+
+def plot_history(history: dict, path: str, title: str = "") -> bool:
+    """Write a loss / accuracy plot to ``path``; returns False (and writes nothing) without matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    epochs = np.arange(1, len(history["loss"]) + 1)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    ax1.plot(epochs, history["loss"], marker="o", ms=3)
+    ax1.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss")
+    ax2.plot(epochs, np.array(history["train_acc"]) * 100, marker="o", ms=3, label="train")
+    ax2.plot(epochs, np.array(history["test_acc"]) * 100, marker="o", ms=3, label="test")
+    ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
+    ax2.legend()
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m turunan train",
+                                     description="Train an MLP or a small CNN on scikit-learn's bundled digits.")
+    parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
+    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (mlp), 30 (cnn)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--out", default="out", help="folder for the weights (.npz) and the plot (.png)")
+    parser.add_argument("--no-plot", action="store_true", help="skip the matplotlib plot")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    args = parser.parse_args(argv)
+    try:
+        from .datasets import load_digits
+        data = load_digits(seed=args.seed)
+    except ImportError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    (xtr, _), (xte, _) = data
+    print(f"digits: {len(xtr)} training and {len(xte)} held-out test images (8x8); model {args.model}")
+    result = fit(args.model, args.epochs, args.seed, args.batch_size, args.lr, progress=not args.quiet, data=data)
+    hist = result["history"]
+    os.makedirs(args.out, exist_ok=True)
+    weights = os.path.join(args.out, f"digits_{args.model}.npz")
+    result["model"].save(weights)
+    per_epoch = float(np.mean(hist["epoch_time"])) if hist["epoch_time"] else 0.0
+    print(f"test accuracy: {result['test_acc']:.2%}  ({len(hist['loss'])} epochs, {per_epoch:.3f}s per epoch)")
+    print(f"weights saved to {weights}")
+    if not args.no_plot and hist["loss"]:
+        png = os.path.join(args.out, f"digits_{args.model}.png")
+        if plot_history(hist, png, f"turunan: {args.model} on digits"):
+            print(f"plot saved to {png}")
+        else:
+            print("(matplotlib is not installed: no plot; `pip install matplotlib` to get one)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
