@@ -70,18 +70,17 @@ def _torchlike(tn, d, size):
     X, Y = tn.tensor(d["X"]), tn.tensor(d["Y"])
     params = [tn.tensor(d[k].copy(), requires_grad=True) for k in _names(size)]
 
+    opt = tn.optim.SGD(params, lr=LR)     # zero_grad (to None), backward, the library's own SGD step
+
     def step():
+        opt.zero_grad(set_to_none=True)
         _forward(tn.tanh, params, X, Y).backward()
-        with tn.no_grad():
-            for p in params:
-                p -= LR * p.grad
-                p.grad = None
+        opt.step()
 
     def grads():
         _forward(tn.tanh, params, X, Y).backward()
         out = [p.grad.numpy().copy() for p in params]
-        for p in params:
-            p.grad = None
+        opt.zero_grad(set_to_none=True)
         return out
 
     return Case(step, grads)
@@ -89,11 +88,13 @@ def _torchlike(tn, d, size):
 
 def setup_turunan(d, size):
     import turunan as tn
+    import turunan.optim  # noqa: F401
     return _torchlike(tn, d, size)
 
 
 def setup_torch(d, size):
     import torch
+    import torch.optim  # noqa: F401
     return _torchlike(torch, d, size)
 
 

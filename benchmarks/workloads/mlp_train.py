@@ -63,6 +63,7 @@ def setup_floor(d, size):
 
 def setup_turunan(d, size):
     import turunan as tn
+    import turunan.optim  # noqa: F401
     X, Y = tn.tensor(d["X"]), tn.tensor(d["Y"])
     params = [tn.tensor(d[k].copy(), requires_grad=True) for k in NAMES]
     W1, b1, W2, b2 = params
@@ -74,18 +75,22 @@ def setup_turunan(d, size):
         loss = -(logp * Y).sum() / batch
         loss.backward()
 
+    return _with_sgd(tn, params, backward)
+
+
+def _with_sgd(tn, params, backward):
+    """The step of a torch-style library: zero_grad (to None), backward, its own optim.SGD step."""
+    opt = tn.optim.SGD(params, lr=LR)
+
     def step():
+        opt.zero_grad(set_to_none=True)
         backward()
-        with tn.no_grad():
-            for p in params:
-                p -= LR * p.grad
-                p.grad = None
+        opt.step()
 
     def grads():
         backward()
         out = [p.grad.numpy().copy() for p in params]
-        for p in params:
-            p.grad = None
+        opt.zero_grad(set_to_none=True)
         return out
 
     return Case(step, grads)
@@ -94,6 +99,7 @@ def setup_turunan(d, size):
 def setup_torch(d, size):
     import torch
     import torch.nn.functional as F
+    import torch.optim  # noqa: F401
     X, y = torch.tensor(d["X"]), torch.tensor(d["y"])
     params = [torch.tensor(d[k].copy(), requires_grad=True) for k in NAMES]
     W1, b1, W2, b2 = params
@@ -103,21 +109,7 @@ def setup_torch(d, size):
         loss = F.cross_entropy(h @ W2 + b2, y)
         loss.backward()
 
-    def step():
-        backward()
-        with torch.no_grad():
-            for p in params:
-                p -= LR * p.grad
-                p.grad = None
-
-    def grads():
-        backward()
-        out = [p.grad.numpy().copy() for p in params]
-        for p in params:
-            p.grad = None
-        return out
-
-    return Case(step, grads)
+    return _with_sgd(torch, params, backward)
 
 
 def _loss_np(anp, logsumexp):

@@ -389,7 +389,8 @@ def apply(prim: Primitive, *args, **params):
 def _plan(prim, mask: int, n: int) -> tuple:
     """What a node of ``prim`` keeps when the inputs in ``mask`` require grad (computed once, then cached).
 
-    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept).
+    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept, and
+    ``n`` Nones: the saved tuple of a node that keeps no input).
     """
     keep = [UNUSED] * n
     keep_ans = False
@@ -407,31 +408,39 @@ def _plan(prim, mask: int, n: int) -> tuple:
                     keep[j] = arg_uses[j]
     by_value = tuple(j for j in range(n) if keep[j] == VALUE)
     by_meta = tuple(j for j in range(n) if keep[j] == META and not mask >> j & 1)
-    return by_value, by_meta, keep_ans
+    return by_value, by_meta, keep_ans, (None,) * n
 
 
 def _record(prim, args, ans, params, version) -> Node:
-    n = len(args)
-    parents = [None] * n
+    parents = []
     mask = 0
-    for i, a in enumerate(args):
+    bit = 1
+    for a in args:
         if isinstance(a, Tensor) and a.requires_grad:
             node = a._node
-            parents[i] = a if node is None else node
-            mask |= 1 << i
-    key = (mask, n)
+            parents.append(a if node is None else node)
+            mask |= bit
+        else:
+            parents.append(None)
+        bit <<= 1
+    key = mask | len(args) << 24
     plan = prim._plans.get(key)
     if plan is None:
-        plan = prim._plans[key] = _plan(prim, mask, n)
-    by_value, by_meta, keep_ans = plan
-    saved = [None] * n
-    versions = [None] * n
-    for j in by_value:
-        a = args[j]
-        saved[j] = a
-        if isinstance(a, Tensor):
-            versions[j] = a._version[0]
-    for j in by_meta:
-        saved[j] = args[j]    # a constant's shape: nothing else would carry it
-    return Node(prim, tuple(parents), tuple(saved), tuple(versions), ans if keep_ans else None,
-                (version, version[0]) if keep_ans else None, params, ans.shape, ans.dtype)
+        plan = prim._plans[key] = _plan(prim, mask, len(args))
+    by_value, by_meta, keep_ans, nones = plan
+    if by_value or by_meta:
+        saved = list(nones)
+        versions = list(nones)
+        for j in by_value:
+            a = args[j]
+            saved[j] = a
+            if isinstance(a, Tensor):
+                versions[j] = a._version[0]
+        for j in by_meta:
+            saved[j] = args[j]    # a constant's shape: nothing else would carry it
+        saved, versions = tuple(saved), tuple(versions)
+    else:
+        saved = versions = nones
+    if keep_ans:
+        return Node(prim, tuple(parents), saved, versions, ans, (version, version[0]), params, ans.shape, ans.dtype)
+    return Node(prim, tuple(parents), saved, versions, None, None, params, ans.shape, ans.dtype)

@@ -7,6 +7,8 @@ Broadcasting is undone here, once, at the edge to each parent; ``None`` is a sym
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 
 from . import _mode
@@ -17,6 +19,24 @@ FREED_MSG = ("Trying to backward through the graph a second time (or to read sav
              "were freed). Saved values of the graph are freed when you call .backward() or "
              "autograd.grad(). Pass retain_graph=True to the first call if you need to backward through "
              "the graph a second time.")
+
+
+# Ownership by reference count (as PyTorch steals a uniquely referenced gradient buffer): an array that
+# only the backward walk references can become a leaf's .grad without a copy, or take a sum in place.
+# The counts are measured here, in the same calling shapes as their uses below, not assumed.
+def _refs_as_argument(g) -> int:
+    return sys.getrefcount(g)
+
+
+def _calibrate() -> tuple:
+    gi = np.empty(1)
+    arg = _refs_as_argument(gi)             # held by the caller's local and by the callee's parameter
+    cot = {0: np.empty(1)}
+    prev = cot.get(0)
+    return arg, sys.getrefcount(prev)       # held by a dict and by one local
+
+
+_ARG_OWNED, _DICT_OWNED = _calibrate()
 
 
 def _toposort(roots: list) -> list:
@@ -143,20 +163,31 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 t._grad = _as_tensor(g) if create_graph else Tensor._wrap(np.array(g, copy=True))
         if wanted is not None and nid in wanted:
             captured[nid] = g
-        _check_saved(node)
+        # what the rules see as inputs (values where kept, the parent's shape where only that is used), with
+        # the freed / modified-in-place checks of _check_saved done in the same pass
+        if node.freed or (node.ans_version is not None and node.ans_version[0][0] != node.ans_version[1]):
+            _check_saved(node)
+        parents = node.parents
+        args = []
+        for s, v, p in zip(node.saved, node.versions, parents):
+            if s is None:
+                args.append(p)
+            elif isinstance(s, Tensor):
+                if v is not None and s._version[0] != v:
+                    _check_saved(node)
+                args.append(s if create_graph else s.data)
+            else:
+                args.append(s)
         prim = node.prim
-        args = _rule_inputs(node, create_graph)
         ans = node.ans
         if ans is not None and create_graph:
             ans = Tensor._wrap(ans, node, True)
             ans._tangents = node.tangents   # forward-mode tangents of the output (jvp of grad)
         params = node.params
-        for i, p in enumerate(node.parents):
+        for i, p in enumerate(parents):
             if p is None:
                 continue
-            if wanted is not None and type(p) is Node and id(p) not in needed and id(p) not in wanted:
-                continue
-            if wanted is not None and type(p) is not Node and id(p) not in wanted:
+            if wanted is not None and id(p) not in wanted and (type(p) is not Node or id(p) not in needed):
                 continue
             if prim.variadic:
                 gi = prim.vjps[0](g, ans, *args, index=i, **params)
@@ -169,7 +200,13 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             pid = id(p)
             if type(p) is Node:
                 prev = cot.get(pid)
-                cot[pid] = gi if prev is None else prev + gi
+                if prev is None:
+                    cot[pid] = gi
+                elif (type(prev) is np.ndarray and prev.base is None and sys.getrefcount(prev) <= _DICT_OWNED
+                      and isinstance(gi, np.ndarray) and gi.dtype == prev.dtype and prev.flags.writeable):
+                    np.add(prev, gi, out=prev)     # a sum only this walk holds: accumulate in place
+                else:
+                    cot[pid] = prev + gi
             elif wanted is not None:
                 prev = captured.get(pid)
                 captured[pid] = gi if prev is None else prev + gi
@@ -222,7 +259,11 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
         g = g.data
     buf = leaf._grad
     if buf is None or buf.shape != leaf.shape:
-        leaf._grad = Tensor._wrap(np.array(g, dtype=leaf.dtype, copy=True))
+        if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED and g.dtype == leaf.dtype
+                and g.shape == leaf.shape and g.flags.writeable):
+            leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
+        else:
+            leaf._grad = Tensor._wrap(np.array(g, dtype=leaf.dtype, copy=True))
     elif overwrite:
         np.copyto(buf.data, g, casting="same_kind")
         buf._bump_version()
