@@ -199,3 +199,13 @@ def _jax_checks(jax):
     np.testing.assert_allclose(hvp(sn, (tn.tensor(x),), (tn.tensor(v),)).data, np.asarray(hv), rtol=1e-9)
     d3 = jax.grad(jax.grad(jax.grad(lambda s: jnp.sin(s) * s ** 2)))(0.4)
     assert np.isclose(grad(grad(grad(lambda s: tn.sin(s) * s ** 2)))(np.float64(0.4)).item(), float(d3))
+
+
+def test_functional_docs_run():
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).parent.parent / "docs" / "functional.md").read_text()
+    namespace = {"__name__": "__docs__"}      # the blocks run in order, as one reader's session
+    for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, flags=re.S)):
+        with np.errstate(over="ignore"):
+            exec(compile(block, f"docs/functional.md block {i}", "exec"), namespace)

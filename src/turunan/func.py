@@ -531,6 +531,15 @@ def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     return jac
 
 
+def jacobian_of_recorded(output: Tensor, inputs: list, create_graph: bool = False) -> list:
+    """Jacobians of an already recorded ``output`` for each of ``inputs`` (shape ``output.shape + input.shape``).
+
+    The reverse-mode Jacobian of ``jacrev``, for callers that hold a recorded graph instead of a function (the
+    TensorFlow front door's ``tape.jacobian``).
+    """
+    return _jacrev_blocks([output], list(inputs), create_graph)[0]
+
+
 def _jacrev_blocks(leaves, flat_in, create):
     rows = []
     for oi, o in enumerate(leaves):

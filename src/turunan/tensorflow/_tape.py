@@ -241,32 +241,13 @@ def jacobian_rows(target, sources: list, create_graph: bool, retain: bool, batch
     """Jacobians row by row: one reverse pass per target element, with a one-hot head gradient.
 
     ``batch=True`` gives per-example Jacobians: head k is one at element k of *every* example, so one pass
-    yields row k of all B Jacobians at once. Kept in one small function so a vectorised transform (for
-    example ``turunan.func.jacrev``) can replace it.
+    yields row k of all B Jacobians at once. Built on ``turunan.func``'s reverse-mode Jacobian.
     """
-    shape = target.shape
-    if batch:
-        nb, per = shape[0], shape[1:]
-    else:
-        nb, per = None, shape
-    n = int(_np.prod(per)) if per else 1
+    from ..func import jacobian_of_recorded
     live = [s for s in sources if s.requires_grad] if target.requires_grad else []
     if not live:
         return [None] * len(sources)
-    rows = {id(s): [] for s in live}
-    for k in range(n):
-        head = _np.zeros((nb, n) if batch else (n,), dtype=target.dtype)
-        head[..., k] = 1
-        head = head.reshape(shape)
-        found = _autograd.grad([target], live, [head], retain_graph=retain or k < n - 1,
-                               create_graph=create_graph, allow_unused=True)
-        for s, g in zip(live, found):
-            rows[id(s)].append(g if g is not None else _tn.zeros_like(s))
-    out = []
-    for s in sources:
-        if id(s) not in rows:
-            out.append(None)
-            continue
-        stacked = _tn.stack(rows[id(s)], 1 if batch else 0)
-        out.append(_tn.reshape(stacked, shape + s.shape[1:] if batch else shape + s.shape))
-    return out
+    # batch: under the assumption above, d(sum over b of target[b])/d source[b] is example b's Jacobian
+    blocks = jacobian_of_recorded(target.sum(0) if batch else target, live, create_graph)
+    by_id = {id(s): (_tn.moveaxis(j, len(target.shape) - 1, 0) if batch else j) for s, j in zip(live, blocks)}
+    return [by_id.get(id(s)) for s in sources]
