@@ -56,3 +56,19 @@ def test_train_command(tmp_path, capsys):
 def test_unknown_model():
     with pytest.raises(ValueError, match="mlp"):
         train.build_model("resnet")
+
+
+def test_the_training_example_in_the_docs_runs_as_written(tmp_path, monkeypatch):
+    pytest.importorskip("sklearn")
+    import pathlib
+    import re
+    doc = pathlib.Path(__file__).resolve().parents[1] / "docs" / "training.md"
+    if not doc.exists():
+        pytest.skip("docs/training.md is not in this checkout")
+    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    monkeypatch.chdir(tmp_path)
+    scope: dict = {}
+    for block in blocks:
+        exec(compile(block, str(doc), "exec"), scope)
+    assert (tmp_path / "digits_cnn.npz").exists() and (tmp_path / "graph.dot").exists()
+    assert scope["accuracy"](scope["restored"]) > 0.8
