@@ -344,3 +344,10 @@ def test_python_conversions():
         bool(tn.ones(3))
     with pytest.raises(ValueError, match="one element"):
         tn.ones(3).item()
+
+
+def test_zero_d_results_hold_arrays():
+    s = tn.arange(4.0).sum()
+    assert type(s.data) is np.ndarray and s.shape == ()
+    s.zero_()
+    assert s.item() == 0.0

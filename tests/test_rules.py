@@ -6,6 +6,7 @@ import pytest
 
 import turunan as tn
 from turunan import _rules
+from turunan._core import Primitive
 from turunan.testing import check_grads
 
 rng = np.random.default_rng(1)
@@ -201,8 +202,8 @@ def test_every_differentiable_primitive_is_covered():
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")
-    missing = [name for name, prim in _rules.TABLE.items()
-               if prim.differentiable and name not in covered and name not in others]
+    rows = [p for p in vars(_rules).values() if isinstance(p, Primitive)]   # the table file's own rows
+    missing = [p.name for p in rows if p.differentiable and p.name not in covered and p.name not in others]
     assert not missing, f"primitives without a gradient test: {missing}"
 
 

@@ -372,8 +372,8 @@ def apply(prim: Primitive, *args, **params):
             if a.requires_grad:
                 needs_grad = True
     ans = prim.fwd(*vals, **params)
-    if type(ans) is not np.ndarray and not isinstance(ans, np.ndarray) and not hasattr(ans, "__array_namespace__"):
-        ans = np.asarray(ans)
+    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
+        ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
     if cls is None:
         cls = Tensor
     version = args[0]._version if prim.view and ans.base is not None and isinstance(args[0], Tensor) else [0]
