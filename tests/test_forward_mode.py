@@ -19,7 +19,8 @@ def P(*s):
     return rng.uniform(0.5, 1.5, s)
 
 
-_UNARY_ANY = ["negative", "exp", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "absolute", "square"]
+_UNARY_ANY = ["negative", "exp", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "relu", "absolute",
+              "square"]
 _UNARY_POS = ["log", "log1p", "sqrt"]
 _REDUCE = ["sum", "prod", "amax", "amin", "logsumexp"]
 

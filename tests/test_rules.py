@@ -198,7 +198,7 @@ def test_every_differentiable_primitive_is_covered():
                "sqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "absolute", "maximum", "minimum",
                "clip", "where", "sum", "prod", "amax", "amin", "logsumexp", "cumsum", "matmul", "einsum",
                "matrix_norm2", "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add",
-               "index_update", "astype", "remainder"}
+               "index_update", "astype", "remainder", "softplus"}
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")
@@ -225,3 +225,12 @@ def test_float32_stays_float32():
     assert y.dtype == np.float32
     y.backward()
     assert x.grad.dtype == np.float32
+
+
+def test_softplus_is_smooth_at_zero():
+    x = tn.tensor([0.0, 50.0, -50.0], dtype=np.float64, requires_grad=True)
+    (g,) = tn.autograd.grad(tn.softplus(x).sum(), [x], create_graph=True)
+    (h,) = tn.autograd.grad(g.sum(), [x])
+    np.testing.assert_allclose(g.numpy(), [0.5, 1.0, 0.0], atol=1e-12)
+    np.testing.assert_allclose(h.numpy(), [0.25, 0.0, 0.0], atol=1e-12)
+    assert np.isfinite(tn.softplus(tn.tensor([1000.0])).item())

@@ -141,3 +141,11 @@ float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # save/load live with nn (a higher layer); importing them lazily keeps `import turunan` light
+    if name in ("save", "load"):
+        from .nn import serialization
+        return getattr(serialization, name)
+    raise AttributeError(f"module 'turunan' has no attribute {name!r}")

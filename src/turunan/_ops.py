@@ -95,8 +95,8 @@ clamp = clip
 
 
 def softplus(x):
-    """log(1 + exp(x)), computed without overflow."""
-    return relu(x) + log1p(exp(-abs(x)))
+    """log(1 + exp(x)), computed without overflow; its derivative is sigmoid(x) everywhere, 0 included."""
+    return apply(R.softplus, x)
 
 
 # ---- reductions ------------------------------------------------------------------------------------------
