@@ -4,27 +4,29 @@ import contextlib
 import doctest
 import importlib
 import io
-import pathlib
 import pkgutil
-import re
 
+import numpy as np
 import pytest
+from readme import sections
 
 import turunan
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-BLOCKS = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
+SECTIONS = {title: found for title, found in sections().items() if found}
 
 
 def test_readme_has_examples():
-    assert len(BLOCKS) >= 5
+    assert sum(len(b) for b in SECTIONS.values()) >= 10
 
 
-@pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_block_runs(index, tmp_path, monkeypatch):
+@pytest.mark.parametrize("title", sorted(SECTIONS))
+def test_readme_section_runs(title, tmp_path, monkeypatch):
+    """A section's blocks run in order in one namespace, as a reader would run them."""
     monkeypatch.chdir(tmp_path)
-    with contextlib.redirect_stdout(io.StringIO()):
-        exec(compile(BLOCKS[index], f"README.md block {index}", "exec"), {"__name__": "__readme__"})
+    namespace = {"__name__": "__readme__"}
+    with contextlib.redirect_stdout(io.StringIO()), np.errstate(over="ignore"):
+        for i, block in enumerate(SECTIONS[title]):
+            exec(compile(block, f"README.md, {title!r}, block {i}", "exec"), namespace)
 
 
 MODULES = sorted(m.name for m in pkgutil.walk_packages(turunan.__path__, "turunan.") if ".__main__" not in m.name)

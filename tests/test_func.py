@@ -202,10 +202,8 @@ def _jax_checks(jax):
 
 
 def test_functional_docs_run():
-    import pathlib
-    import re
-    text = (pathlib.Path(__file__).parent.parent / "docs" / "functional.md").read_text()
+    from readme import blocks
     namespace = {"__name__": "__docs__"}      # the blocks run in order, as one reader's session
-    for i, block in enumerate(re.findall(r"```python\n(.*?)```", text, flags=re.S)):
+    for i, block in enumerate(blocks("Differentiating functions")):
         with np.errstate(over="ignore"):
-            exec(compile(block, f"docs/functional.md block {i}", "exec"), namespace)
+            exec(compile(block, f"README functional block {i}", "exec"), namespace)

@@ -1,8 +1,6 @@
 """The tour (``python -m turunan tour``, part of ``make demo``): every style runs, prints like a notebook,
 and writes the exercise-5 plot."""
 
-import pathlib
-import re
 import sys
 
 import numpy
@@ -76,14 +74,11 @@ def test_plot_without_matplotlib_says_how_to_get_it(monkeypatch, tmp_path):
     assert tour.write_plot(tmp_path, out=lambda s: None) is None
 
 
-DOC = pathlib.Path(__file__).resolve().parents[1] / "docs" / "three-ways.md"
-
-
-@pytest.mark.skipif(not DOC.is_file(), reason="docs/three-ways.md has been merged into the README")
 def test_three_ways_doc_examples_run(capsys):
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
-    assert len(blocks) == 3
-    for i, block in enumerate(blocks):
-        exec(compile(block, f"docs/three-ways.md block {i}", "exec"), {"__name__": "__doc__"})  # noqa: S102
+    from readme import blocks
+    found = blocks("The chapter, three ways")
+    assert len(found) == 3
+    for i, block in enumerate(found):
+        exec(compile(block, f"README three-ways block {i}", "exec"), {"__name__": "__doc__"})  # noqa: S102
     out = capsys.readouterr().out
     assert "tensor([ 0.,  8., 16., 24.])" in out and "non-persistent GradientTape" in out

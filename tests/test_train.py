@@ -60,15 +60,10 @@ def test_unknown_model():
 
 def test_the_training_example_in_the_docs_runs_as_written(tmp_path, monkeypatch):
     pytest.importorskip("sklearn")
-    import pathlib
-    import re
-    doc = pathlib.Path(__file__).resolve().parents[1] / "docs" / "training.md"
-    if not doc.exists():
-        pytest.skip("docs/training.md is not in this checkout")
-    blocks = re.findall(r"```python\n(.*?)```", doc.read_text(), re.S)
+    from readme import blocks
     monkeypatch.chdir(tmp_path)
     scope: dict = {}
-    for block in blocks:
-        exec(compile(block, str(doc), "exec"), scope)
+    for block in blocks("Training a model"):
+        exec(compile(block, "README training section", "exec"), scope)
     assert (tmp_path / "digits_cnn.npz").exists() and (tmp_path / "graph.dot").exists()
     assert scope["accuracy"](scope["restored"]) > 0.8
