@@ -16,7 +16,8 @@ REQUIRES_GRAD = Tensor.__dict__["requires_grad"]
 
 
 def recast(value, cls: type):
-    """``value`` as an instance of ``cls``: the same array and the same graph node, only the class changes.
+    """``value`` as an instance of ``cls``: the same array, graph node, version counter and forward-mode
+    tangents; only the class changes.
 
     Lists, tuples and named tuples are recast item by item; anything that is not a Tensor passes through.
 
@@ -29,7 +30,9 @@ def recast(value, cls: type):
     if isinstance(value, Tensor):
         if isinstance(value, cls):
             return value
-        return cls._wrap(value.data, value._node, REQUIRES_GRAD.__get__(value))
+        out = cls._wrap(value.data, value._node, REQUIRES_GRAD.__get__(value), value._version)
+        out._tangents = value._tangents     # forward-mode tangents travel with the value
+        return out
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return type(value)(*(recast(v, cls) for v in value))
     if isinstance(value, (list, tuple)):

@@ -1,10 +1,12 @@
 """The chapter in PyTorch's style: ``import turunan.torch as torch``.
 
-A thin naming layer over turunan's one engine (no derivative math here). Tensors are turunan's own Tensor,
-which already behaves as PyTorch's does: ``.grad`` is None until a backward pass reaches it and then
+A thin naming layer over turunan's one engine (no derivative math here). Tensors are ``turunan.torch.Tensor``,
+a subclass of turunan's Tensor whose methods speak PyTorch (``transpose(0, 1)`` swaps two dims, ``std()`` is
+unbiased, ``size()`` is a ``torch.Size``, ``max(dim)`` gives ``(values, indices)``) and which prints as PyTorch
+prints; every function here returns one. ``.grad`` is None until a backward pass reaches it and then
 accumulates; ``backward()`` on a non-scalar needs ``gradient=``; a second backward through a freed graph
-raises; results print as ``tensor(28., grad_fn=<MulBackward0>)``. ``torch.autograd``, ``torch.nn``,
-``torch.optim`` and ``torch.utils.data`` forward lazily to turunan's modules of those names.
+raises. ``torch.autograd``, ``torch.nn``, ``torch.optim`` and ``torch.utils.data`` forward lazily to
+turunan's modules of those names.
 
 >>> import turunan.torch as torch
 >>> x = torch.arange(4.0)
@@ -16,161 +18,137 @@ tensor(28., grad_fn=<MulBackward0>)
 >>> y.backward()
 >>> x.grad
 tensor([ 0.,  4.,  8., 12.])
+>>> x.grad == 4 * x
+tensor([True, True, True, True])
 """
 
 from __future__ import annotations
 
 import builtins as _builtins
-import collections as _collections
+import functools as _functools
 import types as _types
 
 import numpy as _np
 
 import turunan as _tn
-from turunan import (
-                        Generator,
-                        Tensor,
-                        abs,
-                        absolute,
-                        add,
-                        amax,
-                        amin,
-                        arange,
-                        argmax,
-                        argmin,
-                        as_tensor,
-                        ceil,
-                        clamp,
-                        clip,
-                        cos,
-                        cumsum,
-                        dot,
-                        einsum,
-                        empty,
-                        empty_like,
-                        enable_grad,
-                        exp,
-                        expm1,
-                        eye,
-                        flatten,
-                        floor,
-                        full,
-                        full_like,
-                        inner,
-                        is_grad_enabled,
-                        isfinite,
-                        isinf,
-                        isnan,
-                        linspace,
-                        log,
-                        log1p,
-                        log_softmax,
-                        logsumexp,
-                        manual_seed,
-                        matmul,
-                        maximum,
-                        mean,
-                        minimum,
-                        no_grad,
-                        norm,
-                        ones,
-                        ones_like,
-                        outer,
-                        permute,
-                        prod,
-                        rand,
-                        randn,
-                        reciprocal,
-                        relu,
-                        reshape,
-                        round,
-                        set_grad_enabled,
-                        sigmoid,
-                        sign,
-                        sin,
-                        softmax,
-                        sqrt,
-                        square,
-                        sum,
-                        tan,
-                        tanh,
-                        tensor,
-                        tensordot,
-                        vdot,
-                        where,
-                        zeros,
-                        zeros_like,
-)
+from turunan import Generator, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
+from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
+from .._doors import recast as _recast
 from . import autograd, nn, optim, utils
+from ._tensor import Size, Tensor, device, dtype, norm, return_types
+from ._tensor import as_dtype as _as_dtype
+from ._tensor import check_device as _check_device
+from ._tensor import max_ as max  # noqa: A004  (torch.max)
+from ._tensor import min_ as min  # noqa: A004  (torch.min)
 
-# ---- dtypes (NumPy's, under PyTorch's names) ----------------------------------------------------------------
-float16 = half = _np.dtype(_np.float16)
-float32 = _np.dtype(_np.float32)
-float64 = double = _np.dtype(_np.float64)
-int8, int16, uint8 = _np.dtype(_np.int8), _np.dtype(_np.int16), _np.dtype(_np.uint8)
-int32 = _np.dtype(_np.int32)
-int64 = long = _np.dtype(_np.int64)
-bool = _np.dtype(_np.bool_)  # noqa: A001  (torch.bool)
+# ---- dtypes (NumPy's, under PyTorch's names and printing as PyTorch prints them) -------------------------------
+float16 = half = _as_dtype(_np.float16)
+float32 = _as_dtype(_np.float32)
+float64 = double = _as_dtype(_np.float64)
+int8, int16, uint8 = _as_dtype(_np.int8), _as_dtype(_np.int16), _as_dtype(_np.uint8)
+int32 = _as_dtype(_np.int32)
+int64 = long = _as_dtype(_np.int64)
+bool = _as_dtype(_np.bool_)  # noqa: A001  (torch.bool)
 float = float32  # noqa: A001  (torch.float)
 int = int32  # noqa: A001  (torch.int)
+complex64, complex128 = _as_dtype(_np.complex64), _as_dtype(_np.complex128)
+
+
+def get_default_dtype() -> dtype:
+    return float32
+
+
+# ---- creating tensors: the core's functions, giving PyTorch tensors ------------------------------------------
+def _creating(fn):
+    """A core creation function as PyTorch spells it: ``size=`` for the shape, ``device=`` (the CPU) accepted."""
+    @_functools.wraps(fn)
+    def create(*args, **kwargs):
+        _check_device(kwargs.pop("device", None))
+        kwargs.pop("layout", None)
+        kwargs.pop("pin_memory", None)
+        if "size" in kwargs and fn.__name__ in ("zeros", "ones", "empty"):
+            args = (tuple(kwargs.pop("size")),) + args
+        return _recast(fn(*args, **kwargs), Tensor)
+    return create
+
+
+(tensor, as_tensor, arange, linspace, eye, zeros, ones, empty, full, zeros_like, ones_like, full_like,
+ empty_like, rand, randn) = (
+    _creating(getattr(_tn, _n)) for _n in ("tensor", "as_tensor", "arange", "linspace", "eye", "zeros", "ones",
+                                         "empty", "full", "zeros_like", "ones_like", "full_like", "empty_like",
+                                         "rand", "randn"))
+
+# ---- the core's ops, giving PyTorch tensors --------------------------------------------------------------------
+_SAME_NAMES = ("abs", "absolute", "add", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "cos",
+               "cumsum", "dot", "einsum", "exp", "expm1", "flatten", "floor", "inner", "isfinite", "isinf",
+               "isnan", "log", "log1p", "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum",
+               "outer", "permute", "prod", "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin",
+               "softmax", "sqrt", "square", "sum", "tan", "tanh", "tensordot", "vdot", "where")
+globals().update({_n: _adapt(getattr(_tn, _n), Tensor) for _n in _SAME_NAMES})
 
 # ---- the same ops under PyTorch's other names --------------------------------------------------------------
-mul, multiply, div, divide, true_divide = _tn.multiply, _tn.multiply, _tn.divide, _tn.divide, _tn.divide
-sub, subtract, pow, neg, negative = _tn.subtract, _tn.subtract, _tn.power, _tn.negative, _tn.negative  # noqa: A001
-eq, ne, lt, le, gt, ge = _tn.equal, _tn.not_equal, _tn.less, _tn.less_equal, _tn.greater, _tn.greater_equal
-logical_and, logical_or, logical_not = _tn.logical_and, _tn.logical_or, _tn.logical_not
-mm = bmm = mv = matmul
-swapaxes = swapdims = _tn.swapaxes
-moveaxis = movedim = _tn.moveaxis
+_OTHER_NAMES = {"mul": "multiply", "multiply": "multiply", "div": "divide", "divide": "divide",
+                "true_divide": "divide", "sub": "subtract", "subtract": "subtract", "pow": "power",
+                "neg": "negative", "negative": "negative", "eq": "equal", "ne": "not_equal", "lt": "less",
+                "le": "less_equal", "gt": "greater", "ge": "greater_equal", "logical_and": "logical_and",
+                "logical_or": "logical_or", "logical_not": "logical_not", "mm": "matmul", "bmm": "matmul",
+                "mv": "matmul", "swapaxes": "swapaxes", "swapdims": "swapaxes", "moveaxis": "moveaxis",
+                "movedim": "moveaxis"}
+globals().update({_n: _adapt(getattr(_tn, _core), Tensor, _n) for _n, _core in _OTHER_NAMES.items()})
 
 
 def is_tensor(obj) -> _builtins.bool:
-    """True for a turunan Tensor."""
-    return isinstance(obj, Tensor)
+    """True for a turunan Tensor (of any front door)."""
+    return isinstance(obj, _tn.Tensor)
 
 
 def from_numpy(a: _np.ndarray) -> Tensor:
     """A tensor sharing memory with the NumPy array ``a``."""
-    return as_tensor(a)
+    return Tensor._wrap(_np.asarray(a))
 
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002  (PyTorch's parameter name)
-    return input.numel()
+    return _np.size(input.data if isinstance(input, _tn.Tensor) else input)
 
 
-def cat(tensors, dim: _builtins.int = 0) -> Tensor:
+def cat(tensors, dim: _builtins.int = 0, *, axis=None) -> Tensor:
     """Join tensors along ``dim``."""
-    return _tn.concatenate(tensors, dim)
+    return _recast(_tn.concatenate(tensors, dim if axis is None else axis), Tensor)
 
 
 concat = concatenate = cat
 
 
 def stack(tensors, dim: _builtins.int = 0) -> Tensor:
-    return _tn.stack(tensors, dim)
+    return _recast(_tn.stack(tensors, dim), Tensor)
 
 
 def squeeze(input, dim=None) -> Tensor:  # noqa: A002
-    return _tn.squeeze(input, dim)
+    """Remove dims of size 1 (only ``dim``, if given; one whose size is not 1 stays, as in PyTorch)."""
+    return _recast(input, Tensor).squeeze(dim)
 
 
 def unsqueeze(input, dim: _builtins.int) -> Tensor:  # noqa: A002
-    return _tn.expand_dims(input, dim)
+    return _recast(input, Tensor).unsqueeze(dim)
 
 
 def transpose(input, dim0: _builtins.int, dim1: _builtins.int) -> Tensor:  # noqa: A002
     """Swap two dimensions (PyTorch's meaning of transpose)."""
-    return _tn.swapaxes(input, dim0, dim1)
+    return _recast(_tn.swapaxes(input, dim0, dim1), Tensor)
 
 
 def t(input) -> Tensor:  # noqa: A002
-    return _tn.transpose(input)
+    return _recast(input, Tensor).t()
 
 
 def flip(input, dims) -> Tensor:  # noqa: A002
-    return _tn.flip(input, dims)
+    return _recast(_tn.flip(input, dims), Tensor)
+
+
+def clone(input) -> Tensor:  # noqa: A002
+    return _recast(input, Tensor).clone()
 
 
 def split(tensor, split_size_or_sections, dim: _builtins.int = 0) -> list:  # noqa: F811
@@ -180,59 +158,44 @@ def split(tensor, split_size_or_sections, dim: _builtins.int = 0) -> list:  # no
         bounds = list(range(split_size_or_sections, n, split_size_or_sections))
     else:
         bounds = list(_np.cumsum(split_size_or_sections)[:-1])
-    return _tn.split(tensor, bounds, dim)
+    return _recast(_tn.split(tensor, bounds, dim), Tensor)
 
 
 def var(input, dim=None, unbiased: _builtins.bool = True, keepdim: _builtins.bool = False, *,  # noqa: A002
-        correction=None) -> Tensor:
+        correction=None, **kw) -> Tensor:
     """Variance, unbiased by default (PyTorch's default; NumPy's is the population variance)."""
-    ddof = correction if correction is not None else (1 if unbiased else 0)
-    return _tn.var(input, dim, keepdim, ddof)
+    return _recast(input, Tensor).var(dim, unbiased, keepdim, correction=correction, **kw)
 
 
 def std(input, dim=None, unbiased: _builtins.bool = True, keepdim: _builtins.bool = False, *,  # noqa: A002
-        correction=None) -> Tensor:
+        correction=None, **kw) -> Tensor:
     """Standard deviation, unbiased by default (as PyTorch)."""
-    ddof = correction if correction is not None else (1 if unbiased else 0)
-    return _tn.std(input, dim, keepdim, ddof)
-
-
-_MaxMin = _collections.namedtuple("return_types", ["values", "indices"])
-
-
-def max(input, dim=None, keepdim: _builtins.bool = False):  # noqa: A001, A002
-    """The largest element; with ``dim``, (values, indices) along it; with a tensor, the elementwise maximum."""
-    if isinstance(dim, Tensor):
-        return _tn.maximum(input, dim)
-    if dim is None:
-        return _tn.amax(input)
-    return _MaxMin(_tn.amax(input, dim, keepdim), _tn.argmax(input, dim, keepdim))
-
-
-def min(input, dim=None, keepdim: _builtins.bool = False):  # noqa: A001, A002
-    """The smallest element; with ``dim``, (values, indices) along it; with a tensor, the elementwise minimum."""
-    if isinstance(dim, Tensor):
-        return _tn.minimum(input, dim)
-    if dim is None:
-        return _tn.amin(input)
-    return _MaxMin(_tn.amin(input, dim, keepdim), _tn.argmin(input, dim, keepdim))
+    return _recast(input, Tensor).std(dim, unbiased, keepdim, correction=correction, **kw)
 
 
 def normal(mean=0.0, std=1.0, size=(), *, generator=None, dtype=None,  # noqa: F811
-           requires_grad: _builtins.bool = False):
+           requires_grad: _builtins.bool = False, device=None):  # noqa: F811
     """Normal samples with the given mean and standard deviation (floats), of shape ``size``."""
-    return _tn.normal(mean, std, size, dtype, requires_grad, generator)
+    _check_device(device)
+    return _recast(_tn.normal(mean, std, size, dtype, requires_grad, generator), Tensor)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=int64) -> Tensor:
+def randint(low, high=None, size=None, *, generator=None, dtype=int64, device=None) -> Tensor:  # noqa: F811
     """``randint(high, size)`` or ``randint(low, high, size)``, as PyTorch spells it."""
+    _check_device(device)
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
-    return _tn.randint(low, high, size if size is not None else (), dtype, generator)
+    return _recast(_tn.randint(low, high, size if size is not None else (), dtype, generator), Tensor)
 
 
-def randperm(n: _builtins.int, *, generator=None) -> Tensor:
-    return (generator or _tn.default_generator).permutation(n)
+def randperm(n: _builtins.int, *, generator=None, dtype=int64, device=None) -> Tensor:  # noqa: F811
+    _check_device(device)
+    return _recast((generator or _tn.default_generator).permutation(n), Tensor).to(dtype)
+
+
+def manual_seed(seed: _builtins.int) -> Generator:
+    """Seed the default generator (all of turunan's random functions draw from it)."""
+    return _tn.manual_seed(seed)
 
 
 def allclose(input, other, rtol: _builtins.float = 1e-05, atol: _builtins.float = 1e-08,  # noqa: A002
@@ -247,19 +210,6 @@ def equal(input, other) -> _builtins.bool:  # noqa: A002
 
 
 # ---- devices: turunan computes on the CPU ------------------------------------------------------------------
-class device:
-    """``torch.device('cpu')``: turunan runs on the CPU through NumPy."""
-
-    def __init__(self, type: str = "cpu", index=None) -> None:  # noqa: A002
-        self.type, self.index = str(type).split(":")[0], index
-
-    def __repr__(self) -> str:
-        return f"device(type='{self.type}')"
-
-    def __eq__(self, other) -> _builtins.bool:
-        return isinstance(other, device) and other.type == self.type
-
-
 cuda = _types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
 
 __getattr__ = _lacking(__name__, "PyTorch")

@@ -1,0 +1,602 @@
+"""PyTorch's ``torch.Tensor`` over turunan's Tensor: PyTorch's method names and conventions, PyTorch's printing.
+
+The core Tensor's methods follow NumPy (``transpose`` permutes, ``std`` is biased, ``size`` is an int). This
+subclass translates PyTorch's spelling into the same core operations (DESIGN, principle 6: names, never math):
+``transpose(0, 1)`` swaps two dims, ``std()`` is unbiased, ``size()`` is a method giving a ``torch.Size``,
+``max(dim)`` gives ``(values, indices)``. Results of operations on it are PyTorch tensors again.
+
+>>> import turunan.torch as torch
+>>> x = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+>>> x.transpose(0, 1).shape
+torch.Size([3, 2])
+>>> x.std()
+tensor(1.8708)
+>>> x.max(dim=1)
+torch.return_types.max(
+values=tensor([3., 6.]),
+indices=tensor([2, 2]))
+"""
+
+from __future__ import annotations
+
+import builtins
+import collections
+import math
+
+import numpy as np
+
+from .. import _core
+from .. import _ops as ops
+from .._doors import recast
+
+# ---- dtypes ------------------------------------------------------------------------------------------------
+_TORCH_NAMES = {"float16": "float16", "float32": "float32", "float64": "float64", "int8": "int8", "int16": "int16",
+                "int32": "int32", "int64": "int64", "uint8": "uint8", "bool": "bool", "complex64": "complex64",
+                "complex128": "complex128"}
+_LEGACY = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
+           "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
+
+
+class dtype:  # noqa: N801  (torch.dtype)
+    """``torch.float32`` and friends: a NumPy dtype under PyTorch's name.
+
+    It prints as PyTorch does and compares (and hashes) equal to the NumPy dtype it names, and NumPy accepts it
+    wherever it takes a dtype (it answers ``.dtype``), so the core never sees the difference.
+
+    >>> import numpy, turunan.torch as torch
+    >>> torch.float32, torch.float32 == numpy.float32, numpy.zeros(2, torch.float64).dtype
+    (torch.float32, True, dtype('float64'))
+    """
+
+    __slots__ = ("dtype",)
+
+    def __init__(self, np_dtype) -> None:
+        self.dtype = np.dtype(np_dtype)
+
+    def __repr__(self) -> str:
+        return "torch." + _TORCH_NAMES.get(self.dtype.name, self.dtype.name)
+
+    def __eq__(self, other) -> bool:
+        try:
+            return self.dtype == (other.dtype if isinstance(other, dtype) else np.dtype(other))
+        except TypeError:
+            return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(self.dtype)
+
+    def __getattr__(self, name: str):
+        return getattr(object.__getattribute__(self, "dtype"), name)   # .kind, .name, .itemsize, ...
+
+    def __reduce__(self):
+        return as_dtype, (self.dtype.name,)
+
+    @property
+    def is_floating_point(self) -> bool:
+        return self.dtype.kind == "f"
+
+    @property
+    def is_complex(self) -> bool:
+        return self.dtype.kind == "c"
+
+    @property
+    def is_signed(self) -> bool:
+        return self.dtype.kind in "fic"
+
+
+_DTYPES: dict = {}
+
+
+def as_dtype(value) -> dtype:
+    """The one ``torch.dtype`` object for a NumPy dtype (so ``x.dtype is torch.float32`` holds)."""
+    d = np.dtype(value.dtype if isinstance(value, dtype) else value)
+    found = _DTYPES.get(d)
+    if found is None:
+        found = _DTYPES[d] = dtype(d)
+    return found
+
+
+def _np_dtype(value):
+    return None if value is None else np.dtype(value.dtype if isinstance(value, dtype) else value)
+
+
+# ---- torch.Size, and a size that is both NumPy's int and PyTorch's method ------------------------------------
+class Size(tuple):
+    """``torch.Size``: a tuple of ints that prints as ``torch.Size([2, 3])``."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return f"torch.Size({list(self)})"
+
+    def numel(self) -> int:
+        return int(np.prod(self, dtype=np.int64))
+
+    def __getitem__(self, index):
+        out = tuple.__getitem__(self, index)
+        return Size(out) if isinstance(index, slice) else out
+
+
+class _SizeAttr(int):
+    """What ``x.size`` is: the element count (an int, as core code and NumPy read it) that, called as PyTorch
+    calls it, gives ``x.size()`` (a ``torch.Size``) or ``x.size(dim)`` (an int)."""
+
+    def __new__(cls, shape):
+        self = int.__new__(cls, int(np.prod(shape, dtype=np.int64)))
+        self.shape = shape
+        return self
+
+    def __call__(self, dim=None):
+        if dim is None:
+            return Size(self.shape)
+        return self.shape[_dim(dim, len(self.shape))]
+
+
+def _dim(dim, ndim: int) -> int:
+    d = int(dim)
+    if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-builtins.max(ndim, 1)}, "
+                         f"{builtins.max(ndim, 1) - 1}], but got {d})")
+    return d % builtins.max(ndim, 1)
+
+
+# ---- torch.return_types ----------------------------------------------------------------------------------------
+def _return_type(name: str):
+    base = collections.namedtuple(name, ["values", "indices"])
+
+    def __repr__(self) -> str:
+        return f"torch.return_types.{name}(\nvalues={self.values!r},\nindices={self.indices!r})"
+
+    cls = type(name, (base,), {"__slots__": (), "__repr__": __repr__})
+    cls.__module__ = "torch.return_types"
+    return cls
+
+
+class return_types:  # noqa: N801  (torch.return_types)
+    max = _return_type("max")
+    min = _return_type("min")
+
+
+# ---- devices: turunan computes on the CPU --------------------------------------------------------------------
+class device:  # noqa: N801  (torch.device)
+    """``torch.device('cpu')``: turunan runs on the CPU through NumPy."""
+
+    def __init__(self, type: str = "cpu", index=None) -> None:  # noqa: A002
+        if isinstance(type, device):
+            type, index = type.type, type.index  # noqa: A001
+        self.type, self.index = str(type).split(":")[0], index
+
+    def __repr__(self) -> str:
+        return f"device(type='{self.type}')" if self.index is None else \
+            f"device(type='{self.type}', index={self.index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            other = device(other)
+        return isinstance(other, device) and other.type == self.type
+
+    def __hash__(self) -> int:
+        return hash(self.type)
+
+
+_CPU = device("cpu")
+
+
+def check_device(dev) -> None:
+    """Accept the CPU (turunan's only device); any other device is an error that says so."""
+    if dev is None:
+        return
+    kind = dev.type if isinstance(dev, device) else str(dev).split(":")[0]
+    if kind != "cpu":
+        raise RuntimeError(f"turunan computes on the CPU (through NumPy); device {str(dev)!r} is not available. "
+                           "Use device='cpu' (or torch.cuda.is_available() to choose)")
+
+
+# ---- printing, as torch/_tensor_str.py does (precision 4, linewidth 80, threshold 1000, edgeitems 3) ---------
+_PRECISION, _LINEWIDTH, _THRESHOLD, _EDGEITEMS = 4, 80, 1000, 3
+
+
+class _Formatter:
+    def __init__(self, values: np.ndarray) -> None:
+        self.floating = values.dtype.kind == "f"
+        self.int_mode, self.sci_mode, self.max_width = True, False, 1
+        flat = values.reshape(-1)
+        if not self.floating:
+            for v in flat.tolist():
+                self.max_width = builtins.max(self.max_width, len(str(v)))
+            return
+        finite = flat[np.isfinite(flat) & (flat != 0)].astype(np.float64)
+        if finite.size == 0:
+            return
+        absval = np.abs(finite)
+        lo, hi = absval.min(), absval.max()
+        self.int_mode = bool(np.all(finite == np.ceil(finite)))
+        self.sci_mode = bool(hi / lo > 1000.0 or hi > 1.0e8 or lo < 1.0e-4)
+        for v in finite.tolist():
+            if self.sci_mode:
+                width = len(f"{v:.{_PRECISION}e}")
+            elif self.int_mode:
+                width = len(f"{v:.0f}") + 1
+            else:
+                width = len(f"{v:.{_PRECISION}f}")
+            self.max_width = builtins.max(self.max_width, width)
+
+    def format(self, v) -> str:
+        if self.floating:
+            if self.sci_mode:
+                text = f"{v:{self.max_width}.{_PRECISION}e}"
+            elif self.int_mode:
+                text = f"{v:.0f}" + ("" if math.isinf(v) or math.isnan(v) else ".")
+            else:
+                text = f"{v:.{_PRECISION}f}"
+        else:
+            text = str(v)
+        return " " * (self.max_width - len(text)) + text
+
+
+def _summarized(a: np.ndarray) -> np.ndarray:
+    if a.ndim == 0:
+        return a
+    if a.ndim == 1:
+        return np.concatenate([a[:_EDGEITEMS], a[-_EDGEITEMS:]]) if a.shape[0] > 2 * _EDGEITEMS else a
+    rows = list(range(_EDGEITEMS)) + list(range(a.shape[0] - _EDGEITEMS, a.shape[0])) \
+        if a.shape[0] > 2 * _EDGEITEMS else range(a.shape[0])
+    return np.stack([_summarized(a[i]) for i in rows])
+
+
+def _text(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
+    if a.ndim == 0:
+        return fmt.format(a.item())
+    cut = summarize and a.shape[0] > 2 * _EDGEITEMS
+    if a.ndim == 1:
+        per_line = builtins.max(1, (_LINEWIDTH - indent) // (fmt.max_width + 2))
+        if cut:
+            items = ([fmt.format(v) for v in a[:_EDGEITEMS].tolist()] + [" ..."]
+                     + [fmt.format(v) for v in a[-_EDGEITEMS:].tolist()])
+        else:
+            items = [fmt.format(v) for v in a.tolist()]
+        lines = [", ".join(items[i:i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    rows = (list(range(_EDGEITEMS)) + [None] + list(range(a.shape[0] - _EDGEITEMS, a.shape[0]))) if cut \
+        else range(a.shape[0])
+    parts = ["..." if i is None else _text(a[i], indent + 1, summarize, fmt) for i in rows]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(parts) + "]"
+
+
+def format_torch(t: _core.Tensor, prefix: str = "tensor(") -> str:
+    """The text PyTorch prints for a tensor: ``tensor([1.0000, 0.5403], dtype=torch.float64, grad_fn=<...>)``."""
+    a = np.asarray(t.data)
+    indent = len(prefix)
+    suffixes = []
+    default = a.dtype in (np.float32, np.int64, np.bool_)
+    if a.size == 0:
+        body = "[]"
+        if a.ndim != 1:
+            suffixes.append(f"size={tuple(a.shape)}")
+        if a.dtype != np.float32:
+            suffixes.append(f"dtype={as_dtype(a.dtype)!r}")
+    else:
+        summarize = a.size > _THRESHOLD
+        body = _text(a, indent, summarize, _Formatter(_summarized(a) if summarize else a))
+        if not default:
+            suffixes.append(f"dtype={as_dtype(a.dtype)!r}")
+    if t._node is not None:
+        suffixes.append(f"grad_fn=<{t._node.name}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    out = [prefix + body]
+    last = len(out[0]) - out[0].rfind("\n") + 1
+    for s in suffixes:
+        if last + len(s) + 2 > _LINEWIDTH:
+            out.append(",\n" + " " * indent + s)
+            last = indent + len(s)
+        else:
+            out.append(", " + s)
+            last += len(s) + 2
+    return "".join(out) + ")"
+
+
+# ---- the tensor ----------------------------------------------------------------------------------------------
+def _reduce_args(dim, keepdim, kw) -> tuple:
+    """PyTorch also accepts NumPy's ``axis``/``keepdims`` as aliases of ``dim``/``keepdim``."""
+    if "axis" in kw:
+        dim = kw.pop("axis")
+    if "keepdims" in kw:
+        keepdim = kw.pop("keepdims")
+    if kw:
+        raise TypeError(f"unexpected keyword arguments {sorted(kw)}")
+    return (tuple(dim) if isinstance(dim, list) else dim), bool(keepdim)
+
+
+class Tensor(_core.Tensor):
+    """PyTorch's tensor: turunan's Tensor with PyTorch's method names and conventions, printed as PyTorch prints.
+
+    ``torch.Tensor(data)`` makes a float32 tensor (as PyTorch's constructor does); ``torch.Tensor(2, 3)`` one
+    of that shape (filled with zeros: PyTorch leaves it uninitialised).
+    """
+
+    __slots__ = ()
+
+    def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
+        check_device(device)
+        if args and builtins.all(isinstance(a, (int, np.integer)) and not isinstance(a, bool) for a in args):
+            data = np.zeros(tuple(int(a) for a in args), np.float32)
+        elif len(args) == 1 and isinstance(args[0], (tuple, Size)) and not args[0]:
+            data = np.zeros((0,), np.float32)
+        elif len(args) == 1:
+            data = args[0].data if isinstance(args[0], _core.Tensor) else args[0]
+        elif not args:
+            data = np.zeros((0,), np.float32)
+        else:
+            raise TypeError("torch.Tensor(data) or torch.Tensor(*sizes)")
+        super().__init__(data, _np_dtype(dtype) or np.float32, requires_grad)
+
+    # ---- facts, PyTorch's way ------------------------------------------------------------------------------
+    @property
+    def shape(self) -> Size:
+        return Size(self.data.shape)
+
+    @property
+    def size(self) -> _SizeAttr:
+        """``x.size()`` is a torch.Size, ``x.size(dim)`` an int (and ``x.size`` alone the element count)."""
+        return _SizeAttr(self.data.shape)
+
+    @property
+    def dtype(self) -> dtype:
+        return as_dtype(self.data.dtype)
+
+    @property
+    def device(self) -> device:
+        return _CPU
+
+    is_cuda = False
+
+    @property
+    def grad(self):
+        """The accumulated gradient (a PyTorch tensor): None until a backward pass reaches this leaf."""
+        g = self._grad
+        if g is not None and not isinstance(g, Tensor):
+            g = self._grad = recast(g, Tensor)    # the same array and graph node, PyTorch's class
+        return g
+
+    @grad.setter
+    def grad(self, value) -> None:
+        _core.Tensor.grad.fset(self, value)
+
+    def nelement(self) -> int:
+        return self.data.size
+
+    def ndimension(self) -> int:
+        return self.data.ndim
+
+    def element_size(self) -> int:
+        return self.data.dtype.itemsize
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self.data.flags.c_contiguous)
+
+    def contiguous(self):
+        return self
+
+    # ---- devices and dtypes ------------------------------------------------------------------------------
+    def cpu(self):
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False):
+        check_device("cuda")
+
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False, copy: bool = False):
+        """``x.to(torch.float64)``, ``x.to('cpu')``, ``x.to(other)`` (its dtype): a new tensor only if needed."""
+        for a in args:
+            if isinstance(a, _core.Tensor):
+                dtype = a.data.dtype
+            elif isinstance(a, (str, globals()["device"])):
+                device = a
+            else:
+                dtype = a
+        check_device(device)
+        out = self if dtype is None else ops.astype(self, _np_dtype(dtype))
+        return out.clone() if copy and out is self else out
+
+    def type(self, dtype=None, non_blocking: bool = False):
+        """Without an argument, PyTorch's type name (``'torch.FloatTensor'``); with one, a converted tensor."""
+        if dtype is None:
+            return f"torch.{_LEGACY.get(self.data.dtype.name, self.data.dtype.name)}Tensor"
+        if isinstance(dtype, str):
+            names = {f"torch.{v}Tensor": k for k, v in _LEGACY.items()}
+            if dtype not in names:
+                raise ValueError(f"invalid type: {dtype!r}")
+            dtype = names[dtype]
+        return ops.astype(self, _np_dtype(dtype))
+
+    def type_as(self, other):
+        return ops.astype(self, other.data.dtype)
+
+    # ---- shapes --------------------------------------------------------------------------------------------
+    def view(self, *shape):
+        """The same elements in another shape (turunan's reshape; ``-1`` infers one size)."""
+        if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
+            raise TypeError("view(dtype) is not supported by turunan; use .to(dtype)")
+        return ops.reshape(self, *shape)
+
+    def view_as(self, other):
+        return ops.reshape(self, tuple(other.shape))
+
+    reshape_as = view_as
+
+    def expand_as(self, other):
+        return ops.broadcast_to(self, tuple(other.shape))
+
+    def transpose(self, *dims):
+        """PyTorch's transpose: swap the two dims ``dim0`` and ``dim1``.
+
+        (Given any other number of dims it is NumPy's permutation, which core code may call.)
+        """
+        if len(dims) == 2 and builtins.all(isinstance(d, (int, np.integer)) for d in dims):
+            return ops.swapaxes(self, int(dims[0]), int(dims[1]))
+        return ops.transpose(self, *dims)
+
+    swapaxes = swapdims = transpose
+
+    def t(self):
+        """Transpose a tensor of at most 2 dimensions (0-d and 1-d tensors come back as they are)."""
+        if self.data.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.data.ndim}D")
+        return ops.transpose(self)
+
+    def squeeze(self, dim=None):
+        """Remove dims of size 1 (only ``dim``, if given; a ``dim`` whose size is not 1 is left as it is)."""
+        if dim is None:
+            return ops.squeeze(self)
+        nd = self.data.ndim
+        dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+        dims = tuple(d for d in (_dim(d, nd) for d in dims) if nd and self.data.shape[d] == 1)
+        return ops.squeeze(self, dims) if dims else self.view(self.data.shape)
+
+    def unsqueeze(self, dim: int):
+        return ops.expand_dims(self, _dim(dim, self.data.ndim + 1))
+
+    def movedim(self, source, destination):
+        return ops.moveaxis(self, source, destination)
+
+    moveaxis = movedim
+
+    # ---- reductions ----------------------------------------------------------------------------------------
+    def var(self, dim=None, unbiased=True, keepdim: bool = False, *, correction=None, **kw):
+        """Variance, unbiased by default (PyTorch's ``correction=1``; NumPy's default is the population's)."""
+        if isinstance(dim, bool):            # the old spelling x.var(False): unbiased, not a dim
+            dim, unbiased = None, dim
+        dim, keepdim = _reduce_args(dim, keepdim, kw)
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return ops.var(self, dim, keepdim, ddof)
+
+    def std(self, dim=None, unbiased=True, keepdim: bool = False, *, correction=None, **kw):
+        """Standard deviation, unbiased by default (as PyTorch)."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        dim, keepdim = _reduce_args(dim, keepdim, kw)
+        ddof = correction if correction is not None else (1 if unbiased else 0)
+        return ops.std(self, dim, keepdim, ddof)
+
+    def max(self, dim=None, keepdim: bool = False, **kw):
+        """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the elementwise max."""
+        return max_(self, dim, keepdim, **kw)
+
+    def min(self, dim=None, keepdim: bool = False, **kw):
+        """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the elementwise min."""
+        return min_(self, dim, keepdim, **kw)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        """PyTorch's norm: a vector norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm."""
+        return norm(self, p, dim, keepdim, dtype)
+
+    # ---- PyTorch's method names for the core ops -----------------------------------------------------------
+    def add(self, other, *, alpha=1):
+        return ops.add(self, other if alpha == 1 else ops.multiply(other, alpha))
+
+    def sub(self, other, *, alpha=1):
+        return ops.subtract(self, other if alpha == 1 else ops.multiply(other, alpha))
+
+    def mul(self, other):
+        return ops.multiply(self, other)
+
+    def div(self, other):
+        return ops.divide(self, other)
+
+    def neg(self):
+        return ops.negative(self)
+
+    def mm(self, other):
+        return ops.matmul(self, other)
+
+    mv = bmm = mm
+
+    def eq(self, other):
+        return ops.equal(self, other)
+
+    def ne(self, other):
+        return ops.not_equal(self, other)
+
+    def lt(self, other):
+        return ops.less(self, other)
+
+    def le(self, other):
+        return ops.less_equal(self, other)
+
+    def gt(self, other):
+        return ops.greater(self, other)
+
+    def ge(self, other):
+        return ops.greater_equal(self, other)
+
+    def equal(self, other) -> bool:
+        return bool(np.array_equal(self.data, np.asarray(other)))
+
+    # ---- printing ------------------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return format_torch(self)
+
+    __str__ = __repr__
+    __hash__ = _core.Tensor.__hash__
+
+
+Tensor._result_cls = Tensor     # operations on a PyTorch tensor (or a subclass of it) give PyTorch tensors
+Tensor.__module__ = "turunan.torch"
+
+
+# ---- functions shared by the module and the methods ----------------------------------------------------------
+def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
+    pick, arg, other = ((ops.amax, ops.argmax, ops.maximum) if kind == "max"
+                        else (ops.amin, ops.argmin, ops.minimum))
+    if "other" in kw:
+        dim = kw.pop("other")
+    if isinstance(dim, (_core.Tensor, np.ndarray)):
+        if kw:
+            raise TypeError(f"unexpected keyword arguments {sorted(kw)}")
+        return recast(other(input, dim), Tensor)
+    dim, keepdim = _reduce_args(dim, keepdim, kw)
+    if dim is None:
+        return recast(pick(input), Tensor)
+    values, indices = pick(input, dim, keepdim), arg(input, dim, keepdim)
+    return getattr(return_types, kind)(recast(values, Tensor), recast(indices, Tensor))
+
+
+def max_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
+    return _extreme("max", input, dim, keepdim, kw)
+
+
+def min_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
+    return _extreme("min", input, dim, keepdim, kw)
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+    """PyTorch's ``torch.norm``: the vector ``p``-norm over ``dim`` (all elements when None), ``'fro'`` = 2.
+
+    Only names and shapes are translated: the dims are moved together and merged, and the core's vector norm
+    does the math.
+    """
+    x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"turunan.torch.norm: p={p!r} is not supported; use a number or 'fro'")
+    nd = x.ndim
+    if isinstance(dim, (int, np.integer)):
+        return recast(ops.norm(x, p, int(dim), keepdim), Tensor)
+    if dim is None and p == 2:
+        return recast(ops.norm(x, None, None, keepdim), Tensor)     # sqrt of the sum of squares, any ndim
+    shape = tuple(x.shape)
+    dims = range(nd) if dim is None else dim
+    dims = sorted({_dim(d, nd) for d in dims}) if nd else []
+    rest = [d for d in range(nd) if d not in dims]
+    flat = ops.reshape(ops.transpose(x, tuple(rest + dims)), tuple(shape[d] for d in rest) + (-1,))
+    out = ops.norm(flat, p, -1)
+    if keepdim:
+        out = ops.reshape(out, tuple(1 if d in dims else shape[d] for d in range(nd)))
+    return recast(out, Tensor)
