@@ -22,7 +22,7 @@ def P(*s):
 _UNARY_ANY = ["negative", "exp", "expm1", "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "relu", "absolute",
               "square"]
 _UNARY_POS = ["log", "log1p", "sqrt"]
-_REDUCE = ["sum", "prod", "amax", "amin", "logsumexp"]
+_REDUCE = ["sum", "prod", "amax", "amin", "logsumexp", "norm2"]
 
 # name -> (arguments (arrays are differentiated where listed in the third item), params, differentiable positions)
 SPECS = {

@@ -198,7 +198,7 @@ def test_every_differentiable_primitive_is_covered():
                "sqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "absolute", "maximum", "minimum",
                "clip", "where", "sum", "prod", "amax", "amin", "logsumexp", "cumsum", "matmul", "einsum",
                "matrix_norm2", "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add",
-               "index_update", "astype", "remainder", "softplus"}
+               "index_update", "astype", "remainder", "softplus", "norm2"}
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")
@@ -234,3 +234,12 @@ def test_softplus_is_smooth_at_zero():
     np.testing.assert_allclose(g.numpy(), [0.5, 1.0, 0.0], atol=1e-12)
     np.testing.assert_allclose(h.numpy(), [0.25, 0.0, 0.0], atol=1e-12)
     assert np.isfinite(tn.softplus(tn.tensor([1000.0])).item())
+
+
+def test_norm_gradient_at_zero_is_zero():
+    x = tn.zeros(3, requires_grad=True)
+    tn.norm(x).backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    m = tn.zeros((2, 2), requires_grad=True)
+    (g,) = tn.autograd.grad(tn.norm(m, axis=1).sum(), [m])
+    assert np.isfinite(g.numpy()).all()

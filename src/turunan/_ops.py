@@ -204,10 +204,20 @@ def any(x, axis=None, keepdims=False):
     return Tensor._wrap(np.any(_data(x), axis=axis, keepdims=keepdims))
 
 
+def _norm2(x, axis, keepdims):
+    if x.dtype.kind in "iub":
+        x = astype(x, np.float32)
+    return apply(R.norm2, x, axis=axis, keepdims=bool(keepdims))
+
+
 def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=None):
     """Vector and matrix norms with NumPy's ``linalg.norm`` semantics (``p`` is PyTorch's name for ``ord``).
 
-    NOTE: the 2-norm is composed as sqrt(sum(x*x)), so its gradient at x = 0 is NaN (PyTorch returns 0).
+    The 2-norm (and Frobenius) is one primitive whose gradient at x = 0 is 0, as in PyTorch.
+
+    >>> import turunan as tn
+    >>> tn.norm(tn.tensor([3.0, 4.0]))
+    tensor(5.)
     """
     x = _t(x)
     ord = p if p is not None else ord
@@ -217,7 +227,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
         axis = (axis,)
     if axis is None:
         if ord is None or (ord == 2 and x.ndim == 1) or (ord == "fro" and x.ndim == 2):
-            return sqrt(sum(x * x, None, keepdims))
+            return _norm2(x, None, keepdims)
         if x.ndim == 1:
             axis = (0,)
         elif x.ndim == 2:
@@ -228,7 +238,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
     if len(axis) == 1:
         a = axis[0]
         if ord is None or ord == 2:
-            return sqrt(sum(x * x, a, keepdims))
+            return _norm2(x, a, keepdims)
         if ord == np.inf:
             return amax(abs(x), a, keepdims)
         if ord == -np.inf:
@@ -242,7 +252,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
         raise ValueError(f"norm: axis must name 1 or 2 axes, got {axis}")
     r, c = (a % x.ndim for a in axis)
     if ord is None or ord == "fro":
-        return sqrt(sum(x * x, (r, c), keepdims))
+        return _norm2(x, (r, c), keepdims)
     if ord in (1, -1, np.inf, -np.inf):
         over, then = (r, c) if ord in (1, -1) else (c, r)
         sums = sum(abs(x), over, keepdims=True)

@@ -265,6 +265,11 @@ logsumexp = defprim("logsumexp", lambda x, axis, keepdims: _logsumexp(x, axis, k
                     [lambda g, ans, x, axis, keepdims:
                      _unreduce(g, x.shape, axis, keepdims) * np.exp(x - _with_reduced(ans, x.shape, axis, keepdims))],
                     REDUCTION)
+# a primitive for speed (one op where sqrt(sum(x*x)) records three) and for the point x = 0, where the 2-norm
+# has no derivative: the composite gave NaN there, this rule gives 0, as PyTorch does
+norm2 = defprim("norm2", lambda x, axis, keepdims: np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)),
+                [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)
+                 * (x / _with_reduced(np.where(ans == 0, 1, ans), x.shape, axis, keepdims))], REDUCTION)
 cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR)
 
 matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
