@@ -4,11 +4,16 @@ The runner lives in ``<repo>/benchmarks/run.py`` (it is not part of the installe
 PyTorch, JAX and HIPS autograd, which turunan itself never needs). Options are the runner's own:
 
     python -m turunan bench [--threads N] [--repeats R] [--only a,b] [--quick] [--json PATH] [--list]
+    python -m turunan bench --train [--threads N]     # also: whole digits training runs, turunan vs PyTorch
+
+``--train`` runs ``benchmarks/bench_train.py`` after the step workloads, in its own process (so that its
+thread count is pinned before NumPy is imported): time per epoch and final test accuracy, side by side.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,7 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as e:
         print(f"turunan bench: {e}", file=sys.stderr)
         return 2
-    return int(runner.main(argv) or 0)
+    train = "--train" in argv
+    argv = [a for a in argv if a != "--train"]
+    status = int(runner.main(argv) or 0)
+    if train and not status:
+        threads = argv[argv.index("--threads") + 1] if "--threads" in argv else "1"
+        script = RUNNER.parent / "bench_train.py"
+        status = subprocess.call([sys.executable, str(script), "--threads", threads])
+    return status
 
 
 if __name__ == "__main__":
