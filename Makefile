@@ -21,7 +21,7 @@ test: $(VENV)/.ok-$(EXTRAS)
 	$(PY) -m pytest
 
 bench: $(VENV)/.ok-bench
-	$(PY) -m turunan bench
+	$(PY) -m turunan bench --train
 
 clean:
 	rm -rf $(VENV) out bench-results
