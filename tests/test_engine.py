@@ -351,3 +351,15 @@ def test_zero_d_results_hold_arrays():
     assert type(s.data) is np.ndarray and s.shape == ()
     s.zero_()
     assert s.item() == 0.0
+
+
+def test_format_copy_and_pickle():
+    import copy
+    import pickle
+    x = tn.arange(3.0, requires_grad=True)
+    s = (x * x).sum()
+    assert f"{s:.2f}" == "5.00" and f"{x}" == repr(x)
+    y = copy.deepcopy(x)
+    assert y.requires_grad and np.array_equal(y.numpy(), x.numpy()) and y.data is not x.data
+    z = pickle.loads(pickle.dumps(x))
+    assert np.array_equal(z.numpy(), x.numpy())

@@ -188,6 +188,11 @@ class Tensor:
     def __repr__(self) -> str:
         return format_tensor(self, "tensor")
 
+    def __format__(self, spec: str) -> str:
+        if spec and self.data.size == 1:     # f"{loss:.4f}" on a one-element tensor, as in PyTorch
+            return format(self.data.item(), spec)
+        return format(repr(self), spec)
+
     __hash__ = object.__hash__
 
 
