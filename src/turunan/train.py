@@ -98,7 +98,7 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
             total += loss.item() * len(yb)
             count += len(yb)
             if has_tqdm:
-                bar.set_postfix(loss=f"{loss.item():.4f}")
+                bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)   # tqdm shows it with its count
         sched.step()
         history["epoch_time"].append(time.perf_counter() - t0)
         history["loss"].append(total / count)
