@@ -34,6 +34,8 @@ class Tensor:
                  "__weakref__")
     # the class given to results of operations on this tensor (front doors and Parameter override it)
     _result_cls: type | None = None
+    # how backward writes a leaf's .grad: 'add' here; MXNet-style arrays keep their own in a slot
+    _grad_req = "add"
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
@@ -360,32 +362,70 @@ class Node:
 jvp_hook = None
 
 
+_new = object.__new__
+
+
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad.
 
-    This is the per-op hot path: one pass over the arguments, no per-op dicts, closures or plan-building
-    (``_record`` looks the saving plan up once per primitive and pattern of grad-requiring inputs).
+    This is the per-op hot path: one pass over the arguments (unrolled for one and two of them), no per-op
+    lists, dicts or closures; the result Tensor and the Node are filled in place (``_record`` looks the
+    saving plan up once per primitive and pattern of grad-requiring inputs).
     """
     cls = None
-    needs_grad = False
-    vals = list(args)
-    for i, a in enumerate(args):
-        if isinstance(a, Tensor):
-            vals[i] = a.data
+    mask = 0    # bit i: input i requires grad
+    n = len(args)
+    if n == 1:
+        x = args[0]
+        if isinstance(x, Tensor):
+            cls = x._result_cls or type(x)
+            if x.requires_grad:
+                mask = 1
+            x = x.data
+        ans = prim.fwd(x, **params) if params else prim.fwd(x)
+    elif n == 2:
+        x, y = args
+        if isinstance(x, Tensor):
+            cls = x._result_cls or type(x)
+            if x.requires_grad:
+                mask = 1
+            x = x.data
+        if isinstance(y, Tensor):
             if cls is None:
-                cls = a._result_cls or type(a)
-            if a.requires_grad:
-                needs_grad = True
-    ans = prim.fwd(*vals, **params)
+                cls = y._result_cls or type(y)
+            if y.requires_grad:
+                mask |= 2
+            y = y.data
+        ans = prim.fwd(x, y, **params) if params else prim.fwd(x, y)
+    else:
+        vals = list(args)
+        bit = 1
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                vals[i] = a.data
+                if cls is None:
+                    cls = a._result_cls or type(a)
+                if a.requires_grad:
+                    mask |= bit
+            bit <<= 1
+        ans = prim.fwd(*vals, **params)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
-    if cls is None:
-        cls = Tensor
-    version = args[0]._version if prim.view and ans.base is not None and isinstance(args[0], Tensor) else [0]
-    if needs_grad and prim.differentiable and _grad_state.enabled:
-        out = cls._wrap(ans, _record(prim, args, ans, params, version), True, version)
+    # the result, filled in place (Tensor._wrap's fields, without the call)
+    out = _new(cls or Tensor)
+    out.data = ans
+    out._grad = out._hooks = out._tangents = None
+    out._retain = False
+    if prim.view and ans.base is not None and isinstance(args[0], Tensor):
+        out._version = version = args[0]._version    # a view shares its base's version counter
     else:
-        out = cls._wrap(ans, None, False, version)
+        out._version = version = [0]
+    if mask and prim.differentiable and _grad_state.enabled:
+        out._node = _record(prim, args, ans, params, version, mask, n)
+        out.requires_grad = True
+    else:
+        out._node = None
+        out.requires_grad = False
     if jvp_hook is not None:
         jvp_hook(prim, args, out, params)
     return out
@@ -394,8 +434,9 @@ def apply(prim: Primitive, *args, **params):
 def _plan(prim, mask: int, n: int) -> tuple:
     """What a node of ``prim`` keeps when the inputs in ``mask`` require grad (computed once, then cached).
 
-    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept, and
-    ``n`` Nones: the saved tuple of a node that keeps no input).
+    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept, ``n``
+    Nones: the saved tuple of a node that keeps no input, and for two inputs what each one keeps:
+    0 nothing, VALUE, or META).
     """
     keep = [UNUSED] * n
     keep_ans = False
@@ -411,41 +452,83 @@ def _plan(prim, mask: int, n: int) -> tuple:
             for j in range(n):
                 if arg_uses[j] > keep[j]:
                     keep[j] = arg_uses[j]
+    for j in range(n):
+        if keep[j] == META and mask >> j & 1:
+            keep[j] = UNUSED    # a grad-requiring input's parent (node or leaf) carries its shape already
     by_value = tuple(j for j in range(n) if keep[j] == VALUE)
-    by_meta = tuple(j for j in range(n) if keep[j] == META and not mask >> j & 1)
-    return by_value, by_meta, keep_ans, (None,) * n
+    by_meta = tuple(j for j in range(n) if keep[j] == META)
+    return by_value, by_meta, keep_ans, (None,) * n, tuple(keep)
 
 
-def _record(prim, args, ans, params, version) -> Node:
-    parents = []
-    mask = 0
-    bit = 1
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            node = a._node
-            parents.append(a if node is None else node)
-            mask |= bit
-        else:
-            parents.append(None)
-        bit <<= 1
-    key = mask | len(args) << 24
+def _record(prim, args, ans, params, version, mask, n) -> Node:
+    key = mask << 20 | n if n < 1 << 20 else (mask, n)
     plan = prim._plans.get(key)
     if plan is None:
-        plan = prim._plans[key] = _plan(prim, mask, len(args))
-    by_value, by_meta, keep_ans, nones = plan
-    if by_value or by_meta:
-        saved = list(nones)
-        versions = list(nones)
-        for j in by_value:
-            a = args[j]
-            saved[j] = a
-            if isinstance(a, Tensor):
-                versions[j] = a._version[0]
-        for j in by_meta:
-            saved[j] = args[j]    # a constant's shape: nothing else would carry it
-        saved, versions = tuple(saved), tuple(versions)
+        plan = prim._plans[key] = _plan(prim, mask, n)
+    by_value, by_meta, keep_ans, nones, keep = plan
+    if n == 1:
+        x = args[0]
+        parents = (x._node or x,)
+        if by_value:     # x requires grad, so it is a Tensor
+            saved = (x,)
+            versions = (x._version[0],)
+        else:
+            saved = versions = nones
+    elif n == 2:
+        x, y = args
+        parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
+        if by_value or by_meta:
+            kx, ky = keep
+            sx = vx = sy = vy = None
+            if kx:
+                sx = x
+                if kx == VALUE and isinstance(x, Tensor):
+                    vx = x._version[0]
+            if ky:
+                sy = y
+                if ky == VALUE and isinstance(y, Tensor):
+                    vy = y._version[0]
+            saved = (sx, sy)
+            versions = (vx, vy)
+        else:
+            saved = versions = nones
     else:
-        saved = versions = nones
+        parents = []
+        bit = 1
+        for a in args:
+            if mask & bit:
+                parents.append(a._node or a)
+            else:
+                parents.append(None)
+            bit <<= 1
+        parents = tuple(parents)
+        if by_value or by_meta:
+            saved = list(nones)
+            versions = list(nones)
+            for j in by_value:
+                a = args[j]
+                saved[j] = a
+                if isinstance(a, Tensor):
+                    versions[j] = a._version[0]
+            for j in by_meta:
+                saved[j] = args[j]    # a constant's shape: nothing else would carry it
+            saved, versions = tuple(saved), tuple(versions)
+        else:
+            saved = versions = nones
+    # the node, filled in place (Node's fields, without the call)
+    node = _new(Node)
+    node.prim = prim
+    node.parents = parents
+    node.saved = saved
+    node.versions = versions
+    node.params = params
+    node.shape = ans.shape
+    node.dtype = ans.dtype
+    node.hooks = node.retained = node.tangents = None
+    node.freed = False
     if keep_ans:
-        return Node(prim, tuple(parents), saved, versions, ans, (version, version[0]), params, ans.shape, ans.dtype)
-    return Node(prim, tuple(parents), saved, versions, None, None, params, ans.shape, ans.dtype)
+        node.ans = ans
+        node.ans_version = (version, version[0])
+    else:
+        node.ans = node.ans_version = None
+    return node

@@ -42,17 +42,17 @@ _ARG_OWNED, _DICT_OWNED = _calibrate()
 def _toposort(roots: list) -> list:
     """Nodes reachable from ``roots``, parents before children (iterative DFS post-order)."""
     order = []
-    seen = set()
+    seen = set()    # the nodes themselves: hashed by identity, no id() calls
     for root in roots:
-        if id(root) in seen:
+        if root in seen:
             continue
-        seen.add(id(root))
+        seen.add(root)
         stack = [(root, iter(root.parents))]
         while stack:
             node, parents = stack[-1]
             for p in parents:
-                if type(p) is Node and id(p) not in seen:
-                    seen.add(id(p))
+                if type(p) is Node and p not in seen:
+                    seen.add(p)
                     stack.append((p, iter(p.parents)))
                     break
             else:
@@ -61,17 +61,21 @@ def _toposort(roots: list) -> list:
     return order
 
 
-def _needed(order: list, targets: set) -> set:
-    """ids of the nodes from which some target (node or leaf id) can be reached: backward prunes the rest."""
+def _key(t):
+    """How backward keys a tensor: its node, or for a leaf its id (front-door tensors may hash by value)."""
+    return t._node if t._node is not None else id(t)
+
+
+def _needed(order: list, targets) -> set:
+    """The nodes from which some target (a node, or a leaf's id) can be reached: backward prunes the rest."""
     needed = set()
     for node in order:   # parents come first, so their verdict is known
-        nid = id(node)
-        if nid in targets:
-            needed.add(nid)
+        if node in targets:
+            needed.add(node)
             continue
         for p in node.parents:
-            if p is not None and (id(p) in needed or id(p) in targets):
-                needed.add(nid)
+            if p is not None and (p in needed if type(p) is Node else id(p) in targets):
+                needed.add(node)
                 break
     return needed
 
@@ -133,26 +137,27 @@ def backward(roots: list, head_grads: list, *, retain_graph: bool = False, creat
 
 
 def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused):
-    cot: dict = {}          # id(node or leaf) -> accumulated cotangent
-    keyed: dict = {}        # id -> the node or leaf, so ids stay valid while we run
+    cot: dict = {}          # node (or a root leaf's id) -> accumulated cotangent
+    keyed: dict = {}        # a root leaf's id -> the leaf
     for r, g in zip(roots, head_grads):
-        key = r._node if r._node is not None else r
-        k = id(key)
-        keyed[k] = key
+        k = _key(r)
+        if type(k) is int:
+            keyed[k] = r
         cot[k] = g if k not in cot else cot[k] + g
     order = _toposort([r._node for r in roots if r._node is not None])
 
     wanted = None
+    needed = ()
     if inputs is not None:
-        wanted = {id(t._node if t._node is not None else t): t for t in inputs}
-        needed = _needed(order, set(wanted))
-        order = [n for n in order if id(n) in needed]
+        wanted = {_key(t): t for t in inputs}
+        needed = _needed(order, wanted)
+        order = [n for n in order if n in needed]
     captured: dict = {}
     written: set = set()    # leaves whose 'write' buffer this pass already overwrote
+    pop = cot.pop
 
     for node in reversed(order):
-        nid = id(node)
-        g = cot.pop(nid, None)
+        g = pop(node, None)
         if g is None:
             continue
         if node.hooks:
@@ -161,66 +166,85 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             t = node.retained()
             if t is not None:
                 t._grad = _as_tensor(g) if create_graph else Tensor._wrap(np.array(g, copy=True))
-        if wanted is not None and nid in wanted:
-            captured[nid] = g
+        if wanted is not None and node in wanted:
+            captured[node] = g
         # what the rules see as inputs (values where kept, the parent's shape where only that is used), with
         # the freed / modified-in-place checks of _check_saved done in the same pass
         if node.freed or (node.ans_version is not None and node.ans_version[0][0] != node.ans_version[1]):
             _check_saved(node)
         parents = node.parents
-        args = []
-        for s, v, p in zip(node.saved, node.versions, parents):
+        saved = node.saved
+        if len(parents) == 1:
+            s = saved[0]
             if s is None:
-                args.append(p)
+                args = parents
             elif isinstance(s, Tensor):
+                v = node.versions[0]
                 if v is not None and s._version[0] != v:
                     _check_saved(node)
-                args.append(s if create_graph else s.data)
+                args = (s,) if create_graph else (s.data,)
             else:
-                args.append(s)
+                args = saved
+        else:
+            args = []
+            for s, v, p in zip(saved, node.versions, parents):
+                if s is None:
+                    args.append(p)
+                elif isinstance(s, Tensor):
+                    if v is not None and s._version[0] != v:
+                        _check_saved(node)
+                    args.append(s if create_graph else s.data)
+                else:
+                    args.append(s)
         prim = node.prim
+        vjps = prim.vjps
+        variadic = prim.variadic
         ans = node.ans
         if ans is not None and create_graph:
             ans = Tensor._wrap(ans, node, True)
             ans._tangents = node.tangents   # forward-mode tangents of the output (jvp of grad)
         params = node.params
-        for i, p in enumerate(parents):
+        i = -1
+        for p in parents:
+            i += 1
             if p is None:
                 continue
-            if wanted is not None and id(p) not in wanted and (type(p) is not Node or id(p) not in needed):
+            if wanted is not None and (p not in needed if type(p) is Node else id(p) not in wanted):
                 continue
-            if prim.variadic:
-                gi = prim.vjps[0](g, ans, *args, index=i, **params)
+            if variadic:
+                gi = vjps[0](g, ans, *args, index=i, **params)
+            elif params:
+                gi = vjps[i](g, ans, *args, **params)
             else:
-                gi = prim.vjps[i](g, ans, *args, **params)
+                gi = vjps[i](g, ans, *args)
             if gi is None:
                 continue
             if gi.shape != p.shape:
                 gi = sum_to_shape(gi, p.shape)
-            pid = id(p)
             if type(p) is Node:
-                prev = cot.get(pid)
+                prev = cot.get(p)
                 if prev is None:
-                    cot[pid] = gi
+                    cot[p] = gi
                 elif (type(prev) is np.ndarray and prev.base is None and sys.getrefcount(prev) <= _DICT_OWNED
                       and isinstance(gi, np.ndarray) and gi.dtype == prev.dtype and prev.flags.writeable):
                     np.add(prev, gi, out=prev)     # a sum only this walk holds: accumulate in place
                 else:
-                    cot[pid] = prev + gi
+                    cot[p] = prev + gi
             elif wanted is not None:
+                pid = id(p)
                 prev = captured.get(pid)
                 captured[pid] = gi if prev is None else prev + gi
             else:
                 _accumulate_leaf(p, gi, create_graph, written)
         if not retain_graph:   # release saved arrays as soon as they are used
-            node.saved = node.versions = (None,) * len(node.parents)
+            node.saved = node.versions = (None,) * len(parents)
             node.ans = node.ans_version = None
             node.freed = True
 
     # roots that are themselves leaves
     for k, g in cot.items():
-        leaf = keyed.get(k)
-        if isinstance(leaf, Tensor):
+        leaf = keyed.get(k) if type(k) is int else None
+        if leaf is not None:
             if wanted is not None:
                 captured[k] = g if k not in captured else captured[k] + g
             else:
@@ -238,11 +262,14 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                                "(or does not require grad); pass allow_unused=True to get None for it")
         results.append(g)
     by_key = dict(zip(wanted, results))
-    return [by_key[id(t._node if t._node is not None else t)] for t in inputs]
+    return [by_key[_key(t)] for t in inputs]
 
 
 def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
-    req = getattr(leaf, "_grad_req", "add")
+    try:
+        req = leaf._grad_req    # a class default ('add'): no getattr fallback on the hot path
+    except AttributeError:      # an MXNet-style array whose slot was never set
+        req = "add"
     if req == "null":
         return
     if leaf._hooks:
