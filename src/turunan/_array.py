@@ -60,9 +60,10 @@ def sum_to_shape(grad, shape: tuple):
     lead = grad.ndim - len(shape)
     if lead < 0:
         raise ValueError(f"gradient of shape {grad.shape} cannot be summed to shape {shape}")
-    axes = tuple(range(lead)) + tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
-    if axes:
-        grad = grad.sum(axis=axes, keepdims=True)
+    kept = tuple(i + lead for i, n in enumerate(shape) if n == 1 and grad.shape[i + lead] != 1)
+    if not kept:    # only leading axes were added: one sum, no reshape
+        return grad.sum(axis=tuple(range(lead)))
+    grad = grad.sum(axis=tuple(range(lead)) + kept, keepdims=True)
     if lead:
         grad = grad.reshape(shape)
     return grad

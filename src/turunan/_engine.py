@@ -185,6 +185,27 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 args = (s,) if create_graph else (s.data,)
             else:
                 args = saved
+        elif len(parents) == 2:
+            s0, s1 = saved
+            if s0 is None and s1 is None:
+                args = parents      # a binary op whose rules read no input values (add, subtract)
+            else:
+                v0, v1 = node.versions
+                if s0 is None:
+                    s0 = parents[0]
+                elif isinstance(s0, Tensor):
+                    if v0 is not None and s0._version[0] != v0:
+                        _check_saved(node)
+                    if not create_graph:
+                        s0 = s0.data
+                if s1 is None:
+                    s1 = parents[1]
+                elif isinstance(s1, Tensor):
+                    if v1 is not None and s1._version[0] != v1:
+                        _check_saved(node)
+                    if not create_graph:
+                        s1 = s1.data
+                args = (s0, s1)
         else:
             args = []
             for s, v, p in zip(saved, node.versions, parents):
