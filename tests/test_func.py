@@ -207,3 +207,15 @@ def test_functional_docs_run():
     for i, block in enumerate(blocks("Differentiating functions")):
         with np.errstate(over="ignore"):
             exec(compile(block, f"README functional block {i}", "exec"), namespace)
+
+
+def test_top_level_results_keep_no_graph():
+    f = lambda x: (tn.sin(x) ** 2).sum()
+    h = tn.hessian(f)(np.array([0.1, 0.2]))
+    assert h._node is None and not h.requires_grad
+    out, tangent = jvp(lambda x: x * x, (np.ones(2),), (np.ones(2),))
+    assert out._node is None and tangent._node is None
+    x = tn.tensor([0.1, 0.2], dtype=np.float64, requires_grad=True)     # recorded input: stays differentiable
+    h = tn.hessian(f)(x)
+    (g,) = tn.autograd.grad(h.sum(), [x])
+    np.testing.assert_allclose(g.numpy(), -4 * np.sin(2 * x.numpy()), rtol=1e-10)   # d/dx of sum(2 cos 2x)

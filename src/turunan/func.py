@@ -242,6 +242,15 @@ def _nested(inputs) -> bool:
     return _mode.state.enabled and any(isinstance(x, Tensor) and x._node is not None for x in inputs)
 
 
+def _outer_wants(inputs) -> bool:
+    """Whether anything outside this transform can still differentiate its results: an enclosing transform,
+    or recording with an input that requires grad. If nothing can, the results are returned detached (as JAX
+    returns plain arrays), so no graph is kept alive by them."""
+    if _forward.live() or _depth[0] > 0:
+        return True
+    return _mode.state.enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
+
+
 def _detach_tree(tree):
     return tree_map(lambda v: v.detach() if isinstance(v, Tensor) else v, tree)
 
@@ -455,6 +464,8 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
         raise ValueError(f"jvp: primals have structure {td_p} but tangents have structure {td_t}")
     out_td, prim_out, tan_out, aux = _jvp_flat(f, tuple(primals), flat_t, "jvp", has_aux)
     tan_out = [_zeros(p) if t is None else t for p, t in zip(prim_out, tan_out)]
+    if not _outer_wants(flat_p + flat_t):
+        prim_out, tan_out = _detach_tree(prim_out), _detach_tree(tan_out)
     res = tree_unflatten(out_td, prim_out), tree_unflatten(out_td, tan_out)
     return (res[0], res[1], aux) if has_aux else res
 
@@ -602,6 +613,8 @@ def _jacfwd(f, args, nums, single, has_aux):
         prim_out, out_td = tree_flatten(out)
         prim_out = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in prim_out]
     J = _assemble(cols, prim_out, flat_in, False)
+    if not _outer_wants(tree_flatten(list(args))[0]):
+        J = _detach_tree(J)
     res = _jac_tree(J, out_td, in_trees, single)
     return (res, aux) if has_aux else res
 
