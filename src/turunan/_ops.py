@@ -68,21 +68,21 @@ logical_not, isnan, isinf, isfinite, sign, floor, ceil, trunc = (
     _unary(R.NONDIFF[n]) for n in ("logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc"))
 
 
-def round(x, decimals: int = 0):
+def round(x, decimals: int = 0) -> Tensor:
     """Round to ``decimals``; no gradient (piecewise constant)."""
     return apply(R.NONDIFF["round"], x, decimals)
 
 
-def reciprocal(x):
+def reciprocal(x) -> Tensor:
     return divide(1, x) if not isinstance(x, Tensor) or x.dtype.kind == "f" else divide(1.0, x)
 
 
-def where(condition, x, y):
+def where(condition, x, y) -> Tensor:
     """``x`` where ``condition`` holds, else ``y``; the gradient flows to the chosen side."""
     return apply(R.where, condition, x, y)
 
 
-def clip(x, min=None, max=None):
+def clip(x, min=None, max=None) -> Tensor:
     """Clamp to [min, max]; the gradient is 1 inside (bounds included, as in PyTorch) and 0 outside."""
     if min is None and max is None:
         raise ValueError("clip needs at least one of min and max")
@@ -94,7 +94,7 @@ def clip(x, min=None, max=None):
 clamp = clip
 
 
-def softplus(x):
+def softplus(x) -> Tensor:
     """log(1 + exp(x)), computed without overflow; its derivative is sigmoid(x) everywhere, 0 included."""
     return apply(R.softplus, x)
 
@@ -114,7 +114,7 @@ def _reduce(prim, x, axis, keepdims):
     return apply(prim, x, axis=axis, keepdims=bool(keepdims))
 
 
-def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None) -> Tensor:
     """Sum over ``axis`` (all axes by default). ``dim``/``keepdim`` are accepted as PyTorch spells them."""
     x = x if dtype is None else astype(x, dtype)
     if isinstance(x, Tensor) and x.dtype == bool:
@@ -129,7 +129,7 @@ def _count(shape, axis) -> int:
     return int(np.prod([shape[a] for a in axes]))
 
 
-def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     x = _t(x)
     axis = _axis(axis, dim)
     if x.dtype.kind in "iub":
@@ -137,31 +137,31 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
     return sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
 
 
-def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     return _reduce(R.prod, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
 
-def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def amax(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     """Largest value; the gradient is split evenly between ties (PyTorch's amax)."""
     return _reduce(R.amax, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
 
-def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     return _reduce(R.amin, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
 
 max, min = amax, amin
 
 
-def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     return apply(R.NONDIFF["argmax"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
 
 
-def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     return apply(R.NONDIFF["argmin"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
 
 
-def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
     """Variance, NumPy's ``ddof=0`` by default (PyTorch's front door passes ``correction=1``)."""
     x = _t(x)
     axis = _axis(axis, dim)
@@ -171,36 +171,36 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     return sum(centred * centred, axis, keepdims) / builtins.max(_count(x.shape, axis) - ddof, 0)
 
 
-def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None):
+def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
     return sqrt(var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction))
 
 
-def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None):
+def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     """log(sum(exp(x))) without overflow."""
     return _reduce(R.logsumexp, x, _axis(axis, dim), keepdims if keepdim is None else keepdim)
 
 
-def log_softmax(x, axis=-1, *, dim=None):
+def log_softmax(x, axis=-1, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
     return x - logsumexp(x, axis, keepdims=True)
 
 
-def softmax(x, axis=-1, *, dim=None):
+def softmax(x, axis=-1, *, dim=None) -> Tensor:
     return exp(log_softmax(x, axis, dim=dim))
 
 
-def cumsum(x, axis=None, *, dim=None):
+def cumsum(x, axis=None, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
     if axis is None:
         return apply(R.cumsum, reshape(x, (-1,)), axis=0)
     return apply(R.cumsum, x, axis=axis)
 
 
-def all(x, axis=None, keepdims=False):
+def all(x, axis=None, keepdims=False) -> Tensor:
     return Tensor._wrap(np.all(_data(x), axis=axis, keepdims=keepdims))
 
 
-def any(x, axis=None, keepdims=False):
+def any(x, axis=None, keepdims=False) -> Tensor:
     return Tensor._wrap(np.any(_data(x), axis=axis, keepdims=keepdims))
 
 
@@ -210,7 +210,7 @@ def _norm2(x, axis, keepdims):
     return apply(R.norm2, x, axis=axis, keepdims=bool(keepdims))
 
 
-def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=None):
+def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=None) -> Tensor:
     """Vector and matrix norms with NumPy's ``linalg.norm`` semantics (``p`` is PyTorch's name for ``ord``).
 
     The 2-norm (and Frobenius) is one primitive whose gradient at x = 0 is 0, as in PyTorch.
@@ -269,7 +269,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
 
 
 # ---- linear algebra --------------------------------------------------------------------------------------
-def matmul(x, y):
+def matmul(x, y) -> Tensor:
     """Matrix product with NumPy's rules: 1-d operands are promoted, batch dimensions broadcast."""
     xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
     if xn == 0 or yn == 0:
@@ -290,7 +290,7 @@ def matmul(x, y):
     return out
 
 
-def dot(x, y):
+def dot(x, y) -> Tensor:
     """NumPy's dot: inner product of vectors, matrix product of matrices, sum-product over the last axis."""
     xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
     if xn == 0 or yn == 0:
@@ -309,7 +309,7 @@ def _letters(n: int, skip: str = "") -> str:
     return "".join(out[:n])
 
 
-def tensordot(x, y, axes=2):
+def tensordot(x, y, axes=2) -> Tensor:
     """Sum products over the given axes (NumPy's tensordot), via einsum."""
     xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
     if isinstance(axes, (int, np.integer)):
@@ -331,7 +331,7 @@ def tensordot(x, y, axes=2):
     return einsum("".join(sx) + "," + "".join(sy) + "->" + "".join(out), x, y)
 
 
-def einsum(spec: str, *operands):
+def einsum(spec: str, *operands) -> Tensor:
     """Einstein summation (NumPy's einsum), with gradients for every operand."""
     spec = spec.replace(" ", "")
     if "->" not in spec:
@@ -366,15 +366,15 @@ def _expand_ellipsis(spec, operands):
     return ",".join(new_ins) + "->" + out.replace("...", fill)
 
 
-def outer(x, y):
+def outer(x, y) -> Tensor:
     return multiply(reshape(x, (-1, 1)), reshape(y, (1, -1)))
 
 
-def inner(x, y):
+def inner(x, y) -> Tensor:
     return tensordot(x, y, axes=([-1], [-1]))
 
 
-def vdot(x, y):
+def vdot(x, y) -> Tensor:
     return sum(multiply(reshape(x, (-1,)), reshape(y, (-1,))))
 
 
@@ -389,7 +389,7 @@ def _shape_arg(shape):
     return tuple(int(s) for s in shape)
 
 
-def reshape(x, *shape):
+def reshape(x, *shape) -> Tensor:
     shape = _shape_arg(shape)
     size = np.size(_data(x))
     try:
@@ -400,7 +400,7 @@ def reshape(x, *shape):
     return apply(R.reshape, x, shape=shape)
 
 
-def transpose(x, axes=None, *more):
+def transpose(x, axes=None, *more) -> Tensor:
     if more:
         axes = (axes,) + more
     elif isinstance(axes, list):
@@ -408,18 +408,18 @@ def transpose(x, axes=None, *more):
     return apply(R.transpose, x, axes=axes)
 
 
-def permute(x, *axes):
+def permute(x, *axes) -> Tensor:
     return transpose(x, _shape_arg(axes))
 
 
-def swapaxes(x, axis1: int, axis2: int):
+def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     n = np.ndim(_data(x))
     axes = list(range(n))
     axes[axis1 % n], axes[axis2 % n] = axes[axis2 % n], axes[axis1 % n]
     return transpose(x, tuple(axes))
 
 
-def moveaxis(x, source, destination):
+def moveaxis(x, source, destination) -> Tensor:
     n = np.ndim(_data(x))
     src = [s % n for s in (source if isinstance(source, (tuple, list)) else (source,))]
     dst = [d % n for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
@@ -429,7 +429,7 @@ def moveaxis(x, source, destination):
     return transpose(x, tuple(order))
 
 
-def expand_dims(x, axis):
+def expand_dims(x, axis) -> Tensor:
     shape = list(np.shape(_data(x)))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
     n = len(shape) + len(axes)
@@ -441,7 +441,7 @@ def expand_dims(x, axis):
 unsqueeze = expand_dims
 
 
-def squeeze(x, axis=None):
+def squeeze(x, axis=None) -> Tensor:
     shape = np.shape(_data(x))
     if axis is None:
         new = tuple(s for s in shape if s != 1)
@@ -454,7 +454,7 @@ def squeeze(x, axis=None):
     return reshape(x, new)
 
 
-def flatten(x, start_dim: int = 0, end_dim: int = -1):
+def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     shape = np.shape(_data(x))
     if not shape:
         return reshape(x, (1,))
@@ -462,17 +462,17 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1):
     return reshape(x, shape[:s] + (-1,) + shape[e + 1:])
 
 
-def ravel(x):
+def ravel(x) -> Tensor:
     return reshape(x, (-1,))
 
 
-def broadcast_to(x, shape):
+def broadcast_to(x, shape) -> Tensor:
     shape = _shape_arg((shape,)) if not isinstance(shape, int) else (shape,)
     broadcast_shapes(np.shape(_data(x)), shape)
     return apply(R.broadcast_to, x, shape=shape)
 
 
-def concatenate(xs, axis: int = 0):
+def concatenate(xs, axis: int = 0) -> Tensor:
     xs = list(xs)
     if not xs:
         raise ValueError("concatenate needs at least one tensor")
@@ -490,7 +490,7 @@ def concatenate(xs, axis: int = 0):
 cat = concatenate
 
 
-def stack(xs, axis: int = 0):
+def stack(xs, axis: int = 0) -> Tensor:
     xs = list(xs)
     shapes = {np.shape(_data(x)) for x in xs}
     if len(shapes) > 1:
@@ -498,7 +498,7 @@ def stack(xs, axis: int = 0):
     return concatenate([expand_dims(x, axis) for x in xs], axis)
 
 
-def split(x, indices_or_sections, axis: int = 0):
+def split(x, indices_or_sections, axis: int = 0) -> list:
     """NumPy's split: a number of equal sections, or the indices to split at."""
     n = np.shape(_data(x))[axis]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -512,13 +512,13 @@ def split(x, indices_or_sections, axis: int = 0):
     return [x[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-def flip(x, axis=None):
+def flip(x, axis=None) -> Tensor:
     n = np.ndim(_data(x))
     axes = range(n) if axis is None else {a % n for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
     return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))]
 
 
-def astype(x, dtype):
+def astype(x, dtype) -> Tensor:
     dtype = np.dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
@@ -547,7 +547,7 @@ def _index(index):
     return tuple(out), basic
 
 
-def getitem(x, index):
+def getitem(x, index) -> Tensor:
     idx, basic = _index(index)
     return apply(R.getitem, x, index=idx, basic=basic)
 
