@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dis
 import inspect
+import itertools
 
 import numpy as np
 
@@ -317,9 +318,10 @@ class Node:
     """A recorded application of a primitive: what backward needs to send gradients to the parents."""
 
     __slots__ = ("prim", "parents", "saved", "versions", "ans", "ans_version", "params", "shape", "dtype",
-                 "hooks", "retained", "freed", "tangents")
+                 "hooks", "retained", "freed", "tangents", "seq")
 
     def __init__(self, prim, parents, saved, versions, ans, ans_version, params, shape, dtype) -> None:
+        self.seq = next(_seq)
         self.prim = prim
         self.parents = parents
         self.saved = saved
@@ -360,6 +362,10 @@ class Node:
 
 # set by turunan._forward when forward-mode tangents are in flight; None keeps apply's fast path
 jvp_hook = None
+
+# creation order of nodes, counting down: a node's consumers always have smaller numbers than it, so backward
+# walks a min-heap on it (PyTorch's ready queue orders by sequence_nr the same way) instead of sorting first
+_seq = itertools.count(0, -1)
 
 
 _new = object.__new__
@@ -526,6 +532,7 @@ def _record(prim, args, ans, params, version, mask, n) -> Node:
     node.dtype = ans.dtype
     node.hooks = node.retained = node.tangents = None
     node.freed = False
+    node.seq = next(_seq)
     if keep_ans:
         node.ans = ans
         node.ans_version = (version, version[0])

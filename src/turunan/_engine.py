@@ -7,6 +7,7 @@ Broadcasting is undone here, once, at the edge to each parent; ``None`` is a sym
 
 from __future__ import annotations
 
+import heapq
 import sys
 
 import numpy as np
@@ -144,22 +145,29 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         if type(k) is int:
             keyed[k] = r
         cot[k] = g if k not in cot else cot[k] + g
-    order = _toposort([r._node for r in roots if r._node is not None])
-
+    root_nodes = [r._node for r in roots if r._node is not None]
     wanted = None
     needed = ()
     if inputs is not None:
         wanted = {_key(t): t for t in inputs}
-        needed = _needed(order, wanted)
-        order = [n for n in order if n in needed]
+        needed = _needed(_toposort(root_nodes), wanted)
+        root_nodes = [n for n in root_nodes if n in needed]
+    # the walk: a heap of nodes holding a cotangent, newest first (seq counts down). A node's consumers are all
+    # newer, so when it is popped every consumer that could send it a cotangent has been processed. A node
+    # enters the heap when it receives its first cotangent, so no separate sort (or seen set) is needed.
+    heap = []
+    for node in root_nodes:
+        if cot.get(node) is not None and (node.seq, node) not in heap:
+            heap.append((node.seq, node))
+    heapq.heapify(heap)
     captured: dict = {}
     written: set = set()    # leaves whose 'write' buffer this pass already overwrote
     pop = cot.pop
+    heappush, heappop = heapq.heappush, heapq.heappop
 
-    for node in reversed(order):
-        g = pop(node, None)
-        if g is None:
-            continue
+    while heap:
+        node = heappop(heap)[1]
+        g = pop(node)
         if node.hooks:
             g = _run_hooks(node.hooks, g, create_graph)
         if node.retained is not None:
@@ -246,6 +254,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 prev = cot.get(p)
                 if prev is None:
                     cot[p] = gi
+                    heappush(heap, (p.seq, p))
                 elif (type(prev) is np.ndarray and prev.base is None and sys.getrefcount(prev) <= _DICT_OWNED
                       and isinstance(gi, np.ndarray) and gi.dtype == prev.dtype and prev.flags.writeable):
                     np.add(prev, gi, out=prev)     # a sum only this walk holds: accumulate in place
