@@ -40,14 +40,15 @@ def _run(f, args, kwargs):
 
 
 def _rng_state():
-    from ._creation import default_generator
-    return np.random.get_state(), default_generator.rng.bit_generator.state
+    """NumPy's global state and that of every live turunan Generator (a Dropout may hold its own)."""
+    from ._creation import _generators
+    return np.random.get_state(), [(g, g.rng.bit_generator.state) for g in list(_generators)]
 
 
 def _set_rng_state(state) -> None:
-    from ._creation import default_generator
     np.random.set_state(state[0])
-    default_generator.rng.bit_generator.state = state[1]
+    for g, s in state[1]:
+        g.rng.bit_generator.state = s
 
 
 def checkpoint(f):

@@ -5,6 +5,8 @@ Floating-point results default to float32, as in PyTorch and MXNet; ``dtype=`` o
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from ._array import DEFAULT_FLOAT, as_array
@@ -112,6 +114,9 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
 
 
 # ---- random ----------------------------------------------------------------------------------------------
+_generators: weakref.WeakSet = weakref.WeakSet()
+
+
 class Generator:
     """A seedable source of random tensors (wraps ``numpy.random.Generator``).
 
@@ -122,6 +127,7 @@ class Generator:
 
     def __init__(self, seed: int | None = None) -> None:
         self.manual_seed(seed)
+        _generators.add(self)     # checkpoint replays every live generator's state, not only the default one
 
     def manual_seed(self, seed: int | None):
         self.seed = seed
