@@ -21,3 +21,9 @@ def test_checkpoint_replays_a_dropout_with_its_own_generator():
 
     np.testing.assert_allclose(grad_of_w(True), grad_of_w(False))
 
+
+def test_softmax_and_log_softmax_take_pytorchs_dim():
+    x = tn.tensor(np.arange(6.0).reshape(2, 3))
+    np.testing.assert_allclose(tn.softmax(x, dim=0).numpy().sum(axis=0), np.ones(3), rtol=1e-6)
+    np.testing.assert_allclose(tn.log_softmax(x, dim=0).numpy(), tn.log_softmax(x, 0).numpy())
+    np.testing.assert_allclose(tn.softmax(x).numpy().sum(axis=1), np.ones(2), rtol=1e-6)   # last axis by default
