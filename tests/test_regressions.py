@@ -27,3 +27,12 @@ def test_softmax_and_log_softmax_take_pytorchs_dim():
     np.testing.assert_allclose(tn.softmax(x, dim=0).numpy().sum(axis=0), np.ones(3), rtol=1e-6)
     np.testing.assert_allclose(tn.log_softmax(x, dim=0).numpy(), tn.log_softmax(x, 0).numpy())
     np.testing.assert_allclose(tn.softmax(x).numpy().sum(axis=1), np.ones(2), rtol=1e-6)   # last axis by default
+
+
+def test_backward_inputs_adds_a_retained_non_leaf_gradient_once():
+    x = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * x
+    y.retain_grad()
+    (y * 1.0).sum().backward(inputs=[y])
+    assert y.grad.tolist() == [1.0, 1.0, 1.0]      # PyTorch: [1, 1, 1] (it was [2, 2, 2])
+    assert x.grad is None

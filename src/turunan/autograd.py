@@ -68,8 +68,13 @@ def backward(tensors, grad_tensors=None, retain_graph: bool | None = None, creat
         _engine.backward(outputs, heads, retain_graph=retain_graph, create_graph=create_graph)
         return
     inputs = _as_list(inputs)
+    # a non-leaf input that retains its grad gets it from the walk too: keep its buffer as it was before this
+    # pass, so that the gradient is added once, below (not twice)
+    before = [(t, t._grad) for t in inputs if t._node is not None and t._retain]
     grads = _engine.backward(outputs, heads, retain_graph=retain_graph, create_graph=create_graph,
                              inputs=inputs, allow_unused=True)
+    for t, g in before:
+        t._grad = g
     written: set = set()
     for t, g in zip(inputs, grads):
         if g is not None:
