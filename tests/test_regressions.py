@@ -36,3 +36,14 @@ def test_backward_inputs_adds_a_retained_non_leaf_gradient_once():
     (y * 1.0).sum().backward(inputs=[y])
     assert y.grad.tolist() == [1.0, 1.0, 1.0]      # PyTorch: [1, 1, 1] (it was [2, 2, 2])
     assert x.grad is None
+
+
+def test_torch_max_with_dim_sends_the_gradient_to_the_returned_index_at_ties():
+    import turunan.torch as torch
+
+    x = torch.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
+    values, indices = x.max(dim=1)
+    lows, _ = torch.min(x, 0, keepdim=True)
+    (values.sum() + lows.sum()).backward()
+    assert indices.tolist() == [1, 0] and values.tolist() == [3.0, 2.0] and lows.shape == (1, 3)
+    assert x.grad.tolist() == [[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]     # PyTorch's; it was split evenly

@@ -563,8 +563,19 @@ def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
     dim, keepdim = _reduce_args(dim, keepdim, kw)
     if dim is None:
         return recast(pick(input), Tensor)
-    values, indices = pick(input, dim, keepdim), arg(input, dim, keepdim)
-    return getattr(return_types, kind)(recast(values, Tensor), recast(indices, Tensor))
+    input = ops._t(input) if not isinstance(input, _core.Tensor) else input
+    if input.ndim == 0 or not isinstance(dim, (int, np.integer)):
+        values, indices = pick(input, dim, keepdim), arg(input, dim, keepdim)
+        return getattr(return_types, kind)(recast(values, Tensor), recast(indices, Tensor))
+    # PyTorch's max(dim) is a gather at the returned index: at a tie the whole gradient goes to that element
+    d = _dim(dim, input.ndim)
+    kept = arg(input, d, True)
+    index = list(np.ogrid[tuple(slice(0, n) for n in kept.shape)])
+    index[d] = kept.data
+    values = ops.getitem(input, tuple(index))
+    if not keepdim:
+        values, kept = ops.squeeze(values, d), ops.squeeze(kept, d)
+    return getattr(return_types, kind)(recast(values, Tensor), recast(kept, Tensor))
 
 
 def max_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
