@@ -268,7 +268,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "view", "differentiable", "_plans",
-                 "__weakref__")
+                 "_plan1", "_plan2", "__weakref__")
 
     def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> None:
         self.name = name
@@ -294,6 +294,8 @@ class Primitive:
             uses.append((tuple(found[p] for p in positional), found[params[1]] == VALUE))
         self.uses = tuple(uses)
         self._plans = {}    # (grad-requiring inputs as a bit mask, number of inputs) -> what a node keeps
+        self._plan1 = None          # the same for apply1 (one input, requiring grad) ...
+        self._plan2 = [None] * 4    # ... and apply2 (two inputs), by mask
 
     def __call__(self, *args, **params):
         """Bind: on raw arrays run the kernel (nothing recorded); if any input is a Tensor, ``apply``.
@@ -374,50 +376,29 @@ _new = object.__new__
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad.
 
-    This is the per-op hot path: one pass over the arguments (unrolled for one and two of them), no per-op
-    lists, dicts or closures; the result Tensor and the Node are filled in place (``_record`` looks the
-    saving plan up once per primitive and pattern of grad-requiring inputs).
+    One and two inputs (most ops) go to ``apply1`` / ``apply2``, the per-op hot path; this general form
+    serves more inputs, and two inputs with parameters.
     """
-    cls = None
-    mask = 0    # bit i: input i requires grad
     n = len(args)
     if n == 1:
-        x = args[0]
-        if isinstance(x, Tensor):
-            cls = x._result_cls or type(x)
-            if x.requires_grad:
-                mask = 1
-            x = x.data
-        ans = prim.fwd(x, **params) if params else prim.fwd(x)
-    elif n == 2:
-        x, y = args
-        if isinstance(x, Tensor):
-            cls = x._result_cls or type(x)
-            if x.requires_grad:
-                mask = 1
-            x = x.data
-        if isinstance(y, Tensor):
+        return apply1(prim, args[0], params)
+    if n == 2 and not params:
+        return apply2(prim, args[0], args[1])
+    cls = None
+    mask = 0    # bit i: input i requires grad
+    vals = list(args)
+    bit = 1
+    for i, a in enumerate(args):
+        if isinstance(a, Tensor):
+            vals[i] = a.data
             if cls is None:
-                cls = y._result_cls or type(y)
-            if y.requires_grad:
-                mask |= 2
-            y = y.data
-        ans = prim.fwd(x, y, **params) if params else prim.fwd(x, y)
-    else:
-        vals = list(args)
-        bit = 1
-        for i, a in enumerate(args):
-            if isinstance(a, Tensor):
-                vals[i] = a.data
-                if cls is None:
-                    cls = a._result_cls or type(a)
-                if a.requires_grad:
-                    mask |= bit
-            bit <<= 1
-        ans = prim.fwd(*vals, **params)
+                cls = a._result_cls or type(a)
+            if a.requires_grad:
+                mask |= bit
+        bit <<= 1
+    ans = prim.fwd(*vals, **params)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
-    # the result, filled in place (Tensor._wrap's fields, without the call)
     out = _new(cls or Tensor)
     out.data = ans
     out._grad = out._hooks = out._tangents = None
@@ -434,6 +415,142 @@ def apply(prim: Primitive, *args, **params):
         out.requires_grad = False
     if jvp_hook is not None:
         jvp_hook(prim, args, out, params)
+    return out
+
+
+_NO_PARAMS: dict = {}     # the params of an op called without any (shared: nothing writes to a node's params)
+_NONE1, _NONE2 = (None,), (None, None)
+
+
+def apply1(prim: Primitive, x, params: dict | None = None):
+    """``apply`` for one input: the hot path, with the node recorded inline (no ``*args``, no extra call).
+
+    The result Tensor and the Node are filled in place (their fields, without ``__init__``); what the node
+    keeps is looked up once per primitive (``_plan``).
+    """
+    if params is None:
+        params = _NO_PARAMS
+    if isinstance(x, Tensor):
+        cls = x._result_cls or type(x)
+        ans = prim.fwd(x.data, **params) if params else prim.fwd(x.data)
+        record = x.requires_grad
+    else:
+        cls = Tensor
+        ans = prim.fwd(x, **params) if params else prim.fwd(x)
+        record = False
+    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
+        ans = np.asarray(ans)
+    out = _new(cls)
+    out.data = ans
+    out._grad = out._hooks = out._tangents = None
+    out._retain = False
+    if prim.view and ans.base is not None and isinstance(x, Tensor):
+        out._version = version = x._version
+    else:
+        out._version = version = [0]
+    if record and prim.differentiable and _grad_state.enabled:
+        plan = prim._plan1
+        if plan is None:
+            plan = prim._plan1 = _plan(prim, 1, 1)
+        node = _new(Node)
+        node.prim = prim
+        node.parents = (x._node or x,)
+        if plan[0]:     # the rule reads x's value
+            node.saved = (x,)
+            node.versions = (x._version[0],)
+        else:
+            node.saved = node.versions = _NONE1
+        node.params = params
+        node.shape = ans.shape
+        node.dtype = ans.dtype
+        node.hooks = node.retained = node.tangents = None
+        node.freed = False
+        node.seq = next(_seq)
+        if plan[2]:
+            node.ans = ans
+            node.ans_version = (version, version[0])
+        else:
+            node.ans = node.ans_version = None
+        out._node = node
+        out.requires_grad = True
+    else:
+        out._node = None
+        out.requires_grad = False
+    if jvp_hook is not None:
+        jvp_hook(prim, (x,), out, params)
+    return out
+
+
+def apply2(prim: Primitive, x, y):
+    """``apply`` for two inputs and no parameters (the binary operators): the hot path, recorded inline."""
+    cls = None
+    mask = 0
+    if isinstance(x, Tensor):
+        cls = x._result_cls or type(x)
+        if x.requires_grad:
+            mask = 1
+        xd = x.data
+    else:
+        xd = x
+    if isinstance(y, Tensor):
+        if cls is None:
+            cls = y._result_cls or type(y)
+        if y.requires_grad:
+            mask |= 2
+        yd = y.data
+    else:
+        yd = y
+    ans = prim.fwd(xd, yd)
+    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
+        ans = np.asarray(ans)
+    out = _new(cls or Tensor)
+    out.data = ans
+    out._grad = out._hooks = out._tangents = None
+    out._retain = False
+    if prim.view and ans.base is not None and isinstance(x, Tensor):
+        out._version = version = x._version
+    else:
+        out._version = version = [0]
+    if mask and prim.differentiable and _grad_state.enabled:
+        plan = prim._plan2[mask]
+        if plan is None:
+            plan = prim._plan2[mask] = _plan(prim, mask, 2)
+        node = _new(Node)
+        node.prim = prim
+        node.parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
+        kx, ky = plan[4]    # what is kept of each input: nothing, its value, or (a constant) its shape
+        if kx or ky:
+            sx = vx = sy = vy = None
+            if kx:
+                sx = x
+                if kx == VALUE and isinstance(x, Tensor):
+                    vx = x._version[0]
+            if ky:
+                sy = y
+                if ky == VALUE and isinstance(y, Tensor):
+                    vy = y._version[0]
+            node.saved = (sx, sy)
+            node.versions = (vx, vy)
+        else:
+            node.saved = node.versions = _NONE2
+        node.params = _NO_PARAMS
+        node.shape = ans.shape
+        node.dtype = ans.dtype
+        node.hooks = node.retained = node.tangents = None
+        node.freed = False
+        node.seq = next(_seq)
+        if plan[2]:
+            node.ans = ans
+            node.ans_version = (version, version[0])
+        else:
+            node.ans = node.ans_version = None
+        out._node = node
+        out.requires_grad = True
+    else:
+        out._node = None
+        out.requires_grad = False
+    if jvp_hook is not None:
+        jvp_hook(prim, (x, y), out, _NO_PARAMS)
     return out
 
 
@@ -467,60 +584,34 @@ def _plan(prim, mask: int, n: int) -> tuple:
 
 
 def _record(prim, args, ans, params, version, mask, n) -> Node:
+    """The node of a general ``apply`` (three or more inputs, or parameters with two)."""
     key = mask << 20 | n if n < 1 << 20 else (mask, n)
     plan = prim._plans.get(key)
     if plan is None:
         plan = prim._plans[key] = _plan(prim, mask, n)
     by_value, by_meta, keep_ans, nones, keep = plan
-    if n == 1:
-        x = args[0]
-        parents = (x._node or x,)
-        if by_value:     # x requires grad, so it is a Tensor
-            saved = (x,)
-            versions = (x._version[0],)
+    parents = []
+    bit = 1
+    for a in args:
+        if mask & bit:
+            parents.append(a._node or a)
         else:
-            saved = versions = nones
-    elif n == 2:
-        x, y = args
-        parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
-        if by_value or by_meta:
-            kx, ky = keep
-            sx = vx = sy = vy = None
-            if kx:
-                sx = x
-                if kx == VALUE and isinstance(x, Tensor):
-                    vx = x._version[0]
-            if ky:
-                sy = y
-                if ky == VALUE and isinstance(y, Tensor):
-                    vy = y._version[0]
-            saved = (sx, sy)
-            versions = (vx, vy)
-        else:
-            saved = versions = nones
+            parents.append(None)
+        bit <<= 1
+    parents = tuple(parents)
+    if by_value or by_meta:
+        saved = list(nones)
+        versions = list(nones)
+        for j in by_value:
+            a = args[j]
+            saved[j] = a
+            if isinstance(a, Tensor):
+                versions[j] = a._version[0]
+        for j in by_meta:
+            saved[j] = args[j]    # a constant's shape: nothing else would carry it
+        saved, versions = tuple(saved), tuple(versions)
     else:
-        parents = []
-        bit = 1
-        for a in args:
-            if mask & bit:
-                parents.append(a._node or a)
-            else:
-                parents.append(None)
-            bit <<= 1
-        parents = tuple(parents)
-        if by_value or by_meta:
-            saved = list(nones)
-            versions = list(nones)
-            for j in by_value:
-                a = args[j]
-                saved[j] = a
-                if isinstance(a, Tensor):
-                    versions[j] = a._version[0]
-            for j in by_meta:
-                saved[j] = args[j]    # a constant's shape: nothing else would carry it
-            saved, versions = tuple(saved), tuple(versions)
-        else:
-            saved = versions = nones
+        saved = versions = nones
     # the node, filled in place (Node's fields, without the call)
     node = _new(Node)
     node.prim = prim

@@ -20,10 +20,10 @@ def _swap(fn):
 
 
 _OPERATORS = {
-    "__add__": ops.add, "__radd__": _swap(ops.add),
-    "__sub__": ops.subtract, "__rsub__": _swap(ops.subtract),
-    "__mul__": ops.multiply, "__rmul__": _swap(ops.multiply),
-    "__truediv__": ops.divide, "__rtruediv__": _swap(ops.divide),
+    "__add__": ops.add, "__radd__": ops.add.reflected,
+    "__sub__": ops.subtract, "__rsub__": ops.subtract.reflected,
+    "__mul__": ops.multiply, "__rmul__": ops.multiply.reflected,
+    "__truediv__": ops.divide, "__rtruediv__": ops.divide.reflected,
     "__floordiv__": ops.floor_divide, "__rfloordiv__": _swap(ops.floor_divide),
     "__mod__": ops.remainder, "__rmod__": _swap(ops.remainder),
     "__pow__": ops.power, "__rpow__": _swap(ops.power),
