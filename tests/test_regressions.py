@@ -47,3 +47,14 @@ def test_torch_max_with_dim_sends_the_gradient_to_the_returned_index_at_ties():
     (values.sum() + lows.sum()).backward()
     assert indices.tolist() == [1, 0] and values.tolist() == [3.0, 2.0] and lows.shape == (1, 3)
     assert x.grad.tolist() == [[1.0, 1.0, 0.0], [1.0, 1.0, 1.0]]     # PyTorch's; it was split evenly
+
+
+def test_torch_expand_keeps_a_dim_given_as_minus_one():
+    import turunan.torch as torch
+
+    x = torch.tensor([[1.0], [2.0]], requires_grad=True)
+    y = x.expand(-1, 3)
+    assert y.shape == (2, 3) and y.tolist() == [[1.0] * 3, [2.0] * 3]
+    assert x.expand(4, -1, 3).shape == (4, 2, 3)
+    y.sum().backward()
+    assert x.grad.tolist() == [[3.0], [3.0]]

@@ -433,6 +433,18 @@ class Tensor(_core.Tensor):
     def expand_as(self, other):
         return ops.broadcast_to(self, tuple(other.shape))
 
+    def expand(self, *sizes):
+        """Broadcast to ``sizes``; -1 keeps the size of that dim (PyTorch's ``x.expand(-1, 5)``)."""
+        sizes = ops._shape_arg(sizes)
+        lead = len(sizes) - self.data.ndim
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                               f"the number of dimensions in the tensor ({self.data.ndim})")
+        if builtins.any(s == -1 for s in sizes[:lead]):
+            raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
+        shape = tuple(self.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        return ops.broadcast_to(self, shape)
+
     def transpose(self, *dims):
         """PyTorch's transpose: swap the two dims ``dim0`` and ``dim1``.
 
