@@ -304,8 +304,10 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
         return
     if leaf._hooks:
         g = _run_hooks(leaf._hooks, g, create_graph)
-    overwrite = req == "write" and id(leaf) not in written
-    written.add(id(leaf))
+    overwrite = False
+    if req == "write":
+        overwrite = id(leaf) not in written
+        written.add(id(leaf))
     if create_graph:
         g = _as_tensor(g)
         if g.dtype != leaf.dtype:
@@ -315,12 +317,13 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
     if isinstance(g, Tensor):
         g = g.data
     buf = leaf._grad
-    if buf is None or buf.shape != leaf.shape:
-        if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED and g.dtype == leaf.dtype
-                and g.shape == leaf.shape and g.flags.writeable):
+    data = leaf.data
+    if buf is None or buf.data.shape != data.shape:
+        if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED and g.shape == data.shape
+                and g.dtype == data.dtype and g.flags.writeable):
             leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
         else:
-            leaf._grad = Tensor._wrap(np.array(g, dtype=leaf.dtype, copy=True))
+            leaf._grad = Tensor._wrap(np.array(g, dtype=data.dtype, copy=True))
     elif overwrite:
         np.copyto(buf.data, g, casting="same_kind")
         buf._bump_version()

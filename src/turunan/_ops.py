@@ -319,10 +319,11 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
 # ---- linear algebra --------------------------------------------------------------------------------------
 def matmul(x, y) -> Tensor:
     """Matrix product with NumPy's rules: 1-d operands are promoted, batch dimensions broadcast."""
-    xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
+    xs = x.data.shape if isinstance(x, Tensor) else np.shape(x)
+    ys = y.data.shape if isinstance(y, Tensor) else np.shape(y)
+    xn, yn = len(xs), len(ys)
     if xn == 0 or yn == 0:
         raise ValueError("matmul: operands must be at least 1-d; use * for a scalar product")
-    xs, ys = np.shape(_data(x)), np.shape(_data(y))
     if xs[-1] != ys[0 if yn == 1 else -2]:
         raise ValueError(f"matmul: shapes {xs} and {ys} do not match (inner dimensions {xs[-1]} and "
                          f"{ys[0 if yn == 1 else -2]} differ)")
@@ -570,6 +571,11 @@ def astype(x, dtype) -> Tensor:
     dtype = np.dtype(dtype)
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
+    if dtype.kind not in "fc":
+        # integers and bools carry no gradient (PyTorch: the result requires no grad), never a straight-through 1
+        if isinstance(x, Tensor):
+            return type(x)._result_type()._wrap(x.data.astype(dtype))
+        return Tensor._wrap(np.asarray(x).astype(dtype))
     return apply(R.astype, x, dtype=dtype)
 
 
