@@ -58,3 +58,14 @@ def test_torch_expand_keeps_a_dim_given_as_minus_one():
     assert x.expand(4, -1, 3).shape == (4, 2, 3)
     y.sum().backward()
     assert x.grad.tolist() == [[3.0], [3.0]]
+
+
+def test_a_cast_to_integers_carries_no_gradient():
+    import turunan.torch as torch
+
+    x = torch.tensor([1.7, 2.2], requires_grad=True)
+    assert not x.long().requires_grad                     # PyTorch: integer results require no grad
+    (x.long() * x).sum().backward()                       # d/dx floor(x)·x with floor' = 0 (not a straight-through 1)
+    assert x.grad.tolist() == [1.0, 2.0]
+    g = tn.grad(lambda v: (v.astype(np.int64) * v).sum())(tn.tensor([1.5, 3.5], dtype=tn.float64))
+    assert g.tolist() == [1.0, 3.0]
