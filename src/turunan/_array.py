@@ -76,6 +76,16 @@ def sum_to_shape(grad, shape: tuple):
     return grad
 
 
+def broadcast_to(a, shape: tuple):
+    """``np.broadcast_to``: a read-only view. A 0-d NumPy value (a full reduction's gradient) gets the view
+    from the ndarray constructor with zero strides (0.6 us; ``np.broadcast_to`` costs 2.4 us in Python)."""
+    if (type(a) is np.ndarray or isinstance(a, np.generic)) and a.ndim == 0 and a.dtype.kind in "biufc":
+        view = np.ndarray(shape, a.dtype, a, 0, (0,) * len(shape))
+        view.flags.writeable = False
+        return view
+    return np.broadcast_to(a, shape)
+
+
 def broadcast_shapes(*shapes: tuple) -> tuple:
     """Result shape of broadcasting, with an error message naming both shapes."""
     try:

@@ -7,6 +7,7 @@ math at some point (the gradient of the 2-norm at zero, for instance).
 from __future__ import annotations
 
 import builtins
+import math
 import numbers
 
 import numpy as np
@@ -172,9 +173,9 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None) -> 
 
 def _count(shape, axis) -> int:
     if axis is None or not shape:   # NumPy lets a 0-d array reduce over axis 0 / -1
-        return int(np.prod(shape))
+        return math.prod(shape)
     axes = axis if isinstance(axis, tuple) else (axis,)
-    return int(np.prod([shape[a] for a in axes]))
+    return math.prod([shape[a] for a in axes])
 
 
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
