@@ -69,3 +69,14 @@ def test_a_cast_to_integers_carries_no_gradient():
     assert x.grad.tolist() == [1.0, 2.0]
     g = tn.grad(lambda v: (v.astype(np.int64) * v).sum())(tn.tensor([1.5, 3.5], dtype=tn.float64))
     assert g.tolist() == [1.0, 3.0]
+
+
+def test_std_of_a_constant_has_gradient_zero_as_in_pytorch():
+    x = tn.tensor([3.0, 3.0, 3.0], requires_grad=True)
+    y = tn.std(x)
+    y.backward()
+    assert y.item() == 0.0 and x.grad.tolist() == [0.0, 0.0, 0.0]     # sqrt(var) gave NaN
+    rows = tn.tensor(np.array([[1.0, 2.0, 4.0], [5.0, 5.0, 5.0]]), requires_grad=True)
+    g = tn.autograd.grad(tn.std(rows, axis=1, ddof=1).sum(), rows)[0].numpy()
+    assert np.isfinite(g).all() and np.allclose(g[1], 0.0)
+    np.testing.assert_allclose(tn.std(rows, axis=1, ddof=1).numpy(), np.std(rows.numpy(), axis=1, ddof=1))

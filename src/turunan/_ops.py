@@ -221,7 +221,16 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
-    return sqrt(var(x, axis, keepdims, ddof, dim=dim, keepdim=keepdim, correction=correction))
+    """Standard deviation: the 2-norm of the deviations over √(n − ddof), so that where it is 0 (a constant
+    input) its gradient is 0, as in PyTorch (sqrt(var) gave NaN there)."""
+    x = _t(x)
+    axis = _axis(axis, dim)
+    keepdims = keepdims if keepdim is None else keepdim
+    ddof = ddof if correction is None else correction
+    if x.dtype.kind in "iub":
+        x = astype(x, np.float32)
+    centred = x - mean(x, axis, keepdims=True)
+    return _norm2(centred, axis, keepdims) / math.sqrt(builtins.max(_count(x.shape, axis) - ddof, 0))
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
