@@ -80,3 +80,35 @@ def test_std_of_a_constant_has_gradient_zero_as_in_pytorch():
     g = tn.autograd.grad(tn.std(rows, axis=1, ddof=1).sum(), rows)[0].numpy()
     assert np.isfinite(g).all() and np.allclose(g[1], 0.0)
     np.testing.assert_allclose(tn.std(rows, axis=1, ddof=1).numpy(), np.std(rows.numpy(), axis=1, ddof=1))
+
+
+def test_optimizer_state_dict_round_trip_continues_the_same_trajectory():
+    from turunan import optim
+
+    def make():
+        w = tn.tensor(np.array([1.0, -2.0, 0.5]), requires_grad=True)
+        b = tn.tensor(np.array([0.3]), requires_grad=True)
+        return w, b
+
+    def step(opt, w, b):
+        opt.zero_grad()
+        ((w * w).sum() * b.sum() + (w ** 3).sum()).backward()
+        opt.step()
+
+    for make_opt in (lambda ps: optim.Adam(ps, lr=0.1, amsgrad=True),
+                     lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True)):
+        w, b = make()
+        opt = make_opt([{"params": [w]}, {"params": [b], "lr": 0.05}])
+        for _ in range(3):
+            step(opt, w, b)
+        saved = opt.state_dict()
+        assert set(saved) == {"state", "param_groups"} and saved["param_groups"][1]["params"] == [1]
+        w2, b2 = tn.tensor(w.numpy().copy(), requires_grad=True), tn.tensor(b.numpy().copy(), requires_grad=True)
+        opt2 = make_opt([{"params": [w2]}, {"params": [b2], "lr": 0.5}])
+        opt2.load_state_dict(saved)
+        assert opt2.param_groups[1]["lr"] == 0.05
+        for _ in range(3):
+            step(opt, w, b)
+            step(opt2, w2, b2)
+        np.testing.assert_allclose(w2.numpy(), w.numpy())
+        np.testing.assert_allclose(b2.numpy(), b.numpy())

@@ -101,6 +101,53 @@ class Optimizer:
     def _update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
+    _SCRATCH = ("scratch", "grad_scratch")     # per-step work buffers: not state worth saving
+
+    def state_dict(self) -> dict:
+        """PyTorch's layout: ``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
+
+        Parameters are numbered in the order of the groups; the arrays are copies.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for g in self.param_groups:
+            packed = {k: v for k, v in g.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in g["params"]]
+            groups.append(packed)
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                st = self.state.get(id(p))
+                if st:
+                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                                           for k, v in st.items() if k not in self._SCRATCH}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore what ``state_dict`` saved, onto this optimiser's parameters (same groups, same order)."""
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups) or any(
+                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+            raise ValueError("the loaded state_dict has a different number of parameter groups, or of parameters "
+                             "in a group, than this optimiser")
+        by_index = {int(i): p for a, b in zip(groups, self.param_groups) for i, p in zip(a["params"], b["params"])}
+        state: dict[int, dict] = {}
+        for i, st in state_dict["state"].items():
+            p = by_index[int(i)]
+            new = {}
+            for k, v in st.items():
+                if isinstance(v, (np.ndarray, Tensor)):
+                    v = np.asarray(v.data if isinstance(v, Tensor) else v)
+                    if v.shape != p.data.shape:
+                        raise ValueError(f"state {k!r} of parameter {i} has shape {v.shape}, but the parameter has "
+                                         f"shape {p.data.shape}")
+                    v = np.array(v, dtype=p.data.dtype, copy=True)
+                new[k] = v
+            state[id(p)] = new
+        self.state = state
+        for a, b in zip(groups, self.param_groups):
+            b.update({k: v for k, v in a.items() if k != "params"})
+
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for i, g in enumerate(self.param_groups):
