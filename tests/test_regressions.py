@@ -112,3 +112,16 @@ def test_optimizer_state_dict_round_trip_continues_the_same_trajectory():
             step(opt2, w2, b2)
         np.testing.assert_allclose(w2.numpy(), w.numpy())
         np.testing.assert_allclose(b2.numpy(), b.numpy())
+
+
+def test_torch_tensordot_takes_pytorchs_dims():
+    import turunan.torch as torch
+
+    a = torch.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
+    b = torch.tensor(np.arange(20.0).reshape(4, 5))
+    r = torch.tensordot(a, b, dims=([2], [0]))
+    np.testing.assert_allclose(r.numpy(), np.tensordot(a.numpy(), b.numpy(), axes=([2], [0])))
+    r.sum().backward()
+    assert a.grad.shape == (2, 3, 4)
+    assert torch.tensordot(a, torch.tensor(np.ones((3, 4, 2))), dims=2).shape == (2, 2)
+    assert torch.tensordot(a, b, 1).shape == (2, 3, 5)

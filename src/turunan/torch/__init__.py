@@ -85,7 +85,7 @@ _SAME_NAMES = ("abs", "absolute", "add", "amax", "amin", "argmax", "argmin", "ce
                "cumsum", "dot", "einsum", "exp", "expm1", "flatten", "floor", "inner", "isfinite", "isinf",
                "isnan", "log", "log1p", "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum",
                "outer", "permute", "prod", "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin",
-               "softmax", "sqrt", "square", "sum", "tan", "tanh", "tensordot", "vdot", "where")
+               "softmax", "sqrt", "square", "sum", "tan", "tanh", "vdot", "where")
 globals().update({_n: _adapt(getattr(_tn, _n), Tensor) for _n in _SAME_NAMES})
 
 # ---- the same ops under PyTorch's other names --------------------------------------------------------------
@@ -97,6 +97,13 @@ _OTHER_NAMES = {"mul": "multiply", "multiply": "multiply", "div": "divide", "div
                 "mv": "matmul", "swapaxes": "swapaxes", "swapdims": "swapaxes", "moveaxis": "moveaxis",
                 "movedim": "moveaxis"}
 globals().update({_n: _adapt(getattr(_tn, _core), Tensor, _n) for _n, _core in _OTHER_NAMES.items()})
+
+
+def tensordot(a, b, dims=2, out=None, *, axes=None) -> Tensor:
+    """PyTorch's tensordot: ``dims`` is a count of trailing/leading dims, or two lists of dims to contract."""
+    if out is not None:
+        raise TypeError("turunan.torch.tensordot does not support out=")
+    return _recast(_tn.tensordot(a, b, dims if axes is None else axes), Tensor)
 
 
 def is_tensor(obj) -> _builtins.bool:
