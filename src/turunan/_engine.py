@@ -270,6 +270,9 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             node.saved = node.versions = (None,) * len(parents)
             node.ans = node.ans_version = None
             node.freed = True
+        # the loop's locals must not keep this node's arrays (saved inputs, ans, a replaced sum) alive while the
+        # next node's rules allocate: that was one array-sized buffer more at the peak
+        g = gi = prev = args = saved = ans = s = s0 = s1 = None
 
     # roots that are themselves leaves
     for k, g in cot.items():
