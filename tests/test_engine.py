@@ -363,3 +363,81 @@ def test_format_copy_and_pickle():
     assert y.requires_grad and np.array_equal(y.numpy(), x.numpy()) and y.data is not x.data
     z = pickle.loads(pickle.dumps(x))
     assert np.array_equal(z.numpy(), x.numpy())
+
+
+# ---- in-place changes through views: the graphs of tensors sharing memory follow (as in PyTorch) --------
+def _grad_of(fn, x0):
+    x = tn.tensor(np.array(x0, dtype=np.float64), requires_grad=True)
+    fn(x).backward()
+    return x.grad.numpy()
+
+
+def test_inplace_through_a_view_reaches_the_base():
+    def setitem_on_view(x):
+        y = x * 1
+        v = y[1:]
+        v[0] = 100.0
+        return (y * y).sum()
+
+    def mul_on_slice(x):
+        y = x * 1
+        y[1:3].mul_(5)
+        return (y * y).sum()
+
+    def mul_on_transpose(x):
+        y = x * 1
+        y.T.mul_(2)
+        return (y * y).sum()
+
+    def view_of_view(x):
+        y = x * 1
+        a = y[1:]
+        b = a[1:]
+        b.mul_(3)
+        return (y * a.sum()).sum()
+
+    np.testing.assert_allclose(_grad_of(setitem_on_view, [1, 2, 3]), [2, 0, 6])
+    np.testing.assert_allclose(_grad_of(mul_on_slice, [1, 2, 3, 4]), [2, 100, 150, 8])
+    np.testing.assert_allclose(_grad_of(mul_on_transpose, [[1, 2], [3, 4]]), [[8, 16], [24, 32]])
+    # y = [x0, x1, 3 x2], a = [x1, 3 x2]: loss = sum(y) * sum(a)
+    x = np.array([1.0, 2.0, 3.0])
+    sy, sa = x[0] + x[1] + 3 * x[2], x[1] + 3 * x[2]
+    np.testing.assert_allclose(_grad_of(view_of_view, x), [sa, sa + sy, 3 * sa + 3 * sy])
+
+
+def test_views_follow_an_inplace_change_of_their_base():
+    def fn(x):
+        y = x * 1
+        z = y.T            # taken before the change
+        y[0] = 10.0
+        return (z * z).sum()
+    np.testing.assert_allclose(_grad_of(fn, [[1, 2], [3, 4]]), [[0, 0], [6, 8]])
+
+
+def test_writing_a_recorded_value_into_a_view_of_a_constant_buffer():
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    buf = tn.zeros(4)
+    window = buf[1:3]
+    window += x * 3
+    assert buf.requires_grad
+    (buf * buf).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * 3 * x.numpy())
+
+
+def test_inplace_on_a_view_of_a_leaf_that_requires_grad():
+    w = tn.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="view of one"):
+        w[0:2].mul_(2)
+    np.testing.assert_array_equal(w.numpy(), [1, 1, 1])
+
+
+def test_retained_grad_accumulates_and_power_at_zero():
+    x = tn.tensor([0.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.retain_grad()
+    y.sum().backward(retain_graph=True)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [2, 2])          # as in PyTorch
+    z = tn.tensor([0.0, 2.0], requires_grad=True)
+    (z ** 0).sum().backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [0, 0])          # not NaN at 0 ** 0

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dis
 import inspect
 import itertools
+import weakref
 
 import numpy as np
 
@@ -31,8 +32,9 @@ class Tensor:
     tensor([2., 4.])
     """
 
+    # _view / _views stay unset (no cost per op) except on views and their bases: see register_view
     __slots__ = ("data", "requires_grad", "_grad", "_node", "_version", "_hooks", "_tangents", "_retain",
-                 "__weakref__")
+                 "_view", "_views", "__weakref__")
     # the class given to results of operations on this tensor (front doors and Parameter override it)
     _result_cls: type | None = None
     # how backward writes a leaf's .grad: 'add' here; MXNet-style arrays keep their own in a slot
@@ -405,6 +407,7 @@ def apply(prim: Primitive, *args, **params):
     out._retain = False
     if prim.view and ans.base is not None and isinstance(args[0], Tensor):
         out._version = version = args[0]._version    # a view shares its base's version counter
+        register_view(out, args[0], prim, params)
     else:
         out._version = version = [0]
     if mask and prim.differentiable and _grad_state.enabled:
@@ -416,6 +419,22 @@ def apply(prim: Primitive, *args, **params):
     if jvp_hook is not None:
         jvp_hook(prim, args, out, params)
     return out
+
+
+def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> None:
+    """Remember that ``view`` shows ``base``'s memory through ``prim(base, **params)``.
+
+    An in-place change recorded on either one then rewrites the other's graph (``turunan._ops._inplace``),
+    as PyTorch does for views: the base takes the view's new values, and views re-derive from the base.
+    """
+    view._view = (base, prim, params)
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = [weakref.ref(view)]
+        return
+    if len(views) >= 16 and not len(views) & (len(views) - 1):     # at sizes 16, 32, 64...: drop the dead
+        views[:] = [r for r in views if r() is not None]
+    views.append(weakref.ref(view))
 
 
 _NO_PARAMS: dict = {}     # the params of an op called without any (shared: nothing writes to a node's params)
@@ -446,6 +465,7 @@ def apply1(prim: Primitive, x, params: dict | None = None):
     out._retain = False
     if prim.view and ans.base is not None and isinstance(x, Tensor):
         out._version = version = x._version
+        register_view(out, x, prim, params)
     else:
         out._version = version = [0]
     if record and prim.differentiable and _grad_state.enabled:

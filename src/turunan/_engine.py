@@ -172,8 +172,12 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             g = _run_hooks(node.hooks, g, create_graph)
         if node.retained is not None:
             t = node.retained()
-            if t is not None:
-                t._grad = _as_tensor(g) if create_graph else Tensor._wrap(np.array(g, copy=True))
+            if t is not None:    # a retained grad accumulates across backward passes, like a leaf's
+                prev = t._grad
+                if create_graph:
+                    t._grad = _as_tensor(g) if prev is None else prev + g
+                else:
+                    t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev.data + g)
         if wanted is not None and node in wanted:
             captured[node] = g
         # what the rules see as inputs (values where kept, the parent's shape where only that is used), with

@@ -624,9 +624,8 @@ def _inplace(self: Tensor, op, *others) -> Tensor:
     """
     recording = _mode.state.enabled and (self.requires_grad or builtins.any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
-    if recording and self.requires_grad and self._node is None:
-        raise RuntimeError("a leaf tensor that requires grad is being used in an in-place operation; update it "
-                           "inside `with turunan.no_grad():` (as optimisers do), or use an out-of-place op")
+    if recording:
+        _check_inplace_allowed(self)
     result = op(self, *others)
     if result.shape != self.shape:
         raise ValueError(f"in-place operation would change the shape from {self.shape} to {result.shape}; "
@@ -636,9 +635,63 @@ def _inplace(self: Tensor, op, *others) -> Tensor:
     if recording:
         self._node = result._node
         self.requires_grad = True
+        _rewrite_views(self)
     if result._tangents is not None or self._tangents is not None:
         self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
     return self
+
+
+def _check_inplace_allowed(t: Tensor) -> None:
+    """A recorded in-place change must not land in a leaf that requires grad, directly or through a view."""
+    while t is not None:
+        if t.requires_grad and t._node is None:
+            raise RuntimeError("a leaf tensor that requires grad (or a view of one) is being used in an in-place "
+                               "operation; update it inside `with turunan.no_grad():` (as optimisers do), or use "
+                               "an out-of-place op")
+        view = getattr(t, "_view", None)
+        t = view[0] if view is not None else None
+
+
+def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
+    """``base``'s new value, recorded in terms of its old graph and ``view``'s new graph."""
+    if prim is R.getitem:
+        return apply(R.index_update, base, view, index=params["index"])
+    if prim is R.transpose:
+        axes = params["axes"]
+        n = base.ndim
+        order = tuple(range(n))[::-1] if axes is None else tuple(a % n for a in axes)
+        return apply(R.transpose, view, axes=tuple(int(i) for i in np.argsort(order)))
+    if prim is R.reshape:
+        return apply(R.reshape, view, shape=base.shape)
+    raise RuntimeError(f"an in-place change through a {prim.name} view cannot be recorded; change a copy instead")
+
+
+def _rewrite_views(t: Tensor) -> None:
+    """After a recorded in-place change of ``t``: the graphs of the tensors sharing its memory follow.
+
+    Each base above ``t`` takes ``t``'s new values (PyTorch's CopySlices); then every live view below the
+    topmost base re-derives its node from its base, so later uses see the new history. Iterative.
+    """
+    child = t
+    view = getattr(child, "_view", None)
+    while view is not None:
+        base, prim, params = view
+        new = _inverse_view(base, child, prim, params)
+        base._node, base.requires_grad = new._node, True
+        child = base
+        view = getattr(child, "_view", None)
+    stack = [child]
+    while stack:
+        base = stack.pop()
+        for ref in list(getattr(base, "_views", None) or ()):
+            v = ref()
+            if v is None or v._view[0] is not base:
+                continue
+            _, prim, params = v._view
+            with _mode.set_grad_enabled(True):
+                fresh = apply(prim, base, **params)     # the same view, recorded from the base's new graph
+            v._node, v.requires_grad = fresh._node, fresh.requires_grad
+            stack.append(v)
 
 
 def setitem(x: Tensor, index, value) -> None:

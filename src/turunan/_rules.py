@@ -160,6 +160,12 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     return _unreduce(g, x.shape, axis, keepdims) * (hit / count)
 
 
+def _power_vjp_x(g, ans, x, y):
+    """d/dx x**y = y x**(y-1), taken as 0 where y == 0 (also at x == 0, where it reads 0 * inf), as PyTorch."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(y == 0, 0, g * y * x ** (y - 1))
+
+
 def _scatter_add(g, shape, index, basic):
     out = np.zeros(shape, dtype=g.dtype)
     if basic:
@@ -228,7 +234,7 @@ subtract = defprim("subtract", np.subtract, [lambda g, ans, x, y: g, lambda g, a
 multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], MULTILINEAR)
 divide = defprim("divide", np.true_divide, [lambda g, ans, x, y: g / y,
                                             lambda g, ans, x, y: -g * ans / y], ELEMENTWISE)
-power = defprim("power", np.power, [lambda g, ans, x, y: g * y * x ** (y - 1),
+power = defprim("power", np.power, [_power_vjp_x,
                                     lambda g, ans, x, y: g * ans * np.log(np.where(x == 0, 1, x))], ELEMENTWISE)
 negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR)
 exp = defprim("exp", np.exp, [lambda g, ans, x: g * ans], ELEMENTWISE)
