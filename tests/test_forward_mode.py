@@ -36,6 +36,7 @@ SPECS = {
     "where": (lambda: [N(2, 3) > 0, N(2, 3), N(3)], {}, (1, 2)),
     **{n: (lambda: [N(2, 3)], {"axis": 1, "keepdims": False}, (0,)) for n in _REDUCE},
     "cumsum": (lambda: [N(2, 3)], {"axis": 1}, (0,)),
+    "log_softmax": (lambda: [N(2, 3)], {"axis": 1}, (0,)),
     "matmul": (lambda: [N(2, 3), N(3, 4)], {}, (0, 1)),
     "einsum": (lambda: [N(2, 3), N(3, 4)], {"spec": "ij,jk->ik"}, (0, 1)),
     "matrix_norm2": (lambda: [N(3, 3)], {}, (0,)),

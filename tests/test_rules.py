@@ -77,7 +77,8 @@ REDUCTIONS = {
     "std": lambda x: x.std(), "var_ddof": lambda x: tn.var(x, axis=2, ddof=1),
     "logsumexp": lambda x: tn.logsumexp(x, 2),
     "logsumexp_all": lambda x: tn.logsumexp(x), "softmax": lambda x: tn.softmax(x, axis=1),
-    "log_softmax": lambda x: tn.log_softmax(x), "cumsum": lambda x: tn.cumsum(x, axis=1),
+    "log_softmax": lambda x: tn.log_softmax(x), "log_softmax_0": lambda x: tn.log_softmax(x, 0),
+    "cumsum": lambda x: tn.cumsum(x, axis=1),
     "cumsum_flat": lambda x: tn.cumsum(x), "norm": lambda x: tn.norm(x), "norm_axis": lambda x: tn.norm(x, axis=2),
     "norm_1": lambda x: tn.norm(x, 1, axis=0), "norm_3": lambda x: tn.norm(x, 3, axis=-1),
     "norm_inf": lambda x: tn.norm(x, np.inf, axis=1), "norm_fro": lambda x: tn.norm(x, "fro", axis=(1, 2)),
@@ -198,7 +199,7 @@ def test_every_differentiable_primitive_is_covered():
                "sqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "absolute", "maximum", "minimum",
                "clip", "where", "sum", "prod", "amax", "amin", "logsumexp", "cumsum", "matmul", "einsum",
                "matrix_norm2", "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add",
-               "index_update", "astype", "remainder", "softplus", "norm2"}
+               "index_update", "astype", "remainder", "softplus", "norm2", "log_softmax"}
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")
@@ -243,3 +244,11 @@ def test_norm_gradient_at_zero_is_zero():
     m = tn.zeros((2, 2), requires_grad=True)
     (g,) = tn.autograd.grad(tn.norm(m, axis=1).sum(), [m])
     assert np.isfinite(g.numpy()).all()
+
+
+def test_log_softmax_is_stable():
+    out = tn.log_softmax(tn.tensor([[1000.0, 0.0], [-np.inf, 0.0]]), axis=1).numpy()
+    np.testing.assert_allclose(out, [[0.0, -1000.0], [-np.inf, 0.0]])
+    x = tn.tensor([[1000.0, 0.0, -5.0]], requires_grad=True)
+    tn.log_softmax(x, axis=1)[0, 1].backward()
+    assert np.isfinite(x.grad.numpy()).all()

@@ -240,7 +240,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor
 
 def log_softmax(x, axis=None, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
-    return x - logsumexp(x, -1 if axis is None else axis, keepdims=True)
+    return apply(R.log_softmax, x, axis=-1 if axis is None else axis)
 
 
 def softmax(x, axis=None, *, dim=None) -> Tensor:

@@ -280,6 +280,11 @@ logsumexp = defprim("logsumexp", lambda x, axis, keepdims: _logsumexp(x, axis, k
 norm2 = defprim("norm2", lambda x, axis, keepdims: np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims)),
                 [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)
                  * (x / _with_reduced(np.where(ans == 0, 1, ans), x.shape, axis, keepdims))], REDUCTION)
+# a primitive for speed (one node and fewer passes than x - logsumexp(x), the hot end of every classifier)
+log_softmax = defprim("log_softmax", lambda x, axis: _log_softmax(x, axis),
+                      [lambda g, ans, x, axis: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)],
+                      lambda tangents, ans, x, axis:
+                      tangents[0] - np.sum(np.exp(ans) * tangents[0], axis=axis, keepdims=True))
 cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR)
 
 matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
@@ -306,6 +311,12 @@ index_update = defprim("index_update", _index_update,
                        [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
                         lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR)
 astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR)
+
+
+def _log_softmax(x, axis):
+    top = np.amax(x, axis=axis, keepdims=True)
+    shifted = x - np.where(np.isfinite(top), top, 0)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _logsumexp(x, axis, keepdims):
