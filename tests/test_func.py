@@ -219,3 +219,31 @@ def test_top_level_results_keep_no_graph():
     h = tn.hessian(f)(x)
     (g,) = tn.autograd.grad(h.sum(), [x])
     np.testing.assert_allclose(g.numpy(), -4 * np.sin(2 * x.numpy()), rtol=1e-10)   # d/dx of sum(2 cos 2x)
+
+
+@pytest.mark.parametrize("case", ["mlp", "broadcast", "reductions", "shapes", "batched_matmul", "indexing"])
+def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
+    import turunan.func as F
+    r = np.random.default_rng(3)
+    w1, w2 = r.standard_normal((6, 5)), r.standard_normal((5, 4))
+    f, args = {
+        "mlp": (lambda x: tn.tanh(tn.relu(x @ w1) @ w2), [r.standard_normal(6)]),
+        "broadcast": (lambda a, b: (a * b + tn.sin(a) / (1 + b * b)).sum(axis=0), [r.standard_normal((3, 4)),
+                                                                              r.standard_normal(4)]),
+        "reductions": (lambda a: a.max(axis=1) + tn.norm(a, axis=1) + tn.logsumexp(a, 1) + a.prod(1) + a.std(1),
+                       [r.standard_normal((3, 4))]),
+        "shapes": (lambda a: (a.T.reshape(2, 6) @ np.ones((6, 2))).T, [r.standard_normal((3, 4))]),
+        "batched_matmul": (lambda a, b: tn.matmul(a, b), [r.standard_normal((2, 3)), r.standard_normal((5, 3, 2))]),
+        "indexing": (lambda a: a[[0, 2]] * 2, [r.standard_normal((3, 4))]),       # not batchable: row by row
+    }[case]
+    nums = tuple(range(len(args)))
+    calls = []
+    real = F._jacrev_batched
+    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
+    fast = jacrev(f, nums)(*args)
+    assert bool(calls) == (case != "indexing")
+    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
+    slow = jacrev(f, nums)(*args)
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)

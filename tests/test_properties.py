@@ -7,7 +7,8 @@ from hypothesis import strategies as st
 import turunan as tn
 from turunan.testing import check_grads
 
-UNARY = [tn.sin, tn.cos, tn.tanh, tn.sigmoid, tn.exp, lambda x: tn.log1p(x * x), lambda x: x * x,
+# exp of a bounded input: a random stack of exps (e^e^e^x) outruns float64 finite differences
+UNARY = [tn.sin, tn.cos, tn.tanh, tn.sigmoid, lambda x: tn.exp(tn.tanh(x)), lambda x: tn.log1p(x * x), lambda x: x * x,
          lambda x: tn.sqrt(x * x + 1), tn.softplus, lambda x: -x, lambda x: x / (1 + x * x)]
 BINARY = [lambda a, b: a + b, lambda a, b: a - b, lambda a, b: a * b, lambda a, b: a / (1 + b * b),
           lambda a, b: tn.maximum(a, b) * 0 + a * b]
@@ -16,7 +17,7 @@ REDUCE = [lambda x: x.sum(), lambda x: x.mean(axis=-1), lambda x: tn.logsumexp(x
 SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1), (1, 3)), ((1, 3), (2, 3)), ((2, 3), ())]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=60, deadline=None, derandomize=True)   # the same examples every run: CI is stable
 @given(st.lists(st.integers(0, len(UNARY) - 1), min_size=1, max_size=4),
        st.integers(0, len(BINARY) - 1), st.integers(0, len(REDUCE) - 1), st.integers(0, len(SHAPES) - 1),
        st.integers(0, 2 ** 16))

@@ -13,7 +13,7 @@ import sys
 import numpy as np
 
 from . import _mode
-from ._array import sum_to_shape
+from ._array import BATCH, sum_to_batched_shape, sum_to_shape
 from ._core import Node, Tensor
 
 FREED_MSG = ("Trying to backward through the graph a second time (or to read saved values after they "
@@ -253,7 +253,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             if gi is None:
                 continue
             if gi.shape != p.shape:
-                gi = sum_to_shape(gi, p.shape)
+                gi = sum_to_shape(gi, p.shape) if not BATCH.n else sum_to_batched_shape(gi, p.shape, BATCH.n)
             if type(p) is Node:
                 prev = cot.get(p)
                 if prev is None:

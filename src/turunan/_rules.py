@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._array import BATCH
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -101,11 +102,28 @@ def _keep_shape(shape: tuple, axis) -> tuple:
 
 def _unreduce(g, shape: tuple, axis, keepdims: bool):
     """Undo a reduction's shape change: put the reduced axes back as 1s, then broadcast to ``shape``."""
+    nb = BATCH.n
+    if nb:
+        lead = g.shape[:nb]
+        if not keepdims:
+            g = g.reshape(lead + _keep_shape(shape, axis))
+        return np.broadcast_to(g, lead + shape)
     if g.ndim == 0:
         return _broadcast_view(g, shape)    # a full reduction: a 0-d gradient, viewed at the input's shape
     if not keepdims:
         g = g.reshape(_keep_shape(shape, axis))
     return np.broadcast_to(g, shape)
+
+
+def _reshape_vjp(g, ans, x, shape):
+    nb = BATCH.n
+    return g.reshape(g.shape[:nb] + x.shape) if nb else g.reshape(x.shape)
+
+
+def _transpose_vjp(g, ans, x, axes):
+    perm = _inverse_perm(axes, x.ndim)
+    nb = BATCH.n
+    return np.transpose(g, tuple(range(nb)) + tuple(nb + int(i) for i in perm) if nb else perm)
 
 
 def _with_reduced(a, shape: tuple, axis, keepdims: bool):
@@ -296,9 +314,9 @@ matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
                                                        axis=(-2, -1)))
 
 reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape),
-                  [lambda g, ans, x, shape: g.reshape(x.shape)], LINEAR, view=True)
+                  [_reshape_vjp], LINEAR, view=True)
 transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes),
-                    [lambda g, ans, x, axes: np.transpose(g, _inverse_perm(axes, x.ndim))], LINEAR, view=True)
+                    [_transpose_vjp], LINEAR, view=True)
 broadcast_to = defprim("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
                        [lambda g, ans, x, shape: g], LINEAR, view=True)   # the engine sums g back to x's shape
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],

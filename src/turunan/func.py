@@ -27,10 +27,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _forward, _mode
+from . import _engine, _forward, _mode
 from . import _ops as ops
-from ._array import as_array
-from ._core import Tensor
+from ._array import BATCH, as_array
+from ._core import Node, Tensor
 from .autograd import grad as _autograd_grad
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
@@ -520,7 +520,10 @@ def _jac_tree(J, out_td, in_trees, single: bool):
 
 
 def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian by reverse mode: one backward pass per output element (cheap for few outputs).
+    """The Jacobian by reverse mode. When every recorded op's reverse rule accepts a batch of cotangents
+    (elementwise ops, matmul, reductions, reshape, transpose: what MLPs are made of), one backward pass with
+    the identity as its head gives all rows at once, as ``vmap`` of ``vjp`` does in JAX and torch.func;
+    otherwise (indexing, concatenation, a higher-order nest) one backward pass per output element.
 
     >>> import turunan as tn
     >>> jacrev(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
@@ -551,7 +554,55 @@ def jacobian_of_recorded(output: Tensor, inputs: list, create_graph: bool = Fals
     return _jacrev_blocks([output], list(inputs), create_graph)[0]
 
 
+# primitives whose reverse rules are right when every cotangent has extra leading (batch) axes: elementwise
+# rules broadcast, matmul's batch, reductions, reshape and transpose keep the batch in front (turunan._rules)
+_BATCHABLE = frozenset((
+    "add", "subtract", "multiply", "divide", "power", "negative", "exp", "expm1", "log", "log1p", "sqrt", "square",
+    "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "relu", "absolute", "maximum", "minimum", "clip", "where",
+    "remainder", "matmul", "sum", "prod", "amax", "amin", "logsumexp", "norm2", "reshape", "transpose",
+    "broadcast_to", "astype"))
+
+
+def _batchable(leaves, flat_in) -> bool:
+    """Whether one backward pass with a batch of cotangents can give every row of the Jacobian at once."""
+    if any(x._hooks for x in flat_in):
+        return False
+    stack = [o._node for o in leaves if o._node is not None]
+    seen = set()
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if node.prim.name not in _BATCHABLE or node.hooks or node.retained is not None or node.freed:
+            return False
+        stack.extend(p for p in node.parents if type(p) is Node)
+    return True
+
+
+def _jacrev_batched(leaves, flat_in):
+    """All rows of each output's Jacobian from one backward pass whose head is the identity (vmap of vjp)."""
+    J = []
+    for o in leaves:
+        blocks = [None] * len(flat_in)
+        if o.requires_grad and o.size:
+            head = np.eye(o.size, dtype=o.dtype).reshape((o.size,) + o.shape)
+            BATCH.n = 1
+            try:
+                gs = _engine.backward([o], [head], retain_graph=True, create_graph=False, inputs=list(flat_in),
+                                      allow_unused=True)
+            finally:
+                BATCH.n = 0
+            blocks = [None if g is None else np.asarray(g, dtype=x.dtype).reshape(o.shape + x.shape)
+                      for g, x in zip(gs, flat_in)]
+        J.append([Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype) if b is None else b)
+                  for b, x in zip(blocks, flat_in)])
+    return J
+
+
 def _jacrev_blocks(leaves, flat_in, create):
+    if not create and _batchable(leaves, flat_in):
+        return _jacrev_batched(leaves, flat_in)
     rows = []
     for oi, o in enumerate(leaves):
         r = []
@@ -620,7 +671,8 @@ def _jacfwd(f, args, nums, single, has_aux):
 
 
 def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian, by reverse mode when the output has fewer elements than the input, else forward mode.
+    """The Jacobian, by reverse mode when the output has fewer elements than the input or when one batched
+    backward pass gives every row (see ``jacrev``), else forward mode.
 
     The result for an output of shape ``(m, …)`` and an input of shape ``(n, …)`` has shape ``(m, …, n, …)``.
 
@@ -639,7 +691,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
             out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacobian",
                                                                             tr.prev)
             n_out = sum(o.size for o in leaves)
-            if n_out <= n_in:
+            if n_out <= n_in or (not create and _batchable(leaves, flat_in)):   # one batched pass beats n_in
                 J = _jacrev_blocks(leaves, flat_in, create)
                 res = _jac_tree(J, out_td, in_trees, single)
                 return (res, (aux if create else _detach_tree(aux))) if has_aux else res
