@@ -247,3 +247,21 @@ def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
     for a, b in zip(fast, slow):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def test_top_level_jacfwd_takes_the_batched_pass_and_agrees(monkeypatch):
+    import turunan.func as F
+    r = np.random.default_rng(5)
+    w = r.standard_normal((4, 3))
+    f = lambda x: tn.sigmoid(x @ w) * 2
+    x = r.standard_normal(4)
+    calls = []
+    real = F._jacrev_batched
+    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
+    fast = jacfwd(f)(x)
+    assert calls == [1]
+    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
+    np.testing.assert_allclose(fast.numpy(), jacfwd(f)(x).numpy(), rtol=1e-12)
+    # nested under another transform it stays forward mode, and second derivatives are right
+    h = hessian(lambda x: (tn.sin(x) * x).sum())(np.array([0.3, 1.1]))
+    np.testing.assert_allclose(np.diag(h.numpy()), 2 * np.cos([0.3, 1.1]) - np.array([0.3, 1.1]) * np.sin([0.3, 1.1]))

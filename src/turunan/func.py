@@ -617,7 +617,9 @@ def _jacrev_blocks(leaves, flat_in, create):
 
 
 def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian by forward mode: one jvp per input element (cheap for few inputs).
+    """The Jacobian by forward mode: one jvp per input element (cheap for few inputs). Called at the top level
+    on a function whose every op takes a batched reverse rule, it computes the same matrix with the one
+    batched backward pass of ``jacrev`` instead, which is cheaper still.
 
     >>> import turunan as tn
     >>> jacfwd(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
@@ -628,6 +630,16 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
+        if not _forward.live() and _depth[0] == 0:
+            # at the top level the matrix is all that is asked for: where one batched reverse pass can give it
+            # (see jacrev) that beats one jvp per input element; nested, it stays true forward mode
+            with _Transform() as tr:
+                out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacfwd",
+                                                                                tr.prev)
+                if not create and _batchable(leaves, flat_in):
+                    res = _jac_tree(_jacrev_batched(leaves, flat_in), out_td, in_trees, single)
+                    return (res, _detach_tree(aux)) if has_aux else res
+            del out, leaves, flat_in, aux
         return _jacfwd(f, args, nums, single, has_aux)
     return jac
 
