@@ -534,15 +534,22 @@ def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
-        with _Transform() as tr:
-            out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacrev",
-                                                                            tr.prev)
-            J = _jacrev_blocks(leaves, flat_in, create)
-        res = _jac_tree(J, out_td, in_trees, single)
-        if has_aux:
-            return res, (aux if create else _detach_tree(aux))
-        return res
+        return _reverse_jacobian(f, args, nums, single, has_aux, "jacrev", lambda *_: True)
     return jac
+
+
+_NOT_REVERSE = object()
+
+
+def _reverse_jacobian(f, args, nums, single, has_aux, name, use_reverse):
+    """Record ``f`` once; if ``use_reverse(leaves, flat_in, create)`` agrees, its Jacobian by reverse mode
+    (batched where it can be), else ``_NOT_REVERSE`` so that the caller goes forward."""
+    with _Transform() as tr:
+        out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, name, tr.prev)
+        if not use_reverse(leaves, flat_in, create):
+            return _NOT_REVERSE
+        res = _jac_tree(_jacrev_blocks(leaves, flat_in, create), out_td, in_trees, single)
+    return (res, (aux if create else _detach_tree(aux))) if has_aux else res
 
 
 def jacobian_of_recorded(output: Tensor, inputs: list, create_graph: bool = False) -> list:
@@ -633,13 +640,10 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
         if not _forward.live() and _depth[0] == 0:
             # at the top level the matrix is all that is asked for: where one batched reverse pass can give it
             # (see jacrev) that beats one jvp per input element; nested, it stays true forward mode
-            with _Transform() as tr:
-                out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacfwd",
-                                                                                tr.prev)
-                if not create and _batchable(leaves, flat_in):
-                    res = _jac_tree(_jacrev_batched(leaves, flat_in), out_td, in_trees, single)
-                    return (res, _detach_tree(aux)) if has_aux else res
-            del out, leaves, flat_in, aux
+            res = _reverse_jacobian(f, args, nums, single, has_aux, "jacfwd",
+                                    lambda leaves, flat_in, create: not create and _batchable(leaves, flat_in))
+            if res is not _NOT_REVERSE:
+                return res
         return _jacfwd(f, args, nums, single, has_aux)
     return jac
 
@@ -699,16 +703,11 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
         nums = _argnums_tuple(argnums, len(args))
         n_in = sum(int(np.size(x.data if isinstance(x, Tensor) else x)) for a in nums
                    for x in tree_flatten(args[a])[0])
-        with _Transform() as tr:
-            out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacobian",
-                                                                            tr.prev)
-            n_out = sum(o.size for o in leaves)
-            if n_out <= n_in or (not create and _batchable(leaves, flat_in)):   # one batched pass beats n_in
-                J = _jacrev_blocks(leaves, flat_in, create)
-                res = _jac_tree(J, out_td, in_trees, single)
-                return (res, (aux if create else _detach_tree(aux))) if has_aux else res
-        del out, leaves, flat_in, aux
-        return _jacfwd(f, args, nums, single, has_aux)
+
+        def use_reverse(leaves, flat_in, create):     # one batched pass beats n_in jvps
+            return sum(o.size for o in leaves) <= n_in or (not create and _batchable(leaves, flat_in))
+        res = _reverse_jacobian(f, args, nums, single, has_aux, "jacobian", use_reverse)
+        return _jacfwd(f, args, nums, single, has_aux) if res is _NOT_REVERSE else res
     return jac
 
 
