@@ -51,6 +51,9 @@ SPECS = {
     "im2col": (lambda: [N(1, 2, 4, 4)], {"kernel": (2, 2), "stride": (1, 1), "padding": (1, 1), "value": 0.0}, (0,)),
     "col2im": (lambda: [N(1, 3, 3, 2, 2, 2)], {"shape": (4, 4), "kernel": (2, 2), "stride": (1, 1),
                                                "padding": (0, 0)}, (0,)),
+    "cumprod": (lambda: [N(2, 3)], {"axis": -1}, (0,)),
+    "log2": (lambda: [P(2, 3)], {}, (0,)),
+    "exp2": (lambda: [N(2, 3)], {}, (0,)),
 }
 
 DIFFERENTIABLE = sorted(n for n, p in _rules.TABLE.items() if p.differentiable)

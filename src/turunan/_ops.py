@@ -715,3 +715,109 @@ def fill_(x: Tensor, value) -> Tensor:
     x.data[...] = value
     x._bump_version()
     return x
+
+
+# ---- added for the PyTorch front door's names (repeat, sort, topk, gather, cumprod, ...) ------------------
+def tile(x, reps) -> Tensor:
+    """NumPy's tile (PyTorch's ``repeat``): ``x`` repeated ``reps[i]`` times along each axis; broadcast then
+    reshape, so the gradient is the sum over the copies."""
+    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    shape = np.shape(_data(x))
+    d = builtins.max(len(reps), len(shape))
+    reps, shape = (1,) * (d - len(reps)) + reps, (1,) * (d - len(shape)) + shape
+    spread = reshape(x, builtins.sum(((1, s) for s in shape), ()))
+    spread = broadcast_to(spread, builtins.sum(((r, s) for r, s in zip(reps, shape)), ()))
+    return reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
+
+
+def _along(shape: tuple, indices: np.ndarray, axis: int) -> tuple:
+    """The advanced index that picks ``indices`` along ``axis`` (NumPy's take_along_axis, broadcasting)."""
+    nd = len(shape)
+    return tuple(indices if d == axis else np.arange(n).reshape((1,) * d + (n,) + (1,) * (nd - d - 1))
+                 for d, n in enumerate(shape))
+
+
+def take_along_axis(x, indices, axis: int) -> Tensor:
+    """NumPy's take_along_axis: ``out[..., i, ...] = x[..., indices[..., i, ...], ...]`` along ``axis``.
+
+    An advanced ``getitem``, so its gradient is a scatter-add (repeated indices accumulate).
+    """
+    idx = np.asarray(_data(indices))
+    shape = np.shape(_data(x))
+    if idx.ndim != len(shape):
+        raise ValueError(f"take_along_axis: indices of {idx.ndim} dims for a tensor of {len(shape)} dims")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"take_along_axis: indices must be integers, got {idx.dtype}")
+    return getitem(x, _along(shape, idx, axis % builtins.max(len(shape), 1)))
+
+
+def take(x, indices, axis: int = 0) -> Tensor:
+    """NumPy's take along ``axis``: the slices at ``indices`` (gradient: scatter-add)."""
+    n = np.ndim(_data(x))
+    return getitem(x, (slice(None),) * (axis % builtins.max(n, 1)) + (np.asarray(_data(indices)),))
+
+
+def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
+    """Indices that sort ``x`` along ``axis``, stable (equal elements keep their order; NaN sorts as largest).
+
+    No gradient (integer output)."""
+    a = _data(x)
+    if not descending:
+        idx = np.argsort(a, axis=axis, kind="stable")
+    else:   # stable and descending: sort the reversed axis ascending, read backwards, map back
+        n = np.shape(a)[axis] if np.ndim(a) else 1
+        idx = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
+    cls = type(x)._result_type() if isinstance(x, Tensor) else Tensor
+    return cls._wrap(np.asarray(idx, dtype=np.int64))
+
+
+def sort(x, axis: int = -1, descending: bool = False) -> Tensor:
+    """The values of ``x`` sorted along ``axis`` (stable); the gradient goes back to each value's place."""
+    return take_along_axis(x, argsort(x, axis, descending), axis)
+
+
+def topk(x, k: int, axis: int = -1, largest: bool = True) -> tuple:
+    """The ``k`` largest (or smallest) values along ``axis``, in order, and their indices."""
+    x = _t(x)
+    if x.ndim == 0:
+        if k != 1:
+            raise ValueError(f"topk: k={k} is out of range for a 0-d tensor (k must be 1)")
+        values, idx = topk(reshape(x, (1,)), 1, 0, largest)
+        return reshape(values, ()), reshape(idx, ())
+    n = x.shape[axis]
+    if not 0 <= k <= n:
+        raise ValueError(f"topk: k={k} is out of range for an axis of size {n}")
+    idx = argsort(x, axis, largest)
+    idx = idx[(slice(None),) * (axis % x.ndim) + (slice(0, k),)]
+    return take_along_axis(x, idx, axis), idx
+
+
+def cumprod(x, axis=None, *, dim=None) -> Tensor:
+    """Cumulative product along ``axis`` (the flattened tensor if None); its gradient is exact at zeros."""
+    axis = _axis(axis, dim)
+    if axis is None:
+        return apply(R.cumprod, reshape(x, (-1,)), axis=-1)
+    n = np.ndim(_data(x))
+    return apply(R.cumprod, x, axis=(axis % builtins.max(n, 1)) - builtins.max(n, 1))
+
+
+def rsqrt(x) -> Tensor:
+    """1 / sqrt(x)."""
+    return reciprocal(sqrt(x))
+
+
+def log2(x) -> Tensor:
+    """Base-2 logarithm (exact at powers of two)."""
+    return apply1(R.log2, x)
+
+
+def exp2(x) -> Tensor:
+    """2 ** x (exact at integers)."""
+    return apply1(R.exp2, x)
+
+
+def elu(x, alpha: float = 1.0) -> Tensor:
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere; the exponential only ever sees x <= 0 (no inf * 0)."""
+    x = _t(x)
+    positive = greater(x, 0)
+    return where(positive, x, multiply(expm1(where(positive, 0, x)), alpha))

@@ -398,3 +398,37 @@ im2col = defprim("im2col", _im2col,
 col2im = defprim("col2im", _col2im,
                  [lambda g, ans, cols, shape, kernel, stride, padding:
                   im2col(g, kernel=kernel, stride=stride, padding=padding, value=0.0)], LINEAR)
+
+
+# ---- added for the PyTorch front door (turunan.torch): cumprod, log2, exp2 ---------------------------------
+# cumprod is a row because its exact derivative at zeros cannot be composed cheaply: the usual rule divides by
+# x. Where x has no zero the rules are O(n); where it has one, they use C[k, i] = prod_{j <= i, j != k} x_j
+# (a cumprod of an n x n matrix along the axis, no division), exact to any order, O(n^2) memory (rare path).
+def _cumprod_others(x, axis):
+    """C[..., k, i] = prod_{j <= i, j != k} x_j, for the axis moved last; and the mask i >= k."""
+    n = x.shape[axis]
+    rows = np.where(np.eye(n, dtype=bool), 1, np.expand_dims(np.moveaxis(x, axis, -1), -2))   # x_j, 1 at j = k
+    return cumprod(rows, axis=-1), np.triu(np.ones((n, n), dtype=bool))
+
+
+def _cumprod_vjp(g, ans, x, axis):
+    if not np.any(x == 0):
+        return _cumsum_vjp(g * ans, ans, x, axis) / x      # sum_{i >= k} g_i y_i / x_k
+    others, later = _cumprod_others(x, axis)
+    gm = np.expand_dims(np.moveaxis(g, axis, -1), -2)                   # g_i, along the last axis
+    return np.moveaxis(np.sum(np.where(later, gm * others, 0), axis=-1), -1, axis)
+
+
+def _cumprod_jvp(tangents, ans, x, axis):
+    v = tangents[0]
+    if not np.any(x == 0):
+        return ans * np.cumsum(v / x, axis=axis)
+    others, later = _cumprod_others(x, axis)
+    vm = np.expand_dims(np.moveaxis(v, axis, -1), -1)                   # v_k, along the second-last axis
+    return np.moveaxis(np.sum(np.where(later, others * vm, 0), axis=-2), -1, axis)
+
+
+_LN2 = 0.6931471805599453   # a Python float: it keeps float32 rules in float32
+cumprod = defprim("cumprod", lambda x, axis: np.cumprod(x, axis=axis), [_cumprod_vjp], _cumprod_jvp)
+log2 = defprim("log2", np.log2, [lambda g, ans, x: g / (x * _LN2)], ELEMENTWISE)
+exp2 = defprim("exp2", np.exp2, [lambda g, ans, x: g * ans * _LN2], ELEMENTWISE)

@@ -36,7 +36,7 @@ from turunan import Generator, enable_grad, is_grad_enabled, no_grad, set_grad_e
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
-from . import autograd, nn, optim, utils
+from . import _promote, _tensor, autograd, nn, optim, utils
 from ._tensor import Size, Tensor, device, dtype, norm, return_types
 from ._tensor import as_dtype as _as_dtype
 from ._tensor import check_device as _check_device
@@ -81,22 +81,45 @@ def _creating(fn):
                                          "rand", "randn"))
 
 # ---- the core's ops, giving PyTorch tensors --------------------------------------------------------------------
-_SAME_NAMES = ("abs", "absolute", "add", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "cos",
-               "cumsum", "dot", "einsum", "exp", "expm1", "flatten", "floor", "inner", "isfinite", "isinf",
-               "isnan", "log", "log1p", "log_softmax", "logsumexp", "matmul", "maximum", "mean", "minimum",
-               "outer", "permute", "prod", "reciprocal", "relu", "reshape", "round", "sigmoid", "sign", "sin",
-               "softmax", "sqrt", "square", "sum", "tan", "tanh", "vdot", "where")
+_SAME_NAMES = ("abs", "absolute", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "dot", "einsum",
+               "flatten", "floor", "inner", "isfinite", "isinf", "isnan", "log_softmax", "logsumexp", "matmul",
+               "mean", "outer", "permute", "prod", "relu", "reshape", "round", "sign", "softmax", "square", "sum",
+               "vdot")
 globals().update({_n: _adapt(getattr(_tn, _n), Tensor) for _n in _SAME_NAMES})
 
 # ---- the same ops under PyTorch's other names --------------------------------------------------------------
-_OTHER_NAMES = {"mul": "multiply", "multiply": "multiply", "div": "divide", "divide": "divide",
-                "true_divide": "divide", "sub": "subtract", "subtract": "subtract", "pow": "power",
-                "neg": "negative", "negative": "negative", "eq": "equal", "ne": "not_equal", "lt": "less",
-                "le": "less_equal", "gt": "greater", "ge": "greater_equal", "logical_and": "logical_and",
+_OTHER_NAMES = {"neg": "negative", "negative": "negative", "logical_and": "logical_and",
                 "logical_or": "logical_or", "logical_not": "logical_not", "mm": "matmul", "bmm": "matmul",
                 "mv": "matmul", "swapaxes": "swapaxes", "swapdims": "swapaxes", "moveaxis": "moveaxis",
                 "movedim": "moveaxis"}
 globals().update({_n: _adapt(getattr(_tn, _core), Tensor, _n) for _n, _core in _OTHER_NAMES.items()})
+
+# ---- arithmetic and comparisons with PyTorch's type promotion (turunan.torch._promote), and PyTorch's names for
+# indexing, sorting and repeating: the functions the Tensor methods share (turunan.torch._tensor) ---------------
+globals().update({_n: getattr(_tensor, _n) for _n in (
+    "add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "maximum", "minimum", "eq", "ne", "lt", "le",
+    "gt", "ge", "where", "repeat", "sort", "argsort", "topk", "gather", "index_select", "masked_fill", "split",
+    "chunk", "cumprod", "cumsum")})
+globals().update({"multiply": _tensor.mul, "divide": _tensor.div, "true_divide": _tensor.div,
+                  "subtract": _tensor.sub, "greater": _tensor.gt, "greater_equal": _tensor.ge, "less": _tensor.lt,
+                  "less_equal": _tensor.le, "not_equal": _tensor.ne})
+# floating functions (exp, sqrt, rsqrt, log2, ...): an integer tensor is computed in float32, as PyTorch does
+globals().update(_tensor.FLOATING)
+
+
+def promote_types(type1, type2) -> dtype:
+    """PyTorch's promotion of two dtypes (categories bool < int < float; within one, NumPy's table)."""
+    return _as_dtype(_promote.promote_types(_np.dtype(type1), _np.dtype(type2)))
+
+
+def result_type(tensor, other) -> dtype:
+    """The dtype PyTorch gives ``tensor <op> other`` (0-d tensors and Python numbers count only by category)."""
+    return _as_dtype(_promote.result_type(tensor, other))
+
+
+def can_cast(from_, to) -> _builtins.bool:
+    """Whether PyTorch's in-place ops may write ``from_`` into ``to`` (never to a lower category)."""
+    return _promote.category(_np.dtype(from_)) <= _promote.category(_np.dtype(to))
 
 
 def tensordot(a, b, dims=2, out=None, *, axes=None) -> Tensor:
@@ -156,16 +179,6 @@ def flip(input, dims) -> Tensor:  # noqa: A002
 
 def clone(input) -> Tensor:  # noqa: A002
     return _recast(input, Tensor).clone()
-
-
-def split(tensor, split_size_or_sections, dim: _builtins.int = 0) -> list:  # noqa: F811
-    """PyTorch's split: chunks of a given size (the last may be smaller), or a list of sizes."""
-    n = tensor.shape[dim]
-    if isinstance(split_size_or_sections, _builtins.int):
-        bounds = list(range(split_size_or_sections, n, split_size_or_sections))
-    else:
-        bounds = list(_np.cumsum(split_size_or_sections)[:-1])
-    return _recast(_tn.split(tensor, bounds, dim), Tensor)
 
 
 def var(input, dim=None, unbiased: _builtins.bool = True, keepdim: _builtins.bool = False, *,  # noqa: A002

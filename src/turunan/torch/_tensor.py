@@ -28,6 +28,7 @@ import numpy as np
 from .. import _core
 from .. import _ops as ops
 from .._doors import recast
+from . import _promote as P
 
 # ---- dtypes ------------------------------------------------------------------------------------------------
 _TORCH_NAMES = {"float16": "float16", "float32": "float32", "float64": "float64", "int8": "int8", "int16": "int16",
@@ -155,6 +156,8 @@ def _return_type(name: str):
 class return_types:  # noqa: N801  (torch.return_types)
     max = _return_type("max")
     min = _return_type("min")
+    sort = _return_type("sort")
+    topk = _return_type("topk")
 
 
 # ---- devices: turunan computes on the CPU --------------------------------------------------------------------
@@ -508,18 +511,20 @@ class Tensor(_core.Tensor):
         """PyTorch's norm: a vector norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm."""
         return norm(self, p, dim, keepdim, dtype)
 
-    # ---- PyTorch's method names for the core ops -----------------------------------------------------------
+    # ---- PyTorch's method names for the core ops (with PyTorch's type promotion: see _promote) -------------
     def add(self, other, *, alpha=1):
-        return ops.add(self, other if alpha == 1 else ops.multiply(other, alpha))
+        return add(self, other, alpha=alpha)
 
     def sub(self, other, *, alpha=1):
-        return ops.subtract(self, other if alpha == 1 else ops.multiply(other, alpha))
+        return sub(self, other, alpha=alpha)
 
-    def mul(self, other):
-        return ops.multiply(self, other)
+    subtract = sub
 
-    def div(self, other):
-        return ops.divide(self, other)
+    def add_(self, other, *, alpha=1):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, add(s, o, alpha=alpha)), other)
+
+    def sub_(self, other, *, alpha=1):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, sub(s, o, alpha=alpha)), other)
 
     def neg(self):
         return ops.negative(self)
@@ -529,26 +534,45 @@ class Tensor(_core.Tensor):
 
     mv = bmm = mm
 
-    def eq(self, other):
-        return ops.equal(self, other)
-
-    def ne(self, other):
-        return ops.not_equal(self, other)
-
-    def lt(self, other):
-        return ops.less(self, other)
-
-    def le(self, other):
-        return ops.less_equal(self, other)
-
-    def gt(self, other):
-        return ops.greater(self, other)
-
-    def ge(self, other):
-        return ops.greater_equal(self, other)
-
     def equal(self, other) -> bool:
         return bool(np.array_equal(self.data, np.asarray(other)))
+
+    # ---- the names a reader of the next chapters reaches for (functions below) ---------------------------
+    def repeat(self, *sizes):
+        return repeat(self, *sizes)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return argsort(self, dim, descending, stable=stable)
+
+    def gather(self, dim: int, index):
+        return gather(self, dim, index)
+
+    def index_select(self, dim: int, index):
+        return index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return ops._inplace(self, masked_fill, mask, value)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return chunk(self, chunks, dim)
+
+    def split(self, split_size, dim: int = 0):
+        return split(self, split_size, dim)
+
+    def cumprod(self, dim=None, *, dtype=None, **kw):
+        return cumprod(self, dim, dtype=dtype, **kw)
+
+    def cumsum(self, dim=None, *, dtype=None, **kw):
+        return cumsum(self, dim, dtype=dtype, **kw)
 
     # ---- printing ------------------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -564,8 +588,7 @@ Tensor.__module__ = "turunan.torch"
 
 # ---- functions shared by the module and the methods ----------------------------------------------------------
 def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
-    pick, arg, other = ((ops.amax, ops.argmax, ops.maximum) if kind == "max"
-                        else (ops.amin, ops.argmin, ops.minimum))
+    pick, arg, other = ((ops.amax, ops.argmax, maximum) if kind == "max" else (ops.amin, ops.argmin, minimum))
     if "other" in kw:
         dim = kw.pop("other")
     if isinstance(dim, (_core.Tensor, np.ndarray)):
@@ -623,3 +646,243 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: 
     if keepdim:
         out = ops.reshape(out, tuple(1 if d in dims else shape[d] for d in range(nd)))
     return recast(out, Tensor)
+
+
+# ---- arithmetic and comparisons with PyTorch's type promotion (operands cast, then the core op) -------------
+def _promoted(core, division: bool = False, name: str | None = None, no_bool: bool = False,
+              keep_scalars: bool = False):
+    """A binary function: both operands cast to PyTorch's result dtype, then ``core`` (the math)."""
+    def fn(input, other):  # noqa: A002
+        if no_bool:
+            _refuse_bool(input, other)
+        a, b = P.operands(input, other, division, keep_scalars)
+        return recast(core(a, b), Tensor)
+    fn.__name__ = fn.__qualname__ = name or core.__name__
+    fn.__doc__ = f"PyTorch's {fn.__name__}: the operands promoted as PyTorch promotes them, then turunan's op."
+    return fn
+
+
+def _bool_power(a, b):
+    """PyTorch has a bool power only for a bool tensor and a Python bool exponent (a bool; computed on uint8,
+    as NumPy has no bool power); with a bool tensor as exponent it raises."""
+    if P.result_type(a, b) == P.BOOL:
+        if not isinstance(a, _core.Tensor) or isinstance(b, _core.Tensor):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return ops.astype(ops.power(P.cast(a, np.uint8), P.cast(b, np.uint8)), P.BOOL)
+    return ops.power(a, b)
+
+
+def _refuse_bool(a, b):
+    """PyTorch refuses to subtract when either operand is a bool (a tensor or a Python bool)."""
+    if P.BOOL in (P.result_type(a), P.result_type(b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+mul = _promoted(ops.multiply, name="mul")
+div = _promoted(ops.divide, True, "div")
+pow = _promoted(_bool_power, name="pow", keep_scalars=True)  # noqa: A001
+remainder = _promoted(ops.remainder, name="remainder")
+floor_divide = _promoted(ops.floor_divide, name="floor_divide")
+maximum, minimum = _promoted(ops.maximum), _promoted(ops.minimum)
+eq, ne, lt, le, gt, ge = (_promoted(f, name=n) for f, n in (
+    (ops.equal, "eq"), (ops.not_equal, "ne"), (ops.less, "lt"), (ops.less_equal, "le"), (ops.greater, "gt"),
+    (ops.greater_equal, "ge")))
+
+
+def add(input, other, *, alpha=1, out=None):  # noqa: A002
+    """``input + alpha * other``, promoted as PyTorch does (alpha takes the result's dtype)."""
+    return _with_alpha(ops.add, input, other, alpha, out)
+
+
+def sub(input, other, *, alpha=1, out=None):  # noqa: A002
+    """``input - alpha * other``, promoted as PyTorch does."""
+    _refuse_bool(input, other)
+    return _with_alpha(ops.subtract, input, other, alpha, out)
+
+
+def _with_alpha(core, input, other, alpha, out):  # noqa: A002
+    if out is not None:
+        raise TypeError("turunan.torch does not support out=")
+    a, b = P.operands(input, other)
+    if not (isinstance(alpha, (int, np.integer)) and alpha == 1):
+        dt = (a.data if isinstance(a, _core.Tensor) else np.asarray(a)).dtype
+        if P.category(P.result_type(np.empty(1, dt), alpha)) > P.category(dt):
+            raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating point number "
+                               f"(alpha={alpha!r}, dtype {as_dtype(dt)!r})")
+        b = ops.multiply(b, P.cast(alpha, dt))
+    return recast(core(a, b), Tensor)
+
+
+def where(condition, input, other):  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other``; the two promoted as PyTorch does."""
+    a, b = P.operands(input, other)
+    return recast(ops.where(condition, a, b), Tensor)
+
+
+def _to_own_dtype(self, result):
+    """An in-place result in ``self``'s dtype; PyTorch refuses a cast to a lower category (float into int)."""
+    have, want = result.data.dtype, self.data.dtype
+    if have == want:
+        return result
+    if P.category(have) > P.category(want):
+        raise RuntimeError(f"result type {as_dtype(have)!r} can't be cast to the desired output type "
+                           f"{as_dtype(want)!r}")
+    return ops.astype(result, want)
+
+
+def _operator(fn, reflected: bool = False):
+    if reflected:
+        return lambda self, other: fn(other, self)
+    return lambda self, other: fn(self, other)
+
+
+def _inplace_operator(fn):
+    def method(self, other):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, fn(s, o)), other)
+    return method
+
+
+_plain_add = _promoted(ops.add, name="add")
+_plain_sub = _promoted(ops.subtract, name="sub", no_bool=True)
+for _name, _fn in (("add", _plain_add), ("sub", _plain_sub), ("mul", mul), ("truediv", div), ("pow", pow),
+                   ("mod", remainder), ("floordiv", floor_divide)):
+    setattr(Tensor, f"__{_name}__", _operator(_fn))
+    setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True))
+    if _name not in ("mod", "floordiv"):
+        setattr(Tensor, f"__i{_name}__", _inplace_operator(_fn))
+for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
+    setattr(Tensor, f"__{_name}__", _operator(_fn))
+    setattr(Tensor, _name, _operator(_fn))
+for _name, _fn in (("mul", mul), ("multiply", mul), ("div", div), ("divide", div), ("true_divide", div),
+                   ("pow", pow), ("remainder", remainder), ("floor_divide", floor_divide), ("maximum", maximum),
+                   ("minimum", minimum), ("greater", gt), ("less", lt), ("not_equal", ne)):
+    setattr(Tensor, _name, _operator(_fn))
+for _name, _fn in (("mul_", mul), ("div_", div), ("pow_", pow)):
+    setattr(Tensor, _name, _inplace_operator(_fn))
+Tensor.__hash__ = _core.Tensor.__hash__
+
+
+# ---- floating functions: an integer tensor is computed in float32, as PyTorch does -------------------------
+def _floating(core, name: str):
+    def fn(input):  # noqa: A002
+        return recast(core(P.floating(input)), Tensor)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"PyTorch's {name}: turunan's op, on float32 for an integer or bool tensor."
+    return fn
+
+
+FLOATING = {n: _floating(getattr(ops, n), n) for n in (
+    "exp", "expm1", "log", "log1p", "log2", "exp2", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
+    "reciprocal")}
+for _name, _fn in FLOATING.items():
+    setattr(Tensor, _name, lambda self, _fn=_fn: _fn(self))
+
+
+# ---- PyTorch's names for indexing, sorting and repeating (translations onto the core's ops) ----------------
+def repeat(input, *sizes):  # noqa: A002
+    """PyTorch's ``x.repeat(2, 3)``: the tensor tiled (NumPy's tile), one count per dim (at least ``x.dim()``)."""
+    reps = ops._shape_arg(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    return recast(ops.tile(input, reps), Tensor)
+
+
+def _index_tensor(index, name: str) -> np.ndarray:
+    idx = np.asarray(index.data if isinstance(index, _core.Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return idx
+
+
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
+    """``(values, indices)`` along ``dim``, ascending unless ``descending`` (stable; NaN sorts as largest)."""
+    idx = ops.argsort(input, dim, descending)
+    return return_types.sort(recast(ops.take_along_axis(input, idx, dim), Tensor), recast(idx, Tensor))
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
+    return recast(ops.argsort(input, dim, descending), Tensor)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (``largest=False``: smallest) elements along ``dim``: ``(values, indices)``."""
+    values, indices = ops.topk(input, int(k), dim, largest)
+    return return_types.topk(recast(values, Tensor), recast(indices, Tensor))
+
+
+def gather(input, dim: int, index, *, sparse_grad: bool = False, out=None):  # noqa: A002
+    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1``: the core's take_along_axis over ``index``'s extent
+    (PyTorch lets ``index`` be smaller than ``input`` in the other dims)."""
+    idx = _index_tensor(index, "gather")
+    nd = input.ndim
+    if idx.ndim != builtins.max(nd, 1) and not (nd == 0 and idx.ndim == 0):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if nd == 0:
+        return recast(ops.take_along_axis(ops.reshape(input, (1,)), idx.reshape(1), 0).reshape(idx.shape), Tensor)
+    d = _dim(dim, nd)
+    part = tuple(slice(None) if i == d else slice(0, idx.shape[i]) for i in range(nd))
+    src = input[part] if builtins.any(idx.shape[i] < input.shape[i] for i in range(nd) if i != d) else input
+    return recast(ops.take_along_axis(src, idx, d), Tensor)
+
+
+def index_select(input, dim: int, index, *, out=None):  # noqa: A002
+    """The slices of ``input`` at ``index`` (a 1-d integer tensor) along ``dim``."""
+    idx = _index_tensor(index, "index_select").reshape(-1)
+    if input.ndim == 0:
+        return recast(ops.take(ops.reshape(input, (1,)), idx, 0).reshape(()), Tensor)
+    return recast(ops.take(input, idx, _dim(dim, input.ndim)), Tensor)
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """``value`` where the boolean ``mask`` holds, ``input`` elsewhere; ``value`` takes ``input``'s dtype."""
+    m = mask.data if isinstance(mask, _core.Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {as_dtype(m.dtype)!r}")
+    if isinstance(value, _core.Tensor) and value.ndim:
+        raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s)")
+    dt = input.data.dtype if isinstance(input, _core.Tensor) else np.asarray(input).dtype
+    return recast(ops.where(m, P.cast(value, dt), input), Tensor)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """PyTorch's split: chunks of ``split_size`` along ``dim`` (the last may be smaller), or a list of sizes."""
+    n = tensor.shape[dim]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        bounds = list(range(size, n, size)) if size > 0 else []
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {dim}), but got split_sizes={sizes}")
+        bounds = list(np.cumsum(sizes)[:-1])
+    return tuple(recast(ops.split(tensor, bounds, dim), Tensor))
+
+
+def chunk(input, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    """At most ``chunks`` pieces of ``ceil(size / chunks)`` along ``dim`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    n = input.shape[dim]
+    return split(input, builtins.max(-(-n // chunks), 1), dim)
+
+
+def cumprod(input, dim=None, *, dtype=None, **kw):  # noqa: A002
+    """Cumulative product along ``dim`` (integers and bools give int64, as PyTorch)."""
+    dim = kw.pop("axis", dim)
+    x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
+    if isinstance(x, _core.Tensor) and x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        x = ops.astype(x, np.int64)
+    return recast(ops.cumprod(x, dim), Tensor)
+
+
+def cumsum(input, dim=None, *, dtype=None, **kw):  # noqa: A002
+    """Cumulative sum along ``dim`` (integers and bools give int64, as PyTorch)."""
+    dim = kw.pop("axis", dim)
+    x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
+    if isinstance(x, _core.Tensor) and x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+        x = ops.astype(x, np.int64)
+    return recast(ops.cumsum(x, dim), Tensor)
