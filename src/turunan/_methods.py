@@ -50,7 +50,7 @@ _METHODS = {
     "sum": ops.sum, "mean": ops.mean, "prod": ops.prod, "max": ops.amax, "min": ops.amin, "amax": ops.amax,
     "amin": ops.amin, "argmax": ops.argmax, "argmin": ops.argmin, "var": ops.var, "std": ops.std,
     "norm": ops.norm, "logsumexp": ops.logsumexp, "softmax": ops.softmax, "log_softmax": ops.log_softmax,
-    "cumsum": ops.cumsum, "all": ops.all, "any": ops.any,
+    "cumsum": ops.cumsum, "cumprod": ops.cumprod, "argsort": ops.argsort, "all": ops.all, "any": ops.any,
     "exp": ops.exp, "expm1": ops.expm1, "log": ops.log, "log1p": ops.log1p, "sqrt": ops.sqrt,
     "square": ops.square, "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "tanh": ops.tanh,
     "sigmoid": ops.sigmoid, "relu": ops.relu, "abs": ops.abs, "sign": ops.sign, "reciprocal": ops.reciprocal,
@@ -111,6 +111,7 @@ UFUNCS = {
     np.logical_not: ops.logical_not, np.isnan: ops.isnan, np.isinf: ops.isinf, np.isfinite: ops.isfinite,
     np.floor: ops.floor, np.ceil: ops.ceil, np.trunc: ops.trunc, np.floor_divide: ops.floor_divide,
     np.remainder: ops.remainder, np.rint: ops.round,
+    np.log2: ops.log2, np.exp2: ops.exp2,
 }
 
 FUNCTIONS = {
@@ -122,6 +123,9 @@ FUNCTIONS = {
     np.reshape: ops.reshape, np.transpose: ops.transpose, np.swapaxes: ops.swapaxes, np.moveaxis: ops.moveaxis,
     np.expand_dims: ops.expand_dims, np.squeeze: ops.squeeze, np.ravel: ops.ravel,
     np.broadcast_to: ops.broadcast_to, np.concatenate: ops.concatenate, np.stack: ops.stack,
+    np.cumprod: ops.cumprod, np.tile: ops.tile, np.take_along_axis: ops.take_along_axis, np.take: ops.take,
+    np.argsort: lambda a, axis=-1, kind=None, order=None, stable=None: ops.argsort(a, axis),
+    np.sort: lambda a, axis=-1, kind=None, order=None, stable=None: ops.sort(a, axis),
     np.split: ops.split, np.flip: ops.flip, np.where: ops.where, np.clip: ops.clip, np.round: ops.round,
     np.shape: lambda x: np.shape(x.data), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
     np.result_type: lambda *a: np.result_type(*[x.data if isinstance(x, Tensor) else x for x in a]),
