@@ -221,7 +221,14 @@ def test_top_level_results_keep_no_graph():
     np.testing.assert_allclose(g.numpy(), -4 * np.sin(2 * x.numpy()), rtol=1e-10)   # d/dx of sum(2 cos 2x)
 
 
-@pytest.mark.parametrize("case", ["mlp", "broadcast", "reductions", "shapes", "batched_matmul", "indexing"])
+def _set_rows(a):
+    y = a * 1.0
+    y[1] = a[0] * a[2]
+    return y * a
+
+
+@pytest.mark.parametrize("case", ["mlp", "broadcast", "reductions", "shapes", "batched_matmul", "indexing",
+                                  "concatenate", "setitem", "cumsum"])
 def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
     import turunan.func as F
     r = np.random.default_rng(3)
@@ -234,14 +241,18 @@ def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
                        [r.standard_normal((3, 4))]),
         "shapes": (lambda a: (a.T.reshape(2, 6) @ np.ones((6, 2))).T, [r.standard_normal((3, 4))]),
         "batched_matmul": (lambda a, b: tn.matmul(a, b), [r.standard_normal((2, 3)), r.standard_normal((5, 3, 2))]),
-        "indexing": (lambda a: a[[0, 2]] * 2, [r.standard_normal((3, 4))]),       # not batchable: row by row
+        "indexing": (lambda a: a[[0, 2, 0]][:, 1:] * 2 + a[a > 0].sum(), [r.standard_normal((3, 4))]),
+        "concatenate": (lambda a, b: tn.concatenate([a, b * b], axis=1).T, [r.standard_normal((2, 3)),
+                                                                             r.standard_normal((2, 2))]),
+        "setitem": (lambda a: _set_rows(a), [r.standard_normal((3, 4))]),
+        "cumsum": (lambda a: tn.cumsum(a, 1), [r.standard_normal((3, 4))]),      # not batchable: row by row
     }[case]
     nums = tuple(range(len(args)))
     calls = []
     real = F._jacrev_batched
     monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
     fast = jacrev(f, nums)(*args)
-    assert bool(calls) == (case != "indexing")
+    assert bool(calls) == (case != "cumsum")
     monkeypatch.setattr(F, "_BATCHABLE", frozenset())
     slow = jacrev(f, nums)(*args)
     for a, b in zip(fast, slow):
@@ -265,3 +276,20 @@ def test_top_level_jacfwd_takes_the_batched_pass_and_agrees(monkeypatch):
     # nested under another transform it stays forward mode, and second derivatives are right
     h = hessian(lambda x: (tn.sin(x) * x).sum())(np.array([0.3, 1.1]))
     np.testing.assert_allclose(np.diag(h.numpy()), 2 * np.cos([0.3, 1.1]) - np.array([0.3, 1.1]) * np.sin([0.3, 1.1]))
+
+
+def test_hessian_takes_the_batched_pass_and_matches_jax_style_math(monkeypatch):
+    import turunan.func as F
+    r = np.random.default_rng(8)
+    w = r.standard_normal((5, 5)) / 3
+    f = lambda x: (tn.tanh(x @ w) ** 2).sum() + (x[1:] * x[:-1]).sum()
+    x = r.standard_normal(5)
+    calls = []
+    real = F._jacrev_batched
+    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
+    fast = hessian(f)(x).numpy()
+    assert calls                          # forward over reverse, the outer pass batched
+    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
+    slow = hessian(f)(x).numpy()          # true forward mode over reverse
+    np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(fast, fast.T, rtol=1e-12, atol=1e-12)

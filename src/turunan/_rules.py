@@ -184,7 +184,17 @@ def _power_vjp_x(g, ans, x, y):
         return np.where(y == 0, 0, g * y * x ** (y - 1))
 
 
+def _batch_index(index):
+    """``index`` for a cotangent whose first ``BATCH.n`` axes are a batch (see ``turunan._array.BATCH``)."""
+    nb = BATCH.n
+    return ((slice(None),) * nb + index) if nb else index
+
+
 def _scatter_add(g, shape, index, basic):
+    # only rules call this, on cotangents: a batch of them keeps its leading axes
+    nb = BATCH.n
+    if nb:
+        shape, index = g.shape[:nb] + tuple(shape), _batch_index(index)
     out = np.zeros(shape, dtype=g.dtype)
     if basic:
         out[index] = g              # basic indexing never repeats an element
@@ -202,7 +212,7 @@ def _index_update(x, v, index):
 def _concat_vjp(g, ans, *xs, index, axis, sizes):
     start = sum(sizes[:index])
     sl = [slice(None)] * g.ndim
-    sl[axis] = slice(start, start + sizes[index])
+    sl[BATCH.n + axis] = slice(start, start + sizes[index])    # axis is >= 0 (turunan._ops.concatenate)
     return g[tuple(sl)]
 
 
@@ -324,10 +334,10 @@ concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs,
 getitem = defprim("getitem", lambda x, index, basic: x[index],
                   [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR, view=True)
 scatter_add = defprim("scatter_add", _scatter_add,
-                      [lambda g, ans, v, shape, index, basic: getitem(g, index, basic)], LINEAR)
+                      [lambda g, ans, v, shape, index, basic: getitem(g, _batch_index(index), basic)], LINEAR)
 index_update = defprim("index_update", _index_update,
                        [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
-                        lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR)
+                        lambda g, ans, x, v, index: getitem(g, _batch_index(index), False)], LINEAR)
 astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR)
 
 

@@ -499,6 +499,8 @@ def _assemble(rows_or_cols, out_leaves, in_leaves, by_rows: bool):
                 parts = [r[ii] for r in rows_or_cols[oi]]
                 if not parts:
                     block = Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype))
+                elif len(parts) == 1:     # a scalar output's gradient: no stack (keeps the graph simple)
+                    block = ops.reshape(parts[0], o.shape + x.shape)
                 else:
                     block = ops.reshape(ops.stack(parts, 0), o.shape + x.shape)
             else:         # rows_or_cols[ii] = list (over x's elements) of flat output tangents
@@ -567,7 +569,7 @@ _BATCHABLE = frozenset((
     "add", "subtract", "multiply", "divide", "power", "negative", "exp", "expm1", "log", "log1p", "sqrt", "square",
     "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "relu", "absolute", "maximum", "minimum", "clip", "where",
     "remainder", "matmul", "sum", "prod", "amax", "amin", "logsumexp", "norm2", "reshape", "transpose",
-    "broadcast_to", "astype"))
+    "broadcast_to", "astype", "concatenate", "getitem", "scatter_add", "index_update", "alias"))
 
 
 def _batchable(leaves, flat_in) -> bool:
