@@ -1,5 +1,8 @@
 """Array kernels: the only layer that touches the array library directly.
 
+Kernels and rules call ``numpy.*``; on another array type that speaks NumPy's dispatch protocols (CuPy,
+Dask), those calls are answered by that library, so such arrays could sit inside a Tensor unchanged.
+
 Holds the dtype rules (Python floats become float32, as in PyTorch and MXNet), conversion of user input
 to arrays, and ``sum_to_shape``, the one place where broadcasting is undone. ``sum_to_shape`` uses only
 methods that NumPy arrays and turunan Tensors share, so the engine calls the same code whether it is
@@ -14,11 +17,6 @@ import numpy as np
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
-
-
-def array_namespace(array):
-    """The namespace whose functions compute on ``array`` (NumPy now; CuPy or Dask arrays later)."""
-    return getattr(array, "__array_namespace__", lambda: np)()
 
 
 def as_array(value, dtype=None) -> np.ndarray:

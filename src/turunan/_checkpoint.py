@@ -108,16 +108,3 @@ def checkpoint(f):
             n.add_hook(recompute)
         return out
     return wrapper
-
-
-def _leaves(tree):
-    stack, out = [tree], []
-    while stack:
-        x = stack.pop()
-        if isinstance(x, (tuple, list)):
-            stack.extend(x)
-        elif isinstance(x, dict):
-            stack.extend(x.values())
-        else:
-            out.append(x)
-    return out

@@ -95,19 +95,6 @@ def _check_saved(node: Node) -> None:
                                f"{v}); make a copy before changing it in place, or change it after backward")
 
 
-def _rule_inputs(node: Node, create_graph: bool) -> tuple:
-    """What the rules see as inputs: values where kept, the parent (shape, dtype) where only that is used."""
-    out = []
-    for s, p in zip(node.saved, node.parents):
-        if s is None:
-            out.append(p)
-        elif isinstance(s, Tensor):
-            out.append(s if create_graph else s.data)
-        else:
-            out.append(s)
-    return tuple(out)
-
-
 def _as_tensor(g):
     return g if isinstance(g, Tensor) else Tensor._wrap(g)
 
