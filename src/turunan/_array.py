@@ -1,7 +1,8 @@
 """Array kernels: the only layer that touches the array library directly.
 
 Kernels and rules call ``numpy.*``; on another array type that speaks NumPy's dispatch protocols (CuPy,
-Dask), those calls are answered by that library, so such arrays could sit inside a Tensor unchanged.
+Dask), those calls are answered by that library. What such an array would still need is here: ``as_array``
+converts with ``numpy.asarray`` (untested on them: no GPU in the session that wrote this).
 
 Holds the dtype rules (Python floats become float32, as in PyTorch and MXNet), conversion of user input
 to arrays, and ``sum_to_shape``, the one place where broadcasting is undone. ``sum_to_shape`` uses only
