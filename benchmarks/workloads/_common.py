@@ -35,3 +35,28 @@ def to_numpy(x) -> np.ndarray:
     if hasattr(x, "data") and not isinstance(x, np.ndarray) and isinstance(x.data, np.ndarray):
         return np.array(x.data, copy=True)   # turunan Tensor
     return np.array(x, copy=True)
+
+
+def jax_sgd(jax, grad_fn, params: list, X, Y, lr: float, jit: bool) -> Case:
+    """A JAX training step: ``params - lr * grad`` (functional), jitted or not; the gradient at the start."""
+    def update(ps, X, Y):
+        return [p - lr * gp for p, gp in zip(ps, grad_fn(ps, X, Y))]
+
+    if jit:
+        grad_fn, update = jax.jit(grad_fn), jax.jit(update)
+    state = {"p": params}
+
+    def step():
+        state["p"] = update(state["p"], X, Y)
+        state["p"][0].block_until_ready()
+
+    return Case(step, lambda: [np.asarray(x) for x in grad_fn(state["p"], X, Y)])
+
+
+def numpy_sgd(grad_fn, params: list, X, Y, lr: float) -> Case:
+    """A training step for a NumPy-level gradient function (HIPS autograd): ``p -= lr * grad`` in place."""
+    def step():
+        for p, gp in zip(params, grad_fn(params, X, Y)):
+            p -= lr * gp
+
+    return Case(step, lambda: [np.asarray(x) for x in grad_fn(params, X, Y)])

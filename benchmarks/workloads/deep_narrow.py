@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Case, rng
+from ._common import Case, jax_sgd, numpy_sgd, rng
 
 SIZES = {"full": {"layers": 12, "width": 64, "batch": 32}, "quick": {"layers": 3, "width": 8, "batch": 4}}
 TOL = 1e-4
@@ -102,20 +102,8 @@ def _jax(d, size, jit):
     import jax
     import jax.numpy as jnp
     g = jax.grad(lambda p, X, Y: _forward(jnp.tanh, p, X, Y))
-
-    def update(params, X, Y):
-        return [p - LR * gp for p, gp in zip(params, g(params, X, Y))]
-
-    if jit:
-        g, update = jax.jit(g), jax.jit(update)
-    X, Y = jnp.asarray(d["X"]), jnp.asarray(d["Y"])
-    state = {"p": [jnp.asarray(d[k]) for k in _names(size)]}
-
-    def step():
-        state["p"] = update(state["p"], X, Y)
-        state["p"][0].block_until_ready()
-
-    return Case(step, lambda: [np.asarray(x) for x in g(state["p"], X, Y)])
+    return jax_sgd(jax, g, [jnp.asarray(d[k]) for k in _names(size)], jnp.asarray(d["X"]), jnp.asarray(d["Y"]),
+                   LR, jit)
 
 
 def setup_jax(d, size):
@@ -130,11 +118,4 @@ def setup_hips(d, size):
     import autograd
     import autograd.numpy as anp
     g = autograd.grad(lambda p, X, Y: _forward(anp.tanh, p, X, Y))
-    X, Y = d["X"], d["Y"]
-    params = [d[k].copy() for k in _names(size)]
-
-    def step():
-        for p, gp in zip(params, g(params, X, Y)):
-            p -= LR * gp
-
-    return Case(step, lambda: [np.asarray(x) for x in g(params, X, Y)])
+    return numpy_sgd(g, [d[k].copy() for k in _names(size)], d["X"], d["Y"], LR)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._common import Case, rng
+from ._common import Case, jax_sgd, numpy_sgd, rng
 
 SIZES = {"full": {"batch": 128, "sizes": (784, 256, 10)}, "quick": {"batch": 16, "sizes": (20, 16, 5)}}
 TOL = 1e-4
@@ -133,21 +133,8 @@ def _jax(d, size, jit):
         z = relu(X @ W1 + b1) @ W2 + b2
         return -jnp.sum((z - logsumexp(z, axis=1, keepdims=True)) * Y) / X.shape[0]
 
-    g = jax.grad(loss)
-
-    def update(params, X, Y):
-        return [p - LR * gp for p, gp in zip(params, g(params, X, Y))]
-
-    if jit:
-        g, update = jax.jit(g), jax.jit(update)
-    X, Y = jnp.asarray(d["X"]), jnp.asarray(d["Y"])
-    state = {"p": [jnp.asarray(d[k]) for k in NAMES]}
-
-    def step():
-        state["p"] = update(state["p"], X, Y)
-        state["p"][0].block_until_ready()
-
-    return Case(step, lambda: [np.asarray(x) for x in g(state["p"], X, Y)])
+    return jax_sgd(jax, jax.grad(loss), [jnp.asarray(d[k]) for k in NAMES], jnp.asarray(d["X"]),
+                   jnp.asarray(d["Y"]), LR, jit)
 
 
 def setup_jax(d, size):
@@ -162,12 +149,4 @@ def setup_hips(d, size):
     import autograd
     import autograd.numpy as anp
     from autograd.scipy.special import logsumexp
-    g = autograd.grad(_loss_np(anp, logsumexp))
-    X, Y = d["X"], d["Y"]
-    params = [d[k].copy() for k in NAMES]
-
-    def step():
-        for p, gp in zip(params, g(params, X, Y)):
-            p -= LR * gp
-
-    return Case(step, lambda: [np.asarray(x) for x in g(params, X, Y)])
+    return numpy_sgd(autograd.grad(_loss_np(anp, logsumexp)), [d[k].copy() for k in NAMES], d["X"], d["Y"], LR)
