@@ -341,3 +341,27 @@ def test_cumprod_gradients_at_zeros_as_pytorch():
     (ho,) = torch.autograd.grad((go * go).sum(), [ours])
     (ht,) = real.autograd.grad((gt * gt).sum(), [theirs])
     np.testing.assert_allclose(ho.numpy(), ht.numpy(), rtol=1e-10)
+
+
+@pytest.mark.parametrize("mode", [None, "trunc", "floor"])
+@pytest.mark.parametrize("dtypes", [("float32", "float32"), ("int64", "int64"), ("int64", "float32")])
+def test_div_rounding_modes_match_torch(mode, dtypes):
+    real = pytest.importorskip("torch", reason="PyTorch is not installed: no side-by-side comparison")
+    import turunan.torch as ttorch
+    a0, b0 = np.array([7, -7, 5, -3]), np.array([2, 2, -3, 4])
+    a, b = (ttorch.tensor(v.astype(d)) for v, d in zip((a0, b0), dtypes))
+    ra, rb = (real.tensor(v.astype(d)) for v, d in zip((a0, b0), dtypes))
+    got, want = ttorch.div(a, b, rounding_mode=mode), real.div(ra, rb, rounding_mode=mode)
+    assert str(got.dtype) == str(want.dtype)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a.div(b, rounding_mode=mode).numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_div_rounding_mode_errors_and_gradients():
+    import turunan.torch as ttorch
+    with pytest.raises(ValueError, match="rounding_mode"):
+        ttorch.div(ttorch.ones(2), ttorch.ones(2), rounding_mode="round")
+    x = ttorch.tensor([3.0, -5.0], requires_grad=True)
+    y = ttorch.div(x, 2.0) + ttorch.div(x, 2.0, rounding_mode="trunc") * 0 + x.div(2.0, rounding_mode="floor") * 0
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), [0.5, 0.5])

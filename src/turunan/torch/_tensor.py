@@ -680,7 +680,31 @@ def _refuse_bool(a, b):
 
 
 mul = _promoted(ops.multiply, name="mul")
-div = _promoted(ops.divide, True, "div")
+_true_div = _promoted(ops.divide, True, "div")
+
+
+def _trunc_quotient(a, b):
+    """a / b rounded toward zero, in the operands' (already promoted) dtype; piecewise constant: no gradient."""
+    q = ops.trunc(ops.divide(a, b))
+    dt = (a if isinstance(a, _core.Tensor) else b).dtype
+    return q if q.dtype == dt else ops.astype(q, dt)
+
+
+_trunc_div = _promoted(_trunc_quotient, name="div")
+
+
+def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+    """PyTorch's div: true division (integers give float32), or rounded with ``rounding_mode='trunc'`` /
+    ``'floor'``, which keep integer dtypes."""
+    if out is not None:
+        raise TypeError("div(..., out=) is not supported; assign the result instead")
+    if rounding_mode is None:
+        return _true_div(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return _trunc_div(input, other)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
 pow = _promoted(_bool_power, name="pow", keep_scalars=True)  # noqa: A001
 remainder = _promoted(ops.remainder, name="remainder")
 floor_divide = _promoted(ops.floor_divide, name="floor_divide")
@@ -760,6 +784,18 @@ for _name, _fn in (("mul", mul), ("multiply", mul), ("div", div), ("divide", div
     setattr(Tensor, _name, _operator(_fn))
 for _name, _fn in (("mul_", mul), ("div_", div), ("pow_", pow)):
     setattr(Tensor, _name, _inplace_operator(_fn))
+
+
+def _div_method(self, other, *, rounding_mode=None):
+    return div(self, other, rounding_mode=rounding_mode)
+
+
+def _div_inplace(self, other, *, rounding_mode=None):
+    return ops._inplace(self, lambda s, o: _to_own_dtype(s, div(s, o, rounding_mode=rounding_mode)), other)
+
+
+Tensor.div = Tensor.divide = _div_method
+Tensor.div_ = _div_inplace
 Tensor.__hash__ = _core.Tensor.__hash__
 
 
