@@ -254,3 +254,13 @@ def test_tapes_leave_the_core_grad_mode_alone():
         assert not turunan.is_grad_enabled()
     assert turunan.is_grad_enabled() == before
     assert float(t.gradient(y, x)) == 4
+
+
+def test_integer_reductions_keep_their_dtype_as_in_tensorflow():
+    a = tf.constant([1, 2, -4], dtype=tf.int32)
+    for fn, want in ((tf.reduce_sum, -1), (tf.reduce_mean, 0), (tf.reduce_prod, -8), (tf.reduce_max, 2),
+                     (tf.reduce_min, -4)):
+        out = fn(a)
+        assert out.dtype == numpy.int32 and out.numpy() == want, fn.__name__
+    assert tf.reduce_mean(tf.constant([[1, 2], [3, 5]]), axis=[0, 1]).numpy() == 2      # 11 / 4, truncated
+    assert tf.reduce_mean(tf.constant([1.0, 2.0])).numpy() == 1.5

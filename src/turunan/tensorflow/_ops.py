@@ -28,9 +28,20 @@ ELEMENTWISE = {name: _t(getattr(_tn, core), name) for name, core in {
 }.items()}
 
 
+_KEEP_INT = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
+
+
 def _reduction(core, name: str):
+    keep_int = name in _KEEP_INT
+
     def reduce(input_tensor, axis=None, keepdims: bool = False, name=None):
-        return recast(core(input_tensor, axis=axis, keepdims=bool(keepdims)), Tensor)
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        out = core(input_tensor, axis=axis, keepdims=bool(keepdims))
+        dtype = getattr(input_tensor, "dtype", None)
+        if keep_int and dtype is not None and _np.dtype(dtype).kind in "iu" and out.dtype != dtype:
+            out = _tn.astype(out, dtype)   # TensorFlow keeps an integer tensor's dtype (a mean truncates)
+        return recast(out, Tensor)
     reduce.__name__ = reduce.__qualname__ = name
     reduce.__doc__ = f"TensorFlow's {name}: reduce over ``axis`` (all axes by default)."
     return reduce
