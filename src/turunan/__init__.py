@@ -139,6 +139,7 @@ from ._ops import (
     topk,
     transpose,
     true_divide,
+    trunc_divide,
     unsqueeze,
     var,
     vdot,

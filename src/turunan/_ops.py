@@ -821,3 +821,16 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     x = _t(x)
     positive = greater(x, 0)
     return where(positive, x, multiply(expm1(where(positive, 0, x)), alpha))
+
+
+def trunc_divide(x, y) -> Tensor:
+    """x / y rounded toward zero, in the operands' dtype (C's integer division); piecewise constant, so no
+    gradient. NumPy has only the floor form (``floor_divide``).
+
+    >>> import turunan as tn
+    >>> tn.trunc_divide(tn.tensor([7, -7]), tn.tensor([2, 2]))
+    tensor([ 3, -3])
+    """
+    q = trunc(divide(x, y))
+    dt = np.result_type(_data(x), _data(y))
+    return q if q.dtype == dt else astype(q, dt)

@@ -523,9 +523,10 @@ def _jac_tree(J, out_td, in_trees, single: bool):
 
 def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
     """The Jacobian by reverse mode. When every recorded op's reverse rule accepts a batch of cotangents
-    (elementwise ops, matmul, reductions, reshape, transpose: what MLPs are made of), one backward pass with
-    the identity as its head gives all rows at once, as ``vmap`` of ``vjp`` does in JAX and torch.func;
-    otherwise (indexing, concatenation, a higher-order nest) one backward pass per output element.
+    (``_BATCHABLE``: elementwise ops, matmul, reductions, reshape, transpose, broadcast, concatenate,
+    indexing), one backward pass with the identity as its head gives all rows at once, as ``vmap`` of ``vjp``
+    does in JAX and torch.func; otherwise (einsum, cumsum, custom rules, a higher-order nest) one backward
+    pass per output element.
 
     >>> import turunan as tn
     >>> jacrev(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))

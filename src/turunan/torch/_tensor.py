@@ -683,14 +683,7 @@ mul = _promoted(ops.multiply, name="mul")
 _true_div = _promoted(ops.divide, True, "div")
 
 
-def _trunc_quotient(a, b):
-    """a / b rounded toward zero, in the operands' (already promoted) dtype; piecewise constant: no gradient."""
-    q = ops.trunc(ops.divide(a, b))
-    dt = (a if isinstance(a, _core.Tensor) else b).dtype
-    return q if q.dtype == dt else ops.astype(q, dt)
-
-
-_trunc_div = _promoted(_trunc_quotient, name="div")
+_trunc_div = _promoted(ops.trunc_divide, name="div")
 
 
 def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
