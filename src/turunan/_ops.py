@@ -55,21 +55,22 @@ _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _EXACT = 1 << 24
 
 
+def _number_as(n, t: Tensor):
+    """The Python number ``n`` next to ``t``: a 0-d array of ``t``'s dtype where that is exact (see above)."""
+    dt = t.data.dtype
+    if (dt is _F32 or dt is _F64) and (type(n) is float or -_EXACT < n < _EXACT):
+        return np.array(n, dt)
+    return n
+
+
 def _arith(prim):
     """``_binary`` for + - * / and their reflected forms (the operators), with Python numbers converted once."""
     def op(x, y):
-        ty = type(y)
-        if ty is float or ty is int:
-            if isinstance(x, Tensor):
-                dt = x.data.dtype
-                if (dt is _F32 or dt is _F64) and (ty is float or -_EXACT < y < _EXACT):
-                    y = np.array(y, dt)
-        else:
-            tx = type(x)
-            if (tx is float or tx is int) and isinstance(y, Tensor):
-                dt = y.data.dtype
-                if (dt is _F32 or dt is _F64) and (tx is float or -_EXACT < x < _EXACT):
-                    x = np.array(x, dt)
+        ty, tx = type(y), type(x)
+        if (ty is float or ty is int) and isinstance(x, Tensor):
+            y = _number_as(y, x)
+        elif (tx is float or tx is int) and isinstance(y, Tensor):
+            x = _number_as(x, y)
         try:
             return apply2(prim, x, y)
         except ValueError:
@@ -77,16 +78,7 @@ def _arith(prim):
             raise
 
     def rop(y, x):      # other <op> self
-        tx = type(x)
-        if (tx is float or tx is int) and isinstance(y, Tensor):
-            dt = y.data.dtype
-            if (dt is _F32 or dt is _F64) and (tx is float or -_EXACT < x < _EXACT):
-                x = np.array(x, dt)
-        try:
-            return apply2(prim, x, y)
-        except ValueError:
-            _check_binary(prim.name, x, y)
-            raise
+        return op(x, y)
     op.__name__ = prim.name
     op.__doc__ = f"Elementwise {prim.name} with NumPy broadcasting; recorded for autodiff."
     rop.__name__ = "r" + prim.name
