@@ -545,13 +545,15 @@ _NOT_REVERSE = object()
 
 
 def _reverse_jacobian(f, args, nums, single, has_aux, name, use_reverse):
-    """Record ``f`` once; if ``use_reverse(leaves, flat_in, create)`` agrees, its Jacobian by reverse mode
+    """Record ``f`` once; if ``use_reverse(leaves, batched)`` agrees, its Jacobian by reverse mode
     (batched where it can be), else ``_NOT_REVERSE`` so that the caller goes forward."""
     with _Transform() as tr:
         out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, name, tr.prev)
-        if not use_reverse(leaves, flat_in, create):
+        batched = not create and _batchable(leaves, flat_in)     # the graph is walked once for this
+        if not use_reverse(leaves, batched):
             return _NOT_REVERSE
-        res = _jac_tree(_jacrev_blocks(leaves, flat_in, create), out_td, in_trees, single)
+        J = _jacrev_batched(leaves, flat_in) if batched else _jacrev_rows(leaves, flat_in, create)
+        res = _jac_tree(J, out_td, in_trees, single)
     return (res, (aux if create else _detach_tree(aux))) if has_aux else res
 
 
@@ -613,6 +615,11 @@ def _jacrev_batched(leaves, flat_in):
 def _jacrev_blocks(leaves, flat_in, create):
     if not create and _batchable(leaves, flat_in):
         return _jacrev_batched(leaves, flat_in)
+    return _jacrev_rows(leaves, flat_in, create)
+
+
+def _jacrev_rows(leaves, flat_in, create):
+    """One backward pass per output element."""
     rows = []
     for oi, o in enumerate(leaves):
         r = []
@@ -644,7 +651,7 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
             # at the top level the matrix is all that is asked for: where one batched reverse pass can give it
             # (see jacrev) that beats one jvp per input element; nested, it stays true forward mode
             res = _reverse_jacobian(f, args, nums, single, has_aux, "jacfwd",
-                                    lambda leaves, flat_in, create: not create and _batchable(leaves, flat_in))
+                                    lambda leaves, batched: batched)
             if res is not _NOT_REVERSE:
                 return res
         return _jacfwd(f, args, nums, single, has_aux)
@@ -707,8 +714,8 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
         n_in = sum(int(np.size(x.data if isinstance(x, Tensor) else x)) for a in nums
                    for x in tree_flatten(args[a])[0])
 
-        def use_reverse(leaves, flat_in, create):     # one batched pass beats n_in jvps
-            return sum(o.size for o in leaves) <= n_in or (not create and _batchable(leaves, flat_in))
+        def use_reverse(leaves, batched):     # one batched pass beats n_in jvps
+            return batched or sum(o.size for o in leaves) <= n_in
         res = _reverse_jacobian(f, args, nums, single, has_aux, "jacobian", use_reverse)
         return _jacfwd(f, args, nums, single, has_aux) if res is _NOT_REVERSE else res
     return jac
