@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterator
 
 import numpy as np
@@ -72,12 +73,17 @@ class DataLoader:
             dataset = TensorDataset(*dataset)
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError("DataLoader needs a dataset with __len__ and __getitem__ (e.g. TensorDataset(x, y))")
-        if int(batch_size) < 1:
-            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        # int(2.5) would quietly give batches of 2, int("2") would accept a string: integers only, as PyTorch
+        if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__"):
+            raise TypeError(f"batch_size must be a positive integer, got {type(batch_size).__name__} "
+                            f"{batch_size!r}")
+        batch_size = operator.index(batch_size)
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer (>= 1), got {batch_size}")
         if seed is not None and generator is not None:
             raise ValueError("give seed or generator, not both")
         self.dataset = dataset
-        self.batch_size = int(batch_size)
+        self.batch_size = batch_size
         self.shuffle = shuffle
         self.drop_last = drop_last
         self.generator = Generator(seed) if seed is not None else (generator or default_generator)

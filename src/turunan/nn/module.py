@@ -274,9 +274,14 @@ class Module:
         save(self.state_dict(), path)
 
     def load(self, path, strict: bool = True) -> Module:
-        """Load an ``.npz`` written by ``save``; on any error the module is left unchanged. Returns self."""
-        from .serialization import load
-        self.load_state_dict(load(path), strict=strict)
+        """Load an ``.npz`` written by ``save``; on any error (``CheckpointError``) the module is left unchanged.
+
+        Names, then every array's header (shape, dtype, declared size) are checked against this module before
+        any data is read, so a forged or foreign file is refused without a large allocation. Returns self.
+        """
+        from .serialization import load_into
+        # checked against this module's names, shapes and dtypes before any data is read (hostile files)
+        load_into(self._state_targets(), path, strict, type(self).__name__)
         return self
 
     # ---- printing --------------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ import numpy as np
 
 from .._core import Tensor
 from .._mode import no_grad
+from . import _checks
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
 
@@ -61,7 +62,13 @@ class Optimizer:
         group["params"] = ps
         for k, v in self.defaults.items():
             group.setdefault(k, v)
+        self._check_group(group)
         self.param_groups.append(group)
+
+    def _check_group(self, group: dict) -> None:
+        """Raise if a hyper-parameter of ``group`` is not a usable number (subclasses add their own)."""
+        if "lr" in group:
+            _checks.learning_rate(group["lr"])
 
     def zero_grad(self, set_to_none: bool = False) -> None:
         """Zero the gradients in place (the buffers are reused by the next backward)."""
@@ -91,6 +98,9 @@ class Optimizer:
             from .._mode import enable_grad
             with enable_grad():
                 loss = closure()
+        for group in self.param_groups:
+            # a rate set by hand or by a scheduler since the last step: refused before any parameter moves
+            self._check_group(group)
         with no_grad():
             for group in self.param_groups:
                 for p, g, state in self._params_with_grad(group):
@@ -124,16 +134,38 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
-        """Restore what ``state_dict`` saved, onto this optimiser's parameters (same groups, same order)."""
+        """Restore what ``state_dict`` saved, onto this optimiser's parameters (same groups, same order).
+
+        Everything is checked before anything changes: on an error the optimiser is left as it was.
+        """
+        if not hasattr(state_dict, "get") or not isinstance(state_dict.get("param_groups"), (list, tuple)) \
+                or not hasattr(state_dict.get("state"), "items"):
+            raise ValueError("an optimiser state_dict is a mapping with 'state' (a mapping) and 'param_groups' "
+                             "(a list), as Optimizer.state_dict() returns; got "
+                             f"{type(state_dict).__name__}")
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups) or any(
-                len(a["params"]) != len(b["params"]) for a, b in zip(groups, self.param_groups)):
+                not hasattr(a, "get") or len(a.get("params", ())) != len(b["params"])
+                for a, b in zip(groups, self.param_groups)):
             raise ValueError("the loaded state_dict has a different number of parameter groups, or of parameters "
                              "in a group, than this optimiser")
-        by_index = {int(i): p for a, b in zip(groups, self.param_groups) for i, p in zip(a["params"], b["params"])}
+        by_index = {}
+        for a, b in zip(groups, self.param_groups):
+            for i, p in zip(a["params"], b["params"]):
+                by_index[self._state_index(i)] = p
+        merged = []
+        for a, b in zip(groups, self.param_groups):
+            group = dict(b, **{k: v for k, v in a.items() if k != "params"})
+            self._check_group(group)
+            merged.append(group)
         state: dict[int, dict] = {}
         for i, st in state_dict["state"].items():
-            p = by_index[int(i)]
+            p = by_index.get(self._state_index(i))
+            if p is None:
+                raise ValueError(f"the loaded state_dict has state for parameter index {i!r}, but its param_groups "
+                                 f"number the parameters {sorted(by_index)}; was it saved from another optimiser?")
+            if not hasattr(st, "items"):
+                raise ValueError(f"state of parameter {i} must be a mapping, got {type(st).__name__}")
             new = {}
             for k, v in st.items():
                 if isinstance(v, (np.ndarray, Tensor)):
@@ -145,8 +177,17 @@ class Optimizer:
                 new[k] = v
             state[id(p)] = new
         self.state = state
-        for a, b in zip(groups, self.param_groups):
-            b.update({k: v for k, v in a.items() if k != "params"})
+        for group, b in zip(merged, self.param_groups):
+            b.update(group)
+
+    @staticmethod
+    def _state_index(i) -> int:
+        if isinstance(i, str) and i.isdigit():
+            return int(i)                  # a state_dict that went through JSON has string keys
+        try:
+            return _checks.index("parameter index", i)
+        except TypeError as e:
+            raise ValueError(f"an optimiser state_dict numbers parameters with integers: {e}") from None
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
@@ -164,12 +205,16 @@ class SGD(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
                  weight_decay: float = 0.0, nesterov: bool = False) -> None:
-        if lr < 0 or momentum < 0 or weight_decay < 0:
-            raise ValueError(f"lr, momentum and weight_decay must be >= 0, got {lr}, {momentum}, {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        momentum = _checks.in_range("momentum", "momentum value", group["momentum"])
+        dampening = _checks.in_range("dampening", "dampening value", group["dampening"], 0.0, 1.0, high_open=False)
+        _checks.in_range("weight_decay", "weight_decay value", group["weight_decay"])
+        if group["nesterov"] and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
 
     def _update(self, p, g, state, group) -> None:
         lr, mu, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
@@ -214,12 +259,19 @@ class Adam(Optimizer):
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False) -> None:
-        if lr < 0 or eps < 0 or weight_decay < 0:
-            raise ValueError(f"lr, eps and weight_decay must be >= 0, got {lr}, {eps}, {weight_decay}")
-        if not (0 <= betas[0] < 1 and 0 <= betas[1] < 1):
-            raise ValueError(f"betas must be in [0, 1), got {betas}")
-        super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
-                                      amsgrad=amsgrad))
+        if isinstance(betas, list):
+            betas = tuple(betas)
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        betas = group["betas"]
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise TypeError(f"betas must be a pair of numbers (beta1, beta2), got {betas!r}")
+        for i, b in enumerate(betas):
+            _checks.in_range(f"betas[{i}]", f"beta parameter at index {i}", b, 0.0, 1.0)
+        _checks.in_range("eps", "epsilon value", group["eps"])
+        _checks.in_range("weight_decay", "weight_decay value", group["weight_decay"])
 
     def _update(self, p, g, state, group) -> None:
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
