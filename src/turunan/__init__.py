@@ -155,9 +155,21 @@ int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.in
 __version__ = "0.1.0"
 
 
+# submodules reachable as attributes (`tn.nn.Linear`, as `torch.nn` after `import torch`), imported on first
+# use so that `import turunan` stays light
+_LAZY_SUBMODULES = ("nn", "optim", "data", "func", "numpy", "testing", "viz", "datasets", "plotting")
+
+
 def __getattr__(name: str):
+    if name in _LAZY_SUBMODULES:
+        import importlib
+        return importlib.import_module(f"{__name__}.{name}")    # also binds it here: no second call
     # save/load live with nn (a higher layer); importing them lazily keeps `import turunan` light
     if name in ("save", "load"):
         from .nn import serialization
         return getattr(serialization, name)
     raise AttributeError(f"module 'turunan' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY_SUBMODULES) | {"save", "load"})

@@ -20,11 +20,17 @@ COMMANDS = {
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+    if argv and argv[0] not in COMMANDS and argv[0] not in ("-h", "--help"):
+        what = "an option" if argv[0].startswith("-") else "a command"
+        print(f"python -m turunan: error: {argv[0]!r} is not {what} turunan knows; choose a command from "
+              f"{', '.join(COMMANDS)} (see python -m turunan --help)", file=sys.stderr)
+        return 2
+    if not argv or argv[0] in ("-h", "--help"):
         print("usage: python -m turunan <command> [options]\n\ncommands:")
         for name, (_, text) in COMMANDS.items():
             print(f"  {name:<6} {text}")
-        return 0 if not argv or argv[0] in ("-h", "--help") else 2
+        print("\n`python -m turunan <command> --help` lists a command's options.")
+        return 0
     module = importlib.import_module(COMMANDS[argv[0]][0])
     return int(module.main(argv[1:]) or 0)
 

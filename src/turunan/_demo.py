@@ -3,9 +3,9 @@ training run. Each part is its own command too (``tour``, ``train``)."""
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
+
+from . import _cli
 
 
 def engine_tour() -> None:
@@ -37,10 +37,11 @@ def engine_tour() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m turunan demo", description=__doc__)
+    parser = _cli.ArgumentParser(prog="python -m turunan demo", description=__doc__)
     parser.add_argument("--out", default="out", help="folder for the pictures (default: out)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs of the closing training run")
+    parser.add_argument("--epochs", type=_cli.positive_int, default=3, help="epochs of the closing training run")
     args = parser.parse_args(argv)
+    _cli.check_out_folder(parser, args.out, ("digits_mlp.npz", "digits_mlp.png"))   # before any of the work
     engine_tour()
     from . import tour, train
     status = tour.main(["--out", args.out])

@@ -8,14 +8,14 @@ Shows a progress bar (tqdm, if installed), prints the held-out test accuracy, sa
 
 from __future__ import annotations
 
-import argparse
+import operator
 import os
 import sys
 import time
 
 import numpy as np
 
-from . import nn, optim
+from . import _cli, nn, optim
 from ._core import Tensor
 from ._creation import Generator
 from ._mode import no_grad
@@ -71,15 +71,22 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
 
     ``data`` may supply ``((x_train, y_train), (x_test, y_test))`` instead of loading the digits.
     """
+    if model_name not in DEFAULTS:
+        raise ValueError(f"unknown model {model_name!r}; choose 'mlp' or 'cnn'")
+    epochs = DEFAULTS[model_name]["epochs"] if epochs is None else epochs
+    if isinstance(epochs, bool) or not hasattr(epochs, "__index__"):
+        raise TypeError(f"epochs must be an integer, got {type(epochs).__name__} {epochs!r}")
+    epochs = operator.index(epochs)
+    if epochs < 0:
+        raise ValueError(f"epochs must be >= 0, got {epochs}")
+    lr = DEFAULTS[model_name]["lr"] if lr is None else lr
+    gen = Generator(seed)
+    model = build_model(model_name, gen)
+    opt = optim.Adam(model.parameters(), lr=lr)       # refuses a NaN, infinite or negative rate
     if data is None:
         from .datasets import load_digits
         data = load_digits(seed=seed)
     (xtr, ytr), (xte, yte) = data
-    epochs = DEFAULTS[model_name]["epochs"] if epochs is None else epochs
-    lr = DEFAULTS[model_name]["lr"] if lr is None else lr
-    gen = Generator(seed)
-    model = build_model(model_name, gen)
-    opt = optim.Adam(model.parameters(), lr=lr)
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     loss_fn = nn.CrossEntropyLoss()
     loader = DataLoader(TensorDataset(xtr, ytr), batch_size=batch_size, shuffle=True, seed=seed)
@@ -120,42 +127,56 @@ def _has(module: str) -> bool:
     return True
 
 
-def plot_history(history: dict, path: str, title: str = "") -> bool:
-    """Write a loss / accuracy plot to ``path``; returns False (and writes nothing) without matplotlib."""
-    try:
-        import matplotlib
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        return False
+def history_figure(history: dict, title: str = ""):
+    """The loss / accuracy figure of ``history`` (a matplotlib ``Figure``; needs matplotlib).
+
+    Drawn with the object API (no pyplot, no global backend switched); the epoch axes show whole epochs
+    only: a short run of 3 epochs would otherwise get ticks at 1.5 and 2.5.
+    """
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
     epochs = np.arange(1, len(history["loss"]) + 1)
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(9, 3.5))
+    fig = Figure(figsize=(9, 3.5), layout="tight")
+    ax1, ax2 = fig.subplots(1, 2)
     ax1.plot(epochs, history["loss"], marker="o", ms=3)
     ax1.set(xlabel="epoch", ylabel="training loss", yscale="log", title="loss")
     ax2.plot(epochs, np.array(history["train_acc"]) * 100, marker="o", ms=3, label="train")
     ax2.plot(epochs, np.array(history["test_acc"]) * 100, marker="o", ms=3, label="test")
     ax2.set(xlabel="epoch", ylabel="accuracy (%)", title="accuracy")
     ax2.legend()
+    for ax in (ax1, ax2):
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
+    return fig
+
+
+def plot_history(history: dict, path: str, title: str = "") -> bool:
+    """Write a loss / accuracy plot to ``path``; returns False (and writes nothing) without matplotlib."""
+    try:
+        fig = history_figure(history, title)
+    except ImportError:
+        return False
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return True
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m turunan train",
-                                     description="Train an MLP or a small CNN on scikit-learn's bundled digits.")
+    parser = _cli.ArgumentParser(prog="python -m turunan train",
+                                 description="Train an MLP or a small CNN on scikit-learn's bundled digits.")
     parser.add_argument("--model", choices=["mlp", "cnn"], default="mlp")
-    parser.add_argument("--epochs", type=int, default=None, help="default: 15 (mlp), 30 (cnn)")
+    parser.add_argument("--epochs", type=_cli.positive_int, default=None, help="default: 15 (mlp), 30 (cnn)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=None)
+    parser.add_argument("--batch-size", type=_cli.positive_int, default=64)
+    parser.add_argument("--lr", type=_cli.positive_float, default=None, help="default: 3e-3")
     parser.add_argument("--out", default="out", help="folder for the weights (.npz) and the plot (.png)")
     parser.add_argument("--no-plot", action="store_true", help="skip the matplotlib plot")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
     args = parser.parse_args(argv)
+    if args.seed < 0:
+        parser.fail(f"argument --seed: must be an integer >= 0, got {args.seed}")
+    # the output folder is checked (and made) before training, not found unwritable after it
+    _cli.check_out_folder(parser, args.out, (f"digits_{args.model}.npz", f"digits_{args.model}.png"))
     try:
         from .datasets import load_digits
         data = load_digits(seed=args.seed)
@@ -166,9 +187,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"digits: {len(xtr)} training and {len(xte)} held-out test images (8x8); model {args.model}")
     result = fit(args.model, args.epochs, args.seed, args.batch_size, args.lr, progress=not args.quiet, data=data)
     hist = result["history"]
-    os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, f"digits_{args.model}.npz")
-    result["model"].save(weights)
+    try:
+        result["model"].save(weights)
+    except OSError as e:                   # checked before training, but the disk may have filled up since
+        return _cli.say_error(parser.prog, f"could not save the weights to {weights!r}: {e}")
     per_epoch = float(np.mean(hist["epoch_time"])) if hist["epoch_time"] else 0.0
     print(f"test accuracy: {result['test_acc']:.2%}  ({len(hist['loss'])} epochs, {per_epoch:.3f}s per epoch)")
     print(f"weights saved to {weights}")

@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import subprocess
@@ -207,21 +206,30 @@ def _example(name: str) -> tuple[Tensor, dict]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m turunan graph",
-                                     description="Draw an example computation graph to a file.")
+    from . import _cli
+    parser = _cli.ArgumentParser(prog="python -m turunan graph",
+                                 description="Draw an example computation graph to a file.")
     parser.add_argument("--example", choices=["chapter", "mlp"], default="chapter",
                         help="chapter: y = 2 x·x (the chapter's first example); mlp: a small network's loss")
     parser.add_argument("--out", default=os.path.join("out", "graph.svg"),
                         help="picture file: .svg, .png, .pdf (need Graphviz) or .dot")
     args = parser.parse_args(argv)
+    # every problem with --out is found here, before the example is built and drawn
+    _cli.check_out_file(parser, args.out, tuple("." + f for f in RENDER_FORMATS + ("dot", "gv")))
+    path = Path(args.out)
+    fallback = path.suffix.lower().lstrip(".") in RENDER_FORMATS and not graphviz_available()
+    if fallback:
+        path = path.with_suffix(".dot")
+        _cli.check_out_file(parser, str(path), (".dot",))
     out, params = _example(args.example)
     graph = draw_graph(out, params=params)
-    path = Path(args.out)
-    if path.suffix.lower().lstrip(".") in RENDER_FORMATS and not graphviz_available():
-        path = path.with_suffix(".dot")
+    if fallback:
         print(f"Graphviz's `dot` is not installed, so the graph is written as DOT text to {path} (install graphviz "
               f"and run `dot -Tsvg {path} -o graph.svg`, or paste it into any Graphviz viewer)")
-    graph.save(path)
+    try:
+        graph.save(path)
+    except (OSError, RuntimeError) as e:       # e.g. the disk filled up, or Graphviz failed
+        return _cli.say_error(parser.prog, f"could not write {str(path)!r}: {e}")
     print(f"computation graph of the {args.example!r} example written to {path}")
     return 0
 
