@@ -114,9 +114,17 @@ def _bad(path: str, why: str) -> CheckpointError:
     return CheckpointError(f"{path!r} is not a valid checkpoint (corrupt or truncated .npz): {why}")
 
 
-def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, kinds: str = "biufc"):
+def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, size_on_disk: int, kinds: str = "biufc"):
     """``(shape, fortran_order, dtype, header_length)`` of one member, read without touching its data."""
     name = info.filename
+    if info.compress_type != zipfile.ZIP_STORED:
+        # a compressed member can declare any size: refusing it is what bounds memory by the file's size
+        raise CheckpointError(f"{path!r}: member {name!r} is compressed, but turunan checkpoints store their "
+                              "arrays uncompressed (as turunan.nn.save writes them); re-save it with nn.save")
+    if info.flag_bits & 0x1:
+        raise CheckpointError(f"{path!r}: member {name!r} is encrypted; turunan checkpoints never are")
+    if info.compress_size != info.file_size or info.header_offset + info.compress_size > size_on_disk:
+        raise _bad(path, f"member {name!r} declares {info.file_size} bytes, more than the file holds")
     with zf.open(info) as f:
         try:
             version = np.lib.format.read_magic(f)
@@ -165,8 +173,7 @@ def _read_data(zf: zipfile.ZipFile, info: zipfile.ZipInfo, header, path: str) ->
 
 
 def _members(path: str, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
-    """Member name (without ``.npy``) -> its zip entry, after every check of the archive's structure."""
-    size_on_disk = os.fstat(zf.fp.fileno()).st_size
+    """Member name (without ``.npy``) -> its zip entry; only names are checked here (nothing is opened)."""
     members: dict[str, zipfile.ZipInfo] = {}
     for info in zf.infolist():
         name = info.filename
@@ -176,14 +183,6 @@ def _members(path: str, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]:
         key = name[:-len(_SUFFIX)]
         if key in members:
             raise CheckpointError(f"{path!r} is not a valid checkpoint: member {name!r} appears twice")
-        if info.compress_type != zipfile.ZIP_STORED:
-            # a compressed member can declare any size: refusing it is what bounds memory by the file's size
-            raise CheckpointError(f"{path!r}: member {name!r} is compressed, but turunan checkpoints store their "
-                                  "arrays uncompressed (as turunan.nn.save writes them); re-save it with nn.save")
-        if info.flag_bits & 0x1:
-            raise CheckpointError(f"{path!r}: member {name!r} is encrypted; turunan checkpoints never are")
-        if info.compress_size != info.file_size or info.header_offset + info.compress_size > size_on_disk:
-            raise _bad(path, f"member {name!r} declares {info.file_size} bytes, more than the file holds")
         members[key] = info
     return members
 
@@ -207,6 +206,7 @@ def _read(path, targets: dict[str, Tensor] | None = None, strict: bool = True,
                               "like a zip archive)")
     try:
         with zipfile.ZipFile(path) as zf:
+            size_on_disk = os.fstat(zf.fp.fileno()).st_size
             members = _members(path, zf)
             marker = members.pop(FORMAT_KEY, None)
             if marker is None:
@@ -227,7 +227,7 @@ def _read(path, targets: dict[str, Tensor] | None = None, strict: bool = True,
                                           + "; ".join(problems))
             # every header next, still no data: a header can declare any size, so it is checked before
             # anything is allocated
-            marker_header = _read_header(zf, marker, path, kinds="U")
+            marker_header = _read_header(zf, marker, path, size_on_disk, kinds="U")
             if marker_header[0] != ():
                 raise CheckpointError(f"{path!r} is an .npz file but not a turunan checkpoint (its "
                                       f"{FORMAT_KEY!r} marker is not of format {FORMAT!r})")
@@ -236,7 +236,7 @@ def _read(path, targets: dict[str, Tensor] | None = None, strict: bool = True,
             for key, info in members.items():
                 if targets is not None and key not in targets:
                     continue               # not loaded (strict=False): not read either
-                headers[key] = header = _read_header(zf, info, path)
+                headers[key] = header = _read_header(zf, info, path, size_on_disk)
                 if targets is not None:
                     shape, _, dtype, _ = header
                     target = targets[key]
@@ -247,7 +247,7 @@ def _read(path, targets: dict[str, Tensor] | None = None, strict: bool = True,
                         problems.append(f"{key!r} has dtype {dtype} in the checkpoint but {target.dtype} in the "
                                         f"model (convert the model first, e.g. model.to({dtype.name!r}))")
             if problems:
-                raise CheckpointError(f"cannot load the state into {owner} (nothing was changed): "
+                raise CheckpointError(f"cannot load {path!r} into {owner} (nothing was changed): "
                                       + "; ".join(problems))
             value = _read_data(zf, marker, marker_header, path)
             arrays = {key: _read_data(zf, members[key], h, path) for key, h in headers.items()}
