@@ -46,7 +46,7 @@ UNARY = {
     "relu": (tn.relu, rand), "abs": (tn.abs, rand), "square": (tn.square, rand),
     "reciprocal": (tn.reciprocal, pos), "clip": (lambda x: tn.clip(x, -0.5, 0.5), rand),
     "pow_const": (lambda x: x ** 3, rand), "rpow": (lambda x: 2.0 ** x, rand), "rsub": (lambda x: 1.0 - x, rand),
-    "rdiv": (lambda x: 2.0 / x, pos), "softplus": (tn.softplus, rand),
+    "rdiv": (lambda x: 2.0 / x, pos), "softplus": (tn.softplus, rand), "erf": (tn.erf, rand),
 }
 
 
@@ -55,6 +55,20 @@ UNARY = {
 def test_binary(name, shapes):
     f, gx, gy = BINARY[name]
     check_grads(f, [gx(*shapes[0]), gy(*shapes[1])])
+
+
+@pytest.mark.parametrize("shapes", [((), (), ()), ((2, 3), (3,), (2, 1)), ((3,), (2, 3), ())], ids=str)
+def test_clip_with_tensor_bounds(shapes):
+    # x below lo, inside, above hi, and lo > hi (the result is hi) all occur; no point sits on a kink
+    sx, sl, sh = shapes
+    x = rand(*sx)
+    lo = np.where(rand(*sl) > 0, -0.25, 0.5) + 0.01 * rand(*sl)
+    hi = np.where(rand(*sh) > 0, 0.75, 0.25) + 0.01 * rand(*sh)
+    x = np.where(np.abs(x - 0.5) < 0.1, 1.3, x)
+    x = np.where(np.abs(x - 0.25) < 0.1, -1.3, x)
+    x = np.where(np.abs(x - 0.75) < 0.1, 1.3, x)
+    x = np.where(np.abs(x + 0.25) < 0.1, -1.3, x)
+    check_grads(tn.clip, [x, lo, hi])
 
 
 @pytest.mark.parametrize("name", sorted(UNARY))
@@ -200,7 +214,7 @@ def test_every_differentiable_primitive_is_covered():
                "clip", "where", "sum", "prod", "amax", "amin", "logsumexp", "cumsum", "matmul", "einsum",
                "matrix_norm2", "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add",
                "index_update", "astype", "remainder", "softplus", "norm2", "log_softmax",
-               "cumprod", "log2", "exp2"}     # the last three: tests/test_torch_names.py
+               "cumprod", "log2", "exp2", "erf"}     # cumprod, log2, exp2: tests/test_torch_names.py
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")

@@ -115,6 +115,7 @@ from ._ops import (
     reshape,
     round,
     rsqrt,
+    erf,
     sigmoid,
     sign,
     sin,

@@ -39,6 +39,9 @@ class Tensor:
     _result_cls: type | None = None
     # how backward writes a leaf's .grad: 'add' here; MXNet-style arrays keep their own in a slot
     _grad_req = "add"
+    # whether NumPy may read a tensor that requires grad (numpy(), np.asarray): PyTorch refuses while grad mode
+    # is on (see NEEDS_DETACH); MXNet's asnumpy and TensorFlow's numpy() allow it, and their doors set this
+    _numpy_reads_grad = False
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
@@ -71,6 +74,8 @@ class Tensor:
     # ---- autograd state ------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True):
         """Mark this tensor (in place) as a leaf whose gradient backward should compute."""
+        if requires_grad and self.data.dtype.kind == "c":
+            _array.refuse_complex(self.data.dtype, "this tensor")
         if requires_grad and not _array.is_float_dtype(self.data.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, but this one is "
                             f"{self.data.dtype}; convert it first, e.g. x.astype('float32')")
@@ -158,7 +163,14 @@ class Tensor:
         return len(self.data)
 
     def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared, not copied)."""
+        """The data as a NumPy array (shared, not copied).
+
+        Refused on a tensor that requires grad while grad mode is on, as in PyTorch: the array is outside the
+        graph, so a computation continued on it would silently have no gradient. ``.detach().numpy()`` says
+        that this is meant.
+        """
+        if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
+            raise RuntimeError(NEEDS_DETACH)
         return self.data
 
     def item(self):
@@ -187,8 +199,18 @@ class Tensor:
         return int(self.data)
 
     def __array__(self, dtype=None, copy=None):
-        # np.asarray: a 0-d result may hold a NumPy scalar, and __array__ must return an ndarray
-        return np.asarray(self.data) if dtype is None else np.asarray(self.data, dtype=dtype)
+        # NumPy asks for the data (np.asarray(t), np.array(t), a list of tensors given to a NumPy function): the
+        # result would be cut from the graph, so a tensor that requires grad refuses, as PyTorch's does
+        if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
+            raise RuntimeError(NEEDS_DETACH + " (NumPy asked for its data, e.g. np.asarray(t) or a NumPy function "
+                               "given a list of tensors; turunan.numpy's functions and turunan.stack record lists)")
+        # np.array(t) asks for a copy (copy=True): handing out the tensor's own buffer would let a change to the
+        # "copy" change the tensor. np.asarray: a 0-d result may hold a NumPy scalar, and this must return an ndarray
+        if copy:
+            return np.array(self.data, dtype=dtype, copy=True)
+        if copy is False:
+            return np.asarray(self.data, dtype=dtype, copy=False)   # ValueError where a cast needs a copy
+        return np.asarray(self.data, dtype=dtype)
 
     def __repr__(self) -> str:
         return format_tensor(self, "tensor")
@@ -199,6 +221,9 @@ class Tensor:
         return format(repr(self), spec)
 
     __hash__ = object.__hash__
+
+
+NEEDS_DETACH = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
 
 
 def format_tensor(t: Tensor, name: str, show_dtype_for=(np.float32, np.int64, np.bool_)) -> str:
@@ -321,8 +346,9 @@ _SHORT_NAMES = {"multiply": "Mul", "add": "Add", "subtract": "Sub", "divide": "D
 class Node:
     """A recorded application of a primitive: what backward needs to send gradients to the parents."""
 
+    # __weakref__: turunan.checkpoint's hook refers to the nodes it refills weakly, so that it makes no cycle
     __slots__ = ("prim", "parents", "saved", "versions", "ans", "ans_version", "params", "shape", "dtype",
-                 "hooks", "retained", "freed", "tangents", "seq")
+                 "hooks", "retained", "freed", "tangents", "seq", "__weakref__")
 
     def __init__(self, prim, parents, saved, versions, ans, ans_version, params, shape, dtype) -> None:
         self.seq = next(_seq)
@@ -405,7 +431,7 @@ def apply(prim: Primitive, *args, **params):
     out.data = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(args[0], Tensor):
+    if prim.view and ans.base is not None and isinstance(args[0], Tensor) and shares_memory(ans, args[0].data):
         out._version = version = args[0]._version    # a view shares its base's version counter
         register_view(out, args[0], prim, params)
     else:
@@ -419,6 +445,18 @@ def apply(prim: Primitive, *args, **params):
     if jvp_hook is not None:
         jvp_hook(prim, args, out, params)
     return out
+
+
+def shares_memory(ans, data) -> bool:
+    """Whether the kernel's result ``ans`` is a view of ``data``'s memory (not a copy).
+
+    A view op's kernel may copy (``reshape`` of a non-contiguous array does), and the copy's ``base`` is then
+    a temporary, not ``data``. NumPy points every view's ``base`` at the array that owns the memory, so one
+    identity test tells a view from a copy exactly; whether a result is a view must follow that, or an
+    in-place write into a copy would rewrite the original's graph while its data stays the same.
+    """
+    owner = data.base
+    return ans.base is (data if owner is None else owner)
 
 
 def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> None:
@@ -463,7 +501,7 @@ def apply1(prim: Primitive, x, params: dict | None = None):
     out.data = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor):
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x.data):
         out._version = version = x._version
         register_view(out, x, prim, params)
     else:
@@ -527,7 +565,7 @@ def apply2(prim: Primitive, x, y):
     out.data = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor):
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x.data):
         out._version = version = x._version
     else:
         out._version = version = [0]

@@ -9,12 +9,13 @@ from __future__ import annotations
 import builtins
 import math
 import numbers
+import sys
 
 import numpy as np
 
 from . import _mode
 from . import _rules as R
-from ._array import broadcast_shapes
+from ._array import AxisError, broadcast_shapes, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1, apply2
 
 _SCALARS = (numbers.Number, np.generic)
@@ -151,7 +152,22 @@ def _axis(axis, dim):
     return axis
 
 
+def _reduce_axis(x, axis, op: str):
+    """A reduction's ``axis`` checked (``turunan._array.normalize_axis``): an int, a tuple, or None (all axes,
+    nothing to check: the common call pays nothing). A 0-d tensor takes axis 0 or -1, as NumPy and PyTorch let
+    it; it is passed on as given."""
+    n = x.ndim if isinstance(x, Tensor) else np.ndim(x)
+    if isinstance(axis, tuple):
+        return normalize_axes(axis, n, op)
+    if n == 0:
+        normalize_axis(axis, 1, op)
+        return axis
+    return normalize_axis(axis, n, op)
+
+
 def _reduce(prim, x, axis, keepdims):
+    if axis is not None:
+        axis = _reduce_axis(x, axis, prim.name)
     return apply1(prim, x, {"axis": axis, "keepdims": bool(keepdims)})
 
 
@@ -173,6 +189,8 @@ def _count(shape, axis) -> int:
 def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
     x = _t(x)
     axis = _axis(axis, dim)
+    if axis is not None:
+        axis = _reduce_axis(x, axis, "mean")
     if x.dtype.kind in "iub":
         x = astype(x, np.float32)
     return sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
@@ -194,12 +212,21 @@ def amin(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
 max, min = amax, amin
 
 
+def _arg_axis(x, axis, dim, op: str):
+    axis = _axis(axis, dim)
+    if isinstance(axis, tuple):
+        raise TypeError(f"{op}: axis must be one integer (or None for the flattened tensor), got {axis}")
+    return axis if axis is None else _reduce_axis(x, axis, op)
+
+
 def argmax(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-    return apply(R.NONDIFF["argmax"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
+    return apply(R.NONDIFF["argmax"], x, axis=_arg_axis(x, axis, dim, "argmax"),
+                 keepdims=keepdims if keepdim is None else keepdim)
 
 
 def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
-    return apply(R.NONDIFF["argmin"], x, axis=_axis(axis, dim), keepdims=keepdims if keepdim is None else keepdim)
+    return apply(R.NONDIFF["argmin"], x, axis=_arg_axis(x, axis, dim, "argmin"),
+                 keepdims=keepdims if keepdim is None else keepdim)
 
 
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
@@ -232,25 +259,40 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor
 
 def log_softmax(x, axis=None, *, dim=None) -> Tensor:
     axis = _axis(axis, dim)
-    return apply(R.log_softmax, x, axis=-1 if axis is None else axis)
+    return apply(R.log_softmax, x, axis=-1 if axis is None else _reduce_axis(x, axis, "log_softmax"))
 
 
 def softmax(x, axis=None, *, dim=None) -> Tensor:
     return exp(log_softmax(x, axis, dim=dim))
 
 
-def cumsum(x, axis=None, *, dim=None) -> Tensor:
+def _cumulative(prim, x, axis, dim, op: str) -> Tensor:
+    """cumsum / cumprod along ``axis`` (the flattened tensor if None). A 0-d tensor takes axis 0 or -1 and
+    stays 0-d, as in PyTorch (NumPy would give a 1-d result, and its gradient the wrong shape)."""
     axis = _axis(axis, dim)
     if axis is None:
-        return apply(R.cumsum, reshape(x, (-1,)), axis=0)
-    return apply(R.cumsum, x, axis=axis)
+        return apply(prim, reshape(x, (-1,)), axis=-1)
+    n = np.ndim(_data(x))
+    if n == 0:
+        normalize_axis(axis, 1, op)
+        return reshape(apply(prim, reshape(x, (1,)), axis=-1), ())
+    # counted from the end: the rules then still find it behind leading batch axes of a cotangent
+    return apply(prim, x, axis=normalize_axis(axis, n, op) - n)
+
+
+def cumsum(x, axis=None, *, dim=None) -> Tensor:
+    return _cumulative(R.cumsum, x, axis, dim, "cumsum")
 
 
 def all(x, axis=None, keepdims=False) -> Tensor:
+    if axis is not None:
+        axis = _reduce_axis(x, _axis(axis, None), "all")
     return Tensor._wrap(np.all(_data(x), axis=axis, keepdims=keepdims))
 
 
 def any(x, axis=None, keepdims=False) -> Tensor:
+    if axis is not None:
+        axis = _reduce_axis(x, _axis(axis, None), "any")
     return Tensor._wrap(np.any(_data(x), axis=axis, keepdims=keepdims))
 
 
@@ -273,8 +315,8 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
     ord = p if p is not None else ord
     axis = _axis(axis, dim)
     keepdims = keepdims if keepdim is None else keepdim
-    if isinstance(axis, int):
-        axis = (axis,)
+    if axis is not None:
+        axis = normalize_axes(axis, x.ndim, "norm")    # checked once: never wraps around, never repeats
     if axis is None:
         if ord is None or (ord == 2 and x.ndim == 1) or (ord == "fro" and x.ndim == 2):
             return _norm2(x, None, keepdims)
@@ -300,7 +342,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
         return sum(abs(x) ** ord, a, keepdims) ** (1.0 / ord)
     if len(axis) != 2:
         raise ValueError(f"norm: axis must name 1 or 2 axes, got {axis}")
-    r, c = (a % x.ndim for a in axis)
+    r, c = axis
     if ord is None or ord == "fro":
         return _norm2(x, (r, c), keepdims)
     if ord in (1, -1, np.inf, -np.inf):
@@ -362,17 +404,28 @@ def _letters(n: int, skip: str = "") -> str:
 
 def tensordot(x, y, axes=2) -> Tensor:
     """Sum products over the given axes (NumPy's tensordot), via einsum."""
-    xn, yn = np.ndim(_data(x)), np.ndim(_data(y))
-    if isinstance(axes, (int, np.integer)):
-        ax_x, ax_y = list(range(xn - int(axes), xn)), list(range(int(axes)))
+    xs, ys = np.shape(_data(x)), np.shape(_data(y))
+    xn, yn = len(xs), len(ys)
+    if isinstance(axes, (int, np.integer)) and not isinstance(axes, (bool, np.bool_)):
+        k = int(axes)
+        if not 0 <= k <= builtins.min(xn, yn):
+            raise ValueError(f"tensordot: axes={k} is out of range: it contracts the last {k} axes of a {xn}-d "
+                             f"and the first {k} of a {yn}-d operand (expected 0 <= axes <= {builtins.min(xn, yn)})")
+        ax_x, ax_y = tuple(range(xn - k, xn)), tuple(range(k))
     else:
-        ax_x, ax_y = axes
-        ax_x = [ax_x] if isinstance(ax_x, (int, np.integer)) else list(ax_x)
-        ax_y = [ax_y] if isinstance(ax_y, (int, np.integer)) else list(ax_y)
-    ax_x = [a % xn for a in ax_x]
-    ax_y = [a % yn for a in ax_y]
+        try:
+            ax_x, ax_y = axes
+        except (TypeError, ValueError):
+            raise TypeError(f"tensordot: axes must be an integer or a pair (axes of x, axes of y), got {axes!r}") \
+                from None
+        ax_x = normalize_axes(ax_x, xn, "tensordot")
+        ax_y = normalize_axes(ax_y, yn, "tensordot")
     if len(ax_x) != len(ax_y):
         raise ValueError("tensordot: both operands need the same number of contracted axes")
+    for a, b in zip(ax_x, ax_y):
+        if xs[a] != ys[b]:
+            raise ValueError(f"tensordot: axis {a} of x (size {xs[a]}) and axis {b} of y (size {ys[b]}) are "
+                             f"contracted together, so their sizes must match (shapes {xs} and {ys})")
     letters = _letters(xn + yn)
     sx = list(letters[:xn])
     sy = list(letters[xn:xn + yn])
@@ -452,10 +505,15 @@ def reshape(x, *shape) -> Tensor:
 
 
 def transpose(x, axes=None, *more) -> Tensor:
+    """Permute the axes (reverse them if ``axes`` is None), NumPy's transpose."""
     if more:
         axes = (axes,) + more
-    elif isinstance(axes, list):
-        axes = tuple(axes)
+    if axes is not None:
+        n = np.ndim(_data(x))
+        axes = normalize_axes(axes if isinstance(axes, (tuple, list)) else (axes,), n, "transpose")
+        if len(axes) != n:
+            raise ValueError(f"transpose: axes {axes} must name every one of the {n} axes once (a permutation of "
+                             f"{tuple(range(n))})")
     return apply(R.transpose, x, axes=axes)
 
 
@@ -465,26 +523,29 @@ def permute(x, *axes) -> Tensor:
 
 def swapaxes(x, axis1: int, axis2: int) -> Tensor:
     n = np.ndim(_data(x))
+    a, b = normalize_axis(axis1, n, "swapaxes"), normalize_axis(axis2, n, "swapaxes")
     axes = list(range(n))
-    axes[axis1 % n], axes[axis2 % n] = axes[axis2 % n], axes[axis1 % n]
-    return transpose(x, tuple(axes))
+    axes[a], axes[b] = axes[b], axes[a]
+    return apply(R.transpose, x, axes=tuple(axes))
 
 
 def moveaxis(x, source, destination) -> Tensor:
     n = np.ndim(_data(x))
-    src = [s % n for s in (source if isinstance(source, (tuple, list)) else (source,))]
-    dst = [d % n for d in (destination if isinstance(destination, (tuple, list)) else (destination,))]
+    src = normalize_axes(source, n, "moveaxis")
+    dst = normalize_axes(destination, n, "moveaxis")
+    if len(src) != len(dst):
+        raise ValueError(f"moveaxis: source {source} and destination {destination} must name as many axes")
     order = [i for i in range(n) if i not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
-    return transpose(x, tuple(order))
+    return apply(R.transpose, x, axes=tuple(order))
 
 
 def expand_dims(x, axis) -> Tensor:
+    """Insert axes of size 1 at ``axis`` (positions in the result, which has one more dimension per axis)."""
     shape = list(np.shape(_data(x)))
     axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    n = len(shape) + len(axes)
-    for a in sorted(a % n for a in axes):
+    for a in sorted(normalize_axes(axes, len(shape) + len(axes), "expand_dims")):
         shape.insert(a, 1)
     return reshape(x, tuple(shape))
 
@@ -497,7 +558,7 @@ def squeeze(x, axis=None) -> Tensor:
     if axis is None:
         new = tuple(s for s in shape if s != 1)
     else:
-        axes = {a % len(shape) for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+        axes = normalize_axes(axis, len(shape), "squeeze")
         for a in axes:
             if shape[a] != 1:
                 raise ValueError(f"cannot squeeze axis {a} of shape {shape}: its size is {shape[a]}, not 1")
@@ -506,10 +567,16 @@ def squeeze(x, axis=None) -> Tensor:
 
 
 def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge the axes ``start_dim`` to ``end_dim`` (both included) into one; a 0-d tensor becomes 1-d (PyTorch's
+    flatten, which also lets a 0-d tensor name axis 0 or -1)."""
     shape = np.shape(_data(x))
+    s = normalize_axis(start_dim, builtins.max(len(shape), 1), "flatten")
+    e = normalize_axis(end_dim, builtins.max(len(shape), 1), "flatten")
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} (for {len(shape)} "
+                         "dimensions); give start_dim <= end_dim")
     if not shape:
         return reshape(x, (1,))
-    s, e = start_dim % len(shape), end_dim % len(shape)
     return reshape(x, shape[:s] + (-1,) + shape[e + 1:])
 
 
@@ -531,7 +598,10 @@ def concatenate(xs, axis: int = 0) -> Tensor:
     nd = len(shapes[0])
     if axis is None:
         return concatenate([ravel(x) for x in xs], 0)
-    a = axis % builtins.max(nd, 1)
+    if nd == 0:
+        raise ValueError("concatenate: 0-d tensors cannot be concatenated (they have no axis); use stack, or "
+                         "reshape them to 1-d first")
+    a = normalize_axis(axis, nd, "concatenate")
     for s in shapes:
         if len(s) != nd or s[:a] + s[a + 1:] != shapes[0][:a] + shapes[0][a + 1:]:
             raise ValueError(f"concatenate along axis {axis}: shapes {shapes} must agree except on that axis")
@@ -543,29 +613,55 @@ cat = concatenate
 
 def stack(xs, axis: int = 0) -> Tensor:
     xs = list(xs)
+    if not xs:
+        raise ValueError("stack needs at least one tensor")
     shapes = {np.shape(_data(x)) for x in xs}
     if len(shapes) > 1:
         raise ValueError(f"stack needs tensors of one shape, got {sorted(shapes)}")
-    return concatenate([expand_dims(x, axis) for x in xs], axis)
+    a = normalize_axis(axis, np.ndim(_data(xs[0])) + 1, "stack")     # an axis of the result
+    return concatenate([expand_dims(x, a) for x in xs], a)
+
+
+def _split_bounds(n: int, indices_or_sections) -> list:
+    """Where ``split`` cuts an axis of size ``n``: ``k`` equal sections, or at the given indices."""
+    if isinstance(indices_or_sections, (bool, np.bool_)):
+        raise TypeError(f"split: the number of sections must be an integer, got the bool {indices_or_sections}")
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        if k <= 0:
+            raise ValueError(f"split: the number of sections must be a positive integer, got {k}")
+        if n % k:
+            raise ValueError(f"split: an axis of size {n} does not divide into {k} equal sections")
+        return [i * (n // k) for i in range(k + 1)]
+    if isinstance(indices_or_sections, numbers.Number) or (isinstance(indices_or_sections, (np.ndarray, Tensor))
+                                                           and np.ndim(_data(indices_or_sections)) == 0):
+        raise ValueError(f"split: the number of sections must be a whole number, got {indices_or_sections!r}; "
+                         "give an int, or a list of indices to split at")
+    if isinstance(indices_or_sections, (str, bytes)) or not hasattr(indices_or_sections, "__iter__"):
+        raise TypeError(f"split: give a number of sections or a list of indices, got "
+                        f"{type(indices_or_sections).__name__} {indices_or_sections!r}")
+    cuts = []
+    for i in _data(indices_or_sections) if isinstance(indices_or_sections, Tensor) else indices_or_sections:
+        if isinstance(i, (bool, np.bool_)) or not isinstance(i, (int, np.integer)):
+            raise ValueError(f"split: the indices to split at must be integers, got {i!r} in "
+                             f"{indices_or_sections!r}")
+        cuts.append(int(i))
+    return [0, *cuts, n]
 
 
 def split(x, indices_or_sections, axis: int = 0) -> list:
-    """NumPy's split: a number of equal sections, or the indices to split at."""
-    n = np.shape(_data(x))[axis]
-    if isinstance(indices_or_sections, (int, np.integer)):
-        k = int(indices_or_sections)
-        if n % k:
-            raise ValueError(f"split: an axis of size {n} does not divide into {k} equal sections")
-        bounds = [i * (n // k) for i in range(k + 1)]
-    else:
-        bounds = [0, *indices_or_sections, n]
-    pre = (slice(None),) * (axis % np.ndim(_data(x)))
-    return [x[pre + (slice(a, b),)] for a, b in zip(bounds[:-1], bounds[1:])]
+    """NumPy's split: a number of equal sections, or the indices to split at (NumPy's slicing: an index past the
+    end gives an empty piece)."""
+    shape = np.shape(_data(x))
+    a = normalize_axis(axis, len(shape), "split")
+    bounds = _split_bounds(shape[a], indices_or_sections)
+    pre = (slice(None),) * a
+    return [x[pre + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
 def flip(x, axis=None) -> Tensor:
     n = np.ndim(_data(x))
-    axes = range(n) if axis is None else {a % n for a in (axis if isinstance(axis, (tuple, list)) else (axis,))}
+    axes = range(n) if axis is None else normalize_axes(axis, n, "flip")
     return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))]
 
 
@@ -600,6 +696,10 @@ def _index(index):
         elif isinstance(i, (bool, np.bool_)):
             basic = False
         out.append(i)
+    if basic and Ellipsis not in out:
+        # NumPy gives a scalar copy for x[1] but a 0-d view for x[1, ...]; PyTorch's x[1] is a view, so an
+        # in-place change through it must reach x
+        out.append(Ellipsis)
     return tuple(out), basic
 
 
@@ -612,25 +712,44 @@ def getitem(x, index) -> Tensor:
 def _inplace(self: Tensor, op, *others) -> Tensor:
     """Run ``op(self, *others)`` and write the result into ``self``'s own buffer.
 
-    The version counter goes up, so any node that saved the old value refuses to backward through it.
+    The version counter goes up, so any node that saved the old value *before* this call refuses to backward
+    through it. The op itself is recorded on ``old``, a handle on the same memory and the same place in the
+    graph: if its rules kept ``old`` (``y.mul_(z)`` needs y's old value for z's gradient, ``y.pow_(2)`` for
+    y's), ``old`` gets a copy of the value before the write, as PyTorch saves ``original_self``. Ops whose
+    rules need nothing (``+=``) copy nothing.
     """
     recording = _mode.state.enabled and (self.requires_grad or builtins.any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
-    if recording:
-        _check_inplace_allowed(self)
-    result = op(self, *others)
+    if not recording:
+        result = op(self, *others)
+        _check_inplace_shape(self, result)
+        np.copyto(self.data, result.data, casting="same_kind")
+        self._bump_version()
+        if result._tangents is not None or self._tangents is not None:
+            self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
+        return self
+    _check_inplace_allowed(self)
+    old = type(self)._result_type()._wrap(self.data, self._node, self.requires_grad)
+    old._tangents = self._tangents
+    unshared = sys.getrefcount(old)
+    result = op(old, *others)
+    _check_inplace_shape(self, result)
+    if sys.getrefcount(old) > unshared:     # something recorded kept the old value: it must not see the write
+        old.data = old.data.copy()
+    np.copyto(self.data, result.data, casting="same_kind")
+    self._bump_version()
+    self._node = result._node
+    self.requires_grad = result.requires_grad
+    _rewrite_views(self)
+    if result._tangents is not None or self._tangents is not None:
+        self._tangents = result._tangents
+    return self
+
+
+def _check_inplace_shape(self: Tensor, result: Tensor) -> None:
     if result.shape != self.shape:
         raise ValueError(f"in-place operation would change the shape from {self.shape} to {result.shape}; "
                          "use the out-of-place form")
-    np.copyto(self.data, result.data, casting="same_kind")
-    self._bump_version()
-    if recording:
-        self._node = result._node
-        self.requires_grad = True
-        _rewrite_views(self)
-    if result._tangents is not None or self._tangents is not None:
-        self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
-    return self
 
 
 def _check_inplace_allowed(t: Tensor) -> None:
@@ -702,11 +821,21 @@ def zero_(x: Tensor) -> Tensor:
 
 
 def fill_(x: Tensor, value) -> Tensor:
-    if x.requires_grad and _mode.state.enabled:
-        raise RuntimeError("fill_/zero_ on a tensor that requires grad: do it inside `with turunan.no_grad():`")
-    x.data[...] = value
-    x._bump_version()
-    return x
+    """Set every element to ``value``, in place. Recorded on a non-leaf (PyTorch's FillBackward: the gradient
+    through the old values is zero; a Tensor ``value`` of one element gets the sum of the gradient); a leaf that
+    requires grad is refused, as for every in-place op, outside ``no_grad``."""
+    if isinstance(value, Tensor) and value.data.size != 1:
+        raise ValueError(f"fill_ takes a number or a one-element tensor, got a tensor of shape {value.shape}")
+    if not isinstance(value, (Tensor, numbers.Number, np.generic)) and np.ndim(value) != 0:
+        raise TypeError(f"fill_ takes a number or a one-element tensor, got {type(value).__name__}")
+    recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
+    if not recording and not x._tangents:
+        x.data[...] = _data(value)
+        x._bump_version()
+        return x
+    if isinstance(value, Tensor):
+        value = reshape(value, ())
+    return _inplace(x, lambda t, v: where(True, astype(v, t.dtype) if isinstance(v, Tensor) else v, t), value)
 
 
 # ---- added for the PyTorch front door's names (repeat, sort, topk, gather, cumprod, ...) ------------------
@@ -740,13 +869,16 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
         raise ValueError(f"take_along_axis: indices of {idx.ndim} dims for a tensor of {len(shape)} dims")
     if idx.dtype.kind not in "iu":
         raise TypeError(f"take_along_axis: indices must be integers, got {idx.dtype}")
-    return getitem(x, _along(shape, idx, axis % builtins.max(len(shape), 1)))
+    return getitem(x, _along(shape, idx, normalize_axis(axis, len(shape), "take_along_axis")))
 
 
-def take(x, indices, axis: int = 0) -> Tensor:
-    """NumPy's take along ``axis``: the slices at ``indices`` (gradient: scatter-add)."""
+def take(x, indices, axis=None) -> Tensor:
+    """NumPy's take: the slices at ``indices`` along ``axis``; with ``axis=None`` (NumPy's and PyTorch's
+    default) the elements of the flattened tensor. Gradient: scatter-add."""
+    if axis is None:
+        return getitem(ravel(x), np.asarray(_data(indices)))
     n = np.ndim(_data(x))
-    return getitem(x, (slice(None),) * (axis % builtins.max(n, 1)) + (np.asarray(_data(indices)),))
+    return getitem(x, (slice(None),) * normalize_axis(axis, n, "take") + (np.asarray(_data(indices)),))
 
 
 def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
@@ -754,6 +886,8 @@ def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
 
     No gradient (integer output)."""
     a = _data(x)
+    if np.ndim(a):
+        axis = normalize_axis(axis, np.ndim(a), "argsort")
     if not descending:
         idx = np.argsort(a, axis=axis, kind="stable")
     else:   # stable and descending: sort the reversed axis ascending, read backwards, map back
@@ -776,21 +910,23 @@ def topk(x, k: int, axis: int = -1, largest: bool = True) -> tuple:
             raise ValueError(f"topk: k={k} is out of range for a 0-d tensor (k must be 1)")
         values, idx = topk(reshape(x, (1,)), 1, 0, largest)
         return reshape(values, ()), reshape(idx, ())
+    axis = normalize_axis(axis, x.ndim, "topk")
     n = x.shape[axis]
     if not 0 <= k <= n:
         raise ValueError(f"topk: k={k} is out of range for an axis of size {n}")
     idx = argsort(x, axis, largest)
-    idx = idx[(slice(None),) * (axis % x.ndim) + (slice(0, k),)]
+    idx = idx[(slice(None),) * axis + (slice(0, k),)]
     return take_along_axis(x, idx, axis), idx
 
 
 def cumprod(x, axis=None, *, dim=None) -> Tensor:
     """Cumulative product along ``axis`` (the flattened tensor if None); its gradient is exact at zeros."""
-    axis = _axis(axis, dim)
-    if axis is None:
-        return apply(R.cumprod, reshape(x, (-1,)), axis=-1)
-    n = np.ndim(_data(x))
-    return apply(R.cumprod, x, axis=(axis % builtins.max(n, 1)) - builtins.max(n, 1))
+    return _cumulative(R.cumprod, x, axis, dim, "cumprod")
+
+
+def erf(x) -> Tensor:
+    """The error function, 2/√π ∫₀ˣ exp(−t²) dt (SciPy's kernel when installed, else Python's ``math.erf``)."""
+    return apply1(R.erf, x)
 
 
 def rsqrt(x) -> Tensor:

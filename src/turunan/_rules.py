@@ -288,8 +288,12 @@ maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x > y, g
 minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(x < y, g, np.where(x == y, g * 0.5, 0)),
                                           lambda g, ans, x, y: np.where(y < x, g, np.where(x == y, g * 0.5, 0))],
                   ELEMENTWISE)
-clip = defprim("clip", lambda x, lo, hi: np.clip(x, lo, hi),
-               [lambda g, ans, x, lo, hi: np.where((x >= lo) & (x <= hi), g, 0)], ELEMENTWISE)
+# clip(x, lo, hi) = min(max(x, lo), hi), bounds that may be tensors (PyTorch's clamp.Tensor): x takes the gradient
+# inside [lo, hi], bounds included; lo where x < lo < hi; hi where x > hi or hi < lo (then the result is hi)
+clip = defprim("clip", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
+               [lambda g, ans, x, lo, hi: np.where((x >= lo) & (x <= hi), g, 0),
+                lambda g, ans, x, lo, hi: np.where((x < lo) & (lo < hi), g, 0),
+                lambda g, ans, x, lo, hi: np.where((x > hi) | (hi < lo), g, 0)], ELEMENTWISE)
 where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g, 0),
                                     lambda g, ans, c, x, y: np.where(c, 0, g)], ELEMENTWISE)
 
@@ -446,3 +450,27 @@ _LN2 = 0.6931471805599453   # a Python float: it keeps float32 rules in float32
 cumprod = defprim("cumprod", lambda x, axis: np.cumprod(x, axis=axis), [_cumprod_vjp], _cumprod_jvp)
 log2 = defprim("log2", np.log2, [lambda g, ans, x: g / (x * _LN2)], ELEMENTWISE)
 exp2 = defprim("exp2", np.exp2, [lambda g, ans, x: g * ans * _LN2], ELEMENTWISE)
+
+
+# ---- erf: for the exact GELU (PyTorch's default). NumPy has no erf, and it cannot be composed from the table;
+# the kernel is SciPy's ufunc where SciPy is installed, else Python's math.erf element by element (exact, slower)
+_erf_ufunc = None
+
+
+def _erf(x):
+    global _erf_ufunc
+    if _erf_ufunc is None:
+        try:
+            from scipy.special import erf as _erf_ufunc
+        except ImportError:
+            import math
+            _py_erf = np.frompyfunc(math.erf, 1, 1)
+            def _erf_ufunc(a):  # noqa: E306
+                a = np.asarray(a)
+                dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
+                return np.asarray(_py_erf(a), dtype=dt)
+    return _erf_ufunc(x)
+
+
+_TWO_OVER_SQRT_PI = 1.1283791670955126   # a Python float: it keeps float32 rules in float32
+erf = defprim("erf", _erf, [lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * np.exp(-(x * x)))], ELEMENTWISE)

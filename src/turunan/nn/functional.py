@@ -42,17 +42,24 @@ def _pair(v, name: str) -> tuple[int, int]:
 
 
 # ---- activations -----------------------------------------------------------------------------------------
-def gelu(x, approximate: str = "tanh"):
-    """GELU with the tanh approximation: 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))).
+def gelu(x, approximate: str = "none"):
+    """GELU. ``approximate='none'`` (the default, as in PyTorch) is exact: x·Φ(x) = 0.5·x·(1 + erf(x/√2));
+    ``'tanh'`` is 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·x³))), which differs from it by up to about 1e-3.
 
-    This is PyTorch's ``gelu(x, approximate='tanh')``; it differs from the exact (erf) form by less than
-    1e-3, and needs no erf primitive (NumPy has no erf).
+    >>> import turunan as tn
+    >>> from turunan.nn import functional as F
+    >>> round(float(F.gelu(tn.tensor(1.0))), 6)
+    0.841345
     """
-    if approximate != "tanh":
-        raise ValueError("turunan's gelu implements approximate='tanh' only (the exact form needs erf, which NumPy "
-                         "does not provide)")
     x = _t(x)
-    return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+    if approximate == "none":
+        return 0.5 * x * (1.0 + ops.erf(x * _SQRT_HALF))
+    if approximate == "tanh":
+        return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+_SQRT_HALF = 0.7071067811865476
 
 
 def softmax(x, dim: int = -1):

@@ -206,12 +206,12 @@ class Tanh(Module):
 
 
 class GELU(Module):
-    """GELU, tanh approximation (PyTorch's ``GELU(approximate='tanh')``); see ``F.gelu``."""
+    """GELU, exact by default (PyTorch's ``GELU()``), or ``approximate='tanh'``; see ``F.gelu``."""
 
-    def __init__(self, approximate: str = "tanh") -> None:
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
-        if approximate != "tanh":
-            raise ValueError("turunan's GELU implements approximate='tanh' only")
+        if approximate not in ("none", "tanh"):
+            raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
     def forward(self, x):

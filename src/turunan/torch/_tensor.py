@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import _core
 from .. import _ops as ops
+from .._array import AxisError, normalize_axis
 from .._doors import recast
 from . import _promote as P
 
@@ -134,11 +135,23 @@ class _SizeAttr(int):
 
 
 def _dim(dim, ndim: int) -> int:
-    d = int(dim)
-    if not -builtins.max(ndim, 1) <= d < builtins.max(ndim, 1):
-        raise IndexError(f"Dimension out of range (expected to be in range of [{-builtins.max(ndim, 1)}, "
-                         f"{builtins.max(ndim, 1) - 1}], but got {d})")
-    return d % builtins.max(ndim, 1)
+    """``dim`` checked by the core's one axis check, with PyTorch's error (an IndexError; a 0-d tensor takes dim
+    0 or -1, as in PyTorch)."""
+    n = builtins.max(ndim, 1)
+    try:
+        return normalize_axis(dim, n, "dim")
+    except AxisError:
+        raise IndexError(f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})") \
+            from None
+
+
+def _dims(dims, ndim: int) -> tuple:
+    """Several dims, each checked by ``_dim``; one named twice raises, as PyTorch's does."""
+    out = tuple(_dim(d, ndim) for d in (dims if isinstance(dims, (tuple, list)) else (dims,)))
+    if len(set(out)) != len(out):
+        dup = next(d for i, d in enumerate(out) if d in out[:i])
+        raise RuntimeError(f"dim {dup} appears multiple times in the list of dims")
+    return out
 
 
 # ---- torch.return_types ----------------------------------------------------------------------------------------
@@ -454,7 +467,7 @@ class Tensor(_core.Tensor):
         (Given any other number of dims it is NumPy's permutation, which core code may call.)
         """
         if len(dims) == 2 and builtins.all(isinstance(d, (int, np.integer)) for d in dims):
-            return ops.swapaxes(self, int(dims[0]), int(dims[1]))
+            return transpose(self, dims[0], dims[1])
         return ops.transpose(self, *dims)
 
     swapaxes = swapdims = transpose
@@ -478,7 +491,11 @@ class Tensor(_core.Tensor):
         return ops.expand_dims(self, _dim(dim, self.data.ndim + 1))
 
     def movedim(self, source, destination):
-        return ops.moveaxis(self, source, destination)
+        nd = self.data.ndim
+        if nd == 0:     # PyTorch: dim 0 or -1 of a 0-d tensor is the tensor itself
+            _dims(source, 0), _dims(destination, 0)
+            return ops.reshape(self, ())
+        return ops.moveaxis(self, _dims(source, nd), _dims(destination, nd))
 
     moveaxis = movedim
 
@@ -639,7 +656,7 @@ def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: 
         return recast(ops.norm(x, None, None, keepdim), Tensor)     # sqrt of the sum of squares, any ndim
     shape = tuple(x.shape)
     dims = range(nd) if dim is None else dim
-    dims = sorted({_dim(d, nd) for d in dims}) if nd else []
+    dims = sorted(_dims(tuple(dims), nd)) if nd else []
     rest = [d for d in range(nd) if d not in dims]
     flat = ops.reshape(ops.transpose(x, tuple(rest + dims)), tuple(shape[d] for d in rest) + (-1,))
     out = ops.norm(flat, p, -1)
@@ -803,7 +820,7 @@ def _floating(core, name: str):
 
 FLOATING = {n: _floating(getattr(ops, n), n) for n in (
     "exp", "expm1", "log", "log1p", "log2", "exp2", "sqrt", "rsqrt", "sin", "cos", "tan", "tanh", "sigmoid",
-    "reciprocal")}
+    "reciprocal", "erf")}
 for _name, _fn in FLOATING.items():
     setattr(Tensor, _name, lambda self, _fn=_fn: _fn(self))
 
@@ -876,11 +893,30 @@ def masked_fill(input, mask, value):  # noqa: A002
     return recast(ops.where(m, P.cast(value, dt), input), Tensor)
 
 
+def transpose(input, dim0: int, dim1: int):  # noqa: A002
+    """PyTorch's transpose: swap ``dim0`` and ``dim1`` (a 0-d tensor takes 0 or -1 and comes back as it is)."""
+    nd = input.ndim
+    d0, d1 = _dim(dim0, nd), _dim(dim1, nd)
+    if nd == 0:
+        return recast(ops.reshape(input, ()), Tensor)
+    return recast(ops.swapaxes(input, d0, d1), Tensor)
+
+
 def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
     """PyTorch's split: chunks of ``split_size`` along ``dim`` (the last may be smaller), or a list of sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = _dim(dim, tensor.ndim)
     n = tensor.shape[dim]
+    if isinstance(split_size_or_sections, (bool, np.bool_)) or isinstance(split_size_or_sections, float):
+        raise TypeError(f"split(): split_size must be an int or a list of ints, got "
+                        f"{type(split_size_or_sections).__name__} {split_size_or_sections!r}")
     if isinstance(split_size_or_sections, (int, np.integer)):
         size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
         bounds = list(range(size, n, size)) if size > 0 else []
     else:
         sizes = [int(s) for s in split_size_or_sections]
@@ -895,6 +931,9 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     """At most ``chunks`` pieces of ``ceil(size / chunks)`` along ``dim`` (the last may be smaller)."""
     if chunks <= 0:
         raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    dim = _dim(dim, input.ndim)
     n = input.shape[dim]
     return split(input, builtins.max(-(-n // chunks), 1), dim)
 

@@ -1,0 +1,252 @@
+"""Views and in-place operations, the PyTorch way (issue 15, and issue 9's item 14).
+
+Each test is a reproducer that gave a silently wrong number (or a refusal PyTorch does not make) before the
+fix; the expected numbers are PyTorch 2.13's in float64, written out so that the test runs without torch.
+"""
+
+import math
+import sys
+
+import numpy as np
+import pytest
+
+import turunan as tn
+import turunan.torch as ttorch
+
+
+def f64(values, requires_grad=True):
+    return tn.tensor(np.array(values, dtype=np.float64), requires_grad=requires_grad)
+
+
+# ---- 1. basic indexing, a 0-d element included, is a view ------------------------------------------------
+def test_inplace_through_an_integer_index_reaches_the_base():
+    x = f64([1.0, 2.0, 3.0])
+    y = x * 1
+    v = y[1]
+    v += 10.0
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 12.0, 3.0])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 24.0, 6.0])
+
+
+def test_mul_through_an_element_view_gives_both_gradients():
+    x, z = f64([1.0, 2.0, 3.0]), f64(3.0)
+    y = x * 1
+    v = y[1]
+    v.mul_(z)
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 6.0, 3.0])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 36.0, 6.0])
+    assert float(z.grad) == 24.0
+
+
+def test_a_saved_output_changed_through_an_element_view_refuses_backward():
+    x = f64([1.0, 2.0, 3.0])
+    t = tn.tanh(x)
+    v = t[0]
+    v += 1.0
+    np.testing.assert_allclose(t.detach().numpy(), np.tanh([1.0, 2.0, 3.0]) + [1.0, 0.0, 0.0])
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        t.sum().backward()
+
+
+def test_element_views_share_memory_and_version():
+    y = f64([1.0, 2.0], requires_grad=False)
+    v = y[0]
+    assert v.shape == () and np.shares_memory(v.numpy(), y.numpy())
+    v += 1
+    assert y.tolist() == [2.0, 2.0]
+
+
+# ---- 2. a view op whose kernel copies is not a view ------------------------------------------------------
+def test_reshape_of_a_non_contiguous_tensor_is_a_copy_and_writes_to_it_stay_there():
+    x = tn.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    w = np.arange(1.0, 7.0).reshape(3, 2)
+    y = x.T * 1
+    f = y.reshape(-1)
+    f[0] = 100.0
+    np.testing.assert_array_equal(y.detach().numpy(), np.arange(6.0).reshape(2, 3).T)   # y unchanged
+    (g,) = tn.autograd.grad((y * w).sum(), [x])
+    np.testing.assert_array_equal(g.numpy(), [[1, 3, 5], [2, 4, 6]])
+
+
+def test_reshape_of_a_contiguous_tensor_stays_a_view():
+    x = f64(np.arange(6.0))
+    y = x * 1
+    f = y.reshape(2, 3)
+    f[0, 0] = 100.0
+    assert y.tolist()[0] == 100.0
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 2, 4, 6, 8, 10])
+
+
+# ---- 3. in-place ops whose derivative needs the value before the update ----------------------------------
+def test_pow_inplace_on_a_non_leaf():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    y.pow_(2)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_mul_inplace_with_a_tensor_that_requires_grad():
+    x, z = f64([1.0, 2.0]), f64([3.0, 4.0])
+    y = x * 2
+    y.mul_(z)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 8.0])
+    np.testing.assert_array_equal(z.grad.numpy(), [2.0, 4.0])
+
+
+@pytest.mark.parametrize("style", ["slice", "view"])
+def test_mul_inplace_on_a_slice(style):
+    x, b = f64([1.0, 2.0, 3.0]), f64([3.0, 4.0])
+    y = x * 2
+    if style == "slice":
+        y[1:] *= b
+    else:
+        v = y[1:]
+        v.mul_(b)
+    np.testing.assert_array_equal(y.detach().numpy(), [2.0, 12.0, 24.0])
+    (y * y).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 144.0, 384.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [96.0, 288.0])
+
+
+def test_imul_and_idiv_second_derivative():
+    x = f64([1.5, -2.0])
+    y = x * 1
+    y *= x          # x²
+    y /= (x + 3)    # x² / (x + 3)
+    (g,) = tn.autograd.grad(y.sum(), [x], create_graph=True)
+    (h,) = tn.autograd.grad(g.sum(), [x])
+    xs = np.array([1.5, -2.0])
+    np.testing.assert_allclose(g.detach().numpy(), (xs * xs + 6 * xs) / (xs + 3) ** 2)
+    np.testing.assert_allclose(h.numpy(), 18 / (xs + 3) ** 3)
+
+
+def test_an_inplace_op_keeps_the_tensors_buffer():
+    x = f64(np.ones(4))
+    y = x * 1
+    before = y.data
+    y += 1
+    y.mul_(x)     # the old value of y is snapshot for the rule, but y's own buffer is written, as in PyTorch
+    assert y.data is before
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.ones(4))
+
+
+def test_an_earlier_use_of_the_old_value_still_refuses():
+    x = f64([1.0, 2.0])
+    y = x * 2
+    z = y * y       # saved y before the change
+    y.mul_(3)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        z.sum().backward()
+
+
+def test_a_leaf_that_requires_grad_is_still_refused():
+    x = f64([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf"):
+        x.mul_(2)
+    with pytest.raises(RuntimeError, match="leaf"):
+        x[0].fill_(1.0)
+    assert x.tolist() == [1.0, 2.0]     # nothing half-changed
+
+
+# ---- 4. clip/clamp with tensor bounds -------------------------------------------------------------------
+def test_clip_with_a_tensor_bound_gives_it_a_gradient():
+    x = f64([1.0, -2.0])
+    lo = x * 0.5
+    y = tn.clip(x, lo, None)
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, -1.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.5])
+
+
+def test_clamp_tensor_bounds_through_the_door():
+    x = ttorch.tensor([1.0, -2.0, 0.3, 0.7], dtype=ttorch.float64, requires_grad=True)
+    lo = ttorch.tensor([0.5, 0.5, 0.5, 0.5], dtype=ttorch.float64, requires_grad=True)
+    hi = ttorch.tensor([2.0, 0.0, 2.0, 0.6], dtype=ttorch.float64, requires_grad=True)
+    y = ttorch.clamp(x, min=lo, max=hi)
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 0.0, 0.5, 0.6])
+    (y * ttorch.tensor([1.0, 2.0, 3.0, 4.0], dtype=ttorch.float64)).sum().backward()
+    # PyTorch: x inside [lo, hi]; lo where x < lo < hi; hi where x > hi or hi < lo
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(lo.grad.numpy(), [0.0, 0.0, 3.0, 0.0])
+    np.testing.assert_array_equal(hi.grad.numpy(), [0.0, 2.0, 0.0, 4.0])
+
+
+# ---- 5. fill_/zero_ on non-leaves ------------------------------------------------------------------------
+def test_fill_on_a_non_leaf_is_recorded_with_a_zero_gradient():
+    x = f64([1.0, 2.0])
+    y = x * 1
+    y.fill_(0.5)
+    (y * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.5, 0.5])
+
+
+def test_fill_through_an_element_view():
+    x = f64([1.0, 2.0])
+    y = x * 1
+    y[0].fill_(0.25)
+    np.testing.assert_array_equal(y.detach().numpy(), [0.25, 2.0])
+    (y * x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [0.25, 4.0])
+
+
+def test_zero_on_a_clone_through_the_door():
+    x = ttorch.tensor([1.0, 2.0], dtype=ttorch.float64, requires_grad=True)
+    y = x.clone().zero_()
+    (y + x).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 1.0])
+
+
+def test_fill_with_a_tensor_value_gives_it_the_summed_gradient():
+    x, v = f64([1.0, 2.0, 3.0]), f64(2.0)
+    y = x * 1
+    y.fill_(v)
+    (y * tn.tensor(np.array([1.0, 2.0, 3.0]))).sum().backward()
+    assert float(v.grad) == 6.0
+    np.testing.assert_array_equal(x.grad.numpy(), [0.0, 0.0, 0.0])
+    with pytest.raises(ValueError, match="one-element"):
+        y.fill_(tn.ones(2))
+
+
+# ---- 6. GELU follows PyTorch's default (exact, erf) -------------------------------------------------------
+def test_gelu_is_exact_by_default_and_tanh_on_request():
+    xs = np.array([-3.0, -1.0, 0.0, 0.5, 2.0])
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in xs])
+    x = ttorch.tensor(xs, requires_grad=True)
+    np.testing.assert_allclose(ttorch.nn.functional.gelu(x).detach().numpy(), exact, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ttorch.nn.GELU()(x).detach().numpy(), exact, rtol=1e-9, atol=1e-12)
+    tanh = ttorch.nn.functional.gelu(x, approximate="tanh").detach().numpy()
+    assert np.abs(tanh - exact).max() > 1e-5       # the approximation is a different function
+    with pytest.raises(ValueError, match="approximate"):
+        ttorch.nn.functional.gelu(x, approximate="fast")
+
+
+def test_gelu_matches_torch_values_gradients_and_second_derivatives():
+    torch = pytest.importorskip("torch")
+    xs = np.linspace(-4, 4, 17)
+    for approximate in ("none", "tanh"):
+        a = ttorch.tensor(xs, requires_grad=True)
+        (ga,) = ttorch.autograd.grad(ttorch.nn.functional.gelu(a, approximate=approximate).sum(), [a],
+                                     create_graph=True)
+        (ha,) = ttorch.autograd.grad(ga.sum(), [a])
+        b = torch.tensor(xs, requires_grad=True)
+        (gb,) = torch.autograd.grad(torch.nn.functional.gelu(b, approximate=approximate).sum(), [b],
+                                    create_graph=True)
+        (hb,) = torch.autograd.grad(gb.sum(), [b])
+        np.testing.assert_allclose(ga.detach().numpy(), gb.detach().numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(ha.numpy(), hb.numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_erf_without_scipy_is_exact(monkeypatch):
+    from turunan import _rules
+    monkeypatch.setitem(sys.modules, "scipy.special", None)   # the import fails, as if SciPy were not installed
+    monkeypatch.setattr(_rules, "_erf_ufunc", None)
+    xs = np.linspace(-3, 3, 13)
+    np.testing.assert_allclose(_rules._erf(xs), [math.erf(v) for v in xs], rtol=0, atol=0)
+    assert _rules._erf(xs.astype(np.float32)).dtype == np.float32
+    monkeypatch.setattr(_rules, "_erf_ufunc", None)     # leave the next caller to look SciPy up again
