@@ -133,7 +133,7 @@ def test_an_inplace_op_keeps_the_tensors_buffer():
     y.mul_(x)     # the old value of y is snapshot for the rule, but y's own buffer is written, as in PyTorch
     assert y.data is before
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.numpy(), np.ones(4))
+    np.testing.assert_array_equal(x.grad.numpy(), np.full(4, 3.0))     # d/dx (x + 1) x = 2x + 1
 
 
 def test_an_earlier_use_of_the_old_value_still_refuses():
