@@ -12,38 +12,140 @@ running a plain backward on arrays or a recorded (``create_graph``) backward on 
 
 from __future__ import annotations
 
+import operator
 import threading
 
 import numpy as np
+from numpy.exceptions import AxisError
+
+__all__ = ["AxisError", "DEFAULT_FLOAT", "DEFAULT_INT", "as_array", "normalize_axes", "normalize_axis"]
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
+
+
+# the dtype kinds a tensor may hold: bool, signed and unsigned integers, floats, complex. Strings, bytes, objects,
+# dates and records are refused where tensors are made (as ``torch.tensor("abc")`` is): NumPy would turn them
+# into arrays that no op can differentiate, or worse, None into NaN under a float dtype.
+_NUMERIC_KINDS = frozenset("biufc")
+
+
+def _not_numeric(value, arr=None) -> TypeError:
+    what = f"a {type(value).__name__}" if arr is None or not isinstance(value, np.ndarray) else "an array"
+    got = "" if arr is None else f" (it would hold dtype {arr.dtype})"
+    shown = repr(value)
+    shown = shown if len(shown) <= 60 else shown[:57] + "..."
+    return TypeError(f"cannot make a tensor from {what} {shown}{got}: tensors hold numbers only (bool, integer, "
+                     "floating or complex); give numbers, nested lists of numbers, or a numeric array")
+
+
+def _numeric_dtype(dtype) -> np.dtype:
+    dt = np.dtype(dtype)
+    if dt.kind not in _NUMERIC_KINDS:
+        raise TypeError(f"tensors hold numbers only (bool, integer, floating or complex), so dtype {dt} is not "
+                        "allowed; use e.g. 'float32', 'int64' or 'bool'")
+    return dt
 
 
 def as_array(value, dtype=None) -> np.ndarray:
     """Convert user input to an array, applying the deep-learning dtype defaults.
 
     Python floats (and nested lists of them) become float32; Python ints int64; bools bool. A NumPy array
-    keeps its dtype unless ``dtype`` is given, as ``torch.tensor(np_array)`` does.
+    keeps its dtype unless ``dtype`` is given, as ``torch.tensor(np_array)`` does. Anything that is not
+    numbers (strings, None, dicts, object arrays) raises TypeError: this is where every tensor is made
+    (``Tensor.__init__``, the creation functions and the front doors all come here), so it is checked once.
 
     >>> as_array([1.0, 2.0]).dtype
     dtype('float32')
     """
     if dtype is not None:
-        return np.asarray(value, dtype=np.dtype(dtype))
+        dt = _numeric_dtype(dtype)
+        # converted first without the dtype, so that None or "1.5" cannot slip through as NaN or 1.5
+        arr = value if isinstance(value, np.ndarray) else np.asarray(value)
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise _not_numeric(value, None if arr.dtype == object and not isinstance(value, np.ndarray) else arr)
+        if arr.dtype.kind == "c" and dt.kind != "c":
+            raise TypeError(f"cannot make a {dt} tensor from complex values without dropping their imaginary "
+                            "parts; take .real (or np.real) first if that is what you mean")
+        return arr.astype(dt, copy=False)
     if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise _not_numeric(value, value)
         return value
     if isinstance(value, np.generic):
-        return np.asarray(value)
+        arr = np.asarray(value)
+        if arr.dtype.kind not in _NUMERIC_KINDS:
+            raise _not_numeric(value, arr)
+        return arr
     arr = np.asarray(value)
     if arr.dtype == np.float64:
         return arr.astype(DEFAULT_FLOAT)
-    if arr.dtype.kind in "iu" and not isinstance(value, np.generic):
+    if arr.dtype.kind in "iu":
         return arr.astype(DEFAULT_INT, copy=False)
-    if arr.dtype == object:
-        raise TypeError(f"cannot make a tensor from {type(value).__name__!s} value {value!r}: "
-                        "give numbers, nested lists of numbers, or an array")
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        raise _not_numeric(value, None if arr.dtype == object else arr)
     return arr
+
+
+# ---- axes: one check for every op and front door that takes an axis (a dim) --------------------------------
+def _axis_int(axis, op: str) -> int:
+    """``axis`` as a Python int: integers (NumPy's too) and one-element integer tensors; not bools or floats."""
+    if isinstance(axis, (bool, np.bool_)):
+        raise TypeError(f"{op}: axis must be an integer, got the bool {axis!r}")
+    try:
+        return operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{op}: axis must be an integer, got {type(axis).__name__} {axis!r}") from None
+
+
+def _out_of_range(axis: int, ndim: int, op: str) -> AxisError:
+    if ndim <= 0:
+        return AxisError(f"{op}: axis {axis} is out of range: a 0-d tensor has no axes")
+    return AxisError(f"{op}: axis {axis} is out of range for {ndim} dimensions (expected to be in range of "
+                     f"[{-ndim}, {ndim - 1}], but got {axis})")
+
+
+def normalize_axis(axis, ndim: int, op: str = "axis") -> int:
+    """``axis`` checked against ``ndim`` dimensions and made non-negative.
+
+    NumPy's rule, -ndim <= axis < ndim; outside it NumPy's ``AxisError`` (both a ValueError and an IndexError,
+    as PyTorch's "Dimension out of range" is) whose message says "out of range". Never wraps around: ``% ndim``
+    silently turned axis 5 of a 2-d tensor into axis 1. ``op`` names the caller in the message.
+
+    >>> normalize_axis(-1, 3)
+    2
+    """
+    if type(axis) is not int:
+        axis = _axis_int(axis, op)
+    if -ndim <= axis < ndim:
+        return axis + ndim if axis < 0 else axis
+    raise _out_of_range(axis, ndim, op)
+
+
+def normalize_axes(axes, ndim: int, op: str = "axis") -> tuple:
+    """One axis or a tuple/list of them, each checked by ``normalize_axis``; an axis named twice (also as
+    ``0`` and ``-ndim``) raises ValueError, as NumPy's reductions and PyTorch's do.
+
+    >>> normalize_axes((0, -1), 3)
+    (0, 2)
+    """
+    if isinstance(axes, (tuple, list)):
+        out = tuple(normalize_axis(a, ndim, op) for a in axes)
+    else:
+        return (normalize_axis(axes, ndim, op),)
+    if len(out) > 1 and len(set(out)) != len(out):
+        dup = next(a for i, a in enumerate(out) if a in out[:i])
+        raise ValueError(f"{op}: axis {dup} appears more than once in {tuple(axes)}; name each axis once")
+    return out
+
+
+def refuse_complex(dtype, what: str) -> None:
+    """Complex values cannot be differentiated yet: the rules do not conjugate, so ``abs(exp(z))`` would get a
+    wrong gradient. Every way into a gradient (requires_grad, the transforms' inputs, head gradients) asks here."""
+    if np.dtype(dtype).kind == "c":
+        raise TypeError(f"{what} is complex ({np.dtype(dtype)}), and complex autodiff is not supported yet (the "
+                        "derivative rules do not conjugate, so the gradient would be wrong); differentiate the real "
+                        "and imaginary parts as two real tensors instead")
 
 
 def is_float_dtype(dtype) -> bool:

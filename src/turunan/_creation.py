@@ -65,9 +65,8 @@ def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
-    if dtype is None:
-        dtype = as_array(fill_value).dtype
-    return _make(np.full(shape, fill_value, dtype=dtype), None, requires_grad)
+    fill = as_array(fill_value, dtype)     # checked: a string or None is refused, never a NaN fill
+    return _make(np.full(shape, fill, dtype=fill.dtype), None, requires_grad)
 
 
 def _like(x, dtype):
@@ -87,7 +86,7 @@ def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(np.full(shape, fill_value, dtype), None, requires_grad)
+    return _make(np.full(shape, as_array(fill_value, dtype), dtype), None, requires_grad)
 
 
 def empty_like(x, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -104,8 +104,21 @@ def _run_hooks(hooks, g, create_graph: bool):
         res = hook(_as_tensor(g))
         if res is not None:
             res = res if isinstance(res, Tensor) else Tensor(res)
+            if res.shape != g.shape or res.dtype != g.dtype:
+                _hook_changed(hook, g, res)
             g = res if create_graph else res.data
     return g
+
+
+def _hook_changed(hook, g, res):
+    """A hook's replacement gradient must look like the gradient (PyTorch checks the same): a (5,) gradient for
+    a 3-element tensor would otherwise become its .grad, or be broadcast into the parents' gradients."""
+    name = getattr(hook, "__name__", type(hook).__name__)
+    change = (f"size of value (the gradient has shape {tuple(g.shape)}, the hook returned shape "
+              f"{tuple(res.shape)})" if res.shape != g.shape else
+              f"type of value (the gradient is {g.dtype}, the hook returned {res.dtype})")
+    raise RuntimeError(f"hook '{name}' has changed the {change}; a hook must return None or a tensor of the "
+                       "gradient's shape and dtype")
 
 
 def backward(roots: list, head_grads: list, *, retain_graph: bool = False, create_graph: bool = False,

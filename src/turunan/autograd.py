@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _engine
+from ._array import refuse_complex
 from ._core import Tensor
 from ._mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
@@ -38,6 +39,7 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
             raise RuntimeError(f"element {k} of the outputs does not require grad and has no grad_fn: nothing "
                                "that requires grad was recorded into it (set requires_grad=True on an input, "
                                "and compute it outside no_grad())")
+        refuse_complex(out.dtype, f"output {k}")
         if g is None:
             if out.data.size != 1 and not summing:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs: this output has "
@@ -45,7 +47,10 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                                    ".sum() first")
             g = np.ones(out.shape, dtype=out.dtype)
         else:
-            g_data = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.dtype)
+            g_data = g.data if isinstance(g, Tensor) else np.asarray(g)
+            refuse_complex(g_data.dtype, f"the head gradient of output {k}")
+            if not isinstance(g, Tensor):
+                g_data = g_data.astype(out.dtype, copy=False)
             if g_data.shape != out.shape:
                 raise ValueError(f"head gradient has shape {g_data.shape}, but the output has shape {out.shape}; "
                                  "they must match")

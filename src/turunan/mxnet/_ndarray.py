@@ -14,6 +14,7 @@ import numpy as _np
 
 from .. import _engine
 from .. import autograd as _autograd
+from .._array import as_array
 from .._core import Tensor
 from .._doors import REQUIRES_GRAD, recast
 
@@ -79,6 +80,7 @@ class ndarray(Tensor):
     """
 
     __slots__ = ("_grad_req",)
+    _numpy_reads_grad = True    # MXNet lets asnumpy() / NumPy read an array with a gradient (a copy, off the graph)
 
     # ---- recording, the MXNet way --------------------------------------------------------------------
     @property
@@ -183,6 +185,6 @@ def as_ndarray(value, dtype=None) -> ndarray:
     if isinstance(value, Tensor):
         return recast(value if dtype is None else value.astype(dtype), ndarray)
     if dtype is None:
-        arr = _np.asarray(value)
-        dtype = arr.dtype if isinstance(value, _np.ndarray) else _np.float32   # MXNet's default for lists
-    return ndarray(_np.array(value, dtype=dtype))
+        dtype = value.dtype if isinstance(value, _np.ndarray) else _np.float32   # MXNet's default for lists
+    arr = as_array(value, dtype)    # the core's conversion: it refuses strings, None and object arrays
+    return ndarray(arr.copy() if arr is value else arr)

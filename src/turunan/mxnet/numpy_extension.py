@@ -86,9 +86,10 @@ def batch_flatten(data):
 
 
 def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=_onp.float32):
-    """Rows of an identity matrix picked by the integer ``data`` (not differentiable: it is data)."""
+    """``on_value`` where a new last axis equals the integer ``data``, ``off_value`` elsewhere (not differentiable:
+    it is data). An index outside [0, depth) gives a row of ``off_value``, as in MXNet."""
     idx = _onp.asarray(data.data if isinstance(data, _tn.Tensor) else data).astype(_onp.int64)
-    out = _onp.where(_onp.eye(depth, dtype=bool)[idx], on_value, off_value).astype(dtype)
+    out = _onp.where(idx[..., None] == _onp.arange(int(depth)), on_value, off_value).astype(dtype)
     return _ndarray(out)
 
 

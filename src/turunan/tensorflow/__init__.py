@@ -22,6 +22,7 @@ import numpy as _np
 
 import turunan as _tn
 
+from .._array import normalize_axis as _normalize_axis
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
@@ -164,11 +165,15 @@ def rank(input, name=None) -> Tensor:  # noqa: A002
 
 
 def one_hot(indices, depth: int, on_value=None, off_value=None, axis=None, dtype=_np.float32, name=None) -> Tensor:
-    """Rows of an identity matrix picked by ``indices`` (data, not differentiable)."""
-    idx = _np.asarray(indices).astype(_np.int64)
+    """``on_value`` where the new axis (``axis``, last by default) equals ``indices``, ``off_value`` elsewhere (data,
+    not differentiable). An index outside [0, depth) gives a row of ``off_value``, as in TensorFlow."""
+    idx = _np.asarray(indices.data if isinstance(indices, _tn.Tensor) else indices).astype(_np.int64)
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
-    return Tensor(_np.where(_np.eye(depth, dtype=_np.bool_)[idx], on, off).astype(dtype))
+    out = _np.where(idx[..., None] == _np.arange(int(depth)), on, off).astype(dtype)
+    if axis is not None:
+        out = _np.moveaxis(out, -1, _normalize_axis(axis, out.ndim, "one_hot"))
+    return Tensor(out)
 
 
 # ---- the graph -----------------------------------------------------------------------------------------------

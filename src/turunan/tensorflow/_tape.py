@@ -18,6 +18,7 @@ import turunan as _tn
 
 from .. import _mode
 from .. import autograd as _autograd
+from .._array import refuse_complex
 from .._core import Tensor as _CoreTensor
 from .._doors import recast
 from ._tensor import Tensor, Variable, state
@@ -49,6 +50,7 @@ def _check_tensors(values: list, what: str) -> None:
         if not isinstance(v, _CoreTensor):
             raise TypeError(f"{what} must be tf tensors or Variables, got {type(v).__name__}; convert with "
                             "tf.constant(...) first")
+        refuse_complex(v.dtype, f"one of the {what}")
 
 
 class GradientTape:

@@ -13,6 +13,7 @@ import threading
 import numpy as _np
 
 from .. import _core
+from .._array import as_array
 from .._doors import REQUIRES_GRAD, recast
 
 
@@ -44,18 +45,10 @@ def _convert(value, dtype=None) -> _np.ndarray:
     """
     if isinstance(value, _core.Tensor):
         value = value.data
-    if dtype is not None:
-        return _np.asarray(value, dtype=_np.dtype(dtype))
-    if isinstance(value, (_np.ndarray, _np.generic)):
-        return _np.asarray(value)
-    arr = _np.asarray(value)
-    if arr.dtype == _np.float64:
-        return arr.astype(_np.float32)
-    if arr.dtype.kind in "iu":
-        return arr.astype(_np.int32)
-    if arr.dtype == object:
-        raise TypeError(f"cannot convert {type(value).__name__} {value!r} to a tf.Tensor")
-    return arr
+    if dtype is not None or isinstance(value, (_np.ndarray, _np.generic)):
+        return as_array(value, dtype)   # the core's conversion: it refuses strings, None, object arrays
+    arr = as_array(value)               # Python floats give float32 there already
+    return arr.astype(_np.int32) if arr.dtype.kind in "iu" else arr
 
 
 def _numpy_text(data) -> str:
@@ -68,6 +61,7 @@ class Tensor(_core.Tensor):
     """TensorFlow's eager tensor: prints ``<tf.Tensor: shape=(4,), dtype=float32, numpy=array([...])>``."""
 
     __slots__ = ()
+    _numpy_reads_grad = True    # TensorFlow lets numpy() / NumPy read a watched tensor (a value, off the tape)
 
     @property
     def requires_grad(self) -> bool:

@@ -33,6 +33,7 @@ import numpy as _np
 import turunan as _tn
 from turunan import Generator, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
+from .._array import as_array as _as_array
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
@@ -90,8 +91,7 @@ globals().update({_n: _adapt(getattr(_tn, _n), Tensor) for _n in _SAME_NAMES})
 # ---- the same ops under PyTorch's other names --------------------------------------------------------------
 _OTHER_NAMES = {"neg": "negative", "negative": "negative", "logical_and": "logical_and",
                 "logical_or": "logical_or", "logical_not": "logical_not", "mm": "matmul", "bmm": "matmul",
-                "mv": "matmul", "swapaxes": "swapaxes", "swapdims": "swapaxes", "moveaxis": "moveaxis",
-                "movedim": "moveaxis"}
+                "mv": "matmul"}
 globals().update({_n: _adapt(getattr(_tn, _core), Tensor, _n) for _n, _core in _OTHER_NAMES.items()})
 
 # ---- arithmetic and comparisons with PyTorch's type promotion (turunan.torch._promote), and PyTorch's names for
@@ -135,8 +135,10 @@ def is_tensor(obj) -> _builtins.bool:
 
 
 def from_numpy(a: _np.ndarray) -> Tensor:
-    """A tensor sharing memory with the NumPy array ``a``."""
-    return Tensor._wrap(_np.asarray(a))
+    """A tensor sharing memory with the NumPy array ``a`` (a numeric one: the core's check refuses others)."""
+    if not isinstance(a, _np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(a).__name__})")
+    return Tensor._wrap(_as_array(a))
 
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002  (PyTorch's parameter name)
@@ -145,13 +147,20 @@ def numel(input: Tensor) -> _builtins.int:  # noqa: A002  (PyTorch's parameter n
 
 def cat(tensors, dim: _builtins.int = 0, *, axis=None) -> Tensor:
     """Join tensors along ``dim``."""
-    return _recast(_tn.concatenate(tensors, dim if axis is None else axis), Tensor)
+    tensors = list(tensors)
+    dim = dim if axis is None else axis
+    if tensors and _np.ndim(tensors[0]) > 0:
+        dim = _tensor._dim(dim, _np.ndim(tensors[0]))     # PyTorch's IndexError for a dim out of range
+    return _recast(_tn.concatenate(tensors, dim), Tensor)
 
 
 concat = concatenate = cat
 
 
 def stack(tensors, dim: _builtins.int = 0) -> Tensor:
+    tensors = list(tensors)
+    if tensors:
+        dim = _tensor._dim(dim, _np.ndim(tensors[0]) + 1)
     return _recast(_tn.stack(tensors, dim), Tensor)
 
 
@@ -166,7 +175,18 @@ def unsqueeze(input, dim: _builtins.int) -> Tensor:  # noqa: A002
 
 def transpose(input, dim0: _builtins.int, dim1: _builtins.int) -> Tensor:  # noqa: A002
     """Swap two dimensions (PyTorch's meaning of transpose)."""
-    return _recast(_tn.swapaxes(input, dim0, dim1), Tensor)
+    return _tensor.transpose(_recast(input, Tensor), dim0, dim1)
+
+
+swapaxes = swapdims = transpose
+
+
+def movedim(input, source, destination) -> Tensor:  # noqa: A002
+    """Move the dims ``source`` to the positions ``destination`` (the others keep their order)."""
+    return _recast(input, Tensor).movedim(source, destination)
+
+
+moveaxis = movedim
 
 
 def t(input) -> Tensor:  # noqa: A002
@@ -174,7 +194,8 @@ def t(input) -> Tensor:  # noqa: A002
 
 
 def flip(input, dims) -> Tensor:  # noqa: A002
-    return _recast(_tn.flip(input, dims), Tensor)
+    nd = _np.ndim(input)
+    return _recast(_tn.flip(input, _tensor._dims(dims, nd) if nd else dims), Tensor)
 
 
 def clone(input) -> Tensor:  # noqa: A002
