@@ -59,6 +59,7 @@ class Var:
     is_view: bool = False
     made_by: str = ""   # the tag of the statement that bound it
     root: str = ""      # the tensor whose memory it shares (itself, unless it is a view)
+    shadow: object = None   # a NumPy array laid out as PyTorch lays it out, or None where that is not known
 
     def __post_init__(self) -> None:
         self.root = self.root or self.name
@@ -97,6 +98,33 @@ def _broadcast(a, b):
         return np.broadcast_shapes(a, b)
     except ValueError:
         return None
+
+
+def _layout(shape, inputs) -> np.ndarray | None:
+    """The layout of a computed tensor: row-major when its inputs are (PyTorch's elementwise ops, clone and
+    friends keep the strides of a transposed input, so there it is not known; with at most one dim longer
+    than 1 any layout is row-major)."""
+    if all(v.shadow is not None and v.shadow.flags.c_contiguous for v in inputs) or \
+            sum(s > 1 for s in shape) <= 1:
+        return np.zeros(shape)
+    return None
+
+
+def _layout_of(v) -> np.ndarray | None:
+    if v.shadow is None and sum(s > 1 for s in v.shape) <= 1:
+        return np.zeros(v.shape)
+    return v.shadow
+
+
+def _as_view_index(items) -> tuple:
+    """NumPy gives a scalar copy for ``a[0]`` of a 1-d array; with a trailing Ellipsis it is a 0-d view, as in
+    PyTorch."""
+    return tuple(items) if Ellipsis in items else tuple(items) + (Ellipsis,)
+
+
+def _reshaped(lay, shape):
+    """``lay`` reshaped as PyTorch's reshape would: a view where the strides allow, else a copy."""
+    return None if lay is None else lay.reshape(shape)
 
 
 def _fits_into(src, dst) -> bool:
@@ -149,8 +177,12 @@ class Generator:
         self.lines.append(line)
         self.tags.append(tag)
 
-    def bind(self, line_rhs: str, tag: str, shape, grad, leafish=False, expanded=False, root=None) -> Var:
-        v = Var(self.fresh(), tuple(shape), grad, leafish, expanded, root is not None, tag, root or "")
+    def bind(self, line_rhs: str, tag: str, shape, grad, leafish=False, expanded=False, root=None, shadow=False,
+             inputs=()) -> Var:
+        """Bind a new name; ``shadow`` is its layout (a view's), else ``_layout`` decides it from ``inputs``."""
+        if shadow is False:
+            shadow = _layout(tuple(shape), inputs)
+        v = Var(self.fresh(), tuple(shape), grad, leafish, expanded, root is not None, tag, root or "", shadow)
         self.emit(f"{v.name} = {line_rhs}", tag)
         self.vars.append(v)
         return v
@@ -258,7 +290,7 @@ class Generator:
         vals = _values(self.rng, shape)
         extra = ", requires_grad=True" if grad else ""
         self.emit(f"{name} = T.tensor({_lit(vals)}, dtype=T.float64{extra})", "leaf" if grad else "const")
-        v = Var(name, shape, grad, grad, False)
+        v = Var(name, shape, grad, grad, False, shadow=np.zeros(shape))
         self.vars.append(v)
         return v
 
@@ -269,16 +301,17 @@ class Generator:
         if r < 0.3:
             fn = self.pick(("T.tanh({a})", "T.sin({a})", "T.exp({a})", "{a}.sigmoid()", "{a} * 1", "{a}.clone()",
                             "{a}.pow(2)", "F.gelu({a})", "T.relu({a})", "-{a}", "{a} ** 3"))
-            self.bind(fn.format(a=a.name), "compute:unary", a.shape, a.grad)
-        elif r < 0.55:
+            self.bind(fn.format(a=a.name), "compute:unary", a.shape, a.grad, inputs=(a,))
+        elif r < 0.5:
             b = self.any_var(lambda v: _broadcast(v.shape, a.shape) is not None) or a
             op = self.pick(("+", "-", "*"))
-            self.bind(f"{a.name} {op} {b.name}", "compute:binary", _broadcast(a.shape, b.shape), a.grad or b.grad)
-        elif r < 0.62:
+            self.bind(f"{a.name} {op} {b.name}", "compute:binary", _broadcast(a.shape, b.shape), a.grad or b.grad,
+                      inputs=(a, b))
+        elif r < 0.57:
             b = self.any_var(lambda v: _broadcast(v.shape, a.shape) is not None) or a
             self.bind(f"{a.name} / ({b.name} * {b.name} + 1.0)", "compute:binary",
-                      _broadcast(a.shape, b.shape), a.grad or b.grad)
-        elif r < 0.74:
+                      _broadcast(a.shape, b.shape), a.grad or b.grad, inputs=(a, b))
+        elif r < 0.68:
             if a.shape and self.chance(0.7):
                 d = int(self.rng.integers(-len(a.shape), len(a.shape)))
                 keep = self.chance(0.4)
@@ -288,25 +321,55 @@ class Generator:
                 else:
                     del shape[d]
                 fn = self.pick(("sum", "mean"))
-                self.bind(f"{a.name}.{fn}({d}{', keepdim=True' if keep else ''})", "compute:reduce", shape, a.grad)
+                self.bind(f"{a.name}.{fn}({d}{', keepdim=True' if keep else ''})", "compute:reduce", shape, a.grad,
+                          inputs=(a,))
             else:
                 self.bind(f"{a.name}.{self.pick(('sum', 'mean'))}()", "compute:reduce", (), a.grad)
-        elif r < 0.88:
+        elif r < 0.8:
             b = self.any_var(lambda v: v is not a and _fits_into(v.shape, a.shape))
             if b is not None and self.chance(0.6):
                 form = self.pick(("T.clamp({a}, min={b})", "T.clamp({a}, max={b})", "{a}.clamp({b} * 0.5, None)",
                                   "T.clamp({a}, {b} - 0.5, {b} + 0.5)", "T.clip({a}, min={b})"))
-                self.bind(form.format(a=a.name, b=b.name), "compute:clamp-tensor", a.shape, a.grad or b.grad)
+                self.bind(form.format(a=a.name, b=b.name), "compute:clamp-tensor", a.shape, a.grad or b.grad,
+                          inputs=(a, b))
             else:
                 form = self.pick(("T.clamp({a}, min=-0.5)", "{a}.clamp(-0.4, 0.6)", "{a}.clamp(max=0.7)",
                                   "T.clip({a}, -0.8, 0.8)"))
-                self.bind(form.format(a=a.name), "compute:clamp", a.shape, a.grad)
-        else:
+                self.bind(form.format(a=a.name), "compute:clamp", a.shape, a.grad, inputs=(a,))
+        elif r < 0.87:
             b = self.any_var(lambda v: _fits_into(v.shape, a.shape)) or a
-            self.bind(f"T.where({a.name} > 0.1, {a.name}, {b.name})", "compute:where", a.shape, a.grad or b.grad)
+            form = self.pick(("T.where({a} > 0.1, {a}, {b})", "T.where({b} < 0.2, {a}, 0.5)",
+                              "{a}.masked_fill({b} > 0.3, -0.6)", "T.masked_fill({a}, {a} < 0.0, 0.25)"))
+            self.bind(form.format(a=a.name, b=b.name), "compute:where", a.shape, a.grad or b.grad, inputs=(a, b))
+        else:
+            self.contraction(a)
+
+    def contraction(self, a: Var) -> None:
+        """A matrix product or an einsum (their rules save both inputs: in-place changes after them matter)."""
+        if len(a.shape) not in (1, 2):
+            a = self.any_var(lambda v: len(v.shape) in (1, 2))
+            if a is None:
+                return
+        def fits(v):
+            return (len(a.shape) == 2 and len(v.shape) in (1, 2) and v.shape[0] == a.shape[1]) or \
+                (len(a.shape) == 1 and len(v.shape) == 1 and v.shape == a.shape)
+        b = self.any_var(fits)
+        if b is None:
+            b = self.bind(f"T.tanh({a.name}.T)" if len(a.shape) == 2 else f"T.sin({a.name})", "compute:unary",
+                          a.shape[::-1], a.grad, shadow=None if len(a.shape) == 2 else False, inputs=(a,))
+        shape = np.matmul(_shadow(a.shape), _shadow(b.shape)).shape
+        if self.chance(0.6):
+            text = self.pick(("{a} @ {b}", "T.matmul({a}, {b})")).format(a=a.name, b=b.name)
+        else:
+            spec = {(2, 2): "ij,jk->ik", (2, 1): "ij,j->i", (1, 1): "i,i->"}[(len(a.shape), len(b.shape))]
+            text = f"T.einsum('{spec}', {a.name}, {b.name})"
+        # einsum may hand back a permuted result: its layout is PyTorch's business
+        self.bind(text, "compute:contraction", shape, a.grad or b.grad, inputs=(a, b),
+                  shadow=None if text.startswith("T.einsum") and sum(s > 1 for s in shape) > 1 else False)
 
     def view_expr(self, a: Var, inline: bool = False):
-        """A view of ``a`` (or, for reshape/contiguous, what PyTorch decides): text, shape, tag, expanded."""
+        """A view of ``a`` (reshape, view, flatten and contiguous: a view or a copy, as PyTorch decides from the
+        strides): text, shape, tag, whether it is expanded, and its layout (a NumPy array with its strides)."""
         nd = len(a.shape)
         kinds = ["index", "index", "reshape", "view", "flatten", "unsqueeze", "squeeze", "detach", "contiguous"]
         if nd >= 2:
@@ -315,65 +378,69 @@ class Generator:
             kinds += ["t"]
         if not inline:
             kinds += ["expand"]
-        if a.made_by in NON_CONTIGUOUS and self.chance(0.5):
-            kinds = ["reshape", "view", "flatten"]      # the issue's item 2: x.T then reshape
-        for _ in range(6):
+        if a.made_by in NON_CONTIGUOUS and self.chance(0.7):
+            kinds = ["reshape", "view", "flatten", "contiguous"]      # the issue's item 2: x.T then reshape
+        lay = _layout_of(a)
+        for _ in range(8):
             kind = self.pick(kinds)
+            if kind in ("reshape", "view", "flatten", "contiguous") and lay is None and \
+                    sum(s > 1 for s in a.shape) > 1:
+                continue    # whether PyTorch copies depends on strides we cannot know here (see ``_layout``)
             if kind == "index":
                 got = self.basic_index(a.shape)
                 if got is None:
                     continue
                 items, text, shape = got
                 zero_d = shape == () and any(isinstance(i, int) for i in items)
-                return f"{a.name}[{text}]", shape, "view:index-0d" if zero_d else "view:index", False
+                return (f"{a.name}[{text}]", shape, "view:index-0d" if zero_d else "view:index", a.expanded,
+                        None if lay is None else lay[_as_view_index(items)])
             if kind in ("reshape", "view"):
                 shape = self.reshape_target(a.shape)
                 args = ", ".join(str(s) for s in shape) if shape else "()"
                 real = tuple(int(np.prod(a.shape)) // max(1, int(np.prod([s for s in shape if s != -1])))
                              if s == -1 else s for s in shape)
-                return f"{a.name}.{kind}({args})", real, f"view:{kind}", a.expanded
+                return f"{a.name}.{kind}({args})", real, f"view:{kind}", a.expanded, _reshaped(lay, real)
             if kind == "flatten":
                 if nd >= 2 and self.chance(0.4):
-                    return (f"{a.name}.flatten(0, 1)", (a.shape[0] * a.shape[1],) + a.shape[2:], "view:flatten",
-                            a.expanded)
-                return (f"{a.name}.flatten()" if self.chance(0.6) else f"T.flatten({a.name})",
-                        (int(np.prod(a.shape)),), "view:flatten", a.expanded)
+                    shape = (a.shape[0] * a.shape[1],) + a.shape[2:]
+                    return f"{a.name}.flatten(0, 1)", shape, "view:flatten", a.expanded, _reshaped(lay, shape)
+                shape = (int(np.prod(a.shape)),)
+                return (f"{a.name}.flatten()" if self.chance(0.6) else f"T.flatten({a.name})", shape,
+                        "view:flatten", a.expanded, _reshaped(lay, shape))
             if kind == "unsqueeze":
                 d = int(self.rng.integers(-nd - 1, nd + 1))
-                shape = list(a.shape)
-                shape.insert(d % (nd + 1), 1)
-                return f"{a.name}.unsqueeze({d})", tuple(shape), "view:unsqueeze", a.expanded
+                return (f"{a.name}.unsqueeze({d})", np.expand_dims(_shadow(a.shape), d).shape, "view:unsqueeze",
+                        a.expanded, None if lay is None else np.expand_dims(lay, d))
             if kind == "squeeze":
                 if nd and self.chance(0.5):
                     d = int(self.rng.integers(-nd, nd))
-                    shape = list(a.shape)
-                    if shape[d] == 1:
-                        del shape[d]
-                    return f"{a.name}.squeeze({d})", tuple(shape), "view:squeeze", a.expanded
-                return f"{a.name}.squeeze()", tuple(s for s in a.shape if s != 1), "view:squeeze", a.expanded
+                    axis = (d,) if a.shape[d] == 1 else ()
+                    return (f"{a.name}.squeeze({d})", np.squeeze(_shadow(a.shape), axis).shape, "view:squeeze",
+                            a.expanded, None if lay is None else np.squeeze(lay, axis))
+                return (f"{a.name}.squeeze()", np.squeeze(_shadow(a.shape)).shape, "view:squeeze", a.expanded,
+                        None if lay is None else np.squeeze(lay))
             if kind == "detach":
-                return f"{a.name}.detach()", a.shape, "view:detach", a.expanded
+                return f"{a.name}.detach()", a.shape, "view:detach", a.expanded, lay
             if kind == "contiguous":
-                return f"{a.name}.contiguous()", a.shape, "view:contiguous", False
-            if kind == "T":
-                return f"{a.name}.T", a.shape[::-1], "view:T", a.expanded
-            if kind == "t":
-                return f"{a.name}.t()", a.shape[::-1], "view:t", a.expanded
+                out = lay if lay.flags.c_contiguous else np.zeros(a.shape)
+                return f"{a.name}.contiguous()", a.shape, "view:contiguous", a.expanded and out is lay, out
+            if kind in ("T", "t"):
+                return (f"{a.name}.{kind if kind == 'T' else 't()'}", a.shape[::-1], f"view:{kind}", a.expanded,
+                        None if lay is None else lay.T)
             if kind == "transpose":
                 i, j = (int(d) for d in self.rng.choice(nd, 2, replace=False))
-                shape = list(a.shape)
-                shape[i], shape[j] = shape[j], shape[i]
-                return f"{a.name}.transpose({i}, {j})", tuple(shape), "view:transpose", a.expanded
+                return (f"{a.name}.transpose({i}, {j})", np.swapaxes(_shadow(a.shape), i, j).shape,
+                        "view:transpose", a.expanded, None if lay is None else np.swapaxes(lay, i, j))
             if kind == "permute":
                 perm = [int(p) for p in self.rng.permutation(nd)]
                 return (f"{a.name}.permute({', '.join(map(str, perm))})", tuple(a.shape[p] for p in perm),
-                        "view:permute", a.expanded)
+                        "view:permute", a.expanded, None if lay is None else lay.transpose(perm))
             if kind == "expand":
                 target = self.expand_target(a.shape)
-                return (f"{a.name}.expand({', '.join(map(str, target))})",
-                        tuple(a.shape[i - (len(target) - nd)] if s == -1 else s for i, s in enumerate(target)),
-                        "view:expand", True)
-        return f"{a.name}.detach()", a.shape, "view:detach", a.expanded
+                shape = tuple(a.shape[i - (len(target) - nd)] if s == -1 else s for i, s in enumerate(target))
+                return (f"{a.name}.expand({', '.join(map(str, target))})", shape, "view:expand", True,
+                        None if lay is None else np.broadcast_to(lay, shape))
+        return f"{a.name}.detach()", a.shape, "view:detach", a.expanded, lay
 
     def reshape_target(self, shape):
         n = int(np.prod(shape))
@@ -395,17 +462,21 @@ class Generator:
             target.insert(0, 2)
         return target
 
-    def make_view(self) -> None:
+    def make_view(self, a: Var | None = None) -> None:
         # half the time a view of the newest tensor, so that chains of views (x.T then reshape) are common
-        a = self.vars[-1] if self.chance(0.5) else self.pick(self.vars)
-        text, shape, tag, expanded = self.view_expr(a)
+        if a is None:
+            a = self.vars[-1] if self.chance(0.5) else self.pick(self.vars)
+        text, shape, tag, expanded, lay = self.view_expr(a)
         if a.made_by in NON_CONTIGUOUS and tag in ("view:reshape", "view:view", "view:flatten"):
             tag += ":of-non-contiguous"
-        detached = tag in ("view:detach",)
-        copy = tag == "view:contiguous"
-        # contiguous() and reshape may or may not copy: count them as sharing memory (see ``operand``)
-        self.bind(text, tag, shape, a.grad and not detached, a.leafish and not detached and not copy, expanded,
-                  a.root)
+        detached = tag == "view:detach"
+        shares = lay is None or a.shadow is None or np.shares_memory(lay, a.shadow)
+        if not shares:      # reshape, flatten or contiguous() that PyTorch copies (view() refuses): a new tensor
+            self.bind(text, tag + (":refused" if tag.startswith("view:view") else ":copy"), shape, a.grad, shadow=lay)
+            return
+        v = self.bind(text, tag, shape, a.grad and not detached, a.leafish and not detached, expanded, a.root, lay)
+        if tag in NON_CONTIGUOUS and self.chance(0.4):
+            self.make_view(v)
 
     def advanced_read(self) -> None:
         a = self.any_var(lambda v: v.shape != ())
@@ -417,7 +488,7 @@ class Generator:
         else:
             text, shape = self.mask_index(a.shape, None)
             tag = "read:mask"
-        self.bind(f"{a.name}[{text}]", tag, shape, a.grad)
+        self.bind(f"{a.name}[{text}]", tag, shape, a.grad, inputs=(a,))
 
     def guarded(self, target: Var, stmt: str, tag: str, changes_grad: bool) -> None:
         """An in-place statement; on a leaf (or a view of one) usually under no_grad, sometimes not (PyTorch
@@ -447,9 +518,10 @@ class Generator:
         """A named tensor or an inline view of one to change in place (rarely one sharing memory with itself)."""
         a = self.target(lambda v: not v.expanded or self.chance(0.1))
         if self.chance(0.3):
-            text, shape, tag, expanded = self.view_expr(a, inline=True)
-            if tag not in ("view:detach", "view:contiguous"):
-                return Var(text, shape, a.grad, a.leafish, a.expanded, True, tag, a.root), a
+            text, shape, tag, expanded, lay = self.view_expr(a, inline=True)
+            shares = lay is None or a.shadow is None or np.shares_memory(lay, a.shadow)
+            if tag not in ("view:detach", "view:contiguous") and shares:
+                return Var(text, shape, a.grad, a.leafish, expanded, True, tag, a.root, lay), a
         return a, a
 
     def inplace(self) -> None:
@@ -532,7 +604,7 @@ class Generator:
         if self.chance(0.7):                      # a non-leaf to start from, as most programs have
             a = self.pick(self.vars)
             self.bind(self.pick(("{a} * 1", "T.tanh({a})", "{a}.clone()", "T.exp({a})")).format(a=a.name),
-                      "compute:unary", a.shape, a.grad)
+                      "compute:unary", a.shape, a.grad, inputs=(a,))
         for _ in range(int(self.rng.integers(3, 9))):
             r = self.rng.random()
             if r < 0.22:
@@ -724,7 +796,7 @@ REQUIRED = {
     "view:transpose": 10, "view:permute": 10, "view:expand": 10, "view:squeeze": 10, "view:unsqueeze": 10,
     "view:flatten": 10, "view:detach": 10, "view:contiguous": 10,
     "read:advanced": 15, "read:mask": 15,
-    "compute:clamp-tensor": 20, "compute:clamp": 20,
+    "compute:clamp-tensor": 20, "compute:clamp": 20, "compute:where": 20, "compute:contraction": 20,
     "inplace:+=": 20, "inplace:-=": 20, "inplace:*=": 20, "inplace:/=": 20, "inplace:add_": 20,
     "inplace:sub_": 20, "inplace:mul_": 20, "inplace:div_": 20, "inplace:pow_": 20, "inplace:fill_": 20,
     "inplace:zero_": 20, "inplace:masked_fill_": 10,
@@ -732,6 +804,7 @@ REQUIRED = {
     "setitem-aug:basic": 15, "setitem-aug:advanced": 10, "setitem-aug:mask": 10,
     ":leaf-no_grad": 100, ":leaf-grad-mode": 20, ":nonleaf": 100, ":view": 50, ":nonleaf-no_grad": 10,
     ":through-view": 50, ":of-non-contiguous": 40,   # the issue's item 2: x.T then reshape
+    ":copy": 30, ":refused": 5,                     # reshape/flatten/contiguous that copy, view() that refuses
 }
 
 

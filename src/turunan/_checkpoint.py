@@ -11,22 +11,37 @@ second forward pass of ``f``.
 from __future__ import annotations
 
 import functools
+import weakref
 
 import numpy as np
 
 from . import _forward, _mode
 from ._core import Tensor
 
+_MODIFIED = ("was modified by an in-place operation after the checkpointed function ran (it is at version {now}, "
+             "it was at version {then}); backward recomputes the function and would read the new value. Make a "
+             "copy before changing it in place, or change it after backward (a checkpointed function must not "
+             "change its own inputs in place either: the recomputation would change them twice)")
+
 
 class _Capture:
-    """Observes ``apply`` while ``f`` runs: the nodes ``f`` records, in order."""
+    """Observes ``apply`` while ``f`` runs (in this thread only): the nodes ``f`` records, in order, and the
+    version of every tensor each operation read while recording, to find in-place changes before recomputing."""
 
     def __init__(self) -> None:
         self.nodes: list = []
+        self.reads: list = []   # (primitive, version of one tensor input), over the operations run in grad mode
 
     def __call__(self, prim, args, out, params) -> None:
         if out._node is not None:
             self.nodes.append(out._node)
+        # operations under no_grad (a batch norm updating its running statistics) are not part of the graph
+        # whose values the recomputation must reproduce
+        if _mode.state.enabled:
+            reads = self.reads
+            for a in args:
+                if isinstance(a, Tensor):
+                    reads.append((prim, a._version[0]))
 
 
 def _run(f, args, kwargs):
@@ -36,7 +51,23 @@ def _run(f, args, kwargs):
         out = f(*args, **kwargs)
     finally:
         _forward.remove_observer(cap)
-    return out, cap.nodes
+    return out, cap
+
+
+def _input_tensors(args, kwargs) -> list:
+    """(name, tensor) for the tensors among the arguments, also inside lists, tuples and dicts."""
+    found = []
+    stack = [(f"argument {i}", a) for i, a in enumerate(args)][::-1]
+    stack += [(f"keyword argument {k!r}", v) for k, v in kwargs.items()][::-1]
+    while stack:
+        name, a = stack.pop()
+        if isinstance(a, Tensor):
+            found.append((name, a, a._version[0]))
+        elif isinstance(a, (list, tuple)):
+            stack.extend((f"{name}[{j}]", v) for j, v in reversed(list(enumerate(a))))
+        elif isinstance(a, dict):
+            stack.extend((f"{name}[{k!r}]", v) for k, v in reversed(list(a.items())))
+    return found
 
 
 def _rng_state():
@@ -54,6 +85,9 @@ def _set_rng_state(state) -> None:
 def checkpoint(f):
     """Wrap ``f`` so that its intermediate results are recomputed in backward instead of kept.
 
+    Backward refuses (``RuntimeError``) if a tensor ``f`` read (an argument, or a tensor it closes over) was
+    changed in place between the call and the recomputation, as it refuses for a value saved for backward.
+
     >>> import turunan as tn
     >>> w = tn.ones((3, 3), requires_grad=True)
     >>> block = checkpoint(lambda x: tn.tanh(x @ w) @ w)
@@ -66,42 +100,59 @@ def checkpoint(f):
     def wrapper(*args, **kwargs):
         if not _mode.state.enabled:
             return f(*args, **kwargs)
+        inputs = _input_tensors(args, kwargs)    # their versions before f runs: f must not change them either
         state = _rng_state()
-        levels = list(_forward._active)     # forward-mode levels live now: the recomputation replays them too
-        out, nodes = _run(f, args, kwargs)
+        levels = list(_forward.active_levels())  # forward-mode levels live now: the recomputation replays them too
+        out, cap = _run(f, args, kwargs)
+        nodes = cap.nodes
         if not nodes:
             return out
         # what the recomputation must refill: every array a node inside f kept
         for n in nodes:
             n.saved = tuple(None if isinstance(s, Tensor) else s for s in n.saved)
             n.ans = None
+        # The hook below is kept by the nodes (node.hooks); it holds them only weakly, so that a graph dropped
+        # without backward is freed by reference counting alone (a strong list would be a cycle, left to the
+        # cyclic garbage collector). A node nobody holds any more (a branch of f that reaches no output) is
+        # never reached by backward: it needs no refill.
+        refs = [weakref.ref(n) for n in nodes]
+        kinds = [(n.prim, n.shape) for n in nodes]
+        reads = cap.reads
         done = [False]
 
         def recompute(g):
             if done[0]:
                 return None
-            done[0] = True
+            for name, t, v in inputs:
+                if t._version[0] != v:
+                    raise RuntimeError(f"checkpoint: {name} of the checkpointed function "
+                                       + _MODIFIED.format(now=t._version[0], then=v))
             after = _rng_state()
             _set_rng_state(state)
-            revived = [k for k in levels if k not in _forward._active]
-            for k in revived:
-                _forward._active[k] = True
+            revived = _forward.revive(levels)
             try:
                 with _mode.enable_grad():
                     _, again = _run(f, args, kwargs)
             finally:
                 _set_rng_state(after)
-                for k in revived:
-                    _forward._active.pop(k, None)
-                _forward._refresh()
-            if len(again) != len(nodes) or any(a.prim is not n.prim or a.shape != n.shape
-                                               for a, n in zip(again, nodes)):
+                _forward.unrevive(revived)
+            new = again.nodes
+            if len(new) != len(kinds) or len(again.reads) != len(reads) or any(
+                    a.prim is not p or a.shape != shape for a, (p, shape) in zip(new, kinds)):
                 raise RuntimeError("checkpoint: recomputing the function recorded different operations than the "
                                    "first run; a checkpointed function must be deterministic given its inputs")
-            for n, a in zip(nodes, again):
+            for (prim, then), (_, now) in zip(reads, again.reads):
+                if now != then:
+                    raise RuntimeError(f"checkpoint: a tensor read by {prim.name} inside the checkpointed function "
+                                       + _MODIFIED.format(now=now, then=then))
+            for r, a in zip(refs, new):
+                n = r()
+                if n is None:
+                    continue
                 n.saved, n.versions, n.ans, n.ans_version = a.saved, a.versions, a.ans, a.ans_version
                 if n.tangents is None:
                     n.tangents = a.tangents
+            done[0] = True
             return None
 
         for n in nodes:     # backward may enter f's graph at any node (a tangent output, for one)

@@ -1,10 +1,11 @@
 """Forward mode: tangents that travel with the forward pass, one *level* per live ``jvp``.
 
 A Tensor carries its tangents in ``_tangents``: a dict from a level (an increasing integer, one per ``jvp``
-call that is running) to the tangent Tensor. While a level is live, ``_core.jvp_hook`` is set to ``_hook``,
-which ``apply`` calls after every operation: it runs the primitive's forward rule from the table on the input
-tangents and attaches the output tangent. When no level is live the hook is ``None``, so reverse mode pays
-nothing.
+call that is running) to the tangent Tensor. Levels are per thread (as grad mode is). While a level is live in
+some thread, ``_core.jvp_hook`` is set to ``_dispatch``, which ``apply`` calls after every operation: in a
+thread with live levels it runs the primitive's forward rule from the table on the input tangents and attaches
+the output tangent (``_hook``); in other threads it returns at once. When nothing is live in any thread the
+hook is ``None``, so reverse mode pays nothing.
 
 Nesting (jvp of jvp, jvp of grad, grad of jvp) works because
 
@@ -23,6 +24,7 @@ raw arrays, like a plain backward: no Tensors, no nodes.
 from __future__ import annotations
 
 import itertools
+import threading
 
 import numpy as np
 
@@ -31,55 +33,100 @@ from . import _rules as R
 from ._core import Tensor, apply
 from ._mode import state as _grad_state
 
-_counter = itertools.count(1)
-_active: dict = {}       # live levels (insertion order = nesting order; ids increase with nesting)
-_extra_hooks: list = []  # other observers of apply (turunan.checkpoint), called after the forward hook
+_counter = itertools.count(1)   # level ids: unique in the process (next() on a count is atomic), increasing
+
+
+class _ThreadState(threading.local):
+    """What is live in one thread: forward-mode levels and observers of ``apply`` are per thread, as grad mode
+    is, so that a jvp or a checkpoint running in one thread never sees the operations of another."""
+
+    def __init__(self) -> None:
+        self.active: dict = {}      # live levels (insertion order = nesting order; ids increase with nesting)
+        self.observers: list = []   # other observers of apply (turunan.checkpoint), called after the forward hook
+        self.counted = False        # whether this thread counts in _live_threads
+
+
+_tls = _ThreadState()
+_live_lock = threading.Lock()
+_live_threads = 0   # threads with a level or an observer live: _core.jvp_hook is set exactly while this is > 0
 
 
 alias = R.alias     # the identity, recorded (a row of the table): a jvp's input gets its own node
 
 
 def live() -> bool:
-    """True while some jvp is running."""
-    return bool(_active)
+    """True while some jvp is running in this thread."""
+    return bool(_tls.active)
 
 
-def _combined(prim, args, out, params) -> None:
-    if _active:
-        _hook(prim, args, out, params)
-    for h in list(_extra_hooks):
-        h(prim, args, out, params)
+def active_levels() -> dict:
+    """This thread's live levels (a dict used as an ordered set; read it, don't change it)."""
+    return _tls.active
+
+
+def _dispatch(prim, args, out, params) -> None:
+    # the one process-wide hook: _core keeps a single `is None` check on its hot path, and a thread with nothing
+    # live (while another thread has) pays two attribute reads here
+    st = _tls
+    if st.active:
+        _hook(prim, args, out, params, st.active)
+    if st.observers:
+        for h in tuple(st.observers):
+            h(prim, args, out, params)
 
 
 def _refresh() -> None:
-    if _extra_hooks:
-        _core.jvp_hook = _combined
-    elif _active:
-        _core.jvp_hook = _hook
-    else:
-        _core.jvp_hook = None
+    """Count this thread in or out of the live threads, and set or clear the process-wide hook accordingly."""
+    global _live_threads
+    st = _tls
+    now = bool(st.active or st.observers)
+    if now is st.counted:
+        return
+    with _live_lock:
+        st.counted = now
+        _live_threads += 1 if now else -1
+        _core.jvp_hook = _dispatch if _live_threads else None
 
 
 def enter() -> int:
-    """Open a new forward-mode level and return its id."""
+    """Open a new forward-mode level in this thread and return its id."""
     k = next(_counter)
-    _active[k] = True
+    _tls.active[k] = True
     _refresh()
     return k
 
 
 def exit(k: int) -> None:  # noqa: A001
-    _active.pop(k, None)
+    _tls.active.pop(k, None)
+    _refresh()
+
+
+def revive(levels) -> list:
+    """Make ``levels`` live again in this thread (a checkpoint replays its function under the levels that were
+    live when it first ran); returns the ones that were not live, for ``unrevive``."""
+    active = _tls.active
+    revived = [k for k in levels if k not in active]
+    for k in revived:
+        active[k] = True
+    _refresh()
+    return revived
+
+
+def unrevive(revived: list) -> None:
+    active = _tls.active
+    for k in revived:
+        active.pop(k, None)
     _refresh()
 
 
 def add_observer(fn) -> None:
-    _extra_hooks.append(fn)
+    """Call ``fn(prim, args, out, params)`` after every operation that this thread runs, until removed."""
+    _tls.observers.append(fn)
     _refresh()
 
 
 def remove_observer(fn) -> None:
-    _extra_hooks.remove(fn)
+    _tls.observers.remove(fn)
     _refresh()
 
 
@@ -116,15 +163,17 @@ def view_below(t, k: int):
         return t
     node = t._node
     v = type(t)._wrap(t.data, node, t.requires_grad and node is not None, t._version)
-    keep = {j: tt for j, tt in tans.items() if j < k and j in _active}
+    active = _tls.active
+    keep = {j: tt for j, tt in tans.items() if j < k and j in active}
     v._tangents = keep or None
     return v
 
 
 def _has_below(t, k: int) -> bool:
     if isinstance(t, Tensor) and t._tangents:
+        active = _tls.active
         for j in t._tangents:
-            if j < k and j in _active:
+            if j < k and j in active:
                 return True
     return False
 
@@ -149,13 +198,14 @@ def _fit(res, out: Tensor, as_tensor: bool):
     return type(out)._wrap(res)
 
 
-def _hook(prim, args, out, params) -> None:
-    """After ``apply``: compute ``out``'s tangent at every live level present in ``args``."""
+def _hook(prim, args, out, params, active: dict) -> None:
+    """After ``apply``: compute ``out``'s tangent at every level live in this thread (``active``) present in
+    ``args``."""
     levels = None
     for a in args:
         if isinstance(a, Tensor) and a._tangents:
             for k in a._tangents:
-                if k in _active:
+                if k in active:
                     if levels is None:
                         levels = [k]
                     elif k not in levels:
@@ -215,5 +265,6 @@ def split(y, k: int):
         return y, None
     node = y._node
     p = type(y)._wrap(y.data, node, y.requires_grad and node is not None, y._version)
-    p._tangents = {j: tt for j, tt in y._tangents.items() if j != k and j in _active} or None
+    active = _tls.active
+    p._tangents = {j: tt for j, tt in y._tangents.items() if j != k and j in active} or None
     return p, tan

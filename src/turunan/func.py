@@ -22,6 +22,7 @@ tensor(12.)
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -36,7 +37,21 @@ from .autograd import grad as _autograd_grad
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
            "hvp", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
 
-_depth = [0]     # how many transforms are running: a nested one must record its derivatives
+class _Depth(threading.local):
+    """How many transforms are running in this thread (a nested one must record its derivatives); indexed as
+    ``_depth[0]``. Per thread, as grad mode and forward-mode levels are: a transform running in another thread
+    must not make this one's results recorded."""
+
+    n = 0
+
+    def __getitem__(self, i: int) -> int:
+        return self.n
+
+    def __setitem__(self, i: int, v: int) -> None:
+        self.n = v
+
+
+_depth = _Depth()
 
 
 # ---- pytrees ---------------------------------------------------------------------------------------------
@@ -209,7 +224,7 @@ def _grad_input(x, what: str, outer_grad: bool) -> Tensor:
         return _forward.apply(_forward.alias, t)     # keeps x's node (outer grad) and tangents
     leaf = type(t)._wrap(t.data, None, True, t._version)
     if t._tangents:
-        leaf._tangents = {k: v for k, v in t._tangents.items() if k in _forward._active} or None
+        leaf._tangents = {k: v for k, v in t._tangents.items() if k in _forward.active_levels()} or None
     return leaf
 
 
