@@ -14,7 +14,7 @@ A seeded generator writes small random programs in PyTorch's spelling (``T.tanh(
 The vocabulary is what the PyTorch door offers today (see ``VOCABULARY_GAPS`` for what it lacks). Programs are
 reproducible: program ``i`` of base seed ``s`` is ``generate(s, i)``, and a failing case prints its whole text;
 ``python tests/test_views_sweep.py INDEX [SEED]`` reruns one program and prints both sides.
-``TURUNAN_SWEEP_SEED`` and ``TURUNAN_SWEEP_N`` widen the sweep locally (defaults: 0 and 1200).
+``TURUNAN_SWEEP_SEED`` and ``TURUNAN_SWEEP_N`` widen the sweep locally (defaults: 0 and 2000).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ torch = pytest.importorskip("torch", reason="torch is not installed: the differe
 import turunan.torch as ttorch  # noqa: E402  (after the skip: the module is only worth importing with torch)
 
 BASE_SEED = int(os.environ.get("TURUNAN_SWEEP_SEED", "0"))
-N_PROGRAMS = int(os.environ.get("TURUNAN_SWEEP_N", "1200"))
+N_PROGRAMS = int(os.environ.get("TURUNAN_SWEEP_N", "2000"))
 
 # What the door lacks (AttributeError today), so the generator leaves it out; add it here when the door grows it.
 VOCABULARY_GAPS = ("clamp_", "clamp_min_", "clamp_max_", "copy_", "neg_", "exp_", "tanh_", "sigmoid_", "relu_",
@@ -44,7 +44,8 @@ VOCABULARY_GAPS = ("clamp_", "clamp_min_", "clamp_max_", "copy_", "neg_", "exp_"
 SHAPES = ((3,), (4,), (2, 3), (3, 2), (1, 3), (2, 1, 3), (2, 2, 2), ())
 SCALARS = (0.5, 2.0, -1.5, 3.0, -0.75)
 FILLS = (0.25, -0.6, 1.25)
-NON_CONTIGUOUS = ("view:T", "view:t", "view:transpose", "view:permute", "view:expand")
+NON_CONTIGUOUS = ("view:T", "view:t", "view:transpose", "view:permute", "view:expand", "view:mT", "view:movedim",
+                  "view:split")
 
 
 # ---- the program generator -----------------------------------------------------------------------------------
@@ -371,19 +372,22 @@ class Generator:
         """A view of ``a`` (reshape, view, flatten and contiguous: a view or a copy, as PyTorch decides from the
         strides): text, shape, tag, whether it is expanded, and its layout (a NumPy array with its strides)."""
         nd = len(a.shape)
-        kinds = ["index", "index", "reshape", "view", "flatten", "unsqueeze", "squeeze", "detach", "contiguous"]
+        kinds = ["index", "index", "reshape", "view", "flatten", "unsqueeze", "squeeze", "detach", "contiguous",
+                 "ravel"]
+        if nd >= 1:
+            kinds += ["split"]
         if nd >= 2:
-            kinds += ["T", "transpose", "permute", "transpose"]
+            kinds += ["T", "transpose", "permute", "transpose", "movedim", "mT"]
         if nd <= 2:
             kinds += ["t"]
         if not inline:
             kinds += ["expand"]
         if a.made_by in NON_CONTIGUOUS and self.chance(0.7):
-            kinds = ["reshape", "view", "flatten", "contiguous"]      # the issue's item 2: x.T then reshape
+            kinds = ["reshape", "view", "flatten", "contiguous", "ravel"]   # the issue's item 2: x.T then reshape
         lay = _layout_of(a)
         for _ in range(8):
             kind = self.pick(kinds)
-            if kind in ("reshape", "view", "flatten", "contiguous") and lay is None and \
+            if kind in ("reshape", "view", "flatten", "contiguous", "ravel") and lay is None and \
                     sum(s > 1 for s in a.shape) > 1:
                 continue    # whether PyTorch copies depends on strides we cannot know here (see ``_layout``)
             if kind == "index":
@@ -431,6 +435,31 @@ class Generator:
                 i, j = (int(d) for d in self.rng.choice(nd, 2, replace=False))
                 return (f"{a.name}.transpose({i}, {j})", np.swapaxes(_shadow(a.shape), i, j).shape,
                         "view:transpose", a.expanded, None if lay is None else np.swapaxes(lay, i, j))
+            if kind == "ravel":     # PyTorch's ravel is contiguous() then a view: it copies unless contiguous
+                shape = (int(np.prod(a.shape)),)
+                out = lay.reshape(shape) if lay.flags.c_contiguous else np.zeros(shape)
+                return f"{a.name}.ravel()", shape, "view:ravel", a.expanded and out.base is not None, out
+            if kind == "mT":
+                return (f"{a.name}.mT", np.swapaxes(_shadow(a.shape), -1, -2).shape, "view:mT", a.expanded,
+                        None if lay is None else np.swapaxes(lay, -1, -2))
+            if kind == "movedim":
+                i, j = (int(d) for d in self.rng.integers(-nd, nd, 2))
+                return (f"{a.name}.movedim({i}, {j})", np.moveaxis(_shadow(a.shape), i, j).shape, "view:movedim",
+                        a.expanded, None if lay is None else np.moveaxis(lay, i, j))
+            if kind == "split":     # one of several views (PyTorch refuses in-place changes to them in grad mode)
+                d = int(self.rng.integers(nd))
+                n = a.shape[d]
+                if self.chance(0.5):
+                    k = int(self.rng.integers(1, n + 1))
+                    call = self.pick((f"{a.name}.split({k}, {d})", f"T.split({a.name}, {k}, dim={d})"))
+                else:
+                    c = int(self.rng.integers(1, 4))
+                    k = -(-n // c)
+                    call = self.pick((f"{a.name}.chunk({c}, {d})", f"T.chunk({a.name}, {c}, dim={d})"))
+                i = int(self.rng.integers(-(-n // k)))
+                items = (slice(None),) * d + (slice(i * k, min(i * k + k, n)),)
+                return (f"{call}[{i}]", _shadow(a.shape)[items].shape, "view:split", a.expanded,
+                        None if lay is None else lay[items])
             if kind == "permute":
                 perm = [int(p) for p in self.rng.permutation(nd)]
                 return (f"{a.name}.permute({', '.join(map(str, perm))})", tuple(a.shape[p] for p in perm),
@@ -527,11 +556,13 @@ class Generator:
     def inplace(self) -> None:
         t, owner = self.inplace_target()
         name = t.name
+        # `v[i] += 1` stores back with __setitem__; `v.chunk(2)[0] += 1` would store into a tuple
+        subscript = name.endswith("]") and t.made_by != "view:split"
         r = self.rng.random()
         if r < 0.55:
             op = self.pick(("+=", "-=", "*=", "add_", "sub_", "mul_", "add_alpha"))
             opnd, g = self.operand(t.shape, t)
-            if op.endswith("=") and t is not owner and not name.endswith("]"):   # `v.T += 1` assigns to .T
+            if op.endswith("=") and t is not owner and not subscript:   # `v.T += 1` would assign to .T
                 op = {"+=": "add_", "-=": "sub_", "*=": "mul_"}[op]
             if op.endswith("="):
                 stmt = f"{name} {op} {opnd}"
@@ -543,7 +574,7 @@ class Generator:
             tag = f"inplace:{op}"
         elif r < 0.7:
             d, g = self.divisor(t.shape)
-            op = self.pick(("/=", "div_")) if name.endswith("]") or t is owner else "div_"
+            op = self.pick(("/=", "div_")) if subscript or t is owner else "div_"
             stmt = f"{name} /= {d}" if op == "/=" else f"{name}.div_({d})"
             tag = f"inplace:{op}"
         elif r < 0.8:
@@ -794,7 +825,8 @@ def test_program_matches_torch(index):
 REQUIRED = {
     "view:index": 60, "view:index-0d": 15, "view:reshape": 20, "view:view": 20, "view:T": 10, "view:t": 10,
     "view:transpose": 10, "view:permute": 10, "view:expand": 10, "view:squeeze": 10, "view:unsqueeze": 10,
-    "view:flatten": 10, "view:detach": 10, "view:contiguous": 10,
+    "view:flatten": 10, "view:detach": 10, "view:contiguous": 10, "view:ravel": 10, "view:mT": 10,
+    "view:movedim": 10, "view:split": 20,
     "read:advanced": 15, "read:mask": 15,
     "compute:clamp-tensor": 20, "compute:clamp": 20, "compute:where": 20, "compute:contraction": 20,
     "inplace:+=": 20, "inplace:-=": 20, "inplace:*=": 20, "inplace:/=": 20, "inplace:add_": 20,
