@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import heapq
 import sys
+import threading
 
 import numpy as np
 
@@ -38,6 +39,16 @@ def _calibrate() -> tuple:
 
 
 _ARG_OWNED, _DICT_OWNED = _calibrate()
+
+# Adding into a .grad is a read-modify-write that NumPy runs without the GIL (np.add on a large array): two
+# threads running backward into the same leaf would lose updates. Each accumulation holds a lock, as PyTorch's
+# AccumulateGrad does; the locks are striped by the tensor's address so that threads filling different leaves
+# (different models) rarely wait for each other. Held only around the update itself, never around user hooks.
+_GRAD_LOCKS = tuple(threading.Lock() for _ in range(32))
+
+
+def _grad_lock(t):
+    return _GRAD_LOCKS[id(t) >> 4 & 31]
 
 
 def _toposort(roots: list) -> list:
@@ -173,11 +184,12 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         if node.retained is not None:
             t = node.retained()
             if t is not None:    # a retained grad accumulates across backward passes, like a leaf's
-                prev = t._grad
-                if create_graph:
-                    t._grad = _as_tensor(g) if prev is None else prev + g
-                else:
-                    t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev.data + g)
+                with _grad_lock(t):
+                    prev = t._grad
+                    if create_graph:
+                        t._grad = _as_tensor(g) if prev is None else prev + g
+                    else:
+                        t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev.data + g)
         if wanted is not None and node in wanted:
             captured[node] = g
         # what the rules see as inputs (values where kept, the parent's shape where only that is used), with
@@ -319,23 +331,24 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
         g = _as_tensor(g)
         if g.dtype != leaf.dtype:
             g = g.astype(leaf.dtype)
-        leaf._grad = g if (leaf._grad is None or overwrite) else leaf._grad + g
+        with _grad_lock(leaf):
+            leaf._grad = g if (leaf._grad is None or overwrite) else leaf._grad + g
         return
     if isinstance(g, Tensor):
         g = g.data
-    buf = leaf._grad
     data = leaf.data
-    if buf is None or buf.data.shape != data.shape:
-        if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED and g.shape == data.shape
-                and g.dtype == data.dtype and g.flags.writeable):
-            leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
-        else:
-            leaf._grad = Tensor._wrap(np.array(g, dtype=data.dtype, copy=True))
-    elif overwrite:
-        np.copyto(buf.data, g, casting="same_kind")
-        buf._bump_version()
-    else:
-        if buf._node is not None or buf.requires_grad:
+    with _grad_lock(leaf):      # from reading the buffer to writing it: see _GRAD_LOCKS
+        buf = leaf._grad
+        if buf is None or buf.data.shape != data.shape:
+            if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED
+                    and g.shape == data.shape and g.dtype == data.dtype and g.flags.writeable):
+                leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
+            else:
+                leaf._grad = Tensor._wrap(np.array(g, dtype=data.dtype, copy=True))
+        elif overwrite:
+            np.copyto(buf.data, g, casting="same_kind")
+            buf._bump_version()
+        elif buf._node is not None or buf.requires_grad:
             leaf._grad = Tensor._wrap(buf.data + g)   # a recorded grad (create_graph earlier): don't mutate
         else:
             np.add(buf.data, g, out=buf.data, casting="same_kind")
