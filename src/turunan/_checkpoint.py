@@ -55,10 +55,10 @@ def _run(f, args, kwargs):
 
 
 def _input_tensors(args, kwargs) -> list:
-    """(name, tensor) for the tensors among the arguments, also inside lists, tuples and dicts."""
+    """(name, tensor, its version now) for the tensors among the arguments, also inside lists, tuples, dicts."""
     found = []
-    stack = [(f"argument {i}", a) for i, a in enumerate(args)][::-1]
-    stack += [(f"keyword argument {k!r}", v) for k, v in kwargs.items()][::-1]
+    stack = [(f"keyword argument {k!r}", v) for k, v in kwargs.items()][::-1]
+    stack += [(f"argument {i}", a) for i, a in enumerate(args)][::-1]      # popped first
     while stack:
         name, a = stack.pop()
         if isinstance(a, Tensor):
