@@ -250,3 +250,27 @@ def test_erf_without_scipy_is_exact(monkeypatch):
     np.testing.assert_allclose(_rules._erf(xs), [math.erf(v) for v in xs], rtol=0, atol=0)
     assert _rules._erf(xs.astype(np.float32)).dtype == np.float32
     monkeypatch.setattr(_rules, "_erf_ufunc", None)     # leave the next caller to look SciPy up again
+
+
+# ---- found by the sweep (tests/test_views_sweep.py) ------------------------------------------------------
+def test_view_refuses_to_copy_and_reshape_does_not():
+    x = ttorch.ones(2, 3)
+    assert x.view(3, 2).shape == (3, 2) and np.shares_memory(x.view(6).numpy(), x.numpy())
+    with pytest.raises(RuntimeError, match="view size is not compatible"):
+        x.t().view(6)
+    with pytest.raises(RuntimeError, match="reshape"):
+        x[:, :1].expand(2, 4).view(8)
+    assert x.t().reshape(6).shape == (6,)       # reshape may copy
+    with pytest.raises(RuntimeError, match="view size"):
+        tn.ones((2, 3)).T.view(6)
+
+
+def test_changing_a_quotient_in_place_does_not_refuse_backward():
+    # division's rule reads its inputs, not its output, as PyTorch's does: PyTorch allows this backward
+    a, b = f64([1.0, 2.0]), f64([4.0, 5.0])
+    q = a / b
+    q.fill_(0.5)
+    r = q - a
+    r.sum().backward()
+    np.testing.assert_array_equal(a.grad.numpy(), [-1.0, -1.0])
+    np.testing.assert_array_equal(b.grad.numpy(), [0.0, 0.0])

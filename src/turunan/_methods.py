@@ -57,7 +57,7 @@ _METHODS = {
     "clip": ops.clip, "clamp": ops.clip, "round": ops.round, "floor": ops.floor, "ceil": ops.ceil,
     "maximum": ops.maximum, "minimum": ops.minimum, "pow": ops.power,
     "dot": ops.dot, "matmul": ops.matmul,
-    "reshape": ops.reshape, "view": ops.reshape, "transpose": ops.transpose, "permute": ops.permute,
+    "reshape": ops.reshape, "view": ops.view, "transpose": ops.transpose, "permute": ops.permute,
     "swapaxes": ops.swapaxes, "expand_dims": ops.expand_dims, "unsqueeze": ops.unsqueeze,
     "squeeze": ops.squeeze, "flatten": ops.flatten, "ravel": ops.ravel, "broadcast_to": ops.broadcast_to,
     "expand": lambda self, *shape: ops.broadcast_to(self, ops._shape_arg(shape)), "flip": ops.flip,

@@ -17,6 +17,7 @@ from . import _mode
 from . import _rules as R
 from ._array import AxisError, broadcast_shapes, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1, apply2
+from ._core import shares_memory as _core_shares_memory
 
 _SCALARS = (numbers.Number, np.generic)
 
@@ -502,6 +503,18 @@ def reshape(x, *shape) -> Tensor:
         raise ValueError(f"cannot reshape a tensor of shape {np.shape(_data(x))} ({size} elements) into shape "
                          f"{shape}") from None
     return apply(R.reshape, x, shape=shape)
+
+
+def view(x, *shape) -> Tensor:
+    """PyTorch's ``view``: ``reshape`` that must not copy. Where the new shape cannot be laid over the tensor's
+    memory (a transposed or expanded tensor), it raises, as PyTorch does, instead of returning a copy that an
+    in-place change would then not reach."""
+    out = reshape(x, *shape)
+    if isinstance(x, Tensor) and out.data.size and not _core_shares_memory(out.data, x.data):
+        raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape {x.shape} to "
+                           f"{out.shape}: at least one dimension spans across two contiguous subspaces). Use "
+                           ".reshape(...) instead.")
+    return out
 
 
 def transpose(x, axes=None, *more) -> Tensor:

@@ -260,8 +260,10 @@ def _matrix_norm2_vjp(g, ans, x):
 add = defprim("add", np.add, [lambda g, ans, x, y: g, lambda g, ans, x, y: g], ELEMENTWISE)
 subtract = defprim("subtract", np.subtract, [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], ELEMENTWISE)
 multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], MULTILINEAR)
+# NOTE: y's rule reads x and y, not ans (PyTorch's div saves its inputs too): an in-place change of the quotient
+# (q = a / b; q.fill_(0)) must not make the graph refuse a backward that PyTorch allows
 divide = defprim("divide", np.true_divide, [lambda g, ans, x, y: g / y,
-                                            lambda g, ans, x, y: -g * ans / y], ELEMENTWISE)
+                                            lambda g, ans, x, y: -(g / y) * (x / y)], ELEMENTWISE)
 power = defprim("power", np.power, [_power_vjp_x,
                                     lambda g, ans, x, y: g * ans * np.log(np.where(x == 0, 1, x))], ELEMENTWISE)
 negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR)

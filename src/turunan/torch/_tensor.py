@@ -436,15 +436,17 @@ class Tensor(_core.Tensor):
 
     # ---- shapes --------------------------------------------------------------------------------------------
     def view(self, *shape):
-        """The same elements in another shape (turunan's reshape; ``-1`` infers one size)."""
+        """The same elements in another shape, sharing memory (``-1`` infers one size); raises where that
+        needs a copy, as PyTorch does (use ``reshape``)."""
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             raise TypeError("view(dtype) is not supported by turunan; use .to(dtype)")
-        return ops.reshape(self, *shape)
+        return ops.view(self, *shape)
 
     def view_as(self, other):
-        return ops.reshape(self, tuple(other.shape))
+        return ops.view(self, tuple(other.shape))
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return ops.reshape(self, tuple(other.shape))
 
     def expand_as(self, other):
         return ops.broadcast_to(self, tuple(other.shape))
