@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _engine, _forward, _mode
 from . import _ops as ops
-from ._array import BATCH, as_array
+from ._array import BATCH, as_array, refuse_complex
 from ._core import Node, Tensor
 from .autograd import grad as _autograd_grad
 
@@ -210,6 +210,7 @@ def _as_tensor(x, what: str) -> Tensor:
             t = Tensor._wrap(as_array(x))
         except TypeError:
             raise TypeError(f"{what}: expected a Tensor, a NumPy array or a number, got {type(x).__name__}") from None
+    refuse_complex(t.dtype, what)
     if t.dtype.kind not in "fc":
         raise TypeError(f"{what} has dtype {t.dtype}, but only floating-point inputs can be differentiated; "
                         "pass floats (e.g. 2.0 instead of 2, or x.astype('float32')), or close over integer "
@@ -316,7 +317,10 @@ def _pullback(out_leaves, flat_in, cts, create: bool) -> list:
     for o, c in zip(out_leaves, cts):
         if c is None or not o.requires_grad:
             continue
-        c = c if isinstance(c, Tensor) else Tensor._wrap(np.asarray(c, dtype=o.dtype))
+        if not isinstance(c, Tensor):
+            c = np.asarray(c)
+            refuse_complex(c.dtype, "a cotangent")      # cast to a real dtype it would lose its imaginary part
+            c = Tensor._wrap(c.astype(o.dtype, copy=False))
         if c.shape != o.shape:
             raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
         create = create or c.requires_grad or bool(c._tangents)
@@ -437,6 +441,7 @@ def _jvp_flat(f, primals: tuple, flat_tans: list, name: str, has_aux: bool = Fal
                     pos += 1
                     if tan is not None:
                         tan = tan if isinstance(tan, Tensor) else Tensor._wrap(np.asarray(tan))
+                        refuse_complex(tan.dtype, f"{name}: a tangent")
                         if tan.shape != t.shape:
                             raise ValueError(f"{name}: a tangent has shape {tan.shape}, but its primal has shape "
                                              f"{t.shape}; they must match")
