@@ -128,7 +128,7 @@ def test_tab_runs_with_only_the_import_changed(cells, style):
         elif want is not ...:
             assert _same_text(style, text, want), f"cell {n}: got {text}, want {want}"
     # the math behind the last cells: f(a) = k a, so the gradient is d / a (a scalar, float32)
-    a, d = ns["a"], ns["d"]
-    grad = ns["d_grad"] if style == "tensorflow" else a.grad
+    a, d = ns["a"].detach(), ns["d"].detach()     # (PyTorch's tensors that require grad refuse numpy())
+    grad = ns["d_grad"] if style == "tensorflow" else ns["a"].grad
     assert a.shape == () and numpy.asarray(a).dtype == numpy.float32
     numpy.testing.assert_allclose(numpy.asarray(grad), numpy.asarray(d) / numpy.asarray(a), rtol=1e-6)

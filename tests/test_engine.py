@@ -24,7 +24,7 @@ def test_backward_scalar_and_grad_buffer_is_reused():
     x.grad.zero_()
     (x * x).sum().backward()
     assert x.grad.data is arr
-    np.testing.assert_array_equal(x.grad.numpy(), 2 * x.numpy())
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 2 * x.detach().numpy())
 
 
 def test_non_scalar_backward_needs_gradient():
@@ -70,7 +70,7 @@ def test_retain_graph_allows_a_second_backward():
     y = 2 * tn.dot(x, x)
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_array_equal(x.grad.numpy(), 8 * x.numpy())
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 8 * x.detach().numpy())
 
 
 def test_saved_arrays_are_released_by_backward():
@@ -143,10 +143,10 @@ def test_inplace_on_leaf_requiring_grad():
     w = tn.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf tensor that requires grad"):
         w += 1
-    np.testing.assert_array_equal(w.numpy(), [1, 1, 1])     # left as it was
+    np.testing.assert_array_equal(w.detach().numpy(), [1, 1, 1])     # left as it was
     with tn.no_grad():
         w -= 0.5
-    np.testing.assert_array_equal(w.numpy(), [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(w.detach().numpy(), [0.5, 0.5, 0.5])
 
 
 def test_setitem_records_and_bumps_version():
@@ -191,7 +191,7 @@ def test_grad_wrt_intermediate_and_pruning():
     other.register_hook(lambda g: calls.append(1))
     out = (h * h).sum() + other.sum()
     (gh,) = tn.autograd.grad(out, [h])
-    np.testing.assert_array_equal(gh.numpy(), 2 * h.numpy())
+    np.testing.assert_array_equal(gh.detach().numpy(), 2 * h.detach().numpy())
     assert calls == []             # the branch that does not lead to h was never walked
 
 
@@ -199,7 +199,7 @@ def test_grad_outputs_and_multiple_outputs():
     x = tn.arange(3.0, requires_grad=True)
     y1, y2 = x * 2, x * x
     (g,) = tn.autograd.grad([y1, y2], [x], grad_outputs=[tn.ones(3), tn.full((3,), 0.5)])
-    np.testing.assert_allclose(g.numpy(), 2 + x.numpy())
+    np.testing.assert_allclose(g.detach().numpy(), 2 + x.detach().numpy())
 
 
 def test_create_graph_to_third_order_through_backward():
@@ -208,7 +208,7 @@ def test_create_graph_to_third_order_through_backward():
     y.backward(create_graph=True)          # x.grad = 4x^3, itself recorded
     (g2,) = tn.autograd.grad(x.grad.sum(), [x], create_graph=True)
     (g3,) = tn.autograd.grad(g2.sum(), [x])
-    np.testing.assert_allclose(g2.numpy(), 12 * 1.5 ** 2, rtol=1e-6)
+    np.testing.assert_allclose(g2.detach().numpy(), 12 * 1.5 ** 2, rtol=1e-6)
     np.testing.assert_allclose(g3.numpy(), 24 * 1.5, rtol=1e-6)
 
 
@@ -236,8 +236,8 @@ def test_retain_grad_and_hooks():
     h.register_hook(lambda g: g * 10)      # replaces the gradient flowing on
     (h * h).sum().backward()
     # as in PyTorch 2: the retained grad is the one after the tensor's hooks ran
-    np.testing.assert_array_equal(h.grad.numpy(), 10 * 2 * h.numpy())
-    np.testing.assert_array_equal(x.grad.numpy(), 10 * 2 * 2 * h.numpy())
+    np.testing.assert_array_equal(h.grad.detach().numpy(), 10 * 2 * h.detach().numpy())
+    np.testing.assert_array_equal(x.grad.detach().numpy(), 10 * 2 * 2 * h.detach().numpy())
     seen = []
     w = tn.ones(2, requires_grad=True)
     handle = w.register_hook(lambda g: seen.append(g.numpy().copy()))
@@ -301,7 +301,7 @@ def test_control_flow_on_tensors():
     a = tn.tensor(0.7, requires_grad=True)
     d = f(a)
     d.backward()
-    np.testing.assert_allclose(a.grad.numpy(), (d / a).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(a.grad.detach().numpy(), (d / a).detach().numpy(), rtol=1e-6)
 
 
 def test_incompatible_shapes_name_both():
@@ -360,9 +360,9 @@ def test_format_copy_and_pickle():
     s = (x * x).sum()
     assert f"{s:.2f}" == "5.00" and f"{x}" == repr(x)
     y = copy.deepcopy(x)
-    assert y.requires_grad and np.array_equal(y.numpy(), x.numpy()) and y.data is not x.data
+    assert y.requires_grad and np.array_equal(y.detach().numpy(), x.detach().numpy()) and y.data is not x.data
     z = pickle.loads(pickle.dumps(x))
-    assert np.array_equal(z.numpy(), x.numpy())
+    assert np.array_equal(z.detach().numpy(), x.detach().numpy())
 
 
 # ---- in-place changes through views: the graphs of tensors sharing memory follow (as in PyTorch) --------
@@ -421,14 +421,14 @@ def test_writing_a_recorded_value_into_a_view_of_a_constant_buffer():
     window += x * 3
     assert buf.requires_grad
     (buf * buf).sum().backward()
-    np.testing.assert_allclose(x.grad.numpy(), 2 * 3 * 3 * x.numpy())
+    np.testing.assert_allclose(x.grad.detach().numpy(), 2 * 3 * 3 * x.detach().numpy())
 
 
 def test_inplace_on_a_view_of_a_leaf_that_requires_grad():
     w = tn.ones(3, requires_grad=True)
     with pytest.raises(RuntimeError, match="view of one"):
         w[0:2].mul_(2)
-    np.testing.assert_array_equal(w.numpy(), [1, 1, 1])
+    np.testing.assert_array_equal(w.detach().numpy(), [1, 1, 1])
 
 
 def test_retained_grad_accumulates_and_power_at_zero():

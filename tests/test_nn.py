@@ -130,7 +130,7 @@ def test_module_grads_through_their_parameters(make, shape):
         f = lambda x, w, b: layer[1:](_call_with(inner, ["weight", "bias"], [w, b], x))
     else:
         f = lambda x, *ps: _call_with(layer, names, ps, x)
-    check_grads(f, [rand(*shape)] + [p.numpy().copy() for p in layer.parameters()])
+    check_grads(f, [rand(*shape)] + [p.detach().numpy().copy() for p in layer.parameters()])
 
 
 # ---- conv and pooling against naive loops ---------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_conv2d_matches_naive_loops(stride, padding):
     xt, wt, bt = (tn.tensor(a, requires_grad=True) for a in (x, w, b))
     out = F.conv2d(xt, wt, bt, stride, padding)
     want = naive_conv2d(x, w, b, stride, padding)
-    np.testing.assert_allclose(out.numpy(), want, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-10, atol=1e-12)
     g = rand(*want.shape)
     out.backward(tn.Tensor(g))
     for got, ref in zip((xt.grad, wt.grad, bt.grad), naive_conv2d_grads(x, w, g, stride, padding)):
@@ -213,7 +213,7 @@ def test_pooling_matches_naive_loops(kind, kernel, stride, padding):
     xt = tn.tensor(x, requires_grad=True)
     out = fn(xt, kernel, stride, padding)
     want, grad = naive_pool(x, kernel, stride, padding, kind)
-    np.testing.assert_allclose(out.numpy(), want, rtol=1e-12)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-12)
     out.sum().backward()
     np.testing.assert_allclose(xt.grad.numpy(), grad, rtol=1e-12)
 
@@ -302,11 +302,11 @@ def test_train_eval_switch_dropout_and_batchnorm():
     x = tn.Tensor(rand(16, 4).astype(np.float32))
     net.train()
     a, b = net(x), net(x)
-    assert not np.allclose(a.numpy(), b.numpy())          # dropout draws new masks
+    assert not np.allclose(a.detach().numpy(), b.detach().numpy())          # dropout draws new masks
     assert net.body[1].num_batches_tracked.item() == 2
     net.eval()
     assert not any(m.training for m in net.modules())
-    np.testing.assert_array_equal(net(x).numpy(), net(x).numpy())
+    np.testing.assert_array_equal(net(x).detach().numpy(), net(x).detach().numpy())
     assert net.body[1].num_batches_tracked.item() == 2
 
 
@@ -320,7 +320,7 @@ def test_batchnorm_running_statistics():
     bn.eval()
     out = bn(tn.Tensor(x))
     want = (x - 0.5 * mean[:, None, None]) / np.sqrt(0.5 + 0.5 * var[:, None, None] + 1e-5)
-    np.testing.assert_allclose(out.numpy(), want, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(out.detach().numpy(), want, rtol=1e-4, atol=1e-5)
 
 
 def test_zero_grad_reuses_the_buffers():
@@ -400,7 +400,7 @@ def test_initialisers_are_seeded_and_scaled():
 def test_layers_are_reproducible_from_a_generator():
     a = nn.Linear(5, 4, generator=tn.Generator(7))
     b = nn.Linear(5, 4, generator=tn.Generator(7))
-    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    np.testing.assert_array_equal(a.weight.detach().numpy(), b.weight.detach().numpy())
     assert abs(a.weight).max().item() <= 1 / math.sqrt(5)
 
 

@@ -23,7 +23,7 @@ def run(opt_cls, steps=3, **kw):
         opt.zero_grad()
         (w * tn.Tensor(g)).sum().backward()     # d/dw of <w, g> is exactly g
         opt.step()
-        out.append(w.numpy().copy())
+        out.append(w.detach().numpy().copy())
     return out
 
 
@@ -120,8 +120,8 @@ def test_step_skips_parameters_without_grad_and_stale_graphs_are_detected():
     y = (a * a).sum()
     (b * 3).sum().backward()
     opt.step()
-    np.testing.assert_array_equal(a.numpy(), [1, 1])
-    np.testing.assert_array_equal(b.numpy(), [-2, -2])
+    np.testing.assert_array_equal(a.detach().numpy(), [1, 1])
+    np.testing.assert_array_equal(b.detach().numpy(), [-2, -2])
     opt2 = optim.SGD([a], lr=1.0)
     a.grad = tn.ones(2)
     opt2.step()                              # a changed in place after y saved it
@@ -160,7 +160,7 @@ def test_closure_is_evaluated():
         return loss
 
     assert opt.step(closure).item() == 9.0
-    np.testing.assert_allclose(w.numpy(), [1.5])
+    np.testing.assert_allclose(w.detach().numpy(), [1.5])
 
 
 # ---- schedulers ---------------------------------------------------------------------------------------

@@ -79,7 +79,8 @@ def test_std_of_a_constant_has_gradient_zero_as_in_pytorch():
     rows = tn.tensor(np.array([[1.0, 2.0, 4.0], [5.0, 5.0, 5.0]]), requires_grad=True)
     g = tn.autograd.grad(tn.std(rows, axis=1, ddof=1).sum(), rows)[0].numpy()
     assert np.isfinite(g).all() and np.allclose(g[1], 0.0)
-    np.testing.assert_allclose(tn.std(rows, axis=1, ddof=1).numpy(), np.std(rows.numpy(), axis=1, ddof=1))
+    np.testing.assert_allclose(tn.std(rows, axis=1, ddof=1).detach().numpy(),
+                               np.std(rows.detach().numpy(), axis=1, ddof=1))
 
 
 def test_optimizer_state_dict_round_trip_continues_the_same_trajectory():
@@ -103,15 +104,16 @@ def test_optimizer_state_dict_round_trip_continues_the_same_trajectory():
             step(opt, w, b)
         saved = opt.state_dict()
         assert set(saved) == {"state", "param_groups"} and saved["param_groups"][1]["params"] == [1]
-        w2, b2 = tn.tensor(w.numpy().copy(), requires_grad=True), tn.tensor(b.numpy().copy(), requires_grad=True)
+        w2 = tn.tensor(w.detach().numpy().copy(), requires_grad=True)
+        b2 = tn.tensor(b.detach().numpy().copy(), requires_grad=True)
         opt2 = make_opt([{"params": [w2]}, {"params": [b2], "lr": 0.5}])
         opt2.load_state_dict(saved)
         assert opt2.param_groups[1]["lr"] == 0.05
         for _ in range(3):
             step(opt, w, b)
             step(opt2, w2, b2)
-        np.testing.assert_allclose(w2.numpy(), w.numpy())
-        np.testing.assert_allclose(b2.numpy(), b.numpy())
+        np.testing.assert_allclose(w2.detach().numpy(), w.detach().numpy())
+        np.testing.assert_allclose(b2.detach().numpy(), b.detach().numpy())
 
 
 def test_torch_tensordot_takes_pytorchs_dims():
@@ -120,7 +122,8 @@ def test_torch_tensordot_takes_pytorchs_dims():
     a = torch.tensor(np.arange(24.0).reshape(2, 3, 4), requires_grad=True)
     b = torch.tensor(np.arange(20.0).reshape(4, 5))
     r = torch.tensordot(a, b, dims=([2], [0]))
-    np.testing.assert_allclose(r.numpy(), np.tensordot(a.numpy(), b.numpy(), axes=([2], [0])))
+    np.testing.assert_allclose(r.detach().numpy(),
+                               np.tensordot(a.detach().numpy(), b.detach().numpy(), axes=([2], [0])))
     r.sum().backward()
     assert a.grad.shape == (2, 3, 4)
     assert torch.tensordot(a, torch.tensor(np.ones((3, 4, 2))), dims=2).shape == (2, 2)

@@ -38,14 +38,14 @@ def saved(tmp_path):
 def test_round_trip(saved):
     model, path = saved
     other = make(1)
-    assert not np.array_equal(other[0].weight.numpy(), model[0].weight.numpy())
+    assert not np.array_equal(other[0].weight.detach().numpy(), model[0].weight.detach().numpy())
     weight_buffer = other[0].weight.data
     other.load(path)
     assert_same(snapshot(other), snapshot(model))
     assert other[0].weight.data is weight_buffer                       # loaded in place
     assert int(other[1].num_batches_tracked.item()) == 1
     x = tn.ones(2, 1, 4, 4)
-    np.testing.assert_array_equal(other.eval()(x).numpy(), model.eval()(x).numpy())
+    np.testing.assert_array_equal(other.eval()(x).detach().numpy(), model.eval()(x).detach().numpy())
 
 
 def test_functional_save_load_and_no_pickle_in_the_file(tmp_path):
@@ -105,11 +105,11 @@ def test_strict_false_loads_what_matches(saved, tmp_path):
     state = {k: v.numpy() for k, v in nn.load(path).items() if not k.startswith("4.")}
     nn.save(dict(state, extra=np.zeros(1)), tmp_path / "part.npz")
     other = make(3)
-    head = other[4].weight.numpy().copy()
+    head = other[4].weight.detach().numpy().copy()
     missing, unexpected = other.load_state_dict(nn.load(tmp_path / "part.npz"), strict=False)
     assert missing == ["4.weight", "4.bias"] and unexpected == ["extra"]
-    np.testing.assert_array_equal(other[0].weight.numpy(), model[0].weight.numpy())
-    np.testing.assert_array_equal(other[4].weight.numpy(), head)
+    np.testing.assert_array_equal(other[0].weight.detach().numpy(), model[0].weight.detach().numpy())
+    np.testing.assert_array_equal(other[4].weight.detach().numpy(), head)
 
 
 def test_pickled_and_foreign_files_are_refused(tmp_path):

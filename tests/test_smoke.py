@@ -7,4 +7,4 @@ def test_chapter_first_example():
     x = tn.arange(4.0, requires_grad=True)
     y = 2 * tn.dot(x, x)
     y.backward()
-    assert np.array_equal(x.grad.numpy(), 4 * x.numpy())
+    assert np.array_equal(x.grad.detach().numpy(), 4 * x.detach().numpy())

@@ -43,7 +43,7 @@ def test_each_style_checks_its_math(style, capsys):
     x = numpy.arange(4.0)
     # (MXNet's third item is x.grad, a buffer later cells overwrite in place, as MXNet would)
     for got, want in zip(ex1[:2], [3 * x ** 2, 6 * x]):
-        numpy.testing.assert_allclose(numpy.asarray(got), want)
+        numpy.testing.assert_allclose(numpy.asarray(got.detach()), want)
 
 
 def test_cli_dispatches_tour(capsys, tmp_path):

@@ -24,7 +24,7 @@ def engine_tour() -> None:
     (g,) = tn.autograd.grad(tn.sin(x).sum(), [x], create_graph=True)
     (h,) = tn.autograd.grad(g.sum(), [x])
     show("second derivative of sum(sin(x)), which is -sin(x)", h)
-    assert np.allclose(h.numpy(), -np.sin(x.numpy()), atol=1e-6)
+    assert np.allclose(h.numpy(), -np.sin(x.detach().numpy()), atol=1e-6)
     z = np.sum(np.sin(x) * np.exp(-x * x))
     show("np.sum(np.sin(x) * np.exp(-x * x))   # plain NumPy, recorded", z)
     chain = tn.tensor([0.5], requires_grad=True)
