@@ -431,3 +431,33 @@ def test_the_tensorflow_tape_refuses_complex_sources_and_targets():
     with tf.GradientTape() as tape, _complex_refused():
         tape.watch(tf.constant([1 + 1j]))
 
+
+
+SHAPES = {
+    "zeros": lambda: tn.zeros(2.5),                 # was a 2-element tensor
+    "ones tuple": lambda: tn.ones((2, 3.0)),
+    "randn": lambda: tn.randn(2.5),
+    "normal size": lambda: tn.normal(size=1.5),
+    "full": lambda: tn.full(2.5, 1.0),
+    "zeros str": lambda: tn.zeros("a"),
+    "zeros bool": lambda: tn.zeros(True),
+    "torch.ones": lambda: torch.ones(2, 2.0),
+    "tf.zeros": lambda: tf.zeros([2.5]),
+    "tf.random.normal": lambda: tf.random.normal([1.5]),
+    "mxnet np.ones": lambda: mnp.ones(2.5),
+    "mxnet np.random.normal": lambda: mnp.random.normal(size=(2.5,)),
+}
+
+
+@pytest.mark.parametrize("name", SHAPES)
+def test_a_shape_must_hold_integers(name):
+    with pytest.raises(TypeError, match="integer"):
+        SHAPES[name]()
+
+
+def test_integer_shapes_still_work_everywhere():
+    assert tn.zeros(2, 3).shape == (2, 3) and tn.zeros((2, 3)).shape == (2, 3) and tn.zeros().shape == ()
+    assert tn.zeros(np.int64(2)).shape == (2,) and tn.full(3, 1.0).shape == (3,)
+    assert tf.reshape(tf.ones(6), tf.constant([3, 2])).shape == (3, 2)
+    assert tf.reshape(tf.ones(6), [-1, 2]).shape == (3, 2)
+    assert mnp.random.normal(size=3).shape == (3,)

@@ -18,7 +18,7 @@ import threading
 import numpy as np
 from numpy.exceptions import AxisError
 
-__all__ = ["AxisError", "DEFAULT_FLOAT", "DEFAULT_INT", "as_array", "normalize_axes", "normalize_axis"]
+__all__ = ["AxisError", "DEFAULT_FLOAT", "DEFAULT_INT", "as_array", "as_shape", "normalize_axes", "normalize_axis"]
 
 DEFAULT_FLOAT = np.dtype(np.float32)
 DEFAULT_INT = np.dtype(np.int64)
@@ -85,6 +85,32 @@ def as_array(value, dtype=None) -> np.ndarray:
     if arr.dtype.kind not in _NUMERIC_KINDS:
         raise _not_numeric(value, None if arr.dtype == object else arr)
     return arr
+
+
+def as_shape(shape, op: str = "shape") -> tuple:
+    """A shape given as one int or a sequence of ints (NumPy's integers and integer tensors too), as a tuple.
+
+    Floats and bools are refused: ``int(2.5)`` silently made ``zeros(2.5)`` a 2-element tensor (PyTorch raises).
+
+    >>> as_shape(3), as_shape([2, np.int64(3)])
+    ((3,), (2, 3))
+    """
+    if not isinstance(shape, (bool, np.bool_)):
+        try:
+            return (operator.index(shape),)
+        except TypeError:
+            pass
+    if isinstance(shape, (str, bytes, bool, np.bool_)) or not hasattr(shape, "__iter__"):
+        raise TypeError(f"{op} must be an integer or a sequence of integers, got {type(shape).__name__} {shape!r}")
+    out = []
+    for s in shape:
+        if isinstance(s, (bool, np.bool_)):
+            raise TypeError(f"{op} must hold integers, got the bool {s!r} in {shape!r}")
+        try:
+            out.append(operator.index(s))
+        except TypeError:
+            raise TypeError(f"{op} must hold integers, got {type(s).__name__} {s!r} in {shape!r}") from None
+    return tuple(out)
 
 
 # ---- axes: one check for every op and front door that takes an axis (a dim) --------------------------------

@@ -9,7 +9,7 @@ import weakref
 
 import numpy as np
 
-from ._array import DEFAULT_FLOAT, as_array
+from ._array import DEFAULT_FLOAT, as_array, as_shape
 from ._core import Tensor
 
 
@@ -18,7 +18,7 @@ def _shape(shape) -> tuple:
         shape = tuple(shape[0])
     if len(shape) == 1 and shape[0] is None:
         return ()
-    return tuple(int(s) for s in shape)
+    return as_shape(shape, "size")
 
 
 def _make(data, dtype, requires_grad: bool) -> Tensor:
@@ -64,7 +64,7 @@ def empty(*shape, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
-    shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    shape = as_shape(shape)
     fill = as_array(fill_value, dtype)     # checked: a string or None is refused, never a NaN fill
     return _make(np.full(shape, fill, dtype=fill.dtype), None, requires_grad)
 
@@ -153,7 +153,7 @@ class Generator:
 def _size(size) -> tuple:
     if size is None:
         return ()
-    return (int(size),) if isinstance(size, (int, np.integer)) else tuple(int(s) for s in size)
+    return as_shape(size, "size")
 
 
 default_generator = Generator(None)

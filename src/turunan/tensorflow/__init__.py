@@ -22,6 +22,7 @@ import numpy as _np
 
 import turunan as _tn
 
+from .._array import as_shape as _as_shape
 from .._array import normalize_axis as _normalize_axis
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
@@ -116,7 +117,7 @@ def linspace(start, stop, num: int, name=None, axis: int = 0) -> Tensor:
 def _shape(shape) -> tuple:
     if isinstance(shape, _tn.Tensor):
         shape = shape.data.tolist()
-    return (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(int(s) for s in shape)
+    return _as_shape(shape)
 
 
 # ---- shapes --------------------------------------------------------------------------------------------------

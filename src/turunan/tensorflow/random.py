@@ -12,13 +12,14 @@ import numpy as _np
 
 import turunan as _tn
 
+from .._array import as_shape as _as_shape
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
 from ._tensor import Tensor as _Tensor
 
 
 def _shape(shape) -> tuple:
-    return (int(shape),) if isinstance(shape, (int, _np.integer)) else tuple(int(s) for s in shape)
+    return _as_shape(shape)
 
 
 def set_seed(seed: int) -> None:

@@ -19,6 +19,7 @@ import numpy as _onp
 
 import turunan as _tn
 
+from ..._array import as_shape as _as_shape
 from ..._doors import adapt as _adapt
 from ..._doors import lacking as _lacking
 from .._ndarray import as_ndarray as _as_ndarray
@@ -69,7 +70,7 @@ def asarray(a, dtype=None, ctx=None) -> ndarray:
 
 
 def _shape(shape) -> tuple:
-    return (int(shape),) if isinstance(shape, (int, _onp.integer)) else tuple(int(s) for s in shape)
+    return _as_shape(shape)
 
 
 def zeros(shape, dtype=None, order: str = "C", ctx=None) -> ndarray:

@@ -12,6 +12,7 @@ import numpy as _onp
 
 import turunan as _tn
 
+from ..._array import as_shape as _as_shape
 from ..._doors import lacking as _lacking
 from ..._doors import recast as _recast
 from .._ndarray import ndarray as _ndarray
@@ -20,7 +21,7 @@ from .._ndarray import ndarray as _ndarray
 def _size(size) -> tuple:
     if size is None:
         return ()
-    return (int(size),) if isinstance(size, (int, _onp.integer)) else tuple(int(s) for s in size)
+    return _as_shape(size, "size")
 
 
 def seed(seed: int, ctx="all") -> None:
