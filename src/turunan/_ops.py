@@ -15,7 +15,7 @@ import numpy as np
 
 from . import _mode
 from . import _rules as R
-from ._array import AxisError, broadcast_shapes, normalize_axes, normalize_axis
+from ._array import broadcast_shapes, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
