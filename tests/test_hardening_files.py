@@ -390,3 +390,29 @@ def test_dataloader_batch_size_must_be_a_positive_integer(bad, error):
 def test_dataloader_takes_numpy_integers():
     loader = DataLoader(TensorDataset(np.arange(10.0)), batch_size=np.int64(4))
     assert [len(b[0]) for b in loader] == [4, 4, 2] and math.isclose(len(loader), 3)
+
+
+def test_optimizer_state_values_that_would_cast_badly_are_refused():
+    a = w()
+    opt = optim.Adam([a], lr=0.1)
+    (a * a).sum().backward()
+    opt.step()
+    good = opt.state_dict()
+    st = good["state"][0]
+    for bad, match in [(dict(st, exp_avg=np.array([1 + 2j, 0j])), "dtype complex128"),
+                       (dict(st, exp_avg=np.array(["a", "b"])), "dtype <U1"),
+                       (dict(st, step=-1), "'step' of parameter 0 must be >= 0"),
+                       (dict(st, step=2.5), "'step' of parameter 0 must be an integer")]:
+        with pytest.raises(ValueError, match=match):
+            opt.load_state_dict({"state": {0: bad}, "param_groups": good["param_groups"]})
+    assert opt.state[id(a)]["step"] == 1
+    with pytest.raises(TypeError, match="'params' entry"):
+        optim.SGD([{"lr": 0.1}])
+
+
+@pytest.mark.parametrize("bad,error,match", [(np.array(["a", "b"]), TypeError, "dtype <U1"),
+                                             (np.array([None, 1]), TypeError, "dtype object"),
+                                             (3.0, ValueError, "is a scalar")])
+def test_a_dataset_of_strings_objects_or_a_scalar_is_refused_when_made(bad, error, match):
+    with pytest.raises(error, match=match):
+        TensorDataset(np.arange(2.0), bad)

@@ -42,6 +42,13 @@ class TensorDataset(Dataset):
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
         self.arrays = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        for k, a in enumerate(self.arrays):
+            # found here, not at the first batch of an epoch: strings or objects never become tensors
+            if a.dtype.kind not in "biufc":
+                raise TypeError(f"TensorDataset array {k} has dtype {a.dtype}; samples must be numbers or booleans "
+                                "(convert labels to integers first, e.g. with numpy.unique(..., return_inverse=True))")
+            if a.ndim == 0:
+                raise ValueError(f"TensorDataset array {k} is a scalar; each array needs one row per sample")
         lengths = {len(a) for a in self.arrays}
         if len(lengths) != 1:
             raise ValueError(f"TensorDataset arrays must have the same length, got {[len(a) for a in self.arrays]}")

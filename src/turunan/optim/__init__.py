@@ -45,6 +45,9 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, group: dict) -> None:
+        if not hasattr(group, "keys") or "params" not in group:
+            raise TypeError("a parameter group is a dict with a 'params' entry (and optional hyper-parameters), "
+                            f"got {group!r:.80}")
         group = dict(group)
         ps = group["params"]
         ps = [ps] if isinstance(ps, Tensor) else list(ps)
@@ -173,7 +176,18 @@ class Optimizer:
                     if v.shape != p.data.shape:
                         raise ValueError(f"state {k!r} of parameter {i} has shape {v.shape}, but the parameter has "
                                          f"shape {p.data.shape}")
+                    if v.dtype.kind not in "biuf" and not (v.dtype.kind == "c" and p.data.dtype.kind == "c"):
+                        # a cast would drop an imaginary part or fail half way: refuse before anything changes
+                        raise ValueError(f"state {k!r} of parameter {i} has dtype {v.dtype}, which cannot be cast "
+                                         f"to the parameter's {p.data.dtype}")
                     v = np.array(v, dtype=p.data.dtype, copy=True)
+                elif k == "step":
+                    try:
+                        v = _checks.index(f"state 'step' of parameter {i}", v)
+                    except TypeError as e:
+                        raise ValueError(str(e)) from None
+                    if v < 0:
+                        raise ValueError(f"state 'step' of parameter {i} must be >= 0, got {v}")
                 new[k] = v
             state[id(p)] = new
         self.state = state
