@@ -32,6 +32,7 @@ _OPERATORS = {
     "__eq__": ops.equal, "__ne__": ops.not_equal, "__lt__": ops.less, "__le__": ops.less_equal,
     "__gt__": ops.greater, "__ge__": ops.greater_equal,
     "__and__": ops.logical_and, "__or__": ops.logical_or, "__xor__": ops.logical_xor,
+    "__rand__": _swap(ops.logical_and), "__ror__": _swap(ops.logical_or), "__rxor__": _swap(ops.logical_xor),
     "__neg__": ops.negative, "__abs__": ops.abs, "__invert__": ops.logical_not,
     "__getitem__": ops.getitem, "__setitem__": ops.setitem,
 }
@@ -102,7 +103,7 @@ def backward(self, gradient=None, retain_graph: bool | None = None, create_graph
 UFUNCS = {
     np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply, np.divide: ops.divide,
     np.power: ops.power, np.float_power: ops.power, np.maximum: ops.maximum, np.minimum: ops.minimum,
-    np.fmax: ops.maximum, np.fmin: ops.minimum,
+    np.fmax: ops.fmax, np.fmin: ops.fmin,
     np.negative: ops.negative, np.positive: lambda x: x, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
     np.log1p: ops.log1p, np.sqrt: ops.sqrt, np.square: ops.square, np.sin: ops.sin, np.cos: ops.cos,
     np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs, np.sign: ops.sign, np.reciprocal: ops.reciprocal,

@@ -142,6 +142,17 @@ def softplus(x) -> Tensor:
     return apply(R.softplus, x)
 
 
+def fmax(x, y) -> Tensor:
+    """Elementwise maximum that ignores NaN (NumPy's fmax): NaN only where both are. The gradient goes to the
+    side taken, ``x`` on ties, as PyTorch's fmax."""
+    return where(logical_or(greater_equal(x, y), isnan(y)), x, y)
+
+
+def fmin(x, y) -> Tensor:
+    """Elementwise minimum that ignores NaN (NumPy's fmin); the gradient as ``fmax``'s."""
+    return where(logical_or(less_equal(x, y), isnan(y)), x, y)
+
+
 # ---- reductions ------------------------------------------------------------------------------------------
 def _axis(axis, dim):
     if dim is not None:
@@ -236,8 +247,19 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     axis = _axis(axis, dim)
     keepdims = keepdims if keepdim is None else keepdim
     ddof = ddof if correction is None else correction
-    centred = x - mean(x, axis, keepdims=True)
-    return sum(centred * centred, axis, keepdims) / builtins.max(_count(x.shape, axis) - ddof, 0)
+    dof = _count(x.shape, axis) - ddof
+    if dof > 0:
+        centred = x - mean(x, axis, keepdims=True)
+        return sum(centred * centred, axis, keepdims) / dof
+    # NOTE: no degree of freedom left (correction >= n): the variance is S / 0, inf (NaN where S = 0, a constant
+    # input), as PyTorch's. Its gradient is 2 (x - mean) / 0: -inf or +inf by the side of the mean, NaN at it, as
+    # PyTorch's along an axis with correction == n. The mean's own term is 2 sum(x - mean) / 0 = 0 * inf, which
+    # would make every entry NaN; it is 0 before the division (the deviations sum to 0), so it is left out here.
+    # (PyTorch's full reduction gives +inf on both sides of the mean, and along an axis with correction > n a
+    # finite number: neither is copied.)
+    centred = x - mean(x.detach(), axis, keepdims=True)
+    with np.errstate(invalid="ignore"):
+        return sum(centred * centred, axis, keepdims) * np.inf
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
@@ -303,6 +325,26 @@ def _norm2(x, axis, keepdims):
     return apply(R.norm2, x, axis=axis, keepdims=bool(keepdims))
 
 
+def _pnorm(x, p, axis: int, keepdims: bool) -> Tensor:
+    """(sum |x|^p)^(1/p) along ``axis``, for p other than 0, 1, 2 and +-inf.
+
+    NOTE: composed with safe wheres (the unused branch sees 1, not 0), so that zeros give PyTorch's gradients
+    instead of 0 * inf = NaN. An entry 0 gets gradient 0 (d|x|^p/dx = p |x|^(p-1) is infinite there for p < 1),
+    and so does every entry of a norm that is 0 (d s^(1/p)/ds is infinite at s = 0 for p > 1): the gradient of
+    the norm of zeros is 0 for any p, as torch.linalg.vector_norm's, and an L3 penalty on a weight that reaches
+    0 gives it gradient 0, not NaN. Second derivatives at zeros are those of the wheres: 0, as PyTorch's for
+    p = 3 (it gives NaN for other p). For p < 0 an entry 0 makes the sum inf and the norm 0, gradient 0, as PyTorch.
+    """
+    a = abs(x)
+    zero = equal(a, 0)
+    powered = where(zero, 0.0 if p > 0 else np.inf, where(zero, 1, a) ** p)
+    total = sum(powered, axis, keepdims)
+    if p < 0:
+        return total ** (1.0 / p)
+    empty = equal(total, 0)
+    return where(empty, 0, where(empty, 1, total) ** (1.0 / p))
+
+
 def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=None) -> Tensor:
     """Vector and matrix norms with NumPy's ``linalg.norm`` semantics (``p`` is PyTorch's name for ``ord``).
 
@@ -340,7 +382,7 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
             return sum(astype(not_equal(x, 0), x.dtype), a, keepdims)
         if ord == 1:
             return sum(abs(x), a, keepdims)
-        return sum(abs(x) ** ord, a, keepdims) ** (1.0 / ord)
+        return _pnorm(x, ord, a, keepdims)
     if len(axis) != 2:
         raise ValueError(f"norm: axis must name 1 or 2 axes, got {axis}")
     r, c = axis
@@ -960,7 +1002,7 @@ def exp2(x) -> Tensor:
 def elu(x, alpha: float = 1.0) -> Tensor:
     """x where x > 0, alpha * (exp(x) - 1) elsewhere; the exponential only ever sees x <= 0 (no inf * 0)."""
     x = _t(x)
-    positive = greater(x, 0)
+    positive = logical_not(less_equal(x, 0))    # NaN counts as positive: elu(NaN) passes the gradient, as PyTorch's
     return where(positive, x, multiply(expm1(where(positive, 0, x)), alpha))
 
 

@@ -172,8 +172,16 @@ def _prod_vjp(g, ans, x, axis, keepdims):
 
 
 def _extreme_vjp(g, ans, x, axis, keepdims):
-    """Gradient of max/min: split evenly between ties, as PyTorch's amax/amin do."""
-    hit = (x == _with_reduced(ans, x.shape, axis, keepdims)).astype(x.dtype)
+    """Gradient of max/min: split evenly between ties, as PyTorch's amax/amin do.
+
+    NOTE (NaN): NumPy's max and min propagate a NaN, and no entry equals a NaN result; its gradient goes to the
+    NaN entries (split between them), as PyTorch's max() and min() give it ([1, nan, 2] -> [0, 1, 0]).
+    PyTorch's amax/amin give NaN to every entry of such a slice instead, which would poison the other inputs.
+    """
+    hit = x == _with_reduced(ans, x.shape, axis, keepdims)
+    if np.any(np.isnan(ans)):       # rare; looked for in the (reduced) result only
+        hit = hit | np.isnan(x)     # where a slice's result is not NaN, that slice holds no NaN
+    hit = hit.astype(x.dtype)
     count = np.sum(hit, axis=axis, keepdims=True)
     return _unreduce(g, x.shape, axis, keepdims) * (hit / count)
 
@@ -182,6 +190,13 @@ def _power_vjp_x(g, ans, x, y):
     """d/dx x**y = y x**(y-1), taken as 0 where y == 0 (also at x == 0, where it reads 0 * inf), as PyTorch."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(y == 0, 0, g * y * x ** (y - 1))
+
+
+def _power_vjp_y(g, ans, x, y):
+    """d/dy x**y = x**y log x. NOTE: 0 at x == 0 where y >= 0 (ans is 0 or 1 there; the safe where keeps log(0)
+    out of the second derivative too); at x == 0 with y < 0 it is inf * log 0 = -inf, as PyTorch gives."""
+    with np.errstate(divide="ignore"):
+        return g * ans * np.log(np.where(np.logical_and(x == 0, y >= 0), 1, x))    # x may be a Python number
 
 
 def _batch_index(index):
@@ -264,8 +279,7 @@ multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda 
 # (q = a / b; q.fill_(0)) must not make the graph refuse a backward that PyTorch allows
 divide = defprim("divide", np.true_divide, [lambda g, ans, x, y: g / y,
                                             lambda g, ans, x, y: -(g / y) * (x / y)], ELEMENTWISE)
-power = defprim("power", np.power, [_power_vjp_x,
-                                    lambda g, ans, x, y: g * ans * np.log(np.where(x == 0, 1, x))], ELEMENTWISE)
+power = defprim("power", np.power, [_power_vjp_x, _power_vjp_y], ELEMENTWISE)
 negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR)
 exp = defprim("exp", np.exp, [lambda g, ans, x: g * ans], ELEMENTWISE)
 expm1 = defprim("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)], ELEMENTWISE)
@@ -281,14 +295,19 @@ tan = defprim("tan", np.tan, [lambda g, ans, x: g * (1 + ans * ans)], ELEMENTWIS
 tanh = defprim("tanh", np.tanh, [lambda g, ans, x: g * -(ans * ans - 1)], ELEMENTWISE)   # = 1 - ans², bit for bit
 sigmoid = defprim("sigmoid", _sigmoid, [lambda g, ans, x: g * (ans * (1 - ans))], ELEMENTWISE)
 softplus = defprim("softplus", lambda x: np.logaddexp(x, 0), [lambda g, ans, x: g * sigmoid(x)], ELEMENTWISE)
-# NOTE: relu'(0) = 0, as in PyTorch; maximum(x, 0) would give 0.5 there (ties split evenly)
-relu = defprim("relu", _relu, [lambda g, ans, x: g * (ans > 0)], ELEMENTWISE)
-absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * np.sign(x)], ELEMENTWISE)
-maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x > y, g, np.where(x == y, g * 0.5, 0)),
-                                          lambda g, ans, x, y: np.where(y > x, g, np.where(x == y, g * 0.5, 0))],
+# NOTE: relu'(0) = 0, as in PyTorch; maximum(x, 0) would give 0.5 there (ties split evenly). relu(NaN) is NaN
+# and passes the gradient (PyTorch's threshold_backward keeps it wherever the output is not <= 0): ans is >= 0
+# or NaN, so `ans != 0` is PyTorch's mask, at the cost of `ans > 0`
+relu = defprim("relu", _relu, [lambda g, ans, x: g * (ans != 0)], ELEMENTWISE)
+# NOTE: abs'(x) = sign(x), with sign(NaN) = 0 as PyTorch's sgn (NumPy's sign(NaN) is NaN)
+absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * (x > 0) - g * (x < 0)], ELEMENTWISE)
+# NOTE: ties split the gradient evenly; where an operand is NaN (the result is NaN) both sides get all of it, as in
+# PyTorch (its rule zeroes a side only where that side is the strictly smaller one, for maximum)
+maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x < y, 0, np.where(x == y, g * 0.5, g)),
+                                          lambda g, ans, x, y: np.where(y < x, 0, np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
-minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(x < y, g, np.where(x == y, g * 0.5, 0)),
-                                          lambda g, ans, x, y: np.where(y < x, g, np.where(x == y, g * 0.5, 0))],
+minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(x > y, 0, np.where(x == y, g * 0.5, g)),
+                                          lambda g, ans, x, y: np.where(y > x, 0, np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
 # clip(x, lo, hi) = min(max(x, lo), hi), bounds that may be tensors (PyTorch's clamp.Tensor): x takes the gradient
 # inside [lo, hi], bounds included; lo where x < lo < hi; hi where x > hi or hi < lo (then the result is hi)
@@ -352,8 +371,11 @@ astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINE
 
 
 def _log_softmax(x, axis):
+    # NOTE: shifted by the maximum even where it is infinite, as PyTorch: a slice holding +inf gives NaN (inf - inf),
+    # [inf, 0] -> [nan, nan]; one of only -inf gives NaN too. Slices that hold a finite maximum are exact
     top = np.amax(x, axis=axis, keepdims=True)
-    shifted = x - np.where(np.isfinite(top), top, 0)
+    with np.errstate(invalid="ignore"):
+        shifted = x - top
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
