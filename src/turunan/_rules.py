@@ -179,7 +179,7 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     PyTorch's amax/amin give NaN to every entry of such a slice instead, which would poison the other inputs.
     """
     hit = x == _with_reduced(ans, x.shape, axis, keepdims)
-    if np.any(np.isnan(ans)):       # rare; looked for in the (reduced) result only
+    if np.isnan(ans).any():         # rare; looked for in the (reduced) result only
         hit = hit | np.isnan(x)     # where a slice's result is not NaN, that slice holds no NaN
     hit = hit.astype(x.dtype)
     count = np.sum(hit, axis=axis, keepdims=True)

@@ -4,7 +4,8 @@ Unlike the PyTorch-like top level, this namespace keeps NumPy's own dtype rules 
 float64), as HIPS autograd's ``autograd.numpy`` does: a NumPy program keeps its numbers. Plain ``numpy``
 functions called on Tensors are recorded too (the array protocols); this module is for code that wants
 turunan's Tensors from its creation functions as well. A NumPy name without a rule raises AttributeError
-naming it.
+naming it. A list of tensors given to any function here is recorded (``tnp.mean([x, x + 2])``,
+``tnp.array([x, x ** 2])``), as in HIPS autograd; plain ``numpy`` refuses to read a tensor that requires grad.
 
 >>> import turunan as tn
 >>> import turunan.numpy as tnp
