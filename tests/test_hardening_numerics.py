@@ -148,6 +148,27 @@ def test_every_function_records_a_list_of_tensors(name):
             np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=1e-12)
 
 
+UFUNC_NAMES = sorted({f.__name__ for f in __import__("turunan._methods", fromlist=["UFUNCS"]).UFUNCS})
+
+
+@pytest.mark.parametrize("name", UFUNC_NAMES)
+def test_every_ufunc_records_lists_of_tensors(name):
+    fn = getattr(tnp, name)
+    nargs = getattr(np, name).nin
+    a = tn.tensor(np.array([0.3, 0.7]), requires_grad=True)
+    b = tn.tensor(np.array([1.1, 0.4]), requires_grad=True)
+    def args():
+        return [[a[0], b[1]], [b[0], a[1]]][:nargs]
+    got = fn(*args())
+    want = fn(*[tnp.stack(x) for x in args()])
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12)
+    assert got.requires_grad == want.requires_grad
+    if want.requires_grad:
+        for g, h in zip(tn.autograd.grad(got.sum(), [a, b], allow_unused=True),
+                        tn.autograd.grad(want.sum(), [a, b], allow_unused=True)):
+            np.testing.assert_allclose(g.numpy(), h.numpy(), rtol=1e-12)
+
+
 def test_shape_ndim_size_and_likes_read_a_list_of_tensors_without_numpy():
     x = tn.tensor(1.0, requires_grad=True)
     assert tnp.shape([x, x]) == (2,) and tnp.ndim([[x], [x]]) == 2 and tnp.size([x, x, x]) == 3
