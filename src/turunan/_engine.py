@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from . import _mode
+from . import _gc, _mode  # noqa: F401 (_gc: keeps the cyclic collector off deep graphs, on import)
 from ._array import BATCH, sum_to_batched_shape, sum_to_shape
 from ._core import Node, Tensor
 

@@ -2,9 +2,9 @@
 
 A Tensor carries its tangents in ``_tangents``: a dict from a level (an increasing integer, one per ``jvp``
 call that is running) to the tangent Tensor. Levels are per thread (as grad mode is). While a level is live in
-some thread, ``_core.jvp_hook`` is set to ``_dispatch``, which ``apply`` calls after every operation: in a
+some thread, ``_core.jvp_hook`` is set to ``_hook``, which ``apply`` calls after every operation: in a
 thread with live levels it runs the primitive's forward rule from the table on the input tangents and attaches
-the output tangent (``_hook``); in other threads it returns at once. When nothing is live in any thread the
+the output tangent; in other threads it returns at once. When nothing is live in any thread the
 hook is ``None``, so reverse mode pays nothing.
 
 Nesting (jvp of jvp, jvp of grad, grad of jvp) works because
@@ -64,17 +64,6 @@ def active_levels() -> dict:
     return _tls.active
 
 
-def _dispatch(prim, args, out, params) -> None:
-    # the one process-wide hook: _core keeps a single `is None` check on its hot path, and a thread with nothing
-    # live (while another thread has) pays two attribute reads here
-    st = _tls
-    if st.active:
-        _hook(prim, args, out, params, st.active)
-    if st.observers:
-        for h in tuple(st.observers):
-            h(prim, args, out, params)
-
-
 def _refresh() -> None:
     """Count this thread in or out of the live threads, and set or clear the process-wide hook accordingly."""
     global _live_threads
@@ -85,7 +74,9 @@ def _refresh() -> None:
     with _live_lock:
         st.counted = now
         _live_threads += 1 if now else -1
-        _core.jvp_hook = _dispatch if _live_threads else None
+        # one process-wide hook: _core keeps a single `is None` check on its hot path, and a thread with
+        # nothing live (while another thread has) pays a call and two attribute reads in _hook
+        _core.jvp_hook = _hook if _live_threads else None
 
 
 def enter() -> int:
@@ -171,9 +162,8 @@ def view_below(t, k: int):
 
 def _has_below(t, k: int) -> bool:
     if isinstance(t, Tensor) and t._tangents:
-        active = _tls.active
         for j in t._tangents:
-            if j < k and j in active:
+            if j < k and j in _tls.active:
                 return True
     return False
 
@@ -198,50 +188,55 @@ def _fit(res, out: Tensor, as_tensor: bool):
     return type(out)._wrap(res)
 
 
-def _hook(prim, args, out, params, active: dict) -> None:
-    """After ``apply``: compute ``out``'s tangent at every level live in this thread (``active``) present in
-    ``args``."""
+def _hook(prim, args, out, params) -> None:
+    """After ``apply`` (``_core.jvp_hook`` while anything is live in some thread): compute ``out``'s tangent at
+    every level live in this thread present in ``args``, then call this thread's observers.
+
+    One function, not a dispatcher calling the forward rule's code: a plain jvp pays one call per operation.
+    """
+    st = _tls
+    active = st.active
     levels = None
-    for a in args:
-        if isinstance(a, Tensor) and a._tangents:
-            for k in a._tangents:
-                if k in active:
-                    if levels is None:
-                        levels = [k]
-                    elif k not in levels:
-                        levels.append(k)
-    if levels is None or out.data.dtype.kind not in "fc":
-        return
-    if prim.jvp is None:
-        if not prim.differentiable:
-            return          # piecewise constant (comparisons, argmax): a zero tangent
-        raise NotImplementedError(f"the primitive {prim.name!r} has no forward-mode rule (jvp); add one to its "
-                                  "row in the derivative table, or use reverse mode (grad, vjp, jacrev)")
-    if len(levels) > 1:
-        levels.sort()
-    rec_on = _grad_state.enabled
-    for k in levels:
-        tans = [a._tangents.get(k) if isinstance(a, Tensor) and a._tangents else None for a in args]
-        slow = _has_below(out, k)
-        if not slow:
-            for a in args:
-                if isinstance(a, Tensor) and ((rec_on and a.requires_grad) or _has_below(a, k)):
-                    slow = True
-                    break
-        if not slow:
-            for t in tans:
-                if t is not None and ((rec_on and t.requires_grad) or _has_below(t, k)):
-                    slow = True
-                    break
-        if slow:    # the rule runs on Tensors: recorded by older levels and by reverse mode
-            pargs = [view_below(a, k) if isinstance(a, Tensor) else a for a in args]
-            res = prim.jvp(tans, view_below(out, k), *pargs, **params)
-        else:       # fast path: raw arrays, nothing recorded
-            vals = [a.data if isinstance(a, Tensor) else a for a in args]
-            res = prim.jvp([None if t is None else t.data for t in tans], out.data, *vals, **params)
-        if res is None:
-            continue
-        set_tangent(out, k, _fit(res, out, slow))
+    if active:
+        for a in args:
+            if isinstance(a, Tensor) and a._tangents:
+                for k in a._tangents:
+                    if k in active:
+                        if levels is None:
+                            levels = [k]
+                        elif k not in levels:
+                            levels.append(k)
+    if levels is not None and out.data.dtype.kind in "fc" and (prim.jvp is not None or prim.differentiable):
+        if prim.jvp is None:     # (not differentiable, piecewise constant: comparisons, argmax: a zero tangent)
+            raise NotImplementedError(f"the primitive {prim.name!r} has no forward-mode rule (jvp); add one to its "
+                                      "row in the derivative table, or use reverse mode (grad, vjp, jacrev)")
+        if len(levels) > 1:
+            levels.sort()
+        rec_on = _grad_state.enabled
+        for k in levels:
+            tans = [a._tangents.get(k) if isinstance(a, Tensor) and a._tangents else None for a in args]
+            slow = _has_below(out, k)
+            if not slow:
+                for a in args:
+                    if isinstance(a, Tensor) and ((rec_on and a.requires_grad) or _has_below(a, k)):
+                        slow = True
+                        break
+            if not slow:
+                for t in tans:
+                    if t is not None and ((rec_on and t.requires_grad) or _has_below(t, k)):
+                        slow = True
+                        break
+            if slow:    # the rule runs on Tensors: recorded by older levels and by reverse mode
+                pargs = [view_below(a, k) if isinstance(a, Tensor) else a for a in args]
+                res = prim.jvp(tans, view_below(out, k), *pargs, **params)
+            else:       # fast path: raw arrays, nothing recorded
+                vals = [a.data if isinstance(a, Tensor) else a for a in args]
+                res = prim.jvp([None if t is None else t.data for t in tans], out.data, *vals, **params)
+            if res is not None:
+                set_tangent(out, k, _fit(res, out, slow))
+    if st.observers:
+        for h in tuple(st.observers):
+            h(prim, args, out, params)
 
 
 # ---- entering and leaving a level ------------------------------------------------------------------------
