@@ -37,8 +37,9 @@ _raised = None  # while our threshold is in force: (the program's own third thre
 
 
 def _recorded() -> int:
-    """How many nodes were ever recorded (``_core._seq`` counts down from 0), read without advancing it."""
-    return -_core._seq.__reduce__()[1][0]
+    """How many nodes were ever recorded (``_core._seq`` counts down from 0), read without advancing it: from its
+    repr, ``count(-5, -1)`` (pickling a count is deprecated from Python 3.12)."""
+    return -int(repr(_core._seq)[6:].partition(",")[0])
 
 
 def _restore(_ref=None) -> None:
