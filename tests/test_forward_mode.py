@@ -56,6 +56,9 @@ SPECS = {
     "log2": (lambda: [P(2, 3)], {}, (0,)),
     "exp2": (lambda: [N(2, 3)], {}, (0,)),
     "erf": (lambda: [N(2, 3)], {}, (0,)),
+    "copy": (lambda: [N(3, 2).T], {}, (0,)),
+    "gelu": (lambda: [N(2, 3)], {}, (0,)),
+    "gelu_tanh": (lambda: [N(2, 3)], {}, (0,)),
     "clip_tensor_bounds": (lambda: [N(2, 3), N(3) - 0.5, N(2, 1) + 0.5], {}, (0, 1, 2)),
 }
 

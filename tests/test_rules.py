@@ -47,6 +47,8 @@ UNARY = {
     "reciprocal": (tn.reciprocal, pos), "clip": (lambda x: tn.clip(x, -0.5, 0.5), rand),
     "pow_const": (lambda x: x ** 3, rand), "rpow": (lambda x: 2.0 ** x, rand), "rsub": (lambda x: 1.0 - x, rand),
     "rdiv": (lambda x: 2.0 / x, pos), "softplus": (tn.softplus, rand), "erf": (tn.erf, rand),
+    "copy": (lambda x: tn.copy(x.T), rand),
+    "gelu": (_rules.gelu, rand), "gelu_tanh": (_rules.gelu_tanh, rand),
 }
 
 
@@ -214,7 +216,8 @@ def test_every_differentiable_primitive_is_covered():
                "clip", "where", "sum", "prod", "amax", "amin", "logsumexp", "cumsum", "matmul", "einsum",
                "matrix_norm2", "reshape", "transpose", "broadcast_to", "concatenate", "getitem", "scatter_add",
                "index_update", "astype", "remainder", "softplus", "norm2", "log_softmax",
-               "cumprod", "log2", "exp2", "erf"}     # cumprod, log2, exp2: tests/test_torch_names.py
+               "cumprod", "log2", "exp2",   # these three: tests/test_torch_names.py
+               "erf", "copy", "gelu", "gelu_tanh"}
     import pathlib
     here = pathlib.Path(__file__).parent
     others = "".join(p.read_text() for p in here.glob("test_*.py") if p.name != "test_rules.py")

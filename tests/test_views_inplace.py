@@ -274,3 +274,94 @@ def test_changing_a_quotient_in_place_does_not_refuse_backward():
     r.sum().backward()
     np.testing.assert_array_equal(a.grad.numpy(), [-1.0, -1.0])
     np.testing.assert_array_equal(b.grad.numpy(), [0.0, 0.0])
+
+
+def test_contiguous_copies_only_what_is_not_contiguous():
+    x = ttorch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ttorch.float64, requires_grad=True)
+    y = x * 1
+    assert y.contiguous() is y
+    c = y.t().contiguous()
+    assert c.is_contiguous() and not np.shares_memory(c.detach().numpy(), y.detach().numpy())
+    y[0, 1] = 5.0                                 # a write to y must not reach the copy
+    np.testing.assert_array_equal(c.detach().numpy(), [[1.0, 3.0], [2.0, 4.0]])
+    (c * ttorch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ttorch.float64)).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[1.0, 3.0], [2.0, 4.0]])
+
+
+def test_door_ravel_flip_repeat_flatten_follow_pytorch():
+    x = ttorch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ttorch.float64)
+    r = x.t().ravel()                 # not contiguous: a copy
+    r[0] = 9.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    f = x.flip(0)                     # PyTorch's flip copies (NumPy's is a view)
+    f[0, 0] = 9.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    rep = x.repeat(1, 1)              # always a copy
+    rep[0, 0] = 9.0
+    assert x.tolist() == [[1.0, 2.0], [3.0, 4.0]]
+    v = ttorch.tensor([1.0, 2.0], requires_grad=True)
+    assert v.flatten() is v and ttorch.flatten(v) is v     # nothing to merge: the tensor itself, a leaf
+
+
+def test_advanced_indexing_gives_a_contiguous_result():
+    x = ttorch.tensor(np.arange(6.0).reshape(3, 2), dtype=ttorch.float64)
+    y = x[:, [0, 1, 0]]
+    assert y.is_contiguous()
+    y.view(-1).fill_(0.5)             # a view of y: the write reaches y
+    assert y.tolist() == [[0.5] * 3] * 3
+    with pytest.raises(RuntimeError, match="view size"):
+        y.t().view(-1)
+
+
+def test_expand_is_a_writable_view_but_overlapping_writes_are_refused():
+    x = ttorch.tensor([1.0, 2.0, 3.0], dtype=ttorch.float64, requires_grad=True)
+    y = x * 1
+    y.expand(3).mul_(2.0)             # expanded to its own shape: no overlap, PyTorch allows it
+    np.testing.assert_array_equal(y.detach().numpy(), [2.0, 4.0, 6.0])
+    z = ttorch.tensor([1.0, 2.0], dtype=ttorch.float64)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        z.expand(3, 2).mul_(2.0)
+    assert z.tolist() == [1.0, 2.0]
+    z.expand(3, 2).fill_(0.5)         # one value everywhere: allowed
+    assert z.tolist() == [0.5, 0.5]
+
+
+def test_a_view_of_an_expanded_tensor_follows_its_base():
+    # found by the sweep: the writable expand was not seen as a view, so its graph was not rewritten (wrong grad)
+    x = ttorch.tensor([[0.79, -1.2, -1.01]], dtype=ttorch.float64, requires_grad=True)
+    v0 = x.clone()
+    v1 = v0.expand(3, 3)
+    v0.mul_(3.0)
+    (g,) = ttorch.autograd.grad((v1 * v1).sum(), [x])
+    np.testing.assert_allclose(g.numpy(), 54 * np.array([[0.79, -1.2, -1.01]]))
+
+
+def test_outputs_of_split_chunk_unbind_refuse_in_place_changes():
+    x = ttorch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ttorch.float64, requires_grad=True)
+    for pieces in ((x * 1).split(1), (x * 1).chunk(2, 1), ttorch.unbind(x * 1)):
+        with pytest.raises(RuntimeError, match="output of a function that returns multiple views"):
+            pieces[0].add_(1.0)
+    y = x * 1
+    piece = y.split(1)[0]
+    deeper = piece.view(2)
+    y.mul_(2.0)                       # the base changes: the outputs may no longer be used in autograd
+    for t in (piece, deeper):
+        with pytest.raises(RuntimeError, match="its base or another view of its base has been modified"):
+            t * 1
+    (y.sum()).backward()              # the base itself is fine
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((2, 2), 2.0))
+    # the core's split follows NumPy and records such changes exactly
+    y = x * 1
+    core_piece = tn.split(y, 2)[0]
+    core_piece.mul_(3.0)
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[5.0, 5.0], [3.0, 3.0]])
+
+
+def test_gelu_keeps_its_input_so_changing_it_in_place_is_refused():
+    x = ttorch.tensor([1.0, 2.0], dtype=ttorch.float64, requires_grad=True)
+    v = x * 1
+    g = ttorch.nn.functional.gelu(v)
+    v.pow_(3)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        g.sum().backward()

@@ -343,6 +343,10 @@ _SHORT_NAMES = {"multiply": "Mul", "add": "Add", "subtract": "Sub", "divide": "D
                 "index_update": "IndexPut", "astype": "ToCopy", "amax": "Amax", "amin": "Amin"}
 
 
+def _short_name(prim) -> str:
+    return _SHORT_NAMES.get(prim.name) or "".join(p.capitalize() for p in prim.name.split("_"))
+
+
 class Node:
     """A recorded application of a primitive: what backward needs to send gradients to the parents."""
 
@@ -368,8 +372,7 @@ class Node:
 
     @property
     def name(self) -> str:
-        short = _SHORT_NAMES.get(self.prim.name) or "".join(p.capitalize() for p in self.prim.name.split("_"))
-        return short + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
+        return _short_name(self.prim) + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
 
     @property
     def ndim(self) -> int:
@@ -388,6 +391,28 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<{self.name}>"
+
+
+class StaleViewNode(Node):
+    """The node of an output of a function that returns several views (split, chunk, unbind) after it, its base
+    or another view of its base was changed in place: PyTorch refuses to use such a view in autograd, because
+    its history cannot be rewritten for each output separately. Any use raises: recording an op on it tests
+    the node's truth (``x._node or x``), and a backward walk reads its ``parents``. No cost elsewhere."""
+
+    __slots__ = ("message",)
+
+    def __init__(self, like: Node, message: str) -> None:
+        for field in Node.__slots__:
+            if field not in ("parents", "__weakref__"):
+                setattr(self, field, getattr(like, field, None))
+        self.message = message
+
+    def __bool__(self) -> bool:
+        raise RuntimeError(self.message)
+
+    @property
+    def parents(self):
+        raise RuntimeError(self.message)
 
 
 # set by turunan._forward when forward-mode tangents are in flight; None keeps apply's fast path
@@ -455,8 +480,14 @@ def shares_memory(ans, data) -> bool:
     identity test tells a view from a copy exactly; whether a result is a view must follow that, or an
     in-place write into a copy would rewrite the original's graph while its data stays the same.
     """
-    owner = data.base
-    return ans.base is (data if owner is None else owner)
+    base = ans.base
+    if base is None:
+        return False
+    if base is data or base is data.base:
+        return True
+    # a view of a view made with stride tricks (the writeable expand) has that view or a helper object as its
+    # base; a copy's base is a temporary. NumPy's bounds test is exact here: a copy is a new allocation
+    return bool(np.may_share_memory(ans, data))
 
 
 def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> None:
@@ -465,7 +496,13 @@ def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> 
     An in-place change recorded on either one then rewrites the other's graph (``turunan._ops._inplace``),
     as PyTorch does for views: the base takes the view's new values, and views re-derive from the base.
     """
-    view._view = (base, prim, params)
+    from_many = getattr(base, "_view", None)
+    if from_many is not None and len(from_many) > 3:
+        # a view of one output of split/chunk/unbind is itself such an output (PyTorch's rule; see
+        # turunan._ops.mark_multi_output_views)
+        view._view = (base, prim, params, (_short_name(prim), 0))
+    else:
+        view._view = (base, prim, params)
     views = getattr(base, "_views", None)
     if views is None:
         base._views = [weakref.ref(view)]

@@ -16,7 +16,7 @@ import numpy as np
 from . import _mode
 from . import _rules as R
 from ._array import broadcast_shapes, normalize_axes, normalize_axis
-from ._core import Tensor, apply, apply1, apply2
+from ._core import StaleViewNode, Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
 _SCALARS = (numbers.Number, np.generic)
@@ -547,6 +547,12 @@ def reshape(x, *shape) -> Tensor:
     return apply(R.reshape, x, shape=shape)
 
 
+def copy(x) -> Tensor:
+    """A copy in its own C-ordered memory (PyTorch's ``contiguous()`` of a non-contiguous tensor); recorded,
+    the gradient passes through unchanged."""
+    return apply1(R.copy, x)
+
+
 def view(x, *shape) -> Tensor:
     """PyTorch's ``view``: ``reshape`` that must not copy. Where the new shape cannot be laid over the tensor's
     memory (a transposed or expanded tensor), it raises, as PyTorch does, instead of returning a copy that an
@@ -764,7 +770,7 @@ def getitem(x, index) -> Tensor:
 
 
 # ---- in place --------------------------------------------------------------------------------------------
-def _inplace(self: Tensor, op, *others) -> Tensor:
+def _inplace(self: Tensor, op, *others, overlap_ok: bool = False) -> Tensor:
     """Run ``op(self, *others)`` and write the result into ``self``'s own buffer.
 
     The version counter goes up, so any node that saved the old value *before* this call refuses to backward
@@ -775,15 +781,19 @@ def _inplace(self: Tensor, op, *others) -> Tensor:
     """
     recording = _mode.state.enabled and (self.requires_grad or builtins.any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
+    if not overlap_ok and getattr(self, "_view", None) is not None:
+        _check_no_overlap(self)
     if not recording:
         result = op(self, *others)
         _check_inplace_shape(self, result)
         np.copyto(self.data, result.data, casting="same_kind")
         self._bump_version()
+        _written_unrecorded(self)
         if result._tangents is not None or self._tangents is not None:
             self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
         return self
     _check_inplace_allowed(self)
+    _check_not_one_of_many(self)
     old = type(self)._result_type()._wrap(self.data, self._node, self.requires_grad)
     old._tangents = self._tangents
     unshared = sys.getrefcount(old)
@@ -799,6 +809,14 @@ def _inplace(self: Tensor, op, *others) -> Tensor:
     if result._tangents is not None or self._tangents is not None:
         self._tangents = result._tangents
     return self
+
+
+def _check_no_overlap(t: Tensor) -> None:
+    """An expanded view shows one element in several places: an in-place op would write it once per place."""
+    a = t.data
+    if builtins.any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
+        raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
+                           "memory location. Please clone() the tensor before performing the operation.")
 
 
 def _check_inplace_shape(self: Tensor, result: Tensor) -> None:
@@ -818,6 +836,72 @@ def _check_inplace_allowed(t: Tensor) -> None:
         t = view[0] if view is not None else None
 
 
+# ---- outputs of functions that return several views (PyTorch's split, chunk, unbind) ----------------------
+# turunan records an in-place change through any view exactly (each output is its own getitem view), but PyTorch
+# refuses these for such outputs, and its door follows: the change itself raises while it would be recorded, and
+# a change to the base or a sibling makes the output unusable in autograd (turunan._core.StaleViewNode).
+_MANY_VIEWS = ("This view is the output of a function that returns multiple views. Such functions do not allow the "
+               "output views to be modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+def mark_multi_output_views(outputs, name: str) -> None:
+    """Mark ``outputs`` (views of one base made by one call of the function ``name``) as PyTorch's multi-output
+    views: see above."""
+    for i, t in enumerate(outputs):
+        view = getattr(t, "_view", None)
+        if view is not None:
+            t._view = view[:3] + ((name, i),)
+
+
+def _check_not_one_of_many(t: Tensor) -> None:
+    view = getattr(t, "_view", None)
+    if view is not None and len(view) > 3:
+        name, i = view[3]
+        raise RuntimeError(f"Output {i} of {name} is a view and is being modified inplace. {_MANY_VIEWS}")
+
+
+def _stale(v: Tensor) -> None:
+    """Make the multi-output view ``v`` refuse any further use in autograd (its base changed in place)."""
+    if v.requires_grad and v._node is not None and not isinstance(v._node, StaleViewNode):
+        name, i = v._view[3]
+        v._node = StaleViewNode(v._node, f"Output {i} of {name} is a view and its base or another view of its base "
+                                         f"has been modified inplace. {_MANY_VIEWS}")
+
+
+def _stale_below(t: Tensor) -> None:
+    stack = [t]
+    while stack:
+        v = stack.pop()
+        _stale(v)
+        stack.extend(w for w in (r() for r in getattr(v, "_views", None) or ()) if w is not None and w._view[0] is v)
+
+
+def _family(t: Tensor):
+    """Every live tensor sharing memory with ``t`` through recorded views: the topmost base, then its views."""
+    view = getattr(t, "_view", None)
+    while view is not None:
+        t = view[0]
+        view = getattr(t, "_view", None)
+    stack = [t]
+    while stack:
+        base = stack.pop()
+        yield base
+        for ref in list(getattr(base, "_views", None) or ()):
+            v = ref()
+            if v is not None and v._view[0] is base:
+                stack.append(v)
+
+
+def _written_unrecorded(t: Tensor) -> None:
+    """After an in-place write that was not recorded (no_grad, or nothing requires grad)."""
+    if getattr(t, "_view", None) is None and not getattr(t, "_views", None):
+        return      # the common case (an optimiser's step on a parameter): no views, nothing to do
+    for member in _family(t):
+        view = getattr(member, "_view", None)
+        if view is not None and len(view) > 3:
+            _stale(member)
+
+
 def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
     """``base``'s new value, recorded in terms of its old graph and ``view``'s new graph."""
     if prim is R.getitem:
@@ -829,6 +913,12 @@ def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
         return apply(R.transpose, view, axes=tuple(int(i) for i in np.argsort(order)))
     if prim is R.reshape:
         return apply(R.reshape, view, shape=base.shape)
+    if prim is R.broadcast_to:
+        # one copy of each element (in-place writes that differ between copies were refused: _check_no_overlap)
+        lead = view.ndim - base.ndim
+        index = (0,) * lead + tuple(slice(0, 1) if n == 1 and m != 1 else slice(None)
+                                    for n, m in zip(base.shape, view.shape[lead:]))
+        return getitem(view, index)
     raise RuntimeError(f"an in-place change through a {prim.name} view cannot be recorded; change a copy instead")
 
 
@@ -841,7 +931,7 @@ def _rewrite_views(t: Tensor) -> None:
     child = t
     view = getattr(child, "_view", None)
     while view is not None:
-        base, prim, params = view
+        base, prim, params = view[:3]
         new = _inverse_view(base, child, prim, params)
         base._node, base.requires_grad = new._node, True
         child = base
@@ -853,10 +943,13 @@ def _rewrite_views(t: Tensor) -> None:
             v = ref()
             if v is None or v._view[0] is not base:
                 continue
-            _, prim, params = v._view
+            _, prim, params = v._view[:3]
             with _mode.set_grad_enabled(True):
                 fresh = apply(prim, base, **params)     # the same view, recorded from the base's new graph
             v._node, v.requires_grad = fresh._node, fresh.requires_grad
+            if len(v._view) > 3:
+                _stale_below(v)     # an output of split/chunk/unbind, and every view of it: unusable
+                continue
             stack.append(v)
 
 
@@ -867,6 +960,7 @@ def setitem(x: Tensor, index, value) -> None:
     if not recording and not tangents:
         x.data[idx] = _data(value)
         x._bump_version()
+        _written_unrecorded(x)
         return
     _inplace(x, lambda t, v: apply(R.index_update, t, v, index=idx), value)
 
@@ -887,10 +981,12 @@ def fill_(x: Tensor, value) -> Tensor:
     if not recording and not x._tangents:
         x.data[...] = _data(value)
         x._bump_version()
+        _written_unrecorded(x)
         return x
     if isinstance(value, Tensor):
         value = reshape(value, ())
-    return _inplace(x, lambda t, v: where(True, astype(v, t.dtype) if isinstance(v, Tensor) else v, t), value)
+    return _inplace(x, lambda t, v: where(True, astype(v, t.dtype) if isinstance(v, Tensor) else v, t), value,
+                    overlap_ok=True)     # every element gets the same value: PyTorch allows it on expanded views
 
 
 # ---- added for the PyTorch front door's names (repeat, sort, topk, gather, cumprod, ...) ------------------

@@ -354,11 +354,27 @@ reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape),
                   [_reshape_vjp], LINEAR, view=True)
 transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes),
                     [_transpose_vjp], LINEAR, view=True)
-broadcast_to = defprim("broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+def _broadcast_to(x, shape):
+    # a view that may be written, as PyTorch's expand (NumPy's broadcast_to is read-only); writes that would land
+    # on one element twice are refused before they happen (turunan._ops._inplace)
+    view = np.broadcast_to(x, shape)
+    if not isinstance(x, np.ndarray) or not x.flags.writeable:
+        return view
+    return np.lib.stride_tricks.as_strided(x, view.shape, view.strides, writeable=True)
+
+
+broadcast_to = defprim("broadcast_to", _broadcast_to,
                        [lambda g, ans, x, shape: g], LINEAR, view=True)   # the engine sums g back to x's shape
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
                       LINEAR, variadic=True)
-getitem = defprim("getitem", lambda x, index, basic: x[index],
+def _getitem(x, index, basic):
+    out = x[index]
+    # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
+    # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
+    return out if basic or out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
+getitem = defprim("getitem", _getitem,
                   [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR, view=True)
 scatter_add = defprim("scatter_add", _scatter_add,
                       [lambda g, ans, v, shape, index, basic: getitem(g, _batch_index(index), basic)], LINEAR)
@@ -367,6 +383,8 @@ index_update = defprim("index_update", _index_update,
                         lambda g, ans, x, v, index: getitem(g, _batch_index(index), False)], LINEAR)
 # the identity, recorded: turunan.func gives a jvp's input its own node with it, to carry a new tangent
 alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0])
+# a copy cannot be composed: x * 1 keeps the input's memory order (a transposed input gives a transposed result)
+copy = defprim("copy", lambda x: np.array(x, order="C", copy=True), [lambda g, ans, x: g], LINEAR)
 astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR)
 
 
@@ -498,3 +516,25 @@ def _erf(x):
 
 _TWO_OVER_SQRT_PI = 1.1283791670955126   # a Python float: it keeps float32 rules in float32
 erf = defprim("erf", _erf, [lambda g, ans, x: g * (_TWO_OVER_SQRT_PI * np.exp(-(x * x)))], ELEMENTWISE)
+
+
+# GELU, both of PyTorch's forms, as rows: one node instead of seven, and (as PyTorch's) a node that keeps its input,
+# so that changing that input in place before backward is refused, not silently absorbed by the composition
+_SQRT_HALF, _INV_SQRT_2PI = 0.7071067811865476, 0.3989422804014327
+_GELU_K, _GELU_A = 0.7978845608028654, 0.044715     # sqrt(2/pi), and the cubic's coefficient
+
+
+def _gelu_tanh_inner(x):
+    return np.tanh(_GELU_K * (x + _GELU_A * (x * x * x)))
+
+
+gelu = defprim("gelu", lambda x: x * (0.5 + 0.5 * erf(x * _SQRT_HALF)),
+               [lambda g, ans, x: g * (0.5 + 0.5 * erf(x * _SQRT_HALF) + x * (_INV_SQRT_2PI * np.exp(-0.5 * (x * x))))],
+               ELEMENTWISE)
+gelu_tanh = defprim("gelu_tanh", lambda x: x * (0.5 + 0.5 * _gelu_tanh_inner(x)),
+                    [lambda g, ans, x: g * _gelu_tanh_grad(x)], ELEMENTWISE)
+
+
+def _gelu_tanh_grad(x):
+    t = _gelu_tanh_inner(x)
+    return 0.5 + 0.5 * t + (0.5 * x) * (1 - t * t) * (_GELU_K * (1 + (3 * _GELU_A) * (x * x)))

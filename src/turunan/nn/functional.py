@@ -15,8 +15,6 @@ True
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .. import _ops as ops
@@ -53,13 +51,10 @@ def gelu(x, approximate: str = "none"):
     """
     x = _t(x)
     if approximate == "none":
-        return 0.5 * x * (1.0 + ops.erf(x * _SQRT_HALF))
+        return R.gelu(x)
     if approximate == "tanh":
-        return 0.5 * x * (1.0 + ops.tanh(math.sqrt(2.0 / math.pi) * (x + 0.044715 * (x * x * x))))
+        return R.gelu_tanh(x)
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
-
-
-_SQRT_HALF = 0.7071067811865476
 
 
 def softmax(x, dim: int = -1):

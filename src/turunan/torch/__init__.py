@@ -194,8 +194,19 @@ def t(input) -> Tensor:  # noqa: A002
 
 
 def flip(input, dims) -> Tensor:  # noqa: A002
-    nd = _np.ndim(input)
-    return _recast(_tn.flip(input, _tensor._dims(dims, nd) if nd else dims), Tensor)
+    return _recast(input, Tensor).flip(dims)
+
+
+def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
+    return _tensor.unbind(_recast(input, Tensor), dim)
+
+
+def ravel(input) -> Tensor:  # noqa: A002
+    return _recast(input, Tensor).ravel()
+
+
+def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
+    return _recast(input, Tensor).flatten(start_dim, end_dim)
 
 
 def clone(input) -> Tensor:  # noqa: A002

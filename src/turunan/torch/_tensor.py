@@ -398,7 +398,26 @@ class Tensor(_core.Tensor):
         return bool(self.data.flags.c_contiguous)
 
     def contiguous(self):
-        return self
+        """This tensor if its memory is C-contiguous, else a recorded copy that is (PyTorch's)."""
+        return self if self.data.flags.c_contiguous else recast(ops.copy(self), Tensor)
+
+    def ravel(self):
+        """A 1-d view where the memory is contiguous, else a 1-d copy (PyTorch's ``contiguous().view(-1)``)."""
+        return recast(ops.reshape(self.contiguous(), (-1,)), Tensor)
+
+    def flip(self, *dims):
+        """A copy with the order of ``dims`` reversed (PyTorch's flip copies; NumPy's is a view)."""
+        dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
+        return recast(ops.copy(ops.flip(self, _dims(dims, self.ndim) if self.ndim else dims)), Tensor)
+
+    def unbind(self, dim: int = 0):
+        return unbind(self, dim)
+
+    def flatten(self, start_dim: int = 0, end_dim: int = -1):
+        """PyTorch's flatten: the tensor itself where nothing is merged (a 1-d tensor), else ``reshape``."""
+        if self.ndim and _dim(start_dim, self.ndim) == _dim(end_dim, self.ndim):
+            return self
+        return recast(ops.flatten(self, start_dim, end_dim), Tensor)
 
     # ---- devices and dtypes ------------------------------------------------------------------------------
     def cpu(self):
@@ -834,7 +853,10 @@ def repeat(input, *sizes):  # noqa: A002
     if len(reps) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    return recast(ops.tile(input, reps), Tensor)
+    out = ops.tile(input, reps)
+    if isinstance(input, _core.Tensor) and _core.shares_memory(out.data, input.data):
+        out = ops.copy(out)     # repeat always copies in PyTorch; tile by ones can be a view in NumPy
+    return recast(out, Tensor)
 
 
 def _index_tensor(index, name: str) -> np.ndarray:
@@ -926,7 +948,21 @@ def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
             raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                                f"at dimension {dim}), but got split_sizes={sizes}")
         bounds = list(np.cumsum(sizes)[:-1])
-    return tuple(recast(ops.split(tensor, bounds, dim), Tensor))
+    pieces = tuple(recast(ops.split(tensor, bounds, dim), Tensor))
+    ops.mark_multi_output_views(pieces, "SplitWithSizes" if not isinstance(split_size_or_sections, (int, np.integer))
+                                else "Split")
+    return pieces
+
+
+def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
+    """The slices of ``input`` along ``dim``, each without that dim (views, as PyTorch's)."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = _dim(dim, input.ndim)
+    pre = (slice(None),) * dim
+    pieces = tuple(recast(input[pre + (i,)], Tensor) for i in range(input.shape[dim]))
+    ops.mark_multi_output_views(pieces, "Unbind")
+    return pieces
 
 
 def chunk(input, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
