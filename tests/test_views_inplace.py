@@ -365,3 +365,18 @@ def test_gelu_keeps_its_input_so_changing_it_in_place_is_refused():
     v.pow_(3)
     with pytest.raises(RuntimeError, match="modified by an in-place operation"):
         g.sum().backward()
+
+
+def test_views_taken_before_their_base_required_grad_act_as_leaves_as_in_pytorch():
+    x = ttorch.tensor(0.5, dtype=ttorch.float64, requires_grad=True)
+    c = ttorch.tensor([1.0, 2.0, 3.0], dtype=ttorch.float64)
+    v = c[0]
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        v[...] += x                    # tmp = v[...]; tmp += x (c now requires grad); v[...] = tmp: refused
+    c = ttorch.tensor([1.0, 2.0, 3.0], dtype=ttorch.float64)
+    v, w = c[0:2], c[1:]
+    v[0] += x                          # written through a fresh view of v: allowed, as in PyTorch
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        w.mul_(2.0)                    # w was taken before c required grad
+    c.sum().backward()
+    assert float(x.grad) == 1.0

@@ -10,6 +10,7 @@ import builtins
 import math
 import numbers
 import sys
+import weakref
 
 import numpy as np
 
@@ -770,7 +771,7 @@ def getitem(x, index) -> Tensor:
 
 
 # ---- in place --------------------------------------------------------------------------------------------
-def _inplace(self: Tensor, op, *others, overlap_ok: bool = False) -> Tensor:
+def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool = True) -> Tensor:
     """Run ``op(self, *others)`` and write the result into ``self``'s own buffer.
 
     The version counter goes up, so any node that saved the old value *before* this call refuses to backward
@@ -792,7 +793,7 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False) -> Tensor:
         if result._tangents is not None or self._tangents is not None:
             self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
         return self
-    _check_inplace_allowed(self)
+    _check_inplace_allowed(self, direct)
     _check_not_one_of_many(self)
     old = type(self)._result_type()._wrap(self.data, self._node, self.requires_grad)
     old._tangents = self._tangents
@@ -825,8 +826,12 @@ def _check_inplace_shape(self: Tensor, result: Tensor) -> None:
                          "use the out-of-place form")
 
 
-def _check_inplace_allowed(t: Tensor) -> None:
+def _check_inplace_allowed(t: Tensor, direct: bool = True) -> None:
     """A recorded in-place change must not land in a leaf that requires grad, directly or through a view."""
+    if _leaf_like(t) and direct:
+        raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation (this view was "
+                           "taken while its base required no grad, and PyTorch keeps such views as leaves once the "
+                           "base comes to require it); take the view again, or use an out-of-place op")
     while t is not None:
         if t.requires_grad and t._node is None:
             raise RuntimeError("a leaf tensor that requires grad (or a view of one) is being used in an in-place "
@@ -922,12 +927,36 @@ def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
     raise RuntimeError(f"an in-place change through a {prim.name} view cannot be recorded; change a copy instead")
 
 
+# Views taken while their base required no grad, and which came to require it through an in-place change of the
+# base or another view: PyTorch treats these as leaves that require grad, so an in-place change of one (or of a
+# view of one) is refused with the leaf error. Their values and gradients are the same either way.
+_LEAF_LIKE_VIEWS: dict = {}     # id -> weak reference (a WeakSet would compare tensors with ==)
+
+
+def _leaf_like(t: Tensor) -> bool:
+    ref = _LEAF_LIKE_VIEWS.get(id(t)) if _LEAF_LIKE_VIEWS else None
+    return ref is not None and ref() is t
+
+
+def _mark_leaf_like(t: Tensor) -> None:
+    key = id(t)
+    _LEAF_LIKE_VIEWS[key] = weakref.ref(t, lambda _, key=key: _LEAF_LIKE_VIEWS.pop(key, None))
+
+
 def _rewrite_views(t: Tensor) -> None:
     """After a recorded in-place change of ``t``: the graphs of the tensors sharing its memory follow.
 
     Each base above ``t`` takes ``t``'s new values (PyTorch's CopySlices); then every live view below the
     topmost base re-derives its node from its base, so later uses see the new history. Iterative.
     """
+    untracked = [m for m in _family(t) if not m.requires_grad and m is not t and getattr(m, "_view", None)]
+    _rewrite_family(t)
+    for m in untracked:
+        if m.requires_grad:
+            _mark_leaf_like(m)
+
+
+def _rewrite_family(t: Tensor) -> None:
     child = t
     view = getattr(child, "_view", None)
     while view is not None:
@@ -962,7 +991,9 @@ def setitem(x: Tensor, index, value) -> None:
         x._bump_version()
         _written_unrecorded(x)
         return
-    _inplace(x, lambda t, v: apply(R.index_update, t, v, index=idx), value)
+    # PyTorch writes x[i] = v through a fresh view of x (x itself only for x[...] = v): see _LEAF_LIKE_VIEWS
+    whole = index is Ellipsis or (isinstance(index, tuple) and builtins.all(i is Ellipsis for i in index))
+    _inplace(x, lambda t, v: apply(R.index_update, t, v, index=idx), value, direct=whole)
 
 
 def zero_(x: Tensor) -> Tensor:
