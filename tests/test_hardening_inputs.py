@@ -461,3 +461,27 @@ def test_integer_shapes_still_work_everywhere():
     assert tf.reshape(tf.ones(6), tf.constant([3, 2])).shape == (3, 2)
     assert tf.reshape(tf.ones(6), [-1, 2]).shape == (3, 2)
     assert mnp.random.normal(size=3).shape == (3,)
+
+
+# ---- item 9: x.data = <not an array> ------------------------------------------------------------------------
+@pytest.mark.parametrize("bad, match", [("abc", "tensor or an array"), (None, "tensor or an array"),
+                                        (5, "tensor or an array"), (np.array(["a"]), "hold numbers"),
+                                        (np.array([1.0, "a"], dtype=object), "hold numbers"),
+                                        (np.arange(3), "floating point")])
+def test_assigning_data_that_is_not_numbers_is_refused(bad, match):
+    x = tn.ones(3, requires_grad=True)
+    before = x.data
+    with pytest.raises(TypeError, match=match):
+        x.data = bad
+    assert x.data is before
+
+
+def test_assigning_data_of_another_shape_works_as_in_pytorch():
+    x = tn.ones(3, requires_grad=True)
+    x.data = np.zeros(5, np.float32)
+    assert x.shape == (5,)
+    x.data = tn.full((2,), 3.0)
+    assert x.tolist() == [3.0, 3.0]
+    y = tn.ones(2, dtype=np.int64)
+    y.data = np.arange(4)            # no grad: an integer array is fine
+    assert y.tolist() == [0, 1, 2, 3]

@@ -33,7 +33,8 @@ class Tensor:
     """
 
     # _view / _views stay unset (no cost per op) except on views and their bases: see register_view
-    __slots__ = ("data", "requires_grad", "_grad", "_node", "_version", "_hooks", "_tangents", "_retain",
+    # the array lives in the slot ``_d``, which the engine reads directly; ``data`` is the checked public door to it
+    __slots__ = ("_d", "requires_grad", "_grad", "_node", "_version", "_hooks", "_tangents", "_retain",
                  "_view", "_views", "__weakref__")
     # the class given to results of operations on this tensor (front doors and Parameter override it)
     _result_cls: type | None = None
@@ -45,8 +46,8 @@ class Tensor:
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
-            data = data.data
-        self.data = _array.as_array(data, dtype)
+            data = data._d
+        self._d = _array.as_array(data, dtype)
         self._grad = None
         self._node = None
         self._version = [0]
@@ -61,7 +62,7 @@ class Tensor:
     def _wrap(cls, data, node=None, requires_grad: bool = False, version=None):
         """Fast constructor for results: no conversion, no checks."""
         t = object.__new__(cls)
-        t.data = data
+        t._d = data
         t._grad = None
         t._node = node
         t._version = [0] if version is None else version
@@ -71,14 +72,34 @@ class Tensor:
         t.requires_grad = requires_grad
         return t
 
+    @property
+    def data(self):
+        """The array this tensor holds (shared, not copied; reading it is outside the graph)."""
+        return self._d
+
+    @data.setter
+    def data(self, value) -> None:
+        # PyTorch's x.data = other: any shape, but an array of numbers; a tensor that requires grad keeps a float
+        if isinstance(value, Tensor):
+            value = value._d
+        if not isinstance(value, np.ndarray):
+            raise TypeError(f"Tensor.data must be set to a tensor or an array, got {type(value).__name__}; "
+                            "wrap numbers with turunan.tensor(...) first")
+        if value.dtype.kind not in "biufc":
+            raise TypeError(f"Tensor.data must hold numbers, got an array of dtype {value.dtype}")
+        if self.requires_grad and value.dtype.kind not in "fc":
+            raise TypeError(f"Tensor.data of a tensor that requires grad must be floating point, got {value.dtype}; "
+                            "convert it first, e.g. .astype('float32')")
+        self._d = value
+
     # ---- autograd state ------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True):
         """Mark this tensor (in place) as a leaf whose gradient backward should compute."""
-        if requires_grad and self.data.dtype.kind == "c":
-            _array.refuse_complex(self.data.dtype, "this tensor")
-        if requires_grad and not _array.is_float_dtype(self.data.dtype):
+        if requires_grad and self._d.dtype.kind == "c":
+            _array.refuse_complex(self._d.dtype, "this tensor")
+        if requires_grad and not _array.is_float_dtype(self._d.dtype):
             raise TypeError(f"only floating-point tensors can require gradients, but this one is "
-                            f"{self.data.dtype}; convert it first, e.g. x.astype('float32')")
+                            f"{self._d.dtype}; convert it first, e.g. x.astype('float32')")
         if not requires_grad and self._node is not None:
             raise RuntimeError("requires_grad_(False) works only on leaf tensors; use .detach() to get a "
                                "tensor that is cut from the graph")
@@ -108,7 +129,7 @@ class Tensor:
 
     def detach(self):
         """A new tensor sharing this one's data, cut from the graph (no gradient flows through it)."""
-        return type(self)._result_type()._wrap(self.data, version=self._version)  # shares data: and its version
+        return type(self)._result_type()._wrap(self._d, version=self._version)  # shares data: and its version
 
     @classmethod
     def _result_type(cls):
@@ -143,24 +164,24 @@ class Tensor:
     # ---- array facts ---------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._d.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._d.ndim
 
     @property
     def dtype(self):
-        return self.data.dtype
+        return self._d.dtype
 
     @property
     def size(self) -> int:
-        return self.data.size
+        return self._d.size
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self._d.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._d)
 
     def numpy(self) -> np.ndarray:
         """The data as a NumPy array (shared, not copied).
@@ -171,21 +192,21 @@ class Tensor:
         """
         if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
             raise RuntimeError(NEEDS_DETACH)
-        return self.data
+        return self._d
 
     def item(self):
-        if self.data.size != 1:
+        if self._d.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self.data.item()
+        return self._d.item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self._d.tolist()
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._d.size != 1:
             raise ValueError(f"the truth value of a tensor with shape {self.shape} is ambiguous; "
                              "use .any() or .all()")
-        return bool(self.data)
+        return bool(self._d)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -194,9 +215,9 @@ class Tensor:
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self._d.dtype.kind not in "iu" or self._d.size != 1:
             raise TypeError("only integer tensors with one element can be used as an index")
-        return int(self.data)
+        return int(self._d)
 
     def __array__(self, dtype=None, copy=None):
         # NumPy asks for the data (np.asarray(t), np.array(t), a list of tensors given to a NumPy function): the
@@ -207,17 +228,17 @@ class Tensor:
         # np.array(t) asks for a copy (copy=True): handing out the tensor's own buffer would let a change to the
         # "copy" change the tensor. np.asarray: a 0-d result may hold a NumPy scalar, and this must return an ndarray
         if copy:
-            return np.array(self.data, dtype=dtype, copy=True)
+            return np.array(self._d, dtype=dtype, copy=True)
         if copy is False:
-            return np.asarray(self.data, dtype=dtype, copy=False)   # ValueError where a cast needs a copy
-        return np.asarray(self.data, dtype=dtype)
+            return np.asarray(self._d, dtype=dtype, copy=False)   # ValueError where a cast needs a copy
+        return np.asarray(self._d, dtype=dtype)
 
     def __repr__(self) -> str:
         return format_tensor(self, "tensor")
 
     def __format__(self, spec: str) -> str:
-        if spec and self.data.size == 1:     # f"{loss:.4f}" on a one-element tensor, as in PyTorch
-            return format(self.data.item(), spec)
+        if spec and self._d.size == 1:     # f"{loss:.4f}" on a one-element tensor, as in PyTorch
+            return format(self._d.item(), spec)
         return format(repr(self), spec)
 
     __hash__ = object.__hash__
@@ -228,10 +249,10 @@ NEEDS_DETACH = "Can't call numpy() on Tensor that requires grad. Use tensor.deta
 
 def format_tensor(t: Tensor, name: str, show_dtype_for=(np.float32, np.int64, np.bool_)) -> str:
     """PyTorch-style text: ``tensor([0., 1.])``, with ``grad_fn`` / ``requires_grad`` as PyTorch shows."""
-    body = np.array2string(t.data, separator=", ", prefix=name + "(")
+    body = np.array2string(t._d, separator=", ", prefix=name + "(")
     extras = []
-    if t.data.dtype.type not in show_dtype_for:
-        extras.append(f"dtype={_dtype_name(t.data.dtype)}")
+    if t._d.dtype.type not in show_dtype_for:
+        extras.append(f"dtype={_dtype_name(t._d.dtype)}")
     if t._node is not None:
         extras.append(f"grad_fn=<{t._node.name}>")
     elif t.requires_grad:
@@ -443,7 +464,7 @@ def apply(prim: Primitive, *args, **params):
     bit = 1
     for i, a in enumerate(args):
         if isinstance(a, Tensor):
-            vals[i] = a.data
+            vals[i] = a._d
             if cls is None:
                 cls = a._result_cls or type(a)
             if a.requires_grad:
@@ -453,10 +474,10 @@ def apply(prim: Primitive, *args, **params):
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
     out = _new(cls or Tensor)
-    out.data = ans
+    out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(args[0], Tensor) and shares_memory(ans, args[0].data):
+    if prim.view and ans.base is not None and isinstance(args[0], Tensor) and shares_memory(ans, args[0]._d):
         out._version = version = args[0]._version    # a view shares its base's version counter
         register_view(out, args[0], prim, params)
     else:
@@ -526,7 +547,7 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         params = _NO_PARAMS
     if isinstance(x, Tensor):
         cls = x._result_cls or type(x)
-        ans = prim.fwd(x.data, **params) if params else prim.fwd(x.data)
+        ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
         record = x.requires_grad
     else:
         cls = Tensor
@@ -535,10 +556,10 @@ def apply1(prim: Primitive, x, params: dict | None = None):
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)
     out = _new(cls)
-    out.data = ans
+    out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x.data):
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
         out._version = version = x._version
         register_view(out, x, prim, params)
     else:
@@ -584,7 +605,7 @@ def apply2(prim: Primitive, x, y):
         cls = x._result_cls or type(x)
         if x.requires_grad:
             mask = 1
-        xd = x.data
+        xd = x._d
     else:
         xd = x
     if isinstance(y, Tensor):
@@ -592,17 +613,17 @@ def apply2(prim: Primitive, x, y):
             cls = y._result_cls or type(y)
         if y.requires_grad:
             mask |= 2
-        yd = y.data
+        yd = y._d
     else:
         yd = y
     ans = prim.fwd(xd, yd)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)
     out = _new(cls or Tensor)
-    out.data = ans
+    out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x.data):
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
         out._version = version = x._version
     else:
         out._version = version = [0]

@@ -117,7 +117,7 @@ def _run_hooks(hooks, g, create_graph: bool):
             res = res if isinstance(res, Tensor) else Tensor(res)
             if res.shape != g.shape or res.dtype != g.dtype:
                 _hook_changed(hook, g, res)
-            g = res if create_graph else res.data
+            g = res if create_graph else res._d
     return g
 
 
@@ -189,7 +189,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                     if create_graph:
                         t._grad = _as_tensor(g) if prev is None else prev + g
                     else:
-                        t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev.data + g)
+                        t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev._d + g)
         if wanted is not None and node in wanted:
             captured[node] = g
         # what the rules see as inputs (values where kept, the parent's shape where only that is used), with
@@ -206,7 +206,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 v = node.versions[0]
                 if v is not None and s._version[0] != v:
                     _check_saved(node)
-                args = (s,) if create_graph else (s.data,)
+                args = (s,) if create_graph else (s._d,)
             else:
                 args = saved
         elif len(parents) == 2:
@@ -221,14 +221,14 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                     if v0 is not None and s0._version[0] != v0:
                         _check_saved(node)
                     if not create_graph:
-                        s0 = s0.data
+                        s0 = s0._d
                 if s1 is None:
                     s1 = parents[1]
                 elif isinstance(s1, Tensor):
                     if v1 is not None and s1._version[0] != v1:
                         _check_saved(node)
                     if not create_graph:
-                        s1 = s1.data
+                        s1 = s1._d
                 args = (s0, s1)
         else:
             args = []
@@ -238,7 +238,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 elif isinstance(s, Tensor):
                     if v is not None and s._version[0] != v:
                         _check_saved(node)
-                    args.append(s if create_graph else s.data)
+                    args.append(s if create_graph else s._d)
                 else:
                     args.append(s)
         prim = node.prim
@@ -335,21 +335,21 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
             leaf._grad = g if (leaf._grad is None or overwrite) else leaf._grad + g
         return
     if isinstance(g, Tensor):
-        g = g.data
-    data = leaf.data
+        g = g._d
+    data = leaf._d
     with _grad_lock(leaf):      # from reading the buffer to writing it: see _GRAD_LOCKS
         buf = leaf._grad
-        if buf is None or buf.data.shape != data.shape:
+        if buf is None or buf._d.shape != data.shape:
             if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED
                     and g.shape == data.shape and g.dtype == data.dtype and g.flags.writeable):
                 leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
             else:
                 leaf._grad = Tensor._wrap(np.array(g, dtype=data.dtype, copy=True))
         elif overwrite:
-            np.copyto(buf.data, g, casting="same_kind")
+            np.copyto(buf._d, g, casting="same_kind")
             buf._bump_version()
         elif buf._node is not None or buf.requires_grad:
-            leaf._grad = Tensor._wrap(buf.data + g)   # a recorded grad (create_graph earlier): don't mutate
+            leaf._grad = Tensor._wrap(buf._d + g)   # a recorded grad (create_graph earlier): don't mutate
         else:
-            np.add(buf.data, g, out=buf.data, casting="same_kind")
+            np.add(buf._d, g, out=buf._d, casting="same_kind")
             buf._bump_version()

@@ -60,7 +60,7 @@ _EXACT = 1 << 24
 
 def _number_as(n, t: Tensor):
     """The Python number ``n`` next to ``t``: a 0-d array of ``t``'s dtype where that is exact (see above)."""
-    dt = t.data.dtype
+    dt = t._d.dtype
     if (dt is _F32 or dt is _F64) and (type(n) is float or -_EXACT < n < _EXACT):
         return np.array(n, dt)
     return n
