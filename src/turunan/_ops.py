@@ -1030,7 +1030,10 @@ def tile(x, reps) -> Tensor:
     reps, shape = (1,) * (d - len(reps)) + reps, (1,) * (d - len(shape)) + shape
     spread = reshape(x, builtins.sum(((1, s) for s in shape), ()))
     spread = broadcast_to(spread, builtins.sum(((r, s) for r, s in zip(reps, shape)), ()))
-    return reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
+    out = reshape(spread, tuple(r * s for r, s in zip(reps, shape)))
+    if isinstance(x, Tensor) and _core_shares_memory(out._d, x._d):
+        out = copy(out)     # reps of all ones reshape back to a view: NumPy's tile (and PyTorch's repeat) copy
+    return out
 
 
 def _along(shape: tuple, indices: np.ndarray, axis: int) -> tuple:

@@ -853,10 +853,7 @@ def repeat(input, *sizes):  # noqa: A002
     if len(reps) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
-    out = ops.tile(input, reps)
-    if isinstance(input, _core.Tensor) and _core.shares_memory(out.data, input.data):
-        out = ops.copy(out)     # repeat always copies in PyTorch; tile by ones can be a view in NumPy
-    return recast(out, Tensor)
+    return recast(ops.tile(input, reps), Tensor)     # a copy, as PyTorch's repeat
 
 
 def _index_tensor(index, name: str) -> np.ndarray:
