@@ -337,7 +337,7 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
     if isinstance(g, Tensor):
         g = g._d
     data = leaf._d
-    with _grad_lock(leaf):      # from reading the buffer to writing it: see _GRAD_LOCKS
+    with _GRAD_LOCKS[id(leaf) >> 4 & 31]:      # from reading the buffer to writing it: see _GRAD_LOCKS
         buf = leaf._grad
         if buf is None or buf._d.shape != data.shape:
             if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED

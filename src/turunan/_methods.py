@@ -88,7 +88,7 @@ def backward(self, gradient=None, retain_graph: bool | None = None, create_graph
     A scalar needs no ``gradient``; a non-scalar needs one of its own shape (its vector-Jacobian product is
     computed). ``retain_graph`` defaults to ``create_graph``.
     """
-    data = self.data
+    data = self._d
     if gradient is None and inputs is None and not create_graph and self.requires_grad and data.size == 1 \
             and data.dtype.kind != "c":
         # the common call, a scalar loss: what autograd.backward does for it, without its general checks

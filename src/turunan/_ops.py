@@ -852,10 +852,12 @@ _MANY_VIEWS = ("This view is the output of a function that returns multiple view
 def mark_multi_output_views(outputs, name: str) -> None:
     """Mark ``outputs`` (views of one base made by one call of the function ``name``) as PyTorch's multi-output
     views: see above."""
+    global _any_multi_output_views
     for i, t in enumerate(outputs):
         view = getattr(t, "_view", None)
         if view is not None:
             t._view = view[:3] + ((name, i),)
+            _any_multi_output_views = True
 
 
 def _check_not_one_of_many(t: Tensor) -> None:
@@ -897,8 +899,13 @@ def _family(t: Tensor):
                 stack.append(v)
 
 
+_any_multi_output_views = False     # until the first is made, an unrecorded write has nothing to look for
+
+
 def _written_unrecorded(t: Tensor) -> None:
     """After an in-place write that was not recorded (no_grad, or nothing requires grad)."""
+    if not _any_multi_output_views:
+        return
     if getattr(t, "_view", None) is None and not getattr(t, "_views", None):
         return      # the common case (an optimiser's step on a parameter): no views, nothing to do
     for member in _family(t):
@@ -1004,13 +1011,16 @@ def fill_(x: Tensor, value) -> Tensor:
     """Set every element to ``value``, in place. Recorded on a non-leaf (PyTorch's FillBackward: the gradient
     through the old values is zero; a Tensor ``value`` of one element gets the sum of the gradient); a leaf that
     requires grad is refused, as for every in-place op, outside ``no_grad``."""
-    if isinstance(value, Tensor) and value.data.size != 1:
-        raise ValueError(f"fill_ takes a number or a one-element tensor, got a tensor of shape {value.shape}")
-    if not isinstance(value, (Tensor, numbers.Number, np.generic)) and np.ndim(value) != 0:
-        raise TypeError(f"fill_ takes a number or a one-element tensor, got {type(value).__name__}")
+    kind = type(value)
+    if kind is not int and kind is not float:       # the common call, x.grad.zero_(), checks nothing more
+        if isinstance(value, Tensor) and value._d.size != 1:
+            raise ValueError(f"fill_ takes a number or a one-element tensor, got a tensor of shape {value.shape}")
+        if not (isinstance(value, (Tensor, numbers.Number, np.generic))
+                or (isinstance(value, np.ndarray) and value.ndim == 0)) or isinstance(value, (str, bytes)):
+            raise TypeError(f"fill_ takes a number or a one-element tensor, got {kind.__name__}")
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     if not recording and not x._tangents:
-        x.data[...] = _data(value)
+        x._d[...] = value._d if isinstance(value, Tensor) else value
         x._bump_version()
         _written_unrecorded(x)
         return x
