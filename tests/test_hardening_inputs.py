@@ -485,3 +485,11 @@ def test_assigning_data_of_another_shape_works_as_in_pytorch():
     y = tn.ones(2, dtype=np.int64)
     y.data = np.arange(4)            # no grad: an integer array is fine
     assert y.tolist() == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("call", [lambda x: x.repeat(2.5), lambda x: x.reshape(2.0), lambda x: x.view(1.0, 2),
+                                  lambda x: tn.reshape(x, (2, True)), lambda x: x.expand(2.0, 2)])
+def test_float_and_bool_sizes_are_refused_not_truncated(call):
+    import turunan.torch as ttorch
+    with pytest.raises(TypeError, match="integers"):
+        call(ttorch.ones(2))

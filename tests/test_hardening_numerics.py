@@ -472,3 +472,25 @@ def test_second_derivatives_at_nan_match_pytorch():
             warnings.simplefilter("ignore", RuntimeWarning)
             for got, want in zip(second(ours, x, "tn"), second(theirs, x, "torch")):
                 np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+# ---- lists of tensors through the doors (whose tensors let NumPy read them): packed, never cut ------------
+def test_tensorflow_door_packs_a_list_of_tensors_as_tensorflow_does():
+    import turunan.tensorflow as tf
+    x = tf.Variable(1.0)
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum([x, 2 * x]) + tf.reduce_mean((x, 3 * x)) + tf.reduce_sum(tf.multiply([x, x], 2.0))
+    assert float(y) == 3.0 + 2.0 + 4.0
+    assert float(tape.gradient(y, x)) == 3.0 + 2.0 + 4.0
+
+
+def test_mxnet_door_packs_a_list_of_arrays_instead_of_cutting_it():
+    from turunan.mxnet import autograd
+    from turunan.mxnet import np as mnp
+    a = mnp.array([1.0])
+    a.attach_grad()
+    with autograd.record():
+        z = mnp.sum([a, 2 * a]) * a
+    z.backward()
+    assert a.grad.tolist() == [6.0]                  # d/da (3a * a) = 6a: both factors, nothing cut
+    assert mnp.concatenate([a, a]).shape == (2,)     # functions that take a sequence still take it

@@ -217,7 +217,7 @@ class Tensor:
     def __index__(self) -> int:
         if self._d.dtype.kind not in "iu" or self._d.size != 1:
             raise TypeError("only integer tensors with one element can be used as an index")
-        return int(self._d)
+        return self._d.item()     # int() of a 1-element array of more than 0 dims is an error in NumPy 2
 
     def __array__(self, dtype=None, copy=None):
         # NumPy asks for the data (np.asarray(t), np.array(t), a list of tensors given to a NumPy function): the

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _mode
 from . import _rules as R
-from ._array import broadcast_shapes, normalize_axes, normalize_axis
+from ._array import as_shape, broadcast_shapes, normalize_axes, normalize_axis
 from ._core import StaleViewNode, Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
@@ -534,7 +534,7 @@ def _data(x):
 def _shape_arg(shape):
     if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
         shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
+    return as_shape(shape)      # integers only: int(2.5) made x.repeat(2.5) or reshape(x, 2.0) quietly truncate
 
 
 def reshape(x, *shape) -> Tensor:

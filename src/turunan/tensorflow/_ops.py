@@ -6,7 +6,7 @@ import numpy as _np
 
 import turunan as _tn
 
-from .._doors import adapt, recast
+from .._doors import _packed, adapt, recast
 from ._tensor import Tensor, _convert
 
 
@@ -37,6 +37,8 @@ def _reduction(core, name: str):
     def reduce(input_tensor, axis=None, keepdims: bool = False, name=None):
         if isinstance(axis, list):
             axis = tuple(axis)
+        if type(input_tensor) in (list, tuple):
+            (input_tensor,) = _packed((input_tensor,))     # TensorFlow packs a list of tensors (recorded)
         out = core(input_tensor, axis=axis, keepdims=bool(keepdims))
         dtype = getattr(input_tensor, "dtype", None)
         if keep_int and dtype is not None and _np.dtype(dtype).kind in "iu" and out.dtype != dtype:
