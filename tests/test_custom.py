@@ -157,3 +157,14 @@ def test_function_with_jvp_and_non_turunan_forward():
 def test_function_from_front_doors():
     import turunan.torch as torch
     assert torch.autograd.Function is tn.autograd.Function
+
+
+def test_a_table_row_whose_rule_reads_only_the_outputs_shape():
+    # the node used to drop ans when a rule read only ans.shape, and backward raised AttributeError on None
+    from turunan._rules import ELEMENTWISE, TABLE, defprim
+    prim = defprim("test_add_one_shape_only", lambda x: x + 1, [lambda g, ans, x: g * np.ones(ans.shape)],
+                   ELEMENTWISE)
+    x = tn.tensor([1.0, 2.0], requires_grad=True)
+    prim(x).sum().backward()
+    assert x.grad.tolist() == [1.0, 1.0]
+    del TABLE[prim.name]

@@ -339,7 +339,9 @@ class Primitive:
                                                                     sig[p].POSITIONAL_OR_KEYWORD,
                                                                     sig[p].VAR_POSITIONAL)]
             found = _param_uses(rule, params)
-            uses.append((tuple(found[p] for p in positional), found[params[1]] == VALUE))
+            # a rule that reads only ans.shape still needs ans: the node keeps it (a node's own shape facts are
+            # not handed to rules as ans)
+            uses.append((tuple(found[p] for p in positional), found[params[1]] != UNUSED))
         self.uses = tuple(uses)
         self._plans = {}    # (grad-requiring inputs as a bit mask, number of inputs) -> what a node keeps
         self._plan1 = None          # the same for apply1 (one input, requiring grad) ...
