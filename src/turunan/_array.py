@@ -87,6 +87,31 @@ def as_array(value, dtype=None) -> np.ndarray:
     return arr
 
 
+def as_operand(value, op: str = "this operation"):
+    """A value given to an op where a tensor is expected, which is not a Tensor: checked to be numbers.
+
+    Python numbers and NumPy scalars come back as they are (NumPy's weak typing of Python scalars must stay, or
+    ``float32_tensor * 2.0`` would become float64); anything else as ``numpy.asarray(value)``, dtype as NumPy
+    infers it, as the kernel would have made it. Strings, None, dicts and object arrays raise TypeError: an
+    op given them returned a string or object "tensor", or NumPy's semantics for Python objects (``None`` is
+    falsy), a silent wrong result. Called only off the hot path: by ops when an operand is not a Tensor.
+
+    >>> as_operand(2.0), as_operand([1, 2]).dtype
+    (2.0, dtype('int64'))
+    """
+    t = type(value)
+    if t is float or t is int or t is bool or t is complex:
+        return value
+    arr = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
+    if arr.dtype.kind not in _NUMERIC_KINDS:
+        shown = repr(value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        what = "an array of dtype " + str(arr.dtype) if isinstance(value, np.ndarray) else "a " + t.__name__
+        raise TypeError(f"{op}: expected a tensor or numbers, got {what} ({shown}); tensors hold numbers only "
+                        "(bool, integer, floating or complex): give a tensor, numbers or a numeric array")
+    return arr
+
+
 def as_shape(shape, op: str = "shape") -> tuple:
     """A shape given as one int or a sequence of ints (NumPy's integers and integer tensors too), as a tuple.
 

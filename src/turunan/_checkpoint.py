@@ -96,6 +96,8 @@ def checkpoint(f):
     >>> w.grad.shape, x.grad.shape
     ((3, 3), (2, 3))
     """
+    if not callable(f):
+        raise TypeError(f"checkpoint: expected a function, got {type(f).__name__} {f!r}")
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
         if not _mode.state.enabled:

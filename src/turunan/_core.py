@@ -551,8 +551,9 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         cls = x._result_cls or type(x)
         ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
         record = x.requires_grad
-    else:
+    else:   # not a Tensor (tn.exp([1.0, 2.0])): numbers only, checked here, off the Tensor path
         cls = Tensor
+        x = _array.as_operand(x, prim.name)
         ans = prim.fwd(x, **params) if params else prim.fwd(x)
         record = False
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
@@ -618,10 +619,14 @@ def apply2(prim: Primitive, x, y):
         yd = y._d
     else:
         yd = y
+    if cls is None:     # no Tensor among the inputs (tn.add([1], [2])): numbers only. One operand that is not a
+        # Tensor next to one that is is checked by the op's wrapper (turunan._ops._arith), where that costs nothing
+        cls = Tensor
+        xd, yd = _array.as_operand(xd, prim.name), _array.as_operand(yd, prim.name)
     ans = prim.fwd(xd, yd)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)
-    out = _new(cls or Tensor)
+    out = _new(cls)
     out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False

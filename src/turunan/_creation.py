@@ -9,7 +9,7 @@ import weakref
 
 import numpy as np
 
-from ._array import DEFAULT_FLOAT, as_array, as_shape
+from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape
 from ._core import Tensor
 
 
@@ -70,7 +70,7 @@ def full(shape, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
 
 
 def _like(x, dtype):
-    data = x.data if isinstance(x, Tensor) else np.asarray(x)
+    data = x._d if isinstance(x, Tensor) else np.asarray(as_operand(x, "*_like"))   # numbers only, as a tensor
     return data.shape, (data.dtype if dtype is None else np.dtype(dtype))
 
 
@@ -98,6 +98,8 @@ def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) ->
     """Like ``numpy.arange``, but a float argument gives float32: ``arange(4.0)`` is ``[0., 1., 2., 3.]``."""
     if stop is None:
         start, stop = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")    # ZeroDivisionError from NumPy before
     if dtype is None:
         floats = any(isinstance(v, float) for v in (start, stop, step))
         dtype = DEFAULT_FLOAT if floats else np.int64
@@ -134,6 +136,8 @@ class Generator:
         return self
 
     def normal(self, loc=0.0, scale=1.0, size=(), dtype=None, requires_grad: bool = False) -> Tensor:
+        if not np.all(np.asarray(as_operand(scale, "normal")) >= 0):    # NaN too: NumPy drew NaNs from it
+            raise ValueError(f"normal expects scale (std) >= 0.0, but found scale {scale}")
         data = self.rng.normal(loc, scale, _size(size)).astype(_float_dtype(dtype))
         return _make(data, None, requires_grad)
 

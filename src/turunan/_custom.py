@@ -174,6 +174,8 @@ class custom_vjp:
     """
 
     def __init__(self, fun, nondiff_argnums: tuple = ()) -> None:
+        if not callable(fun):
+            raise TypeError(f"{type(self).__name__}: expected a function, got {type(fun).__name__} {fun!r}")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.fwd = self.bwd = None
@@ -226,6 +228,8 @@ class custom_jvp:
     """
 
     def __init__(self, fun, nondiff_argnums: tuple = ()) -> None:
+        if not callable(fun):
+            raise TypeError(f"{type(self).__name__}: expected a function, got {type(fun).__name__} {fun!r}")
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.jvp = None

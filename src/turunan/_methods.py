@@ -20,18 +20,20 @@ def _swap(fn):
     return lambda self, other: fn(other, self)
 
 
+# ``.operator``: answers NotImplemented to an operand that is not numbers (``t + 'a'``: Python's TypeError), as
+# PyTorch's; the comparisons keep NumPy's semantics (see turunan._ops._arith)
 _OPERATORS = {
-    "__add__": ops.add, "__radd__": ops.add.reflected,
-    "__sub__": ops.subtract, "__rsub__": ops.subtract.reflected,
-    "__mul__": ops.multiply, "__rmul__": ops.multiply.reflected,
-    "__truediv__": ops.divide, "__rtruediv__": ops.divide.reflected,
-    "__floordiv__": ops.floor_divide, "__rfloordiv__": _swap(ops.floor_divide),
-    "__mod__": ops.remainder, "__rmod__": _swap(ops.remainder),
-    "__pow__": ops.power, "__rpow__": _swap(ops.power),
+    "__add__": ops.add.operator, "__radd__": ops.add.reflected,
+    "__sub__": ops.subtract.operator, "__rsub__": ops.subtract.reflected,
+    "__mul__": ops.multiply.operator, "__rmul__": ops.multiply.reflected,
+    "__truediv__": ops.divide.operator, "__rtruediv__": ops.divide.reflected,
+    "__floordiv__": ops.floor_divide.operator, "__rfloordiv__": _swap(ops.floor_divide),
+    "__mod__": ops.remainder.operator, "__rmod__": _swap(ops.remainder),
+    "__pow__": ops.power.operator, "__rpow__": _swap(ops.power),
     "__matmul__": ops.matmul, "__rmatmul__": _swap(ops.matmul),
-    "__eq__": ops.equal, "__ne__": ops.not_equal, "__lt__": ops.less, "__le__": ops.less_equal,
-    "__gt__": ops.greater, "__ge__": ops.greater_equal,
-    "__and__": ops.logical_and, "__or__": ops.logical_or, "__xor__": ops.logical_xor,
+    "__eq__": ops.equal.operator, "__ne__": ops.not_equal.operator, "__lt__": ops.less.operator,
+    "__le__": ops.less_equal.operator, "__gt__": ops.greater.operator, "__ge__": ops.greater_equal.operator,
+    "__and__": ops.logical_and.operator, "__or__": ops.logical_or.operator, "__xor__": ops.logical_xor.operator,
     "__rand__": _swap(ops.logical_and), "__ror__": _swap(ops.logical_or), "__rxor__": _swap(ops.logical_xor),
     "__neg__": ops.negative, "__abs__": ops.abs, "__invert__": ops.logical_not,
     "__getitem__": ops.getitem, "__setitem__": ops.setitem,

@@ -16,7 +16,7 @@ import numpy as np
 
 from . import _mode
 from . import _rules as R
-from ._array import as_shape, broadcast_shapes, normalize_axes, normalize_axis
+from ._array import _numeric_dtype, as_operand, as_shape, broadcast_shapes, normalize_axes, normalize_axis
 from ._core import StaleViewNode, Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
@@ -37,18 +37,6 @@ def _check_binary(name, x, y):
                              "trailing dimensions equal or 1") from None
 
 
-def _binary(prim):
-    def op(x, y):
-        try:
-            return apply2(prim, x, y)
-        except ValueError:
-            _check_binary(prim.name, x, y)
-            raise
-    op.__name__ = prim.name
-    op.__doc__ = f"Elementwise {prim.name} with NumPy broadcasting; recorded for autodiff."
-    return op
-
-
 # A Python number next to a float32/float64 Tensor becomes a 0-d array of the Tensor's dtype before NumPy sees
 # it: NumPy converts a Python scalar on every call (0.5 us for a 4-element product against 0.27 us for two
 # arrays), and the node then saves an array for the rule, which pays the same again in backward. Under NEP 50
@@ -56,6 +44,7 @@ def _binary(prim):
 # only where the float holds them exactly; other dtypes (float16, ints) keep NumPy's own handling.
 _F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
 _EXACT = 1 << 24
+_array0 = np.array
 
 
 def _number_as(n, t: Tensor):
@@ -66,26 +55,81 @@ def _number_as(n, t: Tensor):
     return n
 
 
-def _arith(prim):
-    """``_binary`` for + - * / and their reflected forms (the operators), with Python numbers converted once."""
-    def op(x, y):
-        ty, tx = type(y), type(x)
-        if (ty is float or ty is int) and isinstance(x, Tensor):
-            y = _number_as(y, x)
-        elif (tx is float or tx is int) and isinstance(y, Tensor):
-            x = _number_as(x, y)
-        try:
-            return apply2(prim, x, y)
-        except ValueError:
-            _check_binary(prim.name, x, y)
-            raise
+def _checked(name: str, v, operator: bool):
+    """``as_operand`` for an operand beside a Tensor; for Tensor's operators NotImplemented instead of raising."""
+    try:
+        return as_operand(v, name)
+    except TypeError:
+        if operator:
+            return NotImplemented
+        raise
+
+
+def _arith(prim, numbers: bool = True):
+    """A binary op (+ - * / ** <, ...) whose operand that is not a Tensor is checked to be numbers (``as_operand``:
+    a string, None or an object array raise), with Python numbers converted once (``_number_as``, inlined) if
+    ``numbers`` (+ - * /; measured: the others were not faster for it, so they keep NumPy's handling).
+
+    Ordered for the hot path: two tensors of one class pay one identity test (four before the check came), a
+    tensor and a Python number two (and no call); only an operand that is neither a Tensor nor a Python number
+    goes to ``as_operand``. Two operands that are both not Tensors are checked by ``apply2``.
+
+    ``op.reflected`` is ``other <op> self``; ``op.operator`` is the form for Tensor's operators, which answers
+    NotImplemented where the other operand is not numbers, as PyTorch's do: ``t + "a"`` is then Python's
+    "unsupported operand type(s)" TypeError, and ``t + object_array`` is refused instead of an object "tensor".
+    """
+    name = prim.name
+
+    def make(operator: bool):
+        def op(x, y):
+            ty, tx = type(y), type(x)
+            if ty is not tx:
+                if ty is float or ty is int:
+                    if numbers and isinstance(x, Tensor):
+                        dt = x._d.dtype
+                        if (dt is _F32 or dt is _F64) and (ty is float or -_EXACT < y < _EXACT):
+                            y = _array0(y, dt)
+                elif tx is float or tx is int:
+                    if numbers and isinstance(y, Tensor):
+                        dt = y._d.dtype
+                        if (dt is _F32 or dt is _F64) and (tx is float or -_EXACT < x < _EXACT):
+                            x = _array0(x, dt)
+                elif not isinstance(y, Tensor):
+                    if isinstance(x, Tensor):
+                        y = _checked(name, y, operator)
+                        if y is NotImplemented:
+                            return y
+                elif not isinstance(x, Tensor):
+                    x = _checked(name, x, operator)
+                    if x is NotImplemented:
+                        return x
+            try:
+                return apply2(prim, x, y)
+            except ValueError:
+                _check_binary(name, x, y)
+                raise
+        op.__name__ = name
+        op.__doc__ = f"Elementwise {name} with NumPy broadcasting; recorded for autodiff."
+        return op
+
+    op = make(False)
+    if numbers or prim.differentiable:
+        operator = make(True)
+    else:
+        # the comparison operators (t < 0 in a while loop) keep the unchecked path: they record nothing, NumPy's
+        # semantics hold (t == None is elementwise False, t < None NumPy's TypeError), and they run often
+        def operator(x, y):
+            try:
+                return apply2(prim, x, y)
+            except ValueError:
+                _check_binary(name, x, y)
+                raise
 
     def rop(y, x):      # other <op> self
         return op(x, y)
-    op.__name__ = prim.name
-    op.__doc__ = f"Elementwise {prim.name} with NumPy broadcasting; recorded for autodiff."
-    rop.__name__ = "r" + prim.name
+    rop.__name__ = "r" + name
     op.reflected = rop
+    op.operator = operator
     return op
 
 
@@ -99,15 +143,17 @@ def _unary(prim):
 
 # ---- elementwise -----------------------------------------------------------------------------------------
 add, subtract, multiply, divide = (_arith(p) for p in (R.add, R.subtract, R.multiply, R.divide))
-power, maximum, minimum, remainder = (_binary(p) for p in (R.power, R.maximum, R.minimum, R.remainder))
+power, maximum, minimum, remainder = (_arith(p, numbers=False) for p in (R.power, R.maximum, R.minimum,
+                                                                          R.remainder))
 true_divide = divide
 negative, exp, expm1, log, log1p, sqrt, square, sin, cos, tan, tanh, sigmoid, relu, abs = (
     _unary(p) for p in (R.negative, R.exp, R.expm1, R.log, R.log1p, R.sqrt, R.square, R.sin, R.cos, R.tan,
                         R.tanh, R.sigmoid, R.relu, R.absolute))
 absolute = abs
 equal, not_equal, less, less_equal, greater, greater_equal, logical_and, logical_or, logical_xor, floor_divide = (
-    _binary(R.NONDIFF[n]) for n in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-                                    "logical_and", "logical_or", "logical_xor", "floor_divide"))
+    _arith(R.NONDIFF[n], numbers=False) for n in ("equal", "not_equal", "less", "less_equal", "greater",
+                                                  "greater_equal", "logical_and", "logical_or", "logical_xor",
+                                                  "floor_divide"))
 logical_not, isnan, isinf, isfinite, sign, floor, ceil, trunc = (
     _unary(R.NONDIFF[n]) for n in ("logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc"))
 
@@ -123,6 +169,9 @@ def reciprocal(x) -> Tensor:
 
 def where(condition, x, y) -> Tensor:
     """``x`` where ``condition`` holds, else ``y``; the gradient flows to the chosen side."""
+    for v in (condition, x, y):
+        if not isinstance(v, Tensor):
+            as_operand(v, "where")      # numbers only: where("abc", x, y) took the string's truth
     return apply(R.where, condition, x, y)
 
 
@@ -132,6 +181,9 @@ def clip(x, min=None, max=None) -> Tensor:
         raise ValueError("clip needs at least one of min and max")
     lo = -np.inf if min is None else min
     hi = np.inf if max is None else max
+    for v in (x, lo, hi):
+        if not isinstance(v, Tensor):
+            as_operand(v, "clip")
     return apply(R.clip, x, lo, hi)
 
 
@@ -248,6 +300,8 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     axis = _axis(axis, dim)
     keepdims = keepdims if keepdim is None else keepdim
     ddof = ddof if correction is None else correction
+    if axis is not None:
+        axis = _reduce_axis(x, axis, "var")      # checked before _count indexes the shape with it
     dof = _count(x.shape, axis) - ddof
     if dof > 0:
         centred = x - mean(x, axis, keepdims=True)
@@ -407,8 +461,8 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
 # ---- linear algebra --------------------------------------------------------------------------------------
 def matmul(x, y) -> Tensor:
     """Matrix product with NumPy's rules: 1-d operands are promoted, batch dimensions broadcast."""
-    xs = x.data.shape if isinstance(x, Tensor) else np.shape(x)
-    ys = y.data.shape if isinstance(y, Tensor) else np.shape(y)
+    xs = x._d.shape if isinstance(x, Tensor) else np.shape(_data(x, "matmul"))
+    ys = y._d.shape if isinstance(y, Tensor) else np.shape(_data(y, "matmul"))
     xn, yn = len(xs), len(ys)
     if xn == 0 or yn == 0:
         raise ValueError("matmul: operands must be at least 1-d; use * for a scalar product")
@@ -481,6 +535,9 @@ def tensordot(x, y, axes=2) -> Tensor:
 
 def einsum(spec: str, *operands) -> Tensor:
     """Einstein summation (NumPy's einsum), with gradients for every operand."""
+    if not isinstance(spec, str):
+        raise TypeError(f"einsum: the first argument must be the subscripts string (e.g. 'ij,jk->ik'), got "
+                        f"{type(spec).__name__} {spec!r}")
     spec = spec.replace(" ", "")
     if "->" not in spec:
         counts = {}
@@ -527,8 +584,9 @@ def vdot(x, y) -> Tensor:
 
 
 # ---- shapes ----------------------------------------------------------------------------------------------
-def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+def _data(x, op: str = "this operation"):
+    """A tensor's array, or a value given in its place checked to be numbers (``as_operand``)."""
+    return x._d if isinstance(x, Tensor) else as_operand(x, op)
 
 
 def _shape_arg(shape):
@@ -540,6 +598,10 @@ def _shape_arg(shape):
 def reshape(x, *shape) -> Tensor:
     shape = _shape_arg(shape)
     size = np.size(_data(x))
+    if builtins.any(s < -1 for s in shape):
+        # NumPy reads any negative size as "infer this one": reshape(x, (-2, 3)) gave (2, 3); PyTorch refuses it
+        raise ValueError(f"reshape: invalid shape dimension {builtins.min(shape)} in {shape}: sizes are >= 0, "
+                         "with at most one -1 (inferred)")
     try:
         np.broadcast_to(np.empty((), dtype=bool), (size,)).reshape(shape)
     except ValueError:
@@ -728,7 +790,7 @@ def flip(x, axis=None) -> Tensor:
 
 
 def astype(x, dtype) -> Tensor:
-    dtype = np.dtype(dtype)
+    dtype = _numeric_dtype(dtype)      # numbers only: astype(x, str) made a string "tensor"
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
     if dtype.kind not in "fc":
@@ -1034,7 +1096,7 @@ def fill_(x: Tensor, value) -> Tensor:
 def tile(x, reps) -> Tensor:
     """NumPy's tile (PyTorch's ``repeat``): ``x`` repeated ``reps[i]`` times along each axis; broadcast then
     reshape, so the gradient is the sum over the copies."""
-    reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
+    reps = as_shape(reps, "tile: reps")      # integers only: int("a") and a float's iteration leaked out
     shape = np.shape(_data(x))
     d = builtins.max(len(reps), len(shape))
     reps, shape = (1,) * (d - len(reps)) + reps, (1,) * (d - len(shape)) + shape

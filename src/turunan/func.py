@@ -30,7 +30,7 @@ import numpy as np
 
 from . import _engine, _forward, _mode
 from . import _ops as ops
-from ._array import BATCH, as_array, refuse_complex
+from ._array import BATCH, as_array, as_operand, refuse_complex
 from ._core import Node, Tensor
 from .autograd import grad as _autograd_grad
 
@@ -340,6 +340,12 @@ def _regroup(flat: list, in_trees, single: bool):
     return grads[0] if single else grads
 
 
+def _check_callable(f, name: str) -> None:
+    """A transform of something that is not a function fails where it is made (as JAX's do), not at its call."""
+    if not callable(f):
+        raise TypeError(f"{name}: expected a function to transform, got {type(f).__name__} {f!r}")
+
+
 def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
     """A function returning ``(f(*args), grad f(*args))`` (``((value, aux), grad)`` with ``has_aux``).
 
@@ -347,6 +353,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
     >>> value_and_grad(lambda x: (x * x).sum())(tn.tensor([1.0, 2.0]))
     (tensor(5.), tensor([2., 4.]))
     """
+    _check_callable(f, "value_and_grad")
     @functools.wraps(f)
     def vg(*args, **kwargs):
         single = isinstance(argnums, int)
@@ -383,6 +390,7 @@ def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callab
     >>> d3(0.0)                # -cos(0)
     tensor(-1.)
     """
+    _check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux)
 
     @functools.wraps(f)
@@ -402,6 +410,7 @@ def vjp(f: Callable, *primals, has_aux: bool = False):
     >>> pull(tn.tensor([1.0, 10.0]))
     (tensor([ 3., 30.]),)
     """
+    _check_callable(f, "vjp")
     with _Transform() as tr:
         out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(
             f, primals, tuple(range(len(primals))), has_aux, "vjp", tr.prev)
@@ -474,6 +483,7 @@ def jvp(f: Callable, primals, tangents, has_aux: bool = False):
     >>> jvp(lambda x, y: x * y, (tn.tensor(3.0), tn.tensor(4.0)), (tn.tensor(1.0), tn.tensor(0.0)))
     (tensor(12.), tensor(4.))
     """
+    _check_callable(f, "jvp")
     if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
         raise TypeError("jvp: primals and tangents must be tuples (or lists) of arguments, e.g. jvp(f, (x,), (v,))")
     if len(primals) != len(tangents):
@@ -500,6 +510,7 @@ def linearize(f: Callable, *primals):
     >>> lin(tn.tensor(2.0))
     tensor(2.)
     """
+    _check_callable(f, "linearize")
     out = f(*primals)
     out = _detach_tree(out) if not _nested(tree_flatten(primals)[0]) else out
 
@@ -553,6 +564,7 @@ def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     tensor([[2., 0.],
             [0., 4.]])
     """
+    _check_callable(f, "jacrev")
     @functools.wraps(f)
     def jac(*args):
         single = isinstance(argnums, int)
@@ -663,6 +675,7 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     tensor([[2., 0.],
             [0., 4.]])
     """
+    _check_callable(f, "jacfwd")
     @functools.wraps(f)
     def jac(*args):
         single = isinstance(argnums, int)
@@ -727,6 +740,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
     tensor([[1., 1., 1.],
             [2., 4., 6.]])
     """
+    _check_callable(f, "jacobian")
     @functools.wraps(f)
     def jac(*args):
         single = isinstance(argnums, int)
@@ -749,6 +763,7 @@ def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
+    _check_callable(f, "hessian")
     return jacfwd(jacrev(f, argnums), argnums)
 
 
@@ -761,6 +776,7 @@ def hvp(f: Callable, primals, tangents):
     >>> hvp(lambda x: (x ** 3).sum(), (tn.tensor([1.0, 2.0]),), (tn.tensor([1.0, 1.0]),))
     tensor([ 6., 12.])
     """
+    _check_callable(f, "hvp")
     primals, tangents = tuple(primals), tuple(tangents)
     nums = 0 if len(primals) == 1 else tuple(range(len(primals)))
     return jvp(grad(f, nums), primals, tangents)[1]
@@ -776,5 +792,6 @@ def stop_gradient(x):
     def cut(v):
         if isinstance(v, Tensor):
             return type(v)._wrap(v.data)
-        return v
+        # a leaf that is not numbers (a string, an object array) is refused, as JAX's stop_gradient refuses it
+        return v if v is None else as_operand(v, "stop_gradient")
     return tree_map(cut, x)

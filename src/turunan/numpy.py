@@ -18,6 +18,7 @@ dtype('float64')
 
 from __future__ import annotations
 
+import builtins
 import functools
 
 import numpy as _np
@@ -36,7 +37,8 @@ _SEQ = (list, tuple)
 
 
 def _holds_tensor(obj) -> bool:
-    return any(isinstance(e, Tensor) or (type(e) in _SEQ and _holds_tensor(e)) for e in obj)
+    # builtins.any: this module's own ``any`` (turunan's, made below) reduced the generator object itself
+    return builtins.any(isinstance(e, Tensor) or (type(e) in _SEQ and _holds_tensor(e)) for e in obj)
 
 
 def _values(obj):

@@ -68,9 +68,17 @@ def check_grads(f, args, order: int = 2, modes=("rev", "fwd"), eps: float = EPS,
     >>> import turunan as tn
     >>> check_grads(lambda x: tn.sin(x) * x, [np.linspace(0, 1, 3)])
     """
+    modes = (modes,) if isinstance(modes, str) else tuple(modes)
+    # a check that checks nothing must not pass: order 0 or an unknown mode ran no comparison at all
+    if isinstance(order, bool) or not isinstance(order, int) or order < 1:
+        raise ValueError(f"check_grads: order must be a positive integer, got {order!r}")
+    if not modes or not set(modes) <= {"rev", "fwd"}:
+        raise ValueError(f"check_grads: modes must name 'rev' and/or 'fwd', got {modes!r}")
+    if not callable(f):
+        raise TypeError(f"check_grads: f must be a function, got {type(f).__name__}")
     xs = [_to_f64(a) for a in args]
     rng = np.random.default_rng(seed)
-    _check(f, xs, order, tuple(modes), eps, rtol, atol, rng)
+    _check(f, xs, order, modes, eps, rtol, atol, rng)
 
 
 def _numerical_jvp(f, xs, vs, eps):

@@ -14,6 +14,7 @@ import numpy as _onp
 
 import turunan as _tn
 
+from .._array import as_operand
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from ._ndarray import ndarray as _ndarray
@@ -82,7 +83,10 @@ def batch_dot(a, b, transpose_a: bool = False, transpose_b: bool = False):
 
 def batch_flatten(data):
     """Flatten every axis but the first."""
-    return _adapt(_tn.reshape, _ndarray)(data, (data.shape[0], -1))
+    shape = _onp.shape(data.data if isinstance(data, _tn.Tensor) else as_operand(data, "batch_flatten"))
+    if not shape:
+        raise ValueError("batch_flatten: a 0-d array has no batch axis; give at least 1 dimension")
+    return _adapt(_tn.reshape, _ndarray)(data, (shape[0], -1))
 
 
 def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=_onp.float32):

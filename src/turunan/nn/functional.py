@@ -15,10 +15,13 @@ True
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from .. import _ops as ops
 from .. import _rules as R
+from .._array import as_shape
 from .._core import Tensor, apply
 from .._creation import Generator, default_generator
 from .._mode import no_grad
@@ -31,11 +34,16 @@ def _t(x) -> Tensor:
 
 
 def _pair(v, name: str) -> tuple[int, int]:
-    if isinstance(v, (int, np.integer)):
-        return int(v), int(v)
-    v = tuple(int(a) for a in v)
+    """A size given as one int or a pair, checked: integers (int(2.5) truncated before), at least 1 (at least 0
+    for padding: a 0 kernel divided by zero, a negative one gave a misleading padding error)."""
+    v = as_shape(v, name)
+    if len(v) == 1:
+        v = v * 2
     if len(v) != 2:
         raise ValueError(f"{name} must be an int or a pair of ints, got {v}")
+    low = 0 if name == "padding" else 1
+    if min(v) < low:
+        raise ValueError(f"{name} must be {'non-negative' if low == 0 else 'positive'}, got {v}")
     return v
 
 
@@ -72,6 +80,9 @@ def softplus(x):
 
 def leaky_relu(x, negative_slope: float = 0.01):
     x = _t(x)
+    if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (numbers.Real, np.generic)):
+        raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__} "
+                        f"{negative_slope!r}")
     return ops.where(x.data > 0, x, x * negative_slope)
 
 
@@ -254,6 +265,19 @@ def mse_loss(input, target, reduction: str = "mean"):
     return _reduce(d * d, reduction)
 
 
+def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple) -> None:
+    """Class-index targets: the shape the scores need, and each class in 0..c-1 (a class out of range matched
+    no column of the one-hot and silently added 0 to the loss; PyTorch raises)."""
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
+    if t.shape != want:
+        raise ValueError(f"{op}: class-index target must have shape {want} for scores of shape {shape}, got "
+                         f"{t.shape}")
+    if t.size and (t.min() < 0 or t.max() >= c):
+        raise IndexError(f"{op}: target holds class {int(t.min()) if t.min() < 0 else int(t.max())} but there are "
+                         f"{c} classes (0..{c - 1}): target is out of bounds")
+
+
 def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0):
     """Cross-entropy from unnormalised logits (N, C) or (N, C, ...), computed stably via log_softmax.
 
@@ -268,12 +292,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind in "iu":
         want = logits.shape[:axis] + logits.shape[axis + 1:]
-        if t.shape != want:
-            raise ValueError(f"cross_entropy: class-index target must have shape {want} for logits {logits.shape}, "
-                             f"got {t.shape}")
-        if t.size and (t.min() < 0 or t.max() >= c):
-            raise IndexError(f"cross_entropy: target holds class {int(t.min()) if t.min() < 0 else int(t.max())} "
-                             f"but the logits have {c} classes (0..{c - 1})")
+        _check_classes("cross_entropy", t, want, c, logits.shape)
         classes = np.arange(c).reshape((c,) + (1,) * (logits.ndim - axis - 1))
         probs = (np.expand_dims(t, axis) == classes).astype(logits.dtype)   # one-hot, built as data
     else:
@@ -290,7 +309,10 @@ def nll_loss(log_probs, target, reduction: str = "mean"):
     """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
     log_probs = _t(log_probs)
     t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    if log_probs.ndim != 2:
+        raise ValueError(f"nll_loss needs log-probabilities of shape (N, C), got {log_probs.shape}")
     c = log_probs.shape[1]
+    _check_classes("nll_loss", t, log_probs.shape[:1], c, log_probs.shape)
     onehot = (t[:, None] == np.arange(c)).astype(log_probs.dtype)
     return _reduce(-ops.sum(log_probs * onehot, axis=1), reduction)
 
@@ -314,5 +336,10 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", po
 
 def binary_cross_entropy(probs, target, reduction: str = "mean", eps: float = 1e-12):
     """Binary cross-entropy of probabilities (clipped away from 0 and 1); prefer the logits form."""
-    p = ops.clip(_t(probs), eps, 1 - eps)
+    probs = _t(probs)
+    if probs.size and not bool(((probs.data >= 0) & (probs.data <= 1)).all()):
+        # clipping made them look valid (1.5 became 1 - eps): a wrong loss, not an error, before (PyTorch raises)
+        raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (they are "
+                           "probabilities; give logits to binary_cross_entropy_with_logits instead)")
+    p = ops.clip(probs, eps, 1 - eps)
     return _reduce(-(target * ops.log(p) + (1 - target) * ops.log(1 - p)), reduction)

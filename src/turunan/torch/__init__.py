@@ -40,6 +40,7 @@ from .._doors import recast as _recast
 from . import _promote, _tensor, autograd, nn, optim, utils
 from ._tensor import Size, Tensor, device, dtype, norm, return_types
 from ._tensor import as_dtype as _as_dtype
+from ._tensor import as_input as _input
 from ._tensor import check_device as _check_device
 from ._tensor import max_ as max  # noqa: A004  (torch.max)
 from ._tensor import min_ as min  # noqa: A004  (torch.min)
@@ -142,7 +143,7 @@ def from_numpy(a: _np.ndarray) -> Tensor:
 
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002  (PyTorch's parameter name)
-    return _np.size(input.data if isinstance(input, _tn.Tensor) else input)
+    return _np.size(_input(input).data)
 
 
 def cat(tensors, dim: _builtins.int = 0, *, axis=None) -> Tensor:
@@ -166,16 +167,16 @@ def stack(tensors, dim: _builtins.int = 0) -> Tensor:
 
 def squeeze(input, dim=None) -> Tensor:  # noqa: A002
     """Remove dims of size 1 (only ``dim``, if given; one whose size is not 1 stays, as in PyTorch)."""
-    return _recast(input, Tensor).squeeze(dim)
+    return _input(input).squeeze(dim)
 
 
 def unsqueeze(input, dim: _builtins.int) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).unsqueeze(dim)
+    return _input(input).unsqueeze(dim)
 
 
 def transpose(input, dim0: _builtins.int, dim1: _builtins.int) -> Tensor:  # noqa: A002
     """Swap two dimensions (PyTorch's meaning of transpose)."""
-    return _tensor.transpose(_recast(input, Tensor), dim0, dim1)
+    return _tensor.transpose(_input(input), dim0, dim1)
 
 
 swapaxes = swapdims = transpose
@@ -183,46 +184,46 @@ swapaxes = swapdims = transpose
 
 def movedim(input, source, destination) -> Tensor:  # noqa: A002
     """Move the dims ``source`` to the positions ``destination`` (the others keep their order)."""
-    return _recast(input, Tensor).movedim(source, destination)
+    return _input(input).movedim(source, destination)
 
 
 moveaxis = movedim
 
 
 def t(input) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).t()
+    return _input(input).t()
 
 
 def flip(input, dims) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).flip(dims)
+    return _input(input).flip(dims)
 
 
 def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
-    return _tensor.unbind(_recast(input, Tensor), dim)
+    return _tensor.unbind(_input(input), dim)
 
 
 def ravel(input) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).ravel()
+    return _input(input).ravel()
 
 
 def flatten(input, start_dim: int = 0, end_dim: int = -1) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).flatten(start_dim, end_dim)
+    return _input(input).flatten(start_dim, end_dim)
 
 
 def clone(input) -> Tensor:  # noqa: A002
-    return _recast(input, Tensor).clone()
+    return _input(input).clone()
 
 
 def var(input, dim=None, unbiased: _builtins.bool = True, keepdim: _builtins.bool = False, *,  # noqa: A002
         correction=None, **kw) -> Tensor:
     """Variance, unbiased by default (PyTorch's default; NumPy's is the population variance)."""
-    return _recast(input, Tensor).var(dim, unbiased, keepdim, correction=correction, **kw)
+    return _input(input).var(dim, unbiased, keepdim, correction=correction, **kw)
 
 
 def std(input, dim=None, unbiased: _builtins.bool = True, keepdim: _builtins.bool = False, *,  # noqa: A002
         correction=None, **kw) -> Tensor:
     """Standard deviation, unbiased by default (as PyTorch)."""
-    return _recast(input, Tensor).std(dim, unbiased, keepdim, correction=correction, **kw)
+    return _input(input).std(dim, unbiased, keepdim, correction=correction, **kw)
 
 
 def normal(mean=0.0, std=1.0, size=(), *, generator=None, dtype=None,  # noqa: F811

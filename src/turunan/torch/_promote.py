@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import _core
 from .. import _ops as ops
+from .._array import as_operand
 
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 _CATEGORY = {"b": _BOOL, "i": _INT, "u": _INT, "f": _FLOAT, "c": _COMPLEX}
@@ -145,9 +146,9 @@ def operands(x, y, division: bool = False, keep_scalars: bool = False) -> tuple:
             y if keep_scalars and _scalar_dtype(y) == dt else cast(y, dt))
 
 
-def floating(x):
+def floating(x, name: str = "torch"):
     """``x`` as PyTorch's floating functions see it: an integer or bool tensor becomes float32."""
     if isinstance(x, _core.Tensor):
         return x if x.data.dtype.kind in "fc" else ops.astype(x, DEFAULT_FLOAT)
-    a = np.asarray(x)
+    a = np.asarray(as_operand(x, name))     # numbers only: None became a NaN float32 tensor
     return x if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)

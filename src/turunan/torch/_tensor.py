@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _core
 from .. import _ops as ops
-from .._array import AxisError, normalize_axis
+from .._array import AxisError, as_operand, normalize_axis
 from .._doors import recast
 from . import _promote as P
 
@@ -659,12 +659,21 @@ def min_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
     return _extreme("min", input, dim, keepdim, kw)
 
 
+def as_input(x, name: str = "torch"):
+    """A function's ``input`` as the door's Tensor. PyTorch takes only tensors there; numbers and numeric arrays
+    are let in, as elsewhere in the door, anything else is refused (a string reached ``.clone()``: AttributeError)."""
+    if isinstance(x, _core.Tensor):
+        return recast(x, Tensor)
+    return Tensor(as_operand(x, name))
+
+
 def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
     """PyTorch's ``torch.norm``: the vector ``p``-norm over ``dim`` (all elements when None), ``'fro'`` = 2.
 
     Only names and shapes are translated: the dims are moved together and merged, and the core's vector norm
     does the math.
     """
+    input = as_input(input, "norm")  # noqa: A001
     x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
     if p == "fro" or p is None:
         p = 2
@@ -833,7 +842,7 @@ Tensor.__hash__ = _core.Tensor.__hash__
 # ---- floating functions: an integer tensor is computed in float32, as PyTorch does -------------------------
 def _floating(core, name: str):
     def fn(input):  # noqa: A002
-        return recast(core(P.floating(input)), Tensor)
+        return recast(core(P.floating(input, name)), Tensor)
     fn.__name__ = fn.__qualname__ = name
     fn.__doc__ = f"PyTorch's {name}: turunan's op, on float32 for an integer or bool tensor."
     return fn
@@ -849,6 +858,7 @@ for _name, _fn in FLOATING.items():
 # ---- PyTorch's names for indexing, sorting and repeating (translations onto the core's ops) ----------------
 def repeat(input, *sizes):  # noqa: A002
     """PyTorch's ``x.repeat(2, 3)``: the tensor tiled (NumPy's tile), one count per dim (at least ``x.dim()``)."""
+    input = as_input(input, "repeat")  # noqa: A001
     reps = ops._shape_arg(sizes)
     if len(reps) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "

@@ -19,6 +19,7 @@ import numpy as _onp
 
 import turunan as _tn
 
+from ..._array import as_operand as _as_operand
 from ..._array import as_shape as _as_shape
 from ..._doors import adapt as _adapt
 from ..._doors import lacking as _lacking
@@ -136,7 +137,7 @@ def size(a) -> int:
 
 
 def ndim(a) -> int:
-    return int(_onp.ndim(_onp.asarray(a)))
+    return int(_onp.ndim(a.data if isinstance(a, _tn.Tensor) else _as_operand(a, "ndim")))   # numbers only
 
 
 __getattr__ = _lacking(__name__, "MXNet")
