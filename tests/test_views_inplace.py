@@ -380,3 +380,53 @@ def test_views_taken_before_their_base_required_grad_act_as_leaves_as_in_pytorch
         w.mul_(2.0)                    # w was taken before c required grad
     c.sum().backward()
     assert float(x.grad) == 1.0
+
+
+# ---- found by a review: forward mode, retained grads and 0-d integer indices through in-place changes --------
+def test_forward_mode_follows_in_place_changes_through_views():
+    from turunan.func import jvp
+
+    def through_base(x):
+        y = x * 1
+        v = y[1:]
+        y.mul_(x)
+        return v * 1
+
+    def through_view(x):
+        y = x * 1
+        v = y[1:]
+        v.mul_(x[1:])
+        return y * 1
+
+    x, t = tn.tensor(np.array([1.0, 2.0, 3.0])), tn.tensor(np.ones(3))
+    np.testing.assert_array_equal(jvp(through_base, (x,), (t,))[1].numpy(), [4.0, 6.0])
+    np.testing.assert_array_equal(jvp(through_view, (x,), (t,))[1].numpy(), [1.0, 4.0, 6.0])
+    filled = jvp(lambda x: tn.zeros(2, dtype=np.float64).fill_(x).sum(), (tn.tensor(1.5),), (tn.tensor(1.0),))[1]
+    assert float(filled) == 2.0
+
+
+def test_numpy_refuses_a_tensor_that_carries_tangents():
+    from turunan.func import jvp
+    with pytest.raises(RuntimeError, match="forward-mode tangents"):
+        jvp(lambda x: tn.tensor(np.asarray(x)) * 1, (tn.tensor(1.5),), (tn.tensor(1.0),))
+
+
+@pytest.mark.parametrize("change", [lambda y, w: y.mul_(3), lambda y, w: y.__setitem__(0, w[1] * 5),
+                                    lambda y, w: y[1:].mul_(3)])
+def test_a_retained_grad_is_the_gradient_of_the_value_after_an_in_place_change(change):
+    w = ttorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = w * 2
+    y.retain_grad()
+    change(y, w)
+    y.sum().backward()
+    np.testing.assert_array_equal(y.grad.numpy(), [1.0, 1.0, 1.0])      # PyTorch's
+
+
+def test_a_0d_integer_tensor_index_is_a_view():
+    x = ttorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x * 1
+    v = y[ttorch.tensor(1)]
+    v.mul_(5)
+    np.testing.assert_array_equal(y.detach().numpy(), [1.0, 10.0, 3.0])
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [1.0, 5.0, 1.0])

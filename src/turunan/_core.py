@@ -225,6 +225,10 @@ class Tensor:
         if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
             raise RuntimeError(NEEDS_DETACH + " (NumPy asked for its data, e.g. np.asarray(t) or a NumPy function "
                                "given a list of tensors; turunan.numpy's functions and turunan.stack record lists)")
+        if self._tangents and _grad_state.enabled:
+            # NumPy converting a tensor in forward mode (np.asarray(t), a list of tensors) would drop its tangents;
+            # an explicit t.numpy() is left to the caller, as a custom Function's forward may call it
+            raise RuntimeError(NEEDS_DETACH_FORWARD)
         # np.array(t) asks for a copy (copy=True): handing out the tensor's own buffer would let a change to the
         # "copy" change the tensor. np.asarray: a 0-d result may hold a NumPy scalar, and this must return an ndarray
         if copy:
@@ -245,6 +249,10 @@ class Tensor:
 
 
 NEEDS_DETACH = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+NEEDS_DETACH_FORWARD = ("this tensor carries forward-mode tangents (inside turunan.func.jvp or another forward-mode "
+                        "transform), and NumPy reading its value would silently drop them (as JAX refuses to turn a "
+                        "tracer into an array); use turunan's ops, turunan.stack for a list of tensors, or "
+                        ".detach().numpy() to leave the computation on purpose")
 
 
 def format_tensor(t: Tensor, name: str, show_dtype_for=(np.float32, np.int64, np.bool_)) -> str:

@@ -810,7 +810,9 @@ def _index(index):
     basic = True
     for i in index:
         if isinstance(i, Tensor):
-            i = i.data
+            i = i._d
+        if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
+            i = int(i)      # a 0-d integer array indexes like an integer (NumPy, PyTorch): a view, not a copy
         if isinstance(i, (list, np.ndarray)):
             i = np.asarray(i)
             basic = False
@@ -854,6 +856,8 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
         _written_unrecorded(self)
         if result._tangents is not None or self._tangents is not None:
             self._tangents = result._tangents      # forward mode: the new value's tangents (turunan.func.jvp)
+            if getattr(self, "_view", None) is not None or getattr(self, "_views", None):
+                _rewrite_family(self, recording=False)     # and those of the tensors sharing its memory
         return self
     _check_inplace_allowed(self, direct)
     _check_not_one_of_many(self)
@@ -866,7 +870,7 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
         old.data = old.data.copy()
     np.copyto(self.data, result.data, casting="same_kind")
     self._bump_version()
-    self._node = result._node
+    _set_node(self, result._node)
     self.requires_grad = result.requires_grad
     _rewrite_views(self)
     if result._tangents is not None or self._tangents is not None:
@@ -1025,13 +1029,35 @@ def _rewrite_views(t: Tensor) -> None:
             _mark_leaf_like(m)
 
 
-def _rewrite_family(t: Tensor) -> None:
+def _set_node(t: Tensor, node) -> None:
+    """Give ``t`` a new history. A retained grad moves with it (PyTorch moves ``retains_grad`` to the new
+    grad_fn): ``t.grad`` is then the gradient of the value after the change, not before."""
+    if t._retain and node is not None:
+        old = t._node
+        if old is not None and old.retained is not None and old.retained() is t:
+            old.retained = None
+        node.retain(t)
+    t._node = node
+
+
+def _follow(t: Tensor, new: Tensor, recording: bool) -> None:
+    """``t`` takes ``new``'s history (when recording) and its forward-mode tangents (whenever there are any)."""
+    if recording:
+        _set_node(t, new._node)
+        t.requires_grad = new.requires_grad
+    if new._tangents is not None or t._tangents is not None:
+        t._tangents = new._tangents
+
+
+def _rewrite_family(t: Tensor, recording: bool = True) -> None:
+    """The bases above ``t`` and the views below them follow ``t``'s new value: their graphs when the change
+    was recorded, and their forward-mode tangents (turunan.func.jvp) in any case."""
     child = t
     view = getattr(child, "_view", None)
     while view is not None:
         base, prim, params = view[:3]
         new = _inverse_view(base, child, prim, params)
-        base._node, base.requires_grad = new._node, True
+        _follow(base, new, recording)
         child = base
         view = getattr(child, "_view", None)
     stack = [child]
@@ -1042,10 +1068,10 @@ def _rewrite_family(t: Tensor) -> None:
             if v is None or v._view[0] is not base:
                 continue
             _, prim, params = v._view[:3]
-            with _mode.set_grad_enabled(True):
+            with _mode.set_grad_enabled(recording):
                 fresh = apply(prim, base, **params)     # the same view, recorded from the base's new graph
-            v._node, v.requires_grad = fresh._node, fresh.requires_grad
-            if len(v._view) > 3:
+            _follow(v, fresh, recording)
+            if recording and len(v._view) > 3:
                 _stale_below(v)     # an output of split/chunk/unbind, and every view of it: unusable
                 continue
             stack.append(v)
@@ -1081,7 +1107,7 @@ def fill_(x: Tensor, value) -> Tensor:
                 or (isinstance(value, np.ndarray) and value.ndim == 0)) or isinstance(value, (str, bytes)):
             raise TypeError(f"fill_ takes a number or a one-element tensor, got {kind.__name__}")
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
-    if not recording and not x._tangents:
+    if not recording and not x._tangents and not (isinstance(value, Tensor) and value._tangents):
         x._d[...] = value._d if isinstance(value, Tensor) else value
         x._bump_version()
         _written_unrecorded(x)
