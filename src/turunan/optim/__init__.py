@@ -88,10 +88,10 @@ class Optimizer:
             yield p, g.data, self.state.setdefault(id(p), {})
 
     @staticmethod
-    def _scratch(state: dict, p: Tensor) -> np.ndarray:
-        s = state.get("scratch")
+    def _scratch(state: dict, p: Tensor, key: str = "scratch") -> np.ndarray:
+        s = state.get(key)
         if s is None or s.shape != p.data.shape or s.dtype != p.data.dtype:
-            s = state["scratch"] = np.empty_like(p.data)
+            s = state[key] = np.empty_like(p.data)
         return s
 
     def step(self, closure=None):
@@ -104,6 +104,7 @@ class Optimizer:
         for group in self.param_groups:
             # a rate set by hand or by a scheduler since the last step: refused before any parameter moves
             self._check_group(group)
+            self._check_ready(group)
         with no_grad():
             for group in self.param_groups:
                 for p, g, state in self._params_with_grad(group):
@@ -111,10 +112,18 @@ class Optimizer:
                     p._bump_version()
         return loss
 
+    def _check_ready(self, group: dict) -> None:
+        """Raise, before any parameter moves, if ``group``'s state cannot be stepped (subclasses say when)."""
+
     def _update(self, p: Tensor, g: np.ndarray, state: dict, group: dict) -> None:
         raise NotImplementedError
 
-    _SCRATCH = ("scratch", "grad_scratch")     # per-step work buffers: not state worth saving
+    _SCRATCH = _checks.SCRATCH_KEYS            # per-step work buffers: not state worth saving
+
+    def _state_layout(self, group: dict) -> _checks.StateLayout | None:
+        """The per-parameter state this optimiser's step reads under ``group``'s settings (None: not declared,
+        so only generic checks apply to a loaded state)."""
+        return None
 
     def state_dict(self) -> dict:
         """PyTorch's layout: ``{'state': {index: {...}}, 'param_groups': [{..., 'params': [index, ...]}]}``.
@@ -130,10 +139,10 @@ class Optimizer:
         state = {}
         for g in self.param_groups:
             for p in g["params"]:
-                st = self.state.get(id(p))
-                if st:
-                    state[index[id(p)]] = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
-                                           for k, v in st.items() if k not in self._SCRATCH}
+                st = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                      for k, v in self.state.get(id(p), {}).items() if k not in self._SCRATCH}
+                if st:                         # only scratch (SGD without momentum): nothing to save, as PyTorch
+                    state[index[id(p)]] = st
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -152,44 +161,28 @@ class Optimizer:
                 for a, b in zip(groups, self.param_groups)):
             raise ValueError("the loaded state_dict has a different number of parameter groups, or of parameters "
                              "in a group, than this optimiser")
-        by_index = {}
-        for a, b in zip(groups, self.param_groups):
-            for i, p in zip(a["params"], b["params"]):
-                by_index[self._state_index(i)] = p
         merged = []
         for a, b in zip(groups, self.param_groups):
             group = dict(b, **{k: v for k, v in a.items() if k != "params"})
             self._check_group(group)
             merged.append(group)
+        by_index = {}                          # saved index -> (parameter, the group settings it will step under)
+        for a, b, group in zip(groups, self.param_groups, merged):
+            for i, p in zip(a["params"], b["params"]):
+                if self._state_index(i) in by_index:
+                    raise ValueError(f"the loaded state_dict's param_groups number two parameters {i!r}")
+                by_index[self._state_index(i)] = p, group
         state: dict[int, dict] = {}
         for i, st in state_dict["state"].items():
-            p = by_index.get(self._state_index(i))
+            p, group = by_index.get(self._state_index(i), (None, None))
             if p is None:
                 raise ValueError(f"the loaded state_dict has state for parameter index {i!r}, but its param_groups "
                                  f"number the parameters {sorted(by_index)}; was it saved from another optimiser?")
-            if not hasattr(st, "items"):
-                raise ValueError(f"state of parameter {i} must be a mapping, got {type(st).__name__}")
-            new = {}
-            for k, v in st.items():
-                if isinstance(v, (np.ndarray, Tensor)):
-                    v = np.asarray(v.data if isinstance(v, Tensor) else v)
-                    if v.shape != p.data.shape:
-                        raise ValueError(f"state {k!r} of parameter {i} has shape {v.shape}, but the parameter has "
-                                         f"shape {p.data.shape}")
-                    if v.dtype.kind not in "biuf" and not (v.dtype.kind == "c" and p.data.dtype.kind == "c"):
-                        # a cast would drop an imaginary part or fail half way: refuse before anything changes
-                        raise ValueError(f"state {k!r} of parameter {i} has dtype {v.dtype}, which cannot be cast "
-                                         f"to the parameter's {p.data.dtype}")
-                    v = np.array(v, dtype=p.data.dtype, copy=True)
-                elif k == "step":
-                    try:
-                        v = _checks.index(f"state 'step' of parameter {i}", v)
-                    except TypeError as e:
-                        raise ValueError(str(e)) from None
-                    if v < 0:
-                        raise ValueError(f"state 'step' of parameter {i} must be >= 0, got {v}")
-                new[k] = v
-            state[id(p)] = new
+            # complete, and shaped and typed like the parameter, for the step it will take: a partial state
+            # would fail half way through step() with a bare KeyError
+            new = _checks.param_state(i, st, p.data, self._state_layout(group))
+            if new:
+                state[id(p)] = new
         self.state = state
         for group, b in zip(merged, self.param_groups):
             b.update(group)
@@ -214,13 +207,18 @@ class Optimizer:
 class SGD(Optimizer):
     """Stochastic gradient descent with momentum, dampening, weight decay and Nesterov (PyTorch's rule).
 
-    d = g + wd·p;  b = μ·b + (1 − τ)·d (b = d on the first step);  d = d + μ·b (Nesterov) or b;  p −= lr·d
+    d = ±g + wd·p (−g with ``maximize``);  b = μ·b + (1 − τ)·d (b = d on the first step);
+    d = d + μ·b (Nesterov) or b;  p −= lr·d
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False) -> None:
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
-                                      nesterov=nesterov))
+                                      nesterov=nesterov, maximize=maximize))
+
+    def _state_layout(self, group: dict) -> _checks.StateLayout:
+        # the buffer is made by the first step with momentum, so a state without one is a fresh start
+        return _checks.StateLayout("SGD", arrays=("momentum_buffer",), optional=("momentum_buffer",))
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -233,6 +231,8 @@ class SGD(Optimizer):
     def _update(self, p, g, state, group) -> None:
         lr, mu, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
         x = p.data
+        if group["maximize"]:
+            g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))    # ascend: step along +g
         s = self._scratch(state, p)
         d = g
         if wd:
@@ -267,15 +267,38 @@ class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), PyTorch's update; ``weight_decay`` adds wd·p to the gradient (L2).
 
     m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
+
+    ``maximize`` steps along +g; ``decoupled_weight_decay=True`` is AdamW (PyTorch's flag of the same name).
     """
 
-    decoupled = False
+    decoupled = False        # AdamW: always decoupled, whatever a loaded group says (as PyTorch's AdamW)
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False) -> None:
+                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 decoupled_weight_decay: bool = False) -> None:
         if isinstance(betas, list):
             betas = tuple(betas)
-        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad))
+        super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
+                                      maximize=maximize, decoupled_weight_decay=decoupled_weight_decay))
+
+    def _state_layout(self, group: dict) -> _checks.StateLayout:
+        moments = ("exp_avg", "exp_avg_sq") + (("max_exp_avg_sq",) if group["amsgrad"] else ())
+        return _checks.StateLayout(type(self).__name__, arrays=("exp_avg", "exp_avg_sq", "max_exp_avg_sq"),
+                                   counters=("step",), required=("step",) + moments,
+                                   nonnegative=("exp_avg_sq", "max_exp_avg_sq"))
+
+    def _check_ready(self, group: dict) -> None:
+        if not group["amsgrad"]:
+            return
+        for p in group["params"]:
+            st = self.state.get(id(p))
+            if st and "step" in st and "max_exp_avg_sq" not in st:
+                # PyTorch fails here with KeyError('max_exp_avg_sq'), after updating the parameters before it
+                at = next(i for i, g in enumerate(self.param_groups) if g is group)
+                raise ValueError(
+                    f"amsgrad was switched on in parameter group {at} after its "
+                    f"parameters took {type(self).__name__} steps without it, so there is no running maximum "
+                    "('max_exp_avg_sq') to continue; set amsgrad when the optimiser is made")
 
     def _check_group(self, group: dict) -> None:
         super()._check_group(group)
@@ -290,6 +313,8 @@ class Adam(Optimizer):
     def _update(self, p, g, state, group) -> None:
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         x = p.data
+        if group["maximize"]:
+            g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))
         if "step" not in state:
             state["step"] = 0
             state["exp_avg"] = np.zeros_like(x)
@@ -300,14 +325,16 @@ class Adam(Optimizer):
         t = state["step"]
         m, v = state["exp_avg"], state["exp_avg_sq"]
         s = self._scratch(state, p)
-        if wd and self.decoupled:
+        if wd and (self.decoupled or group["decoupled_weight_decay"]):
             x *= 1 - lr * wd                       # AdamW: decay the weights, not the gradient
         elif wd:
-            g2 = state.get("grad_scratch")
-            if g2 is None:
-                g2 = state["grad_scratch"] = np.empty_like(x)
-            np.multiply(x, wd, out=g2)
-            g2 += g
+            g2 = self._scratch(state, p, "grad_scratch")
+            if g is g2:                            # maximize put −g there: add wd·p through the other buffer
+                np.multiply(x, wd, out=s)
+                g2 += s
+            else:
+                np.multiply(x, wd, out=g2)
+                g2 += g
             g = g2
         np.subtract(g, m, out=s)                   # m += (1−β₁)(g − m): a lerp, as PyTorch computes it
         s *= 1 - b1
@@ -333,8 +360,9 @@ class AdamW(Adam):
     decoupled = True
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 1e-2, amsgrad: bool = False) -> None:
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+                 weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
+                         decoupled_weight_decay=True)
 
 
 from . import lr_scheduler  # noqa: E402  (the schedulers need Optimizer defined above)
