@@ -3,6 +3,8 @@
 Each step writes into the parameters' own arrays (and into per-parameter state and scratch buffers made on
 the first step), so a training loop allocates no new parameter-sized arrays per step. Updates run under
 ``no_grad`` and bump each parameter's version, so a graph that saved the old values refuses to backward.
+They read the arrays through the slot ``_d``, as the engine does: a front door's ``.data`` may be a Tensor
+(PyTorch's ``p.data`` is), and the optimisers need the array itself.
 
 >>> import turunan as tn
 >>> from turunan import optim
@@ -83,15 +85,15 @@ class Optimizer:
             g = p.grad
             if g is None:
                 continue
-            if g.data.shape != p.data.shape:
+            if g._d.shape != p._d.shape:
                 raise ValueError(f"gradient shape {g.shape} does not match the parameter's {p.shape}")
-            yield p, g.data, self.state.setdefault(id(p), {})
+            yield p, g._d, self.state.setdefault(id(p), {})
 
     @staticmethod
     def _scratch(state: dict, p: Tensor, key: str = "scratch") -> np.ndarray:
         s = state.get(key)
-        if s is None or s.shape != p.data.shape or s.dtype != p.data.dtype:
-            s = state[key] = np.empty_like(p.data)
+        if s is None or s.shape != p._d.shape or s.dtype != p._d.dtype:
+            s = state[key] = np.empty_like(p._d)
         return s
 
     def step(self, closure=None):
@@ -180,7 +182,7 @@ class Optimizer:
                                  f"number the parameters {sorted(by_index)}; was it saved from another optimiser?")
             # complete, and shaped and typed like the parameter, for the step it will take: a partial state
             # would fail half way through step() with a bare KeyError
-            new = _checks.param_state(i, st, p.data, self._state_layout(group))
+            new = _checks.param_state(i, st, p._d, self._state_layout(group))
             if new:
                 state[id(p)] = new
         self.state = state
@@ -230,7 +232,7 @@ class SGD(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         lr, mu, damp, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
-        x = p.data
+        x = p._d
         if group["maximize"]:
             g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))    # ascend: step along +g
         s = self._scratch(state, p)
@@ -312,7 +314,7 @@ class Adam(Optimizer):
 
     def _update(self, p, g, state, group) -> None:
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        x = p.data
+        x = p._d
         if group["maximize"]:
             g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))
         if "step" not in state:

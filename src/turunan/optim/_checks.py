@@ -98,7 +98,7 @@ def _counter(what: str, value) -> int:
 def _state_array(what: str, value, param: np.ndarray, nonnegative: bool) -> np.ndarray:
     """``value`` as a fresh array of the parameter's shape and dtype, or a ValueError saying why not."""
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._d
     if not isinstance(value, (np.ndarray, list, tuple, numbers.Real)) or isinstance(value, bool):
         raise ValueError(f"{what} must be an array shaped like the parameter {param.shape}, got "
                          f"{type(value).__name__} {value!r:.60}")
