@@ -4,6 +4,8 @@ Every expectation is a hard-coded number (computed with PyTorch 2.13, float64), 
 where torch is installed the same runs are also compared with it live.
 """
 
+import itertools
+import warnings
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import pytest
 import turunan as tn
 import turunan.torch as TT
 from turunan import optim
+from turunan.optim import lr_scheduler
 
 W0 = [1.0, -2.0, 0.5]
 C = [0.5, -1.0, 2.0]
@@ -291,3 +294,334 @@ def test_duplicate_indices_in_loaded_groups_are_refused():
     groups = opt.state_dict()["param_groups"]
     with pytest.raises(ValueError, match="number two parameters 0"):
         opt.load_state_dict({"state": {}, "param_groups": [dict(groups[0], params=[0, 0])]})
+
+
+# ---- schedulers: PyTorch's chainable form ---------------------------------------------------------------------
+SCHEDS = {
+    "StepLR": dict(step_size=3, gamma=0.5),
+    "MultiStepLR": dict(milestones=[2, 5, 5, 8], gamma=0.5),     # 5 twice: γ² there, as PyTorch counts
+    "ExponentialLR": dict(gamma=0.8),
+    "CosineAnnealingLR": dict(T_max=4, eta_min=0.01),
+    "LambdaLR": dict(lr_lambda=lambda e: 1 / (e + 1)),
+}
+# the rate after each of 10 (optimiser step, scheduler step) pairs, from lr=1.0; PyTorch 2.13
+ALONE = {
+    "StepLR": [1.0, 1.0, 0.5, 0.5, 0.5, 0.25, 0.25, 0.25, 0.125, 0.125],
+    "MultiStepLR": [1.0, 0.5, 0.5, 0.5, 0.125, 0.125, 0.125, 0.0625, 0.0625, 0.0625],
+    "ExponentialLR": [0.8, 0.6400000000000001, 0.5120000000000001, 0.40960000000000013, 0.32768000000000014,
+                      0.2621440000000001, 0.2097152000000001, 0.1677721600000001, 0.13421772800000006,
+                      0.10737418240000006],
+    "CosineAnnealingLR": [0.855017856687341, 0.505, 0.15498214331265903, 0.01, 0.15498214331265897,
+                          0.5050000000000001, 0.8550178566873414, 1.0000000000000004, 0.8550178566873415,
+                          0.5050000000000003],
+    "LambdaLR": [0.5, 0.3333333333333333, 0.25, 0.2, 0.16666666666666666, 0.14285714285714285, 0.125,
+                 0.1111111111111111, 0.1, 0.09090909090909091],
+}
+# the same, with the rate set to 5.0 by hand before the 5th step: the chainable ones continue from it
+EDITED = {
+    "StepLR": [1.0, 1.0, 0.5, 0.5, 5.0, 2.5, 2.5, 2.5, 1.25, 1.25],
+    "MultiStepLR": [1.0, 0.5, 0.5, 0.5, 1.25, 1.25, 1.25, 0.625, 0.625, 0.625],
+    "ExponentialLR": [0.8, 0.6400000000000001, 0.5120000000000001, 0.40960000000000013, 4.0, 3.2,
+                      2.5600000000000005, 2.0480000000000005, 1.6384000000000005, 1.3107200000000006],
+    "CosineAnnealingLR": [0.855017856687341, 0.505, 0.15498214331265903, 0.01, 5.144982143312659,
+                          17.541925676241753, 29.93886920917085, 35.07385135248351, 29.938869209170853,
+                          17.541925676241764],
+    "LambdaLR": ALONE["LambdaLR"],          # not chainable: initial rate · fn(epoch), whatever was set
+}
+# a group with lr=3.0 added before the 4th step: scheduled from its own rate; LambdaLR, and CosineAnnealingLR
+# when it leaves its minimum, need the group's initial rate and refuse (PyTorch: a ValueError from zip)
+ADDED = {
+    "StepLR": [[1.0], [1.0], [0.5], [0.5, 3.0], [0.5, 3.0], [0.25, 1.5], [0.25, 1.5]],
+    "MultiStepLR": [[1.0], [0.5], [0.5], [0.5, 3.0], [0.125, 0.75], [0.125, 0.75], [0.125, 0.75]],
+    "ExponentialLR": [[0.8], [0.6400000000000001], [0.5120000000000001], [0.40960000000000013, 2.4000000000000004],
+                      [0.32768000000000014, 1.9200000000000004], [0.2621440000000001, 1.5360000000000005],
+                      [0.2097152000000001, 1.2288000000000006]],
+    "CosineAnnealingLR": [[0.855017856687341], [0.505], [0.15498214331265903], [0.01, 0.01], "ValueError"],
+    "LambdaLR": [[0.5], [0.3333333333333333], [0.25], "ValueError"],
+}
+CHAINED = {
+    ("StepLR", "ExponentialLR"): [0.8, 0.6400000000000001, 0.25600000000000006, 0.20480000000000007,
+                                  0.16384000000000007, 0.06553600000000002, 0.052428800000000025,
+                                  0.04194304000000002, 0.016777216000000008, 0.013421772800000007],
+    ("ExponentialLR", "StepLR"): [0.8, 0.6400000000000001, 0.25600000000000006, 0.20480000000000007,
+                                  0.16384000000000007, 0.06553600000000002, 0.052428800000000025,
+                                  0.04194304000000002, 0.016777216000000008, 0.013421772800000007],
+    ("MultiStepLR", "CosineAnnealingLR"): [0.855017856687341, 0.25457106781186545, 0.08163320728006043, 0.01,
+                                           0.14748214331265896, 0.4793933982822019, 0.811304653251745,
+                                           0.47353553390593295, 0.40565232662587253, 0.24176776695296656],
+    ("CosineAnnealingLR", "ExponentialLR"): [0.6840142853498729, 0.323862741699797, 0.08154261494565501, 0.008,
+                                             0.12238571465012718, 0.31496706494036564, 0.4244890756786053,
+                                             0.3964833265232621, 0.2719073230093582, 0.1307374061872409],
+    ("StepLR", "LambdaLR"): ALONE["LambdaLR"],
+    ("LambdaLR", "StepLR"): [0.5, 0.3333333333333333, 0.125, 0.2, 0.16666666666666666, 0.07142857142857142,
+                             0.125, 0.1111111111111111, 0.05, 0.09090909090909091],
+}
+
+
+def _schedule(lib, names, steps=10, edit=None, add=None, groups=1):
+    """Run schedulers ``names`` (in that order) on one optimiser; the rates after each epoch, every group."""
+    def param():
+        return lib.zeros(1, requires_grad=True)
+    opt = lib.optim.SGD([{"params": [param()], "lr": 1.0 + i} for i in range(groups)], lr=1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")        # PyTorch's step-order warnings
+        scheds = [getattr(lib.optim.lr_scheduler, n)(opt, **SCHEDS[n]) for n in names]
+        out = []
+        for e in range(steps):
+            if e == edit:
+                opt.param_groups[0]["lr"] = 5.0
+            if e == add:
+                opt.add_param_group({"params": [param()], "lr": 3.0})
+            opt.step()
+            try:
+                for s in scheds:
+                    s.step()
+            except ValueError:
+                out.append("ValueError")
+                break
+            out.append([g["lr"] for g in opt.param_groups])
+    return out, [s.get_last_lr() for s in scheds]
+
+
+def _first_group(rates):
+    return [r[0] for r in rates]
+
+
+# rtol: the chainable forms are computed in PyTorch's order, so equal to the last bit here; a platform's cos may
+# differ in the last bit
+@pytest.mark.parametrize("name", sorted(SCHEDS))
+def test_each_scheduler_alone(name):
+    rates, last = _schedule(TT, [name])
+    np.testing.assert_allclose(_first_group(rates), ALONE[name], rtol=1e-14)
+    assert last == [[rates[-1][0]]]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDS))
+def test_a_rate_set_by_hand_is_where_the_schedule_continues(name):
+    rates, _ = _schedule(TT, [name], edit=4)
+    np.testing.assert_allclose(_first_group(rates), EDITED[name], rtol=1e-14)
+
+
+def test_the_reviewers_examples():
+    w = TT.tensor([1.0], requires_grad=True)
+    opt = TT.optim.SGD([w], lr=1.0)
+    s1 = TT.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    s2 = TT.optim.lr_scheduler.ExponentialLR(opt, gamma=0.9)
+    got = []
+    for _ in range(3):
+        opt.step()
+        s1.step()
+        s2.step()
+        got.append(opt.param_groups[0]["lr"])
+    np.testing.assert_allclose(got, [0.9, 0.405, 0.3645], rtol=1e-15)      # was 0.9, 0.81, 0.729
+    opt = TT.optim.SGD([w], lr=1.0)
+    sched = TT.optim.lr_scheduler.StepLR(opt, step_size=1, gamma=0.5)
+    got = []
+    for e in range(4):
+        if e == 2:
+            opt.param_groups[0]["lr"] = 5
+        opt.step()
+        sched.step()
+        got.append(opt.param_groups[0]["lr"])
+    assert got == [0.5, 0.25, 2.5, 1.25]       # was [0.5, 0.25, 0.125, 0.0625]: the 5 was overwritten
+
+
+@pytest.mark.parametrize("names", sorted(CHAINED), ids="+".join)
+def test_two_schedulers_chain(names):
+    rates, _ = _schedule(TT, list(names))
+    np.testing.assert_allclose(_first_group(rates), CHAINED[names], rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDS))
+def test_a_group_added_later(name):
+    rates, _ = _schedule(TT, [name], steps=7, add=3)
+    want = ADDED[name]
+    assert len(rates) == len(want)
+    for have, w in zip(rates, want):
+        if w == "ValueError":
+            assert have == "ValueError"
+        else:
+            np.testing.assert_allclose(have, w, rtol=1e-14)
+
+
+@pytest.mark.parametrize("name,kw,steps", [("LambdaLR", dict(lr_lambda=lambda e: 0.5 ** e), 1),
+                                           ("CosineAnnealingLR", dict(T_max=2), 3)])
+def test_a_group_the_scheduler_cannot_schedule_is_refused_clearly_and_changes_nothing(name, kw, steps):
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = getattr(lr_scheduler, name)(opt, **kw)
+    opt.add_param_group({"params": [tn.zeros(1, requires_grad=True)], "lr": 3.0})
+    for _ in range(steps - 1):
+        sched.step()
+    before = [g["lr"] for g in opt.param_groups], sched.last_epoch, sched.get_last_lr()
+    with pytest.raises(ValueError, match=f"{name} was made for 1 parameter group.*now has 2.*add_param_group"):
+        sched.step()
+    assert ([g["lr"] for g in opt.param_groups], sched.last_epoch, sched.get_last_lr()) == before
+
+
+@pytest.mark.parametrize("names", [(n,) for n in sorted(SCHEDS)] + list(itertools.permutations(sorted(SCHEDS), 2)),
+                         ids="+".join)
+@pytest.mark.parametrize("kw", [dict(), dict(edit=4), dict(add=3), dict(groups=2)],
+                         ids=["plain", "edited", "added", "two_groups"])
+def test_every_scheduler_and_pair_equals_live_pytorch(names, kw):
+    torch = pytest.importorskip("torch")
+    assert _schedule(TT, list(names), steps=12, **kw) == _schedule(torch, list(names), steps=12, **kw)
+
+
+def test_multistep_milestone_at_epoch_zero_decays_when_made_as_pytorch():
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    lr_scheduler.MultiStepLR(opt, milestones=[0, 1], gamma=0.5)
+    assert opt.param_groups[0]["lr"] == 0.5
+
+
+def test_lambda_lr_takes_one_function_per_group():
+    opt = optim.SGD([{"params": [tn.zeros(1, requires_grad=True)]},
+                     {"params": [tn.zeros(1, requires_grad=True)], "lr": 2.0}], lr=1.0)
+    sched = lr_scheduler.LambdaLR(opt, [lambda e: 0.5 ** e, lambda e: 1.0 / (1 + e)])
+    sched.step()
+    sched.step()
+    assert [g["lr"] for g in opt.param_groups] == [0.25, 2.0 / 3]
+    with pytest.raises(ValueError, match="Expected 2 lr_lambdas"):
+        lr_scheduler.LambdaLR(opt, [lambda e: 1.0])
+    with pytest.raises(TypeError, match="lr_lambda must be a function"):
+        lr_scheduler.LambdaLR(opt, [lambda e: 1.0, 0.5])
+
+
+# ---- resuming and saving ------------------------------------------------------------------------------------
+def test_resuming_with_last_epoch_matches_pytorch():
+    # initial_lr=2 (what the schedule started from), the optimiser's rate is now 1; resume after epoch 5
+    want = {"StepLR": [0.5, 0.5, 0.5, 0.25], "MultiStepLR": [1.0, 1.0, 0.5, 0.5],
+            "ExponentialLR": [1.0, 0.8, 0.6400000000000001, 0.5120000000000001],
+            "CosineAnnealingLR": [1.0, 1.7000357133746824, 1.9900000000000004, 1.7000357133746826],
+            "LambdaLR": [0.2857142857142857, 0.25, 0.2222222222222222, 0.2]}
+
+    def run(lib, name):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=1.0)
+        opt.param_groups[0]["initial_lr"] = 2.0
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            s = getattr(lib.optim.lr_scheduler, name)(opt, last_epoch=5, **SCHEDS[name])
+            out = [opt.param_groups[0]["lr"]]
+            for _ in range(3):
+                opt.step()
+                s.step()
+                out.append(opt.param_groups[0]["lr"])
+        return out
+
+    for name in SCHEDS:
+        np.testing.assert_allclose(run(TT, name), want[name], rtol=1e-14, err_msg=name)
+    torch = pytest.importorskip("torch")
+    for name in SCHEDS:
+        assert run(TT, name) == run(torch, name), name
+
+
+def test_resuming_needs_initial_lr_and_last_epoch_is_checked():
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(KeyError, match="initial_lr"):
+        lr_scheduler.StepLR(opt, step_size=2, last_epoch=3)
+    with pytest.raises(ValueError, match="last_epoch must be -1"):
+        lr_scheduler.StepLR(opt, step_size=2, last_epoch=-2)
+    assert "initial_lr" not in opt.param_groups[0]
+
+
+def test_a_refused_scheduler_leaves_the_optimiser_as_it_was():
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    with pytest.raises(ValueError, match="LambdaLR computed a learning rate .* epoch 0"):
+        lr_scheduler.LambdaLR(opt, lambda e: float("nan"))
+    assert opt.param_groups[0] == dict(opt.param_groups[0], lr=1.0) and "initial_lr" not in opt.param_groups[0]
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDS))
+def test_state_dict_round_trip_continues_the_schedule(name):
+    def make():
+        opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+        return opt, getattr(lr_scheduler, name)(opt, **SCHEDS[name])
+
+    opt, sched = make()
+    for _ in range(4):
+        opt.step()
+        sched.step()
+    opt2, sched2 = make()
+    lr_before = opt2.param_groups[0]["lr"]
+    sched2.load_state_dict(sched.state_dict())
+    assert opt2.param_groups[0]["lr"] == lr_before           # as PyTorch: the optimiser keeps its own rates
+    opt2.load_state_dict(opt.state_dict())
+    assert sched2.get_last_lr() == sched.get_last_lr() and sched2.last_epoch == 4
+    for _ in range(6):
+        for o, s in ((opt, sched), (opt2, sched2)):
+            o.step()
+            s.step()
+    assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
+    np.testing.assert_allclose(opt.param_groups[0]["lr"], ALONE[name][-1], rtol=1e-14)
+
+
+def test_scheduler_state_keeps_pytorchs_keys_and_hyper_parameters():
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = lr_scheduler.MultiStepLR(opt, milestones=[2, 5, 5], gamma=0.5)
+    state = sched.state_dict()
+    assert sorted(state) == ["_last_lr", "_step_count", "base_lrs", "gamma", "last_epoch", "milestones"]
+    other = lr_scheduler.MultiStepLR(opt, milestones=[100], gamma=0.1)
+    other.load_state_dict(state)
+    assert other.milestones == {2: 1, 5: 2} and other.gamma == 0.5
+    state["milestones"][7] = 1                 # the saved state is a copy
+    assert 7 not in sched.milestones
+
+
+@pytest.mark.parametrize("change,error,match", [
+    (dict(gamma=float("nan")), ValueError, "Invalid gamma: nan"),
+    (dict(step_size=0), ValueError, "step_size must be >= 1"),
+    (dict(base_lrs=[1.0, 2.0]), ValueError, "2 base rates.*schedules 1"),
+    (dict(base_lrs=[float("inf")]), ValueError, "Invalid learning rate: inf"),
+    (dict(last_epoch=-3), ValueError, "last_epoch must be >= 0"),
+    (dict(last_epoch=2.5), TypeError, "last_epoch must be an integer"),
+    (dict(T_max=4), ValueError, "'T_max', which a StepLR does not keep.*another scheduler"),
+])
+def test_scheduler_load_state_dict_refuses_bad_states_and_changes_nothing(change, error, match):
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    before = sched.state_dict()
+    with pytest.raises(error, match=match):
+        sched.load_state_dict(dict(before, **change))
+    assert sched.state_dict() == before
+    with pytest.raises(ValueError, match="'last_epoch' and 'base_lrs'"):
+        sched.load_state_dict({"epoch": 3})
+
+
+def test_lambda_lr_saves_the_attributes_of_callable_objects():
+    class Warmup:
+        def __init__(self, n):
+            self.n = n
+
+        def __call__(self, e):
+            return min(1.0, (e + 1) / self.n)
+
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = lr_scheduler.LambdaLR(opt, Warmup(4))
+    state = sched.state_dict()
+    assert state["lr_lambdas"] == [{"n": 4}]
+    fresh = lr_scheduler.LambdaLR(opt, Warmup(10))
+    fresh.load_state_dict(state)
+    assert fresh.lr_lambdas[0].n == 4
+    assert lr_scheduler.LambdaLR(opt, lambda e: 1.0).state_dict()["lr_lambdas"] == [None]
+
+
+def test_get_lr_outside_step_warns_as_pytorch():
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    with pytest.warns(UserWarning, match="get_last_lr"):
+        sched.get_lr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sched.step()                          # no warning from inside step
+    assert sched.get_last_lr() == [0.5]
+
+
+def test_a_custom_scheduler_written_for_pytorch_works():
+    class Halve(lr_scheduler.LRScheduler):
+        def get_lr(self):
+            return [g["lr"] * (0.5 if self.last_epoch > 0 else 1.0) for g in self.optimizer.param_groups]
+
+    opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    sched = Halve(opt)
+    sched.step()
+    sched.step()
+    assert opt.param_groups[0]["lr"] == 0.25 and sched.get_last_lr() == [0.25]
