@@ -589,7 +589,9 @@ def apply1(prim: Primitive, x, params: dict | None = None):
             node.saved = node.versions = _NONE1
         node.params = params
         node.shape = ans.shape
-        node.dtype = ans.dtype
+        node.dtype = dt = ans.dtype
+        if dt.kind == "c":
+            _refuse_complex_result(prim)
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
@@ -666,7 +668,9 @@ def apply2(prim: Primitive, x, y):
             node.saved = node.versions = _NONE2
         node.params = _NO_PARAMS
         node.shape = ans.shape
-        node.dtype = ans.dtype
+        node.dtype = dt = ans.dtype
+        if dt.kind == "c":
+            _refuse_complex_result(prim)
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
@@ -683,6 +687,12 @@ def apply2(prim: Primitive, x, y):
     if jvp_hook is not None:
         jvp_hook(prim, (x, y), out, _NO_PARAMS)
     return out
+
+
+def _refuse_complex_result(prim) -> None:
+    """A recorded op gave a complex result (a real tensor times a complex constant, an astype to complex): the
+    rules do not conjugate, so its gradient would be silently wrong. Refused until complex autodiff is done."""
+    _array.refuse_complex(np.dtype(np.complex128), f"the result of {prim.name}, recorded for a gradient,")
 
 
 def _plan(prim, mask: int, n: int) -> tuple:
@@ -751,7 +761,9 @@ def _record(prim, args, ans, params, version, mask, n) -> Node:
     node.versions = versions
     node.params = params
     node.shape = ans.shape
-    node.dtype = ans.dtype
+    node.dtype = dt = ans.dtype
+    if dt.kind == "c":
+        _refuse_complex_result(prim)
     node.hooks = node.retained = node.tangents = None
     node.freed = False
     node.seq = next(_seq)

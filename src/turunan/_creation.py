@@ -35,7 +35,7 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     tensor([1., 2.])
     """
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._d
     arr = as_array(data, dtype)
     return _make(np.array(arr, copy=True), None, requires_grad)
 

@@ -81,7 +81,7 @@ class _Call:
                 raise TypeError(f"the backward of custom function {self.name!r} returned {len(grads)} gradients, "
                                 f"but it has {len(self.args)} inputs (return None for an input without one)")
             if not create:
-                grads = [gr.data if isinstance(gr, Tensor) else gr for gr in grads]
+                grads = [gr._d if isinstance(gr, Tensor) else gr for gr in grads]
             cache = self._gcache = (g, j, grads)
         out = cache[2][index]
         if out is not None and not isinstance(out, Tensor):
@@ -108,7 +108,7 @@ class _Call:
         for a, t in zip(self.args, tangents):
             if t is not None and isinstance(a, Tensor) and a._tangents:
                 for k, tt in a._tangents.items():
-                    if tt is t or (not isinstance(t, Tensor) and tt.data is t):
+                    if tt is t or (not isinstance(t, Tensor) and tt._d is t):
                         level = k
         if level is None:
             return [None] * len(self.out_meta)
@@ -137,9 +137,9 @@ def run(name: str, args: tuple, outs, call: _Call, constant=()):
     prim = _prim(name)
     for o in outs_l:
         diff = isinstance(o, Tensor) and o.dtype.kind in "fc" and not any(o is c for c in constant)
-        call.out_data.append(o.data if diff else None)
+        call.out_data.append(o._d if diff else None)
         # only shapes and dtypes of the outputs are kept: zeros for the others' cotangents are made from them
-        call.out_meta.append(_Meta(np.shape(o.data if isinstance(o, Tensor) else o),
+        call.out_meta.append(_Meta(np.shape(o._d if isinstance(o, Tensor) else o),
                                    o.dtype if isinstance(o, Tensor) else np.float64))
     results = [o if call.out_data[j] is None else apply(prim, *args, call=call, j=j) for j, o in enumerate(outs_l)]
     call.out_data = [None] * len(call.out_data)    # the outputs hold their arrays; the call need not
@@ -154,7 +154,7 @@ class _Meta:
 
 
 def _detached(args):
-    return tuple(Tensor._wrap(a.data, None, False, a._version) if isinstance(a, Tensor) else a for a in args)
+    return tuple(Tensor._wrap(a._d, None, False, a._version) if isinstance(a, Tensor) else a for a in args)
 
 
 # ---- JAX style -------------------------------------------------------------------------------------------

@@ -153,7 +153,7 @@ def view_below(t, k: int):
     else:
         return t
     node = t._node
-    v = type(t)._wrap(t.data, node, t.requires_grad and node is not None, t._version)
+    v = type(t)._wrap(t._d, node, t.requires_grad and node is not None, t._version)
     active = _tls.active
     keep = {j: tt for j, tt in tans.items() if j < k and j in active}
     v._tangents = keep or None
@@ -179,7 +179,7 @@ def _fit(res, out: Tensor, as_tensor: bool):
             res = apply(R.astype, res, dtype=out.dtype)
         return res
     if isinstance(res, Tensor):
-        res = res.data
+        res = res._d
     res = np.asarray(res)
     if res.shape != out.shape:
         res = np.broadcast_to(res, out.shape)
@@ -206,7 +206,7 @@ def _hook(prim, args, out, params) -> None:
                             levels = [k]
                         elif k not in levels:
                             levels.append(k)
-    if levels is not None and out.data.dtype.kind in "fc" and (prim.jvp is not None or prim.differentiable):
+    if levels is not None and out._d.dtype.kind in "fc" and (prim.jvp is not None or prim.differentiable):
         if prim.jvp is None:     # (not differentiable, piecewise constant: comparisons, argmax: a zero tangent)
             raise NotImplementedError(f"the primitive {prim.name!r} has no forward-mode rule (jvp); add one to its "
                                       "row in the derivative table, or use reverse mode (grad, vjp, jacrev)")
@@ -230,8 +230,8 @@ def _hook(prim, args, out, params) -> None:
                 pargs = [view_below(a, k) if isinstance(a, Tensor) else a for a in args]
                 res = prim.jvp(tans, view_below(out, k), *pargs, **params)
             else:       # fast path: raw arrays, nothing recorded
-                vals = [a.data if isinstance(a, Tensor) else a for a in args]
-                res = prim.jvp([None if t is None else t.data for t in tans], out.data, *vals, **params)
+                vals = [a._d if isinstance(a, Tensor) else a for a in args]
+                res = prim.jvp([None if t is None else t._d for t in tans], out._d, *vals, **params)
             if res is not None:
                 set_tangent(out, k, _fit(res, out, slow))
     if st.observers:
@@ -245,7 +245,7 @@ def make_dual(x: Tensor, tan, k: int) -> Tensor:
     if (x.requires_grad and _grad_state.enabled) or _has_below(x, k):
         d = apply(alias, x)        # connected to x for reverse mode and for the older levels
     else:
-        d = type(x)._wrap(x.data, None, False, x._version)
+        d = type(x)._wrap(x._d, None, False, x._version)
     if tan is not None:
         set_tangent(d, k, tan)
     return d
@@ -259,7 +259,7 @@ def split(y, k: int):
     if tan is None and not (y._tangents and k in y._tangents):
         return y, None
     node = y._node
-    p = type(y)._wrap(y.data, node, y.requires_grad and node is not None, y._version)
+    p = type(y)._wrap(y._d, node, y.requires_grad and node is not None, y._version)
     active = _tls.active
     p._tangents = {j: tt for j, tt in y._tangents.items() if j != k and j in active} or None
     return p, tan

@@ -68,11 +68,11 @@ _METHODS = {
     "float": lambda self: ops.astype(self, np.float32), "double": lambda self: ops.astype(self, np.float64),
     "half": lambda self: ops.astype(self, np.float16), "long": lambda self: ops.astype(self, np.int64),
     "int": lambda self: ops.astype(self, np.int32), "bool": lambda self: ops.astype(self, np.bool_),
-    "clone": lambda self: ops.multiply(self, 1) if self.requires_grad else type(self)._wrap(self.data.copy()),
-    "copy": lambda self: type(self)._wrap(self.data.copy()),
-    "numel": lambda self: self.data.size,
-    "dim": lambda self: self.data.ndim,
-    "size_of": lambda self, axis: self.data.shape[axis],
+    "clone": lambda self: ops.multiply(self, 1) if self.requires_grad else type(self)._wrap(self._d.copy()),
+    "copy": lambda self: type(self)._wrap(self._d.copy()),
+    "numel": lambda self: self._d.size,
+    "dim": lambda self: self._d.ndim,
+    "size_of": lambda self, axis: self._d.shape[axis],
 }
 
 
@@ -131,8 +131,8 @@ FUNCTIONS = {
     np.argsort: lambda a, axis=-1, kind=None, order=None, stable=None: ops.argsort(a, axis),
     np.sort: lambda a, axis=-1, kind=None, order=None, stable=None: ops.sort(a, axis),
     np.split: ops.split, np.flip: ops.flip, np.where: ops.where, np.clip: ops.clip, np.round: ops.round,
-    np.shape: lambda x: np.shape(x.data), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
-    np.result_type: lambda *a: np.result_type(*[x.data if isinstance(x, Tensor) else x for x in a]),
+    np.shape: lambda x: np.shape(x._d), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
+    np.result_type: lambda *a: np.result_type(*[x._d if isinstance(x, Tensor) else x for x in a]),
 }
 
 

@@ -14,6 +14,7 @@ import weakref
 
 import numpy as np
 
+from . import _array as _array_module
 from . import _mode
 from . import _rules as R
 from ._array import _numeric_dtype, as_operand, as_shape, broadcast_shapes, normalize_axes, normalize_axis
@@ -24,11 +25,14 @@ _SCALARS = (numbers.Number, np.generic)
 
 
 def _t(x):
+    if isinstance(x, Tensor):
+        return x
+    x = as_operand(x)       # a list holding tensors is packed (recorded), never read by NumPy
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
 def _check_binary(name, x, y):
-    sx, sy = np.shape(x.data if isinstance(x, Tensor) else x), np.shape(y.data if isinstance(y, Tensor) else y)
+    sx, sy = np.shape(x._d if isinstance(x, Tensor) else x), np.shape(y._d if isinstance(y, Tensor) else y)
     if sx != sy and sx and sy:
         try:
             np.broadcast_shapes(sx, sy)
@@ -585,8 +589,12 @@ def vdot(x, y) -> Tensor:
 
 # ---- shapes ----------------------------------------------------------------------------------------------
 def _data(x, op: str = "this operation"):
-    """A tensor's array, or a value given in its place checked to be numbers (``as_operand``)."""
-    return x._d if isinstance(x, Tensor) else as_operand(x, op)
+    """A tensor's array, or a value given in its place checked to be numbers (``as_operand``; a list holding
+    tensors gives its packed values)."""
+    if isinstance(x, Tensor):
+        return x._d
+    v = as_operand(x, op)
+    return v._d if isinstance(v, Tensor) else v
 
 
 def _shape_arg(shape):
@@ -621,7 +629,7 @@ def view(x, *shape) -> Tensor:
     memory (a transposed or expanded tensor), it raises, as PyTorch does, instead of returning a copy that an
     in-place change would then not reach."""
     out = reshape(x, *shape)
-    if isinstance(x, Tensor) and out.data.size and not _core_shares_memory(out.data, x.data):
+    if isinstance(x, Tensor) and out._d.size and not _core_shares_memory(out._d, x._d):
         raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape {x.shape} to "
                            f"{out.shape}: at least one dimension spans across two contiguous subspaces). Use "
                            ".reshape(...) instead.")
@@ -746,6 +754,60 @@ def stack(xs, axis: int = 0) -> Tensor:
     return concatenate([expand_dims(x, a) for x in xs], a)
 
 
+# ---- lists of Tensors ------------------------------------------------------------------------------------
+# A (nested) list or tuple that holds a Tensor, given where one tensor goes (tn.exp([x, 2 * x]), tf.reshape([x,
+# y], ...)), is one recorded Tensor stacked from its elements, as HIPS autograd, JAX and TensorFlow pack it:
+# NumPy reading it would make a constant and silently cut the gradient (the doors' tensors let NumPy read them).
+# The core converts every operand that is not a Tensor in one place, _array.as_operand, which calls
+# _pack_sequence (registered below: _array may not import upward). turunan.numpy uses the same helpers.
+_SEQ = (list, tuple)
+
+
+def _holds_tensor(obj) -> bool:
+    for e in obj:
+        if isinstance(e, Tensor) or (type(e) in _SEQ and _holds_tensor(e)):
+            return True
+    return False
+
+
+def _values(obj):
+    """``obj`` with each Tensor replaced by its array: what NumPy would have built, for its dtype and shape."""
+    if isinstance(obj, Tensor):
+        return obj._d
+    if type(obj) in _SEQ:
+        return [_values(e) for e in obj]
+    return obj
+
+
+def _stacked(obj, dtype):
+    if isinstance(obj, Tensor):
+        return astype(obj, dtype)       # recorded between float dtypes; to an integer, cut as astype does
+    if type(obj) in _SEQ and _holds_tensor(obj):
+        return stack([_stacked(e, dtype) for e in obj])
+    return np.asarray(obj, dtype=dtype)     # a constant part
+
+
+def _from_nested(obj, dtype=None) -> Tensor:
+    """A (nested) list/tuple holding Tensors, as one Tensor recorded from its elements."""
+    try:
+        ref = np.asarray(_values(obj), dtype=dtype)     # NumPy's dtype and its error for ragged lists
+    except ValueError as e:
+        raise ValueError(f"cannot make one array of this list of tensors: {e}") from None
+    if ref.dtype.kind not in "biufc":
+        raise TypeError(f"cannot make an array of a list that holds tensors and non-numbers (NumPy would make it "
+                        f"{ref.dtype}); give numbers, tensors and arrays of one shape")
+    out = _stacked(obj, ref.dtype)
+    return out if isinstance(out, Tensor) else Tensor._wrap(out)
+
+
+def _pack_sequence(obj):
+    """``obj`` (a list or tuple) as one recorded Tensor if it holds a Tensor, else None (_array.as_operand's hook)."""
+    return _from_nested(obj) if _holds_tensor(obj) else None
+
+
+_array_module.pack_sequence = _pack_sequence
+
+
 def _split_bounds(n: int, indices_or_sections) -> list:
     """Where ``split`` cuts an axis of size ``n``: ``k`` equal sections, or at the given indices."""
     if isinstance(indices_or_sections, (bool, np.bool_)):
@@ -796,7 +858,7 @@ def astype(x, dtype) -> Tensor:
     if dtype.kind not in "fc":
         # integers and bools carry no gradient (PyTorch: the result requires no grad), never a straight-through 1
         if isinstance(x, Tensor):
-            return type(x)._result_type()._wrap(x.data.astype(dtype))
+            return type(x)._result_type()._wrap(x._d.astype(dtype))
         return Tensor._wrap(np.asarray(x).astype(dtype))
     return apply(R.astype, x, dtype=dtype)
 
@@ -851,7 +913,7 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
     if not recording:
         result = op(self, *others)
         _check_inplace_shape(self, result)
-        np.copyto(self.data, result.data, casting="same_kind")
+        np.copyto(self._d, result._d, casting="same_kind")
         self._bump_version()
         _written_unrecorded(self)
         if result._tangents is not None or self._tangents is not None:
@@ -861,14 +923,14 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
         return self
     _check_inplace_allowed(self, direct)
     _check_not_one_of_many(self)
-    old = type(self)._result_type()._wrap(self.data, self._node, self.requires_grad)
+    old = type(self)._result_type()._wrap(self._d, self._node, self.requires_grad)
     old._tangents = self._tangents
     unshared = sys.getrefcount(old)
     result = op(old, *others)
     _check_inplace_shape(self, result)
     if sys.getrefcount(old) > unshared:     # something recorded kept the old value: it must not see the write
-        old.data = old.data.copy()
-    np.copyto(self.data, result.data, casting="same_kind")
+        old.data = old._d.copy()
+    np.copyto(self._d, result._d, casting="same_kind")
     self._bump_version()
     _set_node(self, result._node)
     self.requires_grad = result.requires_grad
@@ -880,7 +942,7 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
 
 def _check_no_overlap(t: Tensor) -> None:
     """An expanded view shows one element in several places: an in-place op would write it once per place."""
-    a = t.data
+    a = t._d
     if builtins.any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape)):
         raise RuntimeError("unsupported operation: more than one element of the written-to tensor refers to a single "
                            "memory location. Please clone() the tensor before performing the operation.")
@@ -1082,7 +1144,7 @@ def setitem(x: Tensor, index, value) -> None:
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     tangents = x._tangents or (isinstance(value, Tensor) and value._tangents)
     if not recording and not tangents:
-        x.data[idx] = _data(value)
+        x._d[idx] = _data(value)
         x._bump_version()
         _written_unrecorded(x)
         return

@@ -41,13 +41,13 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                                "and compute it outside no_grad())")
         refuse_complex(out.dtype, f"output {k}")
         if g is None:
-            if out.data.size != 1 and not summing:
+            if out._d.size != 1 and not summing:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs: this output has "
                                    f"shape {out.shape}; pass gradient= (e.g. ones of that shape), or call "
                                    ".sum() first")
             g = np.ones(out.shape, dtype=out.dtype)
         else:
-            g_data = g.data if isinstance(g, Tensor) else np.asarray(g)
+            g_data = g._d if isinstance(g, Tensor) else np.asarray(g)
             refuse_complex(g_data.dtype, f"the head gradient of output {k}")
             if not isinstance(g, Tensor):
                 g_data = g_data.astype(out.dtype, copy=False)

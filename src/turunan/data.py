@@ -41,7 +41,7 @@ class TensorDataset(Dataset):
     def __init__(self, *arrays) -> None:
         if not arrays:
             raise ValueError("TensorDataset needs at least one array")
-        self.arrays = [a.data if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
+        self.arrays = [a._d if isinstance(a, Tensor) else np.asarray(a) for a in arrays]
         for k, a in enumerate(self.arrays):
             # found here, not at the first batch of an epoch: strings or objects never become tensors
             if a.dtype.kind not in "biufc":

@@ -223,7 +223,7 @@ def _grad_input(x, what: str, outer_grad: bool) -> Tensor:
     t = _as_tensor(x, what)
     if t.requires_grad and outer_grad:
         return _forward.apply(_forward.alias, t)     # keeps x's node (outer grad) and tangents
-    leaf = type(t)._wrap(t.data, None, True, t._version)
+    leaf = type(t)._wrap(t._d, None, True, t._version)
     if t._tangents:
         leaf._tangents = {k: v for k, v in t._tangents.items() if k in _forward.active_levels()} or None
     return leaf
@@ -329,7 +329,7 @@ def _pullback(out_leaves, flat_in, cts, create: bool) -> list:
     if not outs:
         return [_zeros(x) for x in flat_in]
     if not create:
-        heads = [h.data for h in heads]
+        heads = [h._d for h in heads]
     gs = _autograd_grad(outs, flat_in, grad_outputs=heads, retain_graph=True, create_graph=create,
                         allow_unused=True)
     return [_zeros(x) if g is None else g for x, g in zip(flat_in, gs)]
@@ -745,7 +745,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
-        n_in = sum(int(np.size(x.data if isinstance(x, Tensor) else x)) for a in nums
+        n_in = sum(int(np.size(x._d if isinstance(x, Tensor) else x)) for a in nums
                    for x in tree_flatten(args[a])[0])
 
         def use_reverse(leaves, batched):     # one batched pass beats n_in jvps
@@ -791,7 +791,7 @@ def stop_gradient(x):
     """
     def cut(v):
         if isinstance(v, Tensor):
-            return type(v)._wrap(v.data)
+            return type(v)._wrap(v._d)
         # a leaf that is not numbers (a string, an object array) is refused, as JAX's stop_gradient refuses it
         return v if v is None else as_operand(v, "stop_gradient")
     return tree_map(cut, x)

@@ -44,7 +44,7 @@ def _holds_tensor(obj) -> bool:
 def _values(obj):
     """``obj`` with each Tensor replaced by its array: what NumPy would have built, for its dtype and shape."""
     if isinstance(obj, Tensor):
-        return obj.data
+        return obj._d
     if type(obj) in _SEQ:
         return [_values(e) for e in obj]
     return obj
@@ -105,7 +105,7 @@ def _float64(fn):
     """NumPy's mean, var and std of integers are float64 (turunan's top level follows PyTorch: float32)."""
     def op(x, *args, **kwargs):
         x = _lift(x)
-        if _np.asarray(x.data if isinstance(x, Tensor) else x).dtype.kind in "iub":
+        if _np.asarray(x._d if isinstance(x, Tensor) else x).dtype.kind in "iub":
             x = _ops.astype(x, _np.float64)
         return fn(x, *args, **kwargs)
     functools.update_wrapper(op, fn, updated=())
@@ -175,7 +175,7 @@ def array(obj, dtype=None, requires_grad: bool = False) -> Tensor:
         elif dt.kind in "fc":
             out = _ops.multiply(obj, _np.ones((), dt))    # a recorded copy (exact: x * 1 is x, NaN and -0 too)
         else:
-            out = type(obj)._result_type()._wrap(obj.data.copy())
+            out = type(obj)._result_type()._wrap(obj._d.copy())
         return _make(out, requires_grad)
     if type(obj) in _SEQ and _holds_tensor(obj):
         return _make(_from_nested(obj, dtype), requires_grad)

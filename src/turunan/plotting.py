@@ -26,12 +26,12 @@ def derivative_values(f: Callable, x) -> tuple[np.ndarray, np.ndarray, np.ndarra
     ``f`` must act elementwise (as sin does): then the gradient of sum(f(x)) is f'(x) at every point, so one
     backward pass gives the whole curve.
     """
-    xt = Tensor(np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32), requires_grad=True)
+    xt = Tensor(np.asarray(x._d if isinstance(x, Tensor) else x, dtype=np.float32), requires_grad=True)
     y = f(xt)
     if not isinstance(y, Tensor) or y.shape != xt.shape:
         raise ValueError("f must take a Tensor and return a Tensor of the same shape (an elementwise function)")
     (dy,) = autograd.grad(y, [xt], sum_non_scalar=True)
-    return np.asarray(xt.data), np.asarray(y.data), np.asarray(dy.data)
+    return np.asarray(xt._d), np.asarray(y._d), np.asarray(dy._d)
 
 
 def plot_with_derivative(f: Callable, x=None, path: str | Path = "out/derivative.png", *, name: str = "f",

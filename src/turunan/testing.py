@@ -21,7 +21,7 @@ def _inner(a, b) -> float:
 
 
 def _to_f64(x) -> np.ndarray:
-    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    return np.asarray(x._d if isinstance(x, Tensor) else x, dtype=np.float64)
 
 
 def _jvp_fn():
@@ -35,7 +35,7 @@ def _jvp_fn():
 
 def _leaf(t: Tensor) -> Tensor:
     """A leaf that requires grad, keeping ``t``'s forward-mode tangents (so jvp of this check works)."""
-    leaf = Tensor(t.data, requires_grad=True)
+    leaf = Tensor(t._d, requires_grad=True)
     leaf._tangents = t._tangents
     return leaf
 

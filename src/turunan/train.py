@@ -50,7 +50,7 @@ def accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 5
     with no_grad():
         for start in range(0, len(x), batch_size):
             logits = model(Tensor(x[start:start + batch_size]))
-            correct += int(np.sum(np.argmax(logits.data, axis=1) == y[start:start + batch_size]))
+            correct += int(np.sum(np.argmax(logits._d, axis=1) == y[start:start + batch_size]))
     model.train(was_training)
     return correct / len(x)
 

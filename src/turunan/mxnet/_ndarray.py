@@ -106,7 +106,7 @@ class ndarray(Tensor):
         self._node = None                      # MXNet's attach_grad makes a fresh variable
         Tensor.requires_grad_(self, True)      # checks the dtype: only floating arrays get gradients
         self._grad_req = grad_req
-        self._grad = ndarray._wrap(_np.zeros_like(self.data))
+        self._grad = ndarray._wrap(_np.zeros_like(self._d))
 
     @property
     def grad(self):
@@ -133,7 +133,7 @@ class ndarray(Tensor):
     # ---- MXNet's array API ---------------------------------------------------------------------------
     def asnumpy(self) -> _np.ndarray:
         """A NumPy copy of the data (MXNet copies from its device)."""
-        return _np.array(self.data, copy=True)
+        return _np.array(self._d, copy=True)
 
     def asscalar(self):
         return self.item()
@@ -145,7 +145,7 @@ class ndarray(Tensor):
         return self
 
     def copy(self):
-        return ndarray._wrap(self.data.copy())
+        return ndarray._wrap(self._d.copy())
 
     def astype(self, dtype, copy: bool = True):
         from .._ops import astype
@@ -165,16 +165,16 @@ class ndarray(Tensor):
     as_in_ctx = to_device = copyto = as_in_context
 
     def __repr__(self) -> str:
-        text = repr(_np.asarray(self.data))    # a 0-d result may hold a NumPy scalar
+        text = repr(_np.asarray(self._d))    # a 0-d result may hold a NumPy scalar
         if "dtype=" in text:
-            if self.data.dtype == _np.float32:          # MXNet's default dtype is not shown
+            if self._d.dtype == _np.float32:          # MXNet's default dtype is not shown
                 text = text[:text.rindex(",")] + ")"
-        elif self.data.dtype not in (_np.float32, _np.bool_):
-            text = text[:-1] + f", dtype={self.data.dtype})"
+        elif self._d.dtype not in (_np.float32, _np.bool_):
+            text = text[:-1] + f", dtype={self._d.dtype})"
         return text
 
     def __str__(self) -> str:
-        return str(_np.asarray(self.data))
+        return str(_np.asarray(self._d))
 
     def __hash__(self):
         return object.__hash__(self)

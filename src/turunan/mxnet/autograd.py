@@ -134,7 +134,7 @@ def grad(heads, variables, head_grads=None, retain_graph: bool | None = None, cr
 
 
 def _zeros_like(v):
-    return _np.zeros_like(v.data)
+    return _np.zeros_like(v._d)
 
 
 # MXNet names this door does not provide (autograd.Function, get_symbol, ...) say so by name

@@ -83,7 +83,7 @@ def batch_dot(a, b, transpose_a: bool = False, transpose_b: bool = False):
 
 def batch_flatten(data):
     """Flatten every axis but the first."""
-    shape = _onp.shape(data.data if isinstance(data, _tn.Tensor) else as_operand(data, "batch_flatten"))
+    shape = _onp.shape(data._d if isinstance(data, _tn.Tensor) else as_operand(data, "batch_flatten"))
     if not shape:
         raise ValueError("batch_flatten: a 0-d array has no batch axis; give at least 1 dimension")
     return _adapt(_tn.reshape, _ndarray)(data, (shape[0], -1))
@@ -92,7 +92,7 @@ def batch_flatten(data):
 def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=_onp.float32):
     """``on_value`` where a new last axis equals the integer ``data``, ``off_value`` elsewhere (not differentiable:
     it is data). An index outside [0, depth) gives a row of ``off_value``, as in MXNet."""
-    idx = _onp.asarray(data.data if isinstance(data, _tn.Tensor) else data).astype(_onp.int64)
+    idx = _onp.asarray(data._d if isinstance(data, _tn.Tensor) else data).astype(_onp.int64)
     out = _onp.where(idx[..., None] == _onp.arange(int(depth)), on_value, off_value).astype(dtype)
     return _ndarray(out)
 

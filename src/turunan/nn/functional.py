@@ -83,7 +83,7 @@ def leaky_relu(x, negative_slope: float = 0.01):
     if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (numbers.Real, np.generic)):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__} "
                         f"{negative_slope!r}")
-    return ops.where(x.data > 0, x, x * negative_slope)
+    return ops.where(x._d > 0, x, x * negative_slope)
 
 
 # ---- linear and convolution ------------------------------------------------------------------------------
@@ -225,11 +225,11 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
         var = ops.var(x, axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
             with no_grad():
-                rm, rv = running_mean.data, running_var.data
+                rm, rv = running_mean._d, running_var._d
                 rm *= 1 - momentum
-                rm += momentum * mean.data.reshape(rm.shape)
+                rm += momentum * mean._d.reshape(rm.shape)
                 rv *= 1 - momentum
-                rv += momentum * var.data.reshape(rv.shape) * (count / (count - 1))
+                rv += momentum * var._d.reshape(rv.shape) * (count / (count - 1))
                 running_mean._bump_version()
                 running_var._bump_version()
     else:
@@ -259,7 +259,7 @@ def _reduce(loss, reduction: str):
 def mse_loss(input, target, reduction: str = "mean"):
     """Mean squared error."""
     input = _t(input)
-    if np.shape(target.data if isinstance(target, Tensor) else target) != input.shape:
+    if np.shape(target._d if isinstance(target, Tensor) else target) != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {np.shape(target)} differ")
     d = input - target
     return _reduce(d * d, reduction)
@@ -289,7 +289,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     axis = 1 if logits.ndim > 1 else 0
     c = logits.shape[axis]
     logp = ops.log_softmax(logits, axis)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._d if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind in "iu":
         want = logits.shape[:axis] + logits.shape[axis + 1:]
         _check_classes("cross_entropy", t, want, c, logits.shape)
@@ -308,7 +308,7 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
 def nll_loss(log_probs, target, reduction: str = "mean"):
     """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
     log_probs = _t(log_probs)
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target._d if isinstance(target, Tensor) else np.asarray(target)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss needs log-probabilities of shape (N, C), got {log_probs.shape}")
     c = log_probs.shape[1]
@@ -324,7 +324,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", po
     """
     x = _t(logits)
     y = target
-    if np.shape(y.data if isinstance(y, Tensor) else y) != x.shape:
+    if np.shape(y._d if isinstance(y, Tensor) else y) != x.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target shape {np.shape(y)} differs from the logits' "
                          f"{x.shape}")
     if pos_weight is None:
@@ -337,7 +337,7 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", po
 def binary_cross_entropy(probs, target, reduction: str = "mean", eps: float = 1e-12):
     """Binary cross-entropy of probabilities (clipped away from 0 and 1); prefer the logits form."""
     probs = _t(probs)
-    if probs.size and not bool(((probs.data >= 0) & (probs.data <= 1)).all()):
+    if probs.size and not bool(((probs._d >= 0) & (probs._d <= 1)).all()):
         # clipping made them look valid (1.5 became 1 - eps): a wrong loss, not an error, before (PyTorch raises)
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (they are "
                            "probabilities; give logits to binary_cross_entropy_with_logits instead)")

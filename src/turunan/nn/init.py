@@ -28,7 +28,7 @@ def _rng(generator: Generator | None) -> np.random.Generator:
 
 def _fill(tensor: Tensor, values) -> Tensor:
     with no_grad():
-        tensor.data[...] = values
+        tensor._d[...] = values
         tensor._bump_version()
     return tensor
 

@@ -166,7 +166,7 @@ class _BatchNorm(Module):
         if x.shape[1] != self.num_features:
             raise ValueError(f"{type(self).__name__}({self.num_features}) got an input with {x.shape[1]} channels")
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data[...] += 1
+            self.num_batches_tracked._d[...] += 1
         # batch statistics in training (or when no running ones are kept); running ones in evaluation
         use_batch = self.training or not self.track_running_stats
         return F.batch_norm(x, self._buffers.get("running_mean"), self._buffers.get("running_var"),

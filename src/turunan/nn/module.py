@@ -222,7 +222,7 @@ class Module:
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
                 if t.dtype.kind == "f" and t.dtype != dtype:
-                    t.data = t.data.astype(dtype)
+                    t.data = t._d.astype(dtype)
                     t._bump_version()
                     t._grad = None
         return self
@@ -307,7 +307,7 @@ def _zero_grads(params, set_to_none: bool) -> None:
         if set_to_none or g._node is not None or g.requires_grad:
             p._grad = None           # a recorded gradient (create_graph) is not a buffer to reuse
         else:
-            g.data.fill(0)
+            g._d.fill(0)
             g._bump_version()
 
 

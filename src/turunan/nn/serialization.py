@@ -37,7 +37,7 @@ class CheckpointError(ValueError):
 
 
 def _as_array(name: str, value) -> np.ndarray:
-    arr = value.data if isinstance(value, Tensor) else np.asarray(value)
+    arr = value._d if isinstance(value, Tensor) else np.asarray(value)
     if arr.dtype == object:
         raise CheckpointError(f"state entry {name!r} is not numeric (dtype object); only arrays can be saved")
     return arr
@@ -306,8 +306,8 @@ def assign_state(targets: dict[str, Tensor], state_dict, strict: bool, owner: st
         raise CheckpointError(f"cannot load the state into {owner} (nothing was changed): " + "; ".join(problems))
     with no_grad():
         for target, value in plan:
-            if np.shares_memory(target.data, value):
+            if np.shares_memory(target._d, value):
                 continue
-            np.copyto(target.data, value)
+            np.copyto(target._d, value)
             target._bump_version()     # nodes that saved the old values must not backward through them
     return missing, unexpected

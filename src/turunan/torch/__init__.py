@@ -5,7 +5,7 @@ a subclass of turunan's Tensor whose methods speak PyTorch (``transpose(0, 1)`` 
 unbiased, ``size()`` is a ``torch.Size``, ``max(dim)`` gives ``(values, indices)``) and which prints as PyTorch
 prints; every function here returns one. ``.grad`` is None until a backward pass reaches it and then
 accumulates; ``backward()`` on a non-scalar needs ``gradient=``; a second backward through a freed graph
-raises. ``torch.autograd``, ``torch.nn``, ``torch.optim`` and ``torch.utils.data`` forward lazily to
+raises. ``torch.autograd``, ``torch.nn``, ``torch.optim`` and ``torch.utils._d`` forward lazily to
 turunan's modules of those names.
 
 >>> import turunan.torch as torch
@@ -143,7 +143,7 @@ def from_numpy(a: _np.ndarray) -> Tensor:
 
 
 def numel(input: Tensor) -> _builtins.int:  # noqa: A002  (PyTorch's parameter name)
-    return _np.size(_input(input).data)
+    return _np.size(_input(input)._d)
 
 
 def cat(tensors, dim: _builtins.int = 0, *, axis=None) -> Tensor:

@@ -89,7 +89,7 @@ def result_type(*operands) -> np.dtype:
     dim = zero = wrapped = None
     for o in operands:
         if isinstance(o, (_core.Tensor, np.ndarray)):
-            data = o.data if isinstance(o, _core.Tensor) else o
+            data = o._d if isinstance(o, _core.Tensor) else o
             if data.ndim:
                 dim = promote_types(dim, data.dtype)
             else:
@@ -112,7 +112,7 @@ def result_type(*operands) -> np.dtype:
 def cast(value, dt: np.dtype):
     """``value`` in dtype ``dt``: a Tensor through ``turunan.astype`` (recorded), anything else as an array."""
     if isinstance(value, _core.Tensor):
-        return value if value.data.dtype == dt else ops.astype(value, dt)
+        return value if value._d.dtype == dt else ops.astype(value, dt)
     if isinstance(value, np.ndarray):
         return value if value.dtype == dt else value.astype(dt)
     return np.asarray(value).astype(dt)     # a Python number wraps as PyTorch's cast does (300 -> uint8 44)
@@ -121,12 +121,12 @@ def cast(value, dt: np.dtype):
 def _same(x, y, division: bool):
     """The common case, needing no cast: one dtype, or a Python number no higher in category than the tensor."""
     if isinstance(x, _core.Tensor):
-        dx = x.data.dtype
+        dx = x._d.dtype
         ty = type(y)
         if ty is float or ty is int:
             k = dx.kind
             return k == "f" or (ty is int and not division and k in "iu")
-        if isinstance(y, _core.Tensor) and y.data.dtype == dx:
+        if isinstance(y, _core.Tensor) and y._d.dtype == dx:
             return not division or dx.kind in "fc"
     return False
 
@@ -149,6 +149,6 @@ def operands(x, y, division: bool = False, keep_scalars: bool = False) -> tuple:
 def floating(x, name: str = "torch"):
     """``x`` as PyTorch's floating functions see it: an integer or bool tensor becomes float32."""
     if isinstance(x, _core.Tensor):
-        return x if x.data.dtype.kind in "fc" else ops.astype(x, DEFAULT_FLOAT)
+        return x if x._d.dtype.kind in "fc" else ops.astype(x, DEFAULT_FLOAT)
     a = np.asarray(as_operand(x, name))     # numbers only: None became a NaN float32 tensor
     return x if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)

@@ -284,7 +284,7 @@ def _text(a: np.ndarray, indent: int, summarize: bool, fmt: _Formatter) -> str:
 
 def format_torch(t: _core.Tensor, prefix: str = "tensor(") -> str:
     """The text PyTorch prints for a tensor: ``tensor([1.0000, 0.5403], dtype=torch.float64, grad_fn=<...>)``."""
-    a = np.asarray(t.data)
+    a = np.asarray(t._d)
     indent = len(prefix)
     suffixes = []
     default = a.dtype in (np.float32, np.int64, np.bool_)
@@ -343,7 +343,7 @@ class Tensor(_core.Tensor):
         elif len(args) == 1 and isinstance(args[0], (tuple, Size)) and not args[0]:
             data = np.zeros((0,), np.float32)
         elif len(args) == 1:
-            data = args[0].data if isinstance(args[0], _core.Tensor) else args[0]
+            data = args[0]._d if isinstance(args[0], _core.Tensor) else args[0]
         elif not args:
             data = np.zeros((0,), np.float32)
         else:
@@ -353,16 +353,16 @@ class Tensor(_core.Tensor):
     # ---- facts, PyTorch's way ------------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
-        return Size(self.data.shape)
+        return Size(self._d.shape)
 
     @property
     def size(self) -> _SizeAttr:
         """``x.size()`` is a torch.Size, ``x.size(dim)`` an int (and ``x.size`` alone the element count)."""
-        return _SizeAttr(self.data.shape)
+        return _SizeAttr(self._d.shape)
 
     @property
     def dtype(self) -> dtype:
-        return as_dtype(self.data.dtype)
+        return as_dtype(self._d.dtype)
 
     @property
     def device(self) -> device:
@@ -382,24 +382,36 @@ class Tensor(_core.Tensor):
     def grad(self, value) -> None:
         _core.Tensor.grad.fset(self, value)
 
+    @property
+    def data(self):
+        """PyTorch's ``x.data``: a tensor sharing this one's memory that does not require grad and has its own
+        version counter, so in-place changes through it (``p.data.sub_(lr * p.grad)``) are not seen by the
+        graph, as in PyTorch. A raw array here would give PyTorch's method names NumPy's meaning
+        (``std``, ``repeat``, ``sort`` in place)."""
+        return type(self)._result_type()._wrap(self._d)
+
+    @data.setter
+    def data(self, value) -> None:
+        _core.Tensor.data.fset(self, value)     # the core's checks: numbers only, a float array under grad
+
     def nelement(self) -> int:
-        return self.data.size
+        return self._d.size
 
     def ndimension(self) -> int:
-        return self.data.ndim
+        return self._d.ndim
 
     def element_size(self) -> int:
-        return self.data.dtype.itemsize
+        return self._d.dtype.itemsize
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self._d.dtype.kind == "f"
 
     def is_contiguous(self) -> bool:
-        return bool(self.data.flags.c_contiguous)
+        return bool(self._d.flags.c_contiguous)
 
     def contiguous(self):
         """This tensor if its memory is C-contiguous, else a recorded copy that is (PyTorch's)."""
-        return self if self.data.flags.c_contiguous else recast(ops.copy(self), Tensor)
+        return self if self._d.flags.c_contiguous else recast(ops.copy(self), Tensor)
 
     def ravel(self):
         """A 1-d view where the memory is contiguous, else a 1-d copy (PyTorch's ``contiguous().view(-1)``)."""
@@ -430,7 +442,7 @@ class Tensor(_core.Tensor):
         """``x.to(torch.float64)``, ``x.to('cpu')``, ``x.to(other)`` (its dtype): a new tensor only if needed."""
         for a in args:
             if isinstance(a, _core.Tensor):
-                dtype = a.data.dtype
+                dtype = a._d.dtype
             elif isinstance(a, (str, globals()["device"])):
                 device = a
             else:
@@ -442,7 +454,7 @@ class Tensor(_core.Tensor):
     def type(self, dtype=None, non_blocking: bool = False):
         """Without an argument, PyTorch's type name (``'torch.FloatTensor'``); with one, a converted tensor."""
         if dtype is None:
-            return f"torch.{_LEGACY.get(self.data.dtype.name, self.data.dtype.name)}Tensor"
+            return f"torch.{_LEGACY.get(self._d.dtype.name, self._d.dtype.name)}Tensor"
         if isinstance(dtype, str):
             names = {f"torch.{v}Tensor": k for k, v in _LEGACY.items()}
             if dtype not in names:
@@ -451,7 +463,7 @@ class Tensor(_core.Tensor):
         return ops.astype(self, _np_dtype(dtype))
 
     def type_as(self, other):
-        return ops.astype(self, other.data.dtype)
+        return ops.astype(self, other._d.dtype)
 
     # ---- shapes --------------------------------------------------------------------------------------------
     def view(self, *shape):
@@ -473,13 +485,13 @@ class Tensor(_core.Tensor):
     def expand(self, *sizes):
         """Broadcast to ``sizes``; -1 keeps the size of that dim (PyTorch's ``x.expand(-1, 5)``)."""
         sizes = ops._shape_arg(sizes)
-        lead = len(sizes) - self.data.ndim
+        lead = len(sizes) - self._d.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
-                               f"the number of dimensions in the tensor ({self.data.ndim})")
+                               f"the number of dimensions in the tensor ({self._d.ndim})")
         if builtins.any(s == -1 for s in sizes[:lead]):
             raise RuntimeError("expand: -1 is not allowed in a leading, non-existing dimension")
-        shape = tuple(self.data.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        shape = tuple(self._d.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
         return ops.broadcast_to(self, shape)
 
     def transpose(self, *dims):
@@ -495,24 +507,24 @@ class Tensor(_core.Tensor):
 
     def t(self):
         """Transpose a tensor of at most 2 dimensions (0-d and 1-d tensors come back as they are)."""
-        if self.data.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.data.ndim}D")
+        if self._d.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._d.ndim}D")
         return ops.transpose(self)
 
     def squeeze(self, dim=None):
         """Remove dims of size 1 (only ``dim``, if given; a ``dim`` whose size is not 1 is left as it is)."""
         if dim is None:
             return ops.squeeze(self)
-        nd = self.data.ndim
+        nd = self._d.ndim
         dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-        dims = tuple(d for d in (_dim(d, nd) for d in dims) if nd and self.data.shape[d] == 1)
-        return ops.squeeze(self, dims) if dims else self.view(self.data.shape)
+        dims = tuple(d for d in (_dim(d, nd) for d in dims) if nd and self._d.shape[d] == 1)
+        return ops.squeeze(self, dims) if dims else self.view(self._d.shape)
 
     def unsqueeze(self, dim: int):
-        return ops.expand_dims(self, _dim(dim, self.data.ndim + 1))
+        return ops.expand_dims(self, _dim(dim, self._d.ndim + 1))
 
     def movedim(self, source, destination):
-        nd = self.data.ndim
+        nd = self._d.ndim
         if nd == 0:     # PyTorch: dim 0 or -1 of a 0-d tensor is the tensor itself
             _dims(source, 0), _dims(destination, 0)
             return ops.reshape(self, ())
@@ -573,7 +585,7 @@ class Tensor(_core.Tensor):
     mv = bmm = mm
 
     def equal(self, other) -> bool:
-        return bool(np.array_equal(self.data, np.asarray(other)))
+        return bool(np.array_equal(self._d, np.asarray(other)))
 
     # ---- the names a reader of the next chapters reaches for (functions below) ---------------------------
     def repeat(self, *sizes):
@@ -644,7 +656,7 @@ def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
     d = _dim(dim, input.ndim)
     kept = arg(input, d, True)
     index = list(np.ogrid[tuple(slice(0, n) for n in kept.shape)])
-    index[d] = kept.data
+    index[d] = kept._d
     values = ops.getitem(input, tuple(index))
     if not keepdim:
         values, kept = ops.squeeze(values, d), ops.squeeze(kept, d)
@@ -770,7 +782,7 @@ def _with_alpha(core, input, other, alpha, out):  # noqa: A002
         raise TypeError("turunan.torch does not support out=")
     a, b = P.operands(input, other)
     if not (isinstance(alpha, (int, np.integer)) and alpha == 1):
-        dt = (a.data if isinstance(a, _core.Tensor) else np.asarray(a)).dtype
+        dt = (a._d if isinstance(a, _core.Tensor) else np.asarray(a)).dtype
         if P.category(P.result_type(np.empty(1, dt), alpha)) > P.category(dt):
             raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating point number "
                                f"(alpha={alpha!r}, dtype {as_dtype(dt)!r})")
@@ -786,7 +798,7 @@ def where(condition, input, other):  # noqa: A002
 
 def _to_own_dtype(self, result):
     """An in-place result in ``self``'s dtype; PyTorch refuses a cast to a lower category (float into int)."""
-    have, want = result.data.dtype, self.data.dtype
+    have, want = result._d.dtype, self._d.dtype
     if have == want:
         return result
     if P.category(have) > P.category(want):
@@ -867,7 +879,7 @@ def repeat(input, *sizes):  # noqa: A002
 
 
 def _index_tensor(index, name: str) -> np.ndarray:
-    idx = np.asarray(index.data if isinstance(index, _core.Tensor) else index)
+    idx = np.asarray(index._d if isinstance(index, _core.Tensor) else index)
     if idx.dtype.kind not in "iu":
         raise RuntimeError(f"{name}(): Expected dtype int64 for index")
     return idx
@@ -914,13 +926,13 @@ def index_select(input, dim: int, index, *, out=None):  # noqa: A002
 
 def masked_fill(input, mask, value):  # noqa: A002
     """``value`` where the boolean ``mask`` holds, ``input`` elsewhere; ``value`` takes ``input``'s dtype."""
-    m = mask.data if isinstance(mask, _core.Tensor) else np.asarray(mask)
+    m = mask._d if isinstance(mask, _core.Tensor) else np.asarray(mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {as_dtype(m.dtype)!r}")
     if isinstance(value, _core.Tensor) and value.ndim:
         raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s)")
-    dt = input.data.dtype if isinstance(input, _core.Tensor) else np.asarray(input).dtype
+    dt = input._d.dtype if isinstance(input, _core.Tensor) else np.asarray(input).dtype
     return recast(ops.where(m, P.cast(value, dt), input), Tensor)
 
 
@@ -987,7 +999,7 @@ def cumprod(input, dim=None, *, dtype=None, **kw):  # noqa: A002
     """Cumulative product along ``dim`` (integers and bools give int64, as PyTorch)."""
     dim = kw.pop("axis", dim)
     x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
-    if isinstance(x, _core.Tensor) and x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+    if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
         x = ops.astype(x, np.int64)
     return recast(ops.cumprod(x, dim), Tensor)
 
@@ -996,6 +1008,6 @@ def cumsum(input, dim=None, *, dtype=None, **kw):  # noqa: A002
     """Cumulative sum along ``dim`` (integers and bools give int64, as PyTorch)."""
     dim = kw.pop("axis", dim)
     x = input if dtype is None else ops.astype(input, _np_dtype(dtype))
-    if isinstance(x, _core.Tensor) and x.data.dtype.kind in "biu" and x.data.dtype != np.int64:
+    if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
         x = ops.astype(x, np.int64)
     return recast(ops.cumsum(x, dim), Tensor)

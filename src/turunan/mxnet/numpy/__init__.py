@@ -61,7 +61,7 @@ mod = remainder  # noqa: F821  (defined just above)
 def array(object, dtype=None, ctx=None) -> ndarray:  # noqa: A002  (NumPy's parameter name)
     """An ndarray holding a copy of ``object`` (float32 unless ``object`` is an array with its own dtype)."""
     if isinstance(object, _tn.Tensor):
-        return _as_ndarray(object.data.copy(), dtype or object.dtype)
+        return _as_ndarray(object._d.copy(), dtype or object.dtype)
     return _as_ndarray(object, dtype)
 
 
@@ -137,7 +137,7 @@ def size(a) -> int:
 
 
 def ndim(a) -> int:
-    return int(_onp.ndim(a.data if isinstance(a, _tn.Tensor) else _as_operand(a, "ndim")))   # numbers only
+    return int(_onp.ndim(a._d if isinstance(a, _tn.Tensor) else _as_operand(a, "ndim")))   # numbers only
 
 
 __getattr__ = _lacking(__name__, "MXNet")

@@ -1,0 +1,81 @@
+"""Ported PyTorch code gives PyTorch's numbers: ``.data``, losses' edge cases and options, operands that are
+not numbers. Each case asserts hard-coded values (so it runs without torch) and, where torch is installed,
+compares with it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import turunan as tn
+import turunan.torch as TT
+
+
+# ---- .data is a tensor sharing memory, not a NumPy array ------------------------------------------------------
+def test_data_is_a_door_tensor_with_torch_method_meanings():
+    w = TT.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    d = w.data
+    assert isinstance(d, TT.Tensor) and not d.requires_grad and d.grad_fn is None
+    assert float(d.std()) == pytest.approx(1.0)                       # NumPy's std would be 0.816
+    np.testing.assert_array_equal(d.repeat(2).numpy(), [3, 1, 2, 3, 1, 2])   # NumPy's: [3, 3, 1, 1, 2, 2]
+    values, _ = d.sort()
+    np.testing.assert_array_equal(values.numpy(), [1, 2, 3])
+    np.testing.assert_array_equal(w.detach().numpy(), [3, 1, 2])      # NumPy's sort sorted w in place
+
+
+def test_data_updates_reach_the_parameter_outside_the_graph():
+    w = TT.tensor([3.0, 1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    w.data.sub_(0.5 * w.grad)
+    np.testing.assert_allclose(w.detach().numpy(), [0.0, 0.0, 0.0])
+    w.data += 1.0
+    np.testing.assert_allclose(w.detach().numpy(), [1.0, 1.0, 1.0])
+    w.data -= 0.25 * w.grad
+    np.testing.assert_allclose(w.detach().numpy(), [-0.5, 0.5, 0.0])
+    w.grad.data.zero_()
+    np.testing.assert_array_equal(w.grad.numpy(), [0, 0, 0])
+    w.data.fill_(7)
+    np.testing.assert_array_equal(w.detach().numpy(), [7, 7, 7])
+    assert w.requires_grad and w.is_leaf
+
+
+def test_data_has_its_own_version_counter_like_torch():
+    # a change through .data is not seen by the graph (PyTorch's documented difference from detach())
+    x = TT.tensor([1.0, 2.0], requires_grad=True)
+    y = (x * x).sum()
+    x.data.mul_(10)
+    y.backward()                                                       # no "modified by an inplace op" error
+    np.testing.assert_allclose(x.grad.numpy(), [20.0, 40.0])
+    with pytest.raises(RuntimeError):                                  # while detach() shares the counter
+        z = (x * x).sum()
+        x.detach().mul_(2)
+        z.backward()
+    torch = pytest.importorskip("torch")
+    tx = torch.tensor([1.0, 2.0], requires_grad=True)
+    ty = (tx * tx).sum()
+    tx.data.mul_(10)
+    ty.backward()
+    np.testing.assert_allclose(tx.grad.numpy(), x.grad.numpy())
+
+
+def test_data_setter_keeps_the_core_checks():
+    w = TT.tensor([1.0, 2.0], requires_grad=True)
+    w.data = TT.tensor([5.0, 6.0, 7.0])
+    np.testing.assert_array_equal(w.detach().numpy(), [5, 6, 7])
+    with pytest.raises(TypeError, match="floating point"):
+        w.data = TT.tensor([1, 2])
+    with pytest.raises(TypeError, match="tensor or an array"):
+        w.data = "abc"
+    np.testing.assert_array_equal(w.detach().numpy(), [5, 6, 7])
+
+
+def test_core_code_reads_door_tensors_through_data():
+    # the core's helpers read a tensor's array; a door tensor's .data is a tensor, so they must not use it
+    x = TT.tensor([0.5, 1.0], requires_grad=True)
+    tn.testing.check_grads(lambda t: TT.sin(t) * t, (x,), order=2)
+    g = tn.grad(lambda t: (TT.exp(t) * 2).sum())(x)
+    np.testing.assert_allclose(g.detach().numpy(), 2 * np.exp([0.5, 1.0]), rtol=1e-6)
+    m = TT.nn.Linear(2, 1)
+    m.to(TT.float64)
+    out = m(TT.ones((3, 2), dtype=TT.float64))
+    assert out.dtype == TT.float64
