@@ -87,14 +87,20 @@ def as_array(value, dtype=None) -> np.ndarray:
     return arr
 
 
+# set by turunan._ops at import (this module may not import upward): a list or tuple as one recorded, stacked
+# Tensor if it holds a Tensor, else None. Ops given [x, 2 * x] then record it (HIPS autograd, JAX, TensorFlow)
+pack_sequence = None
+
+
 def as_operand(value, op: str = "this operation"):
     """A value given to an op where a tensor is expected, which is not a Tensor: checked to be numbers.
 
     Python numbers and NumPy scalars come back as they are (NumPy's weak typing of Python scalars must stay, or
-    ``float32_tensor * 2.0`` would become float64); anything else as ``numpy.asarray(value)``, dtype as NumPy
-    infers it, as the kernel would have made it. Strings, None, dicts and object arrays raise TypeError: an
-    op given them returned a string or object "tensor", or NumPy's semantics for Python objects (``None`` is
-    falsy), a silent wrong result. Called only off the hot path: by ops when an operand is not a Tensor.
+    ``float32_tensor * 2.0`` would become float64); a list or tuple that holds a Tensor as one Tensor, recorded,
+    stacked from it (``pack_sequence``; callers handle that Tensor); anything else as ``numpy.asarray(value)``,
+    dtype as NumPy infers it, as the kernel would have made it. Strings, None, dicts and object arrays raise
+    TypeError: an op given them returned a string or object "tensor", or NumPy's semantics for Python objects
+    (``None`` is falsy), a silent wrong result. Called only off the hot path: by ops when an operand is not a Tensor.
 
     >>> as_operand(2.0), as_operand([1, 2]).dtype
     (2.0, dtype('int64'))
@@ -102,6 +108,10 @@ def as_operand(value, op: str = "this operation"):
     t = type(value)
     if t is float or t is int or t is bool or t is complex:
         return value
+    if (t is list or t is tuple) and pack_sequence is not None:
+        packed = pack_sequence(value)
+        if packed is not None:
+            return packed
     arr = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
     if arr.dtype.kind not in _NUMERIC_KINDS:
         shown = repr(value)

@@ -473,6 +473,11 @@ def apply(prim: Primitive, *args, **params):
     vals = list(args)
     bit = 1
     for i, a in enumerate(args):
+        if type(a) is list or type(a) is tuple:     # a list holding tensors is packed (recorded), as as_operand does
+            packed = _array.pack_sequence(a) if _array.pack_sequence is not None else None
+            if packed is not None:
+                a = vals[i] = packed
+                args = args[:i] + (a,) + args[i + 1:]
         if isinstance(a, Tensor):
             vals[i] = a._d
             if cls is None:
@@ -560,8 +565,10 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
         record = x.requires_grad
     else:   # not a Tensor (tn.exp([1.0, 2.0])): numbers only, checked here, off the Tensor path
-        cls = Tensor
         x = _array.as_operand(x, prim.name)
+        if isinstance(x, Tensor):   # a list holding tensors, packed (recorded): the Tensor path
+            return apply1(prim, x, params)
+        cls = Tensor
         ans = prim.fwd(x, **params) if params else prim.fwd(x)
         record = False
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
@@ -619,6 +626,8 @@ def apply2(prim: Primitive, x, y):
         if x.requires_grad:
             mask = 1
         xd = x._d
+    elif type(x) is list or type(x) is tuple:   # off the Tensor path: a list holding tensors is packed (recorded)
+        return apply2(prim, _array.as_operand(x, prim.name), y)
     else:
         xd = x
     if isinstance(y, Tensor):
@@ -627,12 +636,16 @@ def apply2(prim: Primitive, x, y):
         if y.requires_grad:
             mask |= 2
         yd = y._d
+    elif type(y) is list or type(y) is tuple:
+        return apply2(prim, x, _array.as_operand(y, prim.name))
     else:
         yd = y
     if cls is None:     # no Tensor among the inputs (tn.add([1], [2])): numbers only. One operand that is not a
         # Tensor next to one that is is checked by the op's wrapper (turunan._ops._arith), where that costs nothing
         cls = Tensor
         xd, yd = _array.as_operand(xd, prim.name), _array.as_operand(yd, prim.name)
+        if isinstance(xd, Tensor) or isinstance(yd, Tensor):    # a list holding tensors, packed (recorded)
+            return apply2(prim, xd, yd)
     ans = prim.fwd(xd, yd)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)

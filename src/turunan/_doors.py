@@ -47,7 +47,7 @@ _TAKE_SEQUENCES = {"concatenate", "stack", "cat", "concat", "split", "einsum"}
 def _packed(args: tuple) -> tuple:
     """Lists and tuples that hold tensors, as one recorded tensor each (``turunan.numpy``'s packing, TensorFlow's
     auto-packing): NumPy would read the door tensors' values and silently cut the gradient."""
-    from .numpy import _from_nested, _holds_tensor
+    from ._ops import _from_nested, _holds_tensor
     return tuple(_from_nested(a) if type(a) in (list, tuple) and _holds_tensor(a) else a for a in args)
 
 

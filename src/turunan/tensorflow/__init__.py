@@ -24,7 +24,7 @@ import turunan as _tn
 
 from .._array import as_shape as _as_shape
 from .._array import normalize_axis as _normalize_axis
-from .._doors import adapt as _adapt
+from .._doors import _packed
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
 from . import linalg, math, nn, random
@@ -48,6 +48,7 @@ from ._ops import (
 )
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, Variable, _convert
+from ._tensor import read as _read
 
 # ---- dtypes (NumPy's, under TensorFlow's names) -------------------------------------------------------------
 float16, float32, float64 = _np.dtype(_np.float16), _np.dtype(_np.float32), _np.dtype(_np.float64)
@@ -75,8 +76,13 @@ def convert_to_tensor(value, dtype=None, name=None) -> Tensor:
     """``value`` as a tf.Tensor (a tf.Tensor of the same dtype is returned as is)."""
     if isinstance(value, Tensor) and not isinstance(value, Variable) and (dtype is None or value.dtype == dtype):
         return value
-    if isinstance(value, _tn.Tensor) and dtype is None:
-        return _recast(value, Tensor)
+    if isinstance(value, Variable):
+        value = _read(value)    # a snapshot: assigning the variable later leaves it as it is (TF's immutability)
+        return value if dtype is None else cast(value, dtype)
+    if type(value) in (list, tuple):
+        (value,) = _packed((value,))     # TensorFlow packs a list of tensors (recorded)
+    if isinstance(value, _tn.Tensor):
+        return _recast(value if dtype is None else _tn.astype(value, dtype), Tensor)
     return Tensor(_convert(value, dtype))
 
 
@@ -99,6 +105,12 @@ def ones(shape, dtype=_np.float32, name=None) -> Tensor:
 
 
 def fill(dims, value, name=None) -> Tensor:
+    """``value`` everywhere in shape ``dims``; recorded when ``value`` is a watched tensor (TensorFlow's Fill has a
+    gradient for its value: the sum of the incoming gradient)."""
+    if type(value) in (list, tuple):
+        (value,) = _packed((value,))
+    if isinstance(value, _tn.Tensor):
+        return _recast(_tn.broadcast_to(value, _shape(dims)) + _tn.zeros((), dtype=value.dtype), Tensor)
     return Tensor(_np.full(_shape(dims), _convert(value)))
 
 
@@ -183,7 +195,12 @@ def stop_gradient(input, name=None) -> Tensor:  # noqa: A002
     return _recast(input.detach() if isinstance(input, _tn.Tensor) else constant(input), Tensor)
 
 
-identity = _adapt(lambda input, name=None: _tn.reshape(input, _np.shape(_np.asarray(input))), Tensor, "identity")
+def identity(input, name=None) -> Tensor:  # noqa: A002
+    """A new tf.Tensor with ``input``'s value (recorded): never the Variable itself, and it keeps its value when
+    the variable is assigned later (``old = tf.identity(w); ...; w - old``)."""
+    if isinstance(input, _tn.Tensor):
+        return _read(input)
+    return convert_to_tensor(input)
 
 
 def is_tensor(x):

@@ -120,6 +120,8 @@ def relu(features, name=None) -> Tensor:
 
 
 def cast(x, dtype, name=None) -> Tensor:
+    if type(x) in (list, tuple):
+        (x,) = _packed((x,))    # TensorFlow packs a list of tensors (recorded)
     return recast(_tn.astype(x if isinstance(x, _tn.Tensor) else Tensor(_convert(x)), dtype), Tensor)
 
 

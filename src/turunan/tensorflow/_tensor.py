@@ -12,7 +12,7 @@ import threading
 
 import numpy as _np
 
-from .. import _core
+from .. import _core, _rules
 from .._array import as_array
 from .._doors import REQUIRES_GRAD, recast
 
@@ -93,6 +93,14 @@ class Tensor(_core.Tensor):
         return object.__hash__(self)
 
 
+def read(v: Tensor) -> Tensor:
+    """A tf.Tensor with ``v``'s current value, its own array and version counter (TensorFlow's tensors are
+    immutable; a Variable's are not); recorded while a tape watches ``v``, so gradients reach it."""
+    if v.requires_grad:     # the core's recorded copy
+        return recast(_core.apply1(_rules.copy, v), Tensor)
+    return Tensor._wrap(v._d.copy())
+
+
 class Variable(Tensor):
     """TensorFlow's ``tf.Variable``: a mutable tensor that tapes watch automatically when they use it.
 
@@ -120,12 +128,24 @@ class Variable(Tensor):
         return f"{self._name}:0"
 
     def assign(self, value, use_locking: bool = False, name=None, read_value: bool = True):
-        """Write ``value`` into the variable's own buffer (not recorded: assignment has no gradient)."""
+        """Give the variable the value ``value`` (not recorded: assignment has no gradient).
+
+        Copy-on-write: the variable takes a new array instead of writing into its old one, because TensorFlow's
+        tensors are immutable: what was read from the variable before (``tf.identity(v)``, ``v[0]``,
+        ``tf.reshape(v, ...)``, ``tf.convert_to_tensor(v)``) keeps its value, so ``old = tf.identity(w); ...;
+        w - old`` is the change. The variable gets a new, higher version counter: an operation recorded
+        earlier that saved the variable itself (not a value read from it) would read the new value at
+        backward, so its gradient refuses with a clear error instead of a wrong number (TensorFlow would use the
+        value captured at op time; compute gradients before assigning). Tensors read earlier keep the old
+        counter: their values did not change, so nothing that saved them is refused.
+        """
         arr = _convert(value, self.dtype)
         if arr.shape != self.shape:
             raise ValueError(f"Cannot assign value of shape {arr.shape} to a variable with shape {self.shape}")
-        _np.copyto(self.data, arr)
-        self._bump_version()
+        self._d = _np.array(arr, dtype=self.dtype, copy=True)    # never the caller's array, never the old one
+        self._version = [self._version[0] + 1]
+        if getattr(self, "_views", None) is not None:
+            self._views = None      # views read earlier no longer share the variable's memory
         return self
 
     def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
@@ -136,7 +156,7 @@ class Variable(Tensor):
 
     def read_value(self) -> Tensor:
         """The current value as a tf.Tensor (a copy; recorded, so gradients reach the variable)."""
-        return recast(self.clone(), Tensor)
+        return read(self)
 
     value = read_value
 
