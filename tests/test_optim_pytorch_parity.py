@@ -625,3 +625,37 @@ def test_a_custom_scheduler_written_for_pytorch_works():
     sched.step()
     sched.step()
     assert opt.param_groups[0]["lr"] == 0.25 and sched.get_last_lr() == [0.25]
+
+
+@pytest.mark.parametrize("key", sorted(CONFIGS))
+def test_float32_parameters_stay_float32_and_match_live_pytorch(key):
+    name, kw = CONFIGS[key]
+
+    def run(lib):
+        w = lib.tensor(W0, dtype=lib.float32, requires_grad=True)
+        c = lib.tensor(C, dtype=lib.float32)
+        opt = getattr(lib.optim, name)([w], **kw)
+        for _ in range(10):
+            opt.zero_grad(set_to_none=True)
+            ((w ** 4).sum() / 4 - (c * w).sum()).backward()
+            opt.step()
+        return w.detach().numpy()
+
+    ours = run(TT)
+    assert ours.dtype == np.float32
+    torch = pytest.importorskip("torch")
+    np.testing.assert_allclose(ours, run(torch), rtol=2e-5, atol=1e-6)
+
+
+def test_a_parameter_without_a_gradient_is_skipped_after_zero_grad_set_to_none():
+    # PyTorch 2's default loop: a parameter unused in this step keeps its value and its Adam moments
+    a, b = tn.tensor([1.0], requires_grad=True), tn.tensor([2.0], requires_grad=True)
+    opt = optim.Adam([a, b], lr=0.1)
+    ((a * a).sum() + (b * b).sum()).backward()
+    opt.step()
+    b_after_one = b.detach().numpy().copy()
+    opt.zero_grad(set_to_none=True)
+    (a * a).sum().backward()
+    opt.step()
+    np.testing.assert_array_equal(b.detach().numpy(), b_after_one)
+    assert opt.state[id(b)]["step"] == 1 and opt.state[id(a)]["step"] == 2

@@ -76,7 +76,12 @@ class Optimizer:
             _checks.learning_rate(group["lr"])
 
     def zero_grad(self, set_to_none: bool = False) -> None:
-        """Zero the gradients in place (the buffers are reused by the next backward)."""
+        """Zero the gradients in place (the buffers are reused by the next backward).
+
+        PyTorch's default is ``set_to_none=True``, and its ``step()`` skips a parameter whose grad is None; here
+        a parameter that got no gradient since is stepped with a zero gradient (momentum, weight decay and Adam's
+        moments go on), as PyTorch does with ``set_to_none=False``. Pass ``set_to_none=True`` for PyTorch 2's.
+        """
         from ..nn.module import _zero_grads
         _zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
