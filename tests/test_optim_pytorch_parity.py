@@ -571,6 +571,7 @@ def test_scheduler_state_keeps_pytorchs_keys_and_hyper_parameters():
     (dict(step_size=0), ValueError, "step_size must be >= 1"),
     (dict(base_lrs=[1.0, 2.0]), ValueError, "2 base rates.*schedules 1"),
     (dict(base_lrs=[float("inf")]), ValueError, "Invalid learning rate: inf"),
+    (dict(base_lrs=0.5), ValueError, "'base_lrs' of a scheduler state is a list"),
     (dict(last_epoch=-3), ValueError, "last_epoch must be >= 0"),
     (dict(last_epoch=2.5), TypeError, "last_epoch must be an integer"),
     (dict(T_max=4), ValueError, "'T_max', which a StepLR does not keep.*another scheduler"),

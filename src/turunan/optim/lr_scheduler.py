@@ -159,6 +159,9 @@ class LRScheduler:
             if k in self._TRANSIENT:
                 continue
             if k == "base_lrs" or k == "_last_lr":
+                if not isinstance(v, (list, tuple)):
+                    raise ValueError(f"{k!r} of a scheduler state is a list of rates, one per parameter group; "
+                                     f"got {type(v).__name__}")
                 v = [_checks.learning_rate(lr) for lr in v]
                 if k == "base_lrs" and len(v) != len(self.base_lrs):
                     raise ValueError(f"the loaded scheduler state has {len(v)} base rates, but this scheduler "
