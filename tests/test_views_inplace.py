@@ -430,3 +430,18 @@ def test_a_0d_integer_tensor_index_is_a_view():
     np.testing.assert_array_equal(y.detach().numpy(), [1.0, 10.0, 3.0])
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [1.0, 5.0, 1.0])
+
+
+def test_hessian_vector_product_through_a_view_taken_before_an_in_place_change():
+    from turunan.func import hessian, hvp
+
+    def g(x):
+        y = x * 1
+        v = y[1:]
+        y.mul_(x)
+        return (v * v * v).sum()        # sum of x_i^6 over i >= 1
+
+    x0, t = np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.5, -1.0])
+    want = 30 * x0 ** 4 * t * (np.arange(3) > 0)
+    np.testing.assert_allclose(hvp(g, (tn.tensor(x0),), (tn.tensor(t),)).numpy(), want)     # was [0, 96, -810]
+    np.testing.assert_allclose(hessian(g)(tn.tensor(x0)).numpy() @ t, want)

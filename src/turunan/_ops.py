@@ -934,9 +934,9 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
     self._bump_version()
     _set_node(self, result._node)
     self.requires_grad = result.requires_grad
-    _rewrite_views(self)
     if result._tangents is not None or self._tangents is not None:
-        self._tangents = result._tangents
+        self._tangents = result._tangents      # before the views re-derive from self: they take these tangents
+    _rewrite_views(self)
     return self
 
 
