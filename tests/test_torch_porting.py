@@ -79,3 +79,44 @@ def test_core_code_reads_door_tensors_through_data():
     m.to(TT.float64)
     out = m(TT.ones((3, 2), dtype=TT.float64))
     assert out.dtype == TT.float64
+
+
+# ---- binary_cross_entropy: PyTorch's clamped log and its gradient ---------------------------------------------
+BCE_P = [1.0, 1e-14, 0.0, 0.3, 0.5]
+BCE_Y = [0.0, 1.0, 0.0, 0.7, 0.2]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_cross_entropy_clamps_the_log_at_minus_100(dtype):
+    p = TT.tensor(BCE_P, dtype=getattr(TT, dtype), requires_grad=True)
+    y = TT.tensor(BCE_Y, dtype=getattr(TT, dtype), requires_grad=True)
+    loss = TT.nn.functional.binary_cross_entropy(p, y, reduction="none")
+    loss.sum().backward()
+    assert loss.dtype == getattr(TT, dtype)
+    np.testing.assert_allclose(loss.detach().numpy(), [100.0, 32.2361913, 0.0, 0.9497834462, 0.6931471806],
+                               rtol=1e-6)
+    np.testing.assert_allclose(p.grad.numpy(), [1e12, -1e12, 0.0, -1.9047619048, 1.2], rtol=1e-6)
+    np.testing.assert_allclose(y.grad.numpy()[1:], [32.2361913, np.inf, 0.8472978604, 0.0], rtol=1e-6)
+    assert y.grad.numpy()[0] == -np.inf
+    torch = pytest.importorskip("torch")
+    tp = torch.tensor(BCE_P, dtype=getattr(torch, dtype), requires_grad=True)
+    ty = torch.tensor(BCE_Y, dtype=getattr(torch, dtype), requires_grad=True)
+    tl = torch.nn.functional.binary_cross_entropy(tp, ty, reduction="none")
+    tl.sum().backward()
+    rtol = 1e-6 if dtype == "float32" else 1e-12
+    np.testing.assert_allclose(loss.detach().numpy(), tl.detach().numpy(), rtol=rtol)
+    np.testing.assert_allclose(p.grad.numpy(), tp.grad.numpy(), rtol=rtol)
+    np.testing.assert_allclose(y.grad.numpy(), ty.grad.numpy(), rtol=rtol)
+
+
+def test_binary_cross_entropy_weight_second_order_and_target_shape():
+    p = TT.tensor([0.3, 0.6], dtype=TT.float64, requires_grad=True)
+    y = TT.tensor([1.0, 0.0], dtype=TT.float64)
+    w = TT.tensor([2.0, 0.5], dtype=TT.float64)
+    loss = TT.nn.functional.binary_cross_entropy(p, y, weight=w)
+    assert float(loss) == pytest.approx((-2 * np.log(0.3) - 0.5 * np.log(0.4)) / 2, rel=1e-12)
+    (g,) = TT.autograd.grad(TT.nn.functional.binary_cross_entropy(p, y, reduction="sum"), p, create_graph=True)
+    (h,) = TT.autograd.grad(g.sum(), p)
+    np.testing.assert_allclose(h.numpy(), [1 / 0.09, 1 / 0.16], rtol=1e-12)   # (p² - 2py + y) / (p(1-p))²
+    with pytest.raises(ValueError, match="target size"):
+        TT.nn.functional.binary_cross_entropy(p, TT.tensor([1.0]))

@@ -538,3 +538,28 @@ gelu_tanh = defprim("gelu_tanh", lambda x: x * (0.5 + 0.5 * _gelu_tanh_inner(x))
 def _gelu_tanh_grad(x):
     t = _gelu_tanh_inner(x)
     return 0.5 + 0.5 * t + (0.5 * x) * (1 - t * t) * (_GELU_K * (1 + (3 * _GELU_A) * (x * x)))
+
+
+# PyTorch's binary_cross_entropy of probabilities: a row of its own for PyTorch's clamped log and gradient
+def _bce_fwd(p, y):
+    # PyTorch's: each log clamped at -100, so a probability of exactly 0 or 1 costs 100, not inf
+    with np.errstate(divide="ignore"):
+        return -(y * np.maximum(np.log(p), -100.0) + (1 - y) * np.maximum(np.log1p(-p), -100.0))
+
+
+_BCE_EPS = np.float32(1e-12)    # PyTorch's EPSILON is a float: in float64 it is 9.9999999600e-13, as there
+
+
+def _bce_vjp_p(g, ans, p, y):
+    # PyTorch's gradient: (p - y) / max(p(1 - p), 1e-12), finite at p = 0 and p = 1 (the clamped log's own
+    # derivative there would be 0 or inf); written with ops that record, so second derivatives work inside
+    return g * (p - y) / np.maximum(p * (1 - p), _BCE_EPS)
+
+
+def _bce_vjp_y(g, ans, p, y):
+    # PyTorch's gradient with respect to the target: the unclamped log-odds log(1 - p) - log(p)
+    with np.errstate(divide="ignore"):
+        return g * (np.log1p(-p) - np.log(p))
+
+
+binary_cross_entropy = defprim("binary_cross_entropy", _bce_fwd, [_bce_vjp_p, _bce_vjp_y], ELEMENTWISE)

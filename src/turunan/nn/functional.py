@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _ops as ops
 from .. import _rules as R
-from .._array import as_shape
+from .._array import as_operand, as_shape
 from .._core import Tensor, apply
 from .._creation import Generator, default_generator
 from .._mode import no_grad
@@ -334,12 +334,21 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", po
     return _reduce(loss, reduction)
 
 
-def binary_cross_entropy(probs, target, reduction: str = "mean", eps: float = 1e-12):
-    """Binary cross-entropy of probabilities (clipped away from 0 and 1); prefer the logits form."""
+def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean"):
+    """Binary cross-entropy of probabilities, as PyTorch computes it: -(y·log p + (1-y)·log(1-p)) with each log
+    clamped at -100, and the gradient (p - y) / max(p(1-p), 1e-12); prefer the logits form, which is exact.
+    ``weight`` rescales each element's loss (broadcast against it)."""
     probs = _t(probs)
     if probs.size and not bool(((probs._d >= 0) & (probs._d <= 1)).all()):
-        # clipping made them look valid (1.5 became 1 - eps): a wrong loss, not an error, before (PyTorch raises)
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (they are "
                            "probabilities; give logits to binary_cross_entropy_with_logits instead)")
-    p = ops.clip(probs, eps, 1 - eps)
-    return _reduce(-(target * ops.log(p) + (1 - target) * ops.log(1 - p)), reduction)
+    y = target if isinstance(target, Tensor) else as_operand(target, "binary_cross_entropy")
+    if np.shape(y._d if isinstance(y, Tensor) else y) != probs.shape:
+        raise ValueError(f"binary_cross_entropy: using a target size ({tuple(np.shape(y))}) that is different to "
+                         f"the input size ({tuple(probs.shape)}) is not supported; reshape the target first")
+    if not isinstance(y, Tensor) or y.dtype != probs.dtype:
+        y = ops.astype(_t(y), probs.dtype)       # the kernel's arithmetic stays in the probabilities' dtype
+    loss = R.binary_cross_entropy(probs, y)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction)
