@@ -120,3 +120,34 @@ def test_binary_cross_entropy_weight_second_order_and_target_shape():
     np.testing.assert_allclose(h.numpy(), [1 / 0.09, 1 / 0.16], rtol=1e-12)   # (p² - 2py + y) / (p(1-p))²
     with pytest.raises(ValueError, match="target size"):
         TT.nn.functional.binary_cross_entropy(p, TT.tensor([1.0]))
+
+
+# ---- norm's string orders on one axis ---------------------------------------------------------------------------
+@pytest.mark.parametrize("order", ["fro", "nuc"])
+def test_norm_string_order_on_a_vector_axis_is_numpys_value_error(order):
+    with pytest.raises(ValueError, match=f"Invalid norm order '{order}' for vectors"):
+        tn.norm(tn.ones((2, 3)), order, axis=1)
+    with pytest.raises(ValueError, match="Invalid norm order 'fro' for vectors"):
+        tn.norm(tn.ones(3), "fro")
+
+
+# ---- operands that are not numbers -------------------------------------------------------------------------
+def test_door_operands_that_are_not_numbers_raise_type_error_and_change_nothing():
+    t = TT.ones(3)
+    m = t > 0
+    with pytest.raises(TypeError, match="unsupported operand"):
+        _ = t + "a"
+    with pytest.raises(TypeError):
+        _ = t < None
+    with pytest.raises(TypeError, match="where: expected a tensor or numbers"):
+        TT.where(m, "a", t)
+    with pytest.raises(TypeError, match="masked_fill: expected a tensor or numbers"):
+        t.masked_fill_(m, "a")
+    with pytest.raises(TypeError, match="add: expected a tensor or numbers"):
+        TT.add(t, None)
+    with pytest.raises(TypeError, match="mul: expected a tensor or numbers"):
+        TT.mul(t, None)              # None took no part in the dtype and became NaN
+    np.testing.assert_array_equal(t.numpy(), [1, 1, 1])
+    assert (t == None) is False and (t != None) is True     # noqa: E711  (PyTorch's: Python's identity)
+    np.testing.assert_array_equal((t + [1, 2, 3]).numpy(), [2, 3, 4])
+    np.testing.assert_array_equal((2 - t).numpy(), [1, 1, 1])

@@ -431,6 +431,8 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
                              "2 for a matrix norm)")
     if len(axis) == 1:
         a = axis[0]
+        if isinstance(ord, str):    # 'fro'/'nuc' are matrix norms; NumPy's message (a str compared to 0 before)
+            raise ValueError(f"Invalid norm order {ord!r} for vectors")
         if ord is None or ord == 2:
             return _norm2(x, a, keepdims)
         if ord == np.inf:

@@ -109,13 +109,14 @@ def result_type(*operands) -> np.dtype:
     return _combine(dim, _combine(zero, wrapped))
 
 
-def cast(value, dt: np.dtype):
+def cast(value, dt: np.dtype, name: str = "this operation"):
     """``value`` in dtype ``dt``: a Tensor through ``turunan.astype`` (recorded), anything else as an array."""
     if isinstance(value, _core.Tensor):
         return value if value._d.dtype == dt else ops.astype(value, dt)
     if isinstance(value, np.ndarray):
         return value if value.dtype == dt else value.astype(dt)
-    return np.asarray(value).astype(dt)     # a Python number wraps as PyTorch's cast does (300 -> uint8 44)
+    # a Python number wraps as PyTorch's cast does (300 -> uint8 44); a string or None is refused, not cast
+    return np.asarray(as_operand(value, name)).astype(dt)
 
 
 def _same(x, y, division: bool):
@@ -131,12 +132,18 @@ def _same(x, y, division: bool):
     return False
 
 
-def operands(x, y, division: bool = False, keep_scalars: bool = False) -> tuple:
+def operands(x, y, division: bool = False, keep_scalars: bool = False, name: str = "this operation") -> tuple:
     """``x`` and ``y`` cast to their PyTorch result dtype (float32 for a true division of integers).
 
     ``keep_scalars``: a Python number that needs no cast stays one (so the op can tell it from a tensor)."""
     if _same(x, y, division) or _same(y, x, division):
         return x, y
+    # off the fast path: an operand that is not a tensor must be numbers (a string failed in NumPy's cast with
+    # "could not convert string to float"; None took no part in the dtype and became NaN)
+    if not isinstance(x, _core.Tensor):
+        x = as_operand(x, name)
+    if not isinstance(y, _core.Tensor):
+        y = as_operand(y, name)
     dt = result_type(x, y)
     if dt is None:
         return x, y

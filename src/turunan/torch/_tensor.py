@@ -714,7 +714,7 @@ def _promoted(core, division: bool = False, name: str | None = None, no_bool: bo
     def fn(input, other):  # noqa: A002
         if no_bool:
             _refuse_bool(input, other)
-        a, b = P.operands(input, other, division, keep_scalars)
+        a, b = P.operands(input, other, division, keep_scalars, fn.__name__)
         return recast(core(a, b), Tensor)
     fn.__name__ = fn.__qualname__ = name or core.__name__
     fn.__doc__ = f"PyTorch's {fn.__name__}: the operands promoted as PyTorch promotes them, then turunan's op."
@@ -780,7 +780,7 @@ def sub(input, other, *, alpha=1, out=None):  # noqa: A002
 def _with_alpha(core, input, other, alpha, out):  # noqa: A002
     if out is not None:
         raise TypeError("turunan.torch does not support out=")
-    a, b = P.operands(input, other)
+    a, b = P.operands(input, other, name=core.__name__)
     if not (isinstance(alpha, (int, np.integer)) and alpha == 1):
         dt = (a._d if isinstance(a, _core.Tensor) else np.asarray(a)).dtype
         if P.category(P.result_type(np.empty(1, dt), alpha)) > P.category(dt):
@@ -792,7 +792,7 @@ def _with_alpha(core, input, other, alpha, out):  # noqa: A002
 
 def where(condition, input, other):  # noqa: A002
     """``input`` where ``condition`` holds, else ``other``; the two promoted as PyTorch does."""
-    a, b = P.operands(input, other)
+    a, b = P.operands(input, other, name="where")
     return recast(ops.where(condition, a, b), Tensor)
 
 
@@ -807,10 +807,25 @@ def _to_own_dtype(self, result):
     return ops.astype(result, want)
 
 
-def _operator(fn, reflected: bool = False):
-    if reflected:
-        return lambda self, other: fn(other, self)
-    return lambda self, other: fn(self, other)
+_NUMBER_TYPES = (float, int, bool, complex)
+
+
+def _operator(fn, reflected: bool = False, dunder: bool = False):
+    if not dunder:
+        if reflected:
+            return lambda self, other: fn(other, self)
+        return lambda self, other: fn(self, other)
+
+    def op(self, other):
+        # PyTorch's operators answer NotImplemented to an operand that is not numbers: t + "a" is then Python's
+        # TypeError and t == None Python's False (identity), not an error or a tensor of False
+        if not isinstance(other, _core.Tensor) and type(other) not in _NUMBER_TYPES:
+            try:
+                other = as_operand(other, fn.__name__)
+            except TypeError:
+                return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
 
 
 def _inplace_operator(fn):
@@ -823,12 +838,12 @@ _plain_add = _promoted(ops.add, name="add")
 _plain_sub = _promoted(ops.subtract, name="sub", no_bool=True)
 for _name, _fn in (("add", _plain_add), ("sub", _plain_sub), ("mul", mul), ("truediv", div), ("pow", pow),
                    ("mod", remainder), ("floordiv", floor_divide)):
-    setattr(Tensor, f"__{_name}__", _operator(_fn))
-    setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True))
+    setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
+    setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True, dunder=True))
     if _name not in ("mod", "floordiv"):
         setattr(Tensor, f"__i{_name}__", _inplace_operator(_fn))
 for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
-    setattr(Tensor, f"__{_name}__", _operator(_fn))
+    setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
     setattr(Tensor, _name, _operator(_fn))
 for _name, _fn in (("mul", mul), ("multiply", mul), ("div", div), ("divide", div), ("true_divide", div),
                    ("pow", pow), ("remainder", remainder), ("floor_divide", floor_divide), ("maximum", maximum),
@@ -933,7 +948,7 @@ def masked_fill(input, mask, value):  # noqa: A002
         raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got tensor with "
                            f"{value.ndim} dimension(s)")
     dt = input._d.dtype if isinstance(input, _core.Tensor) else np.asarray(input).dtype
-    return recast(ops.where(m, P.cast(value, dt), input), Tensor)
+    return recast(ops.where(m, P.cast(value, dt, "masked_fill"), input), Tensor)
 
 
 def transpose(input, dim0: int, dim1: int):  # noqa: A002
