@@ -151,3 +151,34 @@ def test_door_operands_that_are_not_numbers_raise_type_error_and_change_nothing(
     assert (t == None) is False and (t != None) is True     # noqa: E711  (PyTorch's: Python's identity)
     np.testing.assert_array_equal((t + [1, 2, 3]).numpy(), [2, 3, 4])
     np.testing.assert_array_equal((2 - t).numpy(), [1, 1, 1])
+
+
+# ---- class weights, ignore_index, softplus's beta ---------------------------------------------------------------
+def test_cross_entropy_and_nll_loss_weight_and_ignore_index_as_torch():
+    x = np.array([[1.0, 2.0, 0.5], [0.3, -1.0, 2.0], [0.0, 0.0, 0.0], [2.0, 1.0, -1.0]])
+    t, w = np.array([0, -100, 2, 1]), np.array([1.0, 2.0, 0.5])
+    a = TT.tensor(x, requires_grad=True)
+    loss = TT.nn.functional.cross_entropy(a, TT.tensor(t), weight=TT.tensor(w))
+    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
+    want = -(1.0 * logp[0, 0] + 0.5 * logp[2, 2] + 2.0 * logp[3, 1]) / 3.5    # row 1 ignored, weighted mean
+    assert float(loss) == pytest.approx(want, rel=1e-12)
+    loss.backward()
+    assert np.all(a.grad.numpy()[1] == 0)
+    nll = TT.nn.functional.nll_loss(TT.tensor(logp), TT.tensor(t), weight=TT.tensor(w))
+    assert float(nll) == pytest.approx(want, rel=1e-12)
+    assert float(TT.nn.functional.nll_loss(TT.tensor(logp), TT.tensor(t))) == pytest.approx(
+        -(logp[0, 0] + logp[2, 2] + logp[3, 1]) / 3, rel=1e-12)
+    torch = pytest.importorskip("torch")
+    b = torch.tensor(x, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(b, torch.tensor(t), weight=torch.tensor(w))
+    tl.backward()
+    assert float(loss) == pytest.approx(float(tl), rel=1e-12)
+    np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10)
+
+
+def test_softplus_beta_and_threshold_as_torch():
+    a = TT.tensor([-1.0, 0.0, 3.0, 25.0], requires_grad=True)
+    out = TT.nn.functional.softplus(a, beta=2, threshold=5)
+    out.sum().backward()
+    np.testing.assert_allclose(out.detach().numpy(), [0.063464, 0.346574, 3.0, 25.0], rtol=1e-5)
+    np.testing.assert_allclose(a.grad.numpy(), [0.1192029, 0.5, 1.0, 1.0], rtol=1e-5)

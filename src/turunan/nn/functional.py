@@ -73,9 +73,13 @@ def log_softmax(x, dim: int = -1):
     return ops.log_softmax(x, dim)
 
 
-def softplus(x):
-    """log(1 + eˣ), exact and smooth everywhere, with no overflow (a primitive of the table)."""
-    return ops.softplus(_t(x))
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + eˣ), exact and smooth everywhere, with no overflow (a primitive of the table); with PyTorch's
+    ``beta``, log(1 + e^(βx))/β, and x itself where βx > ``threshold`` (PyTorch's linear region)."""
+    x = _t(x)
+    if beta == 1 and threshold == 20:
+        return ops.softplus(x)
+    return ops.where(x._d * beta > threshold, x, ops.softplus(x * beta) / beta)
 
 
 def leaky_relu(x, negative_slope: float = 0.01):
@@ -278,11 +282,37 @@ def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple) ->
                          f"{c} classes (0..{c - 1}): target is out of bounds")
 
 
-def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: float = 0.0):
+def _picked(logp, t: np.ndarray, axis: int, weight, ignore_index: int, reduction: str, op: str):
+    """PyTorch's weighted negative log-likelihood of class indices: -w[t]·logp[t] per item, items whose target is
+    ``ignore_index`` skipped, and 'mean' divided by the summed weight of the items kept (torch's weighted mean)."""
+    c = logp.shape[axis]
+    keep = t != ignore_index
+    safe = np.where(keep, t, 0)
+    _check_classes(op, safe, logp.shape[:axis] + logp.shape[axis + 1:], c, logp.shape)
+    coef = keep.astype(logp.dtype)
+    if weight is not None:
+        w = np.asarray(weight._d if isinstance(weight, Tensor) else as_operand(weight, op))
+        if w.shape != (c,):
+            raise ValueError(f"{op}: weight must hold one value per class, shape ({c},), got {w.shape}")
+        coef = coef * w.astype(logp.dtype)[safe]
+    classes = np.arange(c).reshape((c,) + (1,) * (logp.ndim - axis - 1))
+    onehot = (np.expand_dims(safe, axis) == classes) * np.expand_dims(coef, axis)
+    loss = -ops.sum(logp * onehot.astype(logp.dtype), axis=axis)
+    if reduction == "mean":
+        return ops.sum(loss) / coef.sum()     # 0/0 = nan where every target is ignored, as PyTorch
+    return _reduce(loss, reduction)
+
+
+def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_smoothing: float = 0.0,
+                  ignore_index: int = -100):
     """Cross-entropy from unnormalised logits (N, C) or (N, C, ...), computed stably via log_softmax.
 
-    ``target`` holds class indices (N,) / (N, ...) or class probabilities of the logits' shape.
+    ``target`` holds class indices (N,) / (N, ...) or class probabilities of the logits' shape. As in PyTorch,
+    ``weight`` weighs each class (the mean is over the summed weights) and targets equal to ``ignore_index`` are
+    skipped (class indices only).
     """
+    if isinstance(weight, str):     # turunan's order before PyTorch's: cross_entropy(x, t, 'sum')
+        weight, reduction = None, weight
     logits = _t(logits)
     if logits.ndim < 1:
         raise ValueError("cross_entropy needs logits of shape (N, C) or (C,)")
@@ -290,6 +320,11 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     c = logits.shape[axis]
     logp = ops.log_softmax(logits, axis)
     t = target._d if isinstance(target, Tensor) else np.asarray(target)
+    if t.dtype.kind in "iu" and not label_smoothing:
+        return _picked(logp, t, axis, weight, ignore_index, reduction, "cross_entropy")
+    if weight is not None:
+        raise NotImplementedError("turunan's cross_entropy does not yet combine weight with label_smoothing or "
+                                  "probability targets; weigh the per-item losses (reduction='none') yourself")
     if t.dtype.kind in "iu":
         want = logits.shape[:axis] + logits.shape[axis + 1:]
         _check_classes("cross_entropy", t, want, c, logits.shape)
@@ -305,16 +340,18 @@ def cross_entropy(logits, target, reduction: str = "mean", label_smoothing: floa
     return _reduce(-ops.sum(logp * probs, axis=axis), reduction)
 
 
-def nll_loss(log_probs, target, reduction: str = "mean"):
-    """Negative log-likelihood of class indices, given log-probabilities (N, C)."""
+def nll_loss(log_probs, target, weight=None, reduction: str = "mean", ignore_index: int = -100):
+    """Negative log-likelihood of class indices, given log-probabilities (N, C); ``weight`` and
+    ``ignore_index`` as in PyTorch (the mean is over the summed weights of the targets kept)."""
+    if isinstance(weight, str):     # turunan's order before PyTorch's: nll_loss(x, t, 'sum')
+        weight, reduction = None, weight
     log_probs = _t(log_probs)
     t = target._d if isinstance(target, Tensor) else np.asarray(target)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss needs log-probabilities of shape (N, C), got {log_probs.shape}")
-    c = log_probs.shape[1]
-    _check_classes("nll_loss", t, log_probs.shape[:1], c, log_probs.shape)
-    onehot = (t[:, None] == np.arange(c)).astype(log_probs.dtype)
-    return _reduce(-ops.sum(log_probs * onehot, axis=1), reduction)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: class-index targets must be integers, got dtype {t.dtype}")
+    return _picked(log_probs, t, 1, weight, ignore_index, reduction, "nll_loss")
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", pos_weight=None):

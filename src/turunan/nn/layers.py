@@ -276,7 +276,7 @@ class CrossEntropyLoss(Module):
         self.reduction, self.label_smoothing = reduction, label_smoothing
 
     def forward(self, logits, target):
-        return F.cross_entropy(logits, target, self.reduction, self.label_smoothing)
+        return F.cross_entropy(logits, target, reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(Module):
@@ -285,7 +285,7 @@ class NLLLoss(Module):
         self.reduction = reduction
 
     def forward(self, log_probs, target):
-        return F.nll_loss(log_probs, target, self.reduction)
+        return F.nll_loss(log_probs, target, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(Module):
