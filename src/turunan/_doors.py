@@ -30,7 +30,7 @@ def recast(value, cls: type):
     if isinstance(value, Tensor):
         if isinstance(value, cls):
             return value
-        out = cls._wrap(value.data, value._node, REQUIRES_GRAD.__get__(value), value._version)
+        out = cls._wrap(value._d, value._node, REQUIRES_GRAD.__get__(value), value._version)
         out._tangents = value._tangents     # forward-mode tangents travel with the value
         return out
     if isinstance(value, tuple) and hasattr(value, "_fields"):

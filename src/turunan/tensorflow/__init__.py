@@ -128,7 +128,7 @@ def linspace(start, stop, num: int, name=None, axis: int = 0) -> Tensor:
 
 def _shape(shape) -> tuple:
     if isinstance(shape, _tn.Tensor):
-        shape = shape.data.tolist()
+        shape = shape._d.tolist()
     return _as_shape(shape)
 
 
@@ -180,7 +180,7 @@ def rank(input, name=None) -> Tensor:  # noqa: A002
 def one_hot(indices, depth: int, on_value=None, off_value=None, axis=None, dtype=_np.float32, name=None) -> Tensor:
     """``on_value`` where the new axis (``axis``, last by default) equals ``indices``, ``off_value`` elsewhere (data,
     not differentiable). An index outside [0, depth) gives a row of ``off_value``, as in TensorFlow."""
-    idx = _np.asarray(indices.data if isinstance(indices, _tn.Tensor) else indices).astype(_np.int64)
+    idx = _np.asarray(indices._d if isinstance(indices, _tn.Tensor) else indices).astype(_np.int64)
     on = 1 if on_value is None else on_value
     off = 0 if off_value is None else off_value
     out = _np.where(idx[..., None] == _np.arange(int(depth)), on, off).astype(dtype)

@@ -27,7 +27,7 @@ state = _State()
 
 
 def _watched(t, st) -> bool:
-    if t.data.dtype.kind not in "fc":     # TensorFlow differentiates floating tensors only
+    if t._d.dtype.kind not in "fc":     # TensorFlow differentiates floating tensors only
         return False
     for tape in st.recording:
         if tape._watches(t, access=True):
@@ -44,7 +44,7 @@ def _convert(value, dtype=None) -> _np.ndarray:
     NumPy arrays and tensors keep their dtype unless ``dtype`` is given.
     """
     if isinstance(value, _core.Tensor):
-        value = value.data
+        value = value._d
     if dtype is not None or isinstance(value, (_np.ndarray, _np.generic)):
         return as_array(value, dtype)   # the core's conversion: it refuses strings, None, object arrays
     arr = as_array(value)               # Python floats give float32 there already
@@ -78,14 +78,14 @@ class Tensor(_core.Tensor):
 
     def numpy(self):
         """A NumPy copy of the value (a NumPy scalar for a 0-d tensor, as TensorFlow gives)."""
-        arr = _np.asarray(self.data)
+        arr = _np.asarray(self._d)
         return arr[()] if arr.ndim == 0 else arr.copy()
 
     def __repr__(self) -> str:
-        return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={_numpy_text(self.data)}>"
+        return f"<tf.Tensor: shape={self.shape}, dtype={self.dtype.name}, numpy={_numpy_text(self._d)}>"
 
     def __str__(self) -> str:
-        text = str(_np.asarray(self.data))
+        text = str(_np.asarray(self._d))
         text = "\n" + text if "\n" in text else text
         return f"tf.Tensor({text}, shape={self.shape}, dtype={self.dtype.name})"
 
@@ -149,10 +149,10 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
-        return self.assign(self.data + _np.asarray(delta.data if isinstance(delta, _core.Tensor) else delta))
+        return self.assign(self._d + _np.asarray(delta._d if isinstance(delta, _core.Tensor) else delta))
 
     def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
-        return self.assign(self.data - _np.asarray(delta.data if isinstance(delta, _core.Tensor) else delta))
+        return self.assign(self._d - _np.asarray(delta._d if isinstance(delta, _core.Tensor) else delta))
 
     def read_value(self) -> Tensor:
         """The current value as a tf.Tensor (a copy; recorded, so gradients reach the variable)."""
@@ -162,6 +162,6 @@ class Variable(Tensor):
 
     def __repr__(self) -> str:
         return (f"<tf.Variable '{self.name}' shape={self.shape} dtype={self.dtype.name}, "
-                f"numpy={_numpy_text(self.data)}>")
+                f"numpy={_numpy_text(self._d)}>")
 
     __str__ = __repr__
