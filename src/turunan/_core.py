@@ -95,9 +95,10 @@ class Tensor:
     # ---- autograd state ------------------------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True):
         """Mark this tensor (in place) as a leaf whose gradient backward should compute."""
-        if requires_grad and self._d.dtype.kind == "c":
-            _array.refuse_complex(self._d.dtype, "this tensor")
-        if requires_grad and not _array.is_float_dtype(self._d.dtype):
+        kind = self._d.dtype.kind
+        if requires_grad and kind != "f":
+            if kind == "c":
+                _array.refuse_complex(self._d.dtype, "this tensor")
             raise TypeError(f"only floating-point tensors can require gradients, but this one is "
                             f"{self._d.dtype}; convert it first, e.g. x.astype('float32')")
         if not requires_grad and self._node is not None:

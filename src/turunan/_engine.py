@@ -10,6 +10,7 @@ from __future__ import annotations
 import heapq
 import sys
 import threading
+from _thread import _count as _thread_count
 
 import numpy as np
 
@@ -337,7 +338,13 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
     if isinstance(g, Tensor):
         g = g._d
     data = leaf._d
-    with _GRAD_LOCKS[id(leaf) >> 4 & 31]:      # from reading the buffer to writing it: see _GRAD_LOCKS
+    # from reading the buffer to writing it: see _GRAD_LOCKS. With no other Python thread running (the common
+    # case, measured: the lock was a third of this function's time), nothing can interleave, and no other
+    # thread can be started meanwhile but by this one
+    lock = _GRAD_LOCKS[id(leaf) >> 4 & 31] if _thread_count() else None
+    if lock is not None:
+        lock.acquire()
+    try:
         buf = leaf._grad
         if buf is None or buf._d.shape != data.shape:
             if (type(g) is np.ndarray and g.base is None and sys.getrefcount(g) <= _ARG_OWNED
@@ -353,3 +360,6 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
         else:
             np.add(buf._d, g, out=buf._d, casting="same_kind")
             buf._bump_version()
+    finally:
+        if lock is not None:
+            lock.release()

@@ -1148,7 +1148,8 @@ def setitem(x: Tensor, index, value) -> None:
     if not recording and not tangents:
         x._d[idx] = _data(value)
         x._bump_version()
-        _written_unrecorded(x)
+        if _any_multi_output_views:
+            _written_unrecorded(x)
         return
     # PyTorch writes x[i] = v through a fresh view of x (x itself only for x[...] = v): see _LEAF_LIKE_VIEWS
     whole = index is Ellipsis or (isinstance(index, tuple) and builtins.all(i is Ellipsis for i in index))
@@ -1174,7 +1175,8 @@ def fill_(x: Tensor, value) -> Tensor:
     if not recording and not x._tangents and not (isinstance(value, Tensor) and value._tangents):
         x._d[...] = value._d if isinstance(value, Tensor) else value
         x._bump_version()
-        _written_unrecorded(x)
+        if _any_multi_output_views:
+            _written_unrecorded(x)
         return x
     if isinstance(value, Tensor):
         value = reshape(value, ())
