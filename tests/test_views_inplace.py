@@ -445,3 +445,24 @@ def test_hessian_vector_product_through_a_view_taken_before_an_in_place_change()
     want = 30 * x0 ** 4 * t * (np.arange(3) > 0)
     np.testing.assert_allclose(hvp(g, (tn.tensor(x0),), (tn.tensor(t),)).numpy(), want)     # was [0, 96, -810]
     np.testing.assert_allclose(hessian(g)(tn.tensor(x0)).numpy() @ t, want)
+
+
+def test_a_write_through_a_detached_alias_makes_split_outputs_stale():
+    # the alias shares the memory and version counter but is no recorded view: PyTorch still refuses the pieces
+    x = ttorch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=ttorch.float64, requires_grad=True)
+    y = x * 1
+    piece = y.split(1)[0]
+    alias = y.detach()
+    alias[1, 1] = 9.0
+    with pytest.raises(RuntimeError, match="its base or another view of its base has been modified"):
+        piece * 1
+
+
+def test_the_product_of_two_vectors_is_no_view_of_an_intermediate():
+    # it was a squeeze of the (1, 1) product, so the leaf-like-view rule refused a program PyTorch runs
+    x = ttorch.tensor(-0.97, dtype=ttorch.float64, requires_grad=True)
+    c = ttorch.tensor([1.4, -1.01, 1.4, -0.74], dtype=ttorch.float64)
+    v = ttorch.matmul(c, c)
+    v[...] *= ttorch.sin(x)
+    v.backward()
+    np.testing.assert_allclose(float(x.grad), float((c * c).sum()) * np.cos(-0.97))

@@ -484,7 +484,16 @@ def matmul(x, y) -> Tensor:
         out = squeeze(out, -1)
     if xn == 1:
         out = squeeze(out, -1 if yn == 1 else -2)
+    if xn == 1 or yn == 1:
+        _own_result(out)
     return out
+
+
+def _own_result(out: Tensor) -> None:
+    """A composite's result that is a view of an intermediate nobody else holds is a tensor of its own (PyTorch's
+    matmul of vectors is no view): its history is the same, only the view link goes."""
+    if getattr(out, "_view", None) is not None:
+        del out._view
 
 
 def dot(x, y) -> Tensor:
@@ -988,6 +997,29 @@ def mark_multi_output_views(outputs, name: str) -> None:
         if view is not None:
             t._view = view[:3] + ((name, i),)
             _any_multi_output_views = True
+            # by the version counter the memory's users share: a write through any alias of the memory (a
+            # detach()ed copy of a view, say), not only through the recorded views, makes them stale
+            key = id(t._version)
+            refs = _MULTI_BY_VERSION.get(key)
+            if refs is None or not builtins.any(r() is not None and r()._version is t._version for r in refs):
+                refs = _MULTI_BY_VERSION[key] = []
+            refs.append(weakref.ref(t))
+
+
+_MULTI_BY_VERSION: dict = {}    # id of a version counter -> weak references to the multi-output views sharing it
+
+
+def _stale_sharing_version(t: Tensor) -> None:
+    """Every multi-output view that shares ``t``'s version counter (``t``'s memory) becomes stale."""
+    refs = _MULTI_BY_VERSION.get(id(t._version))
+    if not refs:
+        return
+    alive = [v for v in (r() for r in refs) if v is not None and v._version is t._version]
+    if not alive:
+        del _MULTI_BY_VERSION[id(t._version)]
+        return
+    for v in alive:
+        _stale_below(v)
 
 
 def _check_not_one_of_many(t: Tensor) -> None:
@@ -1036,6 +1068,7 @@ def _written_unrecorded(t: Tensor) -> None:
     """After an in-place write that was not recorded (no_grad, or nothing requires grad)."""
     if not _any_multi_output_views:
         return
+    _stale_sharing_version(t)
     if getattr(t, "_view", None) is None and not getattr(t, "_views", None):
         return      # the common case (an optimiser's step on a parameter): no views, nothing to do
     for member in _family(t):
@@ -1088,6 +1121,8 @@ def _rewrite_views(t: Tensor) -> None:
     """
     untracked = [m for m in _family(t) if not m.requires_grad and m is not t and getattr(m, "_view", None)]
     _rewrite_family(t)
+    if _any_multi_output_views:
+        _stale_sharing_version(t)     # aliases outside the family (a detach()ed view) share the counter too
     for m in untracked:
         if m.requires_grad:
             _mark_leaf_like(m)
