@@ -18,7 +18,6 @@ dtype('float64')
 
 from __future__ import annotations
 
-import builtins
 import functools
 
 import numpy as _np
@@ -33,41 +32,9 @@ from ._methods import UFUNCS as _UFUNCS
 # with numpy.asarray would cut every Tensor in it from the graph (a silent zero gradient), so every function
 # here first turns a (nested) list or tuple that holds a Tensor into one recorded Tensor, stacked from its
 # elements (HIPS autograd's ``array_from_args``). A list without Tensors becomes an array, by NumPy's rules.
-_SEQ = (list, tuple)
-
-
-def _holds_tensor(obj) -> bool:
-    # builtins.any: this module's own ``any`` (turunan's, made below) reduced the generator object itself
-    return builtins.any(isinstance(e, Tensor) or (type(e) in _SEQ and _holds_tensor(e)) for e in obj)
-
-
-def _values(obj):
-    """``obj`` with each Tensor replaced by its array: what NumPy would have built, for its dtype and shape."""
-    if isinstance(obj, Tensor):
-        return obj._d
-    if type(obj) in _SEQ:
-        return [_values(e) for e in obj]
-    return obj
-
-
-def _stacked(obj, dtype):
-    if isinstance(obj, Tensor):
-        return _ops.astype(obj, dtype)      # recorded between float dtypes; to an integer, cut as astype does
-    if type(obj) in _SEQ and _holds_tensor(obj):
-        return _ops.stack([_stacked(e, dtype) for e in obj])
-    return _np.asarray(obj, dtype=dtype)    # a constant part
-
-
-def _from_nested(obj, dtype=None) -> Tensor:
-    """A (nested) list/tuple holding Tensors, as one Tensor recorded from its elements."""
-    try:
-        ref = _np.asarray(_values(obj), dtype=dtype)    # NumPy's dtype and its error for ragged lists
-    except ValueError as e:
-        raise ValueError(f"cannot make one array of this list of tensors: {e}") from None
-    if ref.dtype.kind not in "biufc":
-        raise TypeError(f"cannot make an array of a list that holds tensors and non-numbers (NumPy would make it "
-                        f"{ref.dtype}); give numbers, tensors and arrays of one shape")
-    return _stacked(obj, ref.dtype)
+# the helpers live in turunan._ops, which packs lists for the core's ops and the doors in the same way
+_SEQ = _ops._SEQ
+_holds_tensor, _values, _stacked, _from_nested = _ops._holds_tensor, _ops._values, _ops._stacked, _ops._from_nested
 
 
 def _lift(obj):
