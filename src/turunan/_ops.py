@@ -21,8 +21,6 @@ from ._array import _numeric_dtype, as_operand, as_shape, broadcast_shapes, norm
 from ._core import StaleViewNode, Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
-_SCALARS = (numbers.Number, np.generic)
-
 
 def _t(x):
     if isinstance(x, Tensor):
@@ -51,14 +49,6 @@ _EXACT = 1 << 24
 _array0 = np.array
 
 
-def _number_as(n, t: Tensor):
-    """The Python number ``n`` next to ``t``: a 0-d array of ``t``'s dtype where that is exact (see above)."""
-    dt = t._d.dtype
-    if (dt is _F32 or dt is _F64) and (type(n) is float or -_EXACT < n < _EXACT):
-        return np.array(n, dt)
-    return n
-
-
 def _checked(name: str, v, operator: bool):
     """``as_operand`` for an operand beside a Tensor; for Tensor's operators NotImplemented instead of raising."""
     try:
@@ -71,7 +61,7 @@ def _checked(name: str, v, operator: bool):
 
 def _arith(prim, numbers: bool = True):
     """A binary op (+ - * / ** <, ...) whose operand that is not a Tensor is checked to be numbers (``as_operand``:
-    a string, None or an object array raise), with Python numbers converted once (``_number_as``, inlined) if
+    a string, None or an object array raise), with Python numbers converted once (see above) if
     ``numbers`` (+ - * /; measured: the others were not faster for it, so they keep NumPy's handling).
 
     Ordered for the hot path: two tensors of one class pay one identity test (four before the check came), a
@@ -173,9 +163,8 @@ def reciprocal(x) -> Tensor:
 
 def where(condition, x, y) -> Tensor:
     """``x`` where ``condition`` holds, else ``y``; the gradient flows to the chosen side."""
-    for v in (condition, x, y):
-        if not isinstance(v, Tensor):
-            as_operand(v, "where")      # numbers only: where("abc", x, y) took the string's truth
+    # numbers only (where("abc", x, y) took the string's truth); a list holding tensors comes back packed
+    condition, x, y = (v if isinstance(v, Tensor) else as_operand(v, "where") for v in (condition, x, y))
     return apply(R.where, condition, x, y)
 
 
@@ -185,9 +174,7 @@ def clip(x, min=None, max=None) -> Tensor:
         raise ValueError("clip needs at least one of min and max")
     lo = -np.inf if min is None else min
     hi = np.inf if max is None else max
-    for v in (x, lo, hi):
-        if not isinstance(v, Tensor):
-            as_operand(v, "clip")
+    x, lo, hi = (v if isinstance(v, Tensor) else as_operand(v, "clip") for v in (x, lo, hi))
     return apply(R.clip, x, lo, hi)
 
 
@@ -940,7 +927,7 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
     result = op(old, *others)
     _check_inplace_shape(self, result)
     if sys.getrefcount(old) > unshared:     # something recorded kept the old value: it must not see the write
-        old.data = old._d.copy()
+        old._d = old._d.copy()
     np.copyto(self._d, result._d, casting="same_kind")
     self._bump_version()
     _set_node(self, result._node)
@@ -1068,13 +1055,7 @@ def _written_unrecorded(t: Tensor) -> None:
     """After an in-place write that was not recorded (no_grad, or nothing requires grad)."""
     if not _any_multi_output_views:
         return
-    _stale_sharing_version(t)
-    if getattr(t, "_view", None) is None and not getattr(t, "_views", None):
-        return      # the common case (an optimiser's step on a parameter): no views, nothing to do
-    for member in _family(t):
-        view = getattr(member, "_view", None)
-        if view is not None and len(view) > 3:
-            _stale(member)
+    _stale_sharing_version(t)   # the views of one memory share its version counter: that finds them all
 
 
 def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
