@@ -106,7 +106,7 @@ UFUNCS = {
     np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply, np.divide: ops.divide,
     np.power: ops.power, np.float_power: ops.power, np.maximum: ops.maximum, np.minimum: ops.minimum,
     np.fmax: ops.fmax, np.fmin: ops.fmin,
-    np.negative: ops.negative, np.positive: lambda x: x, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
+    np.negative: ops.negative, np.positive: ops._t, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
     np.log1p: ops.log1p, np.sqrt: ops.sqrt, np.square: ops.square, np.sin: ops.sin, np.cos: ops.cos,
     np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs, np.sign: ops.sign, np.reciprocal: ops.reciprocal,
     np.matmul: ops.matmul, np.equal: ops.equal, np.not_equal: ops.not_equal, np.less: ops.less,

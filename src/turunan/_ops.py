@@ -327,6 +327,7 @@ def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor
 
 
 def log_softmax(x, axis=None, *, dim=None) -> Tensor:
+    x = _t(x)
     axis = _axis(axis, dim)
     return apply(R.log_softmax, x, axis=-1 if axis is None else _reduce_axis(x, axis, "log_softmax"))
 
@@ -836,7 +837,8 @@ def _split_bounds(n: int, indices_or_sections) -> list:
 def split(x, indices_or_sections, axis: int = 0) -> list:
     """NumPy's split: a number of equal sections, or the indices to split at (NumPy's slicing: an index past the
     end gives an empty piece)."""
-    shape = np.shape(_data(x))
+    x = _t(x)
+    shape = x.shape
     a = normalize_axis(axis, len(shape), "split")
     bounds = _split_bounds(shape[a], indices_or_sections)
     pre = (slice(None),) * a
@@ -844,7 +846,8 @@ def split(x, indices_or_sections, axis: int = 0) -> list:
 
 
 def flip(x, axis=None) -> Tensor:
-    n = np.ndim(_data(x))
+    x = _t(x)
+    n = x.ndim
     axes = range(n) if axis is None else normalize_axes(axis, n, "flip")
     return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))]
 

@@ -23,55 +23,25 @@ import functools
 import numpy as _np
 
 from . import _ops
+from ._array import as_operand
 from ._core import Tensor
 from ._methods import FUNCTIONS as _FUNCTIONS
 from ._methods import UFUNCS as _UFUNCS
 
 # ---- lists of Tensors ------------------------------------------------------------------------------------
 # NumPy code writes arrays as lists: ``np.mean([x, x + 2])``, ``np.array([x, x**2])``. Converting such a list
-# with numpy.asarray would cut every Tensor in it from the graph (a silent zero gradient), so every function
-# here first turns a (nested) list or tuple that holds a Tensor into one recorded Tensor, stacked from its
-# elements (HIPS autograd's ``array_from_args``). A list without Tensors becomes an array, by NumPy's rules.
-# the helpers live in turunan._ops, which packs lists for the core's ops and the doors in the same way
+# with numpy.asarray would cut every Tensor in it from the graph (a silent zero gradient). The core's ops never
+# do: a (nested) list or tuple that holds a Tensor, given where an array goes, is one Tensor recorded from its
+# elements (HIPS autograd's ``array_from_args``; ``turunan._array.as_operand``), so this module names them as
+# they are. A list without Tensors becomes an array, by NumPy's rules.
 _SEQ = _ops._SEQ
-_holds_tensor, _values, _stacked, _from_nested = _ops._holds_tensor, _ops._values, _ops._stacked, _ops._from_nested
-
-
-def _lift(obj):
-    """An array-like argument, ready for turunan's ops: a list/tuple becomes a (recorded) Tensor or an array."""
-    if type(obj) in _SEQ:
-        return _from_nested(obj) if _holds_tensor(obj) else _np.asarray(obj)
-    return obj
-
-
-def _lifting(fn, where):
-    """``fn`` with its array-like positional arguments lifted: ``where`` is their positions, ``None`` for all,
-    or ``"seq"`` for a first argument that is a sequence of array-likes (concatenate, stack)."""
-    if where == "seq":
-        def op(xs, *args, **kwargs):
-            return fn([_lift(x) for x in xs] if type(xs) in _SEQ else xs, *args, **kwargs)
-    elif where is None:
-        def op(*args, **kwargs):
-            for a in args:
-                if type(a) in _SEQ:     # rare: only then build a new argument tuple
-                    args = [_lift(b) for b in args]
-                    break
-            return fn(*args, **kwargs)
-    else:
-        def op(*args, **kwargs):
-            for i in where:
-                if i < len(args) and type(args[i]) in _SEQ:
-                    args = [_lift(b) if j in where else b for j, b in enumerate(args)]
-                    break
-            return fn(*args, **kwargs)
-    functools.update_wrapper(op, fn, updated=())
-    return op
+_holds_tensor, _values, _from_nested = _ops._holds_tensor, _ops._values, _ops._from_nested
 
 
 def _float64(fn):
     """NumPy's mean, var and std of integers are float64 (turunan's top level follows PyTorch: float32)."""
     def op(x, *args, **kwargs):
-        x = _lift(x)
+        x = x if isinstance(x, Tensor) else as_operand(x, fn.__name__)
         if _np.asarray(x._d if isinstance(x, Tensor) else x).dtype.kind in "iub":
             x = _ops.astype(x, _np.float64)
         return fn(x, *args, **kwargs)
@@ -79,26 +49,17 @@ def _float64(fn):
     return op
 
 
-# which positional arguments of a NumPy function are array-likes (first argument only, if not listed)
-_ARRAY_ARGS = {
-    _np.dot: (0, 1), _np.tensordot: (0, 1), _np.outer: (0, 1), _np.inner: (0, 1), _np.vdot: (0, 1),
-    _np.matmul: (0, 1), _np.take_along_axis: (0, 1), _np.take: (0, 1), _np.where: (0, 1, 2),
-    _np.clip: (0, 1, 2), _np.einsum: (1, 2, 3, 4, 5, 6, 7, 8, 9, 10), _np.concatenate: "seq", _np.stack: "seq",
-    _np.result_type: None,
-}
-
 # every NumPy function and ufunc that has a rule, under NumPy's own name
-for _np_fn, _op in _UFUNCS.items():
-    globals()[_np_fn.__name__] = _lifting(_op, None)     # a ufunc's arguments are all array-likes
-for _np_fn, _op in _FUNCTIONS.items():
-    _name = getattr(_np_fn, "__name__", None)
-    if _name and _name not in ("norm", "shape", "ndim", "size", "result_type"):
-        globals()[_name] = _lifting(_op, _ARRAY_ARGS.get(_np_fn, (0,)))
+for _table in (_UFUNCS, _FUNCTIONS):
+    for _np_fn, _op in _table.items():
+        _name = getattr(_np_fn, "__name__", None)
+        if _name and _name not in ("norm", "shape", "ndim", "size", "result_type"):
+            globals()[_name] = _op
 mean, var, std = _float64(_ops.mean), _float64(_ops.var), _float64(_ops.std)
-abs = _lifting(_ops.abs, None)  # noqa: A001
-round = _lifting(_ops.round, (0,))  # noqa: A001
-max, min = _lifting(_ops.amax, (0,)), _lifting(_ops.amin, (0,))  # noqa: A001
-logsumexp, softmax, log_softmax = (_lifting(f, (0,)) for f in (_ops.logsumexp, _ops.softmax, _ops.log_softmax))
+abs = _ops.abs  # noqa: A001
+round = _ops.round  # noqa: A001
+max, min = _ops.amax, _ops.amin  # noqa: A001
+logsumexp, softmax, log_softmax = _ops.logsumexp, _ops.softmax, _ops.log_softmax
 
 
 def shape(a) -> tuple:
@@ -121,7 +82,7 @@ pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
 class linalg:
     """``turunan.numpy.linalg``: the norms (vector and matrix) with NumPy's semantics."""
 
-    norm = staticmethod(_lifting(_ops.norm, (0,)))
+    norm = staticmethod(_ops.norm)
 
 
 def _make(data, requires_grad: bool) -> Tensor:
