@@ -182,3 +182,9 @@ def test_softplus_beta_and_threshold_as_torch():
     out.sum().backward()
     np.testing.assert_allclose(out.detach().numpy(), [0.063464, 0.346574, 3.0, 25.0], rtol=1e-5)
     np.testing.assert_allclose(a.grad.numpy(), [0.1192029, 0.5, 1.0, 1.0], rtol=1e-5)
+
+
+def test_binary_cross_entropy_takes_the_reduction_positionally_as_before():
+    p, t = TT.tensor([0.2, 0.7]), TT.tensor([0.0, 1.0])
+    F = TT.nn.functional
+    assert float(F.binary_cross_entropy(p, t, "sum")) == float(F.binary_cross_entropy(p, t, reduction="sum"))

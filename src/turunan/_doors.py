@@ -40,33 +40,14 @@ def recast(value, cls: type):
     return value
 
 
-# the core functions that take a sequence of tensors as their first argument: their lists are not packed
-_TAKE_SEQUENCES = {"concatenate", "stack", "cat", "concat", "split", "einsum"}
-
-
-def _packed(args: tuple) -> tuple:
-    """Lists and tuples that hold tensors, as one recorded tensor each (``turunan.numpy``'s packing, TensorFlow's
-    auto-packing): NumPy would read the door tensors' values and silently cut the gradient."""
-    from ._ops import _from_nested, _holds_tensor
-    return tuple(_from_nested(a) if type(a) in (list, tuple) and _holds_tensor(a) else a for a in args)
-
-
 def adapt(fn, cls: type, name: str | None = None):
     """Wrap the core function ``fn`` so that what it returns has the door's class ``cls``.
 
-    A list or tuple of tensors given where an array goes (``tf.reduce_sum([x, 2 * x])``) is recorded as one
-    stacked tensor, as TensorFlow packs it; the doors' tensors let NumPy read them, so without this the list
-    would become a constant and the gradient would be silently lost.
+    (A list of tensors given where an array goes, ``tf.reduce_sum([x, 2 * x])``, is recorded by the core's ops
+    themselves: ``turunan._array.as_operand``.)
     """
-    packs = getattr(fn, "__name__", name) not in _TAKE_SEQUENCES and name not in _TAKE_SEQUENCES
-
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        if packs and args:
-            for a in args:
-                if type(a) is list or type(a) is tuple:
-                    args = _packed(args)
-                    break
         return recast(fn(*args, **kwargs), cls)
     if name is not None:
         wrapper.__name__ = wrapper.__qualname__ = name

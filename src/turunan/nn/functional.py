@@ -375,6 +375,8 @@ def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean"):
     """Binary cross-entropy of probabilities, as PyTorch computes it: -(y·log p + (1-y)·log(1-p)) with each log
     clamped at -100, and the gradient (p - y) / max(p(1-p), 1e-12); prefer the logits form, which is exact.
     ``weight`` rescales each element's loss (broadcast against it)."""
+    if isinstance(weight, str):     # turunan's order before PyTorch's: binary_cross_entropy(p, t, 'sum')
+        weight, reduction = None, weight
     probs = _t(probs)
     if probs.size and not bool(((probs._d >= 0) & (probs._d <= 1)).all()):
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (they are "

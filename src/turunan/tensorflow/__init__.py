@@ -24,7 +24,6 @@ import turunan as _tn
 
 from .._array import as_shape as _as_shape
 from .._array import normalize_axis as _normalize_axis
-from .._doors import _packed
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
 from . import linalg, math, nn, random
@@ -48,6 +47,7 @@ from ._ops import (
 )
 from ._tape import GradientTape, UnconnectedGradients
 from ._tensor import Tensor, Variable, _convert
+from ._tensor import packed as _packed
 from ._tensor import read as _read
 
 # ---- dtypes (NumPy's, under TensorFlow's names) -------------------------------------------------------------
@@ -79,8 +79,7 @@ def convert_to_tensor(value, dtype=None, name=None) -> Tensor:
     if isinstance(value, Variable):
         value = _read(value)    # a snapshot: assigning the variable later leaves it as it is (TF's immutability)
         return value if dtype is None else cast(value, dtype)
-    if type(value) in (list, tuple):
-        (value,) = _packed((value,))     # TensorFlow packs a list of tensors (recorded)
+    value = _packed(value)      # TensorFlow packs a list of tensors (recorded)
     if isinstance(value, _tn.Tensor):
         return _recast(value if dtype is None else _tn.astype(value, dtype), Tensor)
     return Tensor(_convert(value, dtype))
@@ -107,10 +106,9 @@ def ones(shape, dtype=_np.float32, name=None) -> Tensor:
 def fill(dims, value, name=None) -> Tensor:
     """``value`` everywhere in shape ``dims``; recorded when ``value`` is a watched tensor (TensorFlow's Fill has a
     gradient for its value: the sum of the incoming gradient)."""
-    if type(value) in (list, tuple):
-        (value,) = _packed((value,))
+    value = _packed(value)
     if isinstance(value, _tn.Tensor):
-        return _recast(_tn.broadcast_to(value, _shape(dims)) + _tn.zeros((), dtype=value.dtype), Tensor)
+        return _recast(_tn.copy(_tn.broadcast_to(value, _shape(dims))), Tensor)
     return Tensor(_np.full(_shape(dims), _convert(value)))
 
 

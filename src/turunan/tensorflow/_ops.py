@@ -6,8 +6,8 @@ import numpy as _np
 
 import turunan as _tn
 
-from .._doors import _packed, adapt, recast
-from ._tensor import Tensor, _convert
+from .._doors import adapt, recast
+from ._tensor import Tensor, _convert, packed
 
 
 def _t(fn, name: str):
@@ -37,8 +37,6 @@ def _reduction(core, name: str):
     def reduce(input_tensor, axis=None, keepdims: bool = False, name=None):
         if isinstance(axis, list):
             axis = tuple(axis)
-        if type(input_tensor) in (list, tuple):
-            (input_tensor,) = _packed((input_tensor,))     # TensorFlow packs a list of tensors (recorded)
         out = core(input_tensor, axis=axis, keepdims=bool(keepdims))
         dtype = getattr(input_tensor, "dtype", None)
         if keep_int and dtype is not None and _np.dtype(dtype).kind in "iu" and out.dtype != dtype:
@@ -120,8 +118,7 @@ def relu(features, name=None) -> Tensor:
 
 
 def cast(x, dtype, name=None) -> Tensor:
-    if type(x) in (list, tuple):
-        (x,) = _packed((x,))    # TensorFlow packs a list of tensors (recorded)
+    x = packed(x)       # TensorFlow packs a list of tensors (recorded)
     return recast(_tn.astype(x if isinstance(x, _tn.Tensor) else Tensor(_convert(x)), dtype), Tensor)
 
 

@@ -12,7 +12,7 @@ import threading
 
 import numpy as _np
 
-from .. import _core, _rules
+from .. import _array, _core, _ops
 from .._array import as_array
 from .._doors import REQUIRES_GRAD, recast
 
@@ -36,6 +36,16 @@ def _watched(t, st) -> bool:
         if tape._watches(t, access=False):
             return True
     return False
+
+
+def packed(value):
+    """A list or tuple holding tensors as one recorded tensor (TensorFlow's packing, the core's
+    ``_array.pack_sequence``), for the door functions that read values themselves (``_convert``); else ``value``."""
+    if type(value) in (list, tuple) and _array.pack_sequence is not None:
+        out = _array.pack_sequence(value)
+        if out is not None:
+            return out
+    return value
 
 
 def _convert(value, dtype=None) -> _np.ndarray:
@@ -96,9 +106,7 @@ class Tensor(_core.Tensor):
 def read(v: Tensor) -> Tensor:
     """A tf.Tensor with ``v``'s current value, its own array and version counter (TensorFlow's tensors are
     immutable; a Variable's are not); recorded while a tape watches ``v``, so gradients reach it."""
-    if v.requires_grad:     # the core's recorded copy
-        return recast(_core.apply1(_rules.copy, v), Tensor)
-    return Tensor._wrap(v._d.copy())
+    return recast(_ops.copy(v), Tensor)     # recorded when v requires grad
 
 
 class Variable(Tensor):

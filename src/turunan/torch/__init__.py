@@ -5,7 +5,7 @@ a subclass of turunan's Tensor whose methods speak PyTorch (``transpose(0, 1)`` 
 unbiased, ``size()`` is a ``torch.Size``, ``max(dim)`` gives ``(values, indices)``) and which prints as PyTorch
 prints; every function here returns one. ``.grad`` is None until a backward pass reaches it and then
 accumulates; ``backward()`` on a non-scalar needs ``gradient=``; a second backward through a freed graph
-raises. ``torch.autograd``, ``torch.nn``, ``torch.optim`` and ``torch.utils._d`` forward lazily to
+raises. ``torch.autograd``, ``torch.nn``, ``torch.optim`` and ``torch.utils.data`` forward lazily to
 turunan's modules of those names.
 
 >>> import turunan.torch as torch
