@@ -466,3 +466,23 @@ def test_the_product_of_two_vectors_is_no_view_of_an_intermediate():
     v[...] *= ttorch.sin(x)
     v.backward()
     np.testing.assert_allclose(float(x.grad), float((c * c).sum()) * np.cos(-0.97))
+
+
+@pytest.mark.parametrize("write", [lambda v: v.mul_(2), lambda v: v.__setitem__(0, 5.0), lambda v: v.fill_(1.0)])
+def test_an_unrecorded_write_through_a_view_of_a_leaf_that_requires_grad_is_refused(write):
+    # the view was taken before the leaf required grad, and the write records nothing: it changed the leaf silently
+    b = ttorch.ones(3)
+    v = b[1:]
+    b.requires_grad_(True)
+    with pytest.raises(RuntimeError, match="leaf"):
+        write(v)
+    assert b.tolist() == [1.0, 1.0, 1.0]
+    with ttorch.no_grad():
+        write(v)                # as an optimiser's update: allowed
+
+
+def test_filling_an_expanded_view_inside_a_graph_is_refused():
+    # PyTorch refuses it at backward (one memory location written for several elements); without a graph it is fine
+    x = ttorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        (x * 1).expand(2, 3).fill_(2.0)

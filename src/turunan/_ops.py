@@ -909,8 +909,11 @@ def _inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool =
     """
     recording = _mode.state.enabled and (self.requires_grad or builtins.any(
         isinstance(o, Tensor) and o.requires_grad for o in others))
-    if not overlap_ok and getattr(self, "_view", None) is not None:
-        _check_no_overlap(self)
+    if getattr(self, "_view", None) is not None:
+        if not overlap_ok or recording:     # a fill of one value is harmless only where nothing is recorded
+            _check_no_overlap(self)
+        if not recording and _mode.state.enabled:
+            _check_inplace_allowed(self, False)     # an unrecorded write through a view of a leaf that requires grad
     if not recording:
         result = op(self, *others)
         _check_inplace_shape(self, result)
@@ -1165,6 +1168,8 @@ def setitem(x: Tensor, index, value) -> None:
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     tangents = x._tangents or (isinstance(value, Tensor) and value._tangents)
     if not recording and not tangents:
+        if _mode.state.enabled and getattr(x, "_view", None) is not None:
+            _check_inplace_allowed(x, False)
         x._d[idx] = _data(value)
         x._bump_version()
         if _any_multi_output_views:
@@ -1192,6 +1197,8 @@ def fill_(x: Tensor, value) -> Tensor:
             raise TypeError(f"fill_ takes a number or a one-element tensor, got {kind.__name__}")
     recording = _mode.state.enabled and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad))
     if not recording and not x._tangents and not (isinstance(value, Tensor) and value._tangents):
+        if _mode.state.enabled and getattr(x, "_view", None) is not None:
+            _check_inplace_allowed(x, False)
         x._d[...] = value._d if isinstance(value, Tensor) else value
         x._bump_version()
         if _any_multi_output_views:
