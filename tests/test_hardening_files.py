@@ -424,3 +424,12 @@ def test_optimizer_state_values_that_would_cast_badly_are_refused():
 def test_a_dataset_of_strings_objects_or_a_scalar_is_refused_when_made(bad, error, match):
     with pytest.raises(error, match=match):
         TensorDataset(np.arange(2.0), bad)
+
+
+@pytest.mark.parametrize("value", [np.array(["x"]), np.array(["2020-01-01"], dtype="datetime64[D]"),
+                                   np.zeros(2, dtype=[("a", np.float32)])])
+def test_save_refuses_what_load_would_refuse(tmp_path, value):
+    # these were written, and every later load of the file raised CheckpointError
+    with pytest.raises(CheckpointError, match="not numeric"):
+        nn.save({"a": value}, tmp_path / "s.npz")
+    assert not list(tmp_path.iterdir())

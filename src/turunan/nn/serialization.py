@@ -36,10 +36,16 @@ class CheckpointError(ValueError):
     """A checkpoint could not be read, or does not fit the model it is loaded into."""
 
 
+def _loadable(dtype, kinds: str = "biufc") -> bool:
+    """The dtypes a checkpoint holds: plain numbers (what ``load`` reads back; no strings, objects, records)."""
+    return dtype.kind in kinds and dtype.fields is None and dtype.subdtype is None
+
+
 def _as_array(name: str, value) -> np.ndarray:
     arr = value._d if isinstance(value, Tensor) else np.asarray(value)
-    if arr.dtype == object:
-        raise CheckpointError(f"state entry {name!r} is not numeric (dtype object); only arrays can be saved")
+    if not _loadable(arr.dtype):    # saved, it would be a file that load refuses
+        raise CheckpointError(f"state entry {name!r} is not numeric (dtype {arr.dtype}); only arrays of numbers "
+                              "can be saved")
     return arr
 
 
@@ -141,7 +147,7 @@ def _read_header(zf: zipfile.ZipFile, info: zipfile.ZipInfo, path: str, size_on_
         raise CheckpointError(f"{path!r} holds pickled objects (member {name!r} has dtype object), which "
                               "turunan never loads (allow_pickle=False); only files written by turunan.nn.save "
                               "can be loaded")
-    if dtype.kind not in kinds or dtype.fields is not None or dtype.subdtype is not None:
+    if not _loadable(dtype, kinds):
         raise CheckpointError(f"{path!r}: member {name!r} has dtype {dtype}, not a plain numeric dtype; only "
                               "files written by turunan.nn.save can be loaded")
     if any(d < 0 for d in shape):
