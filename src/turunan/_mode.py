@@ -31,7 +31,8 @@ class set_grad_enabled:
 
     def __init__(self, mode: bool = True) -> None:
         if not isinstance(mode, (bool, int)) and type(mode).__name__ != "bool_":   # np.bool_ without NumPy here
-            raise TypeError(f"set_grad_enabled: mode must be a bool, got {type(mode).__name__} {mode!r}")
+            raise TypeError(f"set_grad_enabled: mode must be a bool (or an int, as PyTorch takes), got "
+                            f"{type(mode).__name__} {mode!r}")
         self.prev = state.enabled
         self.mode = bool(mode)
         state.enabled = self.mode

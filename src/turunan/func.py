@@ -38,17 +38,11 @@ __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfw
            "hvp", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
 
 class _Depth(threading.local):
-    """How many transforms are running in this thread (a nested one must record its derivatives); indexed as
-    ``_depth[0]``. Per thread, as grad mode and forward-mode levels are: a transform running in another thread
-    must not make this one's results recorded."""
+    """How many transforms are running in this thread (``_depth.n``; a nested one must record its derivatives).
+    Per thread, as grad mode and forward-mode levels are: a transform running in another thread must not make
+    this one's results recorded."""
 
     n = 0
-
-    def __getitem__(self, i: int) -> int:
-        return self.n
-
-    def __setitem__(self, i: int, v: int) -> None:
-        self.n = v
 
 
 _depth = _Depth()
@@ -253,7 +247,7 @@ def _zeros(t: Tensor) -> Tensor:
 
 def _nested(inputs) -> bool:
     """Whether the derivatives must themselves be recorded (an outer transform or recording will read them)."""
-    if _forward.live() or _depth[0] > 0:
+    if _forward.live() or _depth.n > 0:
         return True
     return _mode.state.enabled and any(isinstance(x, Tensor) and x._node is not None for x in inputs)
 
@@ -262,7 +256,7 @@ def _outer_wants(inputs) -> bool:
     """Whether anything outside this transform can still differentiate its results: an enclosing transform,
     or recording with an input that requires grad. If nothing can, the results are returned detached (as JAX
     returns plain arrays), so no graph is kept alive by them."""
-    if _forward.live() or _depth[0] > 0:
+    if _forward.live() or _depth.n > 0:
         return True
     return _mode.state.enabled and any(isinstance(x, Tensor) and x.requires_grad for x in inputs)
 
@@ -279,13 +273,13 @@ class _Transform:
 
     def __enter__(self):
         self.prev = _mode.state.enabled
-        _depth[0] += 1
+        _depth.n += 1
         if self.record:
             _mode.state.enabled = True
         return self
 
     def __exit__(self, *exc):
-        _depth[0] -= 1
+        _depth.n -= 1
         _mode.state.enabled = self.prev
 
 
@@ -304,7 +298,7 @@ def _vjp_core(f, args, argnums, has_aux, name, outer_grad):
         in_trees.append((td, len(flat_in), len(ins)))
         flat_in.extend(ins)
         args[a] = tree_unflatten(td, ins)
-    create = _forward.live() or _depth[0] > 1 or (outer_grad and any(x._node is not None for x in flat_in))
+    create = _forward.live() or _depth.n > 1 or (outer_grad and any(x._node is not None for x in flat_in))
     out, aux = _split_aux(f(*args), has_aux, name)
     out_leaves, out_td = tree_flatten(out)
     out_leaves = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in out_leaves]
@@ -680,7 +674,7 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
-        if not _forward.live() and _depth[0] == 0:
+        if not _forward.live() and _depth.n == 0:
             # at the top level the matrix is all that is asked for: where one batched reverse pass can give it
             # (see jacrev) that beats one jvp per input element; nested, it stays true forward mode
             res = _reverse_jacobian(f, args, nums, single, has_aux, "jacfwd",
