@@ -9,15 +9,15 @@ is recorded, the whole graph is walked fourteen times, about five times its size
 0.79–0.94 s with the collector, 0.36–0.49 s without; 1,000,000 ops 4.3–5.4 s and 2.6 s.
 
 The fix costs nothing per operation. A callback on the collector (``gc.callbacks``) looks, after each full
-collection, at how many nodes were recorded since the previous one; only when that is many does it count the
-nodes alive, and while they are a large part of all tracked objects it raises the collector's third threshold
-so that the next full collection waits until the tracked objects have grown ``GROWTH + 1``-fold: the graph is
-then walked about 1.3 times its size in total (0.73–0.74 s and 3.4–3.8 s for the chains above: a
-gain of 6 to 30 %, most where the heap holds little besides the graph; the deep_chain benchmark measures it). The threshold is put back
-as soon as the graph is dropped (a weak reference to its newest node), or at the next full collection that finds
-no deep graph; a threshold the program set meanwhile is left alone. Nothing is frozen or untracked: garbage
-cycles elsewhere are still collected, only less often while a deep graph is alive, and ``gc.collect()`` still
-collects everything.
+collection, at how many nodes were recorded since the previous one; only when that is many does it count the nodes
+alive, and while they are a large part of all tracked objects it raises the collector's third threshold so that the
+next full collection waits until the tracked objects have grown ``GROWTH + 1``-fold: the graph is then walked about
+1.3 times its size in total (0.73–0.74 s and 3.4–3.8 s for the chains above: a gain of 6 to 30 %, most where the
+heap holds little besides the graph; the deep_chain benchmark measures it). The threshold is put back as soon as
+the graph is dropped (a weak reference to its newest node), or at the next full collection that finds no deep
+graph; a threshold the program set meanwhile is left alone. Nothing is frozen or untracked: garbage cycles
+elsewhere are still collected, only less often while a deep graph is alive, and ``gc.collect()`` still collects
+everything.
 """
 
 from __future__ import annotations
