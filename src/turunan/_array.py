@@ -149,14 +149,23 @@ def as_shape(shape, op: str = "shape") -> tuple:
 
 
 # ---- axes: one check for every op and front door that takes an axis (a dim) --------------------------------
-def _axis_int(axis, op: str) -> int:
-    """``axis`` as a Python int: integers (NumPy's too) and one-element integer tensors; not bools or floats."""
-    if isinstance(axis, (bool, np.bool_)):
-        raise TypeError(f"{op}: axis must be an integer, got the bool {axis!r}")
+def as_int(value, what: str, kind: str = "an integer") -> int:
+    """``value`` as a Python int: integers (NumPy's too) and one-element integer tensors; not bools, floats or
+    strings (``int(2.5)`` would truncate), else a TypeError saying ``what`` must be ``kind``.
+
+    >>> as_int(np.int64(3), "epochs")
+    3
+    """
+    if isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{what} must be {kind}, got the bool {value!r}")
     try:
-        return operator.index(axis)
+        return operator.index(value)
     except TypeError:
-        raise TypeError(f"{op}: axis must be an integer, got {type(axis).__name__} {axis!r}") from None
+        raise TypeError(f"{what} must be {kind}, got {type(value).__name__} {value!r}") from None
+
+
+def _axis_int(axis, op: str) -> int:
+    return as_int(axis, f"{op}: axis")
 
 
 def _out_of_range(axis: int, ndim: int, op: str) -> AxisError:

@@ -10,11 +10,11 @@
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Iterator
 
 import numpy as np
 
+from ._array import as_int
 from ._core import Tensor
 from ._creation import Generator, default_generator
 
@@ -81,10 +81,7 @@ class DataLoader:
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
             raise TypeError("DataLoader needs a dataset with __len__ and __getitem__ (e.g. TensorDataset(x, y))")
         # int(2.5) would quietly give batches of 2, int("2") would accept a string: integers only, as PyTorch
-        if isinstance(batch_size, bool) or not hasattr(batch_size, "__index__"):
-            raise TypeError(f"batch_size must be a positive integer, got {type(batch_size).__name__} "
-                            f"{batch_size!r}")
-        batch_size = operator.index(batch_size)
+        batch_size = as_int(batch_size, "batch_size", "a positive integer")
         if batch_size < 1:
             raise ValueError(f"batch_size must be a positive integer (>= 1), got {batch_size}")
         if seed is not None and generator is not None:

@@ -8,7 +8,6 @@ Shows a progress bar (tqdm, if installed), prints the held-out test accuracy, sa
 
 from __future__ import annotations
 
-import operator
 import os
 import sys
 import time
@@ -16,6 +15,7 @@ import time
 import numpy as np
 
 from . import _cli, nn, optim
+from ._array import as_int
 from ._core import Tensor
 from ._creation import Generator
 from ._mode import no_grad
@@ -74,9 +74,7 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
     if model_name not in DEFAULTS:
         raise ValueError(f"unknown model {model_name!r}; choose 'mlp' or 'cnn'")
     epochs = DEFAULTS[model_name]["epochs"] if epochs is None else epochs
-    if isinstance(epochs, bool) or not hasattr(epochs, "__index__"):
-        raise TypeError(f"epochs must be an integer, got {type(epochs).__name__} {epochs!r}")
-    epochs = operator.index(epochs)
+    epochs = as_int(epochs, "epochs")
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     lr = DEFAULTS[model_name]["lr"] if lr is None else lr

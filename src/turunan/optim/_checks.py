@@ -15,11 +15,11 @@ from __future__ import annotations
 
 import math
 import numbers
-import operator
 from typing import NamedTuple
 
 import numpy as np
 
+from .._array import as_int
 from .._core import Tensor
 
 
@@ -47,12 +47,7 @@ def learning_rate(value) -> float:
 
 def index(what: str, value) -> int:
     """An integer (ints and NumPy integers; not floats, bools or strings), else a TypeError."""
-    if isinstance(value, bool):
-        raise TypeError(f"{what} must be an integer, got bool {value!r}")
-    try:
-        return operator.index(value)
-    except TypeError:
-        raise TypeError(f"{what} must be an integer, got {type(value).__name__} {value!r}") from None
+    return as_int(value, what)
 
 
 def positive_int(what: str, value) -> int:
