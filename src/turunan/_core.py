@@ -162,6 +162,15 @@ class Tensor:
         """
         self._version[0] += 1
 
+    def _rebind(self, array) -> None:
+        """Give this tensor new memory (copy-on-write, TensorFlow's ``assign``): what shared the old memory keeps
+        it, its views and version counter included; this tensor takes a new, higher counter, so a node that saved
+        it (and would read the new value at backward) refuses instead of giving a wrong number."""
+        self._d = array
+        self._version = [self._version[0] + 1]
+        if getattr(self, "_views", None) is not None:
+            self._views = None
+
     # ---- array facts ---------------------------------------------------------------------------------
     @property
     def shape(self) -> tuple:

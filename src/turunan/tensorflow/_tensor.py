@@ -150,10 +150,7 @@ class Variable(Tensor):
         arr = _convert(value, self.dtype)
         if arr.shape != self.shape:
             raise ValueError(f"Cannot assign value of shape {arr.shape} to a variable with shape {self.shape}")
-        self._d = _np.array(arr, dtype=self.dtype, copy=True)    # never the caller's array, never the old one
-        self._version = [self._version[0] + 1]
-        if getattr(self, "_views", None) is not None:
-            self._views = None      # views read earlier no longer share the variable's memory
+        self._rebind(_np.array(arr, dtype=self.dtype, copy=True))    # never the caller's array, nor the old one
         return self
 
     def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
