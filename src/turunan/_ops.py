@@ -18,6 +18,7 @@ from . import _array as _array_module
 from . import _mode
 from . import _rules as R
 from ._array import _numeric_dtype, as_operand, as_shape, broadcast_shapes, normalize_axes, normalize_axis
+from ._batched import BatchedArray, BatchingError
 from ._core import StaleViewNode, Tensor, apply, apply1, apply2
 from ._core import shares_memory as _core_shares_memory
 
@@ -874,6 +875,13 @@ def _index(index):
     for i in index:
         if isinstance(i, Tensor):
             i = i._d
+        if type(i) is BatchedArray:     # one index array per example (inside vmap): advanced indexing
+            if i.dtype == bool:
+                raise BatchingError("vmap: a boolean mask that differs between examples gives results of different "
+                                    "shapes; use turunan.where(mask, x, 0) instead of x[mask]")
+            basic = False
+            out.append(i)
+            continue
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)      # a 0-d integer array indexes like an integer (NumPy, PyTorch): a view, not a copy
         if isinstance(i, (list, np.ndarray)):
@@ -1238,8 +1246,9 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
 
     An advanced ``getitem``, so its gradient is a scatter-add (repeated indices accumulate).
     """
-    idx = np.asarray(_data(indices))
-    shape = np.shape(_data(x))
+    idx = _data(indices)
+    idx = idx if type(idx) is BatchedArray else np.asarray(idx)
+    shape = np.shape(_data(x)) if not isinstance(x, Tensor) else x.shape
     if idx.ndim != len(shape):
         raise ValueError(f"take_along_axis: indices of {idx.ndim} dims for a tensor of {len(shape)} dims")
     if idx.dtype.kind not in "iu":
