@@ -148,6 +148,7 @@ from ._ops import (
     where,
 )
 from ._rules import TABLE, defprim
+from ._vmap import vmap
 from .func import grad, hessian, jacobian, stop_gradient, value_and_grad
 from .testing import check_grads
 

@@ -38,9 +38,14 @@ class _Live(threading.local):
 
 live = _Live()
 
-# set by turunan._batching when imported: lift(array) -> Tensor, and the primitives' dispatcher
+# set by turunan._batching when imported: lift(array) -> Tensor and back, and set_hook(on), which installs the
+# primitives' dispatcher in the core. It is installed exactly while some batched array exists (in a running vmap,
+# or saved in a graph recorded inside one, for a backward pass after it ended): other code pays nothing
 lift = None
 unlift = None
+set_hook = None
+_alive = [0]
+_alive_lock = threading.RLock()    # reentrant: __del__ may run while this thread holds it
 
 
 class BatchingError(RuntimeError):
@@ -71,11 +76,21 @@ def _data_error(what: str) -> BatchingError:
 class BatchedArray:
     """``phys`` (batch axes for ``levels``, then the logical axes) seen as its logical shape."""
 
-    __slots__ = ("phys", "levels")
+    __slots__ = ("phys", "levels", "__weakref__")
 
     def __init__(self, phys, levels: tuple) -> None:
         self.phys = phys
         self.levels = levels
+        with _alive_lock:
+            _alive[0] += 1
+            if _alive[0] == 1:
+                set_hook(True)
+
+    def __del__(self) -> None:
+        with _alive_lock:
+            _alive[0] -= 1
+            if _alive[0] == 0:
+                set_hook(False)
 
     # ---- array facts: the logical ones ---------------------------------------------------------------
     @property
@@ -161,11 +176,21 @@ class BatchedArray:
         return res
 
     def __array_function__(self, func, types, args, kwargs):
+        facts = _FACTS.get(func)
+        if facts is not None:
+            return facts(*args, **kwargs)
         if func is np.copyto:
-            dst, src = args[0], args[1]
-            write(dst, src)
+            write(args[0], args[1])
             return None
-        return unlift(func(*_lifted_tree(args), **_lifted_tree(kwargs)))
+        lifting = _lifting.funcs
+        if func in lifting:     # turunan's own version of func handed the batched array back to NumPy: no rule
+            raise BatchingError(f"vmap: numpy.{getattr(func, '__name__', func)} has no batching rule (turunan "
+                                "computes it with NumPy directly); use turunan's ops for it inside vmap")
+        lifting.add(func)
+        try:
+            return unlift(func(*_lifted_tree(args), **_lifted_tree(kwargs)))
+        finally:
+            lifting.discard(func)
 
     def __getattr__(self, name: str):
         if name.startswith("__"):
@@ -191,6 +216,27 @@ class BatchedArray:
     def astype(self, dtype, copy: bool = True):
         return BatchedArray(self.phys.astype(dtype, copy=copy), self.levels)
 
+
+class _Lifting(threading.local):
+    def __init__(self) -> None:
+        self.funcs: set = set()
+
+
+_lifting = _Lifting()
+
+
+def _dtype_of(a):
+    return a.phys.dtype if type(a) is BatchedArray else a
+
+
+# NumPy functions answered from the logical facts, without lifting
+_FACTS = {
+    np.shape: lambda a: a.shape if type(a) is BatchedArray else np.shape(a),
+    np.ndim: lambda a: a.ndim if type(a) is BatchedArray else np.ndim(a),
+    np.size: lambda a, axis=None: (a.size if axis is None else a.shape[axis]) if type(a) is BatchedArray
+    else np.size(a, axis),
+    np.result_type: lambda *a: np.result_type(*[_dtype_of(x) for x in a]),
+}
 
 _REDUCERS = {np.add: "sum", np.multiply: "prod", np.maximum: "max", np.minimum: "min"}
 

@@ -18,7 +18,7 @@ import weakref
 
 import numpy as np
 
-from . import _array
+from . import _array, _batched
 from ._mode import state as _grad_state
 
 
@@ -333,12 +333,17 @@ class Primitive:
     carries shape, ndim and dtype.
     """
 
-    __slots__ = ("name", "fwd", "vjps", "jvp", "uses", "variadic", "view", "differentiable", "_plans",
-                 "_plan1", "_plan2", "__weakref__")
+    __slots__ = ("name", "fwd", "vjps", "jvp", "batch", "inverse", "display", "uses", "variadic", "view",
+                 "differentiable", "_plans", "_plan1", "_plan2", "__weakref__")
 
-    def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> None:
+    def __init__(self, name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False, *,
+                 batch=None, inverse=None, display: str | None = None) -> None:
         self.name = name
         self.view = view    # the output may share memory with input 0: they share a version counter
+        self.batch = batch          # batching rule: batch(b, *physical inputs, **params) (turunan._batching)
+        self.inverse = inverse      # a view's inverse: inverse(base, new_view, **params) -> base's new value
+        # the name a grad_fn shows (PyTorch's spelling: MulBackward0); by default the row's name in CamelCase
+        self.display = display or "".join(p.capitalize() for p in name.split("_"))
         self.fwd = fwd
         self.vjps = tuple(vjps) if vjps is not None else None
         self.jvp = jvp
@@ -373,19 +378,14 @@ class Primitive:
         for a in args:
             if isinstance(a, Tensor):
                 return apply(self, *args, **params)
+        if batch_hook is not None:      # raw batched arrays (a rule running inside vmap): the batching rule
+            res = batch_hook(self, args, params)
+            if res is not None:
+                return res._d
         return self.fwd(*args, **params)
 
     def __repr__(self) -> str:
         return f"<primitive {self.name}>"
-
-
-_SHORT_NAMES = {"multiply": "Mul", "add": "Add", "subtract": "Sub", "divide": "Div", "power": "Pow",
-                "negative": "Neg", "absolute": "Abs", "getitem": "Index", "matmul": "Mm", "maximum": "Maximum",
-                "index_update": "IndexPut", "astype": "ToCopy", "amax": "Amax", "amin": "Amin"}
-
-
-def _short_name(prim) -> str:
-    return _SHORT_NAMES.get(prim.name) or "".join(p.capitalize() for p in prim.name.split("_"))
 
 
 class Node:
@@ -413,7 +413,7 @@ class Node:
 
     @property
     def name(self) -> str:
-        return _short_name(self.prim) + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
+        return self.prim.display + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
 
     @property
     def ndim(self) -> int:
@@ -458,6 +458,9 @@ class StaleViewNode(Node):
 
 # set by turunan._forward when forward-mode tangents are in flight; None keeps apply's fast path
 jvp_hook = None
+# set by turunan.vmap while a vmap runs: batch_hook(prim, args, params) gives the result Tensor where some input
+# holds a batched array (turunan._batched), or None; None keeps apply's fast path
+batch_hook = None
 
 # creation order of nodes, counting down: a node's consumers always have smaller numbers than it, so backward
 # walks a min-heap on it (PyTorch's ready queue orders by sequence_nr the same way) instead of sorting first
@@ -478,6 +481,10 @@ def apply(prim: Primitive, *args, **params):
         return apply1(prim, args[0], params)
     if n == 2 and not params:
         return apply2(prim, args[0], args[1])
+    if batch_hook is not None:
+        res = batch_hook(prim, args, params)
+        if res is not None:
+            return res
     cls = None
     mask = 0    # bit i: input i requires grad
     vals = list(args)
@@ -495,7 +502,28 @@ def apply(prim: Primitive, *args, **params):
             if a.requires_grad:
                 mask |= bit
         bit <<= 1
-    ans = prim.fwd(*vals, **params)
+    return _result(prim, args, prim.fwd(*vals, **params), params, cls, mask)
+
+
+def finish(prim: Primitive, args: tuple, ans, params: dict):
+    """The result Tensor of ``prim`` on ``args`` whose value ``ans`` was computed elsewhere (by a batching rule,
+    ``turunan._batching``), recorded exactly as ``apply`` records it."""
+    cls = None
+    mask = 0
+    bit = 1
+    for a in args:
+        if isinstance(a, Tensor):
+            if cls is None:
+                cls = a._result_cls or type(a)
+            if a.requires_grad:
+                mask |= bit
+        bit <<= 1
+    return _result(prim, args, ans, params, cls, mask)
+
+
+def _result(prim, args, ans, params, cls, mask):
+    """``apply``'s second half: the result Tensor of ``ans``, a view's link, the node, the forward-mode hook."""
+    n = len(args)
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
         ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
     out = _new(cls or Tensor)
@@ -529,6 +557,8 @@ def shares_memory(ans, data) -> bool:
     base = ans.base
     if base is None:
         return False
+    if type(ans) is _batched.BatchedArray:
+        ans, data = ans.phys, data.phys if type(data) is _batched.BatchedArray else data
     if base is data or base is data.base:
         return True
     # a view of a view made with stride tricks (the writeable expand) has that view or a helper object as its
@@ -546,7 +576,7 @@ def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> 
     if from_many is not None and len(from_many) > 3:
         # a view of one output of split/chunk/unbind is itself such an output (PyTorch's rule; see
         # turunan._ops.mark_multi_output_views)
-        view._view = (base, prim, params, (_short_name(prim), 0))
+        view._view = (base, prim, params, (prim.display, 0))
     else:
         view._view = (base, prim, params)
     views = getattr(base, "_views", None)
@@ -570,6 +600,10 @@ def apply1(prim: Primitive, x, params: dict | None = None):
     """
     if params is None:
         params = _NO_PARAMS
+    if batch_hook is not None:
+        res = batch_hook(prim, (x,), params)
+        if res is not None:
+            return res
     if isinstance(x, Tensor):
         cls = x._result_cls or type(x)
         ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
@@ -629,6 +663,10 @@ def apply1(prim: Primitive, x, params: dict | None = None):
 
 def apply2(prim: Primitive, x, y):
     """``apply`` for two inputs and no parameters (the binary operators): the hot path, recorded inline."""
+    if batch_hook is not None:
+        res = batch_hook(prim, (x, y), _NO_PARAMS)
+        if res is not None:
+            return res
     cls = None
     mask = 0
     if isinstance(x, Tensor):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _engine
+from . import _engine, _grad
 from . import _ops as ops
 from ._core import Tensor
 
@@ -68,7 +68,7 @@ _METHODS = {
     "float": lambda self: ops.astype(self, np.float32), "double": lambda self: ops.astype(self, np.float64),
     "half": lambda self: ops.astype(self, np.float16), "long": lambda self: ops.astype(self, np.int64),
     "int": lambda self: ops.astype(self, np.int32), "bool": lambda self: ops.astype(self, np.bool_),
-    "clone": lambda self: ops.multiply(self, 1) if self.requires_grad else type(self)._wrap(self._d.copy()),
+    "clone": lambda self: ops.copy(self),
     "copy": lambda self: type(self)._wrap(self._d.copy()),
     "numel": lambda self: self._d.size,
     "dim": lambda self: self._d.ndim,
@@ -93,12 +93,11 @@ def backward(self, gradient=None, retain_graph: bool | None = None, create_graph
     data = self._d
     if gradient is None and inputs is None and not create_graph and self.requires_grad and data.size == 1 \
             and data.dtype.kind != "c":
-        # the common call, a scalar loss: what autograd.backward does for it, without its general checks
+        # the common call, a scalar loss: what _grad.backward does for it, without its general checks
         head = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
         _engine.backward([self], [head], retain_graph=bool(retain_graph))
         return
-    from .autograd import backward as _backward
-    _backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs=inputs)
+    _grad.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs=inputs)
 
 
 # ---- the NumPy protocols ---------------------------------------------------------------------------------

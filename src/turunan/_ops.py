@@ -358,13 +358,18 @@ def cumsum(x, axis=None, *, dim=None) -> Tensor:
 def all(x, axis=None, keepdims=False) -> Tensor:
     if axis is not None:
         axis = _reduce_axis(x, _axis(axis, None), "all")
-    return Tensor._wrap(np.all(_data(x), axis=axis, keepdims=keepdims))
+    return _as_plain(apply(R.NONDIFF["all"], x, axis=axis, keepdims=keepdims))
 
 
 def any(x, axis=None, keepdims=False) -> Tensor:
     if axis is not None:
         axis = _reduce_axis(x, _axis(axis, None), "any")
-    return Tensor._wrap(np.any(_data(x), axis=axis, keepdims=keepdims))
+    return _as_plain(apply(R.NONDIFF["any"], x, axis=axis, keepdims=keepdims))
+
+
+def _as_plain(t: Tensor) -> Tensor:
+    # all/any answer a plain tensor (as they always have), whatever front-door class their input has
+    return t if type(t) is Tensor else Tensor._wrap(t._d)
 
 
 def _norm2(x, axis, keepdims):
@@ -857,12 +862,8 @@ def astype(x, dtype) -> Tensor:
     dtype = _numeric_dtype(dtype)      # numbers only: astype(x, str) made a string "tensor"
     if isinstance(x, Tensor) and x.dtype == dtype:
         return x
-    if dtype.kind not in "fc":
-        # integers and bools carry no gradient (PyTorch: the result requires no grad), never a straight-through 1
-        if isinstance(x, Tensor):
-            return type(x)._result_type()._wrap(x._d.astype(dtype))
-        return Tensor._wrap(np.asarray(x).astype(dtype))
-    return apply(R.astype, x, dtype=dtype)
+    # integers and bools carry no gradient (PyTorch: the result requires no grad), never a straight-through 1
+    return apply(R.astype if dtype.kind in "fc" else R.cast, x, dtype=dtype)
 
 
 # ---- indexing --------------------------------------------------------------------------------------------
@@ -1073,23 +1074,10 @@ def _written_unrecorded(t: Tensor) -> None:
 
 
 def _inverse_view(base: Tensor, view: Tensor, prim, params) -> Tensor:
-    """``base``'s new value, recorded in terms of its old graph and ``view``'s new graph."""
-    if prim is R.getitem:
-        return apply(R.index_update, base, view, index=params["index"])
-    if prim is R.transpose:
-        axes = params["axes"]
-        n = base.ndim
-        order = tuple(range(n))[::-1] if axes is None else tuple(a % n for a in axes)
-        return apply(R.transpose, view, axes=tuple(int(i) for i in np.argsort(order)))
-    if prim is R.reshape:
-        return apply(R.reshape, view, shape=base.shape)
-    if prim is R.broadcast_to:
-        # one copy of each element (in-place writes that differ between copies were refused: _check_no_overlap)
-        lead = view.ndim - base.ndim
-        index = (0,) * lead + tuple(slice(0, 1) if n == 1 and m != 1 else slice(None)
-                                    for n, m in zip(base.shape, view.shape[lead:]))
-        return getitem(view, index)
-    raise RuntimeError(f"an in-place change through a {prim.name} view cannot be recorded; change a copy instead")
+    """``base``'s new value, recorded in terms of its old graph and ``view``'s new graph (the row's inverse)."""
+    if prim.inverse is None:
+        raise RuntimeError(f"an in-place change through a {prim.name} view cannot be recorded; change a copy instead")
+    return prim.inverse(base, view, **params)
 
 
 # Views taken while their base required no grad, and which came to require it through an in-place change of the
@@ -1269,16 +1257,10 @@ def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
     """Indices that sort ``x`` along ``axis``, stable (equal elements keep their order; NaN sorts as largest).
 
     No gradient (integer output)."""
-    a = _data(x)
-    if np.ndim(a):
-        axis = normalize_axis(axis, np.ndim(a), "argsort")
-    if not descending:
-        idx = np.argsort(a, axis=axis, kind="stable")
-    else:   # stable and descending: sort the reversed axis ascending, read backwards, map back
-        n = np.shape(a)[axis] if np.ndim(a) else 1
-        idx = n - 1 - np.flip(np.argsort(np.flip(a, axis), axis=axis, kind="stable"), axis)
-    cls = type(x)._result_type() if isinstance(x, Tensor) else Tensor
-    return cls._wrap(np.asarray(idx, dtype=np.int64))
+    a = x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(_data(x)))
+    if a.ndim:
+        axis = normalize_axis(axis, a.ndim, "argsort")
+    return astype(apply(R.NONDIFF["argsort"], a, axis=axis, descending=bool(descending)), np.int64)
 
 
 def sort(x, axis: int = -1, descending: bool = False) -> Tensor:

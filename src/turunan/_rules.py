@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _batching as B
 from ._array import BATCH
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
@@ -28,10 +29,24 @@ from ._core import Primitive
 TABLE: dict[str, Primitive] = {}
 ELEMENTWISE, LINEAR, MULTILINEAR = "elementwise", "linear", "multilinear"
 REDUCTION = "reduction"   # out = reduce(x, axis, keepdims) whose reverse rule is unreduce(g) * weights
+AXIS = "axis"             # batching: the op's ``axis`` parameter moves past the batch axes (turunan._batching)
 
 
-def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False) -> Primitive:
-    """Add a row to the table. ``vjps=None`` declares the op non-differentiable (comparisons, argmax)."""
+def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: bool = False, *, batch=None,
+            inverse=None, display: str | None = None) -> Primitive:
+    """Add a row to the table. ``vjps=None`` declares the op non-differentiable (comparisons, argmax).
+
+    ``jvp`` is a forward rule or a tag (ELEMENTWISE, LINEAR, MULTILINEAR, REDUCTION); ``batch`` a batching rule
+    (``turunan._batching``) or a tag (ELEMENTWISE, AXIS): the ELEMENTWISE and REDUCTION tags of ``jvp`` imply
+    one. ``inverse(base, new_view, **params)`` is a view's inverse (an in-place change through the view rewrites
+    the base with it); ``display`` the name a ``grad_fn`` shows (PyTorch's: ``Mul`` for ``MulBackward0``).
+    """
+    if batch is None and jvp in (ELEMENTWISE, REDUCTION):
+        batch = ELEMENTWISE if jvp == ELEMENTWISE else AXIS
+    if batch == ELEMENTWISE:
+        batch = B.elementwise(fwd)
+    elif batch == AXIS:
+        batch = B.along_axis(fwd)
     if jvp == ELEMENTWISE:
         jvp = _elementwise_jvp(vjps)
     elif jvp == LINEAR:
@@ -40,7 +55,7 @@ def defprim(name: str, fwd, vjps=None, jvp=None, variadic: bool = False, view: b
         jvp = _multilinear_jvp(name)
     elif jvp == REDUCTION:
         jvp = _reduction_jvp(vjps[0])
-    prim = Primitive(name, fwd, vjps, jvp, variadic, view)
+    prim = Primitive(name, fwd, vjps, jvp, variadic, view, batch=batch, inverse=inverse, display=display)
     TABLE[name] = prim
     return prim
 
@@ -137,7 +152,7 @@ def _swap_last(x):
 
 def _inverse_perm(axes, ndim: int) -> tuple:
     axes = tuple(range(ndim))[::-1] if axes is None else tuple(a % ndim for a in axes)
-    return tuple(np.argsort(axes))
+    return tuple(int(i) for i in np.argsort(axes))
 
 
 def _sigmoid(x):
@@ -273,14 +288,17 @@ def _matrix_norm2_vjp(g, ans, x):
 # ---- the table -------------------------------------------------------------------------------------------
 #                 name          forward         reverse rule for each input                                  forward
 add = defprim("add", np.add, [lambda g, ans, x, y: g, lambda g, ans, x, y: g], ELEMENTWISE)
-subtract = defprim("subtract", np.subtract, [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], ELEMENTWISE)
-multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], MULTILINEAR)
+subtract = defprim("subtract", np.subtract, [lambda g, ans, x, y: g, lambda g, ans, x, y: -g], ELEMENTWISE,
+                   display="Sub")
+multiply = defprim("multiply", np.multiply, [lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x], MULTILINEAR,
+                   batch=ELEMENTWISE, display="Mul")
 # NOTE: y's rule reads x and y, not ans (PyTorch's div saves its inputs too): an in-place change of the quotient
 # (q = a / b; q.fill_(0)) must not make the graph refuse a backward that PyTorch allows
 divide = defprim("divide", np.true_divide, [lambda g, ans, x, y: g / y,
-                                            lambda g, ans, x, y: -(g / y) * (x / y)], ELEMENTWISE)
-power = defprim("power", np.power, [_power_vjp_x, _power_vjp_y], ELEMENTWISE)
-negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR)
+                                            lambda g, ans, x, y: -(g / y) * (x / y)], ELEMENTWISE,
+                 display="Div")
+power = defprim("power", np.power, [_power_vjp_x, _power_vjp_y], ELEMENTWISE, display="Pow")
+negative = defprim("negative", np.negative, [lambda g, ans, x: -g], LINEAR, batch=ELEMENTWISE, display="Neg")
 exp = defprim("exp", np.exp, [lambda g, ans, x: g * ans], ELEMENTWISE)
 expm1 = defprim("expm1", np.expm1, [lambda g, ans, x: g * (ans + 1)], ELEMENTWISE)
 log = defprim("log", np.log, [lambda g, ans, x: g / x], ELEMENTWISE)
@@ -300,7 +318,7 @@ softplus = defprim("softplus", lambda x: np.logaddexp(x, 0), [lambda g, ans, x: 
 # or NaN, so `ans != 0` is PyTorch's mask, at the cost of `ans > 0`
 relu = defprim("relu", _relu, [lambda g, ans, x: g * (ans != 0)], ELEMENTWISE)
 # NOTE: abs'(x) = sign(x), with sign(NaN) = 0 as PyTorch's sgn (NumPy's sign(NaN) is NaN)
-absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * (x > 0) - g * (x < 0)], ELEMENTWISE)
+absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * (x > 0) - g * (x < 0)], ELEMENTWISE, display="Abs")
 # NOTE: ties split the gradient evenly; where an operand is NaN (the result is NaN) both sides get all of it, as in
 # PyTorch (its rule zeroes a side only where that side is the strictly smaller one, for maximum)
 maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x < y, 0, np.where(x == y, g * 0.5, g)),
@@ -320,7 +338,7 @@ where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g,
 
 # the reductions call the ufunc's reduce: np.sum's Python wrapper costs 1.5 us per call
 sum_ = defprim("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
-              [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR)
+              [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR, batch=AXIS)
 prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], REDUCTION)
 amax = defprim("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
                REDUCTION)
@@ -339,21 +357,23 @@ norm2 = defprim("norm2", lambda x, axis, keepdims: np.sqrt(np.add.reduce(x * x, 
 log_softmax = defprim("log_softmax", lambda x, axis: _log_softmax(x, axis),
                       [lambda g, ans, x, axis: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)],
                       lambda tangents, ans, x, axis:
-                      tangents[0] - np.sum(np.exp(ans) * tangents[0], axis=axis, keepdims=True))
-cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR)
+                      tangents[0] - np.sum(np.exp(ans) * tangents[0], axis=axis, keepdims=True), batch=AXIS)
+cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp], LINEAR, batch=AXIS)
 
 matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
-                                       lambda g, ans, x, y: _swap_last(x) @ g], MULTILINEAR)
+                                       lambda g, ans, x, y: _swap_last(x) @ g], MULTILINEAR,
+                 batch=ELEMENTWISE, display="Mm")   # operands of 2 dims or more (turunan._ops.matmul): they broadcast
 einsum = defprim("einsum", lambda *ops, spec: np.einsum(spec, *ops, optimize=len(ops) > 2), [_einsum_vjp],
-                 MULTILINEAR, variadic=True)
+                 MULTILINEAR, variadic=True, batch=B.einsum)
 matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
                        lambda tangents, ans, x: np.sum(_matrix_norm2_vjp(np.ones_like(ans), ans, x) * tangents[0],
-                                                       axis=(-2, -1)))
+                                                       axis=(-2, -1)), batch=ELEMENTWISE)
 
-reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape),
-                  [_reshape_vjp], LINEAR, view=True)
-transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes),
-                    [_transpose_vjp], LINEAR, view=True)
+reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape), [_reshape_vjp], LINEAR, view=True,
+                  batch=B.reshape, inverse=lambda base, view, shape: reshape(view, shape=base.shape))
+transpose = defprim("transpose", lambda x, axes: np.transpose(x, axes), [_transpose_vjp], LINEAR, view=True,
+                    batch=B.transpose,
+                    inverse=lambda base, view, axes: transpose(view, axes=_inverse_perm(axes, base.ndim)))
 def _broadcast_to(x, shape):
     # a view that may be written, as PyTorch's expand (NumPy's broadcast_to is read-only); writes that would land
     # on one element twice are refused before they happen (turunan._ops._inplace)
@@ -363,10 +383,19 @@ def _broadcast_to(x, shape):
     return np.lib.stride_tricks.as_strided(x, view.shape, view.strides, writeable=True)
 
 
+def _unbroadcast_view(base, view, shape):
+    # one copy of each element (in-place writes that differ between copies were refused: turunan._ops._inplace)
+    lead = view.ndim - base.ndim
+    index = (0,) * lead + tuple(slice(0, 1) if n == 1 and m != 1 else slice(None)
+                                for n, m in zip(base.shape, view.shape[lead:]))
+    return getitem(view, index=index + (Ellipsis,), basic=True)
+
+
 broadcast_to = defprim("broadcast_to", _broadcast_to,
-                       [lambda g, ans, x, shape: g], LINEAR, view=True)   # the engine sums g back to x's shape
+                       [lambda g, ans, x, shape: g], LINEAR, view=True,   # the engine sums g back to x's shape
+                       batch=B.broadcast_to(_broadcast_to), inverse=_unbroadcast_view, display="Expand")
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
-                      LINEAR, variadic=True)
+                      LINEAR, variadic=True, batch=B.concatenate, display="Cat")
 def _getitem(x, index, basic):
     out = x[index]
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
@@ -375,17 +404,26 @@ def _getitem(x, index, basic):
 
 
 getitem = defprim("getitem", _getitem,
-                  [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR, view=True)
+                  [lambda g, ans, x, index, basic: scatter_add(g, x.shape, index, basic)], LINEAR, view=True,
+                  batch=B.getitem, inverse=lambda base, view, index, basic: index_update(base, view, index=index),
+                  display="Index")
 scatter_add = defprim("scatter_add", _scatter_add,
-                      [lambda g, ans, v, shape, index, basic: getitem(g, _batch_index(index), basic)], LINEAR)
+                      [lambda g, ans, v, shape, index, basic: getitem(g, _batch_index(index), basic)], LINEAR,
+                      batch=B.scatter_add)
 index_update = defprim("index_update", _index_update,
                        [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
-                        lambda g, ans, x, v, index: getitem(g, _batch_index(index), False)], LINEAR)
+                        lambda g, ans, x, v, index: getitem(g, _batch_index(index), False)], LINEAR,
+                       batch=B.index_update, display="IndexPut")
 # the identity, recorded: turunan.func gives a jvp's input its own node with it, to carry a new tangent
-alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0])
+alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0],
+                batch=ELEMENTWISE)
 # a copy cannot be composed: x * 1 keeps the input's memory order (a transposed input gives a transposed result)
-copy = defprim("copy", lambda x: np.array(x, order="C", copy=True), [lambda g, ans, x: g], LINEAR)
-astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR)
+copy = defprim("copy", lambda x: np.array(x, order="C", copy=True), [lambda g, ans, x: g], LINEAR,
+               batch=ELEMENTWISE, display="Clone")
+# NOTE: a cast to an integer or bool dtype has no gradient (the rule gives None), as in PyTorch
+astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR, batch=ELEMENTWISE,
+                 display="ToCopy")
+cast = defprim("cast", lambda x, dtype: x.astype(dtype), batch=ELEMENTWISE, display="ToCopy")   # to ints or bools
 
 
 def _log_softmax(x, axis):
@@ -405,16 +443,31 @@ def _logsumexp(x, axis, keepdims):
 
 
 # no gradient: their outputs are integers or booleans, constant almost everywhere
-NONDIFF = {name: defprim(name, fn) for name, fn in {
+NONDIFF = {name: defprim(name, fn, batch=ELEMENTWISE) for name, fn in {
     "equal": np.equal, "not_equal": np.not_equal, "less": np.less, "less_equal": np.less_equal,
     "greater": np.greater, "greater_equal": np.greater_equal, "logical_and": np.logical_and,
     "logical_or": np.logical_or, "logical_xor": np.logical_xor, "logical_not": np.logical_not,
     "isnan": np.isnan, "isinf": np.isinf, "isfinite": np.isfinite, "sign": np.sign, "floor": np.floor,
-    "ceil": np.ceil, "round": np.round, "trunc": np.trunc,
-    "argmax": lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
-    "argmin": lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims),
-    "floor_divide": np.floor_divide,
+    "ceil": np.ceil, "round": np.round, "trunc": np.trunc, "floor_divide": np.floor_divide,
 }.items()}
+for _name, _fn in {"argmax": lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims),
+                   "argmin": lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims)}.items():
+    NONDIFF[_name] = defprim(_name, _fn, batch=B.arg_reduction(_fn))
+for _name, _fn in {"all": lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims),
+                   "any": lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims)}.items():
+    NONDIFF[_name] = defprim(_name, _fn, batch=AXIS)
+
+
+def _argsort(x, axis, descending):
+    """Stable: equal elements keep their order (NaN sorts as largest); descending too (the reversed axis sorted
+    ascending, read backwards, mapped back)."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable")
+    n = x.shape[axis] if x.ndim else 1
+    return n - 1 - np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+
+
+NONDIFF["argsort"] = defprim("argsort", _argsort, batch=AXIS)
 remainder = defprim("remainder", np.remainder, [lambda g, ans, x, y: g,
                                                 lambda g, ans, x, y: -g * np.floor_divide(x, y)], ELEMENTWISE)
 
@@ -454,10 +507,12 @@ im2col = defprim("im2col", _im2col,
                   col2im(g, shape=x.shape[2:], kernel=kernel, stride=stride, padding=padding)],
                  # the padding value (-inf for max pooling) is a constant: tangents are padded with zeros
                  lambda tangents, ans, x, kernel, stride, padding, value:
-                 im2col(tangents[0], kernel=kernel, stride=stride, padding=padding, value=0.0))
+                 im2col(tangents[0], kernel=kernel, stride=stride, padding=padding, value=0.0),
+                 batch=B.flattened(_im2col))
 col2im = defprim("col2im", _col2im,
                  [lambda g, ans, cols, shape, kernel, stride, padding:
-                  im2col(g, kernel=kernel, stride=stride, padding=padding, value=0.0)], LINEAR)
+                  im2col(g, kernel=kernel, stride=stride, padding=padding, value=0.0)], LINEAR,
+                 batch=B.flattened(_col2im))
 
 
 # ---- added for the PyTorch front door (turunan.torch): cumprod, log2, exp2 ---------------------------------
@@ -489,7 +544,7 @@ def _cumprod_jvp(tangents, ans, x, axis):
 
 
 _LN2 = 0.6931471805599453   # a Python float: it keeps float32 rules in float32
-cumprod = defprim("cumprod", lambda x, axis: np.cumprod(x, axis=axis), [_cumprod_vjp], _cumprod_jvp)
+cumprod = defprim("cumprod", lambda x, axis: np.cumprod(x, axis=axis), [_cumprod_vjp], _cumprod_jvp, batch=AXIS)
 log2 = defprim("log2", np.log2, [lambda g, ans, x: g / (x * _LN2)], ELEMENTWISE)
 exp2 = defprim("exp2", np.exp2, [lambda g, ans, x: g * ans * _LN2], ELEMENTWISE)
 
@@ -563,3 +618,19 @@ def _bce_vjp_y(g, ans, p, y):
 
 
 binary_cross_entropy = defprim("binary_cross_entropy", _bce_fwd, [_bce_vjp_p, _bce_vjp_y], ELEMENTWISE)
+
+
+# ---- vmap: moving values into and out of a batch level (turunan.vmap) -------------------------------------
+# The kernels handle the batch levels themselves (batch=B.LEVELS); each row's reverse rule is the other's move.
+vmap_in = defprim("vmap_in", B.vmap_in, [lambda g, ans, x, level, axis: vmap_out(g, level=level, axis=axis,
+                                                                                  present=True)],
+                  LINEAR, batch=B.LEVELS)
+vmap_out = defprim("vmap_out", B.vmap_out,
+                   [lambda g, ans, y, level, axis, present: vmap_in(g, level=level, axis=axis) if present
+                    else sum_(g, axis=axis, keepdims=False)], LINEAR, batch=B.LEVELS)
+# an input that requires grad, shared by every example, seen as batched (turunan._batching._broadcast_grad_inputs)
+vmap_broadcast = defprim("vmap_broadcast", B.vmap_broadcast,
+                         [lambda g, ans, x, levels: vmap_sum(g, own=B.levels_of(x))], LINEAR, batch=B.LEVELS)
+vmap_sum = defprim("vmap_sum", B.vmap_sum, [lambda g, ans, x, own: vmap_broadcast(g, levels=B.levels_of(x))],
+                   LINEAR, batch=B.LEVELS)
+B.BROADCAST = vmap_broadcast
