@@ -25,8 +25,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _batched, _core
-from . import _mode
+from . import _batched, _core, _mode
 from ._batched import SIZES, BatchedArray, BatchingError, expand
 from ._core import Tensor, finish
 

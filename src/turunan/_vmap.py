@@ -95,7 +95,7 @@ def vmap(f: Callable, in_axes=0, out_axes=0, randomness: str = "error", *, chunk
             axes.extend(_axes_for(spec, a, "in_axes entry"))
         size = None
         checked = []
-        for i, (x, ax) in enumerate(zip(leaves, axes)):
+        for x, ax in zip(leaves, axes):
             if ax is None:
                 checked.append((x, None))
                 continue

@@ -31,8 +31,8 @@ from . import _engine, _forward, _mode
 from . import _ops as ops
 from ._array import BATCH, as_array, as_operand, refuse_complex
 from ._core import Node, Tensor
-from ._vmap import vmap  # noqa: F401 (public here, as in torch.func)
 from ._pytree import TreeDef, tree_flatten, tree_map, tree_unflatten  # noqa: F401 (public here too)
+from ._vmap import vmap  # noqa: F401 (public here, as in torch.func)
 from .autograd import grad as _autograd_grad
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
