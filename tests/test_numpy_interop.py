@@ -1,4 +1,4 @@
-"""Plain NumPy on Tensors is recorded (DESIGN principle 3); a function without a rule says so."""
+"""Plain NumPy on Tensors is recorded (docs/design.md, principle 3); a function without a rule says so."""
 
 import numpy as np
 import pytest

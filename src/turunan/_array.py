@@ -39,12 +39,16 @@ def _not_numeric(value, arr=None) -> TypeError:
                      "floating or complex); give numbers, nested lists of numbers, or a numeric array")
 
 
-def _numeric_dtype(dtype) -> np.dtype:
+def numeric_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy dtype, refused unless tensors can hold it (numbers and bools only)."""
     dt = np.dtype(dtype)
     if dt.kind not in _NUMERIC_KINDS:
         raise TypeError(f"tensors hold numbers only (bool, integer, floating or complex), so dtype {dt} is not "
                         "allowed; use e.g. 'float32', 'int64' or 'bool'")
     return dt
+
+
+_numeric_dtype = numeric_dtype     # the old name, until _ops imports numeric_dtype (the layer test lists it)
 
 
 def as_array(value, dtype=None) -> np.ndarray:
@@ -59,7 +63,7 @@ def as_array(value, dtype=None) -> np.ndarray:
     dtype('float32')
     """
     if dtype is not None:
-        dt = _numeric_dtype(dtype)
+        dt = numeric_dtype(dtype)
         # converted first without the dtype, so that None or "1.5" cannot slip through as NaN or 1.5
         arr = value if isinstance(value, np.ndarray) else np.asarray(value)
         if arr.dtype.kind not in _NUMERIC_KINDS:

@@ -17,6 +17,7 @@ import numpy as np
 
 from . import _forward, _mode
 from ._core import Tensor
+from ._creation import live_generators
 
 _MODIFIED = ("was modified by an in-place operation after the checkpointed function ran (it is at version {now}, "
              "it was at version {then}); backward recomputes the function and would read the new value. Make a "
@@ -37,7 +38,7 @@ class _Capture:
             self.nodes.append(out._node)
         # operations under no_grad (a batch norm updating its running statistics) are not part of the graph
         # whose values the recomputation must reproduce
-        if _mode.state.enabled:
+        if _mode.is_grad_enabled():
             reads = self.reads
             for a in args:
                 if isinstance(a, Tensor):
@@ -72,8 +73,7 @@ def _input_tensors(args, kwargs) -> list:
 
 def _rng_state():
     """NumPy's global state and that of every live turunan Generator (a Dropout may hold its own)."""
-    from ._creation import _generators
-    return np.random.get_state(), [(g, g.rng.bit_generator.state) for g in list(_generators)]
+    return np.random.get_state(), [(g, g.rng.bit_generator.state) for g in list(live_generators)]
 
 
 def _set_rng_state(state) -> None:
@@ -100,7 +100,7 @@ def checkpoint(f):
         raise TypeError(f"checkpoint: expected a function, got {type(f).__name__} {f!r}")
     @functools.wraps(f)
     def wrapper(*args, **kwargs):
-        if not _mode.state.enabled:
+        if not _mode.is_grad_enabled():
             return f(*args, **kwargs)
         inputs = _input_tensors(args, kwargs)    # their versions before f runs: f must not change them either
         state = _rng_state()

@@ -115,7 +115,7 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad: bool = False) -
 
 
 # ---- random ----------------------------------------------------------------------------------------------
-_generators: weakref.WeakSet = weakref.WeakSet()
+live_generators: weakref.WeakSet = weakref.WeakSet()
 
 
 class Generator:
@@ -128,7 +128,7 @@ class Generator:
 
     def __init__(self, seed: int | None = None) -> None:
         self.manual_seed(seed)
-        _generators.add(self)     # checkpoint replays every live generator's state, not only the default one
+        live_generators.add(self)     # checkpoint replays every live generator's state, not only the default one
 
     def manual_seed(self, seed: int | None):
         self.seed = seed

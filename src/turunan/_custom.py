@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _forward, _mode
 from ._core import Primitive, Tensor, apply
+from ._grad import grad
 
 _PRIMS: dict = {}
 
@@ -125,7 +126,7 @@ def _live_tangents(args) -> bool:
 
 
 def _needs_node(args) -> bool:
-    return (_mode.state.enabled and any(isinstance(a, Tensor) and a.requires_grad for a in args)) \
+    return (_mode.is_grad_enabled() and any(isinstance(a, Tensor) and a.requires_grad for a in args)) \
         or _live_tangents(args)
 
 
@@ -257,7 +258,6 @@ class custom_jvp:
             return tout
 
         def backward(call, gouts, create):
-            from .autograd import grad as _grad
             prims = call.args if create else _detached(call.args)
             leaves = [Tensor._wrap(np.zeros(a.shape, a.dtype), None, True) if isinstance(a, Tensor) else None
                       for a in prims]
@@ -268,7 +268,7 @@ class custom_jvp:
             want = [lf for lf in leaves if lf is not None]
             if not pairs or not want:
                 return [None] * len(prims)
-            gs = iter(_grad([t for t, _ in pairs], want, [g for _, g in pairs], retain_graph=create,
+            gs = iter(grad([t for t, _ in pairs], want, [g for _, g in pairs], retain_graph=create,
                             create_graph=create, allow_unused=True))
             return [next(gs) if lf is not None else None for lf in leaves]
 
@@ -353,7 +353,7 @@ class Function(metaclass=_FunctionMeta):
     @classmethod
     def apply(cls, *args):
         ctx = FunctionCtx()
-        grad_on = _mode.state.enabled
+        grad_on = _mode.is_grad_enabled()
         ctx.needs_input_grad = tuple(grad_on and isinstance(a, Tensor) and a.requires_grad for a in args)
         live = _live_tangents(args)
         node = _needs_node(args)

@@ -1,6 +1,6 @@
 """What the three front doors (``turunan.mxnet``, ``turunan.torch``, ``turunan.tensorflow``) share.
 
-Naming only, never math (DESIGN, principle 6): these helpers give a result a door's class, forward names
+Naming only, never math (docs/design.md, principle 6): these helpers give a result a door's class, forward names
 lazily to another module, and say clearly when a door lacks a name. Derivatives stay in the core.
 """
 

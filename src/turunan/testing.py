@@ -12,6 +12,7 @@ import numpy as np
 
 from . import autograd
 from ._core import Tensor
+from .func import jvp as _jvp
 
 EPS = 1e-6
 
@@ -24,39 +25,11 @@ def _to_f64(x) -> np.ndarray:
     return np.asarray(x._d if isinstance(x, Tensor) else x, dtype=np.float64)
 
 
-def _jvp_fn():
-    """True forward mode when available (turunan.func), else the double-vjp trick."""
-    try:
-        from .func import jvp
-    except ImportError:
-        return _double_vjp_jvp
-    return lambda f, xs, vs: jvp(f, tuple(xs), tuple(vs))[1]
-
-
 def _leaf(t: Tensor) -> Tensor:
     """A leaf that requires grad, keeping ``t``'s forward-mode tangents (so jvp of this check works)."""
     leaf = Tensor(t._d, requires_grad=True)
     leaf._tangents = t._tangents
     return leaf
-
-
-def _double_vjp_jvp(f, xs, vs):
-    """J v from reverse mode twice: v ↦ d/du ⟨Jᵀu, v⟩, with u a dummy variable."""
-    ts = [x if isinstance(x, Tensor) and x.requires_grad else Tensor(x, requires_grad=True) for x in xs]
-    out = f(*ts)
-    if not out.requires_grad:
-        return Tensor(np.zeros(out.shape, out.dtype))
-    u = Tensor(np.zeros(out.shape, out.dtype), requires_grad=True)
-    gs = autograd.grad(out, ts, grad_outputs=u, create_graph=True, allow_unused=True)
-    total = None
-    for g, v in zip(gs, vs):
-        if g is not None:
-            term = (g * v).sum()
-            total = term if total is None else total + term
-    if total is None or not total.requires_grad:
-        return Tensor(np.zeros(out.shape, out.dtype))
-    (jv,) = autograd.grad(total, [u], create_graph=True, allow_unused=True)
-    return jv if jv is not None else Tensor(np.zeros(out.shape, out.dtype))
 
 
 def check_grads(f, args, order: int = 2, modes=("rev", "fwd"), eps: float = EPS, rtol: float = 1e-5,
@@ -121,7 +94,8 @@ def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
             _check(vjp_dot_v, xs, order - 1, modes, eps, rtol, atol, rng)
 
     if "fwd" in modes:
-        jvp = _jvp_fn()
+        def jvp(f, xs, vs):
+            return _jvp(f, tuple(xs), tuple(vs))[1]
 
         def u_dot_jvp(*ts):
             return (jvp(f, list(ts), [Tensor(v) for v in vs]) * u).sum()

@@ -36,16 +36,17 @@ class _Scope:
         self._training = training
 
     def __enter__(self):
-        self._prev = (state.recording, state.training, _mode.state.enabled)
+        self._prev = (state.recording, state.training, _mode.is_grad_enabled())
         if self._recording is not None:
             state.recording = self._recording
             if self._recording:
-                _mode.state.enabled = True     # record() records, even inside turunan.no_grad()
+                _mode.set_grad_enabled(True)     # record() records, even inside turunan.no_grad()
         state.training = self._training
         return self
 
     def __exit__(self, *exc) -> None:
-        state.recording, state.training, _mode.state.enabled = self._prev
+        state.recording, state.training, prev_mode = self._prev
+        _mode.set_grad_enabled(prev_mode)
 
 
 def record(train_mode: bool = True) -> _Scope:

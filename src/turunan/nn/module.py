@@ -12,6 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 
 from .._core import Tensor
+from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from .parameter import Parameter
 
@@ -298,17 +299,6 @@ class Module:
             return head + ")"
         return head + "\n  " + "\n  ".join(lines) + "\n)"
 
-
-def _zero_grads(params, set_to_none: bool) -> None:
-    for p in params:
-        g = p.grad
-        if g is None:
-            continue
-        if set_to_none or g._node is not None or g.requires_grad:
-            p._grad = None           # a recorded gradient (create_graph) is not a buffer to reuse
-        else:
-            g._d.fill(0)
-            g._bump_version()
 
 
 class Sequential(Module):

@@ -24,6 +24,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .._core import Tensor
+from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from . import _checks
 
@@ -82,7 +83,6 @@ class Optimizer:
         a parameter that got no gradient since is stepped with a zero gradient (momentum, weight decay and Adam's
         moments go on), as PyTorch does with ``set_to_none=False``. Pass ``set_to_none=True`` for PyTorch 2's.
         """
-        from ..nn.module import _zero_grads
         _zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
     def _params_with_grad(self, group):

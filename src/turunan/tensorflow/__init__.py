@@ -46,7 +46,8 @@ from ._ops import (
                         where,
 )
 from ._tape import GradientTape, UnconnectedGradients
-from ._tensor import Tensor, Variable, _convert
+from ._tensor import Tensor, Variable
+from ._tensor import convert as _convert
 from ._tensor import packed as _packed
 from ._tensor import read as _read
 

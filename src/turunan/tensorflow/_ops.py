@@ -7,7 +7,7 @@ import numpy as _np
 import turunan as _tn
 
 from .._doors import adapt, recast
-from ._tensor import Tensor, _convert, packed
+from ._tensor import Tensor, convert, packed
 
 
 def _t(fn, name: str):
@@ -119,7 +119,7 @@ def relu(features, name=None) -> Tensor:
 
 def cast(x, dtype, name=None) -> Tensor:
     x = packed(x)       # TensorFlow packs a list of tensors (recorded)
-    return recast(_tn.astype(x if isinstance(x, _tn.Tensor) else Tensor(_convert(x)), dtype), Tensor)
+    return recast(_tn.astype(x if isinstance(x, _tn.Tensor) else Tensor(convert(x)), dtype), Tensor)
 
 
 def eye(num_rows: int, num_columns: int | None = None, batch_shape=None, dtype=_np.float32, name=None) -> Tensor:

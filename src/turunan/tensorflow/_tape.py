@@ -95,13 +95,13 @@ class GradientTape:
                 other._shared = True
         st.recording.append(self)
         self._recording = True
-        self._modes.append(_mode.state.enabled)
-        _mode.state.enabled = True
+        self._modes.append(_mode.is_grad_enabled())
+        _mode.set_grad_enabled(True)
 
     def _pop(self) -> None:
         state.recording.remove(self)
         self._recording = False
-        _mode.state.enabled = self._modes.pop()
+        _mode.set_grad_enabled(self._modes.pop())
 
     def _watches(self, t, access: bool) -> bool:
         if id(t) in self._watched:
@@ -132,12 +132,12 @@ class GradientTape:
             raise ValueError("Tape must be recording.")
         st = state
         paused, st.recording = st.recording, []
-        prev_mode = _mode.state.enabled
+        prev_mode = _mode.is_grad_enabled()
         try:
             yield
         finally:
             st.recording = paused
-            _mode.state.enabled = prev_mode
+            _mode.set_grad_enabled(prev_mode)
 
     def reset(self) -> None:
         """Forget everything watched, as if this were a new tape (it keeps recording inside its block)."""

@@ -40,7 +40,7 @@ def _watched(t, st) -> bool:
 
 def packed(value):
     """A list or tuple holding tensors as one recorded tensor (TensorFlow's packing, the core's
-    ``_array.pack_sequence``), for the door functions that read values themselves (``_convert``); else ``value``."""
+    ``_array.pack_sequence``), for the door functions that read values themselves (``convert``); else ``value``."""
     if type(value) in (list, tuple) and _array.pack_sequence is not None:
         out = _array.pack_sequence(value)
         if out is not None:
@@ -48,7 +48,7 @@ def packed(value):
     return value
 
 
-def _convert(value, dtype=None) -> _np.ndarray:
+def convert(value, dtype=None) -> _np.ndarray:
     """An array with TensorFlow's dtype defaults: Python floats give float32 and Python ints int32.
 
     NumPy arrays and tensors keep their dtype unless ``dtype`` is given.
@@ -127,7 +127,7 @@ class Variable(Tensor):
     def __init__(self, initial_value, trainable: bool = True, name: str | None = None, dtype=None) -> None:
         if callable(initial_value):
             initial_value = initial_value()
-        super().__init__(_np.array(_convert(initial_value, dtype), copy=True))
+        super().__init__(_np.array(convert(initial_value, dtype), copy=True))
         self._name = name or "Variable"
         self.trainable = bool(trainable)
 
@@ -147,7 +147,7 @@ class Variable(Tensor):
         value captured at op time; compute gradients before assigning). Tensors read earlier keep the old
         counter: their values did not change, so nothing that saved them is refused.
         """
-        arr = _convert(value, self.dtype)
+        arr = convert(value, self.dtype)
         if arr.shape != self.shape:
             raise ValueError(f"Cannot assign value of shape {arr.shape} to a variable with shape {self.shape}")
         self._rebind(_np.array(arr, dtype=self.dtype, copy=True))    # never the caller's array, nor the old one
