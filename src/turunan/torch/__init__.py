@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import builtins as _builtins
 import functools as _functools
-import types as _types
+from types import SimpleNamespace as _SimpleNamespace
 
 import numpy as _np
 
@@ -37,13 +37,62 @@ from .._array import as_array as _as_array
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
-from . import _promote, _tensor, autograd, nn, optim, utils
-from ._tensor import Size, Tensor, device, dtype, norm, return_types
-from ._tensor import as_dtype as _as_dtype
-from ._tensor import as_input as _input
-from ._tensor import check_device as _check_device
-from ._tensor import max_ as max  # noqa: A004  (torch.max)
-from ._tensor import min_ as min  # noqa: A004  (torch.min)
+from . import _promote, autograd, nn, optim, utils
+from ._functions import (
+    add,
+    argsort,
+    chunk,
+    cos,
+    cumprod,
+    cumsum,
+    div,
+    eq,
+    erf,
+    exp,
+    exp2,
+    expm1,
+    floor_divide,
+    gather,
+    ge,
+    gt,
+    index_select,
+    le,
+    log,
+    log1p,
+    log2,
+    lt,
+    masked_fill,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    norm,
+    pow,
+    reciprocal,
+    remainder,
+    repeat,
+    rsqrt,
+    sigmoid,
+    sin,
+    sort,
+    split,
+    sqrt,
+    sub,
+    tan,
+    tanh,
+    topk,
+    where,
+)
+from ._functions import as_input as _input
+from ._functions import max_ as max  # noqa: A004  (torch.max)
+from ._functions import min_ as min  # noqa: A004  (torch.min)
+from ._functions import transpose as _transpose
+from ._functions import unbind as _unbind
+from ._tensor import Tensor
+from ._types import Size, device, dtype, return_types
+from ._types import as_dtype as _as_dtype
+from ._types import check_device as _check_device
+from ._types import checked_dim as _checked_dim
 
 # ---- dtypes (NumPy's, under PyTorch's names and printing as PyTorch prints them) -------------------------------
 float16 = half = _as_dtype(_np.float16)
@@ -83,29 +132,24 @@ def _creating(fn):
                                          "rand", "randn"))
 
 # ---- the core's ops, giving PyTorch tensors --------------------------------------------------------------------
-_SAME_NAMES = ("abs", "absolute", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "dot", "einsum",
-               "flatten", "floor", "inner", "isfinite", "isinf", "isnan", "log_softmax", "logsumexp", "matmul",
-               "mean", "outer", "permute", "prod", "relu", "reshape", "round", "sign", "softmax", "square", "sum",
-               "vdot")
-globals().update({_n: _adapt(getattr(_tn, _n), Tensor) for _n in _SAME_NAMES})
+(abs, absolute, amax, amin, argmax, argmin, ceil, clamp, clip, dot, einsum, floor, inner, isfinite,  # noqa: A001
+ isinf, isnan, log_softmax, logsumexp, matmul, mean, outer, permute, prod, relu, reshape, round, sign, softmax,
+ square, sum, vdot) = (
+    _adapt(getattr(_tn, _n), Tensor) for _n in (
+        "abs", "absolute", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "dot", "einsum", "floor",
+        "inner", "isfinite", "isinf", "isnan", "log_softmax", "logsumexp", "matmul", "mean", "outer", "permute",
+        "prod", "relu", "reshape", "round", "sign", "softmax", "square", "sum", "vdot"))
 
 # ---- the same ops under PyTorch's other names --------------------------------------------------------------
-_OTHER_NAMES = {"neg": "negative", "negative": "negative", "logical_and": "logical_and",
-                "logical_or": "logical_or", "logical_not": "logical_not", "mm": "matmul", "bmm": "matmul",
-                "mv": "matmul"}
-globals().update({_n: _adapt(getattr(_tn, _core), Tensor, _n) for _n, _core in _OTHER_NAMES.items()})
+neg, negative = _adapt(_tn.negative, Tensor, "neg"), _adapt(_tn.negative, Tensor, "negative")
+logical_and, logical_or, logical_not = (_adapt(_tn.logical_and, Tensor), _adapt(_tn.logical_or, Tensor),
+                                        _adapt(_tn.logical_not, Tensor))
+mm, bmm, mv = (_adapt(_tn.matmul, Tensor, _n) for _n in ("mm", "bmm", "mv"))
 
 # ---- arithmetic and comparisons with PyTorch's type promotion (turunan.torch._promote), and PyTorch's names for
-# indexing, sorting and repeating: the functions the Tensor methods share (turunan.torch._tensor) ---------------
-globals().update({_n: getattr(_tensor, _n) for _n in (
-    "add", "sub", "mul", "div", "pow", "remainder", "floor_divide", "maximum", "minimum", "eq", "ne", "lt", "le",
-    "gt", "ge", "where", "repeat", "sort", "argsort", "topk", "gather", "index_select", "masked_fill", "split",
-    "chunk", "cumprod", "cumsum")})
-globals().update({"multiply": _tensor.mul, "divide": _tensor.div, "true_divide": _tensor.div,
-                  "subtract": _tensor.sub, "greater": _tensor.gt, "greater_equal": _tensor.ge, "less": _tensor.lt,
-                  "less_equal": _tensor.le, "not_equal": _tensor.ne})
-# floating functions (exp, sqrt, rsqrt, log2, ...): an integer tensor is computed in float32, as PyTorch does
-globals().update(_tensor.FLOATING)
+# indexing, sorting and repeating (imported above from turunan.torch._functions), under their other names -------
+multiply, divide, true_divide, subtract = mul, div, div, sub
+greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
 
 
 def promote_types(type1, type2) -> dtype:
@@ -151,7 +195,7 @@ def cat(tensors, dim: _builtins.int = 0, *, axis=None) -> Tensor:
     tensors = list(tensors)
     dim = dim if axis is None else axis
     if tensors and _np.ndim(tensors[0]) > 0:
-        dim = _tensor._dim(dim, _np.ndim(tensors[0]))     # PyTorch's IndexError for a dim out of range
+        dim = _checked_dim(dim, _np.ndim(tensors[0]))     # PyTorch's IndexError for a dim out of range
     return _recast(_tn.concatenate(tensors, dim), Tensor)
 
 
@@ -161,7 +205,7 @@ concat = concatenate = cat
 def stack(tensors, dim: _builtins.int = 0) -> Tensor:
     tensors = list(tensors)
     if tensors:
-        dim = _tensor._dim(dim, _np.ndim(tensors[0]) + 1)
+        dim = _checked_dim(dim, _np.ndim(tensors[0]) + 1)
     return _recast(_tn.stack(tensors, dim), Tensor)
 
 
@@ -176,7 +220,7 @@ def unsqueeze(input, dim: _builtins.int) -> Tensor:  # noqa: A002
 
 def transpose(input, dim0: _builtins.int, dim1: _builtins.int) -> Tensor:  # noqa: A002
     """Swap two dimensions (PyTorch's meaning of transpose)."""
-    return _tensor.transpose(_input(input), dim0, dim1)
+    return _transpose(_input(input), dim0, dim1)
 
 
 swapaxes = swapdims = transpose
@@ -199,7 +243,7 @@ def flip(input, dims) -> Tensor:  # noqa: A002
 
 
 def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
-    return _tensor.unbind(_input(input), dim)
+    return _unbind(_input(input), dim)
 
 
 def ravel(input) -> Tensor:  # noqa: A002
@@ -263,6 +307,6 @@ def equal(input, other) -> _builtins.bool:  # noqa: A002
 
 
 # ---- devices: turunan computes on the CPU ------------------------------------------------------------------
-cuda = _types.SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
+cuda = _SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
 
 __getattr__ = _lacking(__name__, "PyTorch")

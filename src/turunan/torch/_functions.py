@@ -1,0 +1,500 @@
+"""The PyTorch door's functions (``turunan.torch``'s and the Tensor methods'): PyTorch's names onto core ops.
+
+PyTorch's conventions are translated here (its type promotion, ``(values, indices)`` results, dims checked
+as PyTorch checks them); the math is the core's (DESIGN, principle 6): ``max``/``min`` along a dim and
+``norm`` over several dims are ``turunan._dimreduce``'s, the arithmetic is the core op after the casts of
+``turunan.torch._promote``. The Tensor's methods that call these functions (and its operators) are attached to
+it at the end of this module: the functions return that Tensor, so it is defined first
+(``turunan.torch._tensor``).
+
+>>> import turunan.torch as torch
+>>> torch.tensor([1, 2]) / 2, torch.max(torch.tensor([[1.0, 5.0], [3.0, 2.0]]), 1).indices
+(tensor([0.5000, 1.0000]), tensor([1, 0]))
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import _core
+from .. import _ops as ops
+from .._array import as_operand
+from .._dimreduce import max_along, min_along, vector_norm
+from .._doors import recast
+from . import _promote as P
+from ._tensor import Tensor, reduce_args
+from ._types import as_dtype, checked_dim, checked_dims, np_dtype, return_types
+
+
+# ---- max and min (of all elements, along a dim, or of two tensors), and norm -------------------------------------
+def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
+    """PyTorch's max/min: which of the three it is, read from the arguments; the math is the core's."""
+    whole, along, other, result = ((ops.amax, max_along, maximum, return_types.max) if kind == "max"
+                                   else (ops.amin, min_along, minimum, return_types.min))
+    if "other" in kw:
+        dim = kw.pop("other")
+    if isinstance(dim, (_core.Tensor, np.ndarray)):
+        if kw:
+            raise TypeError(f"unexpected keyword arguments {sorted(kw)}")
+        return recast(other(input, dim), Tensor)
+    dim, keepdim = reduce_args(dim, keepdim, kw)
+    if dim is None:
+        return recast(whole(input), Tensor)
+    input = ops._t(input)  # noqa: A001
+    if input.ndim and isinstance(dim, (int, np.integer)):
+        dim = checked_dim(dim, input.ndim)      # PyTorch's IndexError for a dim out of range
+    values, indices = along(input, dim, keepdim)
+    return result(recast(values, Tensor), recast(indices, Tensor))
+
+
+def max_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
+    """PyTorch's ``torch.max``: the largest element; with ``dim``, ``(values, indices)`` along it (the gradient
+    goes to the returned index, also at a tie); with a tensor, the elementwise maximum."""
+    return _extreme("max", input, dim, keepdim, kw)
+
+
+def min_(input, dim=None, keepdim: bool = False, **kw):  # noqa: A002
+    """PyTorch's ``torch.min``: the smallest element, ``(values, indices)`` along ``dim``, or the elementwise
+    minimum (as ``max_``)."""
+    return _extreme("min", input, dim, keepdim, kw)
+
+
+def as_input(x, name: str = "torch"):
+    """A function's ``input`` as the door's Tensor. PyTorch takes only tensors there; numbers and numeric arrays
+    are let in, as elsewhere in the door, anything else is refused (a string reached ``.clone()``: AttributeError)."""
+    if isinstance(x, _core.Tensor):
+        return recast(x, Tensor)
+    return Tensor(as_operand(x, name))
+
+
+def norm(input, p="fro", dim=None, keepdim: bool = False, dtype=None):  # noqa: A002
+    """PyTorch's ``torch.norm``: the vector ``p``-norm over ``dim`` (all elements when None), ``'fro'`` = 2.
+
+    Only names are translated (``'fro'`` and None are 2, the dims are checked as PyTorch checks them); the
+    core's ``vector_norm`` does the math.
+    """
+    input = as_input(input, "norm")  # noqa: A001
+    x = input if dtype is None else ops.astype(input, np_dtype(dtype))
+    if p == "fro" or p is None:
+        p = 2
+    if isinstance(p, str):
+        raise ValueError(f"turunan.torch.norm: p={p!r} is not supported; use a number or 'fro'")
+    if dim is not None and not isinstance(dim, (int, np.integer)) and x.ndim:
+        dim = checked_dims(tuple(dim), x.ndim)      # PyTorch's errors for a dim out of range or named twice
+    return recast(vector_norm(x, p, dim, keepdim), Tensor)
+
+
+# ---- arithmetic and comparisons with PyTorch's type promotion (operands cast, then the core op) -------------
+def _promoted(core, division: bool = False, name: str | None = None, no_bool: bool = False,
+              keep_scalars: bool = False):
+    """A binary function: both operands cast to PyTorch's result dtype, then ``core`` (the math)."""
+    def fn(input, other):  # noqa: A002
+        if no_bool:
+            _refuse_bool(input, other)
+        a, b = P.operands(input, other, division, keep_scalars, fn.__name__)
+        return recast(core(a, b), Tensor)
+    fn.__name__ = fn.__qualname__ = name or core.__name__
+    fn.__doc__ = f"PyTorch's {fn.__name__}: the operands promoted as PyTorch promotes them, then turunan's op."
+    return fn
+
+
+def _bool_power(a, b):
+    """PyTorch has a bool power only for a bool tensor and a Python bool exponent (a bool; computed on uint8,
+    as NumPy has no bool power); with a bool tensor as exponent it raises."""
+    if P.result_type(a, b) == P.BOOL:
+        if not isinstance(a, _core.Tensor) or isinstance(b, _core.Tensor):
+            raise NotImplementedError("\"pow\" not implemented for 'Bool'")
+        return ops.astype(ops.power(P.cast(a, np.uint8), P.cast(b, np.uint8)), P.BOOL)
+    return ops.power(a, b)
+
+
+def _refuse_bool(a, b):
+    """PyTorch refuses to subtract when either operand is a bool (a tensor or a Python bool)."""
+    if P.BOOL in (P.result_type(a), P.result_type(b)):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
+
+
+mul = _promoted(ops.multiply, name="mul")
+_true_div = _promoted(ops.divide, True, "div")
+_trunc_div = _promoted(ops.trunc_divide, name="div")
+
+
+def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
+    """PyTorch's div: true division (integers give float32), or rounded with ``rounding_mode='trunc'`` /
+    ``'floor'``, which keep integer dtypes."""
+    if out is not None:
+        raise TypeError("div(..., out=) is not supported; assign the result instead")
+    if rounding_mode is None:
+        return _true_div(input, other)
+    if rounding_mode == "floor":
+        return floor_divide(input, other)
+    if rounding_mode == "trunc":
+        return _trunc_div(input, other)
+    raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
+
+
+pow = _promoted(_bool_power, name="pow", keep_scalars=True)  # noqa: A001
+remainder = _promoted(ops.remainder, name="remainder")
+floor_divide = _promoted(ops.floor_divide, name="floor_divide")
+maximum, minimum = _promoted(ops.maximum), _promoted(ops.minimum)
+eq, ne, lt, le, gt, ge = (_promoted(f, name=n) for f, n in (
+    (ops.equal, "eq"), (ops.not_equal, "ne"), (ops.less, "lt"), (ops.less_equal, "le"), (ops.greater, "gt"),
+    (ops.greater_equal, "ge")))
+
+
+def add(input, other, *, alpha=1, out=None):  # noqa: A002
+    """``input + alpha * other``, promoted as PyTorch does (alpha takes the result's dtype)."""
+    return _with_alpha(ops.add, input, other, alpha, out)
+
+
+def sub(input, other, *, alpha=1, out=None):  # noqa: A002
+    """``input - alpha * other``, promoted as PyTorch does."""
+    _refuse_bool(input, other)
+    return _with_alpha(ops.subtract, input, other, alpha, out)
+
+
+def _with_alpha(core, input, other, alpha, out):  # noqa: A002
+    if out is not None:
+        raise TypeError("turunan.torch does not support out=")
+    a, b = P.operands(input, other, name=core.__name__)
+    if not (isinstance(alpha, (int, np.integer)) and alpha == 1):
+        dt = (a._d if isinstance(a, _core.Tensor) else np.asarray(a)).dtype
+        if P.category(P.result_type(np.empty(1, dt), alpha)) > P.category(dt):
+            raise RuntimeError(f"For integral input tensors, argument alpha must not be a floating point number "
+                               f"(alpha={alpha!r}, dtype {as_dtype(dt)!r})")
+        b = ops.multiply(b, P.cast(alpha, dt))
+    return recast(core(a, b), Tensor)
+
+
+def where(condition, input, other):  # noqa: A002
+    """``input`` where ``condition`` holds, else ``other``; the two promoted as PyTorch does."""
+    a, b = P.operands(input, other, name="where")
+    return recast(ops.where(condition, a, b), Tensor)
+
+
+def _to_own_dtype(self, result):
+    """An in-place result in ``self``'s dtype; PyTorch refuses a cast to a lower category (float into int)."""
+    have, want = result._d.dtype, self._d.dtype
+    if have == want:
+        return result
+    if P.category(have) > P.category(want):
+        raise RuntimeError(f"result type {as_dtype(have)!r} can't be cast to the desired output type "
+                           f"{as_dtype(want)!r}")
+    return ops.astype(result, want)
+
+
+_NUMBER_TYPES = (float, int, bool, complex)
+
+
+def _operator(fn, reflected: bool = False, dunder: bool = False):
+    if not dunder:
+        if reflected:
+            return lambda self, other: fn(other, self)
+        return lambda self, other: fn(self, other)
+
+    def op(self, other):
+        # PyTorch's operators answer NotImplemented to an operand that is not numbers: t + "a" is then Python's
+        # TypeError and t == None Python's False (identity), not an error or a tensor of False
+        if not isinstance(other, _core.Tensor) and type(other) not in _NUMBER_TYPES:
+            try:
+                other = as_operand(other, fn.__name__)
+            except TypeError:
+                return NotImplemented
+        return fn(other, self) if reflected else fn(self, other)
+    return op
+
+
+def _inplace_operator(fn):
+    def method(self, other):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, fn(s, o)), other)
+    return method
+
+
+def _div_method(self, other, *, rounding_mode=None):
+    return div(self, other, rounding_mode=rounding_mode)
+
+
+def _div_inplace(self, other, *, rounding_mode=None):
+    return ops._inplace(self, lambda s, o: _to_own_dtype(s, div(s, o, rounding_mode=rounding_mode)), other)
+
+
+# ---- floating functions: an integer tensor is computed in float32, as PyTorch does -------------------------
+def _floating(core):
+    name = core.__name__
+
+    def fn(input):  # noqa: A002
+        return recast(core(P.floating(input, name)), Tensor)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"PyTorch's {name}: turunan's op, on float32 for an integer or bool tensor."
+    return fn
+
+
+exp, expm1, log, log1p, log2, exp2, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid, reciprocal, erf = FLOATING = tuple(
+    _floating(core) for core in (ops.exp, ops.expm1, ops.log, ops.log1p, ops.log2, ops.exp2, ops.sqrt, ops.rsqrt,
+                                 ops.sin, ops.cos, ops.tan, ops.tanh, ops.sigmoid, ops.reciprocal, ops.erf))
+
+
+# ---- PyTorch's names for indexing, sorting and repeating (translations onto the core's ops) ----------------
+def repeat(input, *sizes):  # noqa: A002
+    """PyTorch's ``x.repeat(2, 3)``: the tensor tiled (NumPy's tile), one count per dim (at least ``x.dim()``)."""
+    input = as_input(input, "repeat")  # noqa: A001
+    reps = ops._shape_arg(sizes)
+    if len(reps) < input.ndim:
+        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
+                           "tensor")
+    return recast(ops.tile(input, reps), Tensor)     # a copy, as PyTorch's repeat
+
+
+def _index_tensor(index, name: str) -> np.ndarray:
+    idx = np.asarray(index._d if isinstance(index, _core.Tensor) else index)
+    if idx.dtype.kind not in "iu":
+        raise RuntimeError(f"{name}(): Expected dtype int64 for index")
+    return idx
+
+
+def sort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
+    """``(values, indices)`` along ``dim``, ascending unless ``descending`` (stable; NaN sorts as largest)."""
+    idx = ops.argsort(input, dim, descending)
+    return return_types.sort(recast(ops.take_along_axis(input, idx, dim), Tensor), recast(idx, Tensor))
+
+
+def argsort(input, dim: int = -1, descending: bool = False, *, stable: bool = False):  # noqa: A002
+    return recast(ops.argsort(input, dim, descending), Tensor)
+
+
+def topk(input, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+    """The ``k`` largest (``largest=False``: smallest) elements along ``dim``: ``(values, indices)``."""
+    values, indices = ops.topk(input, int(k), dim, largest)
+    return return_types.topk(recast(values, Tensor), recast(indices, Tensor))
+
+
+def gather(input, dim: int, index, *, sparse_grad: bool = False, out=None):  # noqa: A002
+    """``out[i][j] = input[i][index[i][j]]`` for ``dim=1``: the core's take_along_axis over ``index``'s extent
+    (PyTorch lets ``index`` be smaller than ``input`` in the other dims)."""
+    idx = _index_tensor(index, "gather")
+    nd = input.ndim
+    if idx.ndim != builtins.max(nd, 1) and not (nd == 0 and idx.ndim == 0):
+        raise RuntimeError("Index tensor must have the same number of dimensions as input tensor")
+    if nd == 0:
+        return recast(ops.take_along_axis(ops.reshape(input, (1,)), idx.reshape(1), 0).reshape(idx.shape), Tensor)
+    d = checked_dim(dim, nd)
+    part = tuple(slice(None) if i == d else slice(0, idx.shape[i]) for i in range(nd))
+    src = input[part] if builtins.any(idx.shape[i] < input.shape[i] for i in range(nd) if i != d) else input
+    return recast(ops.take_along_axis(src, idx, d), Tensor)
+
+
+def index_select(input, dim: int, index, *, out=None):  # noqa: A002
+    """The slices of ``input`` at ``index`` (a 1-d integer tensor) along ``dim``."""
+    idx = _index_tensor(index, "index_select").reshape(-1)
+    if input.ndim == 0:
+        return recast(ops.take(ops.reshape(input, (1,)), idx, 0).reshape(()), Tensor)
+    return recast(ops.take(input, idx, checked_dim(dim, input.ndim)), Tensor)
+
+
+def masked_fill(input, mask, value):  # noqa: A002
+    """``value`` where the boolean ``mask`` holds, ``input`` elsewhere; ``value`` takes ``input``'s dtype."""
+    m = mask._d if isinstance(mask, _core.Tensor) else np.asarray(mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {as_dtype(m.dtype)!r}")
+    if isinstance(value, _core.Tensor) and value.ndim:
+        raise RuntimeError("masked_fill only supports a 0-dimensional value tensor, but got tensor with "
+                           f"{value.ndim} dimension(s)")
+    dt = input._d.dtype if isinstance(input, _core.Tensor) else np.asarray(input).dtype
+    return recast(ops.where(m, P.cast(value, dt, "masked_fill"), input), Tensor)
+
+
+def transpose(input, dim0: int, dim1: int):  # noqa: A002
+    """PyTorch's transpose: swap ``dim0`` and ``dim1`` (a 0-d tensor takes 0 or -1 and comes back as it is)."""
+    nd = input.ndim
+    d0, d1 = checked_dim(dim0, nd), checked_dim(dim1, nd)
+    if nd == 0:
+        return recast(ops.reshape(input, ()), Tensor)
+    return recast(ops.swapaxes(input, d0, d1), Tensor)
+
+
+def split(tensor, split_size_or_sections, dim: int = 0) -> tuple:
+    """PyTorch's split: chunks of ``split_size`` along ``dim`` (the last may be smaller), or a list of sizes."""
+    if tensor.ndim == 0:
+        raise RuntimeError("split expects at least a 1-dimensional tensor")
+    dim = checked_dim(dim, tensor.ndim)
+    n = tensor.shape[dim]
+    if isinstance(split_size_or_sections, (bool, np.bool_)) or isinstance(split_size_or_sections, float):
+        raise TypeError(f"split(): split_size must be an int or a list of ints, got "
+                        f"{type(split_size_or_sections).__name__} {split_size_or_sections!r}")
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size < 0:
+            raise RuntimeError(f"split expects split_size be non-negative, but got split_size={size}")
+        if size == 0 and n != 0:
+            raise RuntimeError(f"split_size can only be 0 if dimension size is 0, but got dimension size of {n}")
+        bounds = list(range(size, n, size)) if size > 0 else []
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                               f"at dimension {dim}), but got split_sizes={sizes}")
+        bounds = list(np.cumsum(sizes)[:-1])
+    pieces = tuple(recast(ops.split(tensor, bounds, dim), Tensor))
+    ops.mark_multi_output_views(pieces, "SplitWithSizes" if not isinstance(split_size_or_sections, (int, np.integer))
+                                else "Split")
+    return pieces
+
+
+def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
+    """The slices of ``input`` along ``dim``, each without that dim (views, as PyTorch's)."""
+    if input.ndim == 0:
+        raise IndexError("Dimension specified as 0 but tensor has no dimensions")
+    dim = checked_dim(dim, input.ndim)
+    pre = (slice(None),) * dim
+    pieces = tuple(recast(input[pre + (i,)], Tensor) for i in range(input.shape[dim]))
+    ops.mark_multi_output_views(pieces, "Unbind")
+    return pieces
+
+
+def chunk(input, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
+    """At most ``chunks`` pieces of ``ceil(size / chunks)`` along ``dim`` (the last may be smaller)."""
+    if chunks <= 0:
+        raise RuntimeError("chunk expects `chunks` to be greater than 0")
+    if input.ndim == 0:
+        raise RuntimeError("chunk expects at least a 1-dimensional tensor")
+    dim = checked_dim(dim, input.ndim)
+    n = input.shape[dim]
+    return split(input, builtins.max(-(-n // chunks), 1), dim)
+
+
+def cumprod(input, dim=None, *, dtype=None, **kw):  # noqa: A002
+    """Cumulative product along ``dim`` (integers and bools give int64, as PyTorch)."""
+    dim = kw.pop("axis", dim)
+    x = input if dtype is None else ops.astype(input, np_dtype(dtype))
+    if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
+        x = ops.astype(x, np.int64)
+    return recast(ops.cumprod(x, dim), Tensor)
+
+
+def cumsum(input, dim=None, *, dtype=None, **kw):  # noqa: A002
+    """Cumulative sum along ``dim`` (integers and bools give int64, as PyTorch)."""
+    dim = kw.pop("axis", dim)
+    x = input if dtype is None else ops.astype(input, np_dtype(dtype))
+    if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
+        x = ops.astype(x, np.int64)
+    return recast(ops.cumsum(x, dim), Tensor)
+
+
+# ---- the Tensor's methods that are these functions ---------------------------------------------------------------
+class _TensorMethods:
+    """Methods of ``Tensor`` that call this module's functions; attached to it below (their bodies see this
+    module's functions, not these methods)."""
+
+    def max(self, dim=None, keepdim: bool = False, **kw):
+        """The largest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the elementwise max."""
+        return max_(self, dim, keepdim, **kw)
+
+    def min(self, dim=None, keepdim: bool = False, **kw):
+        """The smallest element; with ``dim``, ``(values, indices)`` along it; with a tensor, the elementwise min."""
+        return min_(self, dim, keepdim, **kw)
+
+    def norm(self, p="fro", dim=None, keepdim: bool = False, dtype=None):
+        """PyTorch's norm: a vector norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm."""
+        return norm(self, p, dim, keepdim, dtype)
+
+    def transpose(self, *dims):
+        """PyTorch's transpose: swap the two dims ``dim0`` and ``dim1``.
+
+        (Given any other number of dims it is NumPy's permutation, which core code may call.)
+        """
+        if len(dims) == 2 and builtins.all(isinstance(d, (int, np.integer)) for d in dims):
+            return transpose(self, dims[0], dims[1])
+        return ops.transpose(self, *dims)
+
+    swapaxes = swapdims = transpose
+
+    def unbind(self, dim: int = 0):
+        return unbind(self, dim)
+
+    # ---- arithmetic with PyTorch's type promotion (see _promote) -------------------------------------------
+    def add(self, other, *, alpha=1):
+        return add(self, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return sub(self, other, alpha=alpha)
+
+    subtract = sub
+
+    def add_(self, other, *, alpha=1):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, add(s, o, alpha=alpha)), other)
+
+    def sub_(self, other, *, alpha=1):
+        return ops._inplace(self, lambda s, o: _to_own_dtype(s, sub(s, o, alpha=alpha)), other)
+
+    # ---- the names a reader of the next chapters reaches for -----------------------------------------------
+    def repeat(self, *sizes):
+        return repeat(self, *sizes)
+
+    def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
+        return topk(self, k, dim, largest, sorted)
+
+    def sort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return sort(self, dim, descending, stable=stable)
+
+    def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
+        return argsort(self, dim, descending, stable=stable)
+
+    def gather(self, dim: int, index):
+        return gather(self, dim, index)
+
+    def index_select(self, dim: int, index):
+        return index_select(self, dim, index)
+
+    def masked_fill(self, mask, value):
+        return masked_fill(self, mask, value)
+
+    def masked_fill_(self, mask, value):
+        return ops._inplace(self, masked_fill, mask, value)
+
+    def chunk(self, chunks: int, dim: int = 0):
+        return chunk(self, chunks, dim)
+
+    def split(self, split_size, dim: int = 0):
+        return split(self, split_size, dim)
+
+    def cumprod(self, dim=None, *, dtype=None, **kw):
+        return cumprod(self, dim, dtype=dtype, **kw)
+
+    def cumsum(self, dim=None, *, dtype=None, **kw):
+        return cumsum(self, dim, dtype=dtype, **kw)
+
+
+for _name, _method in vars(_TensorMethods).items():
+    if not _name.startswith("__"):
+        if _method.__name__ == _name:
+            _method.__qualname__ = f"Tensor.{_name}"
+        setattr(Tensor, _name, _method)
+
+# the operators, and the methods of the same names, with PyTorch's type promotion
+_plain_add = _promoted(ops.add, name="add")
+_plain_sub = _promoted(ops.subtract, name="sub", no_bool=True)
+for _name, _fn in (("add", _plain_add), ("sub", _plain_sub), ("mul", mul), ("truediv", div), ("pow", pow),
+                   ("mod", remainder), ("floordiv", floor_divide)):
+    setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
+    setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True, dunder=True))
+    if _name not in ("mod", "floordiv"):
+        setattr(Tensor, f"__i{_name}__", _inplace_operator(_fn))
+for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), ("ge", ge)):
+    setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
+    setattr(Tensor, _name, _operator(_fn))
+for _name, _fn in (("mul", mul), ("multiply", mul), ("div", div), ("divide", div), ("true_divide", div),
+                   ("pow", pow), ("remainder", remainder), ("floor_divide", floor_divide), ("maximum", maximum),
+                   ("minimum", minimum), ("greater", gt), ("less", lt), ("not_equal", ne)):
+    setattr(Tensor, _name, _operator(_fn))
+for _name, _fn in (("mul_", mul), ("div_", div), ("pow_", pow)):
+    setattr(Tensor, _name, _inplace_operator(_fn))
+Tensor.div = Tensor.divide = _div_method
+Tensor.div_ = _div_inplace
+Tensor.__hash__ = _core.Tensor.__hash__     # hashable by identity, though __eq__ is elementwise
+
+# the floating functions as methods
+for _fn in FLOATING:
+    setattr(Tensor, _fn.__name__, lambda self, _fn=_fn: _fn(self))
