@@ -48,9 +48,6 @@ def numeric_dtype(dtype) -> np.dtype:
     return dt
 
 
-_numeric_dtype = numeric_dtype     # the old name, until _ops imports numeric_dtype (the layer test lists it)
-
-
 def as_array(value, dtype=None) -> np.ndarray:
     """Convert user input to an array, applying the deep-learning dtype defaults.
 
