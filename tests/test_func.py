@@ -245,51 +245,57 @@ def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
         "concatenate": (lambda a, b: tn.concatenate([a, b * b], axis=1).T, [r.standard_normal((2, 3)),
                                                                              r.standard_normal((2, 2))]),
         "setitem": (lambda a: _set_rows(a), [r.standard_normal((3, 4))]),
-        "cumsum": (lambda a: tn.cumsum(a, 1), [r.standard_normal((3, 4))]),      # not batchable: row by row
+        "cumsum": (lambda a: tn.cumsum(a, 1), [r.standard_normal((3, 4))]),
     }[case]
     nums = tuple(range(len(args)))
-    calls = []
-    real = F._jacrev_batched
-    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
+    rows = []
+    real_rows = F._jacrev_rows
+    monkeypatch.setattr(F, "_jacrev_rows", lambda *a: rows.append(1) or real_rows(*a))
     fast = jacrev(f, nums)(*args)
-    assert bool(calls) == (case != "cumsum")
-    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
+    assert not rows                 # every op batches (vmap of the pullback): no row-by-row fallback
+    monkeypatch.setattr(F, "_jacrev_batched", _not_batchable)
     slow = jacrev(f, nums)(*args)
+    assert rows
     for a, b in zip(fast, slow):
         assert a.shape == b.shape
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_top_level_jacfwd_takes_the_batched_pass_and_agrees(monkeypatch):
+def _not_batchable(*args):
+    from turunan._batched import BatchingError
+    raise BatchingError("forced by the test")
+
+
+@pytest.mark.parametrize("inner", ["plain", "log2_exp2", "cumprod"])
+def test_jacfwd_is_one_batched_jvp_and_agrees_with_columns(inner, monkeypatch):
     import turunan.func as F
     r = np.random.default_rng(5)
     w = r.standard_normal((4, 3))
-    f = lambda x: tn.sigmoid(x @ w) * 2
+    f = {"plain": lambda x: tn.sigmoid(x @ w) * 2,
+         "log2_exp2": lambda x: tn.log2(1 + tn.exp2(x @ w)),      # rows the old whitelist of batchable ops missed
+         "cumprod": lambda x: tn.cumprod(x @ w, 0)}[inner]
     x = r.standard_normal(4)
-    calls = []
-    real = F._jacrev_batched
-    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
+    cols = []
+    real = F._jacfwd_columns
+    monkeypatch.setattr(F, "_jacfwd_columns", lambda *a: cols.append(1) or real(*a))
     fast = jacfwd(f)(x)
-    assert calls == [1]
-    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
+    assert not cols
+    monkeypatch.setattr(F, "_jacfwd_batched", _not_batchable)
     np.testing.assert_allclose(fast.numpy(), jacfwd(f)(x).numpy(), rtol=1e-12)
-    # nested under another transform it stays forward mode, and second derivatives are right
+    assert cols
     h = hessian(lambda x: (tn.sin(x) * x).sum())(np.array([0.3, 1.1]))
     np.testing.assert_allclose(np.diag(h.numpy()), 2 * np.cos([0.3, 1.1]) - np.array([0.3, 1.1]) * np.sin([0.3, 1.1]))
 
 
-def test_hessian_takes_the_batched_pass_and_matches_jax_style_math(monkeypatch):
+def test_hessian_batched_agrees_with_unbatched(monkeypatch):
     import turunan.func as F
     r = np.random.default_rng(8)
     w = r.standard_normal((5, 5)) / 3
     f = lambda x: (tn.tanh(x @ w) ** 2).sum() + (x[1:] * x[:-1]).sum()
     x = r.standard_normal(5)
-    calls = []
-    real = F._jacrev_batched
-    monkeypatch.setattr(F, "_jacrev_batched", lambda *a: calls.append(1) or real(*a))
     fast = hessian(f)(x).numpy()
-    assert calls                          # forward over reverse, the outer pass batched
-    monkeypatch.setattr(F, "_BATCHABLE", frozenset())
-    slow = hessian(f)(x).numpy()          # true forward mode over reverse
+    monkeypatch.setattr(F, "_jacrev_batched", _not_batchable)
+    monkeypatch.setattr(F, "_jacfwd_batched", _not_batchable)
+    slow = hessian(f)(x).numpy()          # one jvp per column over one backward pass per row
     np.testing.assert_allclose(fast, slow, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(fast, fast.T, rtol=1e-12, atol=1e-12)

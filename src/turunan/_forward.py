@@ -180,7 +180,8 @@ def _fit(res, out: Tensor, as_tensor: bool):
         return res
     if isinstance(res, Tensor):
         res = res._d
-    res = np.asarray(res)
+    if not hasattr(res, "__array_namespace__"):     # a number or a NumPy scalar; a batched array (vmap) stays
+        res = np.asarray(res)
     if res.shape != out.shape:
         res = np.broadcast_to(res, out.shape)
     if res.dtype != out.dtype:

@@ -42,7 +42,7 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                                    ".sum() first")
             g = np.ones(out.shape, dtype=out.dtype)
         else:
-            g_data = g._d if isinstance(g, Tensor) else np.asarray(g)
+            g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") else np.asarray(g)
             refuse_complex(g_data.dtype, f"the head gradient of output {k}")
             if not isinstance(g, Tensor):
                 g_data = g_data.astype(out.dtype, copy=False)

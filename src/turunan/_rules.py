@@ -22,7 +22,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batching as B
-from ._array import BATCH
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -117,12 +116,6 @@ def _keep_shape(shape: tuple, axis) -> tuple:
 
 def _unreduce(g, shape: tuple, axis, keepdims: bool):
     """Undo a reduction's shape change: put the reduced axes back as 1s, then broadcast to ``shape``."""
-    nb = BATCH.n
-    if nb:
-        lead = g.shape[:nb]
-        if not keepdims:
-            g = g.reshape(lead + _keep_shape(shape, axis))
-        return np.broadcast_to(g, lead + shape)
     if g.ndim == 0:
         return _broadcast_view(g, shape)    # a full reduction: a 0-d gradient, viewed at the input's shape
     if not keepdims:
@@ -131,14 +124,11 @@ def _unreduce(g, shape: tuple, axis, keepdims: bool):
 
 
 def _reshape_vjp(g, ans, x, shape):
-    nb = BATCH.n
-    return g.reshape(g.shape[:nb] + x.shape) if nb else g.reshape(x.shape)
+    return g.reshape(x.shape)
 
 
 def _transpose_vjp(g, ans, x, axes):
-    perm = _inverse_perm(axes, x.ndim)
-    nb = BATCH.n
-    return np.transpose(g, tuple(range(nb)) + tuple(nb + int(i) for i in perm) if nb else perm)
+    return np.transpose(g, _inverse_perm(axes, x.ndim))
 
 
 def _with_reduced(a, shape: tuple, axis, keepdims: bool):
@@ -214,17 +204,7 @@ def _power_vjp_y(g, ans, x, y):
         return g * ans * np.log(np.where(np.logical_and(x == 0, y >= 0), 1, x))    # x may be a Python number
 
 
-def _batch_index(index):
-    """``index`` for a cotangent whose first ``BATCH.n`` axes are a batch (see ``turunan._array.BATCH``)."""
-    nb = BATCH.n
-    return ((slice(None),) * nb + index) if nb else index
-
-
 def _scatter_add(g, shape, index, basic):
-    # only rules call this, on cotangents: a batch of them keeps its leading axes
-    nb = BATCH.n
-    if nb:
-        shape, index = g.shape[:nb] + tuple(shape), _batch_index(index)
     out = np.zeros(shape, dtype=g.dtype)
     if basic:
         out[index] = g              # basic indexing never repeats an element
@@ -242,7 +222,7 @@ def _index_update(x, v, index):
 def _concat_vjp(g, ans, *xs, index, axis, sizes):
     start = sum(sizes[:index])
     sl = [slice(None)] * g.ndim
-    sl[BATCH.n + axis] = slice(start, start + sizes[index])    # axis is >= 0 (turunan._ops.concatenate)
+    sl[axis] = slice(start, start + sizes[index])    # axis is >= 0 (turunan._ops.concatenate)
     return g[tuple(sl)]
 
 
@@ -408,11 +388,11 @@ getitem = defprim("getitem", _getitem,
                   batch=B.getitem, inverse=lambda base, view, index, basic: index_update(base, view, index=index),
                   display="Index")
 scatter_add = defprim("scatter_add", _scatter_add,
-                      [lambda g, ans, v, shape, index, basic: getitem(g, _batch_index(index), basic)], LINEAR,
+                      [lambda g, ans, v, shape, index, basic: getitem(g, index, basic)], LINEAR,
                       batch=B.scatter_add)
 index_update = defprim("index_update", _index_update,
                        [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
-                        lambda g, ans, x, v, index: getitem(g, _batch_index(index), False)], LINEAR,
+                        lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR,
                        batch=B.index_update, display="IndexPut")
 # the identity, recorded: turunan.func gives a jvp's input its own node with it, to carry a new tangent
 alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0],

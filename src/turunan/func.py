@@ -27,12 +27,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import _engine, _forward, _mode
+from . import _batching, _forward, _mode
 from . import _ops as ops
-from ._array import BATCH, as_array, as_operand, refuse_complex
-from ._core import Node, Tensor
+from ._array import as_array, as_operand, refuse_complex
+from ._batched import BatchingError
+from ._core import Tensor
 from ._pytree import TreeDef, tree_flatten, tree_map, tree_unflatten  # noqa: F401 (public here too)
-from ._vmap import vmap  # noqa: F401 (public here, as in torch.func)
+from ._vmap import vmap
 from .autograd import grad as _autograd_grad
 
 __all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
@@ -401,11 +402,10 @@ def _jac_tree(J, out_td, in_trees, single: bool):
 
 
 def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian by reverse mode. When every recorded op's reverse rule accepts a batch of cotangents
-    (``_BATCHABLE``: elementwise ops, matmul, reductions, reshape, transpose, broadcast, concatenate,
-    indexing), one backward pass with the identity as its head gives all rows at once, as ``vmap`` of ``vjp``
-    does in JAX and torch.func; otherwise (einsum, cumsum, custom rules, a higher-order nest) one backward
-    pass per output element.
+    """The Jacobian by reverse mode: ``f`` is recorded once, then one backward pass gives every row at once, the
+    pullback vmapped over the identity (as ``jax.jacrev`` and ``torch.func.jacrev`` do). It batches through every
+    op whose row has a batching rule; where one has none (a custom rule that reads its arrays' values), one
+    backward pass per output element instead.
 
     >>> import turunan as tn
     >>> jacrev(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
@@ -417,22 +417,15 @@ def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
-        return _reverse_jacobian(f, args, nums, single, has_aux, "jacrev", lambda *_: True)
+        return _reverse_jacobian(f, args, nums, single, has_aux, "jacrev")
     return jac
 
 
-_NOT_REVERSE = object()
-
-
-def _reverse_jacobian(f, args, nums, single, has_aux, name, use_reverse):
-    """Record ``f`` once; if ``use_reverse(leaves, batched)`` agrees, its Jacobian by reverse mode
-    (batched where it can be), else ``_NOT_REVERSE`` so that the caller goes forward."""
+def _reverse_jacobian(f, args, nums, single, has_aux, name):
+    """Record ``f`` once and give its Jacobian by reverse mode."""
     with _Transform() as tr:
         out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, name, tr.prev)
-        batched = not create and _batchable(leaves, flat_in)     # the graph is walked once for this
-        if not use_reverse(leaves, batched):
-            return _NOT_REVERSE
-        J = _jacrev_batched(leaves, flat_in) if batched else _jacrev_rows(leaves, flat_in, create)
+        J = _jacrev_blocks(leaves, flat_in, create)
         res = _jac_tree(J, out_td, in_trees, single)
     return (res, (aux if create else _detach_tree(aux))) if has_aux else res
 
@@ -446,56 +439,29 @@ def jacobian_of_recorded(output: Tensor, inputs: list, create_graph: bool = Fals
     return _jacrev_blocks([output], list(inputs), create_graph)[0]
 
 
-# primitives whose reverse rules are right when every cotangent has extra leading (batch) axes: elementwise
-# rules broadcast, matmul's batch, reductions, reshape and transpose keep the batch in front (turunan._rules)
-_BATCHABLE = frozenset((
-    "add", "subtract", "multiply", "divide", "power", "negative", "exp", "expm1", "log", "log1p", "sqrt", "square",
-    "sin", "cos", "tan", "tanh", "sigmoid", "softplus", "relu", "absolute", "maximum", "minimum", "clip", "where",
-    "remainder", "matmul", "sum", "prod", "amax", "amin", "logsumexp", "norm2", "reshape", "transpose",
-    "broadcast_to", "astype", "concatenate", "getitem", "scatter_add", "index_update", "alias"))
-
-
-def _batchable(leaves, flat_in) -> bool:
-    """Whether one backward pass with a batch of cotangents can give every row of the Jacobian at once."""
-    if any(x._hooks for x in flat_in):
-        return False
-    stack = [o._node for o in leaves if o._node is not None]
-    seen = set()
-    while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen.add(node)
-        if node.prim.name not in _BATCHABLE or node.hooks or node.retained is not None or node.freed:
-            return False
-        stack.extend(p for p in node.parents if type(p) is Node)
-    return True
-
-
-def _jacrev_batched(leaves, flat_in):
-    """All rows of each output's Jacobian from one backward pass whose head is the identity (vmap of vjp)."""
-    J = []
-    for o in leaves:
-        blocks = [None] * len(flat_in)
-        if o.requires_grad and o.size:
-            head = np.eye(o.size, dtype=o.dtype).reshape((o.size,) + o.shape)
-            BATCH.n = 1
-            try:
-                gs = _engine.backward([o], [head], retain_graph=True, create_graph=False, inputs=list(flat_in),
-                                      allow_unused=True)
-            finally:
-                BATCH.n = 0
-            blocks = [None if g is None else np.asarray(g, dtype=x.dtype).reshape(o.shape + x.shape)
-                      for g, x in zip(gs, flat_in)]
-        J.append([Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype) if b is None else b)
-                  for b, x in zip(blocks, flat_in)])
-    return J
-
-
 def _jacrev_blocks(leaves, flat_in, create):
-    if not create and _batchable(leaves, flat_in):
-        return _jacrev_batched(leaves, flat_in)
-    return _jacrev_rows(leaves, flat_in, create)
+    try:
+        return _jacrev_batched(leaves, flat_in, create)
+    except BatchingError:
+        return _jacrev_rows(leaves, flat_in, create)
+
+
+def _jacrev_batched(leaves, flat_in, create):
+    """All rows of each output's Jacobian from one backward pass: the pullback vmapped over the identity."""
+    J = []
+    for oi, o in enumerate(leaves):
+        if not o.requires_grad or not o.size:
+            J.append([Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype)) for x in flat_in])
+            continue
+
+        def rows(head, oi=oi):
+            cts = [None] * len(leaves)
+            cts[oi] = head
+            return tuple(_pullback(leaves, flat_in, cts, create))
+        eye = Tensor._wrap(np.eye(o.size, dtype=o.dtype).reshape((o.size,) + o.shape))
+        blocks = vmap(rows)(eye)
+        J.append([ops.reshape(b, o.shape + x.shape) for b, x in zip(blocks, flat_in)])
+    return J
 
 
 def _jacrev_rows(leaves, flat_in, create):
@@ -514,9 +480,9 @@ def _jacrev_rows(leaves, flat_in, create):
 
 
 def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian by forward mode: one jvp per input element (cheap for few inputs). Called at the top level
-    on a function whose every op takes a batched reverse rule, it computes the same matrix with the one
-    batched backward pass of ``jacrev`` instead, which is cheaper still.
+    """The Jacobian by forward mode: one jvp whose tangents are the whole standard basis at once, jvp vmapped over
+    the identity (as ``jax.jacfwd`` and ``torch.func.jacfwd``): cheap for few inputs. Where some op cannot be
+    batched, one jvp per input element instead.
 
     >>> import turunan as tn
     >>> jacfwd(lambda x: x ** 2)(tn.tensor([1.0, 2.0]))
@@ -528,13 +494,6 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     def jac(*args):
         single = isinstance(argnums, int)
         nums = _argnums_tuple(argnums, len(args))
-        if not _forward.live() and _depth.n == 0:
-            # at the top level the matrix is all that is asked for: where one batched reverse pass can give it
-            # (see jacrev) that beats one jvp per input element; nested, it stays true forward mode
-            res = _reverse_jacobian(f, args, nums, single, has_aux, "jacfwd",
-                                    lambda leaves, batched: batched)
-            if res is not _NOT_REVERSE:
-                return res
         return _jacfwd(f, args, nums, single, has_aux)
     return jac
 
@@ -554,6 +513,75 @@ def _jacfwd(f, args, nums, single, has_aux):
         return f(*full)
 
     diff = tuple(_regroup(flat_in, in_trees, False))
+    try:
+        J, out_td, aux = _jacfwd_batched(g, diff, flat_in, has_aux)
+    except BatchingError:
+        J, out_td, aux = _jacfwd_columns(g, diff, flat_in, has_aux)
+    if not _outer_wants(tree_flatten(list(args))[0]):
+        J = _detach_tree(J)
+    res = _jac_tree(J, out_td, in_trees, single)
+    return (res, aux) if has_aux else res
+
+
+def _jacfwd_batched(g, diff, flat_in, has_aux):
+    """Each input's columns from one jvp whose tangent is its whole standard basis (vmap of jvp)."""
+    cols = []
+    out_td = prim_out = aux = None
+    for ii, x in enumerate(flat_in):
+        if not x.size:
+            cols.append(None)
+            continue
+
+        def columns(v, ii=ii):
+            tans = [None] * len(flat_in)
+            tans[ii] = v
+            td, prim, tan, ax = _jvp_flat(g, diff, tans, "jacfwd", has_aux)
+            return [_zeros(p) if t is None else t for p, t in zip(prim, tan)], prim, ax, td
+        basis = Tensor._wrap(np.eye(x.size, dtype=x.dtype).reshape((x.size,) + x.shape))
+        tan_out, prim_out, aux, out_td = _run_unbatched_rest(columns, basis)
+        cols.append(tan_out)
+    if prim_out is None:    # no input elements at all: evaluate once for the output's structure
+        out, aux = _split_aux(g(*diff), has_aux, "jacfwd")
+        prim_out, out_td = tree_flatten(out)
+        prim_out = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in prim_out]
+    J = []
+    for oi, o in enumerate(prim_out):
+        row = []
+        for ii, x in enumerate(flat_in):
+            if cols[ii] is None:
+                row.append(Tensor._wrap(np.zeros(o.shape + x.shape, o.dtype)))
+            else:   # (x.size, *o.shape) -> o.shape + x.shape
+                row.append(ops.reshape(ops.moveaxis(cols[ii][oi], 0, -1), o.shape + x.shape))
+        J.append(row)
+    return J, out_td, aux
+
+
+def _run_unbatched_rest(columns, basis):
+    """vmap of ``columns`` over ``basis``: the tangents batched, the primal outputs, aux and structure (the same for
+    every basis vector) returned once."""
+    found = {}
+
+    def tangents_only(v):
+        tan, prim, ax, td = columns(v)
+        found["rest"] = (prim, ax, td)
+        return tan
+    tan = vmap(tangents_only)(basis)
+    prim, ax, td = found["rest"]
+    prim = [_unbatched(p) for p in prim]
+    if ax is not None:
+        ax = tree_map(_unbatched, ax)
+    return tan, prim, ax, td
+
+
+def _unbatched(v):
+    """A value computed inside vmap that does not depend on the batch, as a plain tensor."""
+    if isinstance(v, Tensor) and _batching.levels_of(v):
+        raise BatchingError("jacfwd: the function's primal output depends on the tangent")
+    return v
+
+
+def _jacfwd_columns(g, diff, flat_in, has_aux):
+    """One jvp per input element."""
     cols = []
     out_td = prim_out = aux = None
     for ii, x in enumerate(flat_in):
@@ -570,16 +598,12 @@ def _jacfwd(f, args, nums, single, has_aux):
         out, aux = _split_aux(g(*diff), has_aux, "jacfwd")
         prim_out, out_td = tree_flatten(out)
         prim_out = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in prim_out]
-    J = _assemble(cols, prim_out, flat_in, False)
-    if not _outer_wants(tree_flatten(list(args))[0]):
-        J = _detach_tree(J)
-    res = _jac_tree(J, out_td, in_trees, single)
-    return (res, aux) if has_aux else res
+    return _assemble(cols, prim_out, flat_in, False), out_td, aux
 
 
 def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
-    """The Jacobian, by reverse mode when the output has fewer elements than the input or when one batched
-    backward pass gives every row (see ``jacrev``), else forward mode.
+    """The Jacobian, by reverse mode when the output has no more elements than the input, else forward mode
+    (both batched: one pass each).
 
     The result for an output of shape ``(m, …)`` and an input of shape ``(n, …)`` has shape ``(m, …, n, …)``.
 
@@ -595,11 +619,13 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
         nums = _argnums_tuple(argnums, len(args))
         n_in = sum(int(np.size(x._d if isinstance(x, Tensor) else x)) for a in nums
                    for x in tree_flatten(args[a])[0])
-
-        def use_reverse(leaves, batched):     # one batched pass beats n_in jvps
-            return batched or sum(o.size for o in leaves) <= n_in
-        res = _reverse_jacobian(f, args, nums, single, has_aux, "jacobian", use_reverse)
-        return _jacfwd(f, args, nums, single, has_aux) if res is _NOT_REVERSE else res
+        with _Transform() as tr:
+            out, leaves, out_td, aux, flat_in, in_trees, create = _vjp_core(f, args, nums, has_aux, "jacobian",
+                                                                            tr.prev)
+            if sum(o.size for o in leaves) <= n_in:
+                res = _jac_tree(_jacrev_blocks(leaves, flat_in, create), out_td, in_trees, single)
+                return (res, (aux if create else _detach_tree(aux))) if has_aux else res
+        return _jacfwd(f, args, nums, single, has_aux)
     return jac
 
 
