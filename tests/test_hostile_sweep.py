@@ -300,6 +300,13 @@ TOP.update({
               "integer input": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())(3),
                                 (TypeError, r"floating-point"))}
        for name in ("grad", "value_and_grad", "jacobian", "hessian")},
+    "vmap": {"not a function": (lambda: tn.vmap("abc"), (TypeError, r"expected a function")),
+             "str input": (lambda: tn.vmap(lambda z: z * 2)("abc"), (TypeError, r"tensors hold numbers only")),
+             "0-d input": (lambda: tn.vmap(lambda z: z * 2)(tn.tensor(1.0)), (ValueError, r"scalar \(0-d\)")),
+             "axis 3 of 2-d": (lambda: tn.vmap(lambda z: z, in_axes=3)(tn.ones((2, 2))), (np.exceptions.AxisError, r"axis")),
+             "in_axes str": (lambda: tn.vmap(lambda z: z, in_axes="0")(tn.ones(2)), (TypeError, r"in_axes must")),
+             "chunk_size 0": (lambda: tn.vmap(lambda z: z, chunk_size=0), (ValueError, r"chunk_size")),
+             "randomness bad": (lambda: tn.vmap(lambda z: z, randomness="x"), (ValueError, r"randomness"))},
     "checkpoint": {"not a function": (lambda: tn.checkpoint("abc"), (TypeError, r"expected a function"))},
     "custom_vjp": {"not a function": (lambda: tn.custom_vjp("abc"), (TypeError, r"expected a function"))},
     "custom_jvp": {"not a function": (lambda: tn.custom_jvp("abc"), (TypeError, r"expected a function"))},

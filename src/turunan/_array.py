@@ -18,6 +18,8 @@ import threading
 import numpy as np
 from numpy.exceptions import AxisError
 
+from ._batched import BatchedArray
+
 __all__ = ["AxisError", "DEFAULT_FLOAT", "DEFAULT_INT", "as_array", "as_shape", "normalize_axes", "normalize_axis"]
 
 DEFAULT_FLOAT = np.dtype(np.float32)
@@ -113,6 +115,8 @@ def as_operand(value, op: str = "this operation"):
         packed = pack_sequence(value)
         if packed is not None:
             return packed
+    if t is BatchedArray:       # one value per example (vmap): the op's batching rule takes it as it is
+        return value
     arr = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
     if arr.dtype.kind not in _NUMERIC_KINDS:
         shown = repr(value)
@@ -290,3 +294,15 @@ def broadcast_shapes(*shapes: tuple) -> tuple:
     except ValueError:
         raise ValueError("shapes " + " and ".join(str(tuple(s)) for s in shapes)
                          + " cannot be broadcast together; make the trailing dimensions equal or 1") from None
+
+
+def anywhere(cond) -> bool:
+    """Whether ``cond`` holds anywhere: for a batched array (vmap), in any example. For choices of algorithm and for
+    input checks, where asking "in any example" is exactly right (a rule's exact slow path where some example has
+    a zero; an out-of-range class in some example)."""
+    if type(cond) is BatchedArray:
+        return bool(np.any(cond.phys))
+    if hasattr(cond, "_d"):     # a Tensor (a recorded backward runs the rules on Tensors)
+        return anywhere(cond._d)
+    return bool(np.any(cond))
+

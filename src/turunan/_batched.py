@@ -44,6 +44,7 @@ live = _Live()
 lift = None
 unlift = None
 set_hook = None
+index_update = None     # the row index_update (set by turunan._rules)
 _alive = [0]
 _alive_lock = threading.RLock()    # reentrant: __del__ may run while this thread holds it
 
@@ -206,9 +207,9 @@ class BatchedArray:
         return unlift(lift(self)[_lifted_tree(index)])
 
     def __setitem__(self, index, value) -> None:
-        t = lift(self)
-        t[_lifted_tree(index)] = _lifted(value)
-        write(self, t._d)
+        # the index_update row's batching rule computes the new value; then it is written into this memory
+        new = index_update(self, value, index=index if type(index) is tuple else (index,))
+        write(self, new)
 
     def copy(self):
         return BatchedArray(self.phys.copy(), self.levels)

@@ -64,11 +64,18 @@ def _levels_in(args, params) -> tuple | None:
         d = a._d if isinstance(a, Tensor) else a
         if type(d) is BatchedArray:
             levels = d.levels if levels is None else _union(levels, d.levels)
+        elif type(d) is tuple:      # an index given positionally (a rule calling scatter_add)
+            levels = _index_levels(d, levels)
     index = params.get("index") if params else None
     if type(index) is tuple:
-        for i in index:
-            if type(i) is BatchedArray:
-                levels = i.levels if levels is None else _union(levels, i.levels)
+        levels = _index_levels(index, levels)
+    return levels
+
+
+def _index_levels(index: tuple, levels):
+    for i in index:
+        if type(i) is BatchedArray:
+            levels = i.levels if levels is None else _union(levels, i.levels)
     return levels
 
 

@@ -9,6 +9,7 @@ import weakref
 
 import numpy as np
 
+from . import _batched
 from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape
 from ._core import Tensor
 
@@ -22,7 +23,7 @@ def _shape(shape) -> tuple:
 
 
 def _make(data, dtype, requires_grad: bool) -> Tensor:
-    t = Tensor(data, dtype=dtype)
+    t = Tensor._wrap(data) if type(data) is _batched.BatchedArray else Tensor(data, dtype=dtype)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -138,20 +139,51 @@ class Generator:
     def normal(self, loc=0.0, scale=1.0, size=(), dtype=None, requires_grad: bool = False) -> Tensor:
         if not np.all(np.asarray(as_operand(scale, "normal")) >= 0):    # NaN too: NumPy drew NaNs from it
             raise ValueError(f"normal expects scale (std) >= 0.0, but found scale {scale}")
-        data = self.rng.normal(loc, scale, _size(size)).astype(_float_dtype(dtype))
+        data = _draw(lambda shape: self.rng.normal(loc, scale, shape), _size(size)).astype(_float_dtype(dtype))
         return _make(data, None, requires_grad)
 
     def uniform(self, low=0.0, high=1.0, size=(), dtype=None, requires_grad: bool = False) -> Tensor:
-        data = self.rng.uniform(low, high, _size(size)).astype(_float_dtype(dtype))
+        data = _draw(lambda shape: self.rng.uniform(low, high, shape), _size(size)).astype(_float_dtype(dtype))
         return _make(data, None, requires_grad)
 
     def randint(self, low, high=None, size=(), dtype=np.int64) -> Tensor:
         if high is None:
             low, high = 0, low
-        return Tensor(self.rng.integers(low, high, _size(size)).astype(dtype))
+        return _make(_draw(lambda shape: self.rng.integers(low, high, shape), _size(size)).astype(dtype), None,
+                     False)
 
     def permutation(self, n: int) -> Tensor:
+        _draw(None, ())     # inside vmap: as randomness says (one permutation for every example at most)
         return Tensor(self.rng.permutation(n))
+
+    def random(self, size=()):
+        """Uniform [0, 1) samples as an array (a batched one inside vmap with randomness='different')."""
+        return _draw(self.rng.random, _size(size))
+
+
+def _draw(draw, shape: tuple):
+    """``draw(shape)``, or inside vmap as its ``randomness`` says: 'error' refuses (torch.func's default), 'same'
+    draws one value for every example, 'different' draws one per example (a batched array)."""
+    live = _batched.live
+    if not live.levels:
+        return draw(shape) if draw is not None else None
+    vary = []
+    for level, mode in zip(live.levels, live.randomness):
+        if mode == "error":
+            raise RuntimeError("vmap: called a random operation while in randomness error mode. Please either use "
+                               "the 'same' or 'different' randomness flags on vmap or perform the randomness "
+                               "operation out of vmap")
+        if mode == "different":
+            vary.append(level)
+    if draw is None:
+        if vary:
+            raise RuntimeError("vmap: a permutation cannot differ between examples (randomness='different'); draw "
+                               "it outside vmap")
+        return None
+    if not vary:
+        return draw(shape)
+    sizes = tuple(_batched.SIZES[level] for level in vary)
+    return _batched.BatchedArray(draw(sizes + shape), tuple(vary))
 
 
 def _size(size) -> tuple:

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _batched
 from . import _batching as B
+from ._array import anywhere
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -159,7 +161,7 @@ def _relu(x):
 
 def _prod_vjp(g, ans, x, axis, keepdims):
     """d prod / d x_i = product of the others. Dividing ans by x is exact unless some x_i is zero."""
-    if not np.any(x == 0):
+    if not anywhere(x == 0):
         return _unreduce(g, x.shape, axis, keepdims) * (_with_reduced(ans, x.shape, axis, keepdims) / x)
     # with zeros: the product of the others, computed directly (O(n^2) along the axis, rare path)
     ax = tuple(range(x.ndim)) if axis is None else (axis if isinstance(axis, tuple) else (axis,))
@@ -184,7 +186,7 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     PyTorch's amax/amin give NaN to every entry of such a slice instead, which would poison the other inputs.
     """
     hit = x == _with_reduced(ans, x.shape, axis, keepdims)
-    if np.isnan(ans).any():         # rare; looked for in the (reduced) result only
+    if anywhere(np.isnan(ans)):     # rare; looked for in the (reduced) result only
         hit = hit | np.isnan(x)     # where a slice's result is not NaN, that slice holds no NaN
     hit = hit.astype(x.dtype)
     count = np.sum(hit, axis=axis, keepdims=True)
@@ -507,7 +509,7 @@ def _cumprod_others(x, axis):
 
 
 def _cumprod_vjp(g, ans, x, axis):
-    if not np.any(x == 0):
+    if not anywhere(x == 0):
         return _cumsum_vjp(g * ans, ans, x, axis) / x      # sum_{i >= k} g_i y_i / x_k
     others, later = _cumprod_others(x, axis)
     gm = np.expand_dims(np.moveaxis(g, axis, -1), -2)                   # g_i, along the last axis
@@ -516,7 +518,7 @@ def _cumprod_vjp(g, ans, x, axis):
 
 def _cumprod_jvp(tangents, ans, x, axis):
     v = tangents[0]
-    if not np.any(x == 0):
+    if not anywhere(x == 0):
         return ans * np.cumsum(v / x, axis=axis)
     others, later = _cumprod_others(x, axis)
     vm = np.expand_dims(np.moveaxis(v, axis, -1), -1)                   # v_k, along the second-last axis
@@ -614,3 +616,4 @@ vmap_broadcast = defprim("vmap_broadcast", B.vmap_broadcast,
 vmap_sum = defprim("vmap_sum", B.vmap_sum, [lambda g, ans, x, own: vmap_broadcast(g, levels=B.levels_of(x))],
                    LINEAR, batch=B.LEVELS)
 B.BROADCAST = vmap_broadcast
+_batched.index_update = index_update

@@ -21,7 +21,7 @@ import numpy as np
 
 from .. import _ops as ops
 from .. import _rules as R
-from .._array import as_operand, as_shape
+from .._array import anywhere, as_operand, as_shape
 from .._core import Tensor, apply
 from .._creation import Generator, default_generator
 from .._mode import no_grad
@@ -205,7 +205,7 @@ def dropout(x, p: float = 0.5, training: bool = True, generator: Generator | Non
         return x
     if p == 1.0:
         return x * np.zeros(x.shape, x.dtype)
-    keep = (generator or default_generator).rng.random(x.shape) >= p
+    keep = (generator or default_generator).random(x.shape) >= p
     return x * (keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), x.dtype))
 
 
@@ -277,9 +277,10 @@ def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple) ->
     if t.shape != want:
         raise ValueError(f"{op}: class-index target must have shape {want} for scores of shape {shape}, got "
                          f"{t.shape}")
-    if t.size and (t.min() < 0 or t.max() >= c):
-        raise IndexError(f"{op}: target holds class {int(t.min()) if t.min() < 0 else int(t.max())} but there are "
-                         f"{c} classes (0..{c - 1}): target is out of bounds")
+    if t.size and (anywhere(t < 0) or anywhere(t >= c)):
+        bad = "a negative class" if anywhere(t < 0) else f"class {c} or more"
+        raise IndexError(f"{op}: target holds {bad} but there are {c} classes (0..{c - 1}): target is out of "
+                         "bounds")
 
 
 def _picked(logp, t: np.ndarray, axis: int, weight, ignore_index: int, reduction: str, op: str):
