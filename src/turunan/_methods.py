@@ -45,7 +45,7 @@ _INPLACE = {"__iadd__": ops.add, "__isub__": ops.subtract, "__imul__": ops.multi
 
 def _make_inplace(fn):
     def method(self, other):
-        return ops._inplace(self, fn, other)
+        return ops.apply_inplace(self, fn, other)
     return method
 
 
@@ -63,7 +63,7 @@ _METHODS = {
     "reshape": ops.reshape, "view": ops.view, "transpose": ops.transpose, "permute": ops.permute,
     "swapaxes": ops.swapaxes, "expand_dims": ops.expand_dims, "unsqueeze": ops.unsqueeze,
     "squeeze": ops.squeeze, "flatten": ops.flatten, "ravel": ops.ravel, "broadcast_to": ops.broadcast_to,
-    "expand": lambda self, *shape: ops.broadcast_to(self, ops._shape_arg(shape)), "flip": ops.flip,
+    "expand": lambda self, *shape: ops.broadcast_to(self, ops.shape_arg(shape)), "flip": ops.flip,
     "astype": ops.astype, "zero_": ops.zero_, "fill_": ops.fill_,
     "float": lambda self: ops.astype(self, np.float32), "double": lambda self: ops.astype(self, np.float64),
     "half": lambda self: ops.astype(self, np.float16), "long": lambda self: ops.astype(self, np.int64),
@@ -105,7 +105,7 @@ UFUNCS = {
     np.add: ops.add, np.subtract: ops.subtract, np.multiply: ops.multiply, np.divide: ops.divide,
     np.power: ops.power, np.float_power: ops.power, np.maximum: ops.maximum, np.minimum: ops.minimum,
     np.fmax: ops.fmax, np.fmin: ops.fmin,
-    np.negative: ops.negative, np.positive: ops._t, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
+    np.negative: ops.negative, np.positive: ops.tensor_of, np.exp: ops.exp, np.expm1: ops.expm1, np.log: ops.log,
     np.log1p: ops.log1p, np.sqrt: ops.sqrt, np.square: ops.square, np.sin: ops.sin, np.cos: ops.cos,
     np.tan: ops.tan, np.tanh: ops.tanh, np.absolute: ops.abs, np.sign: ops.sign, np.reciprocal: ops.reciprocal,
     np.matmul: ops.matmul, np.equal: ops.equal, np.not_equal: ops.not_equal, np.less: ops.less,

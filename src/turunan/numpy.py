@@ -34,8 +34,8 @@ from ._methods import UFUNCS as _UFUNCS
 # do: a (nested) list or tuple that holds a Tensor, given where an array goes, is one Tensor recorded from its
 # elements (HIPS autograd's ``array_from_args``; ``turunan._array.as_operand``), so this module names them as
 # they are. A list without Tensors becomes an array, by NumPy's rules.
-_SEQ = _ops._SEQ
-_holds_tensor, _values, _from_nested = _ops._holds_tensor, _ops._values, _ops._from_nested
+_SEQ = _ops.SEQUENCES
+_holds_tensor, _values, _from_nested = _ops.holds_tensor, _ops.nested_values, _ops.from_nested
 
 
 def _float64(fn):
