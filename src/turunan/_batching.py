@@ -283,6 +283,26 @@ def broadcast_to(fwd):
     return rule
 
 
+def matmul(b, x, y):
+    """Operands of two dims or more (turunan's matmul promotes vectors first). A matrix shared by every example
+    joins the batch into one matrix product (one BLAS call, not one per example); an inner dimension of 1 (the
+    outer products of per-example weight gradients) is a broadcast multiply."""
+    nb = b.nb
+    bx, by = b.batched
+    if bx and not by and y.ndim == 2:
+        return (x.reshape(-1, x.shape[-1]) @ y).reshape(x.shape[:-1] + (y.shape[-1],))
+    if by and not bx and x.ndim == 2:
+        yt = np.swapaxes(y, -1, -2)
+        out = (yt.reshape(-1, yt.shape[-1]) @ x.T).reshape(yt.shape[:-1] + (x.shape[0],))
+        return np.swapaxes(out, -1, -2)
+    rank = max(_logical_ndim(x, bx, nb), _logical_ndim(y, by, nb))
+    x = _pad(x, nb, rank) if bx else x
+    y = _pad(y, nb, rank) if by else y
+    if x.shape[-1] == 1:    # outer products: einsum's loop beats a broadcast multiply (2.1 against 3.8 ms for 64
+        return np.einsum("...i,...j->...ij", x[..., 0], y[..., 0, :])   # of 784x128) and matmul (10.9 ms)
+    return np.matmul(x, y)
+
+
 def concatenate(b, *xs, axis, sizes):
     return np.concatenate([_full(b, x, t) for x, t in zip(xs, b.batched)], axis=b.nb + axis)
 

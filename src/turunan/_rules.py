@@ -344,7 +344,7 @@ cumsum = defprim("cumsum", lambda x, axis: np.cumsum(x, axis=axis), [_cumsum_vjp
 
 matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
                                        lambda g, ans, x, y: _swap_last(x) @ g], MULTILINEAR,
-                 batch=ELEMENTWISE, display="Mm")   # operands of 2 dims or more (turunan._ops.matmul): they broadcast
+                 batch=B.matmul, display="Mm")
 einsum = defprim("einsum", lambda *ops, spec: np.einsum(spec, *ops, optimize=len(ops) > 2), [_einsum_vjp],
                  MULTILINEAR, variadic=True, batch=B.einsum)
 matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
