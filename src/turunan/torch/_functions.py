@@ -1,7 +1,7 @@
 """The PyTorch door's functions (``turunan.torch``'s and the Tensor methods'): PyTorch's names onto core ops.
 
 PyTorch's conventions are translated here (its type promotion, ``(values, indices)`` results, dims checked
-as PyTorch checks them); the math is the core's (DESIGN, principle 6): ``max``/``min`` along a dim and
+as PyTorch checks them); the math is the core's (docs/design.md, principle 6): ``max``/``min`` along a dim and
 ``norm`` over several dims are ``turunan._dimreduce``'s, the arithmetic is the core op after the casts of
 ``turunan.torch._promote``. The Tensor's methods that call these functions (and its operators) are attached to
 it at the end of this module: the functions return that Tensor, so it is defined first
@@ -42,7 +42,7 @@ def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
     dim, keepdim = reduce_args(dim, keepdim, kw)
     if dim is None:
         return recast(whole(input), Tensor)
-    input = ops._t(input)  # noqa: A001
+    input = ops.tensor_of(input)  # noqa: A001
     if input.ndim and isinstance(dim, (int, np.integer)):
         dim = checked_dim(dim, input.ndim)      # PyTorch's IndexError for a dim out of range
     values, indices = along(input, dim, keepdim)
@@ -209,7 +209,7 @@ def _operator(fn, reflected: bool = False, dunder: bool = False):
 
 def _inplace_operator(fn):
     def method(self, other):
-        return ops._inplace(self, lambda s, o: _to_own_dtype(s, fn(s, o)), other)
+        return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, fn(s, o)), other)
     return method
 
 
@@ -218,7 +218,7 @@ def _div_method(self, other, *, rounding_mode=None):
 
 
 def _div_inplace(self, other, *, rounding_mode=None):
-    return ops._inplace(self, lambda s, o: _to_own_dtype(s, div(s, o, rounding_mode=rounding_mode)), other)
+    return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, div(s, o, rounding_mode=rounding_mode)), other)
 
 
 # ---- floating functions: an integer tensor is computed in float32, as PyTorch does -------------------------
@@ -241,7 +241,7 @@ exp, expm1, log, log1p, log2, exp2, sqrt, rsqrt, sin, cos, tan, tanh, sigmoid, r
 def repeat(input, *sizes):  # noqa: A002
     """PyTorch's ``x.repeat(2, 3)``: the tensor tiled (NumPy's tile), one count per dim (at least ``x.dim()``)."""
     input = as_input(input, "repeat")  # noqa: A001
-    reps = ops._shape_arg(sizes)
+    reps = ops.shape_arg(sizes)
     if len(reps) < input.ndim:
         raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number of dimensions of "
                            "tensor")
@@ -424,10 +424,10 @@ class _TensorMethods:
     subtract = sub
 
     def add_(self, other, *, alpha=1):
-        return ops._inplace(self, lambda s, o: _to_own_dtype(s, add(s, o, alpha=alpha)), other)
+        return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, add(s, o, alpha=alpha)), other)
 
     def sub_(self, other, *, alpha=1):
-        return ops._inplace(self, lambda s, o: _to_own_dtype(s, sub(s, o, alpha=alpha)), other)
+        return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, sub(s, o, alpha=alpha)), other)
 
     # ---- the names a reader of the next chapters reaches for -----------------------------------------------
     def repeat(self, *sizes):
@@ -452,7 +452,7 @@ class _TensorMethods:
         return masked_fill(self, mask, value)
 
     def masked_fill_(self, mask, value):
-        return ops._inplace(self, masked_fill, mask, value)
+        return ops.apply_inplace(self, masked_fill, mask, value)
 
     def chunk(self, chunks: int, dim: int = 0):
         return chunk(self, chunks, dim)

@@ -1,4 +1,4 @@
-"""PyTorch's type promotion, as casts before the core's ops (DESIGN, principle 6: dtypes and names, no math).
+"""PyTorch's type promotion, as casts before the core's ops (docs/design.md, principle 6: dtypes and names, no math).
 
 The core promotes as NumPy does; PyTorch differs, and a reader of the chapter sees the difference in every
 printed dtype. PyTorch's rules (``c10/core/ScalarType.h``, ``ATen/native/TypeProperties.cpp``):

@@ -1,7 +1,7 @@
 """PyTorch's ``torch.Tensor`` over turunan's Tensor: PyTorch's method names and conventions, PyTorch's printing.
 
 The core Tensor's methods follow NumPy (``transpose`` permutes, ``std`` is biased, ``size`` is an int). This
-subclass translates PyTorch's spelling into the same core operations (DESIGN, principle 6: names, never math):
+subclass translates PyTorch's spelling into the same core operations (docs/design.md, principle 6: names, never math):
 ``transpose(0, 1)`` swaps two dims, ``std()`` is unbiased, ``size()`` is a method giving a ``torch.Size``,
 ``max(dim)`` gives ``(values, indices)``. Results of operations on it are PyTorch tensors again.
 
@@ -211,7 +211,7 @@ class Tensor(_core.Tensor):
 
     def expand(self, *sizes):
         """Broadcast to ``sizes``; -1 keeps the size of that dim (PyTorch's ``x.expand(-1, 5)``)."""
-        sizes = ops._shape_arg(sizes)
+        sizes = ops.shape_arg(sizes)
         lead = len(sizes) - self._d.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
