@@ -455,8 +455,8 @@ remainder = defprim("remainder", np.remainder, [lambda g, ans, x, y: g,
 
 
 # ---- nn: sliding windows, for convolution and pooling (turunan.nn) ---------------------------------------
-# Added for speed (principle 1): a convolution is one matmul over every window of the input, and these two
-# rows are the windows and their adjoint. Each is linear and the other's transpose, so each one's reverse
+# Added for speed (docs/design.md, principle 1): a convolution is one matmul over every window of the input, and
+# these two rows are the windows and their adjoint. Each is linear and the other's transpose, so each one's reverse
 # rule is the other: gradients of any order come for free. The kernels run on arrays only (``apply`` unwraps).
 def _pad_hw(x, padding, value):
     ph, pw = padding
