@@ -44,7 +44,9 @@ live = _Live()
 lift = None
 unlift = None
 set_hook = None
+call_raw = None
 index_update = None     # the row index_update (set by turunan._rules)
+ufunc_rows: dict = {}   # NumPy ufunc -> its row of the table (set by turunan._rules)
 _alive = [0]
 _alive_lock = threading.RLock()    # reentrant: __del__ may run while this thread holds it
 
@@ -162,7 +164,10 @@ class BatchedArray:
     # ---- NumPy calls: lifted into Tensors, answered by turunan's ops (which batch) ------------------------
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.pop("out", None)
-        if method == "reduce" and ufunc in _REDUCERS:
+        row = ufunc_rows.get(ufunc) if method == "__call__" and not kwargs else None
+        if row is not None and all(type(a) in _RAW for a in inputs):
+            res = call_raw(row, inputs)      # straight to the row's batching rule: no Tensor made
+        elif method == "reduce" and ufunc in _REDUCERS:
             x, = inputs
             res = unlift(getattr(lift(x), _REDUCERS[ufunc])(axis=kwargs.get("axis", 0),
                                                              keepdims=kwargs.get("keepdims", False)))
@@ -256,6 +261,9 @@ def _lifted_tree(obj):
     return obj
 
 
+_RAW = frozenset((BatchedArray, np.ndarray, float, int, bool, np.float32, np.float64, np.int64, np.bool_))
+
+
 def _operator(name: str):
     def op(self, *others):
         return unlift(getattr(lift(self), name)(*[_lifted(o) for o in others]))
@@ -263,10 +271,27 @@ def _operator(name: str):
     return op
 
 
-for _name in ("add", "radd", "sub", "rsub", "mul", "rmul", "truediv", "rtruediv", "floordiv", "rfloordiv",
-              "mod", "rmod", "pow", "rpow", "matmul", "rmatmul", "neg", "pos", "abs", "invert", "and", "rand",
-              "or", "ror", "xor", "rxor", "lt", "le", "gt", "ge", "eq", "ne"):
+for _name in ("matmul", "rmatmul", "pos", "invert", "and", "rand", "or", "ror", "xor", "rxor"):
     setattr(BatchedArray, f"__{_name}__", _operator(f"__{_name}__"))
+
+
+def _ufunc_operator(ufunc, reflected: bool):
+    if reflected:
+        return lambda self, other: ufunc(other, self)
+    return lambda self, other: ufunc(self, other)
+
+
+# the arithmetic operators are NumPy's ufuncs: rules in a backward pass use them most, and a ufunc with a row goes
+# to the row's batching rule directly (see __array_ufunc__)
+for _name, _ufunc in {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
+                      "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power}.items():
+    setattr(BatchedArray, f"__{_name}__", _ufunc_operator(_ufunc, False))
+    setattr(BatchedArray, f"__r{_name}__", _ufunc_operator(_ufunc, True))
+for _name, _ufunc in {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+                      "eq": np.equal, "ne": np.not_equal}.items():
+    setattr(BatchedArray, f"__{_name}__", _ufunc_operator(_ufunc, False))
+BatchedArray.__neg__ = lambda self: np.negative(self)
+BatchedArray.__abs__ = lambda self: np.absolute(self)
 BatchedArray.__hash__ = object.__hash__
 
 

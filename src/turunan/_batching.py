@@ -79,11 +79,11 @@ def _index_levels(index: tuple, levels):
     return levels
 
 
-def dispatch(prim, args: tuple, params: dict):
+def dispatch(prim, args: tuple, params: dict, raw: bool = False):
     """``_core.batch_hook``: the result of ``prim`` on ``args`` when some input is batched (else None).
 
-    On Tensors the result is recorded by the core (``finish``); on raw values (a rule running in a backward pass)
-    it is a Tensor holding the batched result, which ``Primitive.__call__`` unwraps.
+    The result Tensor, recorded by the core (``finish``) as ``apply`` records; with ``raw`` (a rule running on raw
+    values in a backward pass, through ``Primitive.__call__`` or a NumPy ufunc) the batched array itself.
     """
     levels = _levels_in(args, params)
     if levels is None:
@@ -95,7 +95,7 @@ def dispatch(prim, args: tuple, params: dict):
         raise BatchingError(f"vmap: the primitive {prim.name!r} has no batching rule, so it cannot run inside vmap "
                             "(or under jacrev / jacfwd / hessian's batched passes); add batch=... to its row in the "
                             "derivative table (turunan._rules), or call it outside vmap")
-    if prim.differentiable and _mode.state.enabled:
+    if not raw and prim.differentiable and _mode.state.enabled:
         args = _broadcast_grad_inputs(args, levels)
     vals = []
     batched = []
@@ -110,7 +110,14 @@ def dispatch(prim, args: tuple, params: dict):
     phys = rule(Batch(levels, tuple(batched)), *vals, **params)
     if isinstance(phys, np.generic):
         phys = np.asarray(phys)
+    if raw:
+        return BatchedArray(phys, levels)
     return finish(prim, args, BatchedArray(phys, levels), params)
+
+
+def call_raw(prim, args: tuple):
+    """A NumPy ufunc on raw batched arrays, answered by its row's batching rule (``turunan._batched``)."""
+    return dispatch(prim, args, {}, True)
 
 
 def _broadcast_grad_inputs(args: tuple, levels: tuple) -> tuple:
@@ -427,4 +434,4 @@ def _set_hook(on: bool) -> None:
     _core.batch_hook = dispatch if on else None
 
 
-_batched.lift, _batched.unlift, _batched.set_hook = _lift, _unlift, _set_hook
+_batched.lift, _batched.unlift, _batched.set_hook, _batched.call_raw = _lift, _unlift, _set_hook, call_raw

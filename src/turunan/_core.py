@@ -379,9 +379,9 @@ class Primitive:
             if isinstance(a, Tensor):
                 return apply(self, *args, **params)
         if batch_hook is not None:      # raw batched arrays (a rule running inside vmap): the batching rule
-            res = batch_hook(self, args, params)
+            res = batch_hook(self, args, params, True)
             if res is not None:
-                return res._d
+                return res
         return self.fwd(*args, **params)
 
     def __repr__(self) -> str:
