@@ -230,7 +230,7 @@ def _set_rows(a):
 @pytest.mark.parametrize("case", ["mlp", "broadcast", "reductions", "shapes", "batched_matmul", "indexing",
                                   "concatenate", "setitem", "cumsum"])
 def test_batched_jacrev_equals_row_by_row(case, monkeypatch):
-    import turunan.func as F
+    import turunan._jacobians as F
     r = np.random.default_rng(3)
     w1, w2 = r.standard_normal((6, 5)), r.standard_normal((5, 4))
     f, args = {
@@ -268,7 +268,7 @@ def _not_batchable(*args):
 
 @pytest.mark.parametrize("inner", ["plain", "log2_exp2", "cumprod"])
 def test_jacfwd_is_one_batched_jvp_and_agrees_with_columns(inner, monkeypatch):
-    import turunan.func as F
+    import turunan._jacobians as F
     r = np.random.default_rng(5)
     w = r.standard_normal((4, 3))
     f = {"plain": lambda x: tn.sigmoid(x @ w) * 2,
@@ -288,7 +288,7 @@ def test_jacfwd_is_one_batched_jvp_and_agrees_with_columns(inner, monkeypatch):
 
 
 def test_hessian_batched_agrees_with_unbatched(monkeypatch):
-    import turunan.func as F
+    import turunan._jacobians as F
     r = np.random.default_rng(8)
     w = r.standard_normal((5, 5)) / 3
     f = lambda x: (tn.tanh(x @ w) ** 2).sum() + (x[1:] * x[:-1]).sum()

@@ -4,7 +4,8 @@ installed, and inline in Jupyter), and ``plot_with_derivative`` (the chapter's e
 The graph is read from what the engine recorded: a result's ``Node`` (the operation, e.g. ``MulBackward0``,
 with its output shape) and its parents (earlier nodes, or leaf tensors). Leaves that require grad are
 blue, the outputs green, inputs that do not require grad grey; arrows run forward, from inputs to results,
-and backward sends gradients against them, along every drawn edge. The walk uses an explicit stack.
+and backward sends gradients against them, along every drawn edge. The walk (parents before children) uses
+an explicit stack, no recursion.
 
 >>> import turunan as tn
 >>> x = tn.arange(4.0, requires_grad=True)
@@ -92,6 +93,31 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
+def _walk(roots: list) -> list:
+    """The nodes reachable from ``roots``, parents before children, without recursion.
+
+    The same walk as the engine's (``_engine._toposort``): one walker for backward and for the pictures is
+    wanted, and this function gives way to it as soon as the engine names it publicly (``toposort``).
+    """
+    order, seen = [], set()
+    for root in roots:
+        if root in seen:
+            continue
+        seen.add(root)
+        stack = [(root, iter(root.parents))]
+        while stack:
+            node, parents = stack[-1]
+            for p in parents:
+                if type(p) is Node and p not in seen:
+                    seen.add(p)
+                    stack.append((p, iter(p.parents)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    return order
+
+
 def draw_graph(*outputs: Tensor, params: dict[str, Tensor] | None = None, show_constants: bool = True,
                rankdir: str = "LR") -> Graph:
     """Draw the graph recorded into ``outputs``: operations, shapes, leaves, where gradients flow.
@@ -128,25 +154,22 @@ def draw_graph(*outputs: Tensor, params: dict[str, Tensor] | None = None, show_c
         lines.append(f'  {k} [label={_quote(label)}, shape=ellipse, style=filled, fillcolor="{fill}"];')
         return k
 
-    drawn: set[str] = set()
-    stack: list[Node] = []
+    roots: list[Node] = []
+    drawn: set[int] = set()     # leaves drawn, by id (each node of the walk comes once)
     for i, out in enumerate(outputs):
         ok = f"out{i}"
         label = f"output {i}\n{_shape(out.shape)}" if len(outputs) > 1 else f"output\n{_shape(out.shape)}"
         lines.append(f'  {ok} [label={_quote(label)}, shape=ellipse, style=filled, fillcolor="#d1e7dd"];')
         if out._node is None:
             src = leaf(out)
+            drawn.add(id(out))
             lines.append(f"  {src} -> {ok};")
             continue
         lines.append(f"  {key(out._node)} -> {ok};")
-        stack.append(out._node)
+        roots.append(out._node)
 
-    while stack:
-        node = stack.pop()
+    for node in _walk(roots):   # parents before children, as backward walks them (in reverse)
         k = key(node)
-        if k in drawn:
-            continue
-        drawn.add(k)
         keep_alive.append(node)
         label = f"{node.name}\n{_shape(node.shape)}"
         style = "rounded,filled,dashed" if node.freed else "rounded,filled"
@@ -163,16 +186,10 @@ def draw_graph(*outputs: Tensor, params: dict[str, Tensor] | None = None, show_c
                                  'fontsize=9, fontcolor="#666666"];')
                     lines.append(f'  {c} -> {k} [style=dashed, color="#aaaaaa"];')
                 continue
-            if type(p) is Node:
-                lines.append(f"  {key(p)} -> {k};")
-                if key(p) not in drawn:
-                    stack.append(p)
-            else:
-                pk = key(p)
-                if pk not in drawn:
-                    drawn.add(pk)
-                    leaf(p)
-                lines.append(f"  {pk} -> {k};")
+            if type(p) is not Node and id(p) not in drawn:
+                drawn.add(id(p))
+                leaf(p)
+            lines.append(f"  {key(p)} -> {k};")
     lines.append('  labelloc=b; fontsize=10; fontname="Helvetica";')
     lines.append('  label="arrows: forward; backward() sends gradients against every solid arrow to the blue '
                  'leaves";')

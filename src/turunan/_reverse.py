@@ -1,0 +1,164 @@
+"""Reverse-mode transforms of ``turunan.func``: ``value_and_grad``, ``grad``, ``vjp``, and the pullback they share
+with the reverse-mode Jacobian (``turunan._jacobians``).
+
+The function is run once with recording on and its differentiable arguments made leaves (or aliases, where
+an outer transform must see through them); the pullback is one backward pass of the engine
+(``autograd.grad``), recorded itself when an outer transform or forward mode will differentiate it.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+
+import numpy as np
+
+from . import _forward
+from ._array import as_array, refuse_complex
+from ._core import Tensor
+from ._pytree import tree_flatten, tree_unflatten
+from ._transform import (
+    Transform,
+    argnums_tuple,
+    check_callable,
+    depth,
+    detach_tree,
+    grad_input,
+    nested,
+    regroup,
+    split_aux,
+    zeros,
+)
+from .autograd import grad as _autograd_grad
+
+__all__ = ["value_and_grad", "grad", "vjp", "vjp_core", "pullback"]
+
+
+def vjp_core(f, args, argnums, has_aux, name, outer_grad):
+    """Run ``f`` recording, with the ``argnums`` arguments made differentiable.
+
+    Returns (output tree, flat outputs, their treedef, aux, flat differentiable inputs, their
+    (treedef, start, count) per argument, create_graph).
+    """
+    args = list(args)
+    in_trees = []
+    flat_in = []
+    for a in argnums:
+        leaves, td = tree_flatten(args[a])
+        ins = [grad_input(x, f"{name}: argument {a}", outer_grad) for x in leaves]
+        in_trees.append((td, len(flat_in), len(ins)))
+        flat_in.extend(ins)
+        args[a] = tree_unflatten(td, ins)
+    create = _forward.live() or depth.n > 1 or (outer_grad and any(x._node is not None for x in flat_in))
+    out, aux = split_aux(f(*args), has_aux, name)
+    out_leaves, out_td = tree_flatten(out)
+    out_leaves = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in out_leaves]
+    return out, out_leaves, out_td, aux, flat_in, in_trees, create
+
+
+def pullback(out_leaves, flat_in, cts, create: bool) -> list:
+    """Cotangents of the flat inputs for cotangents ``cts`` of the flat outputs (zeros where unused)."""
+    outs, heads = [], []
+    for o, c in zip(out_leaves, cts):
+        if c is None or not o.requires_grad:
+            continue
+        if not isinstance(c, Tensor):
+            c = np.asarray(c)
+            refuse_complex(c.dtype, "a cotangent")      # cast to a real dtype it would lose its imaginary part
+            c = Tensor._wrap(c.astype(o.dtype, copy=False))
+        if c.shape != o.shape:
+            raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
+        create = create or c.requires_grad or bool(c._tangents)
+        outs.append(o)
+        heads.append(c)
+    if not outs:
+        return [zeros(x) for x in flat_in]
+    if not create:
+        heads = [h._d for h in heads]
+    gs = _autograd_grad(outs, flat_in, grad_outputs=heads, retain_graph=True, create_graph=create,
+                        allow_unused=True)
+    return [zeros(x) if g is None else g for x, g in zip(flat_in, gs)]
+
+
+def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """A function returning ``(f(*args), grad f(*args))`` (``((value, aux), grad)`` with ``has_aux``).
+
+    >>> import turunan as tn
+    >>> value_and_grad(lambda x: (x * x).sum())(tn.tensor([1.0, 2.0]))
+    (tensor(5.), tensor([2., 4.]))
+    """
+    check_callable(f, "value_and_grad")
+    @functools.wraps(f)
+    def vg(*args, **kwargs):
+        single = isinstance(argnums, int)
+        nums = argnums_tuple(argnums, len(args))
+        call = functools.partial(f, **kwargs) if kwargs else f
+        with Transform() as tr:
+            out, leaves, _, aux, flat_in, in_trees, create = vjp_core(call, args, nums, has_aux, "grad", tr.prev)
+            if len(leaves) != 1 or leaves[0].size != 1:
+                shape = leaves[0].shape if len(leaves) == 1 else f"a {type(out).__name__} of {len(leaves)} arrays"
+                raise TypeError(f"grad requires a function with a scalar output, but the output has shape {shape}; "
+                                "reduce it first (e.g. return y.sum()), or use jacobian / jacrev / vjp for "
+                                "non-scalar outputs")
+            o = leaves[0]
+            ones = Tensor._wrap(np.ones(o.shape, o.dtype))
+            flat = pullback(leaves, flat_in, [ones], create)
+        value = o if create else o.detach()
+        if not isinstance(out, Tensor):
+            value = tree_unflatten(tree_flatten(out)[1], [value])
+        if has_aux and not create:
+            aux = detach_tree(aux)
+        grads = regroup(flat, in_trees, single)
+        return ((value, aux) if has_aux else value), grads
+    return vg
+
+
+def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The gradient of a scalar function, as a function (JAX's ``grad``): compose it to any order.
+
+    ``argnums`` picks the arguments to differentiate (an int, or a tuple: then a tuple of gradients);
+    arguments may be pytrees, and each gradient has its argument's structure.
+
+    >>> import turunan as tn
+    >>> d3 = grad(grad(grad(tn.sin)))
+    >>> d3(0.0)                # -cos(0)
+    tensor(-1.)
+    """
+    check_callable(f, "grad")
+    vg = value_and_grad(f, argnums, has_aux)
+
+    @functools.wraps(f)
+    def g(*args, **kwargs):
+        value, grads = vg(*args, **kwargs)
+        return (grads, value[1]) if has_aux else grads
+    return g
+
+
+def vjp(f: Callable, *primals, has_aux: bool = False):
+    """``(f(*primals), vjp_fn)``: ``vjp_fn(cotangent)`` gives the cotangents of all primals, as a tuple.
+
+    ``vjp_fn`` may be called many times (the graph is kept).
+
+    >>> import turunan as tn
+    >>> out, pull = vjp(lambda x: x * 3, tn.tensor([1.0, 2.0]))
+    >>> pull(tn.tensor([1.0, 10.0]))
+    (tensor([ 3., 30.]),)
+    """
+    check_callable(f, "vjp")
+    with Transform() as tr:
+        out, leaves, out_td, aux, flat_in, in_trees, create = vjp_core(
+            f, primals, tuple(range(len(primals))), has_aux, "vjp", tr.prev)
+
+    def vjp_fn(cotangents):
+        cts, td = tree_flatten(cotangents)
+        if td != out_td:
+            raise ValueError(f"vjp_fn: the cotangent has structure {td}, but the output has structure {out_td}")
+        record = create or nested(cts)
+        with Transform():
+            flat = pullback(leaves, flat_in, cts, record)
+        return regroup(flat, in_trees, False)
+
+    value = out if create else detach_tree(out)
+    if has_aux:
+        return value, vjp_fn, (aux if create else detach_tree(aux))
+    return value, vjp_fn
