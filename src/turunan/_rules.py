@@ -393,7 +393,8 @@ scatter_add = defprim("scatter_add", _scatter_add,
                       [lambda g, ans, v, shape, index, basic: getitem(g, index, basic)], LINEAR,
                       batch=B.scatter_add)
 index_update = defprim("index_update", _index_update,
-                       [lambda g, ans, x, v, index: g * _index_update(np.ones(x.shape, bool), False, index),
+                       # the mask through the row (not its kernel): an index that differs per example batches
+                       [lambda g, ans, x, v, index: g * index_update(np.ones(x.shape, bool), False, index=index),
                         lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR,
                        batch=B.index_update, display="IndexPut")
 # the identity, recorded: turunan.func gives a jvp's input its own node with it, to carry a new tangent

@@ -22,7 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-from . import _batched, _batching
+from . import _batched, _batching, _creation
 from . import _rules as R
 from ._array import as_array, normalize_axis
 from ._batched import BatchingError
@@ -115,7 +115,7 @@ def vmap(f: Callable, in_axes=0, out_axes=0, randomness: str = "error", *, chunk
             raise ValueError("vmap: at least one argument must be batched (every in_axes entry is None); "
                              "call the function directly instead")
         if chunk_size is not None and chunk_size < size:
-            return _chunked(mapped_once, checked, td, size, chunk_size, kwargs, out_axes)
+            return _chunked(mapped_once, checked, td, size, chunk_size, kwargs, out_axes, randomness)
         return mapped_once(checked, td, size, kwargs)
 
     def mapped_once(checked, td: TreeDef, size: int, kwargs):
@@ -148,11 +148,17 @@ def _unbatch(out, level: int, out_axes):
     return tree_unflatten(td, results)
 
 
-def _chunked(run, checked, td: TreeDef, size: int, chunk: int, kwargs, out_axes):
+def _chunked(run, checked, td: TreeDef, size: int, chunk: int, kwargs, out_axes, randomness: str):
     """The batch in pieces of ``chunk`` examples (less memory at a time), the outputs joined along their axes."""
     from . import _ops as ops
     results = []
+    same = randomness == "same"
+    if same:    # every chunk draws what the first drew: one draw shared by every example, as without chunks
+        states = [(g, g.rng.bit_generator.state) for g in list(_creation.live_generators)]
     for start in range(0, size, chunk):
+        if same and start:
+            for g, state in states:
+                g.rng.bit_generator.state = state
         stop = min(start + chunk, size)
         piece = [(x if ax is None else ops.getitem(x, (slice(None),) * ax + (slice(start, stop),)), ax)
                  for x, ax in checked]
