@@ -13,7 +13,6 @@ running a plain backward on arrays or a recorded (``create_graph``) backward on 
 from __future__ import annotations
 
 import operator
-import threading
 
 import numpy as np
 from numpy.exceptions import AxisError
@@ -252,29 +251,6 @@ def sum_to_shape(grad, shape: tuple):
     if lead:
         grad = grad.reshape(shape)
     return grad
-
-
-class _Batch(threading.local):
-    """``BATCH.n`` leading axes of every cotangent are a batch during a batched backward (the rows of a
-    Jacobian, turunan.func.jacrev): the engine sums broadcasting back behind them, and the rules that
-    reshape or permute ``g`` keep them in front. 0 otherwise; per thread, like grad mode."""
-
-    n = 0
-
-
-BATCH = _Batch()
-
-
-def sum_to_batched_shape(grad, shape: tuple, nb: int):
-    """``sum_to_shape`` for a gradient whose first ``nb`` axes are a batch (kept as they are)."""
-    core = grad.shape[nb:]
-    if core == shape:
-        return grad
-    lead = len(core) - len(shape)
-    axes = tuple(range(nb, nb + lead)) + tuple(nb + lead + i for i, n in enumerate(shape)
-                                                 if n == 1 and core[lead + i] != 1)
-    grad = grad.sum(axis=axes, keepdims=True)
-    return grad.reshape(grad.shape[:nb] + shape)
 
 
 def broadcast_to(a, shape: tuple):

@@ -15,6 +15,7 @@ import dis
 import inspect
 import itertools
 import weakref
+from typing import NamedTuple
 
 import numpy as np
 
@@ -468,8 +469,11 @@ _seq = itertools.count(0, -1)
 
 
 _new = object.__new__
+_NO_PARAMS: dict = {}     # the params of an op called without any (shared: nothing writes to a node's params)
+_NONE1, _NONE2 = (None,), (None, None)
 
 
+# ---- recording: the entries (apply, apply1, apply2, finish); _emit makes a result and its node ---------------
 def apply(prim: Primitive, *args, **params):
     """Run ``prim`` on ``args`` (Tensors, arrays or scalars) and record it if any input requires grad.
 
@@ -522,28 +526,254 @@ def finish(prim: Primitive, args: tuple, ans, params: dict):
 
 
 def _result(prim, args, ans, params, cls, mask):
-    """``apply``'s second half: the result Tensor of ``ans``, a view's link, the node, the forward-mode hook."""
-    n = len(args)
+    """The second half of ``apply`` and ``finish``: what the node keeps (``_plan``), then ``_emit``."""
+    x = args[0] if args else None
+    rest = args[1:] if prim.view else ()
+    if not (mask and prim.differentiable and _grad_state.enabled):
+        out = _emit(prim, cls or Tensor, ans, x, params, rest=rest)
+    else:
+        n = len(args)
+        key = mask << 20 | n if n < 1 << 20 else (mask, n)
+        plan = prim._plans.get(key)
+        if plan is None:
+            plan = prim._plans[key] = _plan(prim, mask, n)
+        parents = tuple(a._node or a if mask >> i & 1 else None for i, a in enumerate(args))
+        saved = versions = plan.nones
+        if plan.by_value or plan.by_meta:
+            saved, versions = list(saved), list(versions)
+            for j in plan.by_value:
+                saved[j] = a = args[j]
+                if isinstance(a, Tensor):
+                    versions[j] = a._version[0]
+            for j in plan.by_meta:
+                saved[j] = args[j]    # a constant's shape: nothing else would carry it
+            saved, versions = tuple(saved), tuple(versions)
+        out = _emit(prim, cls or Tensor, ans, x, params, parents, saved, versions, plan.keep_ans, rest)
+    if jvp_hook is not None:
+        jvp_hook(prim, args, out, params)
+    return out
+
+
+def apply1(prim: Primitive, x, params: dict | None = None):
+    """``apply`` for one input: the hot path, with ``_emit`` inlined (no ``*args``, no further call: calling
+    ``_emit`` here measured 65-100 ns more per op, 5%, and 2% on the chain_small benchmark).
+    ``tests/test_record_paths.py`` holds this copy, ``apply2``'s and ``_emit`` to the same slots."""
+    if params is None:
+        params = _NO_PARAMS
+    if batch_hook is not None:
+        res = batch_hook(prim, (x,), params)
+        if res is not None:
+            return res
+    if isinstance(x, Tensor):
+        cls = x._result_cls or type(x)
+        ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
+        record = x.requires_grad
+    else:   # not a Tensor (tn.exp([1.0, 2.0])): numbers only, checked here, off the Tensor path
+        x = _array.as_operand(x, prim.name)
+        if isinstance(x, Tensor):   # a list holding tensors, packed (recorded): the Tensor path
+            return apply1(prim, x, params)
+        cls = Tensor
+        ans = prim.fwd(x, **params) if params else prim.fwd(x)
+        record = False
+    # from here as _emit, with the node's saved input decided by the plan
     if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
-    out = _new(cls or Tensor)
+        ans = np.asarray(ans)
+    out = _new(cls)
     out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(args[0], Tensor) and shares_memory(ans, args[0]._d):
-        out._version = version = args[0]._version    # a view shares its base's version counter
-        register_view(out, args[0], prim, params)
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+        out._version = version = x._version
+        register_view(out, x, prim, params)
     else:
         out._version = version = [0]
-    if mask and prim.differentiable and _grad_state.enabled:
-        out._node = _record(prim, args, ans, params, version, mask, n)
+    if record and prim.differentiable and _grad_state.enabled:
+        plan = prim._plan1
+        if plan is None:
+            plan = prim._plan1 = _plan(prim, 1, 1)
+        node = _new(Node)
+        node.prim = prim
+        node.parents = (x._node or x,)
+        if plan.by_value:     # the rule reads x's value
+            node.saved = (x,)
+            node.versions = (x._version[0],)
+        else:
+            node.saved = node.versions = _NONE1
+        node.params = params
+        node.shape = ans.shape
+        node.dtype = dt = ans.dtype
+        if dt.kind == "c":
+            _refuse_complex_result(prim)
+        node.hooks = node.retained = node.tangents = None
+        node.freed = False
+        node.seq = next(_seq)
+        if plan.keep_ans:
+            node.ans = ans
+            node.ans_version = (version, version[0])
+        else:
+            node.ans = node.ans_version = None
+        out._node = node
         out.requires_grad = True
     else:
         out._node = None
         out.requires_grad = False
     if jvp_hook is not None:
-        jvp_hook(prim, args, out, params)
+        jvp_hook(prim, (x,), out, params)
     return out
+
+
+def apply2(prim: Primitive, x, y):
+    """``apply`` for two inputs and no parameters (the binary operators): the hot path, ``_emit`` inlined as in
+    ``apply1`` (and held to it by ``tests/test_record_paths.py``)."""
+    if batch_hook is not None:
+        res = batch_hook(prim, (x, y), _NO_PARAMS)
+        if res is not None:
+            return res
+    cls = None
+    mask = 0
+    if isinstance(x, Tensor):
+        cls = x._result_cls or type(x)
+        if x.requires_grad:
+            mask = 1
+        xd = x._d
+    elif type(x) is list or type(x) is tuple:   # off the Tensor path: a list holding tensors is packed (recorded)
+        return apply2(prim, _array.as_operand(x, prim.name), y)
+    else:
+        xd = x
+    if isinstance(y, Tensor):
+        if cls is None:
+            cls = y._result_cls or type(y)
+        if y.requires_grad:
+            mask |= 2
+        yd = y._d
+    elif type(y) is list or type(y) is tuple:
+        return apply2(prim, x, _array.as_operand(y, prim.name))
+    else:
+        yd = y
+    if cls is None:     # no Tensor among the inputs (tn.add([1], [2])): numbers only. One operand that is not a
+        # Tensor next to one that is is checked by the op's wrapper (turunan._ops._arith), where that costs nothing
+        cls = Tensor
+        xd, yd = _array.as_operand(xd, prim.name), _array.as_operand(yd, prim.name)
+        if isinstance(xd, Tensor) or isinstance(yd, Tensor):    # a list holding tensors, packed (recorded)
+            return apply2(prim, xd, yd)
+    ans = prim.fwd(xd, yd)
+    # from here as _emit, with the node's saved inputs decided by the plan
+    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
+        ans = np.asarray(ans)
+    out = _new(cls)
+    out._d = ans
+    out._grad = out._hooks = out._tangents = None
+    out._retain = False
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+        out._version = version = x._version
+        register_view(out, x, prim, _view_params(prim, (y,), _NO_PARAMS))
+    else:
+        out._version = version = [0]
+    if mask and prim.differentiable and _grad_state.enabled:
+        plan = prim._plan2[mask]
+        if plan is None:
+            plan = prim._plan2[mask] = _plan(prim, mask, 2)
+        node = _new(Node)
+        node.prim = prim
+        node.parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
+        kx, ky = plan.keep    # what is kept of each input: nothing, its value, or (a constant) its shape
+        if kx or ky:
+            sx = vx = sy = vy = None
+            if kx:
+                sx = x
+                if kx == VALUE and isinstance(x, Tensor):
+                    vx = x._version[0]
+            if ky:
+                sy = y
+                if ky == VALUE and isinstance(y, Tensor):
+                    vy = y._version[0]
+            node.saved = (sx, sy)
+            node.versions = (vx, vy)
+        else:
+            node.saved = node.versions = _NONE2
+        node.params = _NO_PARAMS
+        node.shape = ans.shape
+        node.dtype = dt = ans.dtype
+        if dt.kind == "c":
+            _refuse_complex_result(prim)
+        node.hooks = node.retained = node.tangents = None
+        node.freed = False
+        node.seq = next(_seq)
+        if plan.keep_ans:
+            node.ans = ans
+            node.ans_version = (version, version[0])
+        else:
+            node.ans = node.ans_version = None
+        out._node = node
+        out.requires_grad = True
+    else:
+        out._node = None
+        out.requires_grad = False
+    if jvp_hook is not None:
+        jvp_hook(prim, (x, y), out, _NO_PARAMS)
+    return out
+
+
+def _emit(prim, cls, ans, x, params, parents=None, saved=None, versions=None, keep_ans=False, rest=()) -> Tensor:
+    """How a result is made: the Tensor (of class ``cls``) holding ``prim``'s output ``ans``, every slot set, and,
+    unless ``parents`` is None, its Node (``saved`` inputs at ``versions``, the output if ``keep_ans``). The general
+    paths (``apply``, ``finish``) call it; the hot paths ``apply1`` and ``apply2`` hold a copy inline.
+
+    A view's result shares the version counter of its first input ``x`` and is registered on it (``rest``: the
+    inputs after ``x``, which the registration names as parameters, see ``_view_params``).
+    """
+    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
+        ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
+    out = _new(cls)
+    out._d = ans
+    out._grad = out._hooks = out._tangents = None
+    out._retain = False
+    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+        out._version = version = x._version    # a view shares its base's version counter
+        register_view(out, x, prim, _view_params(prim, rest, params) if rest else params)
+    else:
+        out._version = version = [0]
+    if parents is None:
+        out._node = None
+        out.requires_grad = False
+        return out
+    node = _new(Node)    # filled in place (its fields, without __init__'s call)
+    node.prim = prim
+    node.parents = parents
+    node.saved = saved
+    node.versions = versions
+    node.params = params
+    node.shape = ans.shape
+    node.dtype = dt = ans.dtype
+    if dt.kind == "c":
+        _refuse_complex_result(prim)
+    node.hooks = node.retained = node.tangents = None
+    node.freed = False
+    node.seq = next(_seq)
+    if keep_ans:
+        node.ans = ans
+        node.ans_version = (version, version[0])
+    else:
+        node.ans = node.ans_version = None
+    out._node = node
+    out.requires_grad = True
+    return out
+
+
+def _view_params(prim, rest: tuple, params: dict) -> dict:
+    """The parameters that make a view from its base alone: turunan._inplace re-derives a view as
+    ``apply(prim, base, **params)`` and inverts it as ``prim.inverse(base, view, **params)``, so inputs after the
+    base given by position (a rule's ``getitem(g, index, basic)``) are named as the kernel names them."""
+    try:
+        sig = inspect.signature(prim.fwd)
+        bound = sig.bind(None, *rest, **params).arguments
+    except (TypeError, ValueError):
+        return params
+    names = list(bound)[1:]
+    if any(sig.parameters[n].kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)
+           for n in names):
+        return params
+    return {n: bound[n] for n in names}
 
 
 def shares_memory(ans, data) -> bool:
@@ -588,181 +818,25 @@ def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> 
     views.append(weakref.ref(view))
 
 
-_NO_PARAMS: dict = {}     # the params of an op called without any (shared: nothing writes to a node's params)
-_NONE1, _NONE2 = (None,), (None, None)
-
-
-def apply1(prim: Primitive, x, params: dict | None = None):
-    """``apply`` for one input: the hot path, with the node recorded inline (no ``*args``, no extra call).
-
-    The result Tensor and the Node are filled in place (their fields, without ``__init__``); what the node
-    keeps is looked up once per primitive (``_plan``).
-    """
-    if params is None:
-        params = _NO_PARAMS
-    if batch_hook is not None:
-        res = batch_hook(prim, (x,), params)
-        if res is not None:
-            return res
-    if isinstance(x, Tensor):
-        cls = x._result_cls or type(x)
-        ans = prim.fwd(x._d, **params) if params else prim.fwd(x._d)
-        record = x.requires_grad
-    else:   # not a Tensor (tn.exp([1.0, 2.0])): numbers only, checked here, off the Tensor path
-        x = _array.as_operand(x, prim.name)
-        if isinstance(x, Tensor):   # a list holding tensors, packed (recorded): the Tensor path
-            return apply1(prim, x, params)
-        cls = Tensor
-        ans = prim.fwd(x, **params) if params else prim.fwd(x)
-        record = False
-    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)
-    out = _new(cls)
-    out._d = ans
-    out._grad = out._hooks = out._tangents = None
-    out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
-        out._version = version = x._version
-        register_view(out, x, prim, params)
-    else:
-        out._version = version = [0]
-    if record and prim.differentiable and _grad_state.enabled:
-        plan = prim._plan1
-        if plan is None:
-            plan = prim._plan1 = _plan(prim, 1, 1)
-        node = _new(Node)
-        node.prim = prim
-        node.parents = (x._node or x,)
-        if plan[0]:     # the rule reads x's value
-            node.saved = (x,)
-            node.versions = (x._version[0],)
-        else:
-            node.saved = node.versions = _NONE1
-        node.params = params
-        node.shape = ans.shape
-        node.dtype = dt = ans.dtype
-        if dt.kind == "c":
-            _refuse_complex_result(prim)
-        node.hooks = node.retained = node.tangents = None
-        node.freed = False
-        node.seq = next(_seq)
-        if plan[2]:
-            node.ans = ans
-            node.ans_version = (version, version[0])
-        else:
-            node.ans = node.ans_version = None
-        out._node = node
-        out.requires_grad = True
-    else:
-        out._node = None
-        out.requires_grad = False
-    if jvp_hook is not None:
-        jvp_hook(prim, (x,), out, params)
-    return out
-
-
-def apply2(prim: Primitive, x, y):
-    """``apply`` for two inputs and no parameters (the binary operators): the hot path, recorded inline."""
-    if batch_hook is not None:
-        res = batch_hook(prim, (x, y), _NO_PARAMS)
-        if res is not None:
-            return res
-    cls = None
-    mask = 0
-    if isinstance(x, Tensor):
-        cls = x._result_cls or type(x)
-        if x.requires_grad:
-            mask = 1
-        xd = x._d
-    elif type(x) is list or type(x) is tuple:   # off the Tensor path: a list holding tensors is packed (recorded)
-        return apply2(prim, _array.as_operand(x, prim.name), y)
-    else:
-        xd = x
-    if isinstance(y, Tensor):
-        if cls is None:
-            cls = y._result_cls or type(y)
-        if y.requires_grad:
-            mask |= 2
-        yd = y._d
-    elif type(y) is list or type(y) is tuple:
-        return apply2(prim, x, _array.as_operand(y, prim.name))
-    else:
-        yd = y
-    if cls is None:     # no Tensor among the inputs (tn.add([1], [2])): numbers only. One operand that is not a
-        # Tensor next to one that is is checked by the op's wrapper (turunan._ops._arith), where that costs nothing
-        cls = Tensor
-        xd, yd = _array.as_operand(xd, prim.name), _array.as_operand(yd, prim.name)
-        if isinstance(xd, Tensor) or isinstance(yd, Tensor):    # a list holding tensors, packed (recorded)
-            return apply2(prim, xd, yd)
-    ans = prim.fwd(xd, yd)
-    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)
-    out = _new(cls)
-    out._d = ans
-    out._grad = out._hooks = out._tangents = None
-    out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
-        out._version = version = x._version
-    else:
-        out._version = version = [0]
-    if mask and prim.differentiable and _grad_state.enabled:
-        plan = prim._plan2[mask]
-        if plan is None:
-            plan = prim._plan2[mask] = _plan(prim, mask, 2)
-        node = _new(Node)
-        node.prim = prim
-        node.parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
-        kx, ky = plan[4]    # what is kept of each input: nothing, its value, or (a constant) its shape
-        if kx or ky:
-            sx = vx = sy = vy = None
-            if kx:
-                sx = x
-                if kx == VALUE and isinstance(x, Tensor):
-                    vx = x._version[0]
-            if ky:
-                sy = y
-                if ky == VALUE and isinstance(y, Tensor):
-                    vy = y._version[0]
-            node.saved = (sx, sy)
-            node.versions = (vx, vy)
-        else:
-            node.saved = node.versions = _NONE2
-        node.params = _NO_PARAMS
-        node.shape = ans.shape
-        node.dtype = dt = ans.dtype
-        if dt.kind == "c":
-            _refuse_complex_result(prim)
-        node.hooks = node.retained = node.tangents = None
-        node.freed = False
-        node.seq = next(_seq)
-        if plan[2]:
-            node.ans = ans
-            node.ans_version = (version, version[0])
-        else:
-            node.ans = node.ans_version = None
-        out._node = node
-        out.requires_grad = True
-    else:
-        out._node = None
-        out.requires_grad = False
-    if jvp_hook is not None:
-        jvp_hook(prim, (x, y), out, _NO_PARAMS)
-    return out
-
-
 def _refuse_complex_result(prim) -> None:
     """A recorded op gave a complex result (a real tensor times a complex constant, an astype to complex): the
     rules do not conjugate, so its gradient would be silently wrong. Refused until complex autodiff is done."""
     _array.refuse_complex(np.dtype(np.complex128), f"the result of {prim.name}, recorded for a gradient,")
 
 
-def _plan(prim, mask: int, n: int) -> tuple:
-    """What a node of ``prim`` keeps when the inputs in ``mask`` require grad (computed once, then cached).
+class Plan(NamedTuple):
+    """What a node of a primitive keeps when a given set of its inputs requires grad (``_plan``)."""
 
-    Returns (indices kept by value, indices of constants kept for their shape, whether ans is kept, ``n``
-    Nones: the saved tuple of a node that keeps no input, and for two inputs what each one keeps:
-    0 nothing, VALUE, or META).
-    """
+    by_value: tuple     # the inputs a rule reads by value: kept, with their version counters' values
+    by_meta: tuple      # the constants (inputs not requiring grad) a rule reads only the shape of: kept
+    keep_ans: bool      # whether a rule reads the output (its value or its shape): kept, with its version
+    nones: tuple        # n Nones: the saved values and versions of a node that keeps no input
+    keep: tuple         # per input: UNUSED, VALUE or META (what apply2 reads)
+
+
+def _plan(prim, mask: int, n: int) -> Plan:
+    """What a node of ``prim`` with ``n`` inputs keeps when the inputs in ``mask`` require grad (computed once per
+    primitive and mask, then cached on it: ``_plans``, ``_plan1``, ``_plan2``)."""
     keep = [UNUSED] * n
     keep_ans = False
     for i in range(n):
@@ -780,57 +854,6 @@ def _plan(prim, mask: int, n: int) -> tuple:
     for j in range(n):
         if keep[j] == META and mask >> j & 1:
             keep[j] = UNUSED    # a grad-requiring input's parent (node or leaf) carries its shape already
-    by_value = tuple(j for j in range(n) if keep[j] == VALUE)
-    by_meta = tuple(j for j in range(n) if keep[j] == META)
-    return by_value, by_meta, keep_ans, (None,) * n, tuple(keep)
-
-
-def _record(prim, args, ans, params, version, mask, n) -> Node:
-    """The node of a general ``apply`` (three or more inputs, or parameters with two)."""
-    key = mask << 20 | n if n < 1 << 20 else (mask, n)
-    plan = prim._plans.get(key)
-    if plan is None:
-        plan = prim._plans[key] = _plan(prim, mask, n)
-    by_value, by_meta, keep_ans, nones, keep = plan
-    parents = []
-    bit = 1
-    for a in args:
-        if mask & bit:
-            parents.append(a._node or a)
-        else:
-            parents.append(None)
-        bit <<= 1
-    parents = tuple(parents)
-    if by_value or by_meta:
-        saved = list(nones)
-        versions = list(nones)
-        for j in by_value:
-            a = args[j]
-            saved[j] = a
-            if isinstance(a, Tensor):
-                versions[j] = a._version[0]
-        for j in by_meta:
-            saved[j] = args[j]    # a constant's shape: nothing else would carry it
-        saved, versions = tuple(saved), tuple(versions)
-    else:
-        saved = versions = nones
-    # the node, filled in place (Node's fields, without the call)
-    node = _new(Node)
-    node.prim = prim
-    node.parents = parents
-    node.saved = saved
-    node.versions = versions
-    node.params = params
-    node.shape = ans.shape
-    node.dtype = dt = ans.dtype
-    if dt.kind == "c":
-        _refuse_complex_result(prim)
-    node.hooks = node.retained = node.tangents = None
-    node.freed = False
-    node.seq = next(_seq)
-    if keep_ans:
-        node.ans = ans
-        node.ans_version = (version, version[0])
-    else:
-        node.ans = node.ans_version = None
-    return node
+    return Plan(by_value=tuple(j for j in range(n) if keep[j] == VALUE),
+                by_meta=tuple(j for j in range(n) if keep[j] == META),
+                keep_ans=bool(keep_ans), nones=(None,) * n, keep=tuple(keep))

@@ -15,7 +15,7 @@ from _thread import _count as _thread_count
 import numpy as np
 
 from . import _gc, _mode  # noqa: F401 (_gc: keeps the cyclic collector off deep graphs, on import)
-from ._array import BATCH, sum_to_batched_shape, sum_to_shape
+from ._array import sum_to_shape
 from ._core import Node, Tensor
 
 FREED_MSG = ("Trying to backward through the graph a second time (or to read saved values after they "
@@ -150,51 +150,23 @@ def backward(roots: list, head_grads: list, *, retain_graph: bool = False, creat
 
 
 def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused):
-    cot: dict = {}          # node (or a root leaf's id) -> accumulated cotangent
-    keyed: dict = {}        # a root leaf's id -> the leaf
-    for r, g in zip(roots, head_grads):
-        k = _key(r)
-        if type(k) is int:
-            keyed[k] = r
-        cot[k] = g if k not in cot else cot[k] + g
-    root_nodes = [r._node for r in roots if r._node is not None]
-    wanted = None
-    needed = ()
-    if inputs is not None:
-        wanted = {_key(t): t for t in inputs}
-        needed = _needed(_toposort(root_nodes), wanted)
-        root_nodes = [n for n in root_nodes if n in needed]
-    # the walk: a heap of nodes holding a cotangent, newest first (seq counts down). A node's consumers are all
-    # newer, so when it is popped every consumer that could send it a cotangent has been processed. A node
-    # enters the heap when it receives its first cotangent, so no separate sort (or seen set) is needed.
-    heap = []
-    for node in root_nodes:
-        if cot.get(node) is not None and (node.seq, node) not in heap:
-            heap.append((node.seq, node))
-    heapq.heapify(heap)
-    captured: dict = {}
+    """The walk, in named steps: seed the cotangents; then for each node, newest first: what arrives (hooks,
+    retained grads, capture), gather its rules' arguments, run its rules and accumulate into its parents, free
+    what it saved; last, the roots that are leaves, and the collected results."""
+    cot, leaf_roots, heap, wanted, needed = _seed(roots, head_grads, inputs)
+    captured: dict = {}     # with ``inputs``: the gradient of each wanted tensor (by _key) found so far
     written: set = set()    # leaves whose 'write' buffer this pass already overwrote
     pop = cot.pop
     heappush, heappop = heapq.heappush, heapq.heappop
-
     while heap:
         node = heappop(heap)[1]
         g = pop(node)
-        if node.hooks:
-            g = _run_hooks(node.hooks, g, create_graph)
-        if node.retained is not None:
-            t = node.retained()
-            if t is not None:    # a retained grad accumulates across backward passes, like a leaf's
-                with _grad_lock(t):
-                    prev = t._grad
-                    if create_graph:
-                        t._grad = _as_tensor(g) if prev is None else prev + g
-                    else:
-                        t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev._d + g)
+        # -- arrive: hooks may replace g, a retained grad accumulates it; a wanted node's gradient is captured
+        if node.hooks or node.retained is not None:
+            g = _arrive(node, g, create_graph)
         if wanted is not None and node in wanted:
             captured[node] = g
-        # what the rules see as inputs (values where kept, the parent's shape where only that is used), with
-        # the freed / modified-in-place checks of _check_saved done in the same pass
+        # -- gather: the rules' arguments, in-place checks included. Fast paths for one and two inputs
         if node.freed or (node.ans_version is not None and node.ans_version[0][0] != node.ans_version[1]):
             _check_saved(node)
         parents = node.parents
@@ -202,7 +174,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         if len(parents) == 1:
             s = saved[0]
             if s is None:
-                args = parents
+                args = parents      # the rule reads at most its input's shape: the parent (node or leaf) has it
             elif isinstance(s, Tensor):
                 v = node.versions[0]
                 if v is not None and s._version[0] != v:
@@ -232,16 +204,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                         s1 = s1._d
                 args = (s0, s1)
         else:
-            args = []
-            for s, v, p in zip(saved, node.versions, parents):
-                if s is None:
-                    args.append(p)
-                elif isinstance(s, Tensor):
-                    if v is not None and s._version[0] != v:
-                        _check_saved(node)
-                    args.append(s if create_graph else s._d)
-                else:
-                    args.append(s)
+            args = _gather(node, create_graph)
         prim = node.prim
         vjps = prim.vjps
         variadic = prim.variadic
@@ -250,12 +213,11 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             ans = Tensor._wrap(ans, node, True)
             ans._tangents = node.tangents   # forward-mode tangents of the output (jvp of grad)
         params = node.params
+        # -- run the rules: one per parent that needs a cotangent, summed back to the parent's shape
         i = -1
         for p in parents:
             i += 1
-            if p is None:
-                continue
-            if wanted is not None and (p not in needed if type(p) is Node else id(p) not in wanted):
+            if p is None or wanted is not None and (p not in needed if type(p) is Node else id(p) not in wanted):
                 continue
             if variadic:
                 gi = vjps[0](g, ans, *args, index=i, **params)
@@ -266,7 +228,9 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
             if gi is None:
                 continue
             if gi.shape != p.shape:
-                gi = sum_to_shape(gi, p.shape) if not BATCH.n else sum_to_batched_shape(gi, p.shape, BATCH.n)
+                gi = sum_to_shape(gi, p.shape)
+            # -- accumulate into the parent: a node's sum (in place when only this walk holds it), a wanted
+            # leaf's capture, or a leaf's .grad
             if type(p) is Node:
                 prev = cot.get(p)
                 if prev is None:
@@ -283,26 +247,92 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 captured[pid] = gi if prev is None else prev + gi
             else:
                 _accumulate_leaf(p, gi, create_graph, written)
-        if not retain_graph:   # release saved arrays as soon as they are used
+        # -- free: saved arrays are released as soon as they are used; and the loop's locals must not keep this
+        # node's arrays (saved inputs, ans, a replaced sum) alive while the next node's rules allocate: that was
+        # one array-sized buffer more at the peak
+        if not retain_graph:
             node.saved = node.versions = (None,) * len(parents)
             node.ans = node.ans_version = None
             node.freed = True
-        # the loop's locals must not keep this node's arrays (saved inputs, ans, a replaced sum) alive while the
-        # next node's rules allocate: that was one array-sized buffer more at the peak
         g = gi = prev = args = saved = ans = s = s0 = s1 = None
+    # -- the roots that are themselves leaves, and the results
+    for k, leaf in leaf_roots.items():
+        g = cot[k]
+        if wanted is not None:
+            captured[k] = g if k not in captured else captured[k] + g
+        else:
+            _accumulate_leaf(leaf, g, create_graph, written)
+    if wanted is not None:
+        return _collect(inputs, wanted, captured, create_graph, allow_unused)
+    return None
 
-    # roots that are themselves leaves
-    for k, g in cot.items():
-        leaf = keyed.get(k) if type(k) is int else None
-        if leaf is not None:
-            if wanted is not None:
-                captured[k] = g if k not in captured else captured[k] + g
-            else:
-                _accumulate_leaf(leaf, g, create_graph, written)
 
-    if wanted is None:
-        return None
-    results = []
+def _seed(roots, head_grads, inputs):
+    """The walk's start: each root's head gradient summed under its key (its node, or a leaf root's id); the
+    heap of root nodes; with ``inputs``, the wanted tensors by key and the nodes that lead to one (the rest of
+    the graph is pruned). Returns (cotangents, leaf roots by id, heap, wanted or None, needed nodes)."""
+    cot: dict = {}
+    leaf_roots: dict = {}
+    for r, g in zip(roots, head_grads):
+        k = _key(r)
+        if type(k) is int:
+            leaf_roots[k] = r
+        cot[k] = g if k not in cot else cot[k] + g
+    root_nodes = [r._node for r in roots if r._node is not None]
+    wanted = None
+    needed = ()
+    if inputs is not None:
+        wanted = {_key(t): t for t in inputs}
+        needed = _needed(_toposort(root_nodes), wanted)
+        root_nodes = [n for n in root_nodes if n in needed]
+    # a heap of nodes holding a cotangent, newest first (seq counts down). A node's consumers are all newer, so
+    # when it is popped every consumer that could send it a cotangent has been processed. A node enters the heap
+    # when it receives its first cotangent, so no separate sort (or seen set) is needed.
+    heap = []
+    for node in root_nodes:
+        if cot.get(node) is not None and (node.seq, node) not in heap:
+            heap.append((node.seq, node))
+    heapq.heapify(heap)
+    return cot, leaf_roots, heap, wanted, needed
+
+
+def _arrive(node: Node, g, create_graph: bool):
+    """The cotangent ``g`` arriving at ``node``, before its rules run: its hooks may replace it, and a retained
+    tensor's ``.grad`` accumulates it (across backward passes, as a leaf's does)."""
+    if node.hooks:
+        g = _run_hooks(node.hooks, g, create_graph)
+    if node.retained is not None:
+        t = node.retained()
+        if t is not None:
+            with _grad_lock(t):
+                prev = t._grad
+                if create_graph:
+                    t._grad = _as_tensor(g) if prev is None else prev + g
+                else:
+                    t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev._d + g)
+    return g
+
+
+def _gather(node: Node, create_graph: bool) -> list:
+    """The rules' arguments of a node of three or more inputs (the walk inlines one and two): each saved value
+    (checked against in-place changes: ``_check_saved``), or where nothing is saved the parent, for its shape."""
+    args = []
+    for s, v, p in zip(node.saved, node.versions, node.parents):
+        if s is None:
+            args.append(p)
+        elif isinstance(s, Tensor):
+            if v is not None and s._version[0] != v:
+                _check_saved(node)
+            args.append(s if create_graph else s._d)
+        else:
+            args.append(s)
+    return args
+
+
+def _collect(inputs, wanted: dict, captured: dict, create_graph: bool, allow_unused: bool) -> list:
+    """The gradients of ``inputs`` in their order: a leaf's hooks run on its total; a missing one is an error
+    unless ``allow_unused``."""
+    results = {}
     for k, t in wanted.items():
         g = captured.get(k)
         if g is not None and t._node is None and t._hooks:
@@ -310,9 +340,8 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         if g is None and not allow_unused:
             raise RuntimeError("one of the differentiated tensors does not appear in the graph of the outputs "
                                "(or does not require grad); pass allow_unused=True to get None for it")
-        results.append(g)
-    by_key = dict(zip(wanted, results))
-    return [by_key[_key(t)] for t in inputs]
+        results[k] = g
+    return [results[_key(t)] for t in inputs]
 
 
 def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
