@@ -9,7 +9,8 @@ import turunan._jacobians as jacobians
 import turunan._reverse as reverse
 import turunan.func as F
 from turunan import viz
-from turunan._engine import _toposort
+from turunan._core import Node
+from turunan._engine import toposort
 from turunan._transform import Transform, depth
 
 
@@ -62,8 +63,14 @@ def test_viz_walks_the_graph_as_the_engine_does():
     h = tn.tanh(x @ w)
     a, b = (h * h).sum(), (h + x).max()
     roots = [a._node, b._node, a._node]
-    assert viz._walk(roots) == _toposort(roots)
+    assert viz.toposort is toposort          # one walker for backward and for the pictures
+    order = toposort(roots)
+    place = {node: i for i, node in enumerate(order)}
+    assert len(place) == len(order) == 8     # each once: reshape, mm, reshape, tanh, mul, sum, add, amax
+    for node in order:                       # parents before children
+        assert all(place[p] < place[node] for p in node.parents if isinstance(p, Node))
     deep = x
-    for _ in range(3000):
+    for _ in range(3000):                    # no recursion
         deep = deep * 1.0
-    assert viz._walk([deep._node]) == _toposort([deep._node])
+    chain = toposort([deep._node])
+    assert len(chain) == 3000 and chain[-1] is deep._node

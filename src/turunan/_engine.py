@@ -52,7 +52,7 @@ def _grad_lock(t):
     return _GRAD_LOCKS[id(t) >> 4 & 31]
 
 
-def _toposort(roots: list) -> list:
+def toposort(roots: list) -> list:
     """Nodes reachable from ``roots``, parents before children (iterative DFS post-order)."""
     order = []
     seen = set()    # the nodes themselves: hashed by identity, no id() calls
@@ -141,12 +141,8 @@ def backward(roots: list, head_grads: list, *, retain_graph: bool = False, creat
     ``_grad_req``: 'add', 'write' or 'null'). With ``inputs`` given, their gradients are returned instead
     and no ``.grad`` is touched; only the part of the graph that leads to them is walked.
     """
-    prev_mode = _mode.state.enabled
-    _mode.state.enabled = create_graph
-    try:
+    with _mode.set_grad_enabled(create_graph):     # the rules record exactly when the gradient must be differentiable
         return _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused)
-    finally:
-        _mode.state.enabled = prev_mode
 
 
 def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused):
@@ -283,7 +279,7 @@ def _seed(roots, head_grads, inputs):
     needed = ()
     if inputs is not None:
         wanted = {_key(t): t for t in inputs}
-        needed = _needed(_toposort(root_nodes), wanted)
+        needed = _needed(toposort(root_nodes), wanted)
         root_nodes = [n for n in root_nodes if n in needed]
     # a heap of nodes holding a cotangent, newest first (seq counts down). A node's consumers are all newer, so
     # when it is popped every consumer that could send it a cotangent has been processed. A node enters the heap

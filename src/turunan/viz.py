@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 from ._core import Node, Tensor
+from ._engine import toposort
 
 __all__ = ["Graph", "draw_graph", "plot_with_derivative", "graphviz_available", "main"]  # noqa: F822 (lazy)
 
@@ -93,31 +94,6 @@ def _shape(shape) -> str:
     return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _walk(roots: list) -> list:
-    """The nodes reachable from ``roots``, parents before children, without recursion.
-
-    The same walk as the engine's (``_engine._toposort``): one walker for backward and for the pictures is
-    wanted, and this function gives way to it as soon as the engine names it publicly (``toposort``).
-    """
-    order, seen = [], set()
-    for root in roots:
-        if root in seen:
-            continue
-        seen.add(root)
-        stack = [(root, iter(root.parents))]
-        while stack:
-            node, parents = stack[-1]
-            for p in parents:
-                if type(p) is Node and p not in seen:
-                    seen.add(p)
-                    stack.append((p, iter(p.parents)))
-                    break
-            else:
-                stack.pop()
-                order.append(node)
-    return order
-
-
 def draw_graph(*outputs: Tensor, params: dict[str, Tensor] | None = None, show_constants: bool = True,
                rankdir: str = "LR") -> Graph:
     """Draw the graph recorded into ``outputs``: operations, shapes, leaves, where gradients flow.
@@ -168,7 +144,7 @@ def draw_graph(*outputs: Tensor, params: dict[str, Tensor] | None = None, show_c
         lines.append(f"  {key(out._node)} -> {ok};")
         roots.append(out._node)
 
-    for node in _walk(roots):   # parents before children, as backward walks them (in reverse)
+    for node in toposort(roots):   # parents before children, as backward walks them (in reverse)
         k = key(node)
         keep_alive.append(node)
         label = f"{node.name}\n{_shape(node.shape)}"
