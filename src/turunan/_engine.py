@@ -141,8 +141,11 @@ def backward(roots: list, head_grads: list, *, retain_graph: bool = False, creat
     ``_grad_req``: 'add', 'write' or 'null'). With ``inputs`` given, their gradients are returned instead
     and no ``.grad`` is touched; only the part of the graph that leads to them is walked.
     """
-    with _mode.set_grad_enabled(create_graph):     # the rules record exactly when the gradient must be differentiable
+    prev = _mode.swap_grad_enabled(create_graph)    # the rules record exactly when the gradient is differentiable
+    try:
         return _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused)
+    finally:
+        _mode.swap_grad_enabled(prev)
 
 
 def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unused):

@@ -19,6 +19,14 @@ def is_grad_enabled() -> bool:
     return state.enabled
 
 
+def swap_grad_enabled(mode: bool) -> bool:
+    """Set grad mode and return the previous one: ``set_grad_enabled`` for the engine's hot path (every backward
+    call sets it twice; the context manager's object measured 0.9 us a call, 2-4 % of the chapter's workload)."""
+    prev = state.enabled
+    state.enabled = mode
+    return prev
+
+
 class set_grad_enabled:
     """Turn recording on or off; works as a call, a context manager, or a decorator.
 
