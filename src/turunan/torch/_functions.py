@@ -365,22 +365,23 @@ def chunk(input, chunks: int, dim: int = 0) -> tuple:  # noqa: A002
     return split(input, builtins.max(-(-n // chunks), 1), dim)
 
 
-def cumprod(input, dim=None, *, dtype=None, **kw):  # noqa: A002
-    """Cumulative product along ``dim`` (integers and bools give int64, as PyTorch)."""
+def _cumulative(core, input, dim, dtype, kw):  # noqa: A002
+    """PyTorch's convention for a cumulative op: ``dtype`` casts first; integers and bools give int64."""
     dim = kw.pop("axis", dim)
     x = input if dtype is None else ops.astype(input, np_dtype(dtype))
     if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
         x = ops.astype(x, np.int64)
-    return recast(ops.cumprod(x, dim), Tensor)
+    return recast(core(x, dim), Tensor)
+
+
+def cumprod(input, dim=None, *, dtype=None, **kw):  # noqa: A002
+    """Cumulative product along ``dim`` (integers and bools give int64, as PyTorch)."""
+    return _cumulative(ops.cumprod, input, dim, dtype, kw)
 
 
 def cumsum(input, dim=None, *, dtype=None, **kw):  # noqa: A002
     """Cumulative sum along ``dim`` (integers and bools give int64, as PyTorch)."""
-    dim = kw.pop("axis", dim)
-    x = input if dtype is None else ops.astype(input, np_dtype(dtype))
-    if isinstance(x, _core.Tensor) and x._d.dtype.kind in "biu" and x._d.dtype != np.int64:
-        x = ops.astype(x, np.int64)
-    return recast(ops.cumsum(x, dim), Tensor)
+    return _cumulative(ops.cumsum, input, dim, dtype, kw)
 
 
 # ---- the Tensor's methods that are these functions ---------------------------------------------------------------
