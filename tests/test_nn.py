@@ -327,11 +327,11 @@ def test_zero_grad_reuses_the_buffers():
     net = Net()
     net(tn.ones(3, 4)).sum().backward()
     bufs = [p.grad.data for p in net.parameters()]
-    net.zero_grad()
+    net.zero_grad(set_to_none=False)
     assert all(p.grad.data is b and not b.any() for p, b in zip(net.parameters(), bufs))
     net(tn.ones(3, 4)).sum().backward()
     assert all(p.grad.data is b for p, b in zip(net.parameters(), bufs))
-    net.zero_grad(set_to_none=True)
+    net.zero_grad()                               # PyTorch 2's default: set_to_none=True
     assert all(p.grad is None for p in net.parameters())
 
 

@@ -205,11 +205,9 @@ class Module:
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none: bool = False) -> None:
-        """Zero every parameter's gradient in place, so the next backward reuses the same buffers.
-
-        (PyTorch's default is ``set_to_none=True``; turunan keeps the buffer, as the chapter describes.)
-        """
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear every parameter's gradient: to None (PyTorch 2's default), or, with ``set_to_none=False``,
+        zeros written in place, so the next backward reuses the same buffers."""
         _zero_grads(self.parameters(), set_to_none)
 
     def num_parameters(self) -> int:

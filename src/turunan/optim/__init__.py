@@ -76,12 +76,14 @@ class Optimizer:
         if "lr" in group:
             _checks.learning_rate(group["lr"])
 
-    def zero_grad(self, set_to_none: bool = False) -> None:
-        """Zero the gradients in place (the buffers are reused by the next backward).
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Clear the gradients: to None (PyTorch 2's default), or, with ``set_to_none=False``, zeros written
+        into the same buffers (reused by the next backward).
 
-        PyTorch's default is ``set_to_none=True``, and its ``step()`` skips a parameter whose grad is None; here
-        a parameter that got no gradient since is stepped with a zero gradient (momentum, weight decay and Adam's
-        moments go on), as PyTorch does with ``set_to_none=False``. Pass ``set_to_none=True`` for PyTorch 2's.
+        ``step()`` skips a parameter whose grad is None, as PyTorch's optimisers do: one that got no gradient
+        since (a layer unused in this step) stays put, and its momentum and Adam moments are left as they were.
+        A zeroed buffer is a gradient of zero, so with ``set_to_none=False`` momentum, weight decay and Adam's
+        moments go on for that parameter, also as in PyTorch.
         """
         _zero_grads((p for g in self.param_groups for p in g["params"]), set_to_none)
 
