@@ -32,8 +32,10 @@ from .. import _ops as ops
 from .._doors import recast
 from ._printing import format_torch
 from ._types import (
+    CPP_NAMES,
     CPU,
     LEGACY_NAMES,
+    SCALAR_NAMES,
     Size,
     SizeAttr,
     as_dtype,
@@ -42,6 +44,7 @@ from ._types import (
     checked_dims,
     dtype,
     np_dtype,
+    type_name,
 )
 from ._types import device as torch_device
 
@@ -110,6 +113,27 @@ class Tensor(_core.Tensor):
 
     @grad.setter
     def grad(self, value) -> None:
+        """PyTorch's checks, in its order: a Tensor or None (``a.grad = 0.`` is a TypeError), not the tensor
+        itself, of the tensor's dtype and shape."""
+        if value is not None:
+            if not isinstance(value, _core.Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of type "
+                                f"{type_name(value)}")
+            if value is self:
+                raise RuntimeError("can't assign Variable as its own grad")
+            have, want = value._d.dtype, self._d.dtype
+            if have != want:
+                raise RuntimeError(
+                    f"attempting to assign a gradient with dtype '{CPP_NAMES.get(have.name, have.name)}' to a "
+                    f"tensor with grad_dtype '{SCALAR_NAMES.get(want.name, want.name)}'. The gradient must match "
+                    "the tensor's grad_dtype (defaults to the tensor's dtype). You can set the tensor's grad_dtype "
+                    "attribute with a specific dtype, or None to allow any dtype. Set grad_dtype with caution. "
+                    "Diverging the dtypes of a tensor and its gradient may break downstream systems that assume "
+                    "they match.")
+            if value._d.shape != self._d.shape:
+                raise RuntimeError(f"attempting to assign a gradient of size '{list(value._d.shape)}' to a tensor "
+                                   f"of size '{list(self._d.shape)}'. Please ensure that the gradient and the "
+                                   "tensor are the same size")
         _core.Tensor.grad.fset(self, value)
 
     @property
@@ -122,7 +146,16 @@ class Tensor(_core.Tensor):
 
     @data.setter
     def data(self, value) -> None:
-        _core.Tensor.data.fset(self, value)     # the core's checks: numbers only, a float array under grad
+        """``x.data = other``: ``x`` now holds ``other``'s memory (any shape and dtype), as in PyTorch, which
+        refuses a number and, for a tensor that requires grad, a tensor that is not floating point. (An array is
+        taken too, unlike PyTorch: turunan's own layers set their parameters' arrays this way.)"""
+        if not isinstance(value, (_core.Tensor, np.ndarray)):
+            raise TypeError(f"Variable data has to be a tensor, but got {type_name(value)}")
+        kind = (value._d if isinstance(value, _core.Tensor) else value).dtype.kind
+        if self.requires_grad and kind not in "fc":
+            raise RuntimeError("data set to a tensor that requires gradients must be floating point or complex "
+                               "dtype")
+        _core.Tensor.data.fset(self, value)     # the core's checks: an array of numbers
 
     def nelement(self) -> int:
         return self._d.size

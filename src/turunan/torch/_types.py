@@ -22,6 +22,18 @@ _TORCH_NAMES = {"float16": "float16", "float32": "float32", "float64": "float64"
 LEGACY_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long", "int32": "Int",
                 "int16": "Short", "int8": "Char", "uint8": "Byte", "bool": "Bool"}
 
+# the names PyTorch's messages give a dtype: its ScalarType (``'Float'``) and its C++ type (``'float'``)
+SCALAR_NAMES = dict(LEGACY_NAMES, complex64="ComplexFloat", complex128="ComplexDouble")
+CPP_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int", "int32": "int",
+             "int16": "short int", "int8": "signed char", "uint8": "unsigned char", "bool": "bool",
+             "complex64": "c10::complex<float>", "complex128": "c10::complex<double>"}
+
+
+def type_name(obj) -> str:
+    """The name PyTorch's messages give the type of ``obj``: ``float``, ``numpy.ndarray``."""
+    t = type(obj)
+    return t.__qualname__ if t.__module__ == "builtins" else f"{t.__module__}.{t.__qualname__}"
+
 
 class dtype:  # noqa: N801  (torch.dtype)
     """``torch.float32`` and friends: a NumPy dtype under PyTorch's name.
