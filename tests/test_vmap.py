@@ -248,3 +248,31 @@ def test_vmap_matches_torch_func_on_a_small_mlp():
         T(w1), T(w2), T(xs), T(ys))
     for a, b in zip(ours, theirs):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_custom_rules_batch_through_their_functions():
+    """A custom_vjp / autograd.Function's forward is written in turunan's ops, so it batches through them (as JAX
+    batches a custom_vjp by tracing it); its backward runs on batched cotangents the same way."""
+    @tn.custom_vjp
+    def f(x):
+        return tn.sin(x) * x
+
+    f.defvjp(lambda x: (tn.sin(x) * x, x), lambda x, g: (g * (tn.cos(x) * x + tn.sin(x)),))
+
+    class Cube(tn.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x * x * x
+
+        @staticmethod
+        def backward(ctx, g):
+            x, = ctx.saved_tensors
+            return 3 * x * x * g
+
+    xs = np.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(tn.vmap(grad(f))(xs).numpy(), np.cos(xs) * xs + np.sin(xs), rtol=1e-12)
+    np.testing.assert_allclose(tn.vmap(grad(Cube.apply))(xs).numpy(), 3 * xs ** 2, rtol=1e-12)
+    np.testing.assert_allclose(np.diag(jacrev(Cube.apply)(xs).numpy()), 3 * xs ** 2, rtol=1e-12)
+    np.testing.assert_allclose(tn.vmap(f)(np.stack([xs, 2 * xs])).numpy(), np.stack([np.sin(xs) * xs,
+                                                                                    np.sin(2 * xs) * 2 * xs]))

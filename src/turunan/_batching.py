@@ -52,6 +52,11 @@ class Batch:
         """A batched value found in the parameters (an index array) as a physical array with ``nb`` batch axes."""
         return expand(v, self.levels) if type(v) is BatchedArray else v
 
+    def unbatched(self, v):
+        """An unbatched value as a physical array with ``nb`` batch axes of size 1."""
+        v = np.asarray(v)
+        return v.reshape((1,) * self.nb + v.shape)
+
 
 # ---- the dispatcher --------------------------------------------------------------------------------------
 def _union(a: tuple, b: tuple) -> tuple:

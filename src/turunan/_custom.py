@@ -21,6 +21,7 @@ import functools
 import numpy as np
 
 from . import _forward, _mode
+from ._batched import BatchedArray
 from ._core import Primitive, Tensor, apply
 from ._grad import grad
 
@@ -39,15 +40,27 @@ def _jvp_rule(tangents, ans, *args, call, j):
     return call.tangent_for(tangents, j, args)
 
 
+def _batch_rule(b, *vals, call, j):
+    # the user's forward already ran on the batched inputs (written in turunan's ops, it batched through them, as
+    # JAX batches a custom_vjp by tracing its function): its output, at the op's batch levels
+    out = call.out_data[j]
+    return b.phys(out) if type(out) is BatchedArray else b.unbatched(out)
+
+
 def _prim(name: str) -> Primitive:
     p = _PRIMS.get(name)
     if p is None:
-        p = _PRIMS[name] = Primitive(name, _pick, [_vjp_rule], _jvp_rule, variadic=True)
+        p = _PRIMS[name] = Primitive(name, _pick, [_vjp_rule], _jvp_rule, variadic=True, batch=_batch_rule)
     return p
 
 
+def _as_data(x):
+    """A rule's value as an array: a batched array (inside vmap) stays as it is."""
+    return x if hasattr(x, "__array_namespace__") else np.asarray(x)
+
+
 def _wrap(x):
-    return x if isinstance(x, Tensor) or x is None else Tensor._wrap(np.asarray(x))
+    return x if isinstance(x, Tensor) or x is None else Tensor._wrap(_as_data(x))
 
 
 def _zeros_like(t):
@@ -86,7 +99,7 @@ class _Call:
             cache = self._gcache = (g, j, grads)
         out = cache[2][index]
         if out is not None and not isinstance(out, Tensor):
-            out = np.asarray(out)
+            out = _as_data(out)
         return out
 
     # -- forward --
