@@ -15,6 +15,7 @@ import numpy as _np
 from .. import _array, _core, _ops
 from .._array import as_array
 from .._doors import REQUIRES_GRAD, recast
+from .._indexing import unwrap_index
 
 
 class _State(threading.local):
@@ -153,6 +154,31 @@ class Variable(Tensor):
         self._rebind(_np.array(arr, dtype=self.dtype, copy=True))    # never the caller's array, nor the old one
         return self
 
+    def __getitem__(self, key):
+        """The slice's value, a tf.Tensor (recorded while a tape watches the variable) that can also be assigned:
+        ``v[1, 2].assign(9)`` and ``v[:2, :].assign(12 * tf.ones((2, 4)))`` write into the variable (TensorFlow's
+        sliced assignment)."""
+        out = recast(super().__getitem__(key), VariableSlice)
+        out._variable, out._key = self, key
+        return out
+
+    def _assign_slice(self, key, value):
+        """Write ``value`` into the part ``key`` selects (copy-on-write, as ``assign``); returns the variable.
+
+        TensorFlow's StridedSliceAssign does not broadcast: ``value`` must have exactly the slice's shape.
+        """
+        new = _np.array(self._d, copy=True)
+        index = unwrap_index(key)[0]
+        want = _np.shape(new[index])
+        arr = convert(value, self.dtype)
+        if arr.shape != want and (arr.size or _np.prod(want)):
+            raise NotImplementedError(f"sliced l-value shape [{','.join(map(str, want))}] does not match r-value "
+                                      f"shape [{','.join(map(str, arr.shape))}]. Automatic broadcasting not yet "
+                                      "implemented.")
+        new[index] = arr
+        self._rebind(new)       # what was read from the variable before keeps its value
+        return self
+
     def assign_add(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
         return self.assign(self._d + _np.asarray(delta._d if isinstance(delta, _core.Tensor) else delta))
 
@@ -170,3 +196,18 @@ class Variable(Tensor):
                 f"numpy={_numpy_text(self._d)}>")
 
     __str__ = __repr__
+
+
+class VariableSlice(Tensor):
+    """What indexing a tf.Variable gives: the slice's value, a tf.Tensor with an ``assign`` of its own.
+
+    ``v[1:3].assign(value)`` writes ``value`` (exactly the slice's shape: TensorFlow does not broadcast here)
+    into the variable and returns the variable (TensorFlow returns the variable's updated value, an unread
+    variable); assignment is not recorded. The slice itself keeps the value it had when it was taken.
+    """
+
+    __slots__ = ("_variable", "_key")
+    _result_cls = Tensor        # operations on a slice give plain tf.Tensors
+
+    def assign(self, value, name=None):
+        return self._variable._assign_slice(self._key, value)
