@@ -103,6 +103,77 @@ class Tensor(_core.Tensor):
     def __hash__(self):
         return object.__hash__(self)
 
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if (method == "__call__" and not kwargs and len(inputs) == 2 and inputs[1] is self
+                and ufunc in _REFLECTED and not isinstance(inputs[0], _core.Tensor)):
+            return getattr(self, _REFLECTED[ufunc])(inputs[0])
+        return super().__array_ufunc__(ufunc, method, *inputs, **kwargs)
+
+    def __setitem__(self, key, value):
+        raise TypeError(f"'{type(self).__name__}' object does not support item assignment (TensorFlow's tensors are "
+                        "immutable: a tf.Variable's slice is assigned with v[...].assign(value))")
+
+
+
+# ---- operators: TensorFlow's conventions ---------------------------------------------------------------------
+def _operand(other, like: Tensor):
+    """The other operand of ``like`` in an arithmetic operator, as TensorFlow converts it: a value that is not a
+    tensor (a NumPy array or scalar, a list) takes the tensor's dtype (``tf.constant(1.0) / np.int32(6)`` is
+    float32, where NumPy's promotion would give float64); a value that does not fit an integer tensor (a float,
+    or an integer out of range) is refused, as TensorFlow refuses it. Python numbers next to a floating tensor
+    are left to the core, whose rule is the same (they never widen it); tensors are left as they are."""
+    want = like._d.dtype
+    if isinstance(other, _core.Tensor) or want.kind not in "iufc":
+        return other
+    kind = type(other)
+    if kind is int or kind is float or kind is complex:
+        if want.kind in "fc" or kind is int:
+            return other
+        raise TypeError(f"Cannot convert {other!r} to EagerTensor of dtype {want.name}")
+    if kind in (list, tuple):
+        other = packed(other)
+        if isinstance(other, _core.Tensor):
+            return other
+        try:
+            arr = _np.asarray(other)
+        except ValueError:
+            return other                # ragged: the core's own error
+    elif isinstance(other, (_np.ndarray, _np.generic)):
+        arr = _np.asarray(other)
+    else:
+        return other                    # not a number: the core answers (NotImplemented or its error)
+    if arr.dtype == want or arr.dtype.kind not in "iufc":
+        return other
+    if want.kind == "f" and arr.dtype.kind == "c":
+        raise TypeError(f"Cannot convert {other!r} to EagerTensor of dtype {want.name}")
+    out = arr.astype(want)
+    if want.kind in "iu" and (arr.dtype.kind not in "iu" or not _np.array_equal(out, arr)):
+        raise TypeError(f"Cannot convert {other!r} to EagerTensor of dtype {want.name}")
+    return out
+
+
+def _converting(name: str):
+    core = getattr(_core.Tensor, name)
+
+    def operator(self, other):
+        return core(self, _operand(other, self))
+    operator.__name__ = operator.__qualname__ = name
+    return operator
+
+
+# + - * / // % ** @, reflected too; TensorFlow's tensors have no in-place operators, so ``b += 1`` makes a new
+# tensor and rebinds the name (another name for the old tensor keeps its value), as Python does without __iadd__
+_ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
+for _name in _ARITHMETIC:
+    setattr(Tensor, f"__{_name}__", _converting(f"__{_name}__"))
+    setattr(Tensor, f"__r{_name}__", _converting(f"__r{_name}__"))
+    setattr(Tensor, f"__i{_name}__", _converting(f"__{_name}__"))
+# a NumPy value on the left (``np.float64(2) * t``): TensorFlow's tensors take the reflected operator (their
+# __array_priority__); here NumPy asks __array_ufunc__, which hands the operator ufuncs to the same conversion
+_REFLECTED = {_np.add: "__radd__", _np.subtract: "__rsub__", _np.multiply: "__rmul__", _np.true_divide: "__rtruediv__",
+              _np.floor_divide: "__rfloordiv__", _np.remainder: "__rmod__", _np.power: "__rpow__",
+              _np.matmul: "__rmatmul__"}
+
 
 def read(v: Tensor) -> Tensor:
     """A tf.Tensor with ``v``'s current value, its own array and version counter (TensorFlow's tensors are
@@ -184,6 +255,13 @@ class Variable(Tensor):
 
     def assign_sub(self, delta, use_locking: bool = False, name=None, read_value: bool = True):
         return self.assign(self._d - _np.asarray(delta._d if isinstance(delta, _core.Tensor) else delta))
+
+    def _no_inplace(self, other):
+        raise RuntimeError("`variable += value` (or -=, *=, /=, ...) with `tf.Variable`s is not supported. Use "
+                           "`variable.assign_add(value)` to modify the variable, or `out = variable + value` if you "
+                           "need to get a new output Tensor.")
+
+    __iadd__ = __isub__ = __imul__ = __itruediv__ = __ifloordiv__ = __imod__ = __ipow__ = __imatmul__ = _no_inplace
 
     def read_value(self) -> Tensor:
         """The current value as a tf.Tensor (a copy; recorded, so gradients reach the variable)."""
