@@ -36,8 +36,10 @@ from ._ops import (
 from ._ops import (
                         argmax,
                         argmin,
+                        boolean_mask,
                         cast,
                         clip_by_value,
+                        cumsum,
                         einsum,
                         eye,
                         matmul,

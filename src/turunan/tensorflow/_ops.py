@@ -6,7 +6,9 @@ import numpy as _np
 
 import turunan as _tn
 
+from .._array import normalize_axis
 from .._doors import adapt, recast
+from .._indexing import getitem
 from ._tensor import Tensor, convert, packed
 
 
@@ -127,3 +129,78 @@ def eye(num_rows: int, num_columns: int | None = None, batch_shape=None, dtype=_
     if batch_shape is not None:
         out = _np.broadcast_to(out, tuple(batch_shape) + out.shape).copy()
     return Tensor(out)
+
+
+def _tensor(x):
+    """``x`` as a tensor: tensors as they are, a list holding tensors packed (recorded), other values converted
+    with TensorFlow's dtype defaults (Python floats give float32, ints int32)."""
+    x = packed(x)
+    return x if isinstance(x, _tn.Tensor) else Tensor(convert(x))
+
+
+def _scan(core, start: int, x, axis, exclusive: bool, reverse: bool, op: str) -> Tensor:
+    """TensorFlow's cumulative sum / product (``core``) along ``axis`` (0 by default), as the core's scan with
+    flips (``reverse``) and a shift that puts ``start`` first (``exclusive``); the dtype stays ``x``'s."""
+    x = _tensor(x)
+    if x.dtype == _np.bool_:
+        raise TypeError(f"{op}: bool tensors are not supported (TensorFlow's {op} takes numbers)")
+    axis = normalize_axis(int(axis), x.ndim, op)   # a rank-0 tensor has no axis 0, as in TensorFlow
+    if reverse:
+        x = _tn.flip(x, axis)
+    out = core(x, axis)
+    if exclusive and x.shape[axis]:
+        rest = [slice(None)] * x.ndim
+        rest[axis] = slice(0, x.shape[axis] - 1)
+        shape = list(x.shape)
+        shape[axis] = 1
+        out = _tn.concatenate([Tensor(_np.full(shape, start, x.dtype)), out[tuple(rest)]], axis)
+    if reverse:
+        out = _tn.flip(out, axis)
+    if out.dtype != x.dtype:
+        out = _tn.astype(out, x.dtype)      # the core's scan widens small integers (NumPy's); TensorFlow keeps them
+    return recast(out, Tensor)
+
+
+def cumsum(x, axis=0, exclusive: bool = False, reverse: bool = False, name=None) -> Tensor:
+    """TensorFlow's cumsum: ``[a, b, c]`` gives ``[a, a + b, a + b + c]`` along ``axis`` (0 by default);
+    ``exclusive=True`` starts from 0 (``[0, a, a + b]``), ``reverse=True`` sums from the end
+    (``[a + b + c, b + c, c]``); both together give ``[b + c, c, 0]``. The dtype stays ``x``'s."""
+    return _scan(_tn.cumsum, 0, x, axis, exclusive, reverse, "cumsum")
+
+
+def cumprod(x, axis=0, exclusive: bool = False, reverse: bool = False, name=None) -> Tensor:
+    """TensorFlow's cumprod: as ``cumsum``, with products (``exclusive=True`` starts from 1)."""
+    return _scan(_tn.cumprod, 1, x, axis, exclusive, reverse, "cumprod")
+
+
+def matvec(a, b, transpose_a: bool = False, adjoint_a: bool = False, a_is_sparse: bool = False,
+           b_is_sparse: bool = False, name=None) -> Tensor:
+    """Matrix times vector over the last axes: ``a`` is ``[..., M, N]``, ``b`` is ``[..., N]``, the result
+    ``[..., M]`` (leading axes broadcast, as in ``matmul``). ``transpose_a`` (or ``adjoint_a``, the same for
+    real tensors) uses ``a``'s transpose."""
+    if transpose_a and adjoint_a:
+        raise ValueError("Only one of transpose_a and adjoint_a can be True.")
+    a, b = _tensor(a), _tensor(b)
+    if a.ndim < 2 or b.ndim < 1:
+        raise ValueError(f"matvec needs a matrix ([..., M, N]) and a vector ([..., N]); got shapes {a.shape} "
+                         f"and {b.shape}")
+    if adjoint_a and a.dtype.kind == "c":
+        raise NotImplementedError("matvec(adjoint_a=True) of a complex matrix: turunan's core has no conjugate")
+    return matmul(a, _tn.expand_dims(b, -1), transpose_a=transpose_a or adjoint_a)[..., 0]
+
+
+def boolean_mask(tensor, mask, axis=None, name="boolean_mask") -> Tensor:
+    """The entries of ``tensor`` where ``mask`` is True (NumPy's ``tensor[mask]``): ``mask`` (bool, K axes)
+    covers axes ``axis`` (0 by default) to ``axis + K`` of ``tensor``, which become one axis of the True entries in
+    row-major order. Recorded: the gradient goes back to the entries picked, zeros elsewhere."""
+    x = _tensor(tensor)
+    m = _np.asarray(mask._d if isinstance(mask, _tn.Tensor) else mask)
+    if m.dtype != _np.bool_:
+        raise TypeError(f"boolean_mask: the mask must be a bool tensor, got {m.dtype}")
+    if m.ndim == 0:
+        raise ValueError("mask cannot be scalar.")
+    axis = normalize_axis(int(0 if axis is None else axis), x.ndim, "boolean_mask")
+    if axis + m.ndim > x.ndim or x.shape[axis:axis + m.ndim] != m.shape:
+        raise ValueError(f"Shapes {x.shape[axis:axis + m.ndim]} and {m.shape} are incompatible: boolean_mask's mask "
+                         f"must have the shape of axes {axis} to {axis + m.ndim - 1} of the tensor {x.shape}")
+    return recast(getitem(x, (slice(None),) * axis + (m,)), Tensor)
