@@ -18,6 +18,8 @@ give higher derivatives.
 
 from __future__ import annotations
 
+import functools as _functools
+
 import numpy as _np
 
 import turunan as _tn
@@ -207,6 +209,124 @@ def identity(input, name=None) -> Tensor:  # noqa: A002
 def is_tensor(x):
     """True for a tf.Tensor or tf.Variable."""
     return isinstance(x, Tensor)
+
+
+# ---- tf.function ---------------------------------------------------------------------------------------------
+class TensorSpec:
+    """The shape (``None`` for a dimension of any size, or ``shape=None`` for any rank) and dtype of a tensor an
+    ``input_signature`` accepts."""
+
+    def __init__(self, shape, dtype=_np.float32, name=None) -> None:
+        self.shape = None if shape is None else tuple(None if d is None else int(d) for d in shape)
+        self.dtype = _np.dtype(dtype)
+        self.name = name
+
+    def is_compatible_with(self, value) -> bool:
+        """True when ``value`` (a tensor, or what converts to one) has this dtype and a shape this one allows."""
+        value = value if isinstance(value, _tn.Tensor) else convert_to_tensor(value)
+        if value.dtype != self.dtype:
+            return False
+        if self.shape is None:
+            return True
+        return len(value.shape) == len(self.shape) and all(
+            want is None or want == got for want, got in zip(self.shape, value.shape))
+
+    def __repr__(self) -> str:
+        shape = "None" if self.shape is None else f"({', '.join('None' if d is None else str(d) for d in self.shape)}"\
+            f"{',' if len(self.shape) == 1 else ''})"
+        return f"TensorSpec(shape={shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
+
+
+def _as_outputs(value):
+    """What a tf.function returns: Python and NumPy numbers become tf.Tensors (TensorFlow converts a function's
+    outputs), inside tuples, lists and dicts too; None and tensors stay as they are."""
+    if isinstance(value, _tn.Tensor) or value is None:
+        return value
+    if isinstance(value, (_np.ndarray, _np.generic, int, float, complex)):     # bool is an int
+        return convert_to_tensor(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*(_as_outputs(v) for v in value))
+    if isinstance(value, (list, tuple)):
+        return type(value)(_as_outputs(v) for v in value)
+    if isinstance(value, dict):
+        return type(value)((k, _as_outputs(v)) for k, v in value.items())
+    return value
+
+
+class _Function:
+    """What ``tf.function`` gives: calls the Python function, eagerly.
+
+    Nothing is traced or compiled (yet): each call runs the Python body, so its Python side effects (``print``,
+    appending to a list) happen on every call where TensorFlow's would happen only while tracing, and
+    ``.numpy()`` or a Python ``if`` on a tensor work inside it. The values and gradients are those of the same
+    code run eagerly, which is what a traced function computes. Its outputs are converted as TensorFlow's
+    are (Python numbers become tensors); with an ``input_signature``, every argument must match it.
+    """
+
+    def __init__(self, python_function, input_signature=None, **options) -> None:
+        _functools.update_wrapper(self, python_function)
+        self._python_function = python_function
+        self._input_signature = None if input_signature is None else tuple(input_signature)
+        self._options = options
+
+    @property
+    def python_function(self):
+        """The Python function this one calls."""
+        return self._python_function
+
+    @property
+    def input_signature(self):
+        return self._input_signature
+
+    def __call__(self, *args, **kwargs):
+        return self._run((), args, kwargs)
+
+    def _run(self, bound: tuple, args: tuple, kwargs: dict):
+        if self._input_signature is not None:
+            self._check(args, kwargs)       # a method's instance is not part of the signature
+        return _as_outputs(self._python_function(*bound, *args, **kwargs))
+
+    def _method(self, instance, *args, **kwargs):
+        return self._run((instance,), args, kwargs)
+
+    def _check(self, args, kwargs) -> None:
+        spec = self._input_signature
+        if kwargs or len(args) != len(spec):
+            raise TypeError(f"{self.__name__}: the input_signature takes {len(spec)} positional argument(s), got "
+                            f"{len(args)}{' and keywords ' + ', '.join(kwargs) if kwargs else ''}")
+        for n, (s, a) in enumerate(zip(spec, args)):
+            if isinstance(s, TensorSpec) and not s.is_compatible_with(a):
+                got = a if isinstance(a, _tn.Tensor) else convert_to_tensor(a)
+                raise TypeError(f"{self.__name__}: argument {n} (shape {got.shape}, dtype {got.dtype.name}) does not "
+                                f"match the input_signature's {s}")
+
+    def __get__(self, obj, objtype=None):
+        """A tf.function defined in a class is a method: bound to its instance."""
+        return self if obj is None else _functools.partial(self._method, obj)
+
+    def __repr__(self) -> str:
+        return f"<turunan.tensorflow.Function {self.__name__} (run eagerly)>"
+
+
+def function(func=None, input_signature=None, autograph=True, jit_compile=None, reduce_retracing=False,
+             experimental_implements=None, experimental_autograph_options=None, experimental_attributes=None,
+             experimental_relax_shapes=None, experimental_compile=None, experimental_follow_type_hints=None):
+    """TensorFlow's ``tf.function``, as ``@tf.function`` or ``@tf.function(input_signature=..., jit_compile=...)``:
+    a function object that runs ``func`` eagerly. It does not compile (yet): ``jit_compile``, ``reduce_retracing``,
+    ``autograph`` and the experimental options are accepted and have no effect; the results are those of the
+    same code run eagerly. ``input_signature`` (a list of ``tf.TensorSpec``) is checked on every call.
+    """
+    options = dict(autograph=autograph, jit_compile=jit_compile, reduce_retracing=reduce_retracing,
+                   experimental_implements=experimental_implements,
+                   experimental_autograph_options=experimental_autograph_options,
+                   experimental_attributes=experimental_attributes, experimental_relax_shapes=experimental_relax_shapes,
+                   experimental_compile=experimental_compile,
+                   experimental_follow_type_hints=experimental_follow_type_hints)
+    if func is None:
+        return lambda f: function(f, input_signature, **options)
+    if not callable(func):
+        raise TypeError(f"tf.function decorates a Python function; got {type(func).__name__} {func!r:.60}")
+    return _Function(func, input_signature, **options)
 
 
 __all__ = sorted(n for n in globals() if not n.startswith("_"))
