@@ -414,7 +414,12 @@ class Node:
 
     @property
     def name(self) -> str:
-        return self.prim.display + "Backward0"     # PyTorch's spelling, so the chapter's output reads the same
+        """The name a ``grad_fn`` shows, PyTorch's spelling (``MulBackward0``), so the chapter's output reads the same;
+        a composite op's result shows the op the user called (``MeanBackward0``: see ``name_grad_fn``)."""
+        prim = self.prim
+        if type(prim) is Renamed:
+            return prim.grad_fn_name
+        return prim.display + "Backward0"
 
     @property
     def ndim(self) -> int:
@@ -432,7 +437,48 @@ class Node:
         self.retained = weakref.ref(tensor)
 
     def __repr__(self) -> str:
-        return f"<{self.name}>"
+        # PyTorch's: print(y.grad_fn) shows <AddBackward0 object at 0x7f...> (a tensor's text keeps <AddBackward0>)
+        return f"<{self.name} object at {id(self):#x}>"
+
+
+class Renamed(Primitive):
+    """A primitive shown under another ``grad_fn`` name: the op a composite's user called (``name_grad_fn``).
+
+    It holds the same kernel, rules and tags as the primitive it renames (the walk, forward mode and checkpoint's
+    comparison of recorded ops see no difference); it is only ever a node's ``prim``, never applied.
+    """
+
+    __slots__ = ("grad_fn_name", "renames")
+
+
+_renamed: dict = {}     # (primitive, name) -> its Renamed alias: one per pair, so that aliases compare by identity
+
+
+def name_grad_fn(out, name: str):
+    """Make ``out``'s ``grad_fn`` show ``name`` (PyTorch's spelling, ``MeanBackward0``) instead of the name of the last
+    primitive a composite op recorded: ``mean`` is a sum and a division, PyTorch shows ``MeanBackward0``.
+
+    Only the node's primitive is swapped, for an alias that differs in its name alone; the record paths (``apply1``,
+    ``apply2``) pay nothing for it, and a node keeps every slot it had. Call it only on a result the composite has
+    just recorded (a node nobody else's result shares). Returns ``out``.
+    """
+    node = out._node if isinstance(out, Tensor) else None
+    if node is None or type(node) is not Node:
+        return out
+    prim = node.prim
+    if type(prim) is Renamed:
+        prim = prim.renames
+    alias = _renamed.get((prim, name))
+    if alias is None:
+        alias = object.__new__(Renamed)
+        for field in Primitive.__slots__:
+            if field != "__weakref__":
+                setattr(alias, field, getattr(prim, field))
+        alias.grad_fn_name = name
+        alias.renames = prim
+        alias = _renamed.setdefault((prim, name), alias)    # two threads at once keep one alias
+    node.prim = alias
+    return out
 
 
 class StaleViewNode(Node):

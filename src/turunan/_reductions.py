@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _rules as R
 from ._array import normalize_axes, normalize_axis
-from ._core import Tensor, apply, apply1
+from ._core import Tensor, apply, apply1, name_grad_fn
 from ._elementwise import array_of, astype, exp, tensor_of
 from ._shapes import reshape
 
@@ -72,7 +72,9 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         axis = _reduce_axis(x, axis, "mean")
     if x.dtype.kind in "iub":
         x = astype(x, np.float32)
-    return sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
+    out = sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
+    # a sum and a division, shown as the op the user called: PyTorch's MeanBackward0 (all axes) / MeanBackward1 (dim)
+    return name_grad_fn(out, "MeanBackward0" if axis is None else "MeanBackward1")
 
 
 def prod(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:

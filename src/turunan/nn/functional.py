@@ -23,6 +23,7 @@ from .. import _ops as ops
 from .. import _rules as R
 from .._array import anywhere, as_operand, as_shape
 from .._core import Tensor, apply
+from .._core import name_grad_fn as _name_grad_fn  # private here: torch.nn.functional forwards public names
 from .._creation import Generator, default_generator
 from .._mode import no_grad
 
@@ -369,7 +370,8 @@ def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", po
         loss = softplus(x) - x * y
     else:
         loss = (1 - y) * x + (1 + (pos_weight - 1) * y) * softplus(-x)
-    return _reduce(loss, reduction)
+    # shown as the op the user called (PyTorch's name, whatever the reduction), not as its last step
+    return _name_grad_fn(_reduce(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean"):
