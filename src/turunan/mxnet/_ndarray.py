@@ -13,6 +13,7 @@ import threading
 import numpy as _np
 
 from .. import _engine
+from .. import _ops as ops
 from .. import autograd as _autograd
 from .._array import as_array
 from .._core import Tensor
@@ -164,6 +165,61 @@ class ndarray(Tensor):
 
     as_in_ctx = to_device = copyto = as_in_context
 
+    # ---- indexing and memory, the MXNet way ---------------------------------------------------------------
+    # MXNet's np.ndarray owns its memory: reshape, flatten, ravel, transpose, .T, swapaxes, squeeze, expand_dims,
+    # broadcast_to and flip return copies (python/mxnet/numpy/multiarray.py: ndarray.reshape "Returns a copy of the
+    # array with a new shape", .T "always returns a copy of self"; the docs of mxnet.np.reshape: "It will be always
+    # a copy of the original array. This behavior is different from the official NumPy reshape operator"). The
+    # only views are basic indexing that selects one contiguous block (``x[1]``, ``x[1:3]``, ``x[:2, :]``; not
+    # ``x[:, 1]`` nor a step other than 1: ndarray.__getitem__, "a mutable view is returned ... if the accessed
+    # portion is contiguous in memory. Otherwise, a newly created ndarray is returned"), and ``detach()``.
+    # The D2L ndarray chapter relies on it: after ``X = x.reshape(3, 4)`` and ``X[:2, :] = 12``, x is unchanged.
+    def __getitem__(self, key):
+        key = mx_index(key)
+        out = ops.getitem(self, key)
+        if out._version is self._version and not (out._d.flags.c_contiguous and _unit_steps(key)):
+            return ops.copy(out)
+        return out
+
+    def __setitem__(self, key, value) -> None:
+        ops.setitem(self, mx_index(key), value)
+
+    def reshape(self, *shape, order: str = "C"):
+        """A copy with a new shape (MXNet's reshape never returns a view); ``-1`` infers one size."""
+        if order != "C":
+            raise NotImplementedError(f"reshape: MXNet supports only order='C', got {order!r}")
+        return own(ops.reshape(self, *shape), self)
+
+    def flatten(self, order: str = "C"):
+        return self.reshape(-1, order=order)
+
+    def ravel(self, order: str = "C"):
+        return self.reshape(-1, order=order)
+
+    def transpose(self, *axes):
+        if len(axes) == 1 and (axes[0] is None or isinstance(axes[0], (tuple, list))):
+            axes = axes[0]
+        return own(ops.transpose(self, axes or None), self)
+
+    @property
+    def T(self):  # noqa: N802  (NumPy's name)
+        return own(ops.transpose(self), self)
+
+    def swapaxes(self, axis1: int, axis2: int):
+        return own(ops.swapaxes(self, axis1, axis2), self)
+
+    def squeeze(self, axis=None):
+        return own(ops.squeeze(self, axis), self)
+
+    def expand_dims(self, axis):
+        return own(ops.expand_dims(self, axis), self)
+
+    def broadcast_to(self, shape):
+        return own(ops.broadcast_to(self, shape), self)
+
+    def flip(self, axis=None):
+        return own(ops.flip(self, axis), self)
+
     def __repr__(self) -> str:
         text = repr(_np.asarray(self._d))    # a 0-d result may hold a NumPy scalar
         if "dtype=" in text:
@@ -178,6 +234,64 @@ class ndarray(Tensor):
 
     def __hash__(self):
         return object.__hash__(self)
+
+
+def own(out, base):
+    """``out`` in its own memory: a copy (recorded: the gradient passes through) where it is a view of ``base``.
+
+    MXNet's operators return arrays that own their memory (see ``ndarray.reshape``); the core's shape ops return
+    views where NumPy does, so the door copies those. ``out`` may be a list (``split``): each piece is checked.
+    """
+    if isinstance(out, list):
+        return [own(o, base) for o in out]
+    if isinstance(out, Tensor) and isinstance(base, Tensor) and out._version is base._version and out is not base:
+        return ops.copy(out)
+    return out
+
+
+def _unit_steps(key) -> bool:
+    """Whether every slice in an index steps by 1 (MXNet copies for any other step, even where NumPy's result
+    happens to be contiguous)."""
+    for k in key if isinstance(key, tuple) else (key,):
+        if isinstance(k, slice) and k.step not in (None, 1):
+            return False
+    return True
+
+
+def _whole(arr: _np.ndarray, where: str) -> _np.ndarray:
+    """A floating index array as integers, if it holds whole numbers; refused otherwise (MXNet truncates 0.5 to 0,
+    which would silently pick another element)."""
+    bad = ~_np.isfinite(arr) | (arr != _np.round(arr)) if arr.size else _np.zeros(0, bool)
+    if bad.any():
+        value = arr[bad].flat[0].item()
+        raise IndexError(f"{where}: an index array of dtype {arr.dtype} must hold whole numbers to index with, "
+                         f"got {value!r}; MXNet would truncate it, turunan refuses rather than pick another element. "
+                         "Round it first (np.round) or give integers (astype('int32'))")
+    return arr.astype(_np.int64)
+
+
+def mx_index(key):
+    """An index as MXNet reads it: arrays of floats that hold whole numbers index as integers.
+
+    MXNet's arrays are float32 by default, so ``y = np.array([0, 2])`` is float32, and MXNet casts such an index to
+    int32 (``NDArray._get_index_nd``: ``idx_i.astype('int32')``); D2L's ``y_hat[[0, 1], y]`` relies on it. NumPy and
+    the core refuse float indices, so the door converts them here; a fraction (or nan, inf) is refused.
+    """
+    if isinstance(key, tuple):
+        return tuple(_mx_index_one(k) for k in key)
+    return _mx_index_one(key)
+
+
+def _mx_index_one(k):
+    if isinstance(k, Tensor):
+        arr = k._d
+        return _whole(arr, "indexing") if arr.dtype.kind == "f" else k
+    if isinstance(k, _np.ndarray):
+        return _whole(k, "indexing") if k.dtype.kind == "f" else k
+    if isinstance(k, list) and k and all(isinstance(v, (int, float, _np.number)) and not isinstance(v, bool)
+                                         for v in k) and any(isinstance(v, (float, _np.floating)) for v in k):
+        return _whole(_np.asarray(k), "indexing")
+    return k
 
 
 def as_ndarray(value, dtype=None) -> ndarray:

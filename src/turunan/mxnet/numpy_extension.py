@@ -18,6 +18,7 @@ from .._array import as_operand
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from ._ndarray import ndarray as _ndarray
+from ._ndarray import own as _own
 from .numpy import random as _np_random
 
 _np_semantics = True
@@ -86,7 +87,7 @@ def batch_flatten(data):
     shape = _onp.shape(data._d if isinstance(data, _tn.Tensor) else as_operand(data, "batch_flatten"))
     if not shape:
         raise ValueError("batch_flatten: a 0-d array has no batch axis; give at least 1 dimension")
-    return _adapt(_tn.reshape, _ndarray)(data, (shape[0], -1))
+    return _own(_adapt(_tn.reshape, _ndarray)(data, (shape[0], -1)), data)     # an operator: a new array
 
 
 def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dtype=_onp.float32):

@@ -23,8 +23,10 @@ from ..._array import as_operand as _as_operand
 from ..._array import as_shape as _as_shape
 from ..._doors import adapt as _adapt
 from ..._doors import lacking as _lacking
+from ..._doors import recast as _recast
 from .._ndarray import as_ndarray as _as_ndarray
 from .._ndarray import ndarray
+from .._ndarray import own as _own
 from . import linalg, random
 
 _F32 = _onp.float32
@@ -49,12 +51,27 @@ _OPS = (
     # reductions
     "sum", "mean", "prod", "max", "min", "amax", "amin", "argmax", "argmin", "std", "var", "cumsum", "all",
     "any",
-    # shapes
-    "reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel", "broadcast_to",
-    "concatenate", "stack", "split", "flip",
+    # shapes that make new arrays
+    "concatenate", "stack",
 )
 globals().update({_name: _adapt(getattr(_tn, _name), ndarray, _name) for _name in _OPS})
 mod = remainder  # noqa: F821  (defined just above)
+
+# shapes: the core returns views where NumPy does; MXNet's operators always return arrays in their own memory
+# (mxnet.np.reshape: "It will be always a copy of the original array"), so a view is copied (see _ndarray.own)
+_COPYING = ("reshape", "transpose", "swapaxes", "moveaxis", "expand_dims", "squeeze", "ravel", "broadcast_to",
+            "split", "flip")
+
+
+def _copying(fn, name: str):
+    def wrapper(a, *args, **kwargs):
+        return _own(_recast(fn(a, *args, **kwargs), ndarray), a)
+    wrapper.__name__ = wrapper.__qualname__ = name
+    wrapper.__doc__ = fn.__doc__
+    return wrapper
+
+
+globals().update({_name: _copying(getattr(_tn, _name), _name) for _name in _COPYING})
 
 
 # ---- creation, with MXNet's float32 defaults --------------------------------------------------------------
