@@ -25,7 +25,6 @@ tensor([True, True, True, True])
 from __future__ import annotations
 
 import builtins as _builtins
-import functools as _functools
 from types import SimpleNamespace as _SimpleNamespace
 
 import numpy as _np
@@ -86,9 +85,22 @@ from ._functions import (
 from ._functions import as_input as _input
 from ._functions import max_ as max  # noqa: A004  (torch.max)
 from ._functions import min_ as min  # noqa: A004  (torch.min)
+from ._functions import torch_named as _named
 from ._functions import transpose as _transpose
 from ._functions import unbind as _unbind
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 from ._tensor import Tensor
+from ._types import CPU as _CPU
 from ._types import Size, device, dtype, return_types
 from ._types import as_dtype as _as_dtype
 from ._types import check_device as _check_device
@@ -111,40 +123,45 @@ def get_default_dtype() -> dtype:
     return float32
 
 
-# ---- creating tensors: the core's functions, giving PyTorch tensors ------------------------------------------
-def _creating(fn):
-    """A core creation function as PyTorch spells it: ``size=`` for the shape, ``device=`` (the CPU) accepted."""
-    @_functools.wraps(fn)
-    def create(*args, **kwargs):
-        _check_device(kwargs.pop("device", None))
-        kwargs.pop("layout", None)
-        kwargs.pop("pin_memory", None)
-        if "size" in kwargs and fn.__name__ in ("zeros", "ones", "empty"):
-            args = (tuple(kwargs.pop("size")),) + args
-        return _recast(fn(*args, **kwargs), Tensor)
-    return create
+# ---- creating tensors: the core's functions under PyTorch's names, giving PyTorch tensors -------------------------
+_MADE = "dtype=None, layout=None, device=None, requires_grad=False"
+tensor = _named(_tn.tensor, "data, *, dtype=None, device=None, requires_grad=False, pin_memory=False")
+as_tensor = _named(_tn.as_tensor, "data, dtype=None, device=None")
+arange = _named(_tn.arange, f"start=0, end=None, step=1, *, out=None, {_MADE}",
+                call=lambda core, a, kw: core(a[0], **kw) if len(a) < 2 or a[1] is None else core(*a, **kw))
+linspace = _named(_tn.linspace, f"start, end, steps, *, out=None, {_MADE}")
+eye = _named(_tn.eye, f"n, m=None, *, out=None, {_MADE}")
+zeros, ones, empty = (_named(getattr(_tn, _n), f"*size, out=None, {_MADE}, pin_memory=False, memory_format=None")
+                      for _n in ("zeros", "ones", "empty"))
+rand, randn = (_named(getattr(_tn, _n), f"*size, generator=None, out=None, {_MADE}, pin_memory=False")
+               for _n in ("rand", "randn"))
+full = _named(_tn.full, f"size, fill_value, *, out=None, {_MADE}")
+zeros_like, ones_like, empty_like = (_named(getattr(_tn, _n), f"input, *, {_MADE}, memory_format=None")
+                                     for _n in ("zeros_like", "ones_like", "empty_like"))
+full_like = _named(_tn.full_like, f"input, fill_value, *, {_MADE}, memory_format=None")
 
-
-(tensor, as_tensor, arange, linspace, eye, zeros, ones, empty, full, zeros_like, ones_like, full_like,
- empty_like, rand, randn) = (
-    _creating(getattr(_tn, _n)) for _n in ("tensor", "as_tensor", "arange", "linspace", "eye", "zeros", "ones",
-                                         "empty", "full", "zeros_like", "ones_like", "full_like", "empty_like",
-                                         "rand", "randn"))
-
-# ---- the core's ops, giving PyTorch tensors --------------------------------------------------------------------
-(abs, absolute, amax, amin, argmax, argmin, ceil, clamp, clip, dot, einsum, floor, inner, isfinite,  # noqa: A001
- isinf, isnan, log_softmax, logsumexp, matmul, mean, outer, permute, prod, relu, reshape, round, sign, softmax,
- square, sum, vdot) = (
-    _adapt(getattr(_tn, _n), Tensor) for _n in (
-        "abs", "absolute", "amax", "amin", "argmax", "argmin", "ceil", "clamp", "clip", "dot", "einsum", "floor",
-        "inner", "isfinite", "isinf", "isnan", "log_softmax", "logsumexp", "matmul", "mean", "outer", "permute",
-        "prod", "relu", "reshape", "round", "sign", "softmax", "square", "sum", "vdot"))
-
-# ---- the same ops under PyTorch's other names --------------------------------------------------------------
-neg, negative = _adapt(_tn.negative, Tensor, "neg"), _adapt(_tn.negative, Tensor, "negative")
-logical_and, logical_or, logical_not = (_adapt(_tn.logical_and, Tensor), _adapt(_tn.logical_or, Tensor),
-                                        _adapt(_tn.logical_not, Tensor))
-mm, bmm, mv = (_adapt(_tn.matmul, Tensor, _n) for _n in ("mm", "bmm", "mv"))
+# ---- the core's ops under PyTorch's names and parameter names, giving PyTorch tensors ----------------------------
+(abs, absolute, ceil, floor, isfinite, isinf, isnan, logical_not, neg, negative, relu, sign,  # noqa: A001
+ square) = (_named(getattr(_tn, _n), "input, *, out=None", _m) for _n, _m in (
+    ("abs", "abs"), ("absolute", "absolute"), ("ceil", "ceil"), ("floor", "floor"), ("isfinite", "isfinite"),
+    ("isinf", "isinf"), ("isnan", "isnan"), ("logical_not", "logical_not"), ("negative", "neg"),
+    ("negative", "negative"), ("relu", "relu"), ("sign", "sign"), ("square", "square")))
+dot = _named(_tn.dot, "input, tensor, *, out=None")
+inner, logical_and, logical_or, matmul, vdot = (_named(getattr(_tn, _n), "input, other, *, out=None") for _n in (
+    "inner", "logical_and", "logical_or", "matmul", "vdot"))
+mm, bmm = (_named(_tn.matmul, "input, mat2, *, out=None", _n) for _n in ("mm", "bmm"))
+mv = _named(_tn.matmul, "input, vec, *, out=None", "mv")
+outer = _named(_tn.outer, "input, vec2, *, out=None")
+amax, amin, argmax, argmin, logsumexp = (_named(getattr(_tn, _n), "input, dim=None, keepdim=False, *, out=None")
+                                         for _n in ("amax", "amin", "argmax", "argmin", "logsumexp"))
+mean, prod, sum = (_named(getattr(_tn, _n), "input, dim=None, keepdim=False, *, dtype=None, out=None")  # noqa: A001
+                   for _n in ("mean", "prod", "sum"))
+softmax, log_softmax = (_named(getattr(_tn, _n), "input, dim=None, dtype=None") for _n in ("softmax", "log_softmax"))
+clamp, clip = (_named(getattr(_tn, _n), "input, min=None, max=None, *, out=None") for _n in ("clamp", "clip"))
+permute = _named(_tn.permute, "input, dims")
+reshape = _named(_tn.reshape, "input, shape")
+round = _named(_tn.round, "input, *, decimals=0, out=None")  # noqa: A001
+einsum = _adapt(_tn.einsum, Tensor)
 
 # ---- arithmetic and comparisons with PyTorch's type promotion (turunan.torch._promote), and PyTorch's names for
 # indexing, sorting and repeating (imported above from turunan.torch._functions), under their other names -------
@@ -223,7 +240,11 @@ def transpose(input, dim0: _builtins.int, dim1: _builtins.int) -> Tensor:  # noq
     return _transpose(_input(input), dim0, dim1)
 
 
-swapaxes = swapdims = transpose
+swapdims = transpose
+
+
+def swapaxes(input, axis0: _builtins.int, axis1: _builtins.int) -> Tensor:  # noqa: A002
+    return _transpose(_input(input), axis0, axis1)
 
 
 def movedim(input, source, destination) -> Tensor:  # noqa: A002
@@ -308,5 +329,17 @@ def equal(input, other) -> _builtins.bool:  # noqa: A002
 
 # ---- devices: turunan computes on the CPU ------------------------------------------------------------------
 cuda = _SimpleNamespace(is_available=lambda: False, device_count=lambda: 0)
+accelerator = _SimpleNamespace(      # PyTorch's torch.accelerator where there is none: the CPU is not one
+    is_available=lambda: False, device_count=lambda: 0,
+    current_accelerator=lambda check_available=False: None)
+
+
+def set_default_device(device) -> None:
+    """Only the CPU (or None, PyTorch's reset) is accepted: turunan computes on the CPU, through NumPy."""
+    _check_device(device)
+
+
+def get_default_device() -> device:
+    return _CPU
 
 __getattr__ = _lacking(__name__, "PyTorch")

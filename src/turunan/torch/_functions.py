@@ -14,7 +14,9 @@ it at the end of this module: the functions return that Tensor, so it is defined
 
 from __future__ import annotations
 
+import ast
 import builtins
+import inspect
 
 import numpy as np
 
@@ -25,7 +27,84 @@ from .._dimreduce import max_along, min_along, vector_norm
 from .._doors import recast
 from . import _promote as P
 from ._tensor import Tensor, reduce_args
-from ._types import as_dtype, checked_dim, checked_dims, np_dtype, return_types
+from ._types import as_dtype, check_device, checked_dim, checked_dims, np_dtype, return_types
+
+# ---- PyTorch's parameter names for the core's functions ------------------------------------------------------------
+_IGNORED = ("layout", "pin_memory", "memory_format")    # one layout (strided), no pinned memory: accepted, no effect
+
+
+def _parse(spec: str) -> inspect.Signature:
+    """``"input, dim=None, *, dtype=None"`` as a signature (defaults are Python literals)."""
+    params, kind = [], inspect.Parameter.POSITIONAL_OR_KEYWORD
+    for part in (p.strip() for p in spec.split(",")):
+        if part == "*":
+            kind = inspect.Parameter.KEYWORD_ONLY
+        elif part.startswith("*"):
+            params.append(inspect.Parameter(part[1:], inspect.Parameter.VAR_POSITIONAL))
+            kind = inspect.Parameter.KEYWORD_ONLY
+        else:
+            n, eq, default = part.partition("=")
+            params.append(inspect.Parameter(n, kind, default=ast.literal_eval(default) if eq
+                                            else inspect.Parameter.empty))
+    return inspect.Signature(params)
+
+
+def torch_named(core, spec: str, name: str | None = None, call=None):
+    """``core`` (a turunan function) under PyTorch's parameter names ``spec``, giving the door's Tensor.
+
+    ``spec`` is PyTorch's parameter list (``"input, dim=None, keepdim=False, *, dtype=None, out=None"``). The
+    parameters that are not keyword-only go to ``core`` positionally in that order (those not given at the end
+    are left to ``core``'s defaults); a ``*size`` takes PyTorch's ``size=`` too. Of the others, ``out`` is refused,
+    ``device`` checked (the CPU), ``layout``/``pin_memory``/``memory_format`` accepted; ``dtype`` goes to
+    ``core`` if it takes one, else ``input`` is cast to it first (PyTorch's meaning: the op runs in that dtype);
+    anything else by keyword. ``call(core, args, kwargs)`` replaces the call where the order differs.
+    Names only, never math (docs/design.md, principle 6).
+    """
+    sig = _parse(spec)
+    name = name or core.__name__
+    positional = [p.name for p in sig.parameters.values()
+                  if p.kind == p.POSITIONAL_OR_KEYWORD and p.name not in ("dtype", "out", "device")]
+    star = next((p.name for p in sig.parameters.values() if p.kind == p.VAR_POSITIONAL), None)
+    core_takes_dtype = "dtype" in inspect.signature(core).parameters
+
+    fast = len(positional) if not star else -1
+    aliases = [(a, n) for a, n in (("axis", "dim"), ("keepdims", "keepdim")) if n in sig.parameters]
+
+    def fn(*args, **kwargs):
+        if not kwargs and len(args) <= fast and not call:
+            return recast(core(*args), Tensor)         # the common call: positional, in the core's order
+        for alias, n in aliases:                        # NumPy's names, which PyTorch takes too
+            if alias in kwargs:
+                kwargs[n] = kwargs.pop(alias)
+        if star and not args and star in kwargs:
+            size = kwargs.pop(star)
+            args = tuple(size) if isinstance(size, (tuple, list)) else (size,)
+        try:
+            given = sig.bind(*args, **kwargs).arguments
+        except TypeError as e:
+            raise TypeError(f"{name}(): {e}") from None
+        if given.pop("out", None) is not None:
+            raise TypeError(f"turunan.torch.{name} does not support out=; assign the result instead")
+        check_device(given.pop("device", None))
+        for n in _IGNORED:
+            given.pop(n, None)
+        dtype = given.pop("dtype", None)
+        pos = list(given.pop(star, ()))
+        if not star:
+            last = max((i for i, n in enumerate(positional) if n in given), default=-1)
+            pos = [given.pop(n) if n in given else sig.parameters[n].default for n in positional[:last + 1]]
+        kw = given
+        if dtype is not None:
+            if core_takes_dtype:
+                kw["dtype"] = np_dtype(dtype)
+            else:
+                pos[0] = ops.astype(ops.tensor_of(pos[0]), np_dtype(dtype))
+        return recast(call(core, pos, kw) if call else core(*pos, **kw), Tensor)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"PyTorch's ``{name}({spec})``: turunan's ``{core.__name__}``, giving the door's Tensor."
+    fn.__signature__ = sig
+    return fn
 
 
 # ---- max and min (of all elements, along a dim, or of two tensors), and norm -------------------------------------
@@ -136,7 +215,14 @@ def div(input, other, *, rounding_mode=None, out=None):  # noqa: A002
     raise ValueError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found {rounding_mode!r}")
 
 
-pow = _promoted(_bool_power, name="pow", keep_scalars=True)  # noqa: A001
+_pow = _promoted(_bool_power, name="pow", keep_scalars=True)
+
+
+def pow(input, exponent, *, out=None):  # noqa: A001, A002
+    """PyTorch's pow: the operands promoted as PyTorch promotes them, then turunan's power."""
+    if out is not None:
+        raise TypeError("turunan.torch.pow does not support out=; assign the result instead")
+    return _pow(input, exponent)
 remainder = _promoted(ops.remainder, name="remainder")
 floor_divide = _promoted(ops.floor_divide, name="floor_divide")
 maximum, minimum = _promoted(ops.maximum), _promoted(ops.minimum)
@@ -401,19 +487,52 @@ class _TensorMethods:
         """PyTorch's norm: a vector norm over ``dim`` (all elements by default); ``'fro'`` is the 2-norm."""
         return norm(self, p, dim, keepdim, dtype)
 
-    def transpose(self, *dims):
+    def transpose(self, *dims, dim0=None, dim1=None):
         """PyTorch's transpose: swap the two dims ``dim0`` and ``dim1``.
 
         (Given any other number of dims it is NumPy's permutation, which core code may call.)
         """
+        dims = dims + tuple(d for d in (dim0, dim1) if d is not None)
         if len(dims) == 2 and builtins.all(isinstance(d, (int, np.integer)) for d in dims):
             return transpose(self, dims[0], dims[1])
         return ops.transpose(self, *dims)
 
-    swapaxes = swapdims = transpose
+    def swapdims(self, dim0, dim1):
+        return transpose(self, dim0, dim1)
+
+    def swapaxes(self, axis0, axis1):
+        return transpose(self, axis0, axis1)
 
     def unbind(self, dim: int = 0):
         return unbind(self, dim)
+
+    # ---- the core's ops under PyTorch's parameter names (``x.matmul(other=y)``, ``x.all(dim=0)``) ---------------
+    matmul = torch_named(ops.matmul, "input, other")
+    dot = torch_named(ops.dot, "input, tensor")
+    mm = torch_named(ops.matmul, "input, mat2", "mm")
+    bmm = torch_named(ops.matmul, "input, mat2", "bmm")
+    mv = torch_named(ops.matmul, "input, vec", "mv")
+    all = torch_named(ops.all, "input, dim=None, keepdim=False")  # noqa: A003
+    any = torch_named(ops.any, "input, dim=None, keepdim=False")  # noqa: A003
+    sum = torch_named(ops.sum, "input, dim=None, keepdim=False, *, dtype=None")  # noqa: A003
+    mean = torch_named(ops.mean, "input, dim=None, keepdim=False, *, dtype=None")
+    prod = torch_named(ops.prod, "input, dim=None, keepdim=False, *, dtype=None")
+    softmax = torch_named(ops.softmax, "input, dim=None, dtype=None")
+    log_softmax = torch_named(ops.log_softmax, "input, dim=None, dtype=None")
+    broadcast_to = torch_named(ops.broadcast_to, "input, size")
+
+    def permute(self, *args, dims=None):
+        """``x.permute(1, 0)``, ``x.permute((1, 0))`` or ``x.permute(dims=(1, 0))``."""
+        return ops.permute(self, *(args or (dims,)))
+
+    def reshape(self, *args, shape=None):
+        return ops.reshape(self, *(args or (shape,)))
+
+    def pow(self, exponent):
+        return pow(self, exponent)
+
+    def pow_(self, exponent):
+        return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, pow(s, o)), exponent)
 
     # ---- arithmetic with PyTorch's type promotion (see _promote) -------------------------------------------
     def add(self, other, *, alpha=1):
@@ -431,8 +550,8 @@ class _TensorMethods:
         return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, sub(s, o, alpha=alpha)), other)
 
     # ---- the names a reader of the next chapters reaches for -----------------------------------------------
-    def repeat(self, *sizes):
-        return repeat(self, *sizes)
+    def repeat(self, *sizes, repeats=None):
+        return repeat(self, *(sizes or (repeats,)))
 
     def topk(self, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):  # noqa: A002
         return topk(self, k, dim, largest, sorted)
@@ -443,7 +562,7 @@ class _TensorMethods:
     def argsort(self, dim: int = -1, descending: bool = False, stable: bool = False):
         return argsort(self, dim, descending, stable=stable)
 
-    def gather(self, dim: int, index):
+    def gather(self, dim: int, index, *, sparse_grad: bool = False):
         return gather(self, dim, index)
 
     def index_select(self, dim: int, index):
@@ -477,7 +596,7 @@ for _name, _method in vars(_TensorMethods).items():
 # the operators, and the methods of the same names, with PyTorch's type promotion
 _plain_add = _promoted(ops.add, name="add")
 _plain_sub = _promoted(ops.subtract, name="sub", no_bool=True)
-for _name, _fn in (("add", _plain_add), ("sub", _plain_sub), ("mul", mul), ("truediv", div), ("pow", pow),
+for _name, _fn in (("add", _plain_add), ("sub", _plain_sub), ("mul", mul), ("truediv", div), ("pow", _pow),
                    ("mod", remainder), ("floordiv", floor_divide)):
     setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
     setattr(Tensor, f"__r{_name}__", _operator(_fn, reflected=True, dunder=True))
@@ -487,10 +606,10 @@ for _name, _fn in (("eq", eq), ("ne", ne), ("lt", lt), ("le", le), ("gt", gt), (
     setattr(Tensor, f"__{_name}__", _operator(_fn, dunder=True))
     setattr(Tensor, _name, _operator(_fn))
 for _name, _fn in (("mul", mul), ("multiply", mul), ("div", div), ("divide", div), ("true_divide", div),
-                   ("pow", pow), ("remainder", remainder), ("floor_divide", floor_divide), ("maximum", maximum),
+                   ("remainder", remainder), ("floor_divide", floor_divide), ("maximum", maximum),
                    ("minimum", minimum), ("greater", gt), ("less", lt), ("not_equal", ne)):
     setattr(Tensor, _name, _operator(_fn))
-for _name, _fn in (("mul_", mul), ("div_", div), ("pow_", pow)):
+for _name, _fn in (("mul_", mul), ("div_", div)):
     setattr(Tensor, _name, _inplace_operator(_fn))
 Tensor.div = Tensor.divide = _div_method
 Tensor.div_ = _div_inplace

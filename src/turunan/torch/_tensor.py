@@ -60,6 +60,13 @@ def reduce_args(dim, keepdim, kw) -> tuple:
     return (tuple(dim) if isinstance(dim, list) else dim), bool(keepdim)
 
 
+def _keyword(kw: dict, name: str, method: str):
+    """The one keyword a method that takes its sizes or dims as ``*args`` accepts instead (``x.view(size=...)``)."""
+    if set(kw) != {name}:
+        raise TypeError(f"{method}() takes its {name} positionally or as {name}=, got keyword arguments {sorted(kw)}")
+    return kw[name]
+
+
 class Tensor(_core.Tensor):
     """PyTorch's tensor: turunan's Tensor with PyTorch's method names and conventions, printed as PyTorch prints.
 
@@ -180,8 +187,9 @@ class Tensor(_core.Tensor):
         """A 1-d view where the memory is contiguous, else a 1-d copy (PyTorch's ``contiguous().view(-1)``)."""
         return recast(ops.reshape(self.contiguous(), (-1,)), Tensor)
 
-    def flip(self, *dims):
+    def flip(self, *dims, **kw):
         """A copy with the order of ``dims`` reversed (PyTorch's flip copies; NumPy's is a view)."""
+        dims = dims or (_keyword(kw, "dims", "flip"),)
         dims = dims[0] if len(dims) == 1 and isinstance(dims[0], (tuple, list)) else dims
         return recast(ops.copy(ops.flip(self, checked_dims(dims, self.ndim) if self.ndim else dims)), Tensor)
 
@@ -226,9 +234,10 @@ class Tensor(_core.Tensor):
         return ops.astype(self, other._d.dtype)
 
     # ---- shapes --------------------------------------------------------------------------------------------
-    def view(self, *shape):
+    def view(self, *shape, **kw):
         """The same elements in another shape, sharing memory (``-1`` infers one size); raises where that
         needs a copy, as PyTorch does (use ``reshape``)."""
+        shape = shape or (_keyword(kw, "size", "view"),)
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             raise TypeError("view(dtype) is not supported by turunan; use .to(dtype)")
         return ops.view(self, *shape)
@@ -242,9 +251,10 @@ class Tensor(_core.Tensor):
     def expand_as(self, other):
         return ops.broadcast_to(self, tuple(other.shape))
 
-    def expand(self, *sizes):
+    def expand(self, *sizes, **kw):
         """Broadcast to ``sizes``; -1 keeps the size of that dim (PyTorch's ``x.expand(-1, 5)``)."""
-        sizes = ops.shape_arg(sizes)
+        kw.pop("implicit", None)
+        sizes = ops.shape_arg(sizes or (_keyword(kw, "size", "expand"),))
         lead = len(sizes) - self._d.ndim
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
@@ -301,11 +311,6 @@ class Tensor(_core.Tensor):
     # ---- PyTorch's method names for the core ops ------------------------------------------------------------
     def neg(self):
         return ops.negative(self)
-
-    def mm(self, other):
-        return ops.matmul(self, other)
-
-    mv = bmm = mm
 
     def equal(self, other) -> bool:
         return bool(np.array_equal(self._d, np.asarray(other)))

@@ -1,7 +1,7 @@
 """``torch.autograd`` over turunan: every public name of ``turunan.autograd``, resolved lazily.
 
 Lazy (module ``__getattr__``), so names added to ``turunan.autograd`` later (``Function``, ...) appear here
-without touching this file.
+without touching this file. ``Variable``, PyTorch's legacy wrapper, is the door's own (``turunan.torch._legacy``).
 
 >>> import turunan.torch as torch
 >>> x = torch.arange(3.0, requires_grad=True)
@@ -12,9 +12,10 @@ tensor([0., 2., 4.])
 from __future__ import annotations
 
 from .._doors import forwarded_dir, forwarder
+from ._legacy import Variable  # noqa: F401  (PyTorch's legacy wrapper: gives a tensor)
 
 __getattr__ = forwarder(__name__, "turunan.autograd", "PyTorch")
 
 
 def __dir__() -> list:
-    return forwarded_dir([], "turunan.autograd")
+    return forwarded_dir(["Variable"], "turunan.autograd")
