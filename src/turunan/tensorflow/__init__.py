@@ -232,8 +232,10 @@ class TensorSpec:
             want is None or want == got for want, got in zip(self.shape, value.shape))
 
     def __repr__(self) -> str:
-        shape = "None" if self.shape is None else f"({', '.join('None' if d is None else str(d) for d in self.shape)}"\
-            f"{',' if len(self.shape) == 1 else ''})"
+        shape = "None"
+        if self.shape is not None:
+            dims = ["None" if d is None else str(d) for d in self.shape]
+            shape = "(" + ", ".join(dims) + ("," if len(dims) == 1 else "") + ")"     # Python's tuple text
         return f"TensorSpec(shape={shape}, dtype=tf.{self.dtype.name}, name={self.name!r})"
 
 
@@ -314,7 +316,8 @@ def function(func=None, input_signature=None, autograph=True, jit_compile=None, 
     """TensorFlow's ``tf.function``, as ``@tf.function`` or ``@tf.function(input_signature=..., jit_compile=...)``:
     a function object that runs ``func`` eagerly. It does not compile (yet): ``jit_compile``, ``reduce_retracing``,
     ``autograph`` and the experimental options are accepted and have no effect; the results are those of the
-    same code run eagerly. ``input_signature`` (a list of ``tf.TensorSpec``) is checked on every call.
+    same code run eagerly. ``input_signature`` (a list of ``tf.TensorSpec``) is checked on every call. When the
+    core has a compiler (``turunan.jit``, not yet), this is where it goes.
     """
     options = dict(autograph=autograph, jit_compile=jit_compile, reduce_retracing=reduce_retracing,
                    experimental_implements=experimental_implements,
