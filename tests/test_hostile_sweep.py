@@ -558,7 +558,7 @@ DOOR_NOT_TENSOR_FIRST = re.compile(
     r"range|fill|tensor|as_tensor|from_numpy|constant|convert_to_tensor|array|asarray|Variable|einsum|"
     r"cat|concat|concatenate|stack|hstack|vstack|meshgrid|broadcast_tensors|where|save|load|"
     r"checkpoint|grad|vjp|jvp|func|typename|result_type|promote_types|can_cast|dtype|finfo|iinfo|"
-    r"manual_\w+|default_\w+|shape|size|rank|one_hot|autocast|compile|jit|cdist|chain_matmul|block_diag)$")
+    r"manual_\w+|default_\w+|shape|size|rank|one_hot|autocast|compile|jit|function|cdist|chain_matmul|block_diag)$")
 
 
 DOOR_FUNCTIONS = [(name, fn) for name, fn in _door_functions() if not DOOR_NOT_TENSOR_FIRST.search(name)]
