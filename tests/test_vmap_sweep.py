@@ -2,18 +2,20 @@
 jacrev and jacfwd, compared with torch.func (and JAX where installed) and with a per-example NumPy loop.
 
 A *program* is a small straight-line function of a few inputs, kept as data (``Prog``): a list of instructions
-``(id, op, args, params)``. It is written once against an *ops namespace* and run by four of them: NumPy (the
-generator's shape oracle and the torch-free reference, one example at a time; it also refuses values at a tie
-or a kink: max/min with ties, clip at a bound, ``where`` at its threshold), turunan, torch and a source printer
-that turns a program into a turunan snippet. Inputs are batched (``x``: floats, ``y``: integer labels and index
-arrays) or shared by every example (``w``: in_axes None, the parameters of a per-example gradient); constants
-are closed over.
+``(id, op, args, params)``. It is written once against an *ops namespace* (``XNS``: NumPy's names over an
+array module) and run by its instances: NumPy (the generator's shape oracle and the torch-free reference, one
+example at a time; it also refuses values at a tie or a kink: max/min with ties, clip at a bound, ``where`` at
+its threshold), turunan, torch, JAX, and turunan's again on source text (``Src``), which prints the program as a
+turunan snippet: the repro. Inputs are batched (``x``: floats, ``y``: integer labels and index arrays) or shared
+by every example (``w``: in_axes None, the parameters of a per-example gradient); constants are closed over.
 
 The transforms (``T_*``): vmap with mixed in_axes/out_axes (int, negative, None, one int for all), nested vmap
 (inputs batched along one level or both, inner functions closing over outer values), vmap of grad / vjp / jvp /
 jacrev / jacfwd / jacfwd(jacrev), grad / jvp / jacrev / the Hessian of vmap, the tape's backward through vmap,
-chunk_size, pytree arguments and results. The torch reference applies out_dims itself and, where torch.func
-cannot batch a program (a torch limitation), loops over the examples instead (``_vmap_th``).
+chunk_size, pytree arguments and results. Each is written once too, against a library's names (``TURUNAN``,
+``torch_lib``, ``jax_lib``), and built by turunan and by the reference. The torch reference applies out_dims
+itself and, where torch.func cannot batch a program (a torch limitation), loops over the examples instead
+(``_vmap_th``).
 
 A failing program is shrunk (instructions bypassed or dropped, the graph cut above a value, inputs unbatched,
 axes set to 0) while it fails the same way, and the failure message shows the minimal turunan repro with the
@@ -24,7 +26,9 @@ Run ``python tests/test_vmap_sweep.py`` for a summary of the distinct failures w
 
 from __future__ import annotations
 
+import operator
 import re
+import types
 import warnings
 
 import numpy as np
@@ -77,6 +81,11 @@ def _dims(axis, nd):
 
 
 # ---- the ops namespaces -------------------------------------------------------------------------------------
+# One class runs a program's ops on an array module that speaks NumPy's names (numpy, turunan, jax.numpy);
+# the subclasses differ only where a library does: NumPy refuses ties and kinks, turunan takes NumPy's index
+# arrays and has methods, JAX writes out of place, torch has names of its own and dim/keepdim for axis/keepdims.
+UNARY = ["sin", "cos", "tanh", "exp", "sigmoid", "square", "neg", "logsq", "sqrtsq", "abs", "relu", "softplus",
+         "expm1"]
 MARGIN = 1e-3
 
 
@@ -85,199 +94,70 @@ def _far(d, what):
         raise Reject(f"{what} too close to a kink")
 
 
-class NPNS:
-    """NumPy, one example at a time: the generator's oracle. Refuses ties and kinks."""
+class XNS:
+    """The ops over the array module ``xp``: ``fn(name)`` is its function of that name, or the one ``fns`` gives
+    (a function the module lacks or names otherwise)."""
 
-    UN = {"sin": np.sin, "cos": np.cos, "tanh": np.tanh, "exp": np.exp, "sigmoid": lambda x: 1 / (1 + np.exp(-x)),
-          "square": np.square, "neg": np.negative, "logsq": lambda x: np.log(x * x + 1),
-          "sqrtsq": lambda x: np.sqrt(x * x + 1), "abs": np.abs, "relu": lambda x: np.maximum(x, 0),
-          "softplus": lambda x: np.logaddexp(0, x), "expm1": np.expm1}
+    meth = False      # red(meth=True) calls the method, x.sum(axis=...), where the module has one (turunan)
+
+    def __init__(self, xp, **fns):
+        self.xp, self.fns = xp, fns
+
+    def fn(self, name):
+        return self.fns[name] if name in self.fns else getattr(self.xp, name)
+
+    def conv(self, a):
+        """A constant (an index array in a key, a weight) as the module takes it."""
+        return self.xp.asarray(a)
 
     def const(self, value):
-        return value
+        return self.conv(value)
+
+    def copy(self, a):
+        """The fresh array an in-place write starts from."""
+        return a * 1.0
 
     def un(self, x, f):
-        if f in ("abs", "relu"):
-            _far(x, f)
-        return self.UN[f](x)
+        if f == "neg":
+            return -x
+        if f in ("logsq", "sqrtsq"):                 # log(x * x + 1), sqrt(x * x + 1)
+            return self.fn(f.removesuffix("sq"))(x * x + 1)
+        return self.fn(f)(x)
 
     def bin(self, a, b, f):
-        if f == "div":
-            if np.any(np.abs(b) < 0.2):
-                raise Reject("division by a small number")
-            return a / b
         if f in ("maximum", "minimum"):
-            _far(a - b, f)
-            return getattr(np, f)(a, b)
-        return {"add": np.add, "sub": np.subtract, "mul": np.multiply}[f](a, b)
-
-    def scal(self, x, f, c):
-        if f == "rdiv":
-            if np.any(np.abs(x) < 0.2):
-                raise Reject("division by a small number")
-            return c / x
-        return {"mul": lambda: x * c, "add": lambda: x + c, "rsub": lambda: c - x, "pow": lambda: x ** c}[f]()
-
-    def red(self, x, f, axis, keepdims, meth=False):
-        if f in ("max", "min"):
-            axes = tuple(a % x.ndim for a in _dims(axis, x.ndim)) if not isinstance(axis, int) else (axis % x.ndim,)
-            rest = [a for a in range(x.ndim) if a not in axes]
-            flat = np.transpose(x, rest + list(axes)).reshape([x.shape[a] for a in rest] + [-1])
-            if flat.shape[-1] > 1:
-                s = np.sort(flat, axis=-1)
-                _far(s[..., -1] - s[..., -2] if f == "max" else s[..., 1] - s[..., 0], "a tie")
-            return (np.max if f == "max" else np.min)(x, axis=axis, keepdims=keepdims)
-        if f == "logsumexp":
-            m = np.max(x, axis=axis, keepdims=True)
-            r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
-            return r if keepdims else np.squeeze(r, axis=_dims(axis, x.ndim))
-        if f == "norm":
-            r = np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims))
-            if np.any(r < 1e-2):
-                raise Reject("norm near 0")
-            return r
-        if f in ("var", "std"):
-            v = np.var(x, axis=axis, keepdims=keepdims)
-            if f == "std" and np.any(v < 1e-4):
-                raise Reject("std near 0")
-            return np.sqrt(v) if f == "std" else v
-        return {"sum": np.sum, "mean": np.mean, "prod": np.prod}[f](x, axis=axis, keepdims=keepdims)
-
-    def lsm(self, x, axis):
-        return x - self.red(x, "logsumexp", axis, True)
-
-    def cum(self, x, f, axis):
-        return getattr(np, f)(x, axis=axis)
-
-    def matmul(self, a, b):
-        return np.matmul(a, b)
-
-    def einsum(self, *ops, spec):
-        return np.einsum(spec, *ops)
-
-    def reshape(self, x, shape):
-        return np.reshape(x, shape)
-
-    def T(self, x):
-        return x.T
-
-    def swap(self, x, a, b):
-        return np.swapaxes(x, a, b)
-
-    def expand(self, x, axis):
-        return np.expand_dims(x, axis)
-
-    def squeeze(self, x, axis):
-        return np.squeeze(x, axis)
-
-    def getitem(self, x, *idx, key):
-        return x[_key_conv(key, idx, lambda a: a)]
-
-    def tal(self, x, *idx, axis, const=None):
-        return np.take_along_axis(x, idx[0] if const is None else const.arr, axis)
-
-    def cat(self, *xs, axis):
-        return np.concatenate(xs, axis)
-
-    def stack(self, *xs, axis):
-        return np.stack(xs, axis)
-
-    def where(self, c, a, b, t):
-        _far(c - t, "where's condition")
-        return np.where(c > t, a, b)
-
-    def clip(self, x, lo, hi):
-        if lo is not None:
-            _far(x - lo, "clip")
-        if hi is not None:
-            _far(x - hi, "clip")
-        return np.clip(x, lo, hi)
-
-    def wsum(self, y, W):
-        return np.sum(y * W)
-
-    def softmax(self, x, axis):
-        return np.exp(self.lsm(x, axis))
-
-    def sort(self, x, axis, descending):
-        y = np.sort(x, axis=axis)
-        if y.shape[axis] > 1:
-            _far(np.diff(y, axis=axis), "a tie")
-        return np.flip(y, axis) if descending else y
-
-    def flip(self, x, axis):
-        return np.flip(x, axis)
-
-    def moveaxis(self, x, src, dst):
-        return np.moveaxis(x, src, dst)
-
-    def bcast(self, x, shape):
-        return np.broadcast_to(x, shape)
-
-    def setitem(self, a, b, *idx, key):
-        z = np.array(a, copy=True)
-        z[_key_conv(key, idx, lambda i: i)] = b
-        return z
-
-    def iadd(self, a, b):
-        z = np.array(a, copy=True)
-        z += b
-        return z
-
-    def imod(self, y, c, n):
-        return (y + c) % n
-
-    def argmax(self, x, axis, keepdims):
-        self.red(x, "max", axis, keepdims)          # refuses ties
-        return np.argmax(x, axis=axis, keepdims=keepdims)
-
-    def wheres(self, c, a, t, v):
-        _far(c - t, "where's condition")
-        return np.where(c > t, a, v)
-
-    def setadd(self, a, b, *idx, key):
-        z = np.array(a, copy=True)
-        z[_key_conv(key, idx, lambda i: i)] += b
-        return z
-
-
-class TNNS:
-    """turunan."""
-
-    UN = {"sin": tn.sin, "cos": tn.cos, "tanh": tn.tanh, "exp": tn.exp, "sigmoid": tn.sigmoid, "square": tn.square,
-          "neg": lambda x: -x, "logsq": lambda x: tn.log(x * x + 1), "sqrtsq": lambda x: tn.sqrt(x * x + 1),
-          "abs": tn.abs, "relu": tn.relu, "softplus": tn.softplus, "expm1": tn.expm1}
-
-    def const(self, value):
-        return tn.tensor(value)
-
-    def un(self, x, f):
-        return self.UN[f](x)
-
-    def bin(self, a, b, f):
-        return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-                "maximum": lambda: tn.maximum(a, b), "minimum": lambda: tn.minimum(a, b)}[f]()
+            return self.fn(f)(a, b)
+        return {"add": operator.add, "sub": operator.sub, "mul": operator.mul, "div": operator.truediv}[f](a, b)
 
     def scal(self, x, f, c):
         return {"mul": lambda: x * c, "add": lambda: x + c, "rsub": lambda: c - x, "pow": lambda: x ** c,
                 "rdiv": lambda: c / x}[f]()
 
     def red(self, x, f, axis, keepdims, meth=False):
-        if meth:
+        if meth and self.meth:
             return getattr(x, f)(axis=axis, keepdims=keepdims)
-        return getattr(tn, f)(x, axis=axis, keepdims=keepdims)
+        return self.fn(f)(x, axis=axis, keepdims=keepdims)
 
     def lsm(self, x, axis):
-        return tn.log_softmax(x, axis=axis)
+        return self.fn("log_softmax")(x, axis=axis)
+
+    def softmax(self, x, axis):
+        return self.fn("softmax")(x, axis=axis)
 
     def cum(self, x, f, axis):
-        return getattr(tn, f)(x, axis=axis)
+        return self.fn(f)(x, axis=axis)
+
+    def sort(self, x, axis, descending):
+        return self.fn("sort")(x, axis=axis, descending=descending)
+
+    def argmax(self, x, axis, keepdims):
+        return self.fn("argmax")(x, axis=axis, keepdims=keepdims)
 
     def matmul(self, a, b):
         return a @ b
 
     def einsum(self, *ops, spec):
-        return tn.einsum(spec, *ops)
+        return self.fn("einsum")(spec, *ops)
 
     def reshape(self, x, shape):
         return x.reshape(shape)
@@ -286,444 +166,306 @@ class TNNS:
         return x.T
 
     def swap(self, x, a, b):
-        return tn.swapaxes(x, a, b)
+        return self.fn("swapaxes")(x, a, b)
 
     def expand(self, x, axis):
-        return tn.expand_dims(x, axis)
+        return self.fn("expand_dims")(x, axis)
 
     def squeeze(self, x, axis):
-        return tn.squeeze(x, axis)
-
-    def getitem(self, x, *idx, key):
-        return x[_key_conv(key, idx, lambda a: a)]
-
-    def tal(self, x, *idx, axis, const=None):
-        return tn.take_along_axis(x, idx[0] if const is None else const.arr, axis)
-
-    def cat(self, *xs, axis):
-        return tn.concatenate(list(xs), axis)
-
-    def stack(self, *xs, axis):
-        return tn.stack(list(xs), axis)
-
-    def where(self, c, a, b, t):
-        return tn.where(c > t, a, b)
-
-    def clip(self, x, lo, hi):
-        return tn.clip(x, lo, hi)
-
-    def wsum(self, y, W):
-        return (y * tn.tensor(W)).sum()
-
-    def softmax(self, x, axis):
-        return tn.softmax(x, axis=axis)
-
-    def sort(self, x, axis, descending):
-        return tn.sort(x, axis=axis, descending=descending)
+        return self.fn("squeeze")(x, axis)
 
     def flip(self, x, axis):
-        return tn.flip(x, axis)
+        return self.fn("flip")(x, axis)
 
     def moveaxis(self, x, src, dst):
-        return tn.moveaxis(x, src, dst)
+        return self.fn("moveaxis")(x, src, dst)
 
     def bcast(self, x, shape):
-        return tn.broadcast_to(x, shape)
+        return self.fn("broadcast_to")(x, shape)
 
-    def setitem(self, a, b, *idx, key):
-        z = a * 1.0
-        z[_key_conv(key, idx, lambda i: i)] = b
-        return z
+    def clip(self, x, lo, hi):
+        return self.fn("clip")(x, lo, hi)
 
-    def iadd(self, a, b):
-        z = a * 1.0
-        z += b
-        return z
+    def getitem(self, x, *idx, key):
+        return x[_key_conv(key, idx, self.conv)]
+
+    def tal(self, x, *idx, axis, const=None):
+        return self.fn("take_along_axis")(x, idx[0] if const is None else self.conv(const.arr), axis=axis)
+
+    def cat(self, *xs, axis):
+        return self.fn("concatenate")(list(xs), axis=axis)
+
+    def stack(self, *xs, axis):
+        return self.fn("stack")(list(xs), axis=axis)
+
+    def where(self, c, a, b, t):
+        return self.fn("where")(c > t, a, b)
+
+    def wheres(self, c, a, t, v):
+        return self.where(c, a, v, t)
 
     def imod(self, y, c, n):
         return (y + c) % n
 
-    def argmax(self, x, axis, keepdims):
-        return tn.argmax(x, axis=axis, keepdims=keepdims)
-
-    def wheres(self, c, a, t, v):
-        return tn.where(c > t, a, v)
+    def setitem(self, a, b, *idx, key):
+        return self.write(a, _key_conv(key, idx, self.conv), b, add=False)
 
     def setadd(self, a, b, *idx, key):
-        z = a * 1.0
-        z[_key_conv(key, idx, lambda i: i)] += b
+        return self.write(a, _key_conv(key, idx, self.conv), b, add=True)
+
+    def write(self, a, key, b, add):
+        """z = a * 1.0; z[key] = b (or z[key] += b: a read, an in-place add on the view, a write back)."""
+        z = self.copy(a)
+        if add:
+            z[key] += b
+        else:
+            z[key] = b
         return z
 
+    def iadd(self, a, b):
+        z = self.copy(a)
+        z += b
+        return z
 
-class THNS:
-    """torch (float64)."""
+    def wsum(self, y, W):
+        """A scalar loss: the output weighted by the constant ``W``."""
+        return (y * self.const(W)).sum()
+
+
+def _logsumexp(x, axis, keepdims):
+    m = np.max(x, axis=axis, keepdims=True)
+    r = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+    return r if keepdims else np.squeeze(r, axis=_dims(axis, x.ndim))
+
+
+def _norm(xp):
+    return lambda x, axis, keepdims: xp.sqrt(xp.sum(x * x, axis=axis, keepdims=keepdims))
+
+
+def _sort_flip(xp):
+    """sort(descending=) for a module whose sort has none: ascending, flipped."""
+    def sort(x, axis, descending):
+        y = xp.sort(x, axis=axis)
+        return xp.flip(y, axis) if descending else y
+    return sort
+
+
+class NPNS(XNS):
+    """NumPy, one example at a time: the generator's oracle. Refuses ties and kinks."""
 
     def __init__(self):
-        import torch
-        self.t = torch
-        F = torch.nn.functional
-        self.UN = {"sin": torch.sin, "cos": torch.cos, "tanh": torch.tanh, "exp": torch.exp, "sigmoid": torch.sigmoid,
-                   "square": torch.square, "neg": torch.neg, "logsq": lambda x: torch.log(x * x + 1),
-                   "sqrtsq": lambda x: torch.sqrt(x * x + 1), "abs": torch.abs, "relu": torch.relu,
-                   "softplus": F.softplus, "expm1": torch.expm1}
+        lsm = lambda x, axis: x - _logsumexp(x, axis, True)
+        super().__init__(np, sigmoid=lambda x: 1 / (1 + np.exp(-x)), relu=lambda x: np.maximum(x, 0),
+                         softplus=lambda x: np.logaddexp(0, x), logsumexp=_logsumexp, norm=_norm(np),
+                         log_softmax=lsm, softmax=lambda x, axis: np.exp(lsm(x, axis)), sort=_sort_flip(np))
 
-    def const(self, value):
-        return self.t.as_tensor(value)
+    def copy(self, a):
+        return np.array(a, copy=True)
 
     def un(self, x, f):
-        return self.UN[f](x)
+        if f in ("abs", "relu"):
+            _far(x, f)
+        return super().un(x, f)
 
     def bin(self, a, b, f):
-        t = self.t
-        return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-                "maximum": lambda: t.maximum(a, b), "minimum": lambda: t.minimum(a, b)}[f]()
+        if f == "div" and np.any(np.abs(b) < 0.2):
+            raise Reject("division by a small number")
+        if f in ("maximum", "minimum"):
+            _far(a - b, f)
+        return super().bin(a, b, f)
 
     def scal(self, x, f, c):
-        return TNNS.scal(self, x, f, c)
+        if f == "rdiv" and np.any(np.abs(x) < 0.2):
+            raise Reject("division by a small number")
+        return super().scal(x, f, c)
+
+    def _untied(self, x, f, axis):
+        axes = tuple(a % x.ndim for a in _dims(axis, x.ndim)) if not isinstance(axis, int) else (axis % x.ndim,)
+        rest = [a for a in range(x.ndim) if a not in axes]
+        flat = np.transpose(x, rest + list(axes)).reshape([x.shape[a] for a in rest] + [-1])
+        if flat.shape[-1] > 1:
+            s = np.sort(flat, axis=-1)
+            _far(s[..., -1] - s[..., -2] if f == "max" else s[..., 1] - s[..., 0], "a tie")
 
     def red(self, x, f, axis, keepdims, meth=False):
-        t = self.t
-        if f == "prod":
-            return t.prod(x, dim=axis, keepdim=keepdims)
-        dims = _dims(axis, x.ndim)
-        if f in ("var", "std"):
-            return getattr(t, f)(x, dim=dims, correction=0, keepdim=keepdims)
-        fn = {"sum": t.sum, "mean": t.mean, "max": t.amax, "min": t.amin, "logsumexp": t.logsumexp,
-              "norm": t.linalg.vector_norm}[f]
-        return fn(x, dim=dims, keepdim=keepdims)
-
-    def lsm(self, x, axis):
-        return self.t.log_softmax(x, dim=axis)
-
-    def cum(self, x, f, axis):
-        return getattr(self.t, f)(x, dim=axis)
-
-    def matmul(self, a, b):
-        return self.t.matmul(a, b)
-
-    def einsum(self, *ops, spec):
-        return self.t.einsum(spec, *ops)
-
-    def reshape(self, x, shape):
-        return x.reshape(shape)
-
-    def T(self, x):
-        return x.permute(*reversed(range(x.ndim)))
-
-    def swap(self, x, a, b):
-        return self.t.swapaxes(x, a, b)
-
-    def expand(self, x, axis):
-        return self.t.unsqueeze(x, axis)
-
-    def squeeze(self, x, axis):
-        return self.t.squeeze(x, axis)
-
-    def getitem(self, x, *idx, key):
-        return x[_key_conv(key, idx, self.t.as_tensor)]
-
-    def tal(self, x, *idx, axis, const=None):
-        return self.t.take_along_dim(x, idx[0] if const is None else self.t.as_tensor(const.arr), dim=axis)
-
-    def cat(self, *xs, axis):
-        return self.t.cat(list(xs), dim=axis)
-
-    def stack(self, *xs, axis):
-        return self.t.stack(list(xs), dim=axis)
-
-    def where(self, c, a, b, t):
-        return self.t.where(c > t, a, b)
-
-    def clip(self, x, lo, hi):
-        return self.t.clamp(x, lo, hi)
-
-    def wsum(self, y, W):
-        return (y * self.t.as_tensor(W)).sum()
-
-    def softmax(self, x, axis):
-        return self.t.softmax(x, dim=axis)
-
-    def sort(self, x, axis, descending):
-        return self.t.sort(x, dim=axis, descending=descending).values
-
-    def flip(self, x, axis):
-        return self.t.flip(x, dims=_dims(axis, x.ndim) if axis is None else (axis,))
-
-    def moveaxis(self, x, src, dst):
-        return self.t.movedim(x, src, dst)
-
-    def bcast(self, x, shape):
-        return self.t.broadcast_to(x, shape)
-
-    def setitem(self, a, b, *idx, key):
-        z = a.clone()
-        z[_key_conv(key, idx, self.t.as_tensor)] = b
-        return z
-
-    def iadd(self, a, b):
-        z = a.clone()
-        z += b
-        return z
-
-    def imod(self, y, c, n):
-        return (y + c) % n
+        if f in ("max", "min"):
+            self._untied(x, f, axis)
+        if f == "std" and np.any(np.var(x, axis=axis, keepdims=keepdims) < 1e-4):
+            raise Reject("std near 0")
+        r = super().red(x, f, axis, keepdims)
+        if f == "norm" and np.any(r < 1e-2):
+            raise Reject("norm near 0")
+        return r
 
     def argmax(self, x, axis, keepdims):
-        return self.t.argmax(x, dim=axis, keepdim=keepdims)
+        self._untied(x, "max", axis)
+        return super().argmax(x, axis, keepdims)
 
-    def wheres(self, c, a, t, v):
-        return self.t.where(c > t, a, v)
+    def sort(self, x, axis, descending):
+        y = super().sort(x, axis, descending)
+        if y.shape[axis] > 1:
+            _far(np.diff(y, axis=axis), "a tie")
+        return y
 
-    def setadd(self, a, b, *idx, key):
-        z = a.clone()
-        z[_key_conv(key, idx, self.t.as_tensor)] += b
-        return z
+    def where(self, c, a, b, t):
+        _far(c - t, "where's condition")
+        return super().where(c, a, b, t)
+
+    def clip(self, x, lo, hi):
+        for bound in (lo, hi):
+            if bound is not None:
+                _far(x - bound, "clip")
+        return super().clip(x, lo, hi)
 
 
-class JXNS(THNS):
-    """JAX (x64)."""
+class TNNS(XNS):
+    """turunan, which speaks NumPy's names. Run on ``Src`` values (``SRC``), it writes a program's repro: the
+    very calls the sweep made."""
+
+    meth = True
+
+    def conv(self, a):
+        return a                 # NumPy's index arrays, as a user passes them
+
+    def const(self, value):
+        return self.xp.tensor(value)
+
+
+class JXNS(XNS):
+    """JAX (x64): writes out of place."""
 
     def __init__(self):
         import jax
         import jax.numpy as jnp
         import jax.scipy.special as jss
         jax.config.update("jax_enable_x64", True)
-        self.j, self.jnp, self.jss = jax, jnp, jss
-        self.UN = {"sin": jnp.sin, "cos": jnp.cos, "tanh": jnp.tanh, "exp": jnp.exp, "sigmoid": jax.nn.sigmoid,
-                   "square": jnp.square, "neg": jnp.negative, "logsq": lambda x: jnp.log(x * x + 1),
-                   "sqrtsq": lambda x: jnp.sqrt(x * x + 1), "abs": jnp.abs, "relu": jax.nn.relu,
-                   "softplus": jax.nn.softplus, "expm1": jnp.expm1}
+        super().__init__(jnp, sigmoid=jax.nn.sigmoid, relu=jax.nn.relu, softplus=jax.nn.softplus,
+                         logsumexp=jss.logsumexp, norm=_norm(jnp), log_softmax=jax.nn.log_softmax,
+                         softmax=jax.nn.softmax, sort=_sort_flip(jnp))
 
-    def const(self, value):
-        return self.jnp.asarray(value)
+    def copy(self, a):
+        return a                 # z += b makes a new array
 
-    def bin(self, a, b, f):
-        return {
-            "add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b, "div": lambda: a / b,
-            "maximum": lambda: self.jnp.maximum(a, b), "minimum": lambda: self.jnp.minimum(a, b)}[f]()
+    def write(self, a, key, b, add):
+        return a.at[key].add(b) if add else a.at[key].set(b)
+
+
+class THNS(XNS):
+    """torch (float64): some names of its own, dim/keepdim for axis/keepdims."""
+
+    NAMES = {"concatenate": "cat", "take_along_axis": "take_along_dim", "clip": "clamp", "moveaxis": "movedim",
+             "expand_dims": "unsqueeze", "max": "amax", "min": "amin"}
+    KW = {"axis": "dim", "keepdims": "keepdim"}
+
+    def __init__(self):
+        import torch
+        super().__init__(torch, softplus=torch.nn.functional.softplus, norm=torch.linalg.vector_norm)
+
+    def fn(self, name):
+        f = super().fn(self.NAMES.get(name, name))
+        return lambda *a, **kw: f(*a, **{self.KW.get(k, k): v for k, v in kw.items()})
+
+    def conv(self, a):
+        return self.xp.as_tensor(a)
+
+    def copy(self, a):
+        return a.clone()
 
     def red(self, x, f, axis, keepdims, meth=False):
-        jnp = self.jnp
-        if f == "logsumexp":
-            return self.jss.logsumexp(x, axis=axis, keepdims=keepdims)
-        if f == "norm":
-            return jnp.sqrt(jnp.sum(x * x, axis=axis, keepdims=keepdims))
-        return getattr(jnp, f)(x, axis=axis, keepdims=keepdims)
-
-    def lsm(self, x, axis):
-        return self.j.nn.log_softmax(x, axis=axis)
-
-    def cum(self, x, f, axis):
-        return getattr(self.jnp, f)(x, axis=axis)
-
-    def matmul(self, a, b):
-        return self.jnp.matmul(a, b)
-
-    def einsum(self, *ops, spec):
-        return self.jnp.einsum(spec, *ops)
-
-    def T(self, x):
-        return x.T
-
-    def swap(self, x, a, b):
-        return self.jnp.swapaxes(x, a, b)
-
-    def expand(self, x, axis):
-        return self.jnp.expand_dims(x, axis)
-
-    def squeeze(self, x, axis):
-        return self.jnp.squeeze(x, axis)
-
-    def getitem(self, x, *idx, key):
-        return x[_key_conv(key, idx, self.jnp.asarray)]
-
-    def tal(self, x, *idx, axis, const=None):
-        return self.jnp.take_along_axis(x, idx[0] if const is None else self.jnp.asarray(const.arr), axis)
-
-    def cat(self, *xs, axis):
-        return self.jnp.concatenate(xs, axis)
-
-    def stack(self, *xs, axis):
-        return self.jnp.stack(xs, axis)
-
-    def where(self, c, a, b, t):
-        return self.jnp.where(c > t, a, b)
-
-    def clip(self, x, lo, hi):
-        return self.jnp.clip(x, lo, hi)
-
-    def wsum(self, y, W):
-        return (y * self.jnp.asarray(W)).sum()
-
-    def softmax(self, x, axis):
-        return self.j.nn.softmax(x, axis=axis)
+        kw = {"correction": 0} if f in ("var", "std") else {}
+        return self.fn(f)(x, axis=_dims(axis, x.ndim), keepdims=keepdims, **kw)
 
     def sort(self, x, axis, descending):
-        y = self.jnp.sort(x, axis=axis)
-        return self.jnp.flip(y, axis) if descending else y
+        return super().sort(x, axis, descending).values
+
+    def T(self, x):
+        return x.permute(*reversed(range(x.ndim)))
 
     def flip(self, x, axis):
-        return self.jnp.flip(x, axis)
-
-    def moveaxis(self, x, src, dst):
-        return self.jnp.moveaxis(x, src, dst)
-
-    def bcast(self, x, shape):
-        return self.jnp.broadcast_to(x, shape)
-
-    def setitem(self, a, b, *idx, key):
-        return a.at[_key_conv(key, idx, self.jnp.asarray)].set(b)
-
-    def iadd(self, a, b):
-        return a + b
-
-    def imod(self, y, c, n):
-        return (y + c) % n
-
-    def argmax(self, x, axis, keepdims):
-        return self.jnp.argmax(x, axis=axis, keepdims=keepdims)
-
-    def wheres(self, c, a, t, v):
-        return self.jnp.where(c > t, a, v)
-
-    def setadd(self, a, b, *idx, key):
-        return a.at[_key_conv(key, idx, self.jnp.asarray)].add(b)
+        return self.xp.flip(x, dims=_dims(axis, x.ndim) if axis is None else (axis,))
 
 
+# ---- the repro: turunan's namespace run on source text ------------------------------------------------------
 def _lit(v) -> str:
     return repr(np.asarray(v).tolist())
 
 
-def _key_src(key, idx) -> str:
-    parts = []
-    for c in key:
-        if isinstance(c, C):
-            parts.append(f"np.array({_lit(c.arr)})")
-        elif isinstance(c, A):
-            parts.append(idx[c.k])
-        elif isinstance(c, slice):
-            s = ("" if c.start is None else str(c.start)) + ":" + ("" if c.stop is None else str(c.stop))
-            parts.append(s + ("" if c.step is None else f":{c.step}"))
-        elif c is Ellipsis:
-            parts.append("...")
-        else:
-            parts.append(repr(c))
-    return ", ".join(parts) + ("," if len(parts) == 1 else "")
+def _src(v, prec=0) -> str:
+    """The source of ``v`` as an operand that binds at ``prec`` (Python's precedence, 9: an atom), in
+    parentheses where it binds looser."""
+    p = 9
+    if isinstance(v, Src):
+        text, p = v.text, v.prec
+    elif isinstance(v, (np.ndarray, np.generic)):
+        text = f"np.array({_lit(v)})"
+    elif isinstance(v, list):
+        text = "[" + ", ".join(map(_src, v)) + "]"
+    elif isinstance(v, tuple):
+        text = f"({_key_src(v)})"
+    elif isinstance(v, slice):
+        text = ("" if v.start is None else str(v.start)) + ":" + ("" if v.stop is None else str(v.stop))
+        text += "" if v.step is None else f":{v.step}"
+    elif v is Ellipsis:
+        text = "..."
+    else:
+        text = repr(v)
+        p = 5 if text.startswith("-") else 9
+    return text if p >= prec else f"({text})"
 
 
-class SRCNS:
-    """A turunan source line for each instruction (the repro)."""
-
-    UN = {"neg": "-{x}", "logsq": "tn.log({x} * {x} + 1)", "sqrtsq": "tn.sqrt({x} * {x} + 1)"}
-    BIN = {"add": "{a} + {b}", "sub": "{a} - {b}", "mul": "{a} * {b}", "div": "{a} / {b}",
-           "maximum": "tn.maximum({a}, {b})", "minimum": "tn.minimum({a}, {b})"}
-    SCAL = {"mul": "{x} * {c}", "add": "{x} + {c}", "rsub": "{c} - {x}", "pow": "{x} ** {c}", "rdiv": "{c} / {x}"}
-
-    def const(self, value):
-        return f"tn.tensor(np.array({_lit(value)}))"
-
-    def un(self, x, f):
-        return self.UN.get(f, "tn." + f + "({x})").format(x=x)
-
-    def bin(self, a, b, f):
-        return self.BIN[f].format(a=a, b=b)
-
-    def scal(self, x, f, c):
-        return self.SCAL[f].format(x=x, c=c)
-
-    def red(self, x, f, axis, keepdims, meth=False):
-        if meth:
-            return f"{x}.{f}(axis={axis!r}, keepdims={keepdims})"
-        return f"tn.{f}({x}, axis={axis!r}, keepdims={keepdims})"
-
-    def softmax(self, x, axis):
-        return f"tn.softmax({x}, axis={axis})"
-
-    def sort(self, x, axis, descending):
-        return f"tn.sort({x}, axis={axis}, descending={descending})"
-
-    def flip(self, x, axis):
-        return f"tn.flip({x}, {axis})"
-
-    def moveaxis(self, x, src, dst):
-        return f"tn.moveaxis({x}, {src}, {dst})"
-
-    def bcast(self, x, shape):
-        return f"tn.broadcast_to({x}, {tuple(shape)!r})"
-
-    def setitem(self, a, b, *idx, key, out):
-        return f"{a} * 1.0\n    {out}[{_key_src(key, idx)}] = {b}"
-
-    def iadd(self, a, b, out):
-        return f"{a} * 1.0\n    {out} += {b}"
-
-    def imod(self, y, c, n):
-        return f"({y} + {c}) % {n}"
-
-    def argmax(self, x, axis, keepdims):
-        return f"tn.argmax({x}, axis={axis}, keepdims={keepdims})"
-
-    def wheres(self, c, a, t, v):
-        return f"tn.where({c} > {t}, {a}, {v})"
-
-    def setadd(self, a, b, *idx, key, out):
-        return f"{a} * 1.0\n    {out}[{_key_src(key, idx)}] += {b}"
-
-    def lsm(self, x, axis):
-        return f"tn.log_softmax({x}, axis={axis})"
-
-    def cum(self, x, f, axis):
-        return f"tn.{f}({x}, axis={axis})"
-
-    def matmul(self, a, b):
-        return f"{a} @ {b}"
-
-    def einsum(self, *ops, spec):
-        return f"tn.einsum({spec!r}, {', '.join(ops)})"
-
-    def reshape(self, x, shape):
-        return f"{x}.reshape({tuple(shape)!r})"
-
-    def T(self, x):
-        return f"{x}.T"
-
-    def swap(self, x, a, b):
-        return f"tn.swapaxes({x}, {a}, {b})"
-
-    def expand(self, x, axis):
-        return f"tn.expand_dims({x}, {axis})"
-
-    def squeeze(self, x, axis):
-        return f"tn.squeeze({x}, {axis})"
-
-    def getitem(self, x, *idx, key):
-        return f"{x}[{_key_src(key, idx)}]"
-
-    def tal(self, x, *idx, axis, const=None):
-        i = idx[0] if const is None else f"np.array({_lit(const.arr)})"
-        return f"tn.take_along_axis({x}, {i}, axis={axis})"
-
-    def cat(self, *xs, axis):
-        return f"tn.concatenate([{', '.join(xs)}], axis={axis})"
-
-    def stack(self, *xs, axis):
-        return f"tn.stack([{', '.join(xs)}], axis={axis})"
-
-    def where(self, c, a, b, t):
-        return f"tn.where({c} > {t}, {a}, {b})"
-
-    def clip(self, x, lo, hi):
-        return f"tn.clip({x}, {lo}, {hi})"
+def _key_src(key) -> str:
+    return ", ".join(map(_src, key)) + ("," if len(key) == 1 else "")
 
 
-NP, TN, SRC = NPNS(), TNNS(), SRCNS()
-_TH = []
+class Src:
+    """turunan code as text. Calls (of ``Src('tn')``'s functions, of methods), operators, attributes and indexing
+    print themselves; an in-place write becomes a statement (``post``) after the line that binds the value."""
+
+    def __init__(self, text, prec=9, view=False, aug=None):
+        self.text, self.prec, self.view, self.aug, self.post = text, prec, view, aug, []
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return lambda *a, **kw: Src(f"{_src(self, 9)}.{name}(" + ", ".join(
+            [_src(v) for v in a] + [f"{k}={_src(v)}" for k, v in kw.items()]) + ")")
+
+    @property
+    def T(self):
+        return Src(f"{_src(self, 9)}.T")
+
+    def __neg__(self):
+        return Src(f"-{_src(self, 5)}", 5)
+
+    def __getitem__(self, key):
+        return Src(f"{_src(self, 9)}[{_key_src(key)}]", view=True)
+
+    def __iadd__(self, b):
+        if self.view:              # z[key] += b: the add on the view, then __setitem__ writes it back
+            return Src(self.text, aug=b)
+        self.post.append(f" += {_src(b)}")
+        return self
+
+    def __setitem__(self, key, v):
+        aug = isinstance(v, Src) and v.aug is not None
+        self.post.append(f"[{_key_src(key)}] " + (f"+= {_src(v.aug)}" if aug else f"= {_src(v)}"))
 
 
-def TH():
-    if not _TH:
-        _TH.append(THNS())
-    return _TH[0]
+def _binop(sym, prec, swap=False):
+    def op(a, b):
+        a, b = (b, a) if swap else (a, b)
+        lp, rp = (prec + 1, prec) if sym == "**" else (prec, prec + 1)      # ** groups right to left
+        return Src(f"{_src(a, lp)} {sym} {_src(b, rp)}", prec)
+    return op
+
+
+for _sym, _name, _prec in [("+", "add", 3), ("-", "sub", 3), ("*", "mul", 4), ("/", "truediv", 4),
+                           ("%", "mod", 4), ("@", "matmul", 4), ("**", "pow", 6)]:
+    setattr(Src, f"__{_name}__", _binop(_sym, _prec))
+    setattr(Src, f"__r{_name}__", _binop(_sym, _prec, swap=True))
+Src.__gt__ = _binop(">", 1)
+
+NP, TN, SRC = NPNS(), TNNS(tn), TNNS(Src("tn"))
 
 
 # ---- programs -----------------------------------------------------------------------------------------------
@@ -888,7 +630,7 @@ def _bshape(r, s):
 
 # ---- the op generators --------------------------------------------------------------------------------------
 def g_unary(p, r):
-    p.add("un", (pick(p, r),), f=str(r.choice(list(NPNS.UN))))
+    p.add("un", (pick(p, r),), f=str(r.choice(UNARY)))
 
 
 def g_binary(p, r):
@@ -1402,7 +1144,7 @@ def loss_fn(p: Prog, ns):
     return lambda *args: ns.wsum(run(p, ns, args), W)
 
 
-# ---- the transforms: each builds (turunan's result, the reference) -----------------------------------------
+# ---- the transforms' choices -------------------------------------------------------------------------------
 # cfg: the transform's choices, keyed by input id where they are per input (so that shrinking keeps them)
 def _axes_tuple(p, cfg, key="ax"):
     return tuple(cfg[key].get(i.id) for i in p.inputs)
@@ -1449,52 +1191,8 @@ def _need(p, batched=True, floats=False):
         raise Reject("nothing to differentiate")
 
 
-class T_vmap_np:
-    """vmap(f, in_axes, out_axes) against the per-example NumPy loop (needs no torch)."""
-    torch = False
-    nex = B
-    need = need_batched
-
-    def config(p, r):
-        ax = _choose_axes(p, r)
-        if r.random() < 0.25 and all(i.kind != "w" for i in p.inputs):
-            a = int(r.choice([0, -1]))
-            ax = {k: a for k in ax}          # passed as one int for every argument
-        return {"ax": ax, "out": _out_axis(p, r)}
-
-    def run(p, cfg):
-        args = [to_tn(phys(p, i, cfg["ax"][i.id])) for i in p.inputs]
-        got = tn.vmap(fn(p, TN), in_axes=_in_axes(p, cfg), out_axes=cfg["out"])(*args)
-        o = p.outs[0]
-        exp = np.moveaxis(np.stack(p.vals[o][:B]), 0, cfg["out"])
-        return got, exp
-
-    def call(p, cfg):
-        return f"vmap(f, in_axes={_in_axes(p, cfg)!r}, out_axes={cfg['out']})({_names(p)})"
-
-    def args_src(p, cfg):
-        return {i.id: phys(p, i, cfg["ax"][i.id]) for i in p.inputs}
-
-
-class T_vmap:
-    """vmap(f, in_axes, out_axes) against torch.func.vmap."""
-    torch = True
-    nex = B
-    config = T_vmap_np.config
-    need = need_batched
-
-    def run(p, cfg):
-        axes = _in_axes(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(fn(p, TH()), axes, cfg["out"])(*map(to_th, arrs)))
-        got = tn.vmap(fn(p, TN), in_axes=axes, out_axes=cfg["out"])(*map(to_tn, arrs))
-        return got, exp
-
-    call = T_vmap_np.call
-    args_src = T_vmap_np.args_src
-
-
-def _vmap_th(f, in_axes, out_axes, **kw):
+# ---- torch.func as the reference ----------------------------------------------------------------------------
+def _vmap_th(f, in_axes, out_axes=0, **kw):
     """torch.func.vmap. Its out_dims other than 0 are applied here, by a movedim after it: torch 2.x gets them
     wrong for an output that does not vary over the batch (out_dims=1 raises, a negative one reads garbage and
     can crash the process).
@@ -1600,410 +1298,428 @@ def _nested_need(p):
         raise Reject("a level with nothing batched")
 
 
-class T_nested_np:
-    """vmap(vmap(f, in_axes=ai, out_axes=oi), in_axes=ao, out_axes=oo) against the per-example loop."""
-    torch = False
-    nex = B1 * B2
-    config = _nested_config
-    need = _nested_need
-
-    def run(p, cfg):
-        args = [to_tn(phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id])) for i in p.inputs]
-        got = tn.vmap(tn.vmap(fn(p, TN), in_axes=_axes_tuple(p, cfg, "ai"), out_axes=cfg["oi"]),
-                      in_axes=_axes_tuple(p, cfg, "ao"), out_axes=cfg["oo"])(*args)
-        o = p.outs[0]
-        y = np.stack(p.vals[o]).reshape((B1, B2) + p.shape(o))
-        y = np.moveaxis(y, 1, 1 + cfg["oi"] % (y.ndim - 1))
-        return got, np.moveaxis(y, 0, cfg["oo"])
-
-    def call(p, cfg):
-        return (f"vmap(vmap(f, in_axes={_axes_tuple(p, cfg, 'ai')!r}, out_axes={cfg['oi']}), "
-                f"in_axes={_axes_tuple(p, cfg, 'ao')!r}, out_axes={cfg['oo']})({_names(p)})")
-
-    def args_src(p, cfg):
-        return {i.id: phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id]) for i in p.inputs}
-
-
-class T_nested:
-    """vmap(vmap(f)) against torch.func.vmap(torch.func.vmap(f))."""
-    torch = True
-    nex = B1 * B2
-    config = _nested_config
-    need = _nested_need
-
-    def run(p, cfg):
-        arrs = [phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id]) for i in p.inputs]
-        ai, ao = _axes_tuple(p, cfg, "ai"), _axes_tuple(p, cfg, "ao")
-        exp = ref(lambda: _vmap_th(_vmap_th(fn(p, TH()), ai, cfg["oi"]), ao, cfg["oo"])(*map(to_th, arrs)))
-        got = tn.vmap(tn.vmap(fn(p, TN), in_axes=ai, out_axes=cfg["oi"]), in_axes=ao, out_axes=cfg["oo"])(
-            *map(to_tn, arrs))
-        return got, exp
-
-    call = T_nested_np.call
-    args_src = T_nested_np.args_src
-
-
 def _grad_nums(p):
     """Per-example gradients: with respect to the shared inputs, or the first batched one if none is shared."""
     w = tuple(n for n, i in enumerate(p.inputs) if i.kind == "w")
     return w or _float_args(p)[:1]
 
 
-class T_vmap_grad:
-    """vmap(grad(loss, argnums), in_axes=(None, ..., 0, ...)): per-example gradients."""
-    torch = True
-    nex = B
-    need = need_floats
-
-    def config(p, r):
-        return {"ax": _choose_axes(p, r)}
-
-    def run(p, cfg):
-        import torch.func
-        nums, axes = _grad_nums(p), _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(torch.func.grad(loss_fn(p, TH()), argnums=nums), axes, 0)(*map(to_th, arrs)))
-        got = tn.vmap(tfunc.grad(loss_fn(p, TN), argnums=nums), in_axes=axes)(*map(to_tn, arrs))
-        return got, exp
-
-    def call(p, cfg):
-        return f"vmap(grad(loss, argnums={_grad_nums(p)!r}), in_axes={_axes_tuple(p, cfg)!r})({_names(p)})"
-
-    args_src = T_vmap_np.args_src
-    loss = True
-
-
-class T_grad_vmap:
-    """grad of a weighted sum of vmap(f)'s output, with respect to every float input (shared ones get the sum of
-    the examples' gradients)."""
-    torch = True
-    nex = B
-    need = need_floats
-
-    def config(p, r):
-        return {"ax": _choose_axes(p, r)}
-
-    def run(p, cfg):
-        import torch.func
-        nums, axes = _float_args(p), _axes_tuple(p, cfg)
-        W = _weights((B,) + p.shape(p.outs[0]))
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        th = THNS()
-        L = lambda *a: (_vmap_th(fn(p, th), axes, 0)(*a) * th.const(W)).sum()
-        exp = ref(lambda: torch.func.grad(L, argnums=nums)(
-            *map(to_th, arrs)))
-        got = tfunc.grad(lambda *a: (tn.vmap(fn(p, TN), in_axes=axes)(*a) * tn.tensor(W)).sum(), argnums=nums)(
-            *map(to_tn, arrs))
-        return got, exp
-
-    def call(p, cfg):
-        W = _weights((B,) + p.shape(p.outs[0]))
-        return (f"grad(lambda {_names(p)}: (vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}) * "
-                f"tn.tensor(np.array({_lit(W)}))).sum(), argnums={_float_args(p)!r})({_names(p)})")
-
-    args_src = T_vmap_np.args_src
-
-
 def _first_x(p):
     return next(n for n, i in enumerate(p.inputs) if i.kind == "x")
 
 
-class T_vmap_jacrev:
-    """vmap(jacrev(f, argnums=<a batched input>)): per-example Jacobians."""
-    torch = True
-    nex = B
-    config = T_vmap_grad.config
-    need = need_x
+def _put(base, at, vals):
+    """``base`` with the values ``vals`` at the positions ``at``."""
+    full = list(base)
+    for n, v in zip(at, vals):
+        full[n] = v
+    return full
 
-    def run(p, cfg):
-        import torch.func
-        k, axes = _first_x(p), _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(torch.func.jacrev(fn(p, TH()), argnums=k), axes, 0)(*map(to_th, arrs)))
-        got = tn.vmap(tfunc.jacrev(fn(p, TN), argnums=k), in_axes=axes)(*map(to_tn, arrs))
-        return got, exp
+
+def _of_floats(p, f, ins):
+    """``f`` as a function of the float inputs, the others fixed at their values in ``ins``."""
+    return lambda *fa: f(*_put(ins, _float_args(p), fa))
+
+
+def _jvp_parts(p, jvp, f):
+    """A function of (inputs..., tangents of the float inputs...) -> jvp of f in its float inputs."""
+    n = len(p.inputs)
+
+    def per(*a):
+        ins, tans = a[:n], a[n:]
+        return jvp(_of_floats(p, f, ins), tuple(ins[j] for j in _float_args(p)), tuple(tans))
+    return per
+
+
+def _vjp_parts(p, vjp, f):
+    """A function of (inputs..., a cotangent) -> (f's output, vjp of f in its float inputs)."""
+    n = len(p.inputs)
+
+    def per(*a):
+        ins, ct = a[:n], a[n]
+        out, back = vjp(_of_floats(p, f, ins), *[ins[j] for j in _float_args(p)])
+        return out, back(ct)
+    return per
+
+
+def _batch_weights(p):
+    return _weights((B,) + p.shape(p.outs[0]))
+
+
+def _batch_loss(p, L, axes):
+    """A weighted sum of vmap(f)'s output: a scalar loss of the whole batch."""
+    W = _batch_weights(p)
+    return lambda *a: L.ns.wsum(L.vmap(fn(p, L.ns), axes)(*a), W)
+
+
+def _closure_nested(p, L, ai, oi):
+    """The outer function of a nested vmap whose inner function takes only the inner-batched inputs and closes
+    over the others (values batched along the outer level only, or shared)."""
+    inner_ids = [n for n, a in enumerate(ai) if a is not None]
+
+    def outer(*a):
+        inner = lambda *b: run(p, L.ns, _put(a, inner_ids, b))
+        return L.vmap(inner, tuple(ai[n] for n in inner_ids), oi)(*[a[n] for n in inner_ids])
+    return outer
+
+
+# ---- the libraries: a transform is written once, against these names ---------------------------------------
+TURUNAN = types.SimpleNamespace(
+    ns=TN, conv=to_tn, grad=tfunc.grad, jacrev=tfunc.jacrev, jacfwd=tfunc.jacfwd, jvp=tfunc.jvp, vjp=tfunc.vjp,
+    vmap=lambda f, in_axes, out_axes=0, **kw: tn.vmap(f, in_axes=in_axes, out_axes=out_axes, **kw),
+    hessian=lambda L, k: tfunc.jacfwd(tfunc.jacrev(L, argnums=k), argnums=k),
+    leaf=lambda v, rg: tn.tensor(v, requires_grad=rg))
+_LIBS = {}
+
+
+def torch_lib():
+    """torch.func, the reference (its vmap: _vmap_th; its Hessian: _th_hessian)."""
+    if "torch" not in _LIBS:
+        import torch
+        import torch.func as tf
+        _LIBS["torch"] = types.SimpleNamespace(
+            ns=THNS(), conv=to_th, grad=tf.grad, jacrev=tf.jacrev, jacfwd=tf.jacfwd, jvp=tf.jvp, vjp=tf.vjp,
+            vmap=_vmap_th, hessian=_th_hessian, leaf=lambda v, rg: torch.tensor(v, requires_grad=rg))
+    return _LIBS["torch"]
+
+
+def jax_lib():
+    import jax
+    ns = JXNS()
+    return types.SimpleNamespace(ns=ns, conv=ns.conv, grad=jax.grad,
+                                 vmap=lambda f, in_axes, out_axes=0: jax.vmap(f, in_axes=in_axes, out_axes=out_axes))
+
+
+# ---- the transforms -----------------------------------------------------------------------------------------
+class Transform:
+    """A transform (``T_*``): ``build(p, cfg, L)`` is the transformed program in library ``L`` (turunan, or the
+    reference: torch.func, JAX), called on ``args(p, cfg)`` (the arrays by name, as the repro prints them)
+    converted by ``L.conv``. Where ``torch`` is False the reference is ``expect(p, cfg)``, from the per-example
+    NumPy values. ``call`` (and ``prelude``) print the transform for the repro."""
+
+    torch = True
+    nex = B                 # the examples a program is drawn for
+    n_outs = 1
+    loss = False            # the repro defines loss (see loss_fn)
+    requires_grad = False   # the repro's float inputs require grad
+    need = need_batched
+
+    def config(p, r):
+        return {"ax": _choose_axes(p, r)}
+
+    def args(p, cfg):
+        return {i.id: phys(p, i, cfg["ax"][i.id]) for i in p.inputs}
+
+    def prelude(p, cfg):
+        return []
+
+    @classmethod
+    def run(T, p, cfg, L=None):
+        """(turunan's result, the reference's); ``L``: the reference library, torch's by default."""
+        a = list(T.args(p, cfg).values())
+        if T.torch or L is not None:
+            L = L or torch_lib()
+            exp = ref(lambda: T.build(p, cfg, L)(*map(L.conv, a)))
+        else:
+            exp = T.expect(p, cfg)
+        return T.build(p, cfg, TURUNAN)(*map(to_tn, a)), exp
+
+
+class T_vmap(Transform):
+    """vmap(f, in_axes, out_axes) against torch.func.vmap (with chunk_size where cfg has a chunk)."""
+
+    def config(p, r):
+        ax = _choose_axes(p, r)
+        if r.random() < 0.25 and all(i.kind != "w" for i in p.inputs):
+            a = int(r.choice([0, -1]))
+            ax = {k: a for k in ax}          # passed as one int for every argument
+        return {"ax": ax, "out": _out_axis(p, r)}
+
+    def build(p, cfg, L):
+        kw = {"chunk_size": cfg["chunk"]} if "chunk" in cfg else {}
+        return L.vmap(fn(p, L.ns), _in_axes(p, cfg), cfg["out"], **kw)
 
     def call(p, cfg):
-        return f"vmap(jacrev(f, argnums={_first_x(p)}), in_axes={_axes_tuple(p, cfg)!r})({_names(p)})"
+        chunk = f", chunk_size={cfg['chunk']}" if "chunk" in cfg else ""
+        return f"vmap(f, in_axes={_in_axes(p, cfg)!r}, out_axes={cfg['out']}{chunk})({_names(p)})"
 
-    args_src = T_vmap_np.args_src
+
+class T_vmap_np(T_vmap):
+    """vmap(f, in_axes, out_axes) against the per-example NumPy loop (needs no torch)."""
+    torch = False
+
+    def expect(p, cfg):
+        return np.moveaxis(np.stack(p.vals[p.outs[0]][:B]), 0, cfg["out"])
 
 
-class T_hessian:
+class T_chunk(T_vmap):
+    """vmap(f, in_axes, out_axes, chunk_size=c) against torch.func.vmap with the same chunks."""
+
+    def config(p, r):
+        return dict(T_vmap.config(p, r), chunk=int(r.choice([1, 2, 3, 4, 7])))
+
+
+class Nested(Transform):
+    """A nested vmap: programs drawn over a grid of B1 x B2 examples."""
+    nex = B1 * B2
+    config = _nested_config
+    need = _nested_need
+
+    def args(p, cfg):
+        return {i.id: phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id]) for i in p.inputs}
+
+
+class T_nested(Nested):
+    """vmap(vmap(f)) against torch.func.vmap(torch.func.vmap(f))."""
+
+    def build(p, cfg, L):
+        return L.vmap(L.vmap(fn(p, L.ns), _axes_tuple(p, cfg, "ai"), cfg["oi"]), _axes_tuple(p, cfg, "ao"),
+                      cfg["oo"])
+
+    def call(p, cfg):
+        return (f"vmap(vmap(f, in_axes={_axes_tuple(p, cfg, 'ai')!r}, out_axes={cfg['oi']}), "
+                f"in_axes={_axes_tuple(p, cfg, 'ao')!r}, out_axes={cfg['oo']})({_names(p)})")
+
+
+class T_nested_np(T_nested):
+    """vmap(vmap(f, in_axes=ai, out_axes=oi), in_axes=ao, out_axes=oo) against the per-example loop."""
+    torch = False
+
+    def expect(p, cfg):
+        o = p.outs[0]
+        y = np.stack(p.vals[o]).reshape((B1, B2) + p.shape(o))
+        y = np.moveaxis(y, 1, 1 + cfg["oi"] % (y.ndim - 1))
+        return np.moveaxis(y, 0, cfg["oo"])
+
+
+class T_vmap_grad(Transform):
+    """vmap(grad(loss, argnums), in_axes=(None, ..., 0, ...)): per-example gradients."""
+    need = need_floats
+    loss = True
+
+    def build(p, cfg, L):
+        return L.vmap(L.grad(loss_fn(p, L.ns), argnums=_grad_nums(p)), _axes_tuple(p, cfg))
+
+    def call(p, cfg):
+        return f"vmap(grad(loss, argnums={_grad_nums(p)!r}), in_axes={_axes_tuple(p, cfg)!r})({_names(p)})"
+
+
+class T_grad_vmap(Transform):
+    """grad of a weighted sum of vmap(f)'s output, with respect to every float input (shared ones get the sum of
+    the examples' gradients)."""
+    need = need_floats
+
+    def build(p, cfg, L):
+        return L.grad(_batch_loss(p, L, _axes_tuple(p, cfg)), argnums=_float_args(p))
+
+    def call(p, cfg):
+        return (f"grad(lambda {_names(p)}: (vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}) * "
+                f"tn.tensor(np.array({_lit(_batch_weights(p))}))).sum(), argnums={_float_args(p)!r})({_names(p)})")
+
+
+class T_vmap_jacrev(Transform):
+    """vmap(jacrev(f, argnums=<a batched input>)): per-example Jacobians."""
+    need = need_x
+    jac = "jacrev"
+
+    @classmethod
+    def build(T, p, cfg, L):
+        return L.vmap(getattr(L, T.jac)(fn(p, L.ns), argnums=_first_x(p)), _axes_tuple(p, cfg))
+
+    @classmethod
+    def call(T, p, cfg):
+        return f"vmap({T.jac}(f, argnums={_first_x(p)}), in_axes={_axes_tuple(p, cfg)!r})({_names(p)})"
+
+
+class T_vmap_jacfwd(T_vmap_jacrev):
+    """vmap(jacfwd(f, argnums=<a batched input>)): per-example Jacobians by forward mode."""
+    jac = "jacfwd"
+
+
+class T_hessian(Transform):
     """jacfwd(jacrev(loss)) on one example (the Hessian: jacrev and jacfwd are vmaps inside)."""
-    torch = True
     nex = 1
     need = need_x
+    loss = True
 
     def config(p, r):
         return {}
 
-    def run(p, cfg):
-        k = _first_x(p)
-        arrs = [p.example(i.id, 0) for i in p.inputs]
-        exp = ref(lambda: _th_hessian(loss_fn(p, TH()), k)(*map(to_th, arrs)))
-        got = tfunc.jacfwd(tfunc.jacrev(loss_fn(p, TN), argnums=k), argnums=k)(*map(to_tn, arrs))
-        return got, exp
+    def args(p, cfg):
+        return {i.id: p.example(i.id, 0) for i in p.inputs}
+
+    def build(p, cfg, L):
+        return L.hessian(loss_fn(p, L.ns), _first_x(p))
 
     def call(p, cfg):
         k = _first_x(p)
         return f"jacfwd(jacrev(loss, argnums={k}), argnums={k})({_names(p)})"
 
-    def args_src(p, cfg):
-        return {i.id: p.example(i.id, 0) for i in p.inputs}
 
+class T_vmap_hessian(Transform):
+    """vmap(jacfwd(jacrev(loss))): per-example Hessians."""
+    need = need_x
     loss = True
 
-
-class T_vmap_hessian:
-    """vmap(jacfwd(jacrev(loss))): per-example Hessians."""
-    torch = True
-    nex = B
-    config = T_vmap_grad.config
-    need = need_x
-
-    def run(p, cfg):
-        k, axes = _first_x(p), _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(_th_hessian(loss_fn(p, TH()), k), axes, 0)(*map(to_th, arrs)))
-        got = tn.vmap(tfunc.jacfwd(tfunc.jacrev(loss_fn(p, TN), argnums=k), argnums=k), in_axes=axes)(
-            *map(to_tn, arrs))
-        return got, exp
+    def build(p, cfg, L):
+        return L.vmap(L.hessian(loss_fn(p, L.ns), _first_x(p)), _axes_tuple(p, cfg))
 
     def call(p, cfg):
         k = _first_x(p)
         return (f"vmap(jacfwd(jacrev(loss, argnums={k}), argnums={k}), in_axes={_axes_tuple(p, cfg)!r})"
                 f"({_names(p)})")
 
-    args_src = T_vmap_np.args_src
-    loss = True
+
+class T_hessian_vmap(Transform):
+    """jacfwd(jacrev(L)) where L is a weighted sum of vmap(f): the Hessian of a batch loss in a batched input."""
+
+    def need(p):
+        need_x(p)
+        if B * int(np.prod(p.inputs[_first_x(p)].shape)) > 40:
+            raise Reject("too large a Hessian")
+
+    def build(p, cfg, L):
+        return L.hessian(_batch_loss(p, L, _axes_tuple(p, cfg)), _first_x(p))
+
+    def prelude(p, cfg):
+        return [f"def L({_names(p)}):",
+                f"    return (vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}) * "
+                f"tn.tensor(np.array({_lit(_batch_weights(p))}))).sum()", ""]
+
+    def call(p, cfg):
+        k = _first_x(p)
+        return f"jacfwd(jacrev(L, argnums={k}), argnums={k})({_names(p)})"
 
 
-def _jvp_parts(p, jvp, f):
-    """A function of (inputs..., tangents of the float inputs...) -> jvp of f in its float inputs."""
-    fl = _float_args(p)
-    n = len(p.inputs)
-
-    def per(*a):
-        ins, tans = list(a[:n]), a[n:]
-
-        def g(*fa):
-            full = list(ins)
-            for k, j in enumerate(fl):
-                full[j] = fa[k]
-            return f(*full)
-        return jvp(g, tuple(ins[j] for j in fl), tuple(tans))
-    return per
+def _float_names(p, prefix=""):
+    """The names of the float inputs (``prefix='t_'``: of their tangents), as the repro writes them."""
+    return [prefix + p.inputs[j].name for j in _float_args(p)]
 
 
-class T_vmap_jvp:
+class T_vmap_jvp(Transform):
     """vmap of jvp: per-example tangents (shared inputs get per-example tangents too)."""
-    torch = True
-    nex = B
-    config = T_vmap_grad.config
     need = need_floats
 
-    def _args(p, cfg):
-        axes = _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
+    def args(p, cfg):
         tans = [np.moveaxis(_tangent(i.id, (B,) + i.shape), 0, 0 if i.kind == "w" else cfg["ax"][i.id])
                 for i in p.inputs if i.kind != "y"]
-        tax = tuple(0 if i.kind == "w" else cfg["ax"][i.id] for i in p.inputs if i.kind != "y")
-        return arrs + tans, axes + tax
+        return {**Transform.args(p, cfg), **dict(zip(_float_names(p, "t_"), tans))}
 
-    def run(p, cfg):
-        import torch.func
-        a, axes = T_vmap_jvp._args(p, cfg)
-        exp = ref(lambda: _vmap_th(_jvp_parts(p, torch.func.jvp, fn(p, TH())), axes, 0)(*map(to_th, a)))
-        got = tn.vmap(_jvp_parts(p, tfunc.jvp, fn(p, TN)), in_axes=axes)(*map(to_tn, a))
-        return got, exp
+    def _axes(p, cfg):
+        return _axes_tuple(p, cfg) + tuple(0 if i.kind == "w" else cfg["ax"][i.id] for i in p.inputs
+                                           if i.kind != "y")
+
+    def build(p, cfg, L):
+        return L.vmap(_jvp_parts(p, L.jvp, fn(p, L.ns)), T_vmap_jvp._axes(p, cfg))
 
     def call(p, cfg):
-        fl = [p.inputs[j].name for j in _float_args(p)]
-        _, axes = T_vmap_jvp._args(p, cfg)
-        return (f"vmap(lambda {_names(p)}, {', '.join('t_' + n for n in fl)}: jvp(lambda {', '.join(fl)}: "
-                f"f({_names(p)}), ({', '.join(fl)},), ({', '.join('t_' + n for n in fl)},)), in_axes={axes!r})"
-                f"({_names(p)}, {', '.join('t_' + n for n in fl)})")
-
-    def args_src(p, cfg):
-        a, _ = T_vmap_jvp._args(p, cfg)
-        names = [i.id for i in p.inputs] + ["t_" + p.inputs[j].name for j in _float_args(p)]
-        return dict(zip(names, a))
+        fl, tl = ", ".join(_float_names(p)), ", ".join(_float_names(p, "t_"))
+        return (f"vmap(lambda {_names(p)}, {tl}: jvp(lambda {fl}: f({_names(p)}), ({fl},), ({tl},)), "
+                f"in_axes={T_vmap_jvp._axes(p, cfg)!r})({_names(p)}, {tl})")
 
 
-class T_jvp_vmap:
+class T_jvp_vmap(Transform):
     """jvp of vmap(f) in its float inputs (tangents of the physical, batched shapes)."""
-    torch = True
-    nex = B
-    config = T_vmap_grad.config
     need = need_floats
 
-    def _args(p, cfg):
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        tans = [_tangent(i.id, np.shape(a)) for i, a in zip(p.inputs, arrs) if i.kind != "y"]
-        return arrs, tans
+    def args(p, cfg):
+        a = Transform.args(p, cfg)
+        tans = [_tangent(i.id, np.shape(a[i.id])) for i in p.inputs if i.kind != "y"]
+        return {**a, **dict(zip(_float_names(p, "t_"), tans))}
 
-    def run(p, cfg):
-        import torch.func
-        axes = _axes_tuple(p, cfg)
-        arrs, tans = T_jvp_vmap._args(p, cfg)
-        exp = ref(lambda: _jvp_parts(p, torch.func.jvp, _vmap_th(fn(p, TH()), axes, 0))(*map(to_th, arrs + tans)))
-        got = _jvp_parts(p, tfunc.jvp, tn.vmap(fn(p, TN), in_axes=axes))(*map(to_tn, arrs + tans))
-        return got, exp
+    def build(p, cfg, L):
+        return _jvp_parts(p, L.jvp, L.vmap(fn(p, L.ns), _axes_tuple(p, cfg)))
 
     def call(p, cfg):
-        fl = [p.inputs[j].name for j in _float_args(p)]
-        return (f"jvp(lambda {', '.join(fl)}: vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}), "
-                f"({', '.join(fl)},), ({', '.join('t_' + n for n in fl)},))")
-
-    def args_src(p, cfg):
-        arrs, tans = T_jvp_vmap._args(p, cfg)
-        d = {i.id: a for i, a in zip(p.inputs, arrs)}
-        d.update(zip(["t_" + p.inputs[j].name for j in _float_args(p)], tans))
-        return d
+        fl, tl = ", ".join(_float_names(p)), ", ".join(_float_names(p, "t_"))
+        return f"jvp(lambda {fl}: vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}), ({fl},), ({tl},))"
 
 
-class T_nested_grad:
+class T_vmap_vjp(Transform):
+    """vmap of vjp with per-example cotangents, in every float input."""
+    need = need_floats
+
+    def args(p, cfg):
+        return {**Transform.args(p, cfg), "ct": _tangent(10 ** 4, (B,) + p.shape(p.outs[0]))}
+
+    def build(p, cfg, L):
+        return L.vmap(_vjp_parts(p, L.vjp, fn(p, L.ns)), _axes_tuple(p, cfg) + (0,))
+
+    def call(p, cfg):
+        fl = ", ".join(_float_names(p))
+        return (f"vmap(lambda {_names(p)}, ct: (lambda o, back: (o, back(ct)))(*vjp(lambda {fl}: "
+                f"f({_names(p)}), {fl})), in_axes={_axes_tuple(p, cfg) + (0,)!r})({_names(p)}, ct)")
+
+
+class T_nested_grad(Nested):
     """vmap(vmap(grad(loss))): per-example gradients over a grid of examples (a shared input's gradient for each)."""
-    torch = True
-    nex = B1 * B2
-    config = _nested_config
     loss = True
 
     def need(p):
         _nested_need(p)
         _need(p, floats=True)
 
-    def run(p, cfg):
-        import torch.func
-        arrs = [phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id]) for i in p.inputs]
-        ai, ao, nums = _axes_tuple(p, cfg, "ai"), _axes_tuple(p, cfg, "ao"), _grad_nums(p)
-        exp = ref(lambda: _vmap_th(_vmap_th(torch.func.grad(loss_fn(p, TH()), argnums=nums), ai, 0), ao, 0)(
-            *map(to_th, arrs)))
-        got = tn.vmap(tn.vmap(tfunc.grad(loss_fn(p, TN), argnums=nums), in_axes=ai), in_axes=ao)(*map(to_tn, arrs))
-        return got, exp
+    def build(p, cfg, L):
+        g = L.grad(loss_fn(p, L.ns), argnums=_grad_nums(p))
+        return L.vmap(L.vmap(g, _axes_tuple(p, cfg, "ai")), _axes_tuple(p, cfg, "ao"))
 
     def call(p, cfg):
         return (f"vmap(vmap(grad(loss, argnums={_grad_nums(p)!r}), in_axes={_axes_tuple(p, cfg, 'ai')!r}), "
                 f"in_axes={_axes_tuple(p, cfg, 'ao')!r})({_names(p)})")
 
-    args_src = T_nested_np.args_src
 
-
-class T_jacrev_vmap:
+class T_jacrev_vmap(Transform):
     """jacrev(vmap(f)) in a batched input: the Jacobian of the whole batch (block-diagonal across examples)."""
-    torch = True
-    nex = B
     need = need_x
 
-    def config(p, r):
-        return {"ax": _choose_axes(p, r)}
-
-    def run(p, cfg):
-        import torch.func
-        k, axes = _first_x(p), _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: torch.func.jacrev(_vmap_th(fn(p, TH()), axes, 0), argnums=k)(*map(to_th, arrs)))
-        got = tfunc.jacrev(tn.vmap(fn(p, TN), in_axes=axes), argnums=k)(*map(to_tn, arrs))
-        return got, exp
+    def build(p, cfg, L):
+        return L.jacrev(L.vmap(fn(p, L.ns), _axes_tuple(p, cfg)), argnums=_first_x(p))
 
     def call(p, cfg):
         return f"jacrev(vmap(f, in_axes={_axes_tuple(p, cfg)!r}), argnums={_first_x(p)})({_names(p)})"
 
-    args_src = T_vmap_np.args_src
 
-
-class T_grad_vmap_closure:
+class T_grad_vmap_closure(Transform):
     """grad, with respect to the shared inputs, of a weighted sum of vmap(f) where f closes over them (they are
     not arguments of the vmapped function)."""
-    torch = True
-    nex = B
 
     def need(p):
         _need(p)
         if not any(i.kind == "w" for i in p.inputs):
             raise Reject("nothing shared")
 
-    def config(p, r):
-        return {"ax": _choose_axes(p, r)}
-
-    def _fn(p, ns, vmap, W, const):
+    def build(p, cfg, L):
         ws = [n for n, i in enumerate(p.inputs) if i.kind == "w"]
         bs = [n for n, i in enumerate(p.inputs) if i.kind != "w"]
+        bax = tuple(cfg["ax"][p.inputs[n].id] for n in bs)
+        W = _batch_weights(p)
 
-        def L(*w):
-            def per(*b):
-                full = [None] * len(p.inputs)
-                for n, v in zip(ws, w):
-                    full[n] = v
-                for n, v in zip(bs, b):
-                    full[n] = v
-                return run(p, ns, full)
-            return (vmap(per)(*[L.batch[n] for n in bs]) * const(W)).sum()
-        return L, tuple(range(len(ws)))
-
-    def run(p, cfg):
-        import torch.func
-        axes = _axes_tuple(p, cfg)
-        bax = tuple(a for a, i in zip(axes, p.inputs) if i.kind != "w")
-        W = _weights((B,) + p.shape(p.outs[0]))
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        ws = [a for a, i in zip(arrs, p.inputs) if i.kind == "w"]
-        th = THNS()
-        Lth, nums = T_grad_vmap_closure._fn(p, th, lambda f: _vmap_th(f, bax, 0), W, th.const)
-        Lth.batch = [to_th(a) for a in arrs]
-        Ltn, _ = T_grad_vmap_closure._fn(p, TN, lambda f: tn.vmap(f, in_axes=bax), W, tn.tensor)
-        Ltn.batch = [to_tn(a) for a in arrs]
-        exp = ref(lambda: torch.func.grad(Lth, argnums=nums)(*map(to_th, ws)))
-        got = tfunc.grad(Ltn, argnums=nums)(*map(to_tn, ws))
-        return got, exp
+        def grads(*a):
+            def loss(*w):
+                per = lambda *b: run(p, L.ns, _put(_put(a, ws, w), bs, b))
+                return L.ns.wsum(L.vmap(per, bax)(*[a[n] for n in bs]), W)
+            return L.grad(loss, argnums=tuple(range(len(ws))))(*[a[n] for n in ws])
+        return grads
 
     def prelude(p, cfg):
         ws = ", ".join(i.name for i in p.inputs if i.kind == "w")
         bs = ", ".join(i.name for i in p.inputs if i.kind != "w")
         bax = tuple(cfg["ax"][i.id] for i in p.inputs if i.kind != "w")
-        W = _weights((B,) + p.shape(p.outs[0]))
         return [f"def L({ws}):", f"    per = lambda {bs}: f({_names(p)})      # closes over {ws}",
-                f"    return (vmap(per, in_axes={bax!r})({bs}) * tn.tensor(np.array({_lit(W)}))).sum()", ""]
+                f"    return (vmap(per, in_axes={bax!r})({bs}) * tn.tensor(np.array({_lit(_batch_weights(p))})))"
+                ".sum()", ""]
 
     def call(p, cfg):
         n = sum(1 for i in p.inputs if i.kind == "w")
         return f"grad(L, argnums={tuple(range(n))!r})({', '.join(i.name for i in p.inputs if i.kind == 'w')})"
 
-    args_src = T_vmap_np.args_src
 
-
-def _closure_nested(p, ns, vmap_inner, ai):
-    """The outer function of a nested vmap whose inner function takes only the inner-batched inputs and closes
-    over the others (values batched along the outer level only, or shared)."""
-    inner_ids = [n for n, a in enumerate(ai) if a is not None]
-
-    def outer(*a):
-        def inner(*b):
-            full = list(a)
-            for k, n in enumerate(inner_ids):
-                full[n] = b[k]
-            return run(p, ns, full)
-        return vmap_inner(inner, tuple(ai[n] for n in inner_ids))(*[a[n] for n in inner_ids])
-    return outer
-
-
-class T_nested_closure:
+class T_nested_closure(Nested):
     """vmap(outer) where outer runs vmap(inner) and inner closes over outer's arguments."""
-    torch = True
-    nex = B1 * B2
-    config = _nested_config
-    need = _nested_need
 
-    def run(p, cfg):
-        arrs = [phys2(p, i, cfg["ao"][i.id], cfg["ai"][i.id]) for i in p.inputs]
-        ai, ao = _axes_tuple(p, cfg, "ai"), _axes_tuple(p, cfg, "ao")
-        th = TH()
-        exp = ref(lambda: _vmap_th(_closure_nested(p, th, lambda f, ax: _vmap_th(f, ax, cfg["oi"]), ai), ao,
-                                   cfg["oo"])(*map(to_th, arrs)))
-        got = tn.vmap(_closure_nested(p, TN, lambda f, ax: tn.vmap(f, in_axes=ax, out_axes=cfg["oi"]), ai),
-                      in_axes=ao, out_axes=cfg["oo"])(*map(to_tn, arrs))
-        return got, exp
+    def build(p, cfg, L):
+        return L.vmap(_closure_nested(p, L, _axes_tuple(p, cfg, "ai"), cfg["oi"]), _axes_tuple(p, cfg, "ao"),
+                      cfg["oo"])
 
     def prelude(p, cfg):
         ai = _axes_tuple(p, cfg, "ai")
@@ -2016,212 +1732,60 @@ class T_nested_closure:
     def call(p, cfg):
         return f"vmap(outer, in_axes={_axes_tuple(p, cfg, 'ao')!r}, out_axes={cfg['oo']})({_names(p)})"
 
-    args_src = T_nested_np.args_src
 
-
-class T_vmap_jacfwd:
-    """vmap(jacfwd(f, argnums=<a batched input>)): per-example Jacobians by forward mode."""
-    torch = True
-    nex = B
-    need = need_x
-    config = T_vmap_grad.config
-
-    def run(p, cfg):
-        import torch.func
-        k, axes = _first_x(p), _axes_tuple(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(torch.func.jacfwd(fn(p, TH()), argnums=k), axes, 0)(*map(to_th, arrs)))
-        got = tn.vmap(tfunc.jacfwd(fn(p, TN), argnums=k), in_axes=axes)(*map(to_tn, arrs))
-        return got, exp
-
-    def call(p, cfg):
-        return f"vmap(jacfwd(f, argnums={_first_x(p)}), in_axes={_axes_tuple(p, cfg)!r})({_names(p)})"
-
-    args_src = T_vmap_np.args_src
-
-
-class T_vmap_vjp:
-    """vmap of vjp with per-example cotangents, in every float input."""
-    torch = True
-    nex = B
-    need = need_floats
-    config = T_vmap_grad.config
-
-    def _per(p, vjp, f):
-        fl = _float_args(p)
-        n = len(p.inputs)
-
-        def per(*a):
-            ins, ct = list(a[:n]), a[n]
-
-            def g(*fa):
-                full = list(ins)
-                for k, j in enumerate(fl):
-                    full[j] = fa[k]
-                return f(*full)
-            out, back = vjp(g, *[ins[j] for j in fl])
-            return out, back(ct)
-        return per
-
-    def _args(p, cfg):
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        ct = _tangent(10 ** 4, (B,) + p.shape(p.outs[0]))
-        return arrs + [ct], _axes_tuple(p, cfg) + (0,)
-
-    def run(p, cfg):
-        import torch.func
-        a, axes = T_vmap_vjp._args(p, cfg)
-        exp = ref(lambda: _vmap_th(T_vmap_vjp._per(p, torch.func.vjp, fn(p, TH())), axes, 0)(*map(to_th, a)))
-        got = tn.vmap(T_vmap_vjp._per(p, tfunc.vjp, fn(p, TN)), in_axes=axes)(*map(to_tn, a))
-        return got, exp
-
-    def call(p, cfg):
-        fl = [p.inputs[j].name for j in _float_args(p)]
-        _, axes = T_vmap_vjp._args(p, cfg)
-        return (f"vmap(lambda {_names(p)}, ct: (lambda o, back: (o, back(ct)))(*vjp(lambda {', '.join(fl)}: "
-                f"f({_names(p)}), {', '.join(fl)})), in_axes={axes!r})({_names(p)}, ct)")
-
-    def args_src(p, cfg):
-        a, _ = T_vmap_vjp._args(p, cfg)
-        return dict(zip([i.id for i in p.inputs] + ["ct"], a))
-
-
-class T_hessian_vmap:
-    """jacfwd(jacrev(L)) where L is a weighted sum of vmap(f): the Hessian of a batch loss in a batched input."""
-    torch = True
-    nex = B
-    config = T_vmap_grad.config
-
-    def need(p):
-        need_x(p)
-        if B * int(np.prod(p.inputs[_first_x(p)].shape)) > 40:
-            raise Reject("too large a Hessian")
-
-    def run(p, cfg):
-        k, axes = _first_x(p), _axes_tuple(p, cfg)
-        W = _weights((B,) + p.shape(p.outs[0]))
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        th = THNS()
-        Lth = lambda *a: (_vmap_th(fn(p, th), axes, 0)(*a) * th.const(W)).sum()   # noqa: E731
-        Ltn = lambda *a: (tn.vmap(fn(p, TN), in_axes=axes)(*a) * tn.tensor(W)).sum()   # noqa: E731
-        exp = ref(lambda: _th_hessian(Lth, k)(*map(to_th, arrs)))
-        got = tfunc.jacfwd(tfunc.jacrev(Ltn, argnums=k), argnums=k)(*map(to_tn, arrs))
-        return got, exp
-
-    def prelude(p, cfg):
-        W = _weights((B,) + p.shape(p.outs[0]))
-        return [f"def L({_names(p)}):",
-                f"    return (vmap(f, in_axes={_axes_tuple(p, cfg)!r})({_names(p)}) * "
-                f"tn.tensor(np.array({_lit(W)}))).sum()", ""]
-
-    def call(p, cfg):
-        k = _first_x(p)
-        return f"jacfwd(jacrev(L, argnums={k}), argnums={k})({_names(p)})"
-
-    args_src = T_vmap_np.args_src
-
-
-class T_vmap_backward:
+class T_vmap_backward(T_vmap):
     """The tape API around vmap: inputs that require grad, y = vmap(f)(...), (y * W).sum().backward(), x.grad."""
-    torch = True
-    nex = B
     need = need_floats
-    config = T_vmap_np.config
-
-    def _grads(leaves, out, W, const):
-        (out * const(W)).sum().backward()
-        return [np.zeros(np.shape(a)) if a.grad is None else as_np(a.grad) for a in leaves]
-
-    def run(p, cfg):
-        import torch
-        axes = _in_axes(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        fl = _float_args(p)
-
-        def reference():
-            a = [torch.tensor(v, requires_grad=n in fl) for n, v in enumerate(arrs)]
-            out = _vmap_th(fn(p, TH()), axes, cfg["out"])(*a)
-            if not out.requires_grad:
-                raise Reject("the output does not depend differentiably on the inputs")
-            return T_vmap_backward._grads([a[n] for n in fl], out, _weights(tuple(out.shape)), torch.as_tensor)
-        exp = ref(reference)
-        a = [tn.tensor(v, requires_grad=n in fl) for n, v in enumerate(arrs)]
-        out = tn.vmap(fn(p, TN), in_axes=axes, out_axes=cfg["out"])(*a)
-        got = T_vmap_backward._grads([a[n] for n in fl], out, _weights(tuple(out.shape)), tn.tensor)
-        return got, exp
-
     requires_grad = True
+
+    def grads(p, cfg, L, reference=False):
+        fl = _float_args(p)
+        a = [L.leaf(v, n in fl) for n, v in enumerate(T_vmap_backward.args(p, cfg).values())]
+        out = T_vmap.build(p, cfg, L)(*a)
+        if reference and not out.requires_grad:
+            raise Reject("the output does not depend differentiably on the inputs")
+        L.ns.wsum(out, _weights(tuple(out.shape))).backward()
+        return [np.zeros(np.shape(x)) if x.grad is None else as_np(x.grad) for x in (a[n] for n in fl)]
+
+    @classmethod
+    def run(T, p, cfg, L=None):
+        exp = ref(lambda: T.grads(p, cfg, L or torch_lib(), reference=True))
+        return T.grads(p, cfg, TURUNAN), exp
 
     def call(p, cfg):
         W = _weights(np.moveaxis(np.stack(p.vals[p.outs[0]][:B]), 0, cfg["out"]).shape)
-        fl = [p.inputs[j].name for j in _float_args(p)]
         return (f"(vmap(f, in_axes={_in_axes(p, cfg)!r}, out_axes={cfg['out']})({_names(p)}) * "
-                f"tn.tensor(np.array({_lit(W)}))).sum().backward(), {', '.join(n + '.grad' for n in fl)}")
-
-    args_src = T_vmap_np.args_src
+                f"tn.tensor(np.array({_lit(W)}))).sum().backward(), {', '.join(n + '.grad' for n in _float_names(p))}")
 
 
-class T_chunk:
-    """vmap(f, in_axes, out_axes, chunk_size=c) against torch.func.vmap with the same chunks."""
-    torch = True
-    nex = B
-    need = need_batched
-
-    def config(p, r):
-        c = T_vmap_np.config(p, r)
-        c["chunk"] = int(r.choice([1, 2, 3, 4, 7]))
-        return c
-
-    def run(p, cfg):
-        axes = _in_axes(p, cfg)
-        arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
-        exp = ref(lambda: _vmap_th(fn(p, TH()), axes, cfg["out"], chunk_size=cfg["chunk"])(*map(to_th, arrs)))
-        got = tn.vmap(fn(p, TN), in_axes=axes, out_axes=cfg["out"], chunk_size=cfg["chunk"])(*map(to_tn, arrs))
-        return got, exp
-
-    def call(p, cfg):
-        return (f"vmap(f, in_axes={_in_axes(p, cfg)!r}, out_axes={cfg['out']}, chunk_size={cfg['chunk']})"
-                f"({_names(p)})")
-
-    args_src = T_vmap_np.args_src
-
-
-class T_pytree:
+class T_pytree(Transform):
     """Pytree arguments and results: f(floats: dict, labels: tuple) -> (out0, {'b': out1}), with in_axes given as
     a prefix of the same structure and a tuple of out_axes."""
-    torch = True
-    nex = B
     n_outs = 2
-    need = need_batched
 
     def config(p, r):
         return {"ax": _choose_axes(p, r), "out": _out_axis(p, r, 0), "out1": _out_axis(p, r, 1),
                 "flat_floats": bool(r.random() < 0.3)}
 
-    def _split(p, cfg, conv):
-        fl = {i.name: conv(phys(p, i, cfg["ax"][i.id])) for i in p.inputs if i.kind != "y"}
-        lb = tuple(conv(phys(p, i, cfg["ax"][i.id])) for i in p.inputs if i.kind == "y")
+    def _axes(p, cfg):
         ax_fl = {i.name: cfg["ax"][i.id] for i in p.inputs if i.kind != "y"}
         if cfg["flat_floats"] and len(set(ax_fl.values())) == 1:
             ax_fl = next(iter(ax_fl.values()), 0)
-        ax_lb = tuple(cfg["ax"][i.id] for i in p.inputs if i.kind == "y")
-        return (fl, lb), (ax_fl, ax_lb)
+        return ax_fl, tuple(cfg["ax"][i.id] for i in p.inputs if i.kind == "y")
 
-    def _f(p, ns):
+    def build(p, cfg, L):
         def f(fl, lb):
             it = iter(lb)
-            args = [fl[i.name] if i.kind != "y" else next(it) for i in p.inputs]
-            o = run(p, ns, args)
+            o = run(p, L.ns, [fl[i.name] if i.kind != "y" else next(it) for i in p.inputs])
             o = o if isinstance(o, tuple) else (o, o)
             return (o[0], {"b": o[1]})
-        return f
+        g = L.vmap(f, T_pytree._axes(p, cfg), (cfg["out"], {"b": cfg["out1"]}))
+        return lambda *a: g({i.name: v for i, v in zip(p.inputs, a) if i.kind != "y"},
+                            tuple(v for i, v in zip(p.inputs, a) if i.kind == "y"))
 
-    def run(p, cfg):
-        args_th, axes = T_pytree._split(p, cfg, to_th)
-        args_tn, _ = T_pytree._split(p, cfg, to_tn)
-        outs = (cfg["out"], {"b": cfg["out1"]})
-        exp = ref(lambda: _vmap_th(T_pytree._f(p, TH()), axes, outs)(*args_th))
-        got = tn.vmap(T_pytree._f(p, TN), in_axes=axes, out_axes=outs)(*args_tn)
+    @classmethod
+    def run(T, p, cfg, L=None):
+        got, exp = super().run(p, cfg, L)
         if not (isinstance(got, tuple) and len(got) == 2 and isinstance(got[1], dict) and set(got[1]) == {"b"}):
             raise AssertionError(f"the result's structure: {type(got).__name__} {got!r:.200}, expected (a, {{'b': c}})")
         return got, exp
@@ -2232,13 +1796,10 @@ class T_pytree:
         return ["def g(fl, lb):", f"    o = f({args})", "    return (o[0], {'b': o[1]})", ""]
 
     def call(p, cfg):
-        (fl, lb), axes = T_pytree._split(p, cfg, lambda a: None)
-        fls = "{" + ", ".join(f"{k!r}: {k}" for k in fl) + "}"
+        fls = "{" + ", ".join(f"{i.name!r}: {i.name}" for i in p.inputs if i.kind != "y") + "}"
         lbs = "(" + "".join(i.name + ", " for i in p.inputs if i.kind == "y") + ")"
         outs = (cfg["out"], {"b": cfg["out1"]})
-        return f"vmap(g, in_axes={axes!r}, out_axes={outs!r})({fls}, {lbs})"
-
-    args_src = T_vmap_np.args_src
+        return f"vmap(g, in_axes={T_pytree._axes(p, cfg)!r}, out_axes={outs!r})({fls}, {lbs})"
 
 
 # ---- running a case, shrinking a failure, printing a repro ------------------------------------------------
@@ -2259,7 +1820,7 @@ def outcome(T, p, cfg):
     except AssertionError as e:
         msg = str(e)
         return (("mismatch", "shape" if "shape" in msg.split("\n")[0] else "values"), msg)
-    except _TorchFailed as e:
+    except _ReferenceFailed as e:
         return (("reference failed",), str(e))
     except Exception as e:   # noqa: BLE001
         first = str(e).split("\n")[0]
@@ -2267,7 +1828,7 @@ def outcome(T, p, cfg):
     return None
 
 
-class _TorchFailed(Exception):
+class _ReferenceFailed(Exception):
     pass
 
 
@@ -2280,13 +1841,13 @@ def ref(thunk):
     except Reject:
         raise
     except Exception as e:   # noqa: BLE001
-        raise _TorchFailed(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
+        raise _ReferenceFailed(f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}") from e
 
 
 def make_case(T, seed):
     """The case of ``seed``: the first program drawn from it that suits the transform."""
     for k in range(50):
-        p = generate(seed + 100003 * k, nex=T.nex, n_outs=getattr(T, "n_outs", 1))
+        p = generate(seed + 100003 * k, nex=T.nex, n_outs=T.n_outs)
         try:
             T.need(p)
         except Reject:
@@ -2387,21 +1948,21 @@ def render(T, p, cfg) -> str:
              "from turunan.func import vmap, grad, jacrev, jacfwd, jvp, vjp", "", f"def f({_names(p)}):"]
     names = {i.id: i.name for i in p.inputs}
     for id, op, args, params in p.body:
+        e = getattr(SRC, op)(*[Src(names[a]) for a in args], **params)
         names[id] = f"v{id}"
-        extra = {"out": f"v{id}"} if op in ("setitem", "iadd", "setadd") else {}
-        lines.append(f"    v{id} = " + getattr(SRC, op)(*[names[a] for a in args], **params, **extra))
+        lines += [f"    v{id} = {e.text}"] + [f"    v{id}{s}" for s in e.post]
     outs = [names[o] for o in p.outs]
     lines.append("    return " + ", ".join(outs))
-    if getattr(T, "loss", False):
+    if T.loss:
         W = _weights(p.shape(p.outs[0]))
         lines += ["", f"def loss({_names(p)}):",
                   f"    return (f({_names(p)}) * tn.tensor(np.array({_lit(W)}))).sum()"]
     lines.append("")
-    lines += getattr(T, "prelude", lambda p, cfg: [])(p, cfg)
-    for k, a in T.args_src(p, cfg).items():
+    lines += T.prelude(p, cfg)
+    for k, a in T.args(p, cfg).items():
         nm = names.get(k, k)
         a = np.asarray(a)
-        rg = ", requires_grad=True" if getattr(T, "requires_grad", False) and a.dtype.kind == "f" else ""
+        rg = ", requires_grad=True" if T.requires_grad and a.dtype.kind == "f" else ""
         lines.append(f"{nm} = tn.tensor(np.array({_lit(a)}){rg})" + ("" if a.dtype.kind == "f" else "   # int64"))
     lines.append("print(" + T.call(p, cfg) + ")")
     return "\n".join(lines)
@@ -2575,21 +2136,11 @@ JAX_CASES = [(T_vmap, 1000 * 2 + i) for i in range(15)] + [(T_vmap_grad, 1000 * 
 
 @pytest.mark.parametrize("T,seed", JAX_CASES, ids=[f"jax-{T.__name__[2:]}-{s}" for T, s in JAX_CASES])
 def test_against_jax(T, seed):
-    jax = pytest.importorskip("jax")
-    ns = JXNS()
-    jnp = ns.jnp
+    pytest.importorskip("jax")
     p, cfg = make_case(T, seed)
-    axes = _axes_tuple(p, cfg)
-    arrs = [phys(p, i, cfg["ax"][i.id]) for i in p.inputs]
     try:
         T.need(p)
-        if T is T_vmap:
-            exp = jax.vmap(fn(p, ns), in_axes=axes, out_axes=cfg["out"])(*map(jnp.asarray, arrs))
-            got = tn.vmap(fn(p, TN), in_axes=axes, out_axes=cfg["out"])(*map(to_tn, arrs))
-        else:
-            nums = _grad_nums(p)
-            exp = jax.vmap(jax.grad(loss_fn(p, ns), argnums=nums), in_axes=axes)(*map(jnp.asarray, arrs))
-            got = tn.vmap(tfunc.grad(loss_fn(p, TN), argnums=nums), in_axes=axes)(*map(to_tn, arrs))
+        got, exp = T.run(p, cfg, jax_lib())
     except Reject:
         return
     assert_close(got, [np.asarray(e) for e in leaves(exp)], "jax")
