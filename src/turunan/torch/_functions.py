@@ -20,7 +20,7 @@ import inspect
 
 import numpy as np
 
-from .. import _core
+from .. import _core, _creation
 from .. import _ops as ops
 from .._array import as_operand
 from .._dimreduce import max_along, min_along, vector_norm
@@ -534,6 +534,57 @@ class _TensorMethods:
     def pow_(self, exponent):
         return ops.apply_inplace(self, lambda s, o: _to_own_dtype(s, pow(s, o)), exponent)
 
+    # ---- writing into a tensor, and new tensors like it ----------------------------------------------------
+    def copy_(self, src=None, non_blocking: bool = False, *, other=None):
+        """Write ``src`` into this tensor (broadcast to its shape, in its dtype); recorded, as PyTorch's: the
+        gradient goes to ``src``, none to the old values, and a tensor that required grad still does (the
+        core's ``where`` with every element taken from ``src`` records exactly that). PyTorch's binding names
+        the source ``other`` (its documentation ``src``): both are taken."""
+        src = other if src is None else src
+        return ops.apply_inplace(
+            self, lambda s, o: ops.where(np.ones(s._d.shape, bool), ops.astype(ops.tensor_of(o), s._d.dtype), s),
+            src)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return ops.apply_inplace(self, lambda s: _to_own_dtype(s, ops.clip(s, min, max)))
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None):
+        """Fill with normal samples (from turunan's generator, or ``generator``), in place."""
+        g = generator or _creation.default_generator
+        return ops.apply_inplace(self, lambda s: g.normal(mean, std, s._d.shape, s._d.dtype))
+
+    def uniform_(self, from_: float = 0.0, to: float = 1.0, *, generator=None, **kw):
+        """Fill with uniform samples in ``[from, to)``, in place (PyTorch's keyword ``from``, a Python keyword,
+        arrives through ``**{'from': ...}``)."""
+        from_ = kw.pop("from", from_)
+        if kw:
+            raise TypeError(f"uniform_() got unexpected keyword arguments {sorted(kw)}")
+        g = generator or _creation.default_generator
+        return ops.apply_inplace(self, lambda s: g.uniform(from_, to, s._d.shape, s._d.dtype))
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False):
+        check_device(device)
+        return recast(_creation.tensor(data, np_dtype(dtype) or self._d.dtype, requires_grad), Tensor)
+
+    def new_full(self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False):
+        check_device(device)
+        return recast(_creation.full(tuple(size), fill_value, np_dtype(dtype) or self._d.dtype, requires_grad),
+                      Tensor)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return _TensorMethods.new_full(self, ops.shape_arg(size), 0, dtype=dtype, device=device,
+                                       requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False):
+        return _TensorMethods.new_full(self, ops.shape_arg(size), 1, dtype=dtype, device=device,
+                                       requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
+    def data_ptr(self) -> int:
+        """The address of the first element (tensors sharing memory from the same start share it)."""
+        return self._d.__array_interface__["data"][0]
+
     # ---- arithmetic with PyTorch's type promotion (see _promote) -------------------------------------------
     def add(self, other, *, alpha=1):
         return add(self, other, alpha=alpha)
@@ -615,6 +666,16 @@ Tensor.div = Tensor.divide = _div_method
 Tensor.div_ = _div_inplace
 Tensor.__hash__ = _core.Tensor.__hash__     # hashable by identity, though __eq__ is elementwise
 
-# the floating functions as methods
+# the floating functions as methods, and in place (``x.exp_()``)
 for _fn in FLOATING:
     setattr(Tensor, _fn.__name__, lambda self, _fn=_fn: _fn(self))
+for _fn in (exp, sqrt, sigmoid, tanh, log, sin, cos, ops.abs, ops.relu, ops.negative):
+    setattr(Tensor, {"negative": "neg", "absolute": "abs"}.get(_fn.__name__, _fn.__name__) + "_",
+            lambda self, _fn=_fn: ops.apply_inplace(self, lambda s: _to_own_dtype(s, _fn(s))))
+# the core's tests and logical ops as methods (PyTorch has them on the tensor)
+for _fn in (ops.isnan, ops.isinf, ops.isfinite, ops.logical_not):
+    setattr(Tensor, _fn.__name__, lambda self, _fn=_fn: recast(_fn(self), Tensor))
+for _fn in (ops.logical_and, ops.logical_or, ops.logical_xor, ops.inner):
+    setattr(Tensor, _fn.__name__, lambda self, other, _fn=_fn: recast(_fn(self, other), Tensor))
+Tensor.outer = lambda self, vec2: recast(ops.outer(self, vec2), Tensor)
+Tensor.where = lambda self, condition, other: where(condition, self, other)
