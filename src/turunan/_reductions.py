@@ -55,7 +55,10 @@ def sum(x, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None) -> 
     x = x if dtype is None else astype(x, dtype)
     if isinstance(x, Tensor) and x.dtype == bool:
         x = astype(x, np.int64)
-    return _reduce(R.sum_, x, axis_or_dim(axis, dim), keepdims if keepdim is None else keepdim)
+    axis = axis_or_dim(axis, dim)
+    out = _reduce(R.sum_, x, axis, keepdims if keepdim is None else keepdim)
+    # PyTorch's names: SumBackward0 for the full sum (its path pays nothing), SumBackward1 along axes
+    return out if axis is None else name_grad_fn(out, "SumBackward1")
 
 
 def _count(shape, axis) -> int:
@@ -72,7 +75,7 @@ def mean(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
         axis = _reduce_axis(x, axis, "mean")
     if x.dtype.kind in "iub":
         x = astype(x, np.float32)
-    out = sum(x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
+    out = _reduce(R.sum_, x, axis, keepdims if keepdim is None else keepdim) / _count(x.shape, axis)
     # a sum and a division, shown as the op the user called: PyTorch's MeanBackward0 (all axes) / MeanBackward1 (dim)
     return name_grad_fn(out, "MeanBackward0" if axis is None else "MeanBackward1")
 
@@ -121,7 +124,7 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     dof = _count(x.shape, axis) - ddof
     if dof > 0:
         centred = x - mean(x, axis, keepdims=True)
-        return sum(centred * centred, axis, keepdims) / dof
+        return name_grad_fn(_reduce(R.sum_, centred * centred, axis, keepdims) / dof, "VarBackward0")
     # NOTE: no degree of freedom left (correction >= n): the variance is S / 0, inf (NaN where S = 0, a constant
     # input), as PyTorch's. Its gradient is 2 (x - mean) / 0: -inf or +inf by the side of the mean, NaN at it, as
     # PyTorch's along an axis with correction == n. The mean's own term is 2 sum(x - mean) / 0 = 0 * inf, which
@@ -130,7 +133,7 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     # finite number: neither is copied.)
     centred = x - mean(x.detach(), axis, keepdims=True)
     with np.errstate(invalid="ignore"):
-        return sum(centred * centred, axis, keepdims) * np.inf
+        return name_grad_fn(_reduce(R.sum_, centred * centred, axis, keepdims) * np.inf, "VarBackward0")
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
@@ -143,7 +146,8 @@ def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     if x.dtype.kind in "iub":
         x = astype(x, np.float32)
     centred = x - mean(x, axis, keepdims=True)
-    return norm2(centred, axis, keepdims) / math.sqrt(builtins.max(_count(x.shape, axis) - ddof, 0))
+    out = norm2(centred, axis, keepdims) / math.sqrt(builtins.max(_count(x.shape, axis) - ddof, 0))
+    return name_grad_fn(out, "StdBackward0")
 
 
 def logsumexp(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
@@ -158,7 +162,7 @@ def log_softmax(x, axis=None, *, dim=None) -> Tensor:
 
 
 def softmax(x, axis=None, *, dim=None) -> Tensor:
-    return exp(log_softmax(x, axis, dim=dim))
+    return name_grad_fn(exp(log_softmax(x, axis, dim=dim)), "SoftmaxBackward0")
 
 
 def _cumulative(prim, x, axis, dim, op: str) -> Tensor:

@@ -22,9 +22,9 @@ import functools
 
 import numpy as _np
 
-from . import _ops
-from ._array import as_operand
-from ._core import Tensor
+from . import _batching, _ops
+from ._array import as_operand, refuse_complex
+from ._core import Primitive, Tensor, apply
 from ._methods import FUNCTIONS as _FUNCTIONS
 from ._methods import UFUNCS as _UFUNCS
 
@@ -139,6 +139,53 @@ def _like(fn):
 
 
 zeros_like, ones_like, empty_like = (_like(f) for f in (_np.zeros_like, _np.ones_like, _np.empty_like))
+
+
+# ---- comparisons and parts that carry no gradient ----------------------------------------------------------------
+# Primitives without a gradient, kept out of the derivative table (they are this module's, not rows of the core):
+# NumPy's kernels themselves, so the answers are NumPy's; vmap batches them as any elementwise op.
+def _row(name: str, fwd) -> Primitive:
+    return Primitive(name, fwd, batch=_batching.elementwise(fwd))
+
+
+_isclose = _row("isclose", lambda a, b, rtol, atol, equal_nan: _np.isclose(a, b, rtol, atol, equal_nan))
+_real_part, _imag_part = _row("real", _np.real), _row("imag", _np.imag)
+
+
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False) -> Tensor:
+    """numpy.isclose: where ``|a - b| <= atol + rtol·|b|``, a bool tensor without gradient (also of tensors that
+    require grad: a comparison is never recorded)."""
+    return apply(_isclose, a, b, rtol=rtol, atol=atol, equal_nan=bool(equal_nan))
+
+
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False) -> Tensor:
+    """numpy.allclose: whether ``isclose`` holds everywhere, as a 0-d bool tensor without gradient (``jnp``'s
+    answer; ``if``, ``assert`` and ``bool()`` read it as NumPy's bool, and it works inside ``vmap`` too)."""
+    return _ops.all(isclose(a, b, rtol, atol, equal_nan))
+
+
+def _complex(x, op: str) -> bool:
+    if x._d.dtype.kind != "c":
+        return False
+    if x.requires_grad:     # unreachable today (a complex tensor never requires grad); kept for when one may
+        refuse_complex(x.dtype, f"the input of turunan.numpy.{op}")
+    return True
+
+
+def real(val) -> Tensor:
+    """numpy.real: a real input itself (its gradient passes through, as ``jnp.real``'s); of a complex tensor, its
+    real part as data (complex tensors carry no gradient in turunan yet: complex autodiff is not supported)."""
+    x = asarray(val)
+    return apply(_real_part, x) if _complex(x, "real") else x
+
+
+def imag(val) -> Tensor:
+    """numpy.imag: zeros of a real input's shape and dtype, recorded with a zero gradient (a function of
+    ``imag(x)`` differentiates to 0, not to an error); of a complex tensor, its imaginary part as data."""
+    x = asarray(val)
+    if _complex(x, "imag"):
+        return apply(_imag_part, x)
+    return _ops.where(_np.zeros((), bool), x, _np.zeros((), x._d.dtype))
 
 
 def __getattr__(name: str):

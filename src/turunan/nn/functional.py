@@ -62,7 +62,7 @@ def gelu(x, approximate: str = "none"):
     if approximate == "none":
         return R.gelu(x)
     if approximate == "tanh":
-        return R.gelu_tanh(x)
+        return _name_grad_fn(R.gelu_tanh(x), "GeluBackward0")     # PyTorch's one name for both forms
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
@@ -80,7 +80,7 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
     x = _t(x)
     if beta == 1 and threshold == 20:
         return ops.softplus(x)
-    return ops.where(x._d * beta > threshold, x, ops.softplus(x * beta) / beta)
+    return _name_grad_fn(ops.where(x._d * beta > threshold, x, ops.softplus(x * beta) / beta), "SoftplusBackward0")
 
 
 def leaky_relu(x, negative_slope: float = 0.01):
@@ -88,14 +88,23 @@ def leaky_relu(x, negative_slope: float = 0.01):
     if isinstance(negative_slope, (bool, np.bool_)) or not isinstance(negative_slope, (numbers.Real, np.generic)):
         raise TypeError(f"leaky_relu: negative_slope must be a number, got {type(negative_slope).__name__} "
                         f"{negative_slope!r}")
-    return ops.where(x._d > 0, x, x * negative_slope)
+    return _name_grad_fn(ops.where(x._d > 0, x, x * negative_slope), "LeakyReluBackward0")
 
 
 # ---- linear and convolution ------------------------------------------------------------------------------
 def linear(x, weight, bias=None):
     """x @ weightᵀ + bias, weight shaped (out_features, in_features) as in PyTorch."""
     out = ops.matmul(x, ops.transpose(weight))
-    return out if bias is None else out + bias
+    if bias is not None:
+        out = out + bias
+    # the name PyTorch's result shows: one addmm for a batch of vectors; a view or squeeze of an mm otherwise
+    n = np.ndim(x._d if isinstance(x, Tensor) else x)
+    return _name_grad_fn(out, _LINEAR_NAMES[n if n < 3 else 3][bias is None])
+
+
+# F.linear's grad_fn name in PyTorch by the input's ndim (1, 2, 3 or more) and whether there is no bias
+_LINEAR_NAMES = {1: ("ViewBackward0", "SqueezeBackward4"), 2: ("AddmmBackward0", "MmBackward0"),
+                 3: ("ViewBackward0", "UnsafeViewBackward0")}
 
 
 def _windows(x: Tensor, kernel, stride, padding, value: float) -> Tensor:
@@ -143,7 +152,7 @@ def conv2d(x, weight, bias=None, stride=1, padding=0):
             out = out + bias
         return ops.transpose(ops.reshape(out, (n, oh, ow, o)), (0, 3, 1, 2))
 
-    return _batched(x, run)
+    return _name_grad_fn(_batched(x, run), "ConvolutionBackward0" if x.ndim == 4 else "SqueezeBackward1")
 
 
 def _tiles(x: Tensor, kernel, stride, padding):
@@ -175,7 +184,7 @@ def max_pool2d(x, kernel_size, stride=None, padding=0):
         out = ops.amax(ops.reshape(cols, (n, oh, ow, c, kernel[0] * kernel[1])), axis=-1)
         return ops.transpose(out, (0, 3, 1, 2))
 
-    return _batched(x, run)
+    return _name_grad_fn(_batched(x, run), "MaxPool2DWithIndicesBackward0")
 
 
 def avg_pool2d(x, kernel_size, stride=None, padding=0):
@@ -193,7 +202,7 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
         out = ops.sum(cols, axis=(-2, -1)) / (kernel[0] * kernel[1])
         return ops.transpose(out, (0, 3, 1, 2))
 
-    return _batched(x, run)
+    return _name_grad_fn(_batched(x, run), "AvgPool2DBackward0")
 
 
 # ---- regularisation and normalisation --------------------------------------------------------------------
@@ -247,7 +256,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
         out = out * ops.reshape(weight, shape)
     if bias is not None:
         out = out + ops.reshape(bias, shape)
-    return out
+    return _name_grad_fn(out, "NativeBatchNormBackward0")
 
 
 # ---- losses ----------------------------------------------------------------------------------------------
@@ -267,7 +276,7 @@ def mse_loss(input, target, reduction: str = "mean"):
     if np.shape(target._d if isinstance(target, Tensor) else target) != input.shape:
         raise ValueError(f"mse_loss: input shape {input.shape} and target shape {np.shape(target)} differ")
     d = input - target
-    return _reduce(d * d, reduction)
+    return _name_grad_fn(_reduce(d * d, reduction), "MseLossBackward0")
 
 
 def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple) -> None:
@@ -323,7 +332,8 @@ def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_sm
     logp = ops.log_softmax(logits, axis)
     t = target._d if isinstance(target, Tensor) else np.asarray(target)
     if t.dtype.kind in "iu" and not label_smoothing:
-        return _picked(logp, t, axis, weight, ignore_index, reduction, "cross_entropy")
+        return _name_grad_fn(_picked(logp, t, axis, weight, ignore_index, reduction, "cross_entropy"),
+                             _nll_name(logits.ndim, reduction))      # PyTorch's: log_softmax, then nll_loss
     if weight is not None:
         raise NotImplementedError("turunan's cross_entropy does not yet combine weight with label_smoothing or "
                                   "probability targets; weigh the per-item losses (reduction='none') yourself")
@@ -339,7 +349,19 @@ def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_sm
         probs = target
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / c
-    return _reduce(-ops.sum(logp * probs, axis=axis), reduction)
+    loss = _reduce(-ops.sum(logp * probs, axis=axis), reduction)
+    # what PyTorch's own composition ends with: the smoothing's sum (class indices), else -Σ p·log q and the
+    # mean's division
+    return _name_grad_fn(loss, "AddBackward0" if t.dtype.kind in "iu" else
+                         "DivBackward1" if reduction == "mean" else "NegBackward0")
+
+
+def _nll_name(ndim: int, reduction: str) -> str:
+    """PyTorch's nll_loss node: nll_loss2d for scores (N, C, ...) of 3 or more axes, and a view of it per item
+    (reduction 'none') unless they are (N, C, H, W)."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and ndim != 4 else "NllLoss2DBackward0"
 
 
 def nll_loss(log_probs, target, weight=None, reduction: str = "mean", ignore_index: int = -100):
@@ -353,7 +375,8 @@ def nll_loss(log_probs, target, weight=None, reduction: str = "mean", ignore_ind
         raise ValueError(f"nll_loss needs log-probabilities of shape (N, C), got {log_probs.shape}")
     if t.dtype.kind not in "iu":
         raise TypeError(f"nll_loss: class-index targets must be integers, got dtype {t.dtype}")
-    return _picked(log_probs, t, 1, weight, ignore_index, reduction, "nll_loss")
+    return _name_grad_fn(_picked(log_probs, t, 1, weight, ignore_index, reduction, "nll_loss"),
+                         _nll_name(2, reduction))
 
 
 def binary_cross_entropy_with_logits(logits, target, reduction: str = "mean", pos_weight=None):
@@ -393,4 +416,4 @@ def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean"):
     loss = R.binary_cross_entropy(probs, y)
     if weight is not None:
         loss = loss * weight
-    return _reduce(loss, reduction)
+    return _name_grad_fn(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
