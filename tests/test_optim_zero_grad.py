@@ -3,7 +3,7 @@ is None (issue 11, item 1), as PyTorch 2.x does; ``set_to_none=False`` writes ze
 
 Differential against real PyTorch (skipped where it is not installed): two parameters, one of which gets no
 gradient in some steps, under every optimiser turunan has and the settings that carry state (momentum,
-dampening, Nesterov, weight decay, Adam's moments, AMSGrad, maximize).
+dampening, Nesterov, weight decay, Adam's moments, AMSGrad, RMSprop's averages, centered, maximize).
 """
 
 from __future__ import annotations
@@ -27,6 +27,10 @@ CONFIGS = {
     "adam_amsgrad": ("Adam", dict(lr=0.1, amsgrad=True)),
     "adam_maximize": ("Adam", dict(lr=0.1, maximize=True)),
     "adamw": ("AdamW", dict(lr=0.1, weight_decay=0.1)),
+    "rmsprop": ("RMSprop", dict(lr=0.01)),
+    "rmsprop_momentum": ("RMSprop", dict(lr=0.01, momentum=0.9, alpha=0.9)),
+    "rmsprop_centered": ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+    "rmsprop_weight_decay": ("RMSprop", dict(lr=0.01, weight_decay=0.1, maximize=True)),
 }
 A0 = np.array([1.0, -2.0, 0.5])
 B0 = np.array([[0.3, -0.7], [1.5, 0.2]])
@@ -134,3 +138,30 @@ def test_a_deep_and_shallow_model_with_momentum_matches_pytorch():
         return np.array([p.item() for p in ps])
 
     np.testing.assert_allclose(run(tt), run(torch), rtol=1e-10)
+
+
+def test_rmsprop_state_dict_round_trip_and_checks():
+    w = tn.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.RMSprop([w], lr=0.01, momentum=0.9, centered=True)
+    (w * w).sum().backward()
+    opt.step()
+    sd = opt.state_dict()
+    assert sorted(sd["state"][0]) == ["grad_avg", "momentum_buffer", "square_avg", "step"]
+    w2 = tn.tensor(w.detach().numpy().copy(), requires_grad=True)     # where w is after one step
+    opt2 = optim.RMSprop([w2], lr=0.01, momentum=0.9, centered=True)
+    opt2.load_state_dict(sd)
+    for o, p in ((opt, w), (opt2, w2)):
+        o.zero_grad()
+        (p * p).sum().backward()
+        o.step()
+    np.testing.assert_array_equal(w2.detach().numpy(), w.detach().numpy())     # the loaded state continues
+    with pytest.raises(ValueError, match="alpha"):
+        optim.RMSprop([w], alpha=-0.1)
+    with pytest.raises(ValueError, match="epsilon"):
+        optim.RMSprop([w], eps=float("nan"))
+    opt3 = optim.RMSprop([w], lr=0.01)
+    (w * w).sum().backward()
+    opt3.step()
+    opt3.param_groups[0]["momentum"] = 0.9
+    with pytest.raises(ValueError, match="momentum was switched on"):
+        opt3.step()

@@ -28,7 +28,7 @@ from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from . import _checks
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
 
 
 class Optimizer:
@@ -372,6 +372,90 @@ class AdamW(Adam):
                  weight_decay: float = 1e-2, amsgrad: bool = False, *, maximize: bool = False) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize,
                          decoupled_weight_decay=True)
+
+
+class RMSprop(Optimizer):
+    """RMSprop (Hinton's lecture 6e), PyTorch's update; ``centered`` divides by an estimate of the variance.
+
+    g = ±g + wd·p;  s = αs + (1−α)g²;  a = √s (centered: √(s − ḡ²), ḡ = αḡ + (1−α)g) + ε;
+    p −= lr·g/a, or with momentum b = μb + g/a, p −= lr·b
+    """
+
+    def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
+                 momentum: float = 0.0, centered: bool = False, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
+                                      centered=centered, maximize=maximize))
+
+    def _state_layout(self, group: dict) -> _checks.StateLayout:
+        required = ("step", "square_avg") + (("momentum_buffer",) if group["momentum"] > 0 else ()) \
+            + (("grad_avg",) if group["centered"] else ())
+        return _checks.StateLayout("RMSprop", arrays=("square_avg", "momentum_buffer", "grad_avg"),
+                                   counters=("step",), required=required, nonnegative=("square_avg",))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        _checks.in_range("alpha", "alpha value", group["alpha"])
+        _checks.in_range("eps", "epsilon value", group["eps"])
+        _checks.in_range("momentum", "momentum value", group["momentum"])
+        _checks.in_range("weight_decay", "weight_decay value", group["weight_decay"])
+
+    def _check_ready(self, group: dict) -> None:
+        for p in group["params"]:
+            st = self.state.get(id(p))
+            if st and "step" in st:
+                for key, on in (("momentum_buffer", group["momentum"] > 0), ("grad_avg", group["centered"])):
+                    if on and key not in st:
+                        raise ValueError(f"{'momentum' if key == 'momentum_buffer' else 'centered'} was switched "
+                                         f"on after the parameters took RMSprop steps without it, so there is no "
+                                         f"'{key}' to continue; set it when the optimiser is made")
+
+    def _update(self, p, g, state, group) -> None:
+        lr, alpha, eps, wd, mu = group["lr"], group["alpha"], group["eps"], group["weight_decay"], group["momentum"]
+        x = p._d
+        if group["maximize"]:
+            g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))
+        if wd:
+            g2 = self._scratch(state, p, "grad_scratch")
+            if g is g2:
+                g2 += x * wd
+            else:
+                np.multiply(x, wd, out=g2)
+                g2 += g
+            g = g2
+        if "step" not in state:
+            state["step"] = 0
+            state["square_avg"] = np.zeros_like(x)
+            if mu > 0:
+                state["momentum_buffer"] = np.zeros_like(x)
+            if group["centered"]:
+                state["grad_avg"] = np.zeros_like(x)
+        state["step"] += 1
+        sq, s = state["square_avg"], self._scratch(state, p)
+        sq *= alpha                                # s = αs + (1−α)g², as PyTorch: mul_ then addcmul_
+        np.multiply(g, g, out=s)
+        s *= 1 - alpha
+        sq += s
+        if group["centered"]:
+            ga = state["grad_avg"]                 # ḡ += (1−α)(g − ḡ): PyTorch's lerp
+            np.subtract(g, ga, out=s)
+            s *= 1 - alpha
+            ga += s
+            np.multiply(ga, ga, out=s)
+            np.subtract(sq, s, out=s)
+            np.sqrt(s, out=s)
+        else:
+            np.sqrt(sq, out=s)
+        s += eps
+        if mu > 0:
+            buf = state["momentum_buffer"]
+            buf *= mu
+            np.divide(g, s, out=s)
+            buf += s
+            np.multiply(buf, lr, out=s)
+        else:
+            np.divide(g, s, out=s)
+            s *= lr
+        x -= s
 
 
 from . import lr_scheduler  # noqa: E402  (the schedulers need Optimizer defined above)
