@@ -11,7 +11,8 @@ import sys
 
 COMMANDS = {
     "demo": ("turunan._demo", "the whole tour: the engine, the chapter three ways, a short training run"),
-    "tour": ("turunan.tour", "the chapter's examples and exercises in the MXNet, PyTorch and TensorFlow styles"),
+    "tour": ("turunan.tour", "the chapter's examples and exercises in the MXNet, PyTorch and TensorFlow styles; "
+                             "--chapter C --tab T: a D2L preliminaries chapter from ../shared/d2l"),
     "train": ("turunan.train", "train the digits models (MLP or CNN)"),
     "graph": ("turunan.viz", "draw an example computation graph to a file"),
     "bench": ("turunan.bench", "run the benchmarks side by side with the peers"),

@@ -7,12 +7,21 @@ tour prints the same every time. At the end it draws sin(x) next to its derivati
 
 The cells live here, in the repository, so the tour needs nothing outside it. ``run_cell`` is also what the
 tests use to run the chapter's own cells.
+
+``--chapter NAME --tab TAB`` runs instead one of D2L's preliminaries chapters (``ndarray``, ``linear-algebra``,
+``calculus``, ``probability``, ``autograd``) as the book has it, read from ``../shared/d2l`` beside the checkout
+(or ``$TURUNAN_D2L``, or ``--d2l DIR``): the tab's cells in order, with only the glue ``runnable`` names (import
+lines swapped, magics and the book's plotting package dropped), printing what each cell shows. The book's text
+is never copied into this repository.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
+import contextlib
+import io
+import os
+import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -453,13 +462,166 @@ def write_plot(out_dir: Path, out=print) -> Path | None:
     return path
 
 
+# ---- D2L's preliminaries chapters, read from ../shared/d2l -------------------------------------------------------
+PRELIMINARIES = ("ndarray", "linear-algebra", "calculus", "probability", "autograd")
+TABS = ("mxnet", "pytorch", "tensorflow")
+
+_FENCE = re.compile(r"```\{\.python \.input[^}]*\}\n(.*?)```", re.S)
+_TAG = re.compile(r"\s*(?:%%tab|#@tab)\s+(.+)")
+# glue: IPython magics, and imports of what is neither a framework nor installed (the book's helper package
+# d2l, matplotlib_inline, tensorflow_probability) are dropped; every other line runs unchanged
+_DROPPED = re.compile(r"^\s*(%.*|from d2l import .*|from matplotlib_inline import .*|"
+                      r"from tensorflow_probability import .*)$")
+_SWAPS = {
+    "mxnet": [(r"^(\s*)from mxnet([. ])", r"\1from turunan.mxnet\2")],
+    "pytorch": [(r"^(\s*)import torch$", r"\1import turunan.torch as torch"),
+                (r"^(\s*)from torch([. ])", r"\1from turunan.torch\2")],
+    "tensorflow": [(r"^(\s*)import tensorflow as tf$", r"\1import turunan.tensorflow as tf")],
+}
+# names a cell meets only where it needs what the glue dropped: the book's plotting helpers, TFP's distributions
+NOT_RUN = {"d2l": "plots with the book's helper package d2l", "backend_inline": "plots with matplotlib_inline",
+           "tfd": "samples with tensorflow_probability (not TensorFlow; not installed)"}
+
+
+def d2l_root(given: str | None = None) -> Path:
+    """Where D2L's files are: ``given``, else ``$TURUNAN_D2L``, else ``shared/d2l`` beside the checkout."""
+    if given or os.environ.get("TURUNAN_D2L"):
+        return Path(given or os.environ["TURUNAN_D2L"])
+    return Path(__file__).resolve().parents[3] / "shared" / "d2l"
+
+
+def d2l_cells(chapter: str, root: Path | None = None) -> list:
+    """A chapter's code cells in file order, as (tabs, code, group); cells of one group stand side by side in the
+    file (one step's tabs, nothing but blank lines between them). Untagged cells are MXNet's, except the book's
+    own ``%load_ext d2lbook.tab`` cell (its tab machinery, no tab's code), which is left out."""
+    text = ((root or d2l_root()) / "chapter_preliminaries" / f"{chapter}.md").read_text(encoding="utf-8")
+    out, group, end = [], -1, None
+    for m in _FENCE.finditer(text):
+        first, _, rest = m.group(1).partition("\n")
+        tag = _TAG.match(first)
+        if end is None or text[end:m.start()].strip():
+            group += 1
+        end = m.end()
+        if not tag and first.startswith("%load_ext d2lbook"):
+            continue
+        tabs = frozenset(t.strip() for t in tag.group(1).split(",")) if tag else frozenset({"mxnet"})
+        out.append((tabs, rest if tag else m.group(1), group))
+    return out
+
+
+def tab_cells(chapter: str, tab: str, root: Path | None = None) -> list[str]:
+    """The code of ``tab``'s cells (its own and the ``all`` cells), in order."""
+    return [code for tabs, code, _ in d2l_cells(chapter, root) if tab in tabs or "all" in tabs]
+
+
+def runnable(code: str, tab: str, on_turunan: bool = True) -> str:
+    """A cell as it runs on turunan: the glue's lines dropped, the framework's imports swapped for turunan's
+    (``on_turunan=False``: only the glue, for the framework itself)."""
+    code = "\n".join(line for line in code.splitlines() if not _DROPPED.match(line)) + "\n"
+    for pattern, repl in _SWAPS[tab] if on_turunan else ():
+        code = re.sub(pattern, repl, code, flags=re.M)
+    return code
+
+
+@dataclass
+class Ran:
+    """One cell's run: its number in the tab, its position among the chapter's cells, the code as run, the value of
+    its last expression (``freeze`` applied), what it printed and what it raised."""
+
+    n: int
+    pos: int
+    code: str
+    value: object = None
+    printed: str = ""
+    error: Exception | None = None
+
+
+def run_tab(chapter: str, tab: str, on_turunan: bool = True, root: Path | None = None, freeze=lambda v: v,
+            ns: dict | None = None):
+    """Run one tab of a D2L chapter cell by cell in one namespace, as a notebook does; yield each cell's ``Ran``.
+    Python's, NumPy's and turunan's random numbers are seeded (and PyTorch's, where the tab runs on it), and
+    Python's and NumPy's global states put back afterwards. ``freeze(value)`` keeps a value as the cell showed it
+    (a later cell may change a tensor in place). ``ns``: the namespace to run in (a fresh one by default)."""
+    import random
+    import sys
+
+    import turunan
+    saved = random.getstate(), np.random.get_state()
+    random.seed(SEED)
+    np.random.seed(SEED)
+    turunan.manual_seed(SEED)
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(SEED)
+    ns = {"__name__": f"d2l_{tab}"} if ns is None else ns
+    try:
+        pos_n = [(p, c) for p, (tabs, c, _) in enumerate(d2l_cells(chapter, root)) if tab in tabs or "all" in tabs]
+        for n, (pos, code) in enumerate(pos_n):
+            ran = Ran(n, pos, runnable(code, tab, on_turunan))
+            buf = io.StringIO()
+            try:
+                with contextlib.redirect_stdout(buf):
+                    ran.value = freeze(run_cell(ran.code, ns))
+            except Exception as e:  # noqa: BLE001  (a notebook shows a cell's error and goes on)
+                ran.error = e
+            ran.printed = buf.getvalue()
+            yield ran
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+
+
+def run_chapter(chapter: str, tab: str, root: Path | None = None, out=print) -> dict:
+    """Run one tab of a D2L chapter on turunan, printing each cell as a notebook would; return the counts."""
+    counts = {"ran": 0, "not run": 0, "failed": 0}
+    out(f"D2L, {chapter}, the {tab} tab, on turunan (random numbers seeded with {SEED}).")
+    for ran in run_tab(chapter, tab, root=root):
+        n = ran.n + 1
+        out("")
+        out(_indent(ran.code.strip("\n") or "(only the book's setup: nothing to run)", f"In [{n}]: ",
+                    " " * len(f"In [{n}]: ")))
+        if ran.printed:
+            out(ran.printed.rstrip("\n"))
+        e = ran.error
+        if isinstance(e, NameError) and e.name in NOT_RUN:
+            out(f"({NOT_RUN[e.name]}: not run)")
+            counts["not run"] += 1
+        elif e is not None:
+            out(f"{type(e).__name__}: {e}")
+            counts["failed"] += 1
+        else:
+            if ran.value is not None:
+                out(_indent(show(ran.value), f"Out[{n}]: ", " " * len(f"Out[{n}]: ")))
+            counts["ran"] += 1
+    out(f"\n{chapter} ({tab}): {counts['ran']} cells ran, {counts['not run']} not run (they need what the glue "
+        f"drops), {counts['failed']} failed.")
+    return counts
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Print the tour, style by style, then write the exercise-5 plot; returns 0 on success."""
-    parser = argparse.ArgumentParser(prog="python -m turunan tour", description=__doc__.splitlines()[0])
+    """Print the tour, style by style, then write the exercise-5 plot; or run one tab of a D2L chapter."""
+    from ._cli import ArgumentParser, say_error
+    parser = ArgumentParser(prog="python -m turunan tour", description=__doc__.splitlines()[0])
     parser.add_argument("--out", default="out", help="folder for the exercise-5 plot (default: out)")
     parser.add_argument("--style", choices=["all", *STYLES], default="all", help="which style(s) to show")
     parser.add_argument("--no-plot", action="store_true", help="skip the plot")
+    parser.add_argument("--chapter", choices=PRELIMINARIES,
+                        help="run this D2L preliminaries chapter from ../shared/d2l instead (with --tab)")
+    parser.add_argument("--tab", choices=TABS, help="the chapter's tab to run (default: pytorch)")
+    parser.add_argument("--d2l", metavar="DIR", help="D2L's files (default: $TURUNAN_D2L or ../shared/d2l)")
     args = parser.parse_args(argv)
+    if args.tab and not args.chapter:
+        parser.error("--tab needs --chapter (one of " + ", ".join(PRELIMINARIES) + ")")
+    if args.chapter:
+        root = d2l_root(args.d2l)
+        path = root / "chapter_preliminaries" / f"{args.chapter}.md"
+        if not path.is_file():
+            parser.fail(f"D2L's chapter is not here: {path} (put shared/d2l beside the checkout, or give --d2l "
+                        f"DIR or $TURUNAN_D2L)")
+        counts = run_chapter(args.chapter, args.tab or "pytorch", root)
+        if counts["failed"]:
+            return say_error(parser.prog, f"{counts['failed']} cell(s) of {args.chapter} ({args.tab or 'pytorch'})"
+                                          " failed")
+        return 0
     keys = list(STYLES) if args.style == "all" else [args.style]
     print(f"The chapter 'Automatic Differentiation', three ways (random numbers seeded with {SEED}).\n")
     for key in keys:

@@ -220,6 +220,14 @@ class ndarray(Tensor):
     def flip(self, axis=None):
         return own(ops.flip(self, axis), self)
 
+    # MXNet's true division of integers gives its default float dtype, float32 (NumPy's gives float64): D2L's
+    # ``multinomial(100, fair_probs) / 100``
+    def __truediv__(self, other):
+        return recast(ops.divide(*_float32_if_integers(self, other)), type(self))
+
+    def __rtruediv__(self, other):
+        return recast(ops.divide(*_float32_if_integers(other, self)), type(self))
+
     def __repr__(self) -> str:
         text = repr(_np.asarray(self._d))    # a 0-d result may hold a NumPy scalar
         if "dtype=" in text:
@@ -234,6 +242,17 @@ class ndarray(Tensor):
 
     def __hash__(self):
         return object.__hash__(self)
+
+
+def _float32_if_integers(x, y) -> tuple:
+    """``(x, y)``, both as float32 where both are integers (MXNet's rule for ``/``), else as they are."""
+    def integer(v):
+        return not isinstance(v, bool) and _np.issubdtype(v._d.dtype if isinstance(v, Tensor) else
+                                                          _np.asarray(v).dtype, _np.integer)
+    if integer(x) and integer(y):
+        return tuple(v if isinstance(v, int) else ops.astype(v if isinstance(v, Tensor) else as_array(v), _np.float32)
+                     for v in (x, y))
+    return x, y
 
 
 def own(out, base):

@@ -49,6 +49,14 @@ def randint(low, high=None, size=None, dtype=None, ctx=None, out=None) -> _ndarr
     return _recast(_tn.randint(low, high, _size(size), dtype or _onp.int32), _ndarray)
 
 
+def multinomial(n, pvals, size=None) -> _ndarray:
+    """Counts of ``n`` draws over ``len(pvals)`` outcomes, shape ``size + (len(pvals),)``, int64 as MXNet's
+    (D2L's coin tosses: ``multinomial(100, [0.5, 0.5])``)."""
+    p = _onp.asarray(pvals.asnumpy() if hasattr(pvals, "asnumpy") else pvals, dtype=_onp.float64)
+    counts = _tn.default_generator.rng.multinomial(int(n), p, size=None if size is None else _size(size))
+    return _recast(_tn.tensor(_onp.asarray(counts, dtype=_onp.int64)), _ndarray)
+
+
 def permutation(x) -> _ndarray:
     n = int(x) if isinstance(x, (int, _onp.integer)) else len(x)
     perm = _tn.default_generator.permutation(n)
