@@ -54,6 +54,7 @@ from ._tensor import Tensor, Variable
 from ._tensor import convert as _convert
 from ._tensor import packed as _packed
 from ._tensor import read as _read
+from .keras import initializers  # tf.initializers is tf.keras.initializers (importing it binds tf.keras too)
 
 # ---- dtypes (NumPy's, under TensorFlow's names) -------------------------------------------------------------
 float16, float32, float64 = _np.dtype(_np.float16), _np.dtype(_np.float32), _np.dtype(_np.float64)
