@@ -69,6 +69,12 @@ SAME = [
     "F.batch_norm(x, None, None, training=True)", "F.batch_norm(x, torch.zeros(4), torch.ones(4))",
     "F.batch_norm(x.reshape(3, 4, 1), torch.zeros(4), torch.ones(4), torch.ones(4), torch.zeros(4), training=True)",
     "F.dropout(x, 1.0)",
+    # the layers D2L and the tutorials use, through the functions above
+    "torch.nn.Linear(4, 2)(x)", "torch.nn.Linear(4, 2, bias=False)(x)", "torch.nn.Linear(4, 2)(v)",
+    "torch.nn.MSELoss()(x, y)", "torch.nn.CrossEntropyLoss()(x, t)", "torch.nn.NLLLoss()(x, t)",
+    "torch.nn.Softmax(dim=1)(x)", "torch.nn.LogSoftmax(dim=1)(x)",
+    "torch.nn.LeakyReLU(0.1)(x)", "torch.nn.BatchNorm1d(4)(x)", "torch.nn.Conv2d(1, 2, 2)(x.reshape(1, 1, 3, 4))",
+    "torch.nn.MaxPool2d(2)(x.reshape(1, 1, 3, 4))", "torch.nn.AvgPool2d(2)(x.reshape(1, 1, 3, 4))",
 ]
 
 # what turunan still names after the last primitive it recorded (PyTorch's name first): ops of the core's own
@@ -82,6 +88,8 @@ KNOWN_DIFFERENT = {
     "x.max()": "MaxBackward1 (turunan: AmaxBackward0)",
     "x.clamp(min=0)": "ClampBackward1 (turunan: ClipBackward0)",
     "torch.stack([x, y])": "StackBackward0 (turunan: CatBackward0)",
+    # PyTorch's flatten of a tensor with nothing to flatten is the tensor itself (the torch door's nn.Flatten)
+    "torch.nn.Flatten()(x * 2)": "MulBackward0 (turunan: ReshapeBackward0)",
 }
 
 
