@@ -264,3 +264,10 @@ def test_integer_reductions_keep_their_dtype_as_in_tensorflow():
         assert out.dtype == numpy.int32 and out.numpy() == want, fn.__name__
     assert tf.reduce_mean(tf.constant([[1, 2], [3, 5]]), axis=[0, 1]).numpy() == 2      # 11 / 4, truncated
     assert tf.reduce_mean(tf.constant([1.0, 2.0])).numpy() == 1.5
+
+
+def test_f_strings_format_the_value_as_tensorflow():
+    # EagerTensor.__format__ formats its NumPy value (D2L's "error in estimating w: {w - ...}" cells)
+    t = tf.constant([1.0, -2.5])
+    assert f"{t}" == f"{np.array([1.0, -2.5], dtype=np.float32)}"
+    assert f"{tf.constant(3.14159):.2f}" == "3.14"

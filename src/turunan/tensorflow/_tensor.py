@@ -100,6 +100,10 @@ class Tensor(_core.Tensor):
         text = "\n" + text if "\n" in text else text
         return f"tf.Tensor({text}, shape={self.shape}, dtype={self.dtype.name})"
 
+    def __format__(self, spec: str) -> str:
+        # TensorFlow's EagerTensor formats its NumPy value: f"{t}" reads [1. 2.], f"{t:.2f}" works on one element
+        return self.numpy().__format__(spec)
+
     def __hash__(self):
         return object.__hash__(self)
 
