@@ -269,5 +269,5 @@ def test_integer_reductions_keep_their_dtype_as_in_tensorflow():
 def test_f_strings_format_the_value_as_tensorflow():
     # EagerTensor.__format__ formats its NumPy value (D2L's "error in estimating w: {w - ...}" cells)
     t = tf.constant([1.0, -2.5])
-    assert f"{t}" == f"{np.array([1.0, -2.5], dtype=np.float32)}"
+    assert f"{t}" == f"{numpy.array([1.0, -2.5], dtype=numpy.float32)}"
     assert f"{tf.constant(3.14159):.2f}" == "3.14"
