@@ -22,11 +22,9 @@ What runs and matches (the PyTorch tab's cells, numbered from 0 in each chapter;
     types: ``numpy.ndarray`` and the door's Tensor where PyTorch's is ``torch.Tensor``).
   linear-algebra (30 cells), autograd (13 cells): all match exactly.
   calculus (8 cells): 0-6 match; 7 plots with the book's helpers: skipped.
-  probability (6 cells): 1 matches (the same seeded coins). 0 imports
-    ``torch.distributions.multinomial.Multinomial``, which the PyTorch door does not have yet (a gap in
-    ``turunan.torch``, reported), so 2-5, which sample from it, cannot run; those tests skip saying so while the
-    import fails, and compare the draws (type, dtype, shape, total counts) once it exists. 5 also plots with the
-    book's helpers after its draws.
+  probability (6 cells): 1 matches (the same seeded coins); 0 imports
+    ``torch.distributions.multinomial.Multinomial`` and 2-5 sample from it: their draws are compared by type,
+    dtype, shape and total counts (the generators differ). 5 also plots with the book's helpers after its draws.
 """
 
 from __future__ import annotations
@@ -116,16 +114,9 @@ def _types(ours, theirs):
 
 
 PLOT = "plots with the book's helper package (d2l) and matplotlib"
-NO_MULTINOMIAL = ("turunan.torch has no torch.distributions (Multinomial): the PyTorch door lacks it "
-                  "(reported; D2L's probability cells sample with it)")
-
-
 def _multinomial(ours, theirs):
-    """Once the door has ``torch.distributions.multinomial.Multinomial``: the draws are counts of the same type,
-    dtype and shape as PyTorch's, summing to the same totals (the generators differ, so the counts may too)."""
-    if isinstance(ours.error, (ModuleNotFoundError, ImportError)) or (
-            isinstance(ours.error, NameError) and ours.error.name == "Multinomial"):
-        pytest.skip(NO_MULTINOMIAL)
+    """``torch.distributions.multinomial.Multinomial``'s draws: counts of the same type, dtype and shape as
+    PyTorch's, summing to the same totals (the generators differ, so the counts may too)."""
     if isinstance(theirs.error, NameError) and theirs.error.name == "d2l":   # cell 5: draws, then plots
         assert isinstance(ours.error, NameError) and ours.error.name == "d2l", ours.error
         return
