@@ -131,7 +131,53 @@ def _module_class(base: type) -> type:
     return cls
 
 
+def _lazy_linear() -> type:
+    """PyTorch's ``nn.LazyLinear``: a door ``Linear`` whose ``in_features`` is read from its first input."""
+    linear = __getattr__("Linear")
+
+    class LazyLinear(linear):
+        """PyTorch's ``nn.LazyLinear(out_features)``: until the first call its parameters are uninitialised (empty,
+        shape ``(0,)``, the same objects an optimiser may already hold); the first input's last dimension gives
+        ``in_features``, the parameters take their shapes in place and are initialised as ``Linear``'s
+        (``reset_parameters``), and the module becomes a ``Linear``, as in PyTorch."""
+
+        def __init__(self, out_features: int, bias: bool = True, device=None, dtype=None) -> None:
+            check_device(device)
+            _turunan_nn().Module.__init__(self)
+            self.in_features, self.out_features = 0, out_features
+            self._lazy_dtype = np_dtype(dtype) or np.dtype(np.float32)
+            self.weight = _turunan_nn().Parameter(np.empty((0,), self._lazy_dtype))
+            if bias:
+                self.bias = _turunan_nn().Parameter(np.empty((0,), self._lazy_dtype))
+            else:
+                self.register_parameter("bias", None)
+
+        def forward(self, x):
+            if self.in_features == 0:
+                self.in_features = int(x.shape[-1])
+                self.weight.data = np.zeros((self.out_features, self.in_features), self._lazy_dtype)
+                if self.bias is not None:
+                    self.bias.data = np.zeros((self.out_features,), self._lazy_dtype)
+                self.reset_parameters()
+                del self._lazy_dtype
+                self.__class__ = linear
+            return linear.forward(self, x)
+
+        def extra_repr(self) -> str:
+            if self.in_features == 0:
+                return f"in_features=0, out_features={self.out_features}, bias={self.bias is not None}"
+            return super().extra_repr()
+
+    LazyLinear.__module__, LazyLinear.__qualname__ = __name__, "LazyLinear"
+    return LazyLinear
+
+
 def __getattr__(name: str):
+    if name == "LazyLinear":
+        made = _made.get(name)
+        if made is None:
+            made = _made[name] = _lazy_linear()
+        return made
     value = _forward(name)          # resolved each time (lazily); the door's class is made once per turunan class
     if not isinstance(value, type) or not (name == "Parameter" or issubclass(value, _turunan_nn().Module)):
         return value
@@ -142,4 +188,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list:
-    return forwarded_dir(["functional"], "turunan.nn")
+    return forwarded_dir(["functional", "LazyLinear"], "turunan.nn")
