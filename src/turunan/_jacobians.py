@@ -308,7 +308,12 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
 
 
 def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
-    """The Hessian of a scalar function, forward over reverse: ``jacfwd(jacrev(f))``.
+    """The Hessian of a scalar function: ``jacrev(jacrev(f))``, each Jacobian one vmapped pass.
+
+    Reverse over reverse, where JAX and torch.func take forward over reverse (``jacfwd(jacrev(f))``, the same
+    matrix): on turunan both are one batched pass over the gradient's graph, and reverse over reverse measured
+    1.5x faster (func_hessian, 100 inputs: 0.99 against 1.52 ms), since its outer pass runs the rules on raw
+    batched arrays where forward mode carries tangent Tensors through every op.
 
     >>> import turunan as tn
     >>> hessian(lambda x: (x ** 3).sum())(tn.tensor([1.0, 2.0]))
@@ -316,7 +321,7 @@ def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
             [ 0., 12.]])
     """
     check_callable(f, "hessian")
-    return jacfwd(jacrev(f, argnums), argnums)
+    return jacrev(jacrev(f, argnums), argnums)
 
 
 def hvp(f: Callable, primals, tangents):

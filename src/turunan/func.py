@@ -2,7 +2,7 @@
 
 ``grad``, ``value_and_grad``, ``vjp`` run reverse mode; ``jvp``, ``linearize``, ``jacfwd`` run true forward
 mode (tangents travel with the forward pass, see ``turunan._forward``); ``jacobian`` picks the cheaper of
-the two; ``hessian`` is forward over reverse. They compose to any depth (``grad(grad(f))``,
+the two; ``hessian`` is reverse over reverse. They compose to any depth (``grad(grad(f))``,
 ``jacfwd(jacrev(f))``, ``grad`` of a function that calls ``jvp``). Arguments and results may be pytrees:
 nested tuples, lists and dicts of Tensors, NumPy arrays or Python numbers; results are Tensors in the same
 structure.
