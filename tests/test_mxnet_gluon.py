@@ -17,17 +17,20 @@ import math
 import re
 import types
 import warnings
-from pathlib import Path
 
 import numpy as onp
 import pytest
+from d2l_book import D2L, chapter_cell
 
 from turunan.mxnet import MXNetError, autograd, gluon, init, np, npx
 from turunan.mxnet.gluon import nn
 
 torch = pytest.importorskip("torch")
 
-D2L = Path(__file__).resolve().parents[1].parent / "shared" / "d2l"
+
+
+def chapter_cell_mxnet(chapter: str, pattern: str) -> str:
+    return chapter_cell(chapter, "mxnet", pattern)
 
 
 def close(a, b, tol=1e-5):
@@ -277,17 +280,6 @@ class Data:
         return gluon.data.DataLoader(gluon.data.ArrayDataset(self.X[:128], self.y[:128]), self.size)
 
 
-def chapter_cell(chapter: str, pattern: str) -> str:
-    """The MXNet (or all-tabs) cell of ``chapter`` whose code matches ``pattern``."""
-    path = D2L / chapter
-    if not path.exists():
-        pytest.skip(f"D2L's chapter is not beside the checkout ({path})")
-    for m in re.finditer(r"```\{\.python \.input[^}]*\}\n%%tab ([^\n]+)\n(.*?)```", path.read_text("utf-8"), re.S):
-        if ("mxnet" in m.group(1) or m.group(1).strip() == "all") and re.search(pattern, m.group(2)):
-            return m.group(2)
-    raise AssertionError(f"no cell matching {pattern!r} in {chapter}")
-
-
 def test_d2l_linear_regression_with_the_books_data_and_trainer():
     d2l, _ = d2l_namespace()
     np.random.seed(1)
@@ -315,7 +307,7 @@ def test_d2l_softmax_and_mlp_cells_with_the_books_trainer():
     assert accuracy(model, X, labels) > 0.95
     assert model.board.points[-1][0] == "val_acc"
     # mlp-implementation: the chapter's own cells, MLPScratch (its relu and forward) and the concise MLP
-    cells = [chapter_cell("chapter_multilayer-perceptrons/mlp-implementation.md", pattern) for pattern in
+    cells = [chapter_cell_mxnet("chapter_multilayer-perceptrons/mlp-implementation.md", pattern) for pattern in
              (r"class MLPScratch", r"def relu", r"@d2l.add_to_class\(MLPScratch\)", r"class MLP\(d2l")]
     for code in cells:
         exec(code, ns)      # noqa: S102
@@ -331,10 +323,10 @@ def test_d2l_linear_regression_chapter_cells():
     d2l, ns = d2l_namespace()
     chapter = "chapter_linear-regression/linear-regression-concise.md"
     for pattern in (r"class LinearRegression", r"def forward", r"def loss", r"def configure_optimizers"):
-        exec(chapter_cell(chapter, pattern), ns)      # noqa: S102
+        exec(chapter_cell_mxnet(chapter, pattern), ns)      # noqa: S102
     np.random.seed(2)
-    exec(chapter_cell(chapter, r"model = LinearRegression"), ns)      # noqa: S102 - trains, as the book
-    exec(chapter_cell(chapter, r"def get_w_b"), ns)      # noqa: S102 - and reads w, b
+    exec(chapter_cell_mxnet(chapter, r"model = LinearRegression"), ns)      # noqa: S102 - trains, as the book
+    exec(chapter_cell_mxnet(chapter, r"def get_w_b"), ns)      # noqa: S102 - and reads w, b
     assert onp.abs((ns["data"].w - d2l.reshape(ns["w"], ns["data"].w.shape)).asnumpy()).max() < 0.3
     assert ns["model"].net.weight.data().shape == (1, 2)
 

@@ -15,17 +15,20 @@ import ast
 import re
 import types
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
+from d2l_book import D2L, chapter_cell
 
 import turunan.tensorflow as tf
 
 torch = pytest.importorskip("torch")
 
 keras = tf.keras
-D2L = Path(__file__).resolve().parents[1].parent / "shared" / "d2l"
+
+
+def chapter_cell_tensorflow(chapter: str, pattern: str) -> str:
+    return chapter_cell(chapter, "tensorflow", pattern)
 
 
 def close(a, b, tol=1e-5):
@@ -251,17 +254,6 @@ class Data:
         return self.train[:2]
 
 
-def chapter_cell(chapter: str, pattern: str) -> str:
-    """The TensorFlow (or all-tabs) cell of ``chapter`` whose code matches ``pattern``."""
-    path = D2L / chapter
-    if not path.exists():
-        pytest.skip(f"D2L's chapter is not beside the checkout ({path})")
-    for m in re.finditer(r"```\{\.python \.input[^}]*\}\n%%tab ([^\n]+)\n(.*?)```", path.read_text("utf-8"), re.S):
-        if ("tensorflow" in m.group(1) or m.group(1).strip() == "all") and re.search(pattern, m.group(2)):
-            return m.group(2)
-    raise AssertionError(f"no cell matching {pattern!r} in {chapter}")
-
-
 def test_d2l_linear_regression_with_the_books_trainer():
     d2l, _ = d2l_namespace()
     tf.random.set_seed(1)
@@ -285,7 +277,7 @@ def test_d2l_softmax_and_mlp_cells_with_the_books_trainer():
     d2l.Trainer(max_epochs=3).fit(model, data)
     assert accuracy(model, X, labels) > 0.95
     # mlp-implementation: the chapter's own cells, the concise MLP and MLPScratch with its relu and forward
-    cells = [chapter_cell("chapter_multilayer-perceptrons/mlp-implementation.md", pattern) for pattern in
+    cells = [chapter_cell_tensorflow("chapter_multilayer-perceptrons/mlp-implementation.md", pattern) for pattern in
              (r"class MLPScratch", r"def relu", r"@d2l.add_to_class\(MLPScratch\)", r"class MLP\(d2l")]
     for code in cells:
         exec(code, ns)      # noqa: S102
