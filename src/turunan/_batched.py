@@ -47,6 +47,7 @@ set_hook = None
 call_raw = None
 index_update = None     # the row index_update (set by turunan._rules)
 ufunc_rows: dict = {}   # NumPy ufunc -> its row of the table (set by turunan._rules)
+rows: dict = {}         # "reshape", "sum": the rows the methods of the same names go to (set by turunan._rules)
 _alive = [0]
 _alive_lock = threading.RLock()    # reentrant: __del__ may run while this thread holds it
 
@@ -165,6 +166,8 @@ class BatchedArray:
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         out = kwargs.pop("out", None)
         row = ufunc_rows.get(ufunc) if method == "__call__" and not kwargs else None
+        if row is not None and ufunc is np.matmul and any(np.ndim(a) < 2 for a in inputs):
+            row = None      # the matmul row takes operands of 2 dims or more (turunan's matmul promotes vectors)
         if row is not None and all(type(a) in _RAW for a in inputs):
             res = call_raw(row, inputs)      # straight to the row's batching rule: no Tensor made
         elif method == "reduce" and ufunc in _REDUCERS:
@@ -215,6 +218,21 @@ class BatchedArray:
         # the index_update row's batching rule computes the new value; then it is written into this memory
         new = index_update(self, value, index=index if type(index) is tuple else (index,))
         write(self, new)
+
+    # the methods the engine and the rules call most on cotangents go straight to their rows, as the ufuncs do
+    def reshape(self, *shape, order: str = "C"):
+        if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+            shape = shape[0]
+        if order != "C":
+            return unlift(lift(self).reshape(shape, order=order))
+        return call_raw(rows["reshape"], (self,), {"shape": tuple(int(n) for n in shape)})
+
+    def sum(self, axis=None, keepdims: bool = False, **kwargs):
+        if kwargs:
+            return unlift(lift(self).sum(axis=axis, keepdims=keepdims, **kwargs))
+        if isinstance(axis, list):
+            axis = tuple(axis)
+        return call_raw(rows["sum"], (self,), {"axis": axis, "keepdims": bool(keepdims)})
 
     def copy(self):
         return BatchedArray(self.phys.copy(), self.levels)
@@ -271,7 +289,7 @@ def _operator(name: str):
     return op
 
 
-for _name in ("matmul", "rmatmul", "pos", "invert", "and", "rand", "or", "ror", "xor", "rxor"):
+for _name in ("pos", "invert", "and", "rand", "or", "ror", "xor", "rxor"):
     setattr(BatchedArray, f"__{_name}__", _operator(f"__{_name}__"))
 
 
@@ -284,7 +302,8 @@ def _ufunc_operator(ufunc, reflected: bool):
 # the arithmetic operators are NumPy's ufuncs: rules in a backward pass use them most, and a ufunc with a row goes
 # to the row's batching rule directly (see __array_ufunc__)
 for _name, _ufunc in {"add": np.add, "sub": np.subtract, "mul": np.multiply, "truediv": np.true_divide,
-                      "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power}.items():
+                      "floordiv": np.floor_divide, "mod": np.remainder, "pow": np.power,
+                      "matmul": np.matmul}.items():
     setattr(BatchedArray, f"__{_name}__", _ufunc_operator(_ufunc, False))
     setattr(BatchedArray, f"__r{_name}__", _ufunc_operator(_ufunc, True))
 for _name, _ufunc in {"lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,

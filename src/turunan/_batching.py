@@ -120,9 +120,10 @@ def dispatch(prim, args: tuple, params: dict, raw: bool = False):
     return finish(prim, args, BatchedArray(phys, levels), params)
 
 
-def call_raw(prim, args: tuple):
-    """A NumPy ufunc on raw batched arrays, answered by its row's batching rule (``turunan._batched``)."""
-    return dispatch(prim, args, {}, True)
+def call_raw(prim, args: tuple, params: dict | None = None):
+    """A NumPy ufunc (or reshape, sum) on raw batched arrays, answered by its row's batching rule
+    (``turunan._batched``)."""
+    return dispatch(prim, args, params or {}, True)
 
 
 def _broadcast_grad_inputs(args: tuple, levels: tuple) -> tuple:

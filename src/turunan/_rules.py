@@ -618,9 +618,11 @@ vmap_sum = defprim("vmap_sum", B.vmap_sum, [lambda g, ans, x, own: vmap_broadcas
                    LINEAR, batch=B.LEVELS)
 B.BROADCAST = vmap_broadcast
 _batched.index_update = index_update
+_batched.rows.update(reshape=reshape, sum=sum_)
 # NumPy's ufuncs on raw batched arrays (rules in a backward pass inside vmap) go straight to these rows
 _batched.ufunc_rows.update({
     np.add: add, np.subtract: subtract, np.multiply: multiply, np.true_divide: divide, np.power: power,
+    np.matmul: matmul,
     np.negative: negative, np.exp: exp, np.expm1: expm1, np.log: log, np.log1p: log1p, np.sqrt: sqrt,
     np.square: square, np.sin: sin, np.cos: cos, np.tan: tan, np.tanh: tanh, np.absolute: absolute,
     np.maximum: maximum, np.minimum: minimum, np.remainder: remainder, np.log2: log2, np.exp2: exp2,
