@@ -32,6 +32,7 @@ import numpy as _np
 import turunan as _tn
 from turunan import Generator, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 
+from .. import _core
 from .._array import as_array as _as_array
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
@@ -85,9 +86,11 @@ from ._functions import (
 from ._functions import as_input as _input
 from ._functions import max_ as max  # noqa: A004  (torch.max)
 from ._functions import min_ as min  # noqa: A004  (torch.min)
+from ._functions import shown_as as _shown_as
 from ._functions import torch_named as _named
 from ._functions import transpose as _transpose
 from ._functions import unbind as _unbind
+from ._functions import view_named as _view_named
 from ._legacy import (
     BoolTensor,
     ByteTensor,
@@ -146,11 +149,11 @@ full_like = _named(_tn.full_like, f"input, fill_value, *, {_MADE}, memory_format
     ("abs", "abs"), ("absolute", "absolute"), ("ceil", "ceil"), ("floor", "floor"), ("isfinite", "isfinite"),
     ("isinf", "isinf"), ("isnan", "isnan"), ("logical_not", "logical_not"), ("negative", "neg"),
     ("negative", "negative"), ("relu", "relu"), ("sign", "sign"), ("square", "square")))
-dot = _named(_tn.dot, "input, tensor, *, out=None")
+dot = _shown_as("DotBackward0", _named(_tn.dot, "input, tensor, *, out=None"))
 inner, logical_and, logical_or, matmul, vdot = (_named(getattr(_tn, _n), "input, other, *, out=None") for _n in (
     "inner", "logical_and", "logical_or", "matmul", "vdot"))
 mm, bmm = (_named(_tn.matmul, "input, mat2, *, out=None", _n) for _n in ("mm", "bmm"))
-mv = _named(_tn.matmul, "input, vec, *, out=None", "mv")
+mv = _shown_as("MvBackward0", _named(_tn.matmul, "input, vec, *, out=None", "mv"))
 outer = _named(_tn.outer, "input, vec2, *, out=None")
 amax, amin, argmax, argmin, logsumexp = (_named(getattr(_tn, _n), "input, dim=None, keepdim=False, *, out=None")
                                          for _n in ("amax", "amin", "argmax", "argmin", "logsumexp"))
@@ -159,7 +162,13 @@ mean, prod, sum = (_named(getattr(_tn, _n), "input, dim=None, keepdim=False, *, 
 softmax, log_softmax = (_named(getattr(_tn, _n), "input, dim=None, dtype=None") for _n in ("softmax", "log_softmax"))
 clamp, clip = (_named(getattr(_tn, _n), "input, min=None, max=None, *, out=None") for _n in ("clamp", "clip"))
 permute = _named(_tn.permute, "input, dims")
-reshape = _named(_tn.reshape, "input, shape")
+_reshape = _named(_tn.reshape, "input, shape")
+
+
+def reshape(*args, **kwargs) -> Tensor:
+    """PyTorch's reshape: a view where the memory allows (``ViewBackward0``), else a copy (``UnsafeViewBackward0``)."""
+    out = _reshape(*args, **kwargs)
+    return _view_named(out, args[0] if args else kwargs.get("input"))
 round = _named(_tn.round, "input, *, decimals=0, out=None")  # noqa: A001
 einsum = _adapt(_tn.einsum, Tensor)
 
@@ -223,7 +232,7 @@ def stack(tensors, dim: _builtins.int = 0) -> Tensor:
     tensors = list(tensors)
     if tensors:
         dim = _checked_dim(dim, _np.ndim(tensors[0]) + 1)
-    return _recast(_tn.stack(tensors, dim), Tensor)
+    return _core.name_grad_fn(_recast(_tn.stack(tensors, dim), Tensor), "StackBackward0")
 
 
 def squeeze(input, dim=None) -> Tensor:  # noqa: A002

@@ -107,6 +107,26 @@ def torch_named(core, spec: str, name: str | None = None, call=None):
     return fn
 
 
+def shown_as(name: str, fn):
+    """``fn`` whose result's ``grad_fn`` shows PyTorch's ``name`` (``torch.mv`` is the core's matmul of a matrix
+    and a vector: PyTorch shows ``MvBackward0``). Names only: the node and its rules are the core's."""
+    def named(*args, **kwargs):
+        out = fn(*args, **kwargs)
+        return out if any(out is a for a in args) else _core.name_grad_fn(out, name)
+    named.__name__, named.__doc__ = getattr(fn, "__name__", name), fn.__doc__
+    named.__signature__ = getattr(fn, "__signature__", None)
+    return named
+
+
+def view_named(out, base):
+    """A reshape's ``grad_fn`` as PyTorch shows it: ``ViewBackward0`` where the result shares the memory,
+    ``UnsafeViewBackward0`` where it had to copy (PyTorch's reshape of a non-contiguous tensor)."""
+    if out is base:
+        return out
+    return _core.name_grad_fn(out, "ViewBackward0" if getattr(out, "_view", None) is not None
+                              else "UnsafeViewBackward0")
+
+
 # ---- max and min (of all elements, along a dim, or of two tensors), and norm -------------------------------------
 def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
     """PyTorch's max/min: which of the three it is, read from the arguments; the math is the core's."""
@@ -119,8 +139,8 @@ def _extreme(kind: str, input, dim, keepdim, kw):  # noqa: A002
             raise TypeError(f"unexpected keyword arguments {sorted(kw)}")
         return recast(other(input, dim), Tensor)
     dim, keepdim = reduce_args(dim, keepdim, kw)
-    if dim is None:
-        return recast(whole(input), Tensor)
+    if dim is None:     # PyTorch's max() of all elements shows MaxBackward1 (MinBackward1)
+        return _core.name_grad_fn(recast(whole(input), Tensor), "MaxBackward1" if kind == "max" else "MinBackward1")
     input = ops.tensor_of(input)  # noqa: A001
     if input.ndim and isinstance(dim, (int, np.integer)):
         dim = checked_dim(dim, input.ndim)      # PyTorch's IndexError for a dim out of range
@@ -508,10 +528,10 @@ class _TensorMethods:
 
     # ---- the core's ops under PyTorch's parameter names (``x.matmul(other=y)``, ``x.all(dim=0)``) ---------------
     matmul = torch_named(ops.matmul, "input, other")
-    dot = torch_named(ops.dot, "input, tensor")
+    dot = shown_as("DotBackward0", torch_named(ops.dot, "input, tensor"))
     mm = torch_named(ops.matmul, "input, mat2", "mm")
     bmm = torch_named(ops.matmul, "input, mat2", "bmm")
-    mv = torch_named(ops.matmul, "input, vec", "mv")
+    mv = shown_as("MvBackward0", torch_named(ops.matmul, "input, vec", "mv"))
     all = torch_named(ops.all, "input, dim=None, keepdim=False")  # noqa: A003
     any = torch_named(ops.any, "input, dim=None, keepdim=False")  # noqa: A003
     sum = torch_named(ops.sum, "input, dim=None, keepdim=False, *, dtype=None")  # noqa: A003
@@ -523,10 +543,16 @@ class _TensorMethods:
 
     def permute(self, *args, dims=None):
         """``x.permute(1, 0)``, ``x.permute((1, 0))`` or ``x.permute(dims=(1, 0))``."""
-        return ops.permute(self, *(args or (dims,)))
+        out = ops.permute(self, *(args or (dims,)))
+        return out if out is self else _core.name_grad_fn(out, "PermuteBackward0")
 
     def reshape(self, *args, shape=None):
-        return ops.reshape(self, *(args or (shape,)))
+        return view_named(ops.reshape(self, *(args or (shape,))), self)
+
+    @property
+    def T(self):  # noqa: N802
+        out = ops.transpose(self)
+        return out if out is self else _core.name_grad_fn(out, "PermuteBackward0")    # PyTorch's x.T
 
     def pow(self, exponent):
         return pow(self, exponent)
@@ -640,7 +666,7 @@ class _TensorMethods:
 
 for _name, _method in vars(_TensorMethods).items():
     if not _name.startswith("__"):
-        if _method.__name__ == _name:
+        if getattr(_method, "__name__", None) == _name:
             _method.__qualname__ = f"Tensor.{_name}"
         setattr(Tensor, _name, _method)
 

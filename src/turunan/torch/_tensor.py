@@ -240,7 +240,8 @@ class Tensor(_core.Tensor):
         shape = shape or (_keyword(kw, "size", "view"),)
         if len(shape) == 1 and not isinstance(shape[0], (int, np.integer, tuple, list)):
             raise TypeError("view(dtype) is not supported by turunan; use .to(dtype)")
-        return ops.view(self, *shape)
+        out = ops.view(self, *shape)
+        return out if out is self else _core.name_grad_fn(out, "ViewBackward0")
 
     def view_as(self, other):
         return ops.view(self, tuple(other.shape))
@@ -268,7 +269,8 @@ class Tensor(_core.Tensor):
         """Transpose a tensor of at most 2 dimensions (0-d and 1-d tensors come back as they are)."""
         if self._d.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self._d.ndim}D")
-        return ops.transpose(self)
+        out = ops.transpose(self)
+        return out if out is self else _core.name_grad_fn(out, "TBackward0")
 
     def squeeze(self, dim=None):
         """Remove dims of size 1 (only ``dim``, if given; a ``dim`` whose size is not 1 is left as it is)."""
