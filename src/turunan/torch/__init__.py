@@ -160,7 +160,9 @@ amax, amin, argmax, argmin, logsumexp = (_named(getattr(_tn, _n), "input, dim=No
 mean, prod, sum = (_named(getattr(_tn, _n), "input, dim=None, keepdim=False, *, dtype=None, out=None")  # noqa: A001
                    for _n in ("mean", "prod", "sum"))
 softmax, log_softmax = (_named(getattr(_tn, _n), "input, dim=None, dtype=None") for _n in ("softmax", "log_softmax"))
-clamp, clip = (_named(getattr(_tn, _n), "input, min=None, max=None, *, out=None") for _n in ("clamp", "clip"))
+from ._functions import clamp  # noqa: E402  (PyTorch's grad_fn names: ClampBackward1 / ClampBackward0)
+
+clip = clamp
 permute = _named(_tn.permute, "input, dims")
 _reshape = _named(_tn.reshape, "input, shape")
 

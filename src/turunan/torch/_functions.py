@@ -118,6 +118,17 @@ def shown_as(name: str, fn):
     return named
 
 
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002
+    """PyTorch's clamp (clip): ``ClampBackward1`` with number bounds, ``ClampBackward0`` with tensor bounds."""
+    if out is not None:
+        raise TypeError("turunan.torch.clamp does not support out=")
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    result = recast(ops.clip(input, min, max), Tensor)
+    tensors = isinstance(min, _core.Tensor) or isinstance(max, _core.Tensor)
+    return _core.name_grad_fn(result, "ClampBackward0" if tensors else "ClampBackward1")
+
+
 def view_named(out, base):
     """A reshape's ``grad_fn`` as PyTorch shows it: ``ViewBackward0`` where the result shares the memory,
     ``UnsafeViewBackward0`` where it had to copy (PyTorch's reshape of a non-contiguous tensor)."""
@@ -548,6 +559,11 @@ class _TensorMethods:
 
     def reshape(self, *args, shape=None):
         return view_named(ops.reshape(self, *(args or (shape,))), self)
+
+    def clamp(self, min=None, max=None):  # noqa: A002
+        return clamp(self, min, max)
+
+    clip = clamp
 
     @property
     def T(self):  # noqa: N802
