@@ -28,6 +28,8 @@ SAME = [
     # names the PyTorch door gives (turunan.torch._functions.shown_as, view_named)
     "torch.mv(x, v)", "torch.dot(v, v)", "x.reshape(4, 3)", "x.T", "x.max()", "torch.stack([x, y])", "x.mv(v)",
     "v.dot(v)", "x.view(12)", "x.t().reshape(12)", "x.t()", "x.permute(1, 0)", "x.min()", "torch.reshape(x, (12,))",
+    "x[0]", "x[1:]", "x[:, 0]", "x[0, 1:]", "x[0, :]", "x[:]", "x[None]", "x[..., 0]", "x[0, 1]", "x[::2]",
+    "x[1:, 1:]", "x[0][1]", "x[[0, 1]]", "x[t]", "x[torch.tensor(1)]",
     "x.clamp(min=0)", "x.clamp(0, 1)", "torch.clamp(x, max=1)", "torch.clamp(x, min=torch.zeros(4))",
     "x + y", "x - y", "x * y", "x / y", "x ** 2", "2 * x", "-x", "x.exp()", "x.abs().sqrt()", "x.tanh()",
     "x.sum()", "x.exp().sum()", "x.sum() / 2", "x.prod()", "torch.logsumexp(x, dim=1)", "torch.cumsum(x, dim=0)",
@@ -84,7 +86,6 @@ SAME = [
 # what turunan still names after the last primitive it recorded (PyTorch's name first): ops of the core's own
 # rows (_linalg, _shapes, _indexing, _elementwise), each one primitive whose own name differs from PyTorch's
 KNOWN_DIFFERENT = {
-    "x[0]": ("SelectBackward0", "IndexBackward0"),
     # PyTorch's flatten of a tensor with nothing to flatten is the tensor itself (the torch door's nn.Flatten)
     "torch.nn.Flatten()(x * 2)": ("MulBackward0", "ReshapeBackward0"),
 }

@@ -686,6 +686,43 @@ for _name, _method in vars(_TensorMethods).items():
             _method.__qualname__ = f"Tensor.{_name}"
         setattr(Tensor, _name, _method)
 
+
+def _index_name(index) -> str | None:
+    """The ``grad_fn`` PyTorch shows for basic indexing: its last step (an int selects, a slice slices, None
+    unsqueezes; full slices are skipped unless nothing else is there); None for advanced indexing (the core's
+    ``IndexBackward0`` is PyTorch's name there too)."""
+    last, full = None, False
+    for c in index if isinstance(index, tuple) else (index,):
+        if c is None:
+            last = "UnsqueezeBackward0"
+        elif c is Ellipsis:
+            continue
+        elif isinstance(c, slice):
+            if c == slice(None):
+                full = True
+            else:
+                last = "SliceBackward0"
+        elif isinstance(c, (bool, np.bool_)):
+            return None
+        elif isinstance(c, (int, np.integer)) or (isinstance(c, (_core.Tensor, np.ndarray)) and c.ndim == 0
+                                                  and c.dtype.kind in "iu"):
+            last = "SelectBackward0"
+        else:
+            return None
+    return last or ("SliceBackward0" if full else None)
+
+
+_core_getitem = ops.getitem
+
+
+def _getitem(self, index):
+    out = _core_getitem(self, index)
+    name = _index_name(index) if out._node is not None else None
+    return out if name is None else _core.name_grad_fn(out, name)
+
+
+Tensor.__getitem__ = _getitem
+
 # the operators, and the methods of the same names, with PyTorch's type promotion
 _plain_add = _promoted(ops.add, name="add")
 _plain_sub = _promoted(ops.subtract, name="sub", no_bool=True)
