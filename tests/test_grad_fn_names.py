@@ -63,7 +63,7 @@ SAME = [
     "F.binary_cross_entropy(torch.sigmoid(x), z, reduction='none')",
     "F.binary_cross_entropy(torch.sigmoid(x), z, weight=torch.ones(4))",
     "F.leaky_relu(x)", "F.leaky_relu(x, 0.2)", "F.softplus(x, beta=2)", "F.softplus(x, threshold=1)",
-    "F.gelu(x, approximate='tanh')",
+    "F.gelu(x, approximate='tanh')", "F.elu(x)", "F.elu(x, 0.5)",
     "F.linear(x, w.T)", "F.linear(x, w.T, b)", "F.linear(v, w.T)", "F.linear(v, w.T, b)",
     "F.linear(x.reshape(3, 1, 4), w.T)", "F.linear(x.reshape(3, 1, 4), w.T, b)", "F.linear(x.detach(), w.T, b)",
     "F.conv2d(x.reshape(1, 1, 3, 4), torch.ones(1, 1, 2, 2))",

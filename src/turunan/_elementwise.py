@@ -12,7 +12,7 @@ import numpy as np
 
 from . import _rules as R
 from ._array import as_operand, numeric_dtype
-from ._core import Tensor, apply, apply1, apply2
+from ._core import Tensor, apply, apply1, apply2, name_grad_fn
 
 __all__ = [
     "tensor_of", "array_of",
@@ -234,7 +234,7 @@ def elu(x, alpha: float = 1.0) -> Tensor:
     """x where x > 0, alpha * (exp(x) - 1) elsewhere; the exponential only ever sees x <= 0 (no inf * 0)."""
     x = tensor_of(x)
     positive = logical_not(less_equal(x, 0))    # NaN counts as positive: elu(NaN) passes the gradient, as PyTorch's
-    return where(positive, x, multiply(expm1(where(positive, 0, x)), alpha))
+    return name_grad_fn(where(positive, x, multiply(expm1(where(positive, 0, x)), alpha)), "EluBackward0")
 
 
 def trunc_divide(x, y) -> Tensor:
