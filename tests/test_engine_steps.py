@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import turunan as tn
 from turunan import _engine
 
 
 def _pair(values):
+    torch = pytest.importorskip("torch")
     return tn.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
 
 
@@ -26,6 +26,7 @@ def _program(lib, x, y, z):
 
 
 def test_the_arity_paths_and_accumulation_agree_with_pytorch():
+    torch = pytest.importorskip("torch")     # compared with PyTorch where installed
     vals = [[0.3, -1.2, 2.0], [1.5, 0.5, -0.7], [0.9, 0.1, 0.4]]
     (x, tx), (y, ty), (z, tz) = (_pair(v) for v in vals)
     _program(tn, x, y, z).backward()
@@ -35,6 +36,7 @@ def test_the_arity_paths_and_accumulation_agree_with_pytorch():
 
 
 def test_create_graph_walks_the_same_steps_on_tensors():
+    torch = pytest.importorskip("torch")     # compared with PyTorch where installed
     vals = [[0.3, -1.2, 2.0], [1.5, 0.5, -0.7], [0.9, 0.1, 0.4]]
     (x, tx), (y, ty), (z, tz) = (_pair(v) for v in vals)
     (gx,) = tn.autograd.grad(_program(tn, x, y, z), [x], create_graph=True)
@@ -62,6 +64,7 @@ def test_a_leaf_root_is_captured_when_inputs_are_given():
 
 # ---- arrive: hooks, retained grads, capture -------------------------------------------------------------------
 def test_hooks_then_retained_grad_then_capture_see_the_same_gradient():
+    torch = pytest.importorskip("torch")     # compared with PyTorch where installed
     x, tx = _pair([1.0, 2.0])
     outs = []
     for lib, leaf in ((tn, x), (torch, tx)):
