@@ -24,6 +24,7 @@ import numpy as _onp
 from ... import _ops as ops
 from ..._doors import lacking as _lacking
 from ..._doors import recast
+from ...nn.functional import binary_cross_entropy_with_logits as _bce_with_logits
 from .._ndarray import MXNetError, ndarray
 from .block import Block
 
@@ -128,8 +129,8 @@ class SigmoidBinaryCrossEntropyLoss(Loss):
 
     def forward(self, pred, label, sample_weight=None):
         label = _reshape_like(label, pred)
-        if not self._from_sigmoid:   # max(x, 0) - x * z + log(1 + exp(-|x|))
-            loss = ops.relu(pred) - pred * label + ops.softplus(-ops.abs(pred))
+        if not self._from_sigmoid:   # the core's stable form, element by element
+            loss = _bce_with_logits(pred, label, reduction="none")
         else:
             eps = 1e-12
             loss = -(ops.log(pred + eps) * label + ops.log(1.0 - pred + eps) * (1.0 - label))
