@@ -22,11 +22,11 @@ import functools
 
 import numpy as _np
 
-from . import _batching, _ops
-from ._array import as_operand, refuse_complex
-from ._core import Primitive, Tensor, apply
-from ._methods import FUNCTIONS as _FUNCTIONS
-from ._methods import UFUNCS as _UFUNCS
+from .. import _batching, _ops
+from .._array import as_operand, refuse_complex
+from .._core import Primitive, Tensor, apply
+from .._methods import FUNCTIONS as _FUNCTIONS
+from .._methods import UFUNCS as _UFUNCS
 
 # ---- lists of Tensors ------------------------------------------------------------------------------------
 # NumPy code writes arrays as lists: ``np.mean([x, x + 2])``, ``np.array([x, x**2])``. Converting such a list
@@ -77,12 +77,6 @@ def size(a, axis=None) -> int:
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
-
-
-class linalg:
-    """``turunan.numpy.linalg``: the norms (vector and matrix) with NumPy's semantics."""
-
-    norm = staticmethod(_ops.norm)
 
 
 def _make(data, requires_grad: bool) -> Tensor:
@@ -186,6 +180,9 @@ def imag(val) -> Tensor:
     if _complex(x, "imag"):
         return apply(_imag_part, x)
     return _ops.where(_np.zeros((), bool), x, _np.zeros((), x._d.dtype))
+
+
+from . import fft, linalg  # noqa: E402  (submodules: numpy.linalg, numpy.fft)
 
 
 def __getattr__(name: str):
