@@ -8,10 +8,11 @@ The book's helper library ``from d2l import torch as d2l`` is ``../shared/d2l/d2
 ``turunan.torch`` in turunan's run and PyTorch in PyTorch's (an ``__import__`` of the module's own). Glue, the
 same in both runs, for what it needs that is not the chapters' values:
 
-- ``torchvision``'s ``FashionMNIST`` is a small synthetic data set of the same shapes and dtypes (28x28 uint8
-  images, 10 classes; 1024 training and 256 validation examples, each image 20% its class's template and 80%
-  noise, so the models learn but not perfectly), identical in both runs; ``transforms.ToTensor`` gives float32
-  (1, 28, 28) in [0, 1] as torchvision's does. The data modules load with ``num_workers=0`` (in memory).
+- The glue is ``turunan.book``'s. ``torchvision``'s ``FashionMNIST`` is a small synthetic data set of the same
+  shapes and dtypes (``turunan.datasets.synthetic_fashion_mnist``: 28x28 uint8 images, 10 classes; 1024
+  training and 256 validation examples, each image 20% its class's template and 80% noise, so the models learn
+  but not perfectly), identical in both runs; ``transforms.ToTensor`` gives float32 (1, 28, 28) in [0, 1] as
+  torchvision's does. The data modules load with ``num_workers=0`` (in memory).
 - The book's ``ProgressBoard`` does not draw (``display=False``): it keeps the points it would plot, which are
   the losses and accuracies compared here; ``show_images`` keeps its titles and draws nothing. ``pandas``,
   ``requests``, ``IPython``, ``matplotlib_inline`` (imported by the library, unused by these chapters) are
@@ -35,17 +36,13 @@ of the wrongly classified images softmax-regression-scratch's last cell shows.
 
 from __future__ import annotations
 
-import ast
-import builtins
 import functools
-import sys
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from turunan import tour
+from turunan import book, tour
 
 CHAPTERS = {
     "linear-regression-scratch": "chapter_linear-regression",
@@ -55,12 +52,10 @@ CHAPTERS = {
     "mlp-implementation": "chapter_multilayer-perceptrons",
 }
 SEED = 0
-N_TRAIN, N_VAL = 1024, 256
-MIX = 0.2           # each image: this much of its class's template, the rest noise (a set not learnt perfectly)
 
 
 def _library() -> Path:
-    return tour.d2l_root() / "d2l" / "torch.py"
+    return book.library_path("pytorch")
 
 
 def _chapter(name: str) -> str:
@@ -151,109 +146,10 @@ def _patch_random(mp, fw, on_turunan: bool) -> Shared:
     return shared
 
 
-# ---- the book's helper library, over one framework ----------------------------------------------------------------
-def _fashion_mnist(fw):
-    """torchvision's names the library uses: FashionMNIST as a synthetic set, Compose/Resize/ToTensor."""
-    rng = np.random.RandomState(1)
-    templates = rng.randint(0, 256, (10, 28, 28))
-
-    def images(n, seed):
-        r = np.random.RandomState(seed)
-        labels = r.randint(0, 10, n)
-        noise = r.randint(0, 256, (n, 28, 28))
-        return (templates[labels] * MIX + noise * (1 - MIX)).astype(np.uint8), labels.astype(np.int64)
-
-    class FashionMNIST:
-        def __init__(self, root=None, train=True, transform=None, download=False):
-            self.data, self.targets = images(N_TRAIN, 2) if train else images(N_VAL, 3)
-            self.transform = transform
-
-        def __len__(self):
-            return len(self.targets)
-
-        def __getitem__(self, i):
-            return self.transform(self.data[i]), int(self.targets[i])
-
-    class Compose:
-        def __init__(self, ts):
-            self.ts = ts
-
-        def __call__(self, x):
-            for t in self.ts:
-                x = t(x)
-            return x
-
-    class Resize:
-        def __init__(self, size):
-            assert tuple(size) == (28, 28), "the synthetic set is 28x28"
-
-        def __call__(self, x):
-            return x
-
-    class ToTensor:
-        def __call__(self, x):
-            return fw.tensor(x[None].astype(np.float32) / np.float32(255))
-
-    transforms = types.SimpleNamespace(Compose=Compose, Resize=Resize, ToTensor=ToTensor)
-    return types.SimpleNamespace(datasets=types.SimpleNamespace(FashionMNIST=FashionMNIST), transforms=transforms)
-
-
+# ---- the book's helper library, over one framework ------------------------------------------------------------
 def load_d2l(fw, on_turunan: bool):
-    """``d2l/torch.py`` as a module whose ``torch`` is ``fw``."""
-    vision = _fashion_mnist(fw)
-    empty = {name: types.ModuleType(name) for name in ("pandas", "requests", "IPython", "matplotlib_inline")}
-    empty["IPython"].display = types.SimpleNamespace(display=lambda *a, **k: None, clear_output=lambda **k: None)
-    empty["matplotlib_inline"].backend_inline = types.SimpleNamespace(set_matplotlib_formats=lambda *a: None)
-    real_import = builtins.__import__
-
-    def _import(name, globals=None, locals=None, fromlist=(), level=0):
-        top, _, rest = name.partition(".")
-        if top == "torch" and on_turunan:
-            module = real_import("turunan.torch" + ("." + rest if rest else ""), globals, locals, fromlist, level)
-            if fromlist:
-                return module
-            return sys.modules["turunan.torch"]
-        if top == "torchvision":
-            return vision if not rest else getattr(vision, rest)
-        if top in empty:
-            return empty[top] if not rest else getattr(empty[top], rest)
-        return real_import(name, globals, locals, fromlist, level)
-
-    module = types.ModuleType("d2l.torch")
-    module.__dict__["__builtins__"] = {**builtins.__dict__, "__import__": _import}
-    sys.modules["d2l.torch"] = module      # the library's ``d2l = sys.modules[__name__]``
-    module.skipped = []
-    try:
-        # statement by statement: an alias of a name the framework lacks (``meshgrid = torch.meshgrid``) is left
-        # out and recorded; anything else that fails fails here
-        tree = ast.parse(_library().read_text(encoding="utf-8"), str(_library()))
-        for node in tree.body:
-            code = compile(ast.Module([node], []), str(_library()), "exec")
-            try:
-                exec(code, module.__dict__)
-            except AttributeError as e:
-                if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Attribute)):
-                    raise
-                module.skipped.append(f"{ast.unparse(node)}: {type(e).__name__}")
-    finally:
-        del sys.modules["d2l.torch"]
-
-    class Board(module.ProgressBoard):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            self.display = False            # keeps its points (``data``), plots nothing
-
-    module.ProgressBoard = Board
-    module.DataModule.__init__.__defaults__ = ("../data", 0)      # root, num_workers: the set is in memory
-    module.shown = []
-    module.show_images = lambda imgs, num_rows, num_cols, titles=None, scale=1.5: module.shown.append(titles)
-    return module
-
-
-class Tab:
-    @staticmethod
-    def selected(*tabs):
-        return "pytorch" in tabs
+    """``d2l/torch.py`` as a module whose ``torch`` is ``fw`` (``turunan.book.load_library``: the glue)."""
+    return book.load_library("pytorch", on_turunan)
 
 
 # the library's aliases of what turunan does not have (the core has no meshgrid, sinh, cosh); the chapters use none
@@ -281,10 +177,10 @@ def chapter_run(chapter: str, on_turunan: bool):
         import turunan.torch as fw
     else:
         import torch as fw
-    with pytest.MonkeyPatch.context() as mp:
+    with pytest.MonkeyPatch.context() as mp, book.synthetic_data():
         _patch_random(mp, fw, on_turunan)
         d2l = load_d2l(fw, on_turunan)
-        ns = {"__name__": f"d2l_{chapter}", "d2l": d2l, "tab": Tab()}
+        ns = {"__name__": f"d2l_{chapter}", "d2l": d2l, "tab": book.Tab("pytorch")}
         ran, models = [], []
         for r in tour.run_tab(_chapter(chapter), "pytorch", on_turunan=on_turunan, freeze=_frozen, ns=ns):
             ran.append(r)
