@@ -213,4 +213,4 @@ def test_the_tour_says_in_one_line_when_the_chapters_are_absent(tmp_path, capsys
     with pytest.raises(SystemExit) as e:
         tour.main(["--chapter", "ndarray", "--tab", "mxnet", "--d2l", str(tmp_path / "nowhere")])
     err = capsys.readouterr().err.strip()
-    assert e.value.code == 2 and len(err.splitlines()) == 1 and "D2L's chapter is not here" in err, err
+    assert e.value.code == 2 and len(err.splitlines()) == 1 and "D2L's file is not here" in err, err

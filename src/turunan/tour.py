@@ -8,11 +8,16 @@ tour prints the same every time. At the end it draws sin(x) next to its derivati
 The cells live here, in the repository, so the tour needs nothing outside it. ``run_cell`` is also what the
 tests use to run the chapter's own cells.
 
-``--chapter NAME --tab TAB`` runs instead one of D2L's preliminaries chapters (``ndarray``, ``linear-algebra``,
-``calculus``, ``probability``, ``autograd``) as the book has it, read from ``../shared/d2l`` beside the checkout
-(or ``$TURUNAN_D2L``, or ``--d2l DIR``): the tab's cells in order, with only the glue ``runnable`` names (import
-lines swapped, magics and the book's plotting package dropped), printing what each cell shows. The book's text
-is never copied into this repository.
+``--chapter NAME --tab TAB`` runs instead one of D2L's chapters as the book has it, read from ``../shared/d2l``
+beside the checkout (or ``$TURUNAN_D2L``, or ``--d2l DIR``): the preliminaries (``ndarray``, ``linear-algebra``,
+``calculus``, ``probability``, ``autograd``) and the chapters after them (``linear-regression-scratch``,
+``linear-regression-concise``, ``softmax-regression-scratch``, ``softmax-regression-concise``,
+``mlp-implementation``). The tab's cells run in order, with only the glue ``runnable`` names (import lines
+swapped, magics and the book's plotting package dropped), printing what each cell shows. The later chapters use
+the book's helper library (``from d2l import torch as d2l``), which ``turunan.book`` runs on the tab's door; their
+Fashion-MNIST is read from its files if they are on this machine (``turunan.datasets.fashion_mnist``), else a
+synthetic set of the same shapes stands in (the tour says which). The book's text is never copied into this
+repository.
 """
 
 from __future__ import annotations
@@ -20,13 +25,24 @@ from __future__ import annotations
 import ast
 import contextlib
 import io
-import os
 import re
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .book import (
+    CHAPTERS,
+    PRELIMINARIES,  # noqa: F401  (the tests name the preliminaries through the tour)
+    Tab,
+    chapter_path,
+    d2l_root,
+    library_path,
+    load_library,
+    needs_library,
+    synthetic_data,
+)
 
 SEED = 0
 
@@ -463,7 +479,6 @@ def write_plot(out_dir: Path, out=print) -> Path | None:
 
 
 # ---- D2L's preliminaries chapters, read from ../shared/d2l -------------------------------------------------------
-PRELIMINARIES = ("ndarray", "linear-algebra", "calculus", "probability", "autograd")
 TABS = ("mxnet", "pytorch", "tensorflow")
 
 _FENCE = re.compile(r"```\{\.python \.input[^}]*\}\n(.*?)```", re.S)
@@ -483,18 +498,11 @@ NOT_RUN = {"d2l": "plots with the book's helper package d2l", "backend_inline": 
            "tfd": "samples with tensorflow_probability (not TensorFlow; not installed)"}
 
 
-def d2l_root(given: str | None = None) -> Path:
-    """Where D2L's files are: ``given``, else ``$TURUNAN_D2L``, else ``shared/d2l`` beside the checkout."""
-    if given or os.environ.get("TURUNAN_D2L"):
-        return Path(given or os.environ["TURUNAN_D2L"])
-    return Path(__file__).resolve().parents[3] / "shared" / "d2l"
-
-
 def d2l_cells(chapter: str, root: Path | None = None) -> list:
     """A chapter's code cells in file order, as (tabs, code, group); cells of one group stand side by side in the
     file (one step's tabs, nothing but blank lines between them). Untagged cells are MXNet's, except the book's
     own ``%load_ext d2lbook.tab`` cell (its tab machinery, no tab's code), which is left out."""
-    text = ((root or d2l_root()) / "chapter_preliminaries" / f"{chapter}.md").read_text(encoding="utf-8")
+    text = chapter_path(chapter, root).read_text(encoding="utf-8")
     out, group, end = [], -1, None
     for m in _FENCE.finditer(text):
         first, _, rest = m.group(1).partition("\n")
@@ -570,11 +578,46 @@ def run_tab(chapter: str, tab: str, on_turunan: bool = True, root: Path | None =
         np.random.set_state(saved[1])
 
 
+def _fashion_mnist_here() -> bool:
+    from . import datasets
+    try:
+        datasets.fashion_mnist(train=False)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def run_chapter(chapter: str, tab: str, root: Path | None = None, out=print) -> dict:
     """Run one tab of a D2L chapter on turunan, printing each cell as a notebook would; return the counts."""
     counts = {"ran": 0, "not run": 0, "failed": 0}
     out(f"D2L, {chapter}, the {tab} tab, on turunan (random numbers seeded with {SEED}).")
-    for ran in run_tab(chapter, tab, root=root):
+    ns, data = None, contextlib.nullcontext()
+    if needs_library(chapter):
+        ns = {"__name__": f"d2l_{tab}", "d2l": load_library(tab, root=root), "tab": Tab(tab)}
+        if "FashionMNIST" in chapter_path(chapter, root).read_text(encoding="utf-8") and not _fashion_mnist_here():
+            out("(Fashion-MNIST's files are not on this machine: a synthetic set of the same shapes stands in, "
+                "turunan.datasets.synthetic_fashion_mnist; the board draws nothing, it keeps its points.)")
+            data = synthetic_data()
+    with data:
+        _print_cells(run_tab(chapter, tab, root=root, ns=ns), counts, out, ns)
+    out(f"\n{chapter} ({tab}): {counts['ran']} cells ran, {counts['not run']} not run (they need what the glue "
+        f"drops), {counts['failed']} failed.")
+    return counts
+
+
+def _board(ns: dict | None) -> str:
+    """What the model's progress board would have drawn last: each curve's final point (the board draws nothing
+    here)."""
+    data = getattr(getattr((ns or {}).get("model"), "board", None), "data", None)
+    if not data:
+        return ""
+    return "(the board's last points: " + ", ".join(f"{k} {float(v[-1].y):.4f} at epoch {float(v[-1].x):g}"
+                                                  for k, v in data.items() if v) + ")"
+
+
+def _print_cells(runs, counts: dict, out, ns: dict | None = None) -> None:
+    shown = ""
+    for ran in runs:
         n = ran.n + 1
         out("")
         out(_indent(ran.code.strip("\n") or "(only the book's setup: nothing to run)", f"In [{n}]: ",
@@ -592,9 +635,10 @@ def run_chapter(chapter: str, tab: str, root: Path | None = None, out=print) -> 
             if ran.value is not None:
                 out(_indent(show(ran.value), f"Out[{n}]: ", " " * len(f"Out[{n}]: ")))
             counts["ran"] += 1
-    out(f"\n{chapter} ({tab}): {counts['ran']} cells ran, {counts['not run']} not run (they need what the glue "
-        f"drops), {counts['failed']} failed.")
-    return counts
+        board = _board(ns)
+        if board and board != shown:
+            out(board)
+            shown = board
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -604,19 +648,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="out", help="folder for the exercise-5 plot (default: out)")
     parser.add_argument("--style", choices=["all", *STYLES], default="all", help="which style(s) to show")
     parser.add_argument("--no-plot", action="store_true", help="skip the plot")
-    parser.add_argument("--chapter", choices=PRELIMINARIES,
-                        help="run this D2L preliminaries chapter from ../shared/d2l instead (with --tab)")
+    parser.add_argument("--chapter", choices=list(CHAPTERS),
+                        help="run this D2L chapter from ../shared/d2l instead (with --tab)")
     parser.add_argument("--tab", choices=TABS, help="the chapter's tab to run (default: pytorch)")
     parser.add_argument("--d2l", metavar="DIR", help="D2L's files (default: $TURUNAN_D2L or ../shared/d2l)")
     args = parser.parse_args(argv)
     if args.tab and not args.chapter:
-        parser.error("--tab needs --chapter (one of " + ", ".join(PRELIMINARIES) + ")")
+        parser.error("--tab needs --chapter (one of " + ", ".join(CHAPTERS) + ")")
     if args.chapter:
         root = d2l_root(args.d2l)
-        path = root / "chapter_preliminaries" / f"{args.chapter}.md"
-        if not path.is_file():
-            parser.fail(f"D2L's chapter is not here: {path} (put shared/d2l beside the checkout, or give --d2l "
-                        f"DIR or $TURUNAN_D2L)")
+        library = library_path(args.tab or "pytorch", root)
+        for path in (chapter_path(args.chapter, root), *([library] if needs_library(args.chapter) else [])):
+            if not path.is_file():
+                parser.fail(f"D2L's file is not here: {path} (put shared/d2l beside the checkout, or give --d2l "
+                            f"DIR or $TURUNAN_D2L)")
         counts = run_chapter(args.chapter, args.tab or "pytorch", root)
         if counts["failed"]:
             return say_error(parser.prog, f"{counts['failed']} cell(s) of {args.chapter} ({args.tab or 'pytorch'})"
