@@ -17,10 +17,10 @@ from __future__ import annotations
 
 import numpy as _onp
 
-from ... import data as _data
-from ..._doors import lacking as _lacking
-from ..._doors import recast
-from .._ndarray import ndarray
+from .... import data as _data
+from ...._doors import lacking as _lacking
+from ...._doors import recast
+from ..._ndarray import ndarray
 
 __all__ = ["Dataset", "ArrayDataset", "SimpleDataset", "DataLoader"]
 
