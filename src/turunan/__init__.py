@@ -18,6 +18,21 @@ from . import (
     func,
 )
 from ._checkpoint import checkpoint
+from ._conveniences import (  # HIPS autograd's transform names, at the top level as its other transforms
+    deriv,
+    elementwise_grad,
+    grad_and_aux,
+    grad_named,
+    hessian_tensor_product,
+    hessian_vector_product,
+    make_ggnvp,
+    make_hvp,
+    make_jvp,
+    make_vjp,
+    multigrad_dict,
+    tensor_jacobian_product,
+    vector_jacobian_product,
+)
 from ._core import Primitive, Tensor, apply
 from ._creation import (
     Generator,

@@ -1,4 +1,5 @@
-"""Indexing: ``x[index]``, take, take_along_axis, and the sorts that gather by index (argsort, sort, topk).
+"""Indexing: ``x[index]``, take, take_along_axis, and the sorts that gather by index (argsort, sort, topk); NumPy's
+gathers for ``turunan.numpy`` (diagonal, diag, repeat, roll, pad, select, partition, put_along_axis).
 
 An advanced index (integer arrays, masks) is recorded as a gather, so its gradient is a scatter-add. Writing
 through an index (``x[index] = v``) is an in-place change: ``turunan._inplace.setitem``.
@@ -12,10 +13,13 @@ from . import _rules as R
 from ._array import normalize_axis
 from ._batched import BatchedArray, BatchingError
 from ._core import Tensor, apply
-from ._elementwise import array_of, astype, tensor_of
-from ._shapes import ravel, reshape
+from ._elementwise import array_of, astype, tensor_of, where
+from ._reductions import sum as _sum
+from ._shapes import broadcast_to, moveaxis, numpy_tensor, ravel, reshape
+from ._shapes import copy as _shapes_copy
 
-__all__ = ["unwrap_index", "getitem", "take", "take_along_axis", "argsort", "sort", "topk"]
+__all__ = ["unwrap_index", "getitem", "take", "take_along_axis", "argsort", "sort", "topk", "diagonal", "trace", "diag",
+           "repeat", "roll", "pad", "select", "argpartition", "partition", "put_along_axis", "searchsorted", "unique"]
 
 
 def unwrap_index(index):
@@ -67,8 +71,13 @@ def _along(shape: tuple, indices: np.ndarray, axis: int) -> tuple:
 def take_along_axis(x, indices, axis: int) -> Tensor:
     """NumPy's take_along_axis: ``out[..., i, ...] = x[..., indices[..., i, ...], ...]`` along ``axis``.
 
-    An advanced ``getitem``, so its gradient is a scatter-add (repeated indices accumulate).
+    An advanced ``getitem``, so its gradient is a scatter-add (repeated indices accumulate). With ``axis=None``
+    both are flattened, as NumPy's.
     """
+    if axis is None:
+        if np.ndim(array_of(indices)) != 1:
+            raise ValueError("take_along_axis: with axis=None the indices must be 1-d (they index the flattened x)")
+        x, axis = ravel(numpy_tensor(x)), 0
     idx = array_of(indices)
     idx = idx if type(idx) is BatchedArray else np.asarray(idx)
     shape = np.shape(array_of(x)) if not isinstance(x, Tensor) else x.shape
@@ -79,13 +88,20 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
     return getitem(x, _along(shape, idx, normalize_axis(axis, len(shape), "take_along_axis")))
 
 
-def take(x, indices, axis=None) -> Tensor:
+def take(x, indices, axis=None, mode: str = "raise") -> Tensor:
     """NumPy's take: the slices at ``indices`` along ``axis``; with ``axis=None`` (NumPy's and PyTorch's
-    default) the elements of the flattened tensor. Gradient: scatter-add."""
+    default) the elements of the flattened tensor. ``mode`` 'wrap' or 'clip' brings indices out of range back
+    in, as NumPy's. Gradient: scatter-add."""
     if axis is None:
-        return getitem(ravel(x), np.asarray(array_of(indices)))
-    n = np.ndim(array_of(x))
-    return getitem(x, (slice(None),) * normalize_axis(axis, n, "take") + (np.asarray(array_of(indices)),))
+        x, axis = ravel(x), 0
+    axis = normalize_axis(axis, np.ndim(array_of(x)), "take")
+    idx = np.asarray(array_of(indices))
+    if mode != "raise":
+        n = np.shape(array_of(x))[axis]
+        if mode not in ("wrap", "clip"):
+            raise ValueError(f"take: mode must be 'raise', 'wrap' or 'clip', got {mode!r}")
+        idx = idx % n if mode == "wrap" else np.clip(idx, 0, n - 1)
+    return getitem(x, (slice(None),) * axis + (idx,))
 
 
 def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
@@ -93,13 +109,17 @@ def argsort(x, axis: int = -1, descending: bool = False) -> Tensor:
 
     No gradient (integer output)."""
     a = x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(array_of(x)))
+    if axis is None:
+        a, axis = ravel(a), 0
     if a.ndim:
         axis = normalize_axis(axis, a.ndim, "argsort")
     return astype(apply(R.NONDIFF["argsort"], a, axis=axis, descending=bool(descending)), np.int64)
 
 
 def sort(x, axis: int = -1, descending: bool = False) -> Tensor:
-    """The values of ``x`` sorted along ``axis`` (stable); the gradient goes back to each value's place."""
+    """The values of ``x`` sorted along ``axis`` (stable; flattened if None); the gradient goes back to each
+    value's place."""
+    x, axis = _flat_if_none(x, axis)
     return take_along_axis(x, argsort(x, axis, descending), axis)
 
 
@@ -118,3 +138,190 @@ def topk(x, k: int, axis: int = -1, largest: bool = True) -> tuple:
     idx = argsort(x, axis, largest)
     idx = idx[(slice(None),) * axis + (slice(0, k),)]
     return take_along_axis(x, idx, axis), idx
+
+
+# ---- NumPy's gathers (turunan.numpy): diagonals, repeats, rolls, padding, selections ------------------------
+# Each is an advanced getitem (gradient: scatter-add) or a write into constants (index_update), so no new rows.
+def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """NumPy's diagonal: the ``offset`` diagonal of the planes ``axis1``, ``axis2``, as the last axis.
+
+    >>> import turunan.numpy as tnp
+    >>> tnp.diagonal(tnp.arange(9.0).reshape(3, 3), 1)
+    tensor([1., 5.], dtype=turunan.float64)
+    """
+    a = numpy_tensor(a)
+    if a.ndim < 2:
+        raise ValueError(f"diagonal: the input must be at least 2-d, got {a.ndim}-d")
+    i, j = normalize_axis(axis1, a.ndim, "diagonal"), normalize_axis(axis2, a.ndim, "diagonal")
+    if i == j:
+        raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}, {axis2})")
+    moved = moveaxis(a, (i, j), (-2, -1))
+    rows, cols = moved.shape[-2:]
+    offset = int(offset)
+    count = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
+    steps = np.arange(count)
+    return getitem(moved, (Ellipsis, steps + max(-offset, 0), steps + max(offset, 0)))
+
+
+def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
+    """NumPy's trace: the sum along a diagonal (of each plane ``axis1``, ``axis2``)."""
+    return _sum(diagonal(a, offset, axis1, axis2), -1)
+
+
+def diag(v, k: int = 0) -> Tensor:
+    """NumPy's diag: the ``k``-th diagonal of a matrix, or a square matrix with a vector on its ``k``-th diagonal
+    (a scatter of the vector into zeros; its gradient is the diagonal of the cotangent)."""
+    v = numpy_tensor(v)
+    if v.ndim == 2:
+        return diagonal(v, k)
+    if v.ndim != 1:
+        raise ValueError(f"diag: the input must be 1-d (to build a matrix) or 2-d (to take a diagonal), got {v.ndim}-d")
+    k = int(k)
+    n = v.shape[0] + abs(k)
+    steps = np.arange(v.shape[0])
+    return apply(R.scatter_add, v, shape=(n, n), index=(steps + max(-k, 0), steps + max(k, 0)), basic=False)
+
+
+def repeat(a, repeats, axis=None) -> Tensor:
+    """NumPy's repeat: each element (each slice along ``axis``; of the flattened input if None) ``repeats``
+    times; the gradient sums the copies."""
+    a = numpy_tensor(a)
+    if axis is None:
+        a, axis = ravel(a), 0
+    axis = normalize_axis(axis, a.ndim, "repeat")
+    counts = array_of(repeats, "repeat")
+    if np.asarray(counts).dtype.kind not in "iu":
+        raise TypeError(f"repeat: repeats must be integers, got {repeats!r}")
+    return take(a, np.repeat(np.arange(a.shape[axis]), counts), axis)
+
+
+def roll(a, shift, axis=None) -> Tensor:
+    """NumPy's roll: elements shifted by ``shift`` along ``axis`` (of the flattened input if None), those that
+    fall off one end coming back at the other."""
+    a = numpy_tensor(a)
+    if axis is None:
+        return reshape(roll(ravel(a), shift, 0), a.shape)
+    shifts, axes = np.broadcast_arrays(np.asarray(shift), np.asarray(axis))
+    if shifts.ndim > 1 or shifts.dtype.kind not in "iu" or axes.dtype.kind not in "iu":
+        raise ValueError(f"roll: shift and axis must be integers or 1-d sequences of them, got {shift!r}, {axis!r}")
+    total = dict.fromkeys(range(a.ndim), 0)
+    for s, ax in zip(shifts.ravel(), axes.ravel()):
+        total[normalize_axis(int(ax), a.ndim, "roll")] += int(s)
+    out = a
+    for ax, s in total.items():
+        n = a.shape[ax]
+        if n and s % n:
+            out = take(out, (np.arange(n) - s) % n, ax)
+    return out if out is not a else _shapes_copy(a)
+
+
+_GATHER_MODES = ("edge", "reflect", "symmetric", "wrap")
+
+
+def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
+    """NumPy's pad, for the modes that copy values: ``constant`` (the input written into a constant array) and
+    ``edge``, ``reflect``, ``symmetric``, ``wrap`` (gathers of the input's own elements)."""
+    x = numpy_tensor(array)
+    widths = np.asarray(pad_width)
+    if widths.dtype.kind not in "iu":
+        raise TypeError(f"pad: pad_width must be integers, got {pad_width!r}")
+    try:
+        widths = np.broadcast_to(widths, (x.ndim, 2))
+    except ValueError:
+        raise ValueError(f"pad: pad_width {pad_width!r} does not fit a {x.ndim}-d input: give one int, (before, "
+                         "after), or one (before, after) pair per axis") from None
+    if (widths < 0).any():
+        raise ValueError(f"pad: pad_width must not be negative, got {pad_width!r}")
+    if mode == "constant":
+        fill = kwargs.pop("constant_values", 0)
+        if kwargs or isinstance(fill, Tensor):
+            raise TypeError(f"pad: mode 'constant' takes constant_values (numbers) only, got {sorted(kwargs) or fill}")
+        base = np.pad(np.zeros(x.shape, x.dtype), widths, constant_values=fill)
+        inside = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
+        return apply(R.index_update, base, x, index=inside)
+    if mode not in _GATHER_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported on tensors; use one of 'constant', "
+                                  f"{', '.join(repr(m) for m in _GATHER_MODES)}")
+    if kwargs.get("reflect_type", "even") != "even" or set(kwargs) - {"reflect_type"}:
+        raise NotImplementedError(f"pad: mode {mode!r} supports only reflect_type='even', got {kwargs}")
+    out = x
+    for ax, (before, after) in enumerate(widths):
+        if before or after:
+            out = take(out, np.pad(np.arange(x.shape[ax]), (int(before), int(after)), mode=mode), ax)
+    return out
+
+
+def select(condlist, choicelist, default=0) -> Tensor:
+    """NumPy's select: from ``choicelist``, the first whose condition holds, else ``default`` (wheres)."""
+    if len(condlist) != len(choicelist):
+        raise ValueError(f"select: {len(condlist)} conditions but {len(choicelist)} choices; give one of each")
+    if not len(condlist):
+        raise ValueError("select: condlist must not be empty")
+    out = default
+    for i in reversed(range(len(condlist))):
+        cond = array_of(condlist[i], "select")
+        if np.asarray(cond).dtype != bool:
+            raise TypeError(f"select: invalid entry {i} in condlist: should be boolean, got {np.asarray(cond).dtype}")
+        out = where(condlist[i], choicelist[i], out)
+    return numpy_tensor(out)
+
+
+def _flat_if_none(a, axis):
+    a = numpy_tensor(a)
+    return (ravel(a), 0) if axis is None else (a, axis)
+
+
+def argpartition(a, kth, axis=-1) -> Tensor:
+    """NumPy's argpartition: indices that put the ``kth`` element(s) where a sort would (no gradient)."""
+    a, axis = _flat_if_none(a, axis)
+    return Tensor._wrap(np.argpartition(a._d, kth, axis=axis))
+
+
+def partition(a, kth, axis=-1) -> Tensor:
+    """NumPy's partition: the ``kth`` element(s) in sorted place, smaller ones before, larger after; the
+    gradient goes back to each value's place."""
+    a, axis = _flat_if_none(a, axis)
+    return take_along_axis(a, argpartition(a, kth, axis), axis)
+
+
+def put_along_axis(arr, indices, values, axis, inplace: bool = True) -> Tensor:
+    """``arr`` with ``values`` written at ``indices`` along ``axis`` (NumPy's put_along_axis), as a new Tensor.
+
+    JAX's convention: NumPy's own writes in place, which a function of this module cannot do to its input, so
+    ``inplace=False`` must be given (the default raises rather than silently leave ``arr`` unchanged). Where an
+    index repeats, the last write wins, as in NumPy, and only that value gets the gradient.
+    """
+    if inplace:
+        raise ValueError("put_along_axis: turunan.numpy returns the result instead of changing arr in place; pass "
+                         "inplace=False and use the returned tensor (JAX's convention)")
+    arr, axis = _flat_if_none(arr, axis)
+    index, picked, shape = _last_writes(arr.shape, indices, axis)
+    values = ravel(broadcast_to(numpy_tensor(values), shape))
+    return apply(R.index_update, arr, getitem(values, picked), index=index)
+
+
+def _last_writes(shape: tuple, indices, axis: int):
+    """The advanced index of take_along_axis, kept to each element's last write; and which writes those are."""
+    idx = np.asarray(array_of(indices, "put_along_axis"))
+    if idx.ndim != len(shape) or idx.dtype.kind not in "iu":
+        raise ValueError(f"put_along_axis: indices must be integers with as many dims as arr ({len(shape)}), "
+                         f"got {idx.dtype} of {idx.ndim} dims")
+    full = np.broadcast_arrays(*_along(shape, idx, normalize_axis(axis, len(shape), "put_along_axis")))
+    flat = np.ravel_multi_index(tuple(np.where(i < 0, i + n, i) for i, n in zip(full, shape)), shape)
+    _, first_from_end = np.unique(flat.ravel()[::-1], return_index=True)
+    picked = flat.size - 1 - first_from_end
+    return tuple(i.ravel()[picked] for i in full), picked, flat.shape
+
+
+def searchsorted(a, v, side: str = "left", sorter=None) -> Tensor:
+    """NumPy's searchsorted: where ``v`` would be inserted into sorted ``a`` (integers, no gradient)."""
+    return Tensor._wrap(np.asarray(np.searchsorted(array_of(a), array_of(v), side=side,
+                                                   sorter=None if sorter is None else array_of(sorter))))
+
+
+def unique(ar, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False,
+           axis=None, *, equal_nan: bool = True):
+    """NumPy's unique: the sorted distinct values (and the arrays asked for), without gradient: which values
+    are distinct changes in jumps, so no derivative exists."""
+    out = np.unique(array_of(ar), return_index, return_inverse, return_counts, axis, equal_nan=equal_nan)
+    return tuple(Tensor._wrap(np.asarray(o)) for o in out) if isinstance(out, tuple) else Tensor._wrap(out)

@@ -1,19 +1,25 @@
-"""Linear algebra: matmul, dot, tensordot, einsum, outer, inner, vdot, and vector and matrix norms."""
+"""Linear algebra: matmul, dot, tensordot, einsum, outer, inner, vdot, kron, cross, vector and matrix norms; and
+NumPy's differences (diff, gradient)."""
 
 from __future__ import annotations
 
 import builtins
+import operator
 
 import numpy as np
 
 from . import _rules as R
-from ._array import normalize_axes
+from ._array import normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply2
 from ._elementwise import abs, array_of, astype, equal, multiply, not_equal, tensor_of, where
+from ._indexing import getitem
 from ._reductions import amax, amin, axis_or_dim, norm2, sum
-from ._shapes import expand_dims, moveaxis, reshape, squeeze
+from ._rules_linalg import matrix_norm_from_svd
+from ._shapes import broadcast_to, concatenate, expand_dims, moveaxis, numpy_tensor, reshape, squeeze, stack
 
-__all__ = ["matmul", "dot", "tensordot", "einsum", "outer", "inner", "vdot", "norm"]
+__all__ = [
+    "matmul", "dot", "tensordot", "einsum", "outer", "inner", "vdot", "norm", "kron", "cross", "diff", "gradient",
+]
 
 
 def matmul(x, y) -> Tensor:
@@ -62,8 +68,11 @@ def dot(x, y) -> Tensor:
     return tensordot(x, y, axes=([-1], [-2]))
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
 def _letters(n: int, skip: str = "") -> str:
-    out = [c for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" if c not in skip]
+    out = [c for c in _LETTERS if c not in skip]
     return "".join(out[:n])
 
 
@@ -100,8 +109,47 @@ def tensordot(x, y, axes=2) -> Tensor:
     return einsum("".join(sx) + "," + "".join(sy) + "->" + "".join(out), x, y)
 
 
-def einsum(spec: str, *operands) -> Tensor:
-    """Einstein summation (NumPy's einsum), with gradients for every operand."""
+def _subscripts_from_lists(args: tuple):
+    """NumPy's second einsum form, ``einsum(a, [0, 1], b, [1, 2], [0, 2])``, as a subscripts string."""
+    def letters(sub) -> str:
+        try:
+            return "".join("..." if i is Ellipsis else _LETTERS[operator.index(i)] for i in sub)
+        except (TypeError, IndexError):
+            raise ValueError(f"einsum: subscripts in a list must be integers in [0, 52) or Ellipsis, got {sub!r}") \
+                from None
+    n = len(args) // 2
+    spec = ",".join(letters(s) for s in args[1:2 * n:2])
+    return (spec + "->" + letters(args[-1]) if len(args) % 2 else spec), args[0:2 * n:2]
+
+
+def _diagonal_of_repeats(x, sub: str):
+    """An operand whose subscripts repeat a letter (``'ii'``) as its diagonal over each repeated letter, one
+    axis per distinct letter: the einsum row then never sees a repeated subscript within an operand."""
+    distinct = "".join(dict.fromkeys(sub))
+    if len(distinct) == len(sub):
+        return x, sub
+    shape = np.shape(array_of(x))
+    sizes = {}
+    for c, n in zip(sub, shape):
+        if sizes.setdefault(c, n) != n:
+            raise ValueError(f"einsum: subscript {c!r} is repeated in {sub!r} for axes of sizes {sizes[c]} and {n}; "
+                             "a repeated subscript takes a diagonal, so the sizes must match")
+    place = {c: i for i, c in enumerate(distinct)}
+    index = tuple(np.arange(n).reshape([n if j == place[c] else 1 for j in range(len(distinct))])
+                  for c, n in zip(sub, shape))
+    return getitem(x, index), distinct
+
+
+def einsum(spec: str, *operands, optimize=None) -> Tensor:
+    """Einstein summation (NumPy's einsum), with gradients for every operand; also NumPy's form with lists of
+    integer subscripts, and subscripts repeated within an operand (``'ii->i'``: its diagonal).
+
+    >>> import turunan.numpy as tnp
+    >>> tnp.einsum("ii->", tnp.eye(3))
+    tensor(3., dtype=turunan.float64)
+    """
+    if not isinstance(spec, str) and operands and isinstance(operands[0], (list, tuple)):
+        spec, operands = _subscripts_from_lists((spec,) + operands)
     if not isinstance(spec, str):
         raise TypeError(f"einsum: the first argument must be the subscripts string (e.g. 'ij,jk->ik'), got "
                         f"{type(spec).__name__} {spec!r}")
@@ -120,7 +168,8 @@ def einsum(spec: str, *operands) -> Tensor:
     for s, o in zip(ins, operands):
         if len(s) != np.ndim(array_of(o)):
             raise ValueError(f"einsum: subscripts {s!r} need a {len(s)}-d operand, got shape {np.shape(array_of(o))}")
-    return apply(R.einsum, *operands, spec=spec)
+    operands, ins = zip(*[_diagonal_of_repeats(o, s) for o, s in zip(operands, ins)]) if ins else ((), ())
+    return apply(R.einsum, *operands, spec=",".join(ins) + "->" + spec.split("->")[1])
 
 
 def _expand_ellipsis(spec, operands):
@@ -143,6 +192,9 @@ def outer(x, y) -> Tensor:
 
 
 def inner(x, y) -> Tensor:
+    """NumPy's inner: the sum-product over the last axes; a 0-d operand multiplies."""
+    if np.ndim(array_of(x)) == 0 or np.ndim(array_of(y)) == 0:
+        return multiply(x, y)
     return tensordot(x, y, axes=([-1], [-1]))
 
 
@@ -227,4 +279,132 @@ def norm(x, ord=None, axis=None, keepdims=False, *, dim=None, keepdim=None, p=No
         if keepdims:
             out = expand_dims(expand_dims(out, builtins.min(r, c)), builtins.max(r, c))
         return out
-    raise ValueError(f"norm: unsupported ord={ord!r}; use None, 'fro', 1, 2, inf, -inf (or a number for vectors)")
+    if ord in (-2, "nuc"):      # from the singular values (turunan._rules_linalg): derivatives to any order
+        return matrix_norm_from_svd(x, ord, (r, c), keepdims)
+    raise ValueError(f"norm: unsupported ord={ord!r}; use None, 'fro', 'nuc', 1, 2, -2, inf, -inf (or a number for "
+                     "vectors)")
+
+
+# ---- NumPy's products and differences (turunan.numpy), composed ---------------------------------------------
+def kron(a, b) -> Tensor:
+    """NumPy's kron: the Kronecker product, a broadcast product of the two with their axes interleaved.
+
+    >>> import turunan.numpy as tnp
+    >>> tnp.kron(tnp.array([1.0, 2.0]), tnp.array([1.0, 10.0]))
+    tensor([ 1., 10.,  2., 20.], dtype=turunan.float64)
+    """
+    a, b = numpy_tensor(a), numpy_tensor(b)
+    nd = builtins.max(a.ndim, b.ndim)
+    sa, sb = (1,) * (nd - a.ndim) + a.shape, (1,) * (nd - b.ndim) + b.shape
+    interleaved = lambda shape, first: builtins.sum(((n, 1) if first else (1, n) for n in shape), ())  # noqa: E731
+    spread = multiply(reshape(a, interleaved(sa, True)), reshape(b, interleaved(sb, False)))
+    return reshape(spread, tuple(m * n for m, n in zip(sa, sb)))
+
+
+def cross(a, b, axisa: int = -1, axisb: int = -1, axisc: int = -1, axis=None) -> Tensor:
+    """NumPy's cross: the cross product of 3-vectors (or 2-vectors, whose z is 0) along the given axes."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = numpy_tensor(a), numpy_tensor(b)
+    if a.ndim == 0 or b.ndim == 0:
+        raise ValueError("cross: the inputs must hold vectors (at least 1-d), got a 0-d value")
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if a.shape[-1] not in (2, 3) or b.shape[-1] not in (2, 3):
+        raise ValueError(f"incompatible dimensions for cross product (dimension must be 2 or 3), got vectors of "
+                         f"{a.shape[-1]} and {b.shape[-1]}")
+    ax, bx = [a[..., i] for i in range(a.shape[-1])], [b[..., i] for i in range(b.shape[-1])]
+    z = ax[0] * bx[1] - ax[1] * bx[0]
+    if len(ax) == len(bx) == 2:
+        return z
+    if len(ax) == 2:    # a's z is 0: the terms it is in drop out (not multiplied by zero: NaN in b stays apart)
+        x, y = ax[1] * bx[2], -(ax[0] * bx[2])
+    elif len(bx) == 2:
+        x, y = -(ax[2] * bx[1]), ax[2] * bx[0]
+    else:
+        x, y = ax[1] * bx[2] - ax[2] * bx[1], ax[2] * bx[0] - ax[0] * bx[2]
+    out = stack(list(builtins.map(numpy_tensor, (x, y, z))), -1)
+    return moveaxis(out, -1, axisc)
+
+
+def _slice_along(axis: int, ndim: int, part: slice) -> tuple:
+    return (slice(None),) * axis + (part,) + (slice(None),) * (ndim - axis - 1)
+
+
+def diff(a, n: int = 1, axis: int = -1, prepend=None, append=None) -> Tensor:
+    """NumPy's diff: the ``n``-th difference along ``axis`` (``prepend``/``append`` joined first)."""
+    a = numpy_tensor(a)
+    if a.ndim == 0:
+        raise ValueError("diff requires input that is at least one dimensional")
+    axis = normalize_axis(axis, a.ndim, "diff")
+    if int(n) < 0:
+        raise ValueError(f"diff: order must be non-negative but got {n}")
+    ends = [e for e in (prepend, a, append) if e is not None]
+    if len(ends) > 1:
+        side = a.shape[:axis] + (1,) + a.shape[axis + 1:]
+        ends = [e if e is a or np.ndim(array_of(e)) else broadcast_to(numpy_tensor(e), side) for e in ends]
+        a = concatenate(ends, axis)
+    later, earlier = _slice_along(axis, a.ndim, slice(1, None)), _slice_along(axis, a.ndim, slice(None, -1))
+    for _ in range(int(n)):
+        a = not_equal(a[later], a[earlier]) if a.dtype == bool else a[later] - a[earlier]
+    return a
+
+
+def _gradient_along(f, axis: int, spacing, edge_order: int):
+    """One axis of ``gradient``: second-order central differences inside, one-sided ones of ``edge_order`` at
+    the two ends, for uniform spacing (a number) or given coordinates (NumPy's formulas for uneven steps)."""
+    n = f.shape[axis]
+    if n < edge_order + 1:
+        raise ValueError("Shape of array too small to calculate a numerical gradient, at least (edge_order + 1) "
+                         "elements are required.")
+    at = lambda part: f[_slice_along(axis, f.ndim, part)]  # noqa: E731
+    coords = np.asarray(array_of(spacing))
+    if coords.ndim == 0:
+        h = coords
+        inside = (at(slice(2, None)) - at(slice(None, -2))) / (2.0 * h)
+        if edge_order == 1:
+            first, last = (at(slice(1, 2)) - at(slice(0, 1))) / h, (at(slice(-1, None)) - at(slice(-2, -1))) / h
+        else:
+            first = (-1.5 / h) * at(slice(0, 1)) + (2.0 / h) * at(slice(1, 2)) + (-0.5 / h) * at(slice(2, 3))
+            last = (0.5 / h) * at(slice(-3, -2)) + (-2.0 / h) * at(slice(-2, -1)) + (1.5 / h) * at(slice(-1, None))
+        return concatenate([first, inside, last], axis)
+    if coords.shape != (n,):
+        raise ValueError(f"gradient: coordinates for axis {axis} must be 1-d of its length {n}, got {coords.shape}")
+    dx = np.diff(coords).astype(np.float64 if coords.dtype.kind in "iub" else coords.dtype)
+    along = lambda c: c.reshape((-1,) + (1,) * (f.ndim - axis - 1))  # noqa: E731
+    d1, d2 = along(dx[:-1]), along(dx[1:])
+    inside = (-d2 / (d1 * (d1 + d2))) * at(slice(None, -2)) + ((d2 - d1) / (d1 * d2)) * at(slice(1, -1)) \
+        + (d1 / (d2 * (d1 + d2))) * at(slice(2, None))
+    if edge_order == 1:
+        first = (at(slice(1, 2)) - at(slice(0, 1))) / dx[0]
+        last = (at(slice(-1, None)) - at(slice(-2, -1))) / dx[-1]
+    else:
+        e1, e2 = dx[0], dx[1]
+        first = (-(2.0 * e1 + e2) / (e1 * (e1 + e2))) * at(slice(0, 1)) + ((e1 + e2) / (e1 * e2)) * at(slice(1, 2)) \
+            + (-e1 / (e2 * (e1 + e2))) * at(slice(2, 3))
+        e1, e2 = dx[-2], dx[-1]
+        last = (e2 / (e1 * (e1 + e2))) * at(slice(-3, -2)) + (-(e2 + e1) / (e1 * e2)) * at(slice(-2, -1)) \
+            + ((2.0 * e2 + e1) / (e2 * (e1 + e2))) * at(slice(-1, None))
+    return concatenate([first, inside, last], axis)
+
+
+def gradient(f, *varargs, axis=None, edge_order: int = 1):
+    """NumPy's gradient: central differences inside, one-sided at the ends, along each axis; one array per axis
+    (a tuple), or one array when a single axis is asked for. ``varargs``: the spacing, one number for all axes,
+    or one number or coordinate array per axis."""
+    f = numpy_tensor(f)
+    if f.dtype.kind in "iub":
+        f = astype(f, np.float64)
+    axes = tuple(range(f.ndim)) if axis is None else normalize_axes(axis, f.ndim, "gradient")
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order!r}")
+    if not varargs:
+        spacings = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(array_of(varargs[0])) == 0:
+        spacings = list(varargs) * len(axes)
+    elif len(varargs) == len(axes):
+        spacings = list(varargs)
+    else:
+        raise TypeError(f"gradient: give no spacing, one for all axes, or one per axis ({len(axes)}); got "
+                        f"{len(varargs)}")
+    out = tuple(_gradient_along(f, a, s, edge_order) for a, s in zip(axes, spacings))
+    return out[0] if len(out) == 1 else out

@@ -1,5 +1,6 @@
 """Shapes and views: reshape, view, transpose, broadcast, tile, concatenate and stack, split and flip; and a
-(nested) list holding tensors, packed into one stacked Tensor.
+(nested) list holding tensors, packed into one stacked Tensor. NumPy's assembly functions (vstack, atleast_2d,
+tril, rot90, array_split, ...) are compositions of these, for ``turunan.numpy``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from . import _rules as R
 from ._array import as_shape, broadcast_shapes, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1
 from ._core import shares_memory as _core_shares_memory
-from ._elementwise import array_of, astype, tensor_of
+from ._elementwise import array_of, astype, where
 
 __all__ = [
     "shape_arg", "reshape", "view", "copy", "transpose", "permute", "swapaxes", "moveaxis", "expand_dims",
     "unsqueeze", "squeeze", "flatten", "ravel", "broadcast_to", "tile", "concatenate", "cat", "stack", "split",
-    "flip", "SEQUENCES", "holds_tensor", "nested_values", "from_nested",
+    "flip", "SEQUENCES", "holds_tensor", "nested_values", "from_nested", "numpy_tensor", "atleast_1d", "atleast_2d",
+    "atleast_3d", "vstack", "row_stack", "hstack", "dstack", "column_stack", "append", "broadcast_arrays", "tril",
+    "triu", "fliplr", "flipud", "rot90", "array_split", "hsplit", "vsplit", "dsplit",
 ]
 
 
@@ -195,17 +198,20 @@ def tile(x, reps) -> Tensor:
     return out
 
 
-def _split_bounds(n: int, indices_or_sections) -> list:
-    """Where ``split`` cuts an axis of size ``n``: ``k`` equal sections, or at the given indices."""
+def _split_bounds(n: int, indices_or_sections, equal: bool = True) -> list:
+    """Where ``split`` cuts an axis of size ``n``: ``k`` equal sections, or at the given indices; with
+    ``equal=False`` (array_split) the first ``n % k`` sections are one longer."""
     if isinstance(indices_or_sections, (bool, np.bool_)):
         raise TypeError(f"split: the number of sections must be an integer, got the bool {indices_or_sections}")
     if isinstance(indices_or_sections, (int, np.integer)):
         k = int(indices_or_sections)
         if k <= 0:
             raise ValueError(f"split: the number of sections must be a positive integer, got {k}")
-        if n % k:
-            raise ValueError(f"split: an axis of size {n} does not divide into {k} equal sections")
-        return [i * (n // k) for i in range(k + 1)]
+        if n % k and equal:
+            raise ValueError(f"split: an axis of size {n} does not divide into {k} equal sections; use "
+                             "array_split for sections of unequal size")
+        each, extra = divmod(n, k)
+        return [i * each + builtins.min(i, extra) for i in range(k + 1)]
     if isinstance(indices_or_sections, numbers.Number) or (isinstance(indices_or_sections, (np.ndarray, Tensor))
                                                            and np.ndim(array_of(indices_or_sections)) == 0):
         raise ValueError(f"split: the number of sections must be a whole number, got {indices_or_sections!r}; "
@@ -222,19 +228,40 @@ def _split_bounds(n: int, indices_or_sections) -> list:
     return [0, *cuts, n]
 
 
-def split(x, indices_or_sections, axis: int = 0) -> list:
+def split(x, indices_or_sections, axis: int = 0, *, _equal: bool = True) -> list:
     """NumPy's split: a number of equal sections, or the indices to split at (NumPy's slicing: an index past the
     end gives an empty piece)."""
-    x = tensor_of(x)
+    x = numpy_tensor(x)
     shape = x.shape
     a = normalize_axis(axis, len(shape), "split")
-    bounds = _split_bounds(shape[a], indices_or_sections)
+    bounds = _split_bounds(shape[a], indices_or_sections, _equal)
     pre = (slice(None),) * a
     return [x[pre + (slice(lo, hi),)] for lo, hi in zip(bounds[:-1], bounds[1:])]
 
 
+def array_split(x, indices_or_sections, axis: int = 0) -> list:
+    """NumPy's array_split: as ``split``, but ``k`` sections need not be equal (the first ones are longer)."""
+    return split(x, indices_or_sections, axis, _equal=False)
+
+
+def _split_along(name: str, axis_of, least: int, along: str):
+    def split_at(x, indices_or_sections) -> list:
+        x = numpy_tensor(x)
+        if x.ndim < least:
+            raise ValueError(f"{name} only works on arrays of {least} or more dimensions, got {x.ndim}-d")
+        return split(x, indices_or_sections, axis_of(x.ndim))
+    split_at.__name__ = split_at.__qualname__ = name
+    split_at.__doc__ = f"NumPy's {name}: ``split`` along {along}."
+    return split_at
+
+
+hsplit = _split_along("hsplit", lambda nd: 1 if nd > 1 else 0, 1, "the second axis (the first, for 1-d)")
+vsplit = _split_along("vsplit", lambda nd: 0, 2, "the first axis")
+dsplit = _split_along("dsplit", lambda nd: 2, 3, "the third axis")
+
+
 def flip(x, axis=None) -> Tensor:
-    x = tensor_of(x)
+    x = numpy_tensor(x)
     n = x.ndim
     axes = range(n) if axis is None else normalize_axes(axis, n, "flip")
     return x[tuple(slice(None, None, -1) if i in axes else slice(None) for i in range(n))]
@@ -292,3 +319,127 @@ def _pack_sequence(obj):
 
 
 _array_module.pack_sequence = _pack_sequence
+
+
+# ---- NumPy's assembly functions (turunan.numpy), composed from the rows above ------------------------------
+def numpy_tensor(x) -> Tensor:
+    """``x`` as a Tensor by NumPy's dtype rules (``1.5`` is float64, as ``numpy.asarray`` makes it; the top
+    level's ``tensor_of`` follows PyTorch's float32); a list holding tensors is packed and recorded."""
+    if isinstance(x, Tensor):
+        return x
+    v = _array_module.as_operand(x, "turunan.numpy")
+    return v if isinstance(v, Tensor) else Tensor._wrap(np.asarray(v))
+
+
+def _at_least(ndim: int, place):
+    def promote(*arys):
+        out = []
+        for a in arys:
+            a = numpy_tensor(a)
+            out.append(a if a.ndim >= ndim else reshape(a, place(a.shape)))
+        return out[0] if len(out) == 1 else tuple(out)
+    promote.__name__ = promote.__qualname__ = f"atleast_{ndim}d"
+    promote.__doc__ = f"NumPy's atleast_{ndim}d: each input viewed with at least {ndim} dimensions (recorded)."
+    return promote
+
+
+atleast_1d = _at_least(1, lambda s: (1,))
+atleast_2d = _at_least(2, lambda s: (1,) * (2 - len(s)) + s)
+atleast_3d = _at_least(3, lambda s: {0: (1, 1, 1), 1: (1,) + s + (1,), 2: s + (1,)}[len(s)])
+
+
+def _sequence(tup, op: str) -> list:
+    if not isinstance(tup, (list, tuple)):
+        raise TypeError(f"{op}: arrays to stack must be passed as a list or tuple, got {type(tup).__name__}")
+    return list(tup)
+
+
+def vstack(tup) -> Tensor:
+    """NumPy's vstack: the inputs as rows (1-d inputs become rows), concatenated along the first axis."""
+    return concatenate([atleast_2d(a) for a in _sequence(tup, "vstack")], 0)
+
+
+row_stack = vstack
+
+
+def hstack(tup) -> Tensor:
+    """NumPy's hstack: concatenated along the second axis (the first, for 1-d inputs)."""
+    arrs = [atleast_1d(a) for a in _sequence(tup, "hstack")]
+    return concatenate(arrs, 0 if arrs and arrs[0].ndim == 1 else 1)
+
+
+def dstack(tup) -> Tensor:
+    """NumPy's dstack: concatenated along the third axis (inputs promoted by atleast_3d)."""
+    return concatenate([atleast_3d(a) for a in _sequence(tup, "dstack")], 2)
+
+
+def column_stack(tup) -> Tensor:
+    """NumPy's column_stack: 1-d inputs as columns, 2-d as they are, concatenated along the second axis."""
+    cols = [numpy_tensor(a) for a in _sequence(tup, "column_stack")]
+    return concatenate([c if c.ndim >= 2 else reshape(c, (-1, 1)) for c in cols], 1)
+
+
+def append(arr, values, axis=None) -> Tensor:
+    """NumPy's append: ``values`` after ``arr`` along ``axis`` (both flattened when ``axis`` is None)."""
+    arr, values = numpy_tensor(arr), numpy_tensor(values)
+    if axis is None:
+        return concatenate([ravel(arr), ravel(values)], 0)
+    return concatenate([arr, values], axis)
+
+
+def broadcast_arrays(*args) -> tuple:
+    """NumPy's broadcast_arrays: every input broadcast to their common shape (recorded)."""
+    ts = [numpy_tensor(a) for a in args]
+    shape = broadcast_shapes(*[t.shape for t in ts])
+    return tuple(broadcast_to(t, shape) for t in ts)
+
+
+def _triangle(name: str, keep):
+    def tri(m, k: int = 0) -> Tensor:
+        m = numpy_tensor(m)
+        if m.ndim == 0:
+            raise ValueError(f"{name}: the input must be at least 1-d (a matrix, or a stack of them), got a 0-d value")
+        mask = keep(m.shape[-2:], int(k))
+        return where(mask, m, np.zeros((), m.dtype))
+    tri.__name__ = tri.__qualname__ = name
+    return tri
+
+
+# where(mask, m, 0) keeps the gradient on the kept triangle and gives 0 elsewhere; a 1-d input broadcasts as rows
+tril = _triangle("tril", lambda shape, k: np.tri(*shape, k=k, dtype=bool))
+triu = _triangle("triu", lambda shape, k: ~np.tri(*shape, k=k - 1, dtype=bool))
+
+
+def fliplr(m) -> Tensor:
+    """NumPy's fliplr: reverse the second axis (the input must be at least 2-d)."""
+    m = numpy_tensor(m)
+    if m.ndim < 2:
+        raise ValueError(f"fliplr: the input must be at least 2-d, got {m.ndim}-d")
+    return flip(m, 1)
+
+
+def flipud(m) -> Tensor:
+    """NumPy's flipud: reverse the first axis (the input must be at least 1-d)."""
+    m = numpy_tensor(m)
+    if m.ndim < 1:
+        raise ValueError("flipud: the input must be at least 1-d, got a 0-d value")
+    return flip(m, 0)
+
+
+def rot90(m, k: int = 1, axes=(0, 1)) -> Tensor:
+    """NumPy's rot90: rotate by 90 degrees ``k`` times in the plane of ``axes``, from the first toward the
+    second; flips and a swap of axes, so the gradient is the inverse rotation."""
+    m = numpy_tensor(m)
+    if len(axes) != 2:
+        raise ValueError(f"rot90: axes must name 2 axes, got {axes!r}")
+    if m.ndim < 2:
+        raise ValueError(f"rot90: the input must be at least 2-d, got {m.ndim}-d")
+    a, b = normalize_axis(axes[0], m.ndim, "rot90"), normalize_axis(axes[1], m.ndim, "rot90")
+    if a == b:
+        raise ValueError(f"rot90: the two axes must differ, got {axes!r}")
+    k = int(k) % 4
+    if k == 0:
+        return copy(m)
+    if k == 2:
+        return flip(m, (a, b))
+    return swapaxes(flip(m, b), a, b) if k == 1 else flip(swapaxes(m, a, b), b)
