@@ -20,20 +20,18 @@ array([ True,  True,  True,  True])
 from __future__ import annotations
 
 from .._doors import lacking as _lacking
-from . import autograd, gluon, init, random
+from . import autograd, context, gluon, image, init, random
 from . import numpy as np
 from . import numpy_extension as npx
 from ._ndarray import MXNetError, ndarray
-from .numpy_extension import cpu, gpu, num_gpus
+from .context import Context, cpu, gpu, num_gpus
 
 numpy = np
 numpy_extension = npx
 initializer = init
 base = type("base", (), {"MXNetError": MXNetError})   # so that mxnet.base.MXNetError also resolves
-context = type("context", (), {"cpu": staticmethod(cpu), "gpu": staticmethod(gpu),
-                               "num_gpus": staticmethod(num_gpus)})
 
 __all__ = ["autograd", "gluon", "init", "initializer", "np", "npx", "random", "numpy", "numpy_extension", "ndarray",
-           "MXNetError", "cpu", "gpu", "num_gpus"]
+           "MXNetError", "context", "Context", "image", "cpu", "gpu", "num_gpus"]
 
 __getattr__ = _lacking(__name__, "MXNet")

@@ -82,6 +82,7 @@ class ndarray(Tensor):
 
     __slots__ = ("_grad_req",)
     _numpy_reads_grad = True    # MXNet lets asnumpy() / NumPy read an array with a gradient (a copy, off the graph)
+    _complex_grad = False       # MXNet differentiates no complex values
 
     # ---- recording, the MXNet way --------------------------------------------------------------------
     @property
@@ -155,12 +156,18 @@ class ndarray(Tensor):
         return recast(astype(self, dtype), ndarray)
 
     @property
-    def ctx(self) -> str:
-        return "cpu(0)"
+    def ctx(self):
+        """Where the array lives: always ``cpu(0)`` (turunan computes with NumPy)."""
+        from .context import cpu
+        return cpu()
 
     context = device = ctx
 
     def as_in_context(self, ctx):
+        """The array itself: the only contexts are the CPU's (``mxnet.gpu()`` raises already)."""
+        from .context import Context
+        if not isinstance(ctx, Context):
+            raise TypeError(f"as_in_context takes a context (mxnet.cpu()), got {type(ctx).__name__}")
         return self
 
     as_in_ctx = to_device = copyto = as_in_context
@@ -239,6 +246,15 @@ class ndarray(Tensor):
 
     def __str__(self) -> str:
         return str(_np.asarray(self._d))
+
+    def __format__(self, spec: str) -> str:
+        """MXNet's rule (``multiarray.py``): a 0-d array formats as its number, any other as ``str`` (NumPy's
+        text, no ``array(...)``: D2L's ``f'error in estimating w: {...}'``); a spec is refused for those."""
+        if self._d.ndim == 0:
+            return format(self._d.item(), spec)
+        if spec:
+            raise TypeError("Cannot format mxnet.numpy.ndarray with format_spec")
+        return str(self)
 
     def __hash__(self):
         return object.__hash__(self)

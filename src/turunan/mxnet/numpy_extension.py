@@ -19,6 +19,7 @@ from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from ._ndarray import ndarray as _ndarray
 from ._ndarray import own as _own
+from .context import cpu, current_context, gpu, num_gpus  # noqa: F401  (npx.cpu() etc. are MXNet's names)
 from .numpy import random as _np_random
 
 _np_semantics = True
@@ -41,22 +42,6 @@ def is_np_array() -> bool:
 
 def is_np_shape() -> bool:
     return _np_semantics
-
-
-def cpu(device_id: int = 0) -> str:
-    return f"cpu({device_id})"
-
-
-def gpu(device_id: int = 0):
-    raise RuntimeError("turunan.mxnet runs on the CPU (NumPy); there is no GPU context")
-
-
-def num_gpus() -> int:
-    return 0
-
-
-def current_context() -> str:
-    return cpu()
 
 
 current_device = current_context

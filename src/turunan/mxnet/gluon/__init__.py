@@ -22,12 +22,12 @@ they are documented). Blocks run the MXNet door's ndarray ops; gradients come fr
 from __future__ import annotations
 
 from ..._doors import lacking as _lacking
-from . import data, loss, nn, parameter
+from . import data, loss, nn, parameter, rnn
 from .block import Block, HybridBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 from .trainer import Trainer
 
 __all__ = ["Block", "HybridBlock", "Parameter", "ParameterDict", "Constant", "DeferredInitializationError",
-           "Trainer", "nn", "loss", "data", "parameter"]
+           "Trainer", "nn", "loss", "data", "parameter", "rnn"]
 
 __getattr__ = _lacking(__name__, "MXNet")

@@ -22,7 +22,7 @@ from ...._doors import lacking as _lacking
 from ...._doors import recast
 from ..._ndarray import ndarray
 
-__all__ = ["Dataset", "ArrayDataset", "SimpleDataset", "DataLoader"]
+__all__ = ["Dataset", "ArrayDataset", "SimpleDataset", "DataLoader", "vision"]
 
 
 class Dataset(_data.Dataset):
@@ -110,5 +110,7 @@ class DataLoader:
             batch = [recast(b, ndarray) for b in batch]
             yield batch[0] if self._single else batch
 
+
+from . import vision  # noqa: E402  (after Dataset, which vision's FashionMNIST subclasses)
 
 __getattr__ = _lacking(__name__, "MXNet")
