@@ -203,8 +203,17 @@ def test_boolean_mask_gradient_and_refusals():
         tf.boolean_mask(x, m, axis=0)
     with pytest.raises(ValueError, match="incompatible"):
         tf.boolean_mask(x, np.ones((3, 1), dtype=bool), axis=1)     # axis + K beyond the tensor's axes
-    with pytest.raises(TypeError, match="bool"):
-        tf.boolean_mask(x, np.array([1, 0, 1]))
+    with pytest.raises(TypeError, match="numbers only"):
+        tf.boolean_mask(x, np.array(["a", "b", "c"]))
+
+
+def test_boolean_mask_takes_the_nonzero_entries_of_a_numeric_mask():
+    """TensorFlow applies the mask with ``tf.where(mask)``: a numeric mask picks its nonzero entries (D2L's
+    softmax-regression-scratch masks with ``tf.one_hot``; its rendered output is [0.1, 0.5])."""
+    y_hat = tf.constant([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]])
+    out = tf.boolean_mask(y_hat, tf.one_hot(tf.constant([0, 2]), depth=3))
+    assert out.dtype == np.float32 and arr(out).tolist() == pytest.approx([0.1, 0.5])
+    np.testing.assert_array_equal(arr(tf.boolean_mask([1, 2, 3], np.array([2, 0, -1]))), [1, 3])
 
 
 # ---- tf.function ----------------------------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ from .._array import as_shape as _as_shape
 from .._array import normalize_axis as _normalize_axis
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
-from . import linalg, math, nn, random
+from . import data, image, linalg, math, nn, random
 from ._ops import (
                         ELEMENTWISE as _ELEMENTWISE,
 )

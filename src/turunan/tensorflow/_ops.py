@@ -30,6 +30,14 @@ ELEMENTWISE = {name: _t(getattr(_tn, core), name) for name, core in {
 }.items()}
 
 
+def divide(x, y, name=None) -> Tensor:
+    """``x / y`` with the ``/`` operator's conversions (8- and 16-bit integers divide as float32, as TensorFlow's)."""
+    return recast(_tensor(x), Tensor) / y
+
+
+ELEMENTWISE["divide"] = ELEMENTWISE["truediv"] = divide
+
+
 _KEEP_INT = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
 
 
@@ -190,13 +198,13 @@ def matvec(a, b, transpose_a: bool = False, adjoint_a: bool = False, a_is_sparse
 
 
 def boolean_mask(tensor, mask, axis=None, name="boolean_mask") -> Tensor:
-    """The entries of ``tensor`` where ``mask`` is True (NumPy's ``tensor[mask]``): ``mask`` (bool, K axes)
-    covers axes ``axis`` (0 by default) to ``axis + K`` of ``tensor``, which become one axis of the True entries in
-    row-major order. Recorded: the gradient goes back to the entries picked, zeros elsewhere."""
+    """The entries of ``tensor`` where ``mask`` is True (NumPy's ``tensor[mask]``): ``mask`` (K axes) covers axes
+    ``axis`` (0 by default) to ``axis + K`` of ``tensor``, which become one axis of the True entries in row-major
+    order. A numeric mask picks its nonzero entries, as TensorFlow's (it applies the mask with ``tf.where(mask)``;
+    D2L masks with ``tf.one_hot``). Recorded: the gradient goes back to the entries picked, zeros elsewhere."""
     x = _tensor(tensor)
-    m = _np.asarray(mask._d if isinstance(mask, _tn.Tensor) else mask)
-    if m.dtype != _np.bool_:
-        raise TypeError(f"boolean_mask: the mask must be a bool tensor, got {m.dtype}")
+    m = _np.asarray(mask._d if isinstance(mask, _tn.Tensor) else convert(mask))    # convert refuses non-numbers
+    m = m != 0 if m.dtype != _np.bool_ else m
     if m.ndim == 0:
         raise ValueError("mask cannot be scalar.")
     axis = normalize_axis(int(0 if axis is None else axis), x.ndim, "boolean_mask")

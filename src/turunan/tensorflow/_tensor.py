@@ -165,6 +165,25 @@ def _converting(name: str):
     return operator
 
 
+def _small_ints_as_float32(x, other):
+    """TensorFlow's true division of integers: 8- and 16-bit integers divide as float32 (its truediv table; 32-
+    and 64-bit ones as float64, which the core's NumPy promotion gives already). Integers have no gradient."""
+    if x._d.dtype.kind in "iu" and x._d.dtype.itemsize <= 2:
+        x = Tensor(x._d.astype(_np.float32))
+        if isinstance(other, (_core.Tensor, _np.ndarray, _np.generic)):
+            other = _np.asarray(other._d if isinstance(other, _core.Tensor) else other).astype(_np.float32)
+    return x, other
+
+
+def _true_division(name: str):
+    core = getattr(_core.Tensor, name)
+
+    def operator(self, other):
+        return core(*_small_ints_as_float32(self, _operand(other, self)))
+    operator.__name__ = operator.__qualname__ = name
+    return operator
+
+
 # + - * / // % ** @, reflected too; TensorFlow's tensors have no in-place operators, so ``b += 1`` makes a new
 # tensor and rebinds the name (another name for the old tensor keeps its value), as Python does without __iadd__
 _ARITHMETIC = ("add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul")
@@ -172,6 +191,8 @@ for _name in _ARITHMETIC:
     setattr(Tensor, f"__{_name}__", _converting(f"__{_name}__"))
     setattr(Tensor, f"__r{_name}__", _converting(f"__r{_name}__"))
     setattr(Tensor, f"__i{_name}__", _converting(f"__{_name}__"))
+for _name in ("__truediv__", "__rtruediv__", "__itruediv__"):
+    setattr(Tensor, _name, _true_division(_name.replace("__i", "__")))
 # a NumPy value on the left (``np.float64(2) * t``): TensorFlow's tensors take the reflected operator (their
 # __array_priority__); here NumPy asks __array_ufunc__, which hands the operator ufuncs to the same conversion
 _REFLECTED = {_np.add: "__radd__", _np.subtract: "__rsub__", _np.multiply: "__rmul__", _np.true_divide: "__rtruediv__",
