@@ -59,6 +59,8 @@ SPECS = {
     "copy": (lambda: [N(3, 2).T], {}, (0,)),
     "gelu": (lambda: [N(2, 3)], {}, (0,)),
     "gelu_tanh": (lambda: [N(2, 3)], {}, (0,)),
+    # complex numbers: on real inputs here; tests/test_complex.py checks them on complex inputs
+    **{n: (lambda: [N(2, 3)], {}, (0,)) for n in ("real", "imag", "conj", "angle")},
     "binary_cross_entropy": (lambda: [1 / (1 + np.exp(-N(2, 3))), 1 / (1 + np.exp(-N(3)))], {}, (0, 1)),
     "clip_tensor_bounds": (lambda: [N(2, 3), N(3) - 0.5, N(2, 1) + 0.5], {}, (0, 1, 2)),
 }

@@ -253,8 +253,8 @@ TOP.update({
                      "dtype object": (lambda: tn.astype(x23(), object), (TypeError, r"numbers only")),
                      "dtype 'abc'": (lambda: tn.astype(x23(), "abc"), (TypeError, r"data type 'abc' not understood"))}),
     # creation
-    "tensor": merge(tensor_role(tn.tensor), {"complex requires grad": (
-        lambda: tn.tensor([1j], requires_grad=True), (TypeError, r"complex autodiff is not supported")),
+    "tensor": merge(tensor_role(tn.tensor), {"complex output without a head gradient": (
+        lambda: (tn.tensor([1j], requires_grad=True) * 2).sum().backward(), (TypeError, r"real-valued output")),
         "int requires grad": (lambda: tn.tensor([1, 2], requires_grad=True), (TypeError, r"floating-point"))}),
     "as_tensor": merge(tensor_role(tn.as_tensor),
                        {"dtype 'abc'": (lambda: tn.as_tensor([1.0], dtype="abc"), (TypeError, r"not understood"))}),
@@ -293,13 +293,18 @@ TOP.update({
     "Generator": {"str seed": (lambda: tn.Generator("a"), (TypeError, r"int"))},
     # transforms, checkpoint, custom rules, grad mode
     **{name: {"not a function": (lambda name=name: getattr(tn, name)("abc"), (TypeError, r"expected a function")),
-              "complex input": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())(tn.tensor([1j])),
-                                (TypeError, r"complex autodiff is not supported")),
+              "complex output": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())(tn.tensor([1j])),
+                                 (TypeError, r"real-valued output")),
               "str input": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())("abc"),
                             (TypeError, r"expected a Tensor, a NumPy array or a number")),
               "integer input": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())(3),
                                 (TypeError, r"floating-point"))}
        for name in ("grad", "value_and_grad", "jacobian", "hessian")},
+    "holomorphic_grad": {"not a function": (lambda: tn.holomorphic_grad("abc"), (TypeError, r"expected a function")),
+                         "real input": (lambda: tn.holomorphic_grad(lambda z: z * 1j)(1.0),
+                                        (TypeError, r"requires complex inputs")),
+                         "real output": (lambda: tn.holomorphic_grad(tn.abs)(tn.tensor(1j)),
+                                         (TypeError, r"requires a complex output"))},
     "vmap": {"not a function": (lambda: tn.vmap("abc"), (TypeError, r"expected a function")),
              "str input": (lambda: tn.vmap(lambda z: z * 2)("abc"), (TypeError, r"tensors hold numbers only")),
              "0-d input": (lambda: tn.vmap(lambda z: z * 2)(tn.tensor(1.0)), (ValueError, r"scalar \(0-d\)")),

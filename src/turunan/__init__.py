@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as _np
 
 from . import (
-    _methods,  # noqa: F401  (attaches Tensor's operators and methods)
+    _methods,  # (attaches Tensor's operators and methods)
+    _rules,
     autograd,
     func,
 )
@@ -164,8 +165,13 @@ from ._ops import (
 )
 from ._rules import TABLE, defprim
 from ._vmap import vmap
-from .func import grad, hessian, jacobian, stop_gradient, value_and_grad
+from .func import grad, hessian, holomorphic_grad, jacobian, stop_gradient, value_and_grad
 from .testing import check_grads
+
+# NumPy's complex-number functions on Tensors (np.real(t), np.conj(t), np.angle(t)) record the table's rows
+_methods.UFUNCS[_np.conjugate] = _rules.conj
+_methods.FUNCTIONS.update({_np.real: _rules.real, _np.imag: _rules.imag,
+                           _np.angle: lambda z, deg=False: _rules.angle(z) * (180 / _np.pi if deg else 1)})
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_

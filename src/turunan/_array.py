@@ -214,12 +214,14 @@ def normalize_axes(axes, ndim: int, op: str = "axis") -> tuple:
 
 
 def refuse_complex(dtype, what: str) -> None:
-    """Complex values cannot be differentiated yet: the rules do not conjugate, so ``abs(exp(z))`` would get a
-    wrong gradient. Every way into a gradient (requires_grad, the transforms' inputs, head gradients) asks here."""
+    """Where a complex value cannot be differentiated: a complex head gradient or cotangent of a real output, a
+    complex tangent of a real input (its imaginary part would be dropped), and the front doors whose framework
+    conjugates complex gradients (PyTorch's convention; turunan follows JAX's and HIPS autograd's)."""
     if np.dtype(dtype).kind == "c":
-        raise TypeError(f"{what} is complex ({np.dtype(dtype)}), and complex autodiff is not supported yet (the "
-                        "derivative rules do not conjugate, so the gradient would be wrong); differentiate the real "
-                        "and imaginary parts as two real tensors instead")
+        raise TypeError(f"{what} is complex ({np.dtype(dtype)}), and complex autodiff is not supported yet here: a "
+                        "real value takes real head gradients and tangents, and the front doors of frameworks whose "
+                        "convention conjugates complex gradients refuse them; differentiate the real and imaginary "
+                        "parts as two real tensors, or use turunan.func (JAX's complex convention)")
 
 
 def is_float_dtype(dtype) -> bool:

@@ -7,8 +7,8 @@ as everywhere in turunan (``numpy.asarray`` reads them). Return orders are HIPS'
 
 >>> import turunan.numpy as tnp
 >>> from turunan.func import elementwise_grad
->>> elementwise_grad(tnp.sin)(tnp.array([0.0, tnp.pi]))
-tensor([ 1., -1.], dtype=float64)
+>>> elementwise_grad(tnp.sin)(tnp.array([0.0, 1.0]))
+tensor([1.        , 0.54030231], dtype=turunan.float64)
 """
 
 from __future__ import annotations

@@ -44,6 +44,9 @@ class Tensor:
     # whether NumPy may read a tensor that requires grad (numpy(), np.asarray): PyTorch refuses while grad mode
     # is on (see NEEDS_DETACH); MXNet's asnumpy and TensorFlow's numpy() allow it, and their doors set this
     _numpy_reads_grad = False
+    # whether a complex tensor of this class may require grad: turunan's gradients follow JAX's and HIPS
+    # autograd's convention (df/dx - i df/dy); front doors whose framework conjugates (PyTorch) set it False
+    _complex_grad = True
 
     def __init__(self, data, dtype=None, requires_grad: bool = False) -> None:
         if isinstance(data, Tensor):
@@ -98,10 +101,11 @@ class Tensor:
         """Mark this tensor (in place) as a leaf whose gradient backward should compute."""
         kind = self._d.dtype.kind
         if requires_grad and kind != "f":
-            if kind == "c":
+            if kind == "c" and not self._complex_grad:
                 _array.refuse_complex(self._d.dtype, "this tensor")
-            raise TypeError(f"only floating-point tensors can require gradients, but this one is "
-                            f"{self._d.dtype}; convert it first, e.g. x.astype('float32')")
+            if kind != "c":
+                raise TypeError(f"only floating-point or complex tensors can require gradients, but this one is "
+                                f"{self._d.dtype}; convert it first, e.g. x.astype('float32')")
         if not requires_grad and self._node is not None:
             raise RuntimeError("requires_grad_(False) works only on leaf tensors; use .detach() to get a "
                                "tensor that is cut from the graph")
@@ -651,7 +655,7 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         node.shape = ans.shape
         node.dtype = dt = ans.dtype
         if dt.kind == "c":
-            _refuse_complex_result(prim)
+            complex_node(node)
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
@@ -744,7 +748,7 @@ def apply2(prim: Primitive, x, y):
         node.shape = ans.shape
         node.dtype = dt = ans.dtype
         if dt.kind == "c":
-            _refuse_complex_result(prim)
+            complex_node(node)
         node.hooks = node.retained = node.tangents = None
         node.freed = False
         node.seq = next(_seq)
@@ -795,7 +799,7 @@ def _emit(prim, cls, ans, x, params, parents=None, saved=None, versions=None, ke
     node.shape = ans.shape
     node.dtype = dt = ans.dtype
     if dt.kind == "c":
-        _refuse_complex_result(prim)
+        complex_node(node)
     node.hooks = node.retained = node.tangents = None
     node.freed = False
     node.seq = next(_seq)
@@ -867,10 +871,56 @@ def register_view(view: Tensor, base: Tensor, prim: Primitive, params: dict) -> 
     views.append(weakref.ref(view))
 
 
-def _refuse_complex_result(prim) -> None:
-    """A recorded op gave a complex result (a real tensor times a complex constant, an astype to complex): the
-    rules do not conjugate, so its gradient would be silently wrong. Refused until complex autodiff is done."""
-    _array.refuse_complex(np.dtype(np.complex128), f"the result of {prim.name}, recorded for a gradient,")
+# ---- complex results: a real input's cotangent is the real part of what its rule gives --------------------------
+# set by turunan._rules (this layer may not import it): the ``real`` row, recorded on Tensors under create_graph
+real_part = None
+
+
+class RealCotangents(Primitive):
+    """A primitive whose rules for some real inputs of a complex result keep only the real part of the cotangent
+    (a real input x of z = x * 1j: its cotangent is Re(g * 1j)). The engine's one place for it: a complex node
+    with a real parent gets this variant as its ``prim`` when it is recorded (``complex_node``), so the walk and
+    the real fast path pay nothing; the rules stay the holomorphic ones, with no conjugation anywhere."""
+
+    __slots__ = ("real_inputs", "renames")
+
+
+_real_variants: dict = {}   # (primitive, real inputs) -> its variant: one per pair, so variants compare by identity
+
+
+def _real_of(g):
+    if g is None or g.dtype.kind != "c":
+        return g
+    return g.real if type(g) is np.ndarray else real_part(g)
+
+
+def _keep_real(rule, i: int, variadic: bool):
+    if variadic:    # one rule for every input, told which by ``index``
+        return lambda *a, **k: _real_of(rule(*a, **k)) if k["index"] in i else rule(*a, **k)
+    return lambda *a, **k: _real_of(rule(*a, **k))
+
+
+def complex_node(node) -> None:
+    """Called as a node with a complex output is recorded (off the real fast path: the dtype check is the one
+    ``apply`` makes anyway): where some parent is real, the node's rules give that parent the real part."""
+    real = tuple(i for i, p in enumerate(node.parents) if p is not None and p.dtype.kind != "c")
+    if not real:
+        return
+    prim = node.prim
+    variant = _real_variants.get((prim, real))
+    if variant is None:
+        variant = object.__new__(RealCotangents)
+        for field in Primitive.__slots__:
+            if field != "__weakref__":
+                setattr(variant, field, getattr(prim, field))
+        if prim.variadic:
+            variant.vjps = (_keep_real(prim.vjps[0], frozenset(real), True),)
+        else:
+            variant.vjps = tuple(_keep_real(r, i, False) if i in real and r is not None else r
+                                 for i, r in enumerate(prim.vjps))
+        variant.real_inputs, variant.renames = real, prim
+        variant = _real_variants.setdefault((prim, real), variant)
+    node.prim = variant
 
 
 class Plan(NamedTuple):

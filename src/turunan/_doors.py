@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import importlib
 
+from ._array import refuse_complex
 from ._core import Tensor
 
 # the slot that stores requires_grad, reachable even where a door puts a property of the same name on top
@@ -32,6 +33,8 @@ def recast(value, cls: type):
             return value
         out = cls._wrap(value._d, value._node, REQUIRES_GRAD.__get__(value), value._version)
         out._tangents = value._tangents     # forward-mode tangents travel with the value
+        if out._node is None and out.requires_grad and not cls._complex_grad and value._d.dtype.kind == "c":
+            refuse_complex(value._d.dtype, "this tensor")   # a complex leaf of a door whose framework conjugates
         return out
     if isinstance(value, tuple) and hasattr(value, "_fields"):
         return type(value)(*(recast(v, cls) for v in value))

@@ -13,6 +13,10 @@ from . import _engine
 from ._array import refuse_complex
 from ._core import Tensor
 
+COMPLEX_OUTPUT = ("grad requires a real-valued output, but {what} is complex ({dtype}); use holomorphic_grad / "
+                  "grad(..., holomorphic=True) for a holomorphic function, or take real/abs first (or pass a head "
+                  "gradient: a vector-Jacobian product)")
+
 
 def _as_list(x) -> list:
     if isinstance(x, Tensor):
@@ -34,8 +38,9 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
             raise RuntimeError(f"element {k} of the outputs does not require grad and has no grad_fn: nothing "
                                "that requires grad was recorded into it (set requires_grad=True on an input, "
                                "and compute it outside no_grad())")
-        refuse_complex(out.dtype, f"output {k}")
         if g is None:
+            if out._d.dtype.kind == "c":
+                raise TypeError(COMPLEX_OUTPUT.format(what=f"output {k}", dtype=out.dtype))
             if out._d.size != 1 and not summing:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs: this output has "
                                    f"shape {out.shape}; pass gradient= (e.g. ones of that shape), or call "
@@ -43,7 +48,8 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
             g = np.ones(out.shape, dtype=out.dtype)
         else:
             g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") else np.asarray(g)
-            refuse_complex(g_data.dtype, f"the head gradient of output {k}")
+            if out._d.dtype.kind != "c":    # a complex output takes any head gradient (a vector-Jacobian product)
+                refuse_complex(g_data.dtype, f"the head gradient of the real output {k}")
             if not isinstance(g, Tensor):
                 g_data = g_data.astype(out.dtype, copy=False)
             if g_data.shape != out.shape:

@@ -30,6 +30,7 @@ from ._transform import (
     check_callable,
     detach_tree,
     outer_wants,
+    refuse_complex_basis,
     regroup,
     split_aux,
     zeros,
@@ -184,6 +185,7 @@ def _jacfwd(f, args, nums, single, has_aux):
     for a in nums:
         leaves, td = tree_flatten(args[a])
         leaves = [as_tensor(x, f"jacfwd: argument {a}") for x in leaves]
+        refuse_complex_basis(leaves, "jacfwd", "inputs")
         in_trees.append((td, len(flat_in), len(leaves)))
         flat_in.extend(leaves)
 

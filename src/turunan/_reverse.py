@@ -16,6 +16,7 @@ import numpy as np
 from . import _forward
 from ._array import as_array, refuse_complex
 from ._core import Tensor
+from ._grad import COMPLEX_OUTPUT
 from ._pytree import tree_flatten, tree_unflatten
 from ._transform import (
     Transform,
@@ -25,13 +26,14 @@ from ._transform import (
     detach_tree,
     grad_input,
     nested,
+    refuse_complex_basis,
     regroup,
     split_aux,
     zeros,
 )
 from .autograd import grad as _autograd_grad
 
-__all__ = ["value_and_grad", "grad", "vjp", "vjp_core", "pullback"]
+__all__ = ["value_and_grad", "grad", "holomorphic_grad", "vjp", "vjp_core", "pullback"]
 
 
 def vjp_core(f, args, argnums, has_aux, name, outer_grad):
@@ -53,6 +55,8 @@ def vjp_core(f, args, argnums, has_aux, name, outer_grad):
     out, aux = split_aux(f(*args), has_aux, name)
     out_leaves, out_td = tree_flatten(out)
     out_leaves = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in out_leaves]
+    if name in ("jacrev", "jacobian"):
+        refuse_complex_basis(out_leaves, name, "outputs")
     return out, out_leaves, out_td, aux, flat_in, in_trees, create
 
 
@@ -62,10 +66,10 @@ def pullback(out_leaves, flat_in, cts, create: bool) -> list:
     for o, c in zip(out_leaves, cts):
         if c is None or not o.requires_grad:
             continue
+        if o.dtype.kind != "c":     # cast to a real output's dtype it would lose its imaginary part
+            refuse_complex(c.dtype if isinstance(c, Tensor) else np.asarray(c).dtype, "a cotangent of a real output")
         if not isinstance(c, Tensor):
-            c = np.asarray(c)
-            refuse_complex(c.dtype, "a cotangent")      # cast to a real dtype it would lose its imaginary part
-            c = Tensor._wrap(c.astype(o.dtype, copy=False))
+            c = Tensor._wrap(np.asarray(c).astype(o.dtype, copy=False))
         if c.shape != o.shape:
             raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
         create = create or c.requires_grad or bool(c._tangents)
@@ -80,8 +84,27 @@ def pullback(out_leaves, flat_in, cts, create: bool) -> list:
     return [zeros(x) if g is None else g for x, g in zip(flat_in, gs)]
 
 
-def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+def _check_holomorphic(flat_in, o, holomorphic: bool) -> None:
+    """JAX's rules: a complex output needs ``holomorphic=True``, which needs complex inputs and output."""
+    if not holomorphic:
+        if o.dtype.kind == "c":
+            raise TypeError(COMPLEX_OUTPUT.format(what="the output", dtype=o.dtype))
+        return
+    for x in flat_in:
+        if x.dtype.kind != "c":
+            raise TypeError(f"grad(..., holomorphic=True) requires complex inputs, but one input is {x.dtype}; "
+                            "make it complex (e.g. x.astype('complex128')), or drop holomorphic=True")
+    if o.dtype.kind != "c":
+        raise TypeError(f"grad(..., holomorphic=True) requires a complex output, but the output is {o.dtype}; "
+                        "drop holomorphic=True for a real-valued function")
+
+
+def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
+                   holomorphic: bool = False) -> Callable:
     """A function returning ``(f(*args), grad f(*args))`` (``((value, aux), grad)`` with ``has_aux``).
+
+    Complex inputs follow JAX's and HIPS autograd's convention: for a real output f of z = x + iy the gradient
+    is df/dx - i df/dy. A complex output needs ``holomorphic=True`` (then complex inputs): the result is f'(z).
 
     >>> import turunan as tn
     >>> value_and_grad(lambda x: (x * x).sum())(tn.tensor([1.0, 2.0]))
@@ -101,6 +124,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
                                 "reduce it first (e.g. return y.sum()), or use jacobian / jacrev / vjp for "
                                 "non-scalar outputs")
             o = leaves[0]
+            _check_holomorphic(flat_in, o, holomorphic)
             ones = Tensor._wrap(np.ones(o.shape, o.dtype))
             flat = pullback(leaves, flat_in, [ones], create)
         value = o if create else o.detach()
@@ -113,7 +137,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False)
     return vg
 
 
-def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *, holomorphic: bool = False) -> Callable:
     """The gradient of a scalar function, as a function (JAX's ``grad``): compose it to any order.
 
     ``argnums`` picks the arguments to differentiate (an int, or a tuple: then a tuple of gradients);
@@ -125,13 +149,24 @@ def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callab
     tensor(-1.)
     """
     check_callable(f, "grad")
-    vg = value_and_grad(f, argnums, has_aux)
+    vg = value_and_grad(f, argnums, has_aux, holomorphic=holomorphic)
 
     @functools.wraps(f)
     def g(*args, **kwargs):
         value, grads = vg(*args, **kwargs)
         return (grads, value[1]) if has_aux else grads
     return g
+
+
+def holomorphic_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+    """The complex derivative f'(z) of a holomorphic function with a complex scalar output (JAX's
+    ``grad(f, holomorphic=True)``): inputs and output must be complex.
+
+    >>> import turunan as tn
+    >>> holomorphic_grad(lambda z: z * z)(tn.tensor(1 + 2j))
+    tensor(2.+4.j, dtype=turunan.complex64)
+    """
+    return grad(f, argnums, has_aux, holomorphic=True)
 
 
 def vjp(f: Callable, *primals, has_aux: bool = False):

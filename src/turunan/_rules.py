@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _batched
+from . import _batched, _core
 from . import _batching as B
 from ._array import anywhere
 from ._array import broadcast_to as _broadcast_view
@@ -92,8 +92,26 @@ def _reduction_jvp(rule):
     """The reverse rule applied to ones gives d out / d x (input-shaped); the tangent is its weighted sum."""
     def jvp(tangents, ans, x, axis, keepdims):
         weights = rule(np.ones(ans.shape, dtype=ans.dtype), ans, x, axis=axis, keepdims=keepdims)
-        return sum_(weights * tangents[0], axis=axis, keepdims=keepdims)
+        return _real_tangent(sum_(weights * tangents[0], axis=axis, keepdims=keepdims), ans)
     return jvp
+
+
+def _real_tangent(t, ans):
+    """The tangent of a real output of complex inputs: the real part. A real-valued row's reverse rule gives the
+    factor c with df = Re(c dz) (JAX's convention: c = df/dx - i df/dy), so its tangent is Re(c t), not c t."""
+    if t is not None and t.dtype.kind == "c" and np.dtype(ans.dtype).kind != "c":
+        return real(t)
+    return t
+
+
+def _ordered(x, y, op: str):
+    """``x``, refused where ``x`` or ``y`` is complex: ``op``'s derivative compares values, and complex numbers
+    have no order (NumPy's lexicographic one would give the gradient of no function: a wrong number)."""
+    for a in (x, y):
+        if getattr(a, "dtype", None) is not None and a.dtype.kind == "c":
+            raise TypeError(f"{op} has no derivative for complex input ({a.dtype}): its gradient compares values, "
+                            "and complex numbers are not ordered; apply it to real values (e.g. abs(z) or real(z))")
+    return x
 
 
 def _multilinear_jvp(name):
@@ -185,7 +203,7 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     NaN entries (split between them), as PyTorch's max() and min() give it ([1, nan, 2] -> [0, 1, 0]).
     PyTorch's amax/amin give NaN to every entry of such a slice instead, which would poison the other inputs.
     """
-    hit = x == _with_reduced(ans, x.shape, axis, keepdims)
+    hit = _ordered(x, None, "max/min") == _with_reduced(ans, x.shape, axis, keepdims)
     if anywhere(np.isnan(ans)):     # rare; looked for in the (reduced) result only
         hit = hit | np.isnan(x)     # where a slice's result is not NaN, that slice holds no NaN
     hit = hit.astype(x.dtype)
@@ -252,7 +270,39 @@ def _cumsum_vjp(g, ans, x, axis):
 
 
 def _astype_vjp(g, ans, x, dtype):
-    return g.astype(x.dtype) if np.dtype(x.dtype).kind in "fc" else None
+    kind = np.dtype(x.dtype).kind
+    if kind not in "fc":
+        return None
+    if kind == "f" and g.dtype.kind == "c":     # a real input cast to complex: the real part (JAX's convention)
+        g = real(g)
+    return g.astype(x.dtype)
+
+
+def _astype_jvp(tangents, ans, x, dtype):
+    t = tangents[0]     # a complex tangent cast to a real dtype: its real part, without NumPy's ComplexWarning
+    return None if t is None else astype(_real_tangent(t, ans), dtype=dtype)
+
+
+def _abs_vjp(g, ans, x):
+    """abs'(x) = sign(x) for real x (sign(NaN) = 0, as PyTorch's sgn); for complex z, d|z| = Re(conj(z)/|z| dz):
+    the factor conj(z)/|z|, taken as 0 at z = 0 (as HIPS autograd and JAX)."""
+    if x.dtype.kind == "c":
+        return g * (conj(x) / np.where(x == 0, 1, absolute(x)))
+    return g * (x > 0) - g * (x < 0)
+
+
+def _angle_vjp(g, ans, x):
+    """d angle(z) = Im(dz / z) = Re(-i/z dz): the factor -i/z; a real input's angle (0 or pi) is constant."""
+    return None if x.dtype.kind != "c" else g * (-1j / x)
+
+
+def _conj_if_complex(x):
+    return conj(x) if x.dtype.kind == "c" else x
+
+
+def _norm2(x, axis, keepdims):
+    sq = x * x if x.dtype.kind != "c" else x.real * x.real + x.imag * x.imag    # |x|², not x²
+    return np.sqrt(np.add.reduce(sq, axis=axis, keepdims=keepdims))
 
 
 def _matrix_norm2(x):
@@ -264,7 +314,7 @@ def _matrix_norm2_vjp(g, ans, x):
         raise NotImplementedError("the spectral norm (matrix norm with ord=2) has a first derivative only; "
                                   "for higher orders use ord='fro' or compute it from turunan ops")
     u, _, vt = np.linalg.svd(x)
-    return g[..., None, None] * (u[..., :, :1] @ vt[..., :1, :])
+    return g[..., None, None] * np.conj(u[..., :, :1] @ vt[..., :1, :])     # d sigma = Re(conj(u v^H) dX)
 
 
 # ---- the table -------------------------------------------------------------------------------------------
@@ -298,21 +348,25 @@ softplus = defprim("softplus", lambda x: np.logaddexp(x, 0), [lambda g, ans, x: 
 # NOTE: relu'(0) = 0, as in PyTorch; maximum(x, 0) would give 0.5 there (ties split evenly). relu(NaN) is NaN
 # and passes the gradient (PyTorch's threshold_backward keeps it wherever the output is not <= 0): ans is >= 0
 # or NaN, so `ans != 0` is PyTorch's mask, at the cost of `ans > 0`
-relu = defprim("relu", _relu, [lambda g, ans, x: g * (ans != 0)], ELEMENTWISE)
+relu = defprim("relu", _relu, [lambda g, ans, x: g * (_ordered(ans, None, "relu") != 0)], ELEMENTWISE)
 # NOTE: abs'(x) = sign(x), with sign(NaN) = 0 as PyTorch's sgn (NumPy's sign(NaN) is NaN)
-absolute = defprim("absolute", np.abs, [lambda g, ans, x: g * (x > 0) - g * (x < 0)], ELEMENTWISE, display="Abs")
+absolute = defprim("absolute", np.abs, [_abs_vjp],
+                   lambda tangents, ans, x: _real_tangent(_abs_vjp(tangents[0], ans, x), ans), batch=ELEMENTWISE,
+                   display="Abs")
 # NOTE: ties split the gradient evenly; where an operand is NaN (the result is NaN) both sides get all of it, as in
 # PyTorch (its rule zeroes a side only where that side is the strictly smaller one, for maximum)
-maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(x < y, 0, np.where(x == y, g * 0.5, g)),
+maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(_ordered(x, y, "maximum") < y, 0,
+                                                                   np.where(x == y, g * 0.5, g)),
                                           lambda g, ans, x, y: np.where(y < x, 0, np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
-minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(x > y, 0, np.where(x == y, g * 0.5, g)),
+minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(_ordered(x, y, "minimum") > y, 0,
+                                                                   np.where(x == y, g * 0.5, g)),
                                           lambda g, ans, x, y: np.where(y > x, 0, np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
 # clip(x, lo, hi) = min(max(x, lo), hi), bounds that may be tensors (PyTorch's clamp.Tensor): x takes the gradient
 # inside [lo, hi], bounds included; lo where x < lo < hi; hi where x > hi or hi < lo (then the result is hi)
 clip = defprim("clip", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
-               [lambda g, ans, x, lo, hi: np.where((x >= lo) & (x <= hi), g, 0),
+               [lambda g, ans, x, lo, hi: np.where((_ordered(x, lo, "clip") >= lo) & (x <= hi), g, 0),
                 lambda g, ans, x, lo, hi: np.where((x < lo) & (lo < hi), g, 0),
                 lambda g, ans, x, lo, hi: np.where((x > hi) | (hi < lo), g, 0)], ELEMENTWISE)
 where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g, 0),
@@ -332,9 +386,10 @@ logsumexp = defprim("logsumexp", lambda x, axis, keepdims: _logsumexp(x, axis, k
                     REDUCTION)
 # a primitive for speed (one op where sqrt(sum(x*x)) records three) and for the point x = 0, where the 2-norm
 # has no derivative: the composite gave NaN there, this rule gives 0, as PyTorch does
-norm2 = defprim("norm2", lambda x, axis, keepdims: np.sqrt(np.add.reduce(x * x, axis=axis, keepdims=keepdims)),
+norm2 = defprim("norm2", _norm2,
                 [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)
-                 * (x / _with_reduced(np.where(ans == 0, 1, ans), x.shape, axis, keepdims))], REDUCTION)
+                 * (_conj_if_complex(x) / _with_reduced(np.where(ans == 0, 1, ans), x.shape, axis, keepdims))],
+                REDUCTION)
 # a primitive for speed (one node and fewer passes than x - logsumexp(x), the hot end of every classifier)
 log_softmax = defprim("log_softmax", lambda x, axis: _log_softmax(x, axis),
                       [lambda g, ans, x, axis: g - np.exp(ans) * np.sum(g, axis=axis, keepdims=True)],
@@ -348,8 +403,9 @@ matmul = defprim("matmul", np.matmul, [lambda g, ans, x, y: g @ _swap_last(y),
 einsum = defprim("einsum", lambda *ops, spec: np.einsum(spec, *ops, optimize=len(ops) > 2), [_einsum_vjp],
                  MULTILINEAR, variadic=True, batch=B.einsum)
 matrix_norm2 = defprim("matrix_norm2", _matrix_norm2, [_matrix_norm2_vjp],
-                       lambda tangents, ans, x: np.sum(_matrix_norm2_vjp(np.ones_like(ans), ans, x) * tangents[0],
-                                                       axis=(-2, -1)), batch=ELEMENTWISE)
+                       lambda tangents, ans, x: _real_tangent(np.sum(_matrix_norm2_vjp(np.ones_like(ans), ans, x)
+                                                                     * tangents[0], axis=(-2, -1)), ans),
+                       batch=ELEMENTWISE)
 
 reshape = defprim("reshape", lambda x, shape: np.reshape(x, shape), [_reshape_vjp], LINEAR, view=True,
                   batch=B.reshape, inverse=lambda base, view, shape: reshape(view, shape=base.shape))
@@ -404,9 +460,21 @@ alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, an
 copy = defprim("copy", lambda x: np.array(x, order="C", copy=True), [lambda g, ans, x: g], LINEAR,
                batch=ELEMENTWISE, display="Clone")
 # NOTE: a cast to an integer or bool dtype has no gradient (the rule gives None), as in PyTorch
-astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], LINEAR, batch=ELEMENTWISE,
+astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], _astype_jvp, batch=ELEMENTWISE,
                  display="ToCopy")
 cast = defprim("cast", lambda x, dtype: x.astype(dtype), batch=ELEMENTWISE, display="ToCopy")   # to ints or bools
+
+# ---- complex numbers: JAX's and HIPS autograd's convention (docs: README "Complex numbers") -------------------
+# The cotangent of z = x + iy is df/dx - i df/dy, so holomorphic rows (exp, mul, matmul...) carry no conjugation:
+# g f'(z). These rows are only R-linear, or real-valued (abs, angle, norm2 above): rules of their own. A real input
+# of a complex result gets the real part of its cotangent from the engine (turunan._core.complex_node).
+real = defprim("real", lambda x: np.array(np.real(x)), [lambda g, ans, x: g], LINEAR, batch=ELEMENTWISE)
+imag = defprim("imag", lambda x: np.array(np.imag(x)),
+               [lambda g, ans, x: g * -1j if x.dtype.kind == "c" else None], LINEAR, batch=ELEMENTWISE)
+conj = defprim("conj", np.conjugate, [lambda g, ans, x: conj(g)], LINEAR, batch=ELEMENTWISE)
+angle = defprim("angle", np.angle, [_angle_vjp],
+                lambda tangents, ans, x: _real_tangent(_angle_vjp(tangents[0], ans, x), ans), batch=ELEMENTWISE)
+_core.real_part = real
 
 
 def _log_softmax(x, axis):

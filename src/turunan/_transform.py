@@ -14,7 +14,7 @@ import threading
 import numpy as np
 
 from . import _forward
-from ._array import as_array, refuse_complex
+from ._array import as_array
 from ._core import Tensor
 from ._mode import is_grad_enabled, set_grad_enabled
 from ._pytree import tree_map, tree_unflatten
@@ -62,15 +62,26 @@ def as_tensor(x, what: str) -> Tensor:
         t = x
     else:
         try:
-            t = Tensor._wrap(as_array(x))
+            # a Python float keeps NumPy's dtype, float64, as in HIPS autograd and JAX with x64 (grad(f)(3.0));
+            # a NumPy scalar or array keeps its own (as_array)
+            t = Tensor._wrap(np.asarray(x) if type(x) is float or type(x) is complex else as_array(x))
         except TypeError:
             raise TypeError(f"{what}: expected a Tensor, a NumPy array or a number, got {type(x).__name__}") from None
-    refuse_complex(t.dtype, what)
     if t.dtype.kind not in "fc":
         raise TypeError(f"{what} has dtype {t.dtype}, but only floating-point inputs can be differentiated; "
                         "pass floats (e.g. 2.0 instead of 2, or x.astype('float32')), or close over integer "
                         "arguments instead of differentiating them")
     return t
+
+
+def refuse_complex_basis(ts, name: str, what: str) -> None:
+    """A Jacobian built on a basis of real directions (``jacfwd``'s inputs, ``jacrev``'s outputs) of a complex
+    value would hold derivatives along the real axis only: refused, as JAX refuses it (without holomorphic=True)."""
+    for t in ts:
+        if t.dtype.kind == "c":
+            raise TypeError(f"{name} requires real-valued {what}, but got {t.dtype} (a Jacobian on a real basis "
+                            "would drop the imaginary directions); use grad or vjp for a real function of complex "
+                            "inputs, jvp with complex tangents, or holomorphic_grad for a holomorphic function")
 
 
 def grad_input(x, what: str, outer_grad: bool) -> Tensor:

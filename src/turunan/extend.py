@@ -17,7 +17,7 @@ recorded, so gradients of gradients come for free, as with the table's own rows.
 ...     return m + tnp.log(tnp.sum(tnp.exp(x - m)))
 >>> defvjp(logsumexp, lambda ans, x: lambda g: g * tnp.exp(x - ans))
 >>> tn.grad(logsumexp)(tnp.array([0.0, 0.0]))
-tensor([0.5, 0.5], dtype=float64)
+tensor([0.5, 0.5], dtype=turunan.float64)
 """
 
 from __future__ import annotations

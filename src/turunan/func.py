@@ -30,11 +30,11 @@ from ._core import Tensor
 from ._forward_fn import jvp, linearize
 from ._jacobians import hessian, hvp, jacfwd, jacobian, jacobian_of_recorded, jacrev  # noqa: F401 (the tf door's)
 from ._pytree import TreeDef, tree_flatten, tree_map, tree_unflatten  # noqa: F401 (public here too)
-from ._reverse import grad, value_and_grad, vjp
+from ._reverse import grad, holomorphic_grad, value_and_grad, vjp
 from ._vmap import vmap
 
-__all__ = ["grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian", "hessian",
-           "hvp", "vmap", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
+__all__ = ["grad", "holomorphic_grad", "value_and_grad", "vjp", "jvp", "linearize", "jacrev", "jacfwd", "jacobian",
+           "hessian", "hvp", "vmap", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
 
 
 # HIPS autograd's names (thin compositions, turunan._conveniences), and its argnum= beside argnums= on every

@@ -22,8 +22,8 @@ import functools
 
 import numpy as _np
 
-from .. import _batching, _ops
-from .._array import as_operand, refuse_complex
+from .. import _batching, _ops, _rules
+from .._array import as_operand
 from .._core import Primitive, Tensor, apply
 from .._methods import FUNCTIONS as _FUNCTIONS
 from .._methods import UFUNCS as _UFUNCS
@@ -143,7 +143,6 @@ def _row(name: str, fwd) -> Primitive:
 
 
 _isclose = _row("isclose", lambda a, b, rtol, atol, equal_nan: _np.isclose(a, b, rtol, atol, equal_nan))
-_real_part, _imag_part = _row("real", _np.real), _row("imag", _np.imag)
 
 
 def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False) -> Tensor:
@@ -158,28 +157,32 @@ def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan: bool = False) -> Tensor:
     return _ops.all(isclose(a, b, rtol, atol, equal_nan))
 
 
-def _complex(x, op: str) -> bool:
-    if x._d.dtype.kind != "c":
-        return False
-    if x.requires_grad:     # unreachable today (a complex tensor never requires grad); kept for when one may
-        refuse_complex(x.dtype, f"the input of turunan.numpy.{op}")
-    return True
-
-
 def real(val) -> Tensor:
-    """numpy.real: a real input itself (its gradient passes through, as ``jnp.real``'s); of a complex tensor, its
-    real part as data (complex tensors carry no gradient in turunan yet: complex autodiff is not supported)."""
+    """numpy.real: a real input itself (as ``jnp.real``); of a complex tensor its real part, recorded (a row of the
+    table: a complex input's gradient follows JAX's convention)."""
     x = asarray(val)
-    return apply(_real_part, x) if _complex(x, "real") else x
+    return _rules.real(x) if x._d.dtype.kind == "c" else x
 
 
 def imag(val) -> Tensor:
-    """numpy.imag: zeros of a real input's shape and dtype, recorded with a zero gradient (a function of
-    ``imag(x)`` differentiates to 0, not to an error); of a complex tensor, its imaginary part as data."""
-    x = asarray(val)
-    if _complex(x, "imag"):
-        return apply(_imag_part, x)
-    return _ops.where(_np.zeros((), bool), x, _np.zeros((), x._d.dtype))
+    """numpy.imag: of a complex tensor its imaginary part, recorded; of a real one zeros of its shape and dtype,
+    recorded with a zero gradient (a function of ``imag(x)`` differentiates to 0, not to an error)."""
+    return _rules.imag(asarray(val))
+
+
+def conj(val) -> Tensor:
+    """numpy.conj (numpy.conjugate): the complex conjugate, recorded; a real input's copy."""
+    return _rules.conj(asarray(val))
+
+
+def angle(z, deg: bool = False) -> Tensor:
+    """numpy.angle: the argument of each element (radians, or degrees with ``deg``), recorded; a real input's
+    is 0 or pi, with a zero gradient."""
+    out = _rules.angle(asarray(z))
+    return out * (180 / _np.pi) if deg else out
+
+
+conjugate = conj
 
 
 from . import fft, linalg  # noqa: E402  (submodules: numpy.linalg, numpy.fft)

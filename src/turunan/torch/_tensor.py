@@ -75,6 +75,7 @@ class Tensor(_core.Tensor):
     """
 
     __slots__ = ()
+    _complex_grad = False   # PyTorch's complex gradients are the conjugate of turunan's (JAX's): refused, not wrong
 
     def __init__(self, *args, dtype=None, device=None, requires_grad: bool = False) -> None:
         check_device(device)
