@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _engine, _grad
+from . import _engine, _grad, _plain
 from . import _ops as ops
 from ._core import Tensor
 
@@ -153,7 +153,7 @@ def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
     return fn(*inputs)
 
 
-def _plain(x):
+def _readable(x):
     """A Tensor's array where nothing is lost by reading it: no gradient, no tangent, no batch (else None)."""
     if x.requires_grad or x._tangents or not isinstance(x._d, np.ndarray):
         return None
@@ -165,7 +165,7 @@ def _without_tensors(args: tuple, kwargs: dict):
     read without losing a derivative."""
     def swap(v):
         if isinstance(v, Tensor):
-            return _plain(v)
+            return _readable(v)
         if type(v) in (list, tuple):
             items = [swap(x) for x in v]
             if any(x is None and y is not None for x, y in zip(items, v)):
@@ -213,4 +213,5 @@ def _attach() -> None:
     Tensor.__round__ = lambda self, n=0: ops.round(self, n)
 
 
+_plain.register(FUNCTIONS)     # NumPy's functions whose results carry no gradient: answered on values
 _attach()

@@ -22,7 +22,7 @@ import functools
 
 import numpy as _np
 
-from .. import _batching, _ops, _rules
+from .. import _batching, _ops, _plain, _rules
 from .._array import as_operand
 from .._core import Primitive, Tensor, apply
 from .._methods import FUNCTIONS as _FUNCTIONS
@@ -189,6 +189,13 @@ from . import fft, linalg  # noqa: E402  (submodules: numpy.linalg, numpy.fft)
 
 
 def __getattr__(name: str):
+    if name in _plain.AS_IS:            # functions of shapes, dtypes, settings: NumPy's own
+        return getattr(_np, name)
+    if name in _plain.CONSTANT:         # results without a gradient: read from the values
+        return _plain.constant(name)
+    reason = _plain.explain("numpy", name)
+    if reason is not None:
+        raise AttributeError(f"turunan.numpy does not offer numpy.{name}: {reason}")
     if hasattr(_np, name):
         raise AttributeError(f"turunan.numpy has no rule for numpy.{name}; use a function it has, or call "
                              f"numpy.{name} on .detach().numpy() to leave the graph on purpose")
