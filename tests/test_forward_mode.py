@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from test_numpy_linalg import ROW_SPECS as LINALG_SPECS
 
 import turunan as tn
 from turunan import _core, _forward, _rules
@@ -64,6 +65,7 @@ SPECS = {
     "binary_cross_entropy": (lambda: [1 / (1 + np.exp(-N(2, 3))), 1 / (1 + np.exp(-N(3)))], {}, (0, 1)),
     "clip_tensor_bounds": (lambda: [N(2, 3), N(3) - 0.5, N(2, 1) + 0.5], {}, (0, 1, 2)),
 }
+SPECS.update(LINALG_SPECS)     # the linear-algebra rows' specs live with their tests
 
 # the rows that move values into and out of a vmap level need a running vmap: tests/test_vmap.py checks them
 DIFFERENTIABLE = sorted(n for n, p in _rules.TABLE.items()

@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _engine, _grad, _plain
 from . import _ops as ops
+from . import _rules_linalg as linalg
 from ._core import Tensor
 
 # ---- operators -------------------------------------------------------------------------------------------
@@ -132,6 +133,13 @@ FUNCTIONS = {
     np.split: ops.split, np.flip: ops.flip, np.where: ops.where, np.clip: ops.clip, np.round: ops.round,
     np.shape: lambda x: np.shape(x._d), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
     np.result_type: lambda *a: np.result_type(*[x._d if isinstance(x, Tensor) else x for x in a]),
+    # numpy.linalg (turunan._rules_linalg)
+    np.linalg.solve: linalg.linalg_solve, np.linalg.inv: linalg.linalg_inv, np.linalg.det: linalg.linalg_det,
+    np.linalg.slogdet: linalg.linalg_slogdet, np.linalg.cholesky: linalg.linalg_cholesky,
+    np.linalg.eigh: linalg.linalg_eigh, np.linalg.eigvalsh: linalg.linalg_eigvalsh, np.linalg.svd: linalg.linalg_svd,
+    np.linalg.qr: linalg.linalg_qr, np.linalg.pinv: linalg.linalg_pinv, np.linalg.matrix_power: linalg.matrix_power,
+    np.linalg.matrix_rank: linalg.matrix_rank, np.linalg.tensorinv: linalg.tensorinv,
+    np.linalg.tensorsolve: linalg.tensorsolve,
 }
 
 

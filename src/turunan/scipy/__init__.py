@@ -19,6 +19,7 @@ SUBMODULES = {
     "stats",
     "integrate",
     "misc",
+    "linalg",
 }
 
 
