@@ -4,13 +4,17 @@ Central differences in float64 along one random direction, as HIPS autograd and 
 input direction) and ``u`` (an output direction), reverse mode must give ⟨u, J v⟩ = ⟨Jᵀu, v⟩ and forward
 mode J v, both matching (f(x + εv) − f(x − εv)) / 2ε. For ``order=2`` the same check runs on the derivative
 functions themselves (x ↦ ⟨Jᵀu, v⟩ and x ↦ ⟨u, J v⟩), which checks second derivatives, and so on.
+
+Complex inputs and outputs are checked too, in JAX's and HIPS autograd's convention: ``v`` and ``u`` get random real
+and imaginary parts (so both parts of an input are perturbed), and the pairing is Re Σ a·b (no conjugation): the
+cotangent c of an input z with df = Re Σ c dz is what reverse mode must give.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from . import autograd
+from . import _rules, autograd
 from ._core import Tensor
 from .func import jvp as _jvp
 
@@ -18,11 +22,24 @@ EPS = 1e-6
 
 
 def _inner(a, b) -> float:
-    return float(np.sum(np.asarray(a, np.float64) * np.asarray(b, np.float64)))
+    """Re Σ a·b: the pairing of cotangents with tangents (real, or complex in JAX's convention)."""
+    return float(np.real(np.sum(_to_f64(a) * _to_f64(b))))
 
 
 def _to_f64(x) -> np.ndarray:
-    return np.asarray(x._d if isinstance(x, Tensor) else x, dtype=np.float64)
+    """``x`` in float64, or complex128 where it is complex."""
+    x = x._d if isinstance(x, Tensor) else x
+    return np.asarray(x, dtype=np.complex128 if np.iscomplexobj(x) else np.float64)
+
+
+def _random_like(rng, x) -> np.ndarray:
+    """A random direction of ``x``'s shape: with a random imaginary part too where ``x`` is complex."""
+    v = rng.standard_normal(np.shape(x))
+    return v + 1j * rng.standard_normal(np.shape(x)) if np.iscomplexobj(x) else v
+
+
+def _real_part(t: Tensor) -> Tensor:
+    return _rules.real(t) if t.dtype.kind == "c" else t
 
 
 def _leaf(t: Tensor) -> Tensor:
@@ -61,17 +78,17 @@ def _numerical_jvp(f, xs, vs, eps):
 
 
 def _close(name, got, want, rtol, atol) -> None:
-    got, want = np.asarray(got, np.float64), np.asarray(want, np.float64)
+    got, want = _to_f64(got), _to_f64(want)
     if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
         raise AssertionError(f"{name} derivative check failed:\n  turunan:   {got}\n  numerical: {want}")
 
 
 def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
-    vs = [rng.standard_normal(x.shape) for x in xs]
+    vs = [_random_like(rng, x) for x in xs]
     out = f(*[Tensor(x) for x in xs])
     if not isinstance(out, Tensor):
         raise TypeError(f"check_grads: f must return a turunan Tensor, got {type(out).__name__}")
-    u = rng.standard_normal(np.shape(_to_f64(out)))
+    u = _random_like(rng, _to_f64(out))
     numeric = _numerical_jvp(f, xs, vs, eps)
 
     if "rev" in modes:
@@ -86,7 +103,7 @@ def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
                 if g is not None:
                     if g.shape != v.shape:
                         raise AssertionError(f"gradient shape {g.shape} differs from its input's shape {v.shape}")
-                    total = total + (g * v).sum()
+                    total = total + _real_part((g * v).sum())
             return total
 
         _close("reverse-mode", _to_f64(vjp_dot_v(*[Tensor(x) for x in xs])), _inner(u, numeric), rtol, atol)
@@ -98,7 +115,7 @@ def _check(f, xs, order, modes, eps, rtol, atol, rng) -> None:
             return _jvp(f, tuple(xs), tuple(vs))[1]
 
         def u_dot_jvp(*ts):
-            return (jvp(f, list(ts), [Tensor(v) for v in vs]) * u).sum()
+            return _real_part((jvp(f, list(ts), [Tensor(v) for v in vs]) * u).sum())
 
         got = jvp(f, [Tensor(x) for x in xs], [Tensor(v) for v in vs])
         _close("forward-mode", _to_f64(got), numeric, rtol, atol)
