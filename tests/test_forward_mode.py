@@ -60,6 +60,12 @@ SPECS = {
     "copy": (lambda: [N(3, 2).T], {}, (0,)),
     "gelu": (lambda: [N(2, 3)], {}, (0,)),
     "gelu_tanh": (lambda: [N(2, 3)], {}, (0,)),
+    # NumPy parity (turunan.numpy): tests/test_numpy_parity_elementwise.py checks them to second order
+    **{n: (lambda: [N(2, 3)], {}, (0,)) for n in ("sinh", "cosh", "arctan", "arcsinh", "sinc", "sinc_d1")},
+    **{n: (lambda: [P(2, 3) - 1], {}, (0,)) for n in ("arcsin", "arccos", "arctanh")},
+    "arccosh": (lambda: [P(2, 3) + 1], {}, (0,)), "log10": (lambda: [P(2, 3)], {}, (0,)),
+    **{n: (lambda: [N(2, 3), N(3)], {}, (0, 1)) for n in ("arctan2", "hypot", "logaddexp", "logaddexp2")},
+    "fmod": (lambda: [P(2, 3) * 3, P(3)], {}, (0, 1)),
     # complex numbers: on real inputs here; tests/test_complex.py checks them on complex inputs
     **{n: (lambda: [N(2, 3)], {}, (0,)) for n in ("real", "imag", "conj", "angle")},
     "binary_cross_entropy": (lambda: [1 / (1 + np.exp(-N(2, 3))), 1 / (1 + np.exp(-N(3)))], {}, (0, 1)),

@@ -23,6 +23,10 @@ __all__ = [
     "negative", "abs", "absolute", "sign", "reciprocal", "exp", "expm1", "exp2", "log", "log1p", "log2", "sqrt",
     "rsqrt", "square", "sin", "cos", "tan", "tanh", "sigmoid", "relu", "softplus", "elu", "erf",
     "floor", "ceil", "trunc", "round", "where", "clip", "clamp", "astype",
+    # NumPy's (turunan.numpy)
+    "sinh", "cosh", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "log10", "sinc", "arctan2",
+    "hypot", "logaddexp", "logaddexp2", "fmod", "mod", "fabs", "deg2rad", "rad2deg", "degrees", "radians",
+    "nan_to_num", "signbit", "isposinf", "isneginf", "fix", "around", "rint",
 ]
 
 
@@ -31,7 +35,8 @@ def tensor_of(x):
     if isinstance(x, Tensor):
         return x
     x = as_operand(x)       # a list holding tensors is packed (recorded), never read by NumPy
-    return x if isinstance(x, Tensor) else Tensor(x)
+    # NumPy's dtype rules, as for a number given to any op (tn.exp(1.0) is float64): a Python float is float64
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
 
 
 def array_of(x, op: str = "this operation"):
@@ -256,3 +261,83 @@ def astype(x, dtype) -> Tensor:
         return x
     # integers and bools carry no gradient (PyTorch: the result requires no grad), never a straight-through 1
     return apply(R.astype if dtype.kind in "fc" else R.cast, x, dtype=dtype)
+
+
+# ---- NumPy's elementwise functions (turunan.numpy), rows where NumPy's kernel must give the numbers ------------
+sinh, cosh, arcsin, arccos, arctan, arcsinh, arccosh, arctanh, log10, sinc = (
+    _unary(p) for p in (R.sinh, R.cosh, R.arcsin, R.arccos, R.arctan, R.arcsinh, R.arccosh, R.arctanh, R.log10,
+                        R.sinc))
+arctan2, hypot, logaddexp, logaddexp2, fmod = (_arith(p, numbers=False) for p in (R.arctan2, R.hypot, R.logaddexp,
+                                                                                   R.logaddexp2, R.fmod))
+mod = remainder
+signbit = _unary(R.NONDIFF["signbit"])
+
+
+def _as_float(x, ufunc) -> Tensor:
+    """``x`` as a Tensor of the floating dtype NumPy's ``ufunc`` computes an integer or bool input in."""
+    x = tensor_of(x)
+    if x.dtype.kind in "fc":
+        return x
+    return astype(x, ufunc(np.zeros((), x.dtype)).dtype)
+
+
+def fabs(x) -> Tensor:
+    """|x| as a float (NumPy's fabs: integers become floats); the gradient as ``abs``'s."""
+    return abs(_as_float(x, np.fabs))
+
+
+# NumPy's kernels are x * (π/180) and x * (180/π), the constant computed in x's dtype: the same products, so the
+# same numbers (float32's 180/π is float32(180) / float32(π), not float32(180/π))
+def _scaled(x, num: float, den: float, ufunc) -> Tensor:
+    x = _as_float(x, ufunc)
+    dt = x.dtype
+    return multiply(x, np.asarray(num, dt) / np.asarray(den, dt))
+
+
+def deg2rad(x) -> Tensor:
+    """Degrees to radians, x·π/180."""
+    return _scaled(x, np.pi, 180.0, np.deg2rad)
+
+
+def rad2deg(x) -> Tensor:
+    """Radians to degrees, x·180/π."""
+    return _scaled(x, 180.0, np.pi, np.rad2deg)
+
+
+radians, degrees = deg2rad, rad2deg
+
+
+def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None) -> Tensor:
+    """NaN, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0 and the dtype's largest and
+    most negative finite values), as NumPy's; the gradient is 1 where ``x`` is finite, 0 where replaced.
+
+    >>> import turunan.numpy as tnp
+    >>> tnp.nan_to_num(tnp.array([1.0, tnp.nan, tnp.inf]), posinf=9.0)
+    tensor([1., 0., 9.], dtype=turunan.float64)
+    """
+    x = tensor_of(x)
+    if x.dtype.kind not in "fc":
+        return x
+    big = np.finfo(x.dtype).max
+    hi, lo = big if posinf is None else posinf, -big if neginf is None else neginf
+    filled = where(isnan(x), nan, where(greater(x, 0), hi, lo))
+    return where(isfinite(x), x, astype(filled, x.dtype))
+
+
+def isposinf(x) -> Tensor:
+    """Where ``x`` is +inf (no gradient)."""
+    return logical_and(isinf(x), greater(x, 0))
+
+
+def isneginf(x) -> Tensor:
+    """Where ``x`` is -inf (no gradient)."""
+    return logical_and(isinf(x), less(x, 0))
+
+
+def rint(x) -> Tensor:
+    """Rounded to the nearest integer, ties to even (NumPy's rint); no gradient."""
+    return round(_as_float(x, np.rint))
+
+
+around = round
+fix = trunc     # NumPy's fix is trunc, integers kept as integers

@@ -145,8 +145,8 @@ def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *, holomo
 
     >>> import turunan as tn
     >>> d3 = grad(grad(grad(tn.sin)))
-    >>> d3(0.0)                # -cos(0)
-    tensor(-1.)
+    >>> d3(0.0)                # -cos(0); a Python float is float64, as in NumPy and HIPS autograd
+    tensor(-1., dtype=turunan.float64)
     """
     check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux, holomorphic=holomorphic)

@@ -212,9 +212,13 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
 
 
 def _power_vjp_x(g, ans, x, y):
-    """d/dx x**y = y x**(y-1), taken as 0 where y == 0 (also at x == 0, where it reads 0 * inf), as PyTorch."""
+    """d/dx x**y = y x**(y-1), taken as 0 where y == 0 (also at x == 0, where it reads 0 * inf), as PyTorch.
+    There the exponent y - 1 is replaced by 1 before the power is taken, so that no 0 * inf is ever formed, not
+    even in the branch a where discards: its derivative (second order) would be NaN (HIPS autograd's safe form)."""
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(y == 0, 0, g * y * x ** (y - 1))
+        if isinstance(y, (int, float)):     # a Python exponent (x ** 2.0): no where needed, no array made
+            return None if y == 0 else g * y * x ** (y - 1)
+        return np.where(y == 0, 0, g * y * x ** np.where(y == 0, 1, y - 1))
 
 
 def _power_vjp_y(g, ans, x, y):
@@ -600,6 +604,66 @@ log2 = defprim("log2", np.log2, [lambda g, ans, x: g / (x * _LN2)], ELEMENTWISE)
 exp2 = defprim("exp2", np.exp2, [lambda g, ans, x: g * ans * _LN2], ELEMENTWISE)
 
 
+# ---- NumPy parity (turunan.numpy): the functions HIPS autograd and JAX differentiate ------------------------
+# Rows, not compositions, where the composition would give other numbers than NumPy's kernel: sinh as
+# (exp(x) - exp(-x)) / 2 cancels for small x, log10 as log(x) / ln 10 is 2.9999999999999996 at 1000, hypot as
+# sqrt(x² + y²) overflows, logaddexp as max + log1p(exp(-|x - y|)) differs in the last bit. Each kernel is NumPy's
+# own; the rules are the textbook derivatives, written with ops that record (any order).
+_LN10 = 2.302585092994046   # a Python float: it keeps float32 rules in float32
+sinh = defprim("sinh", np.sinh, [lambda g, ans, x: g * np.cosh(x)], ELEMENTWISE)
+cosh = defprim("cosh", np.cosh, [lambda g, ans, x: g * np.sinh(x)], ELEMENTWISE)
+# (1 - x)(1 + x) rather than 1 - x²: exact near |x| = 1, where the derivative is steepest
+arcsin = defprim("arcsin", np.arcsin, [lambda g, ans, x: g / np.sqrt((1 - x) * (1 + x))], ELEMENTWISE)
+arccos = defprim("arccos", np.arccos, [lambda g, ans, x: -g / np.sqrt((1 - x) * (1 + x))], ELEMENTWISE)
+arctan = defprim("arctan", np.arctan, [lambda g, ans, x: g / (1 + x * x)], ELEMENTWISE)
+arcsinh = defprim("arcsinh", np.arcsinh, [lambda g, ans, x: g / np.sqrt(x * x + 1)], ELEMENTWISE)
+arccosh = defprim("arccosh", np.arccosh, [lambda g, ans, x: g / np.sqrt((x - 1) * (x + 1))], ELEMENTWISE)
+arctanh = defprim("arctanh", np.arctanh, [lambda g, ans, x: g / ((1 - x) * (1 + x))], ELEMENTWISE)
+arctan2 = defprim("arctan2", np.arctan2, [lambda g, ans, y, x: g * x / (x * x + y * y),
+                                          lambda g, ans, y, x: g * -y / (x * x + y * y)], ELEMENTWISE)
+# NOTE: at x = y = 0 the derivative does not exist; these give NaN there (0 / 0), as HIPS autograd's
+hypot = defprim("hypot", np.hypot, [lambda g, ans, x, y: g * x / ans, lambda g, ans, x, y: g * y / ans],
+                ELEMENTWISE)
+log10 = defprim("log10", np.log10, [lambda g, ans, x: g / (x * _LN10)], ELEMENTWISE)
+logaddexp = defprim("logaddexp", np.logaddexp, [lambda g, ans, x, y: g * np.exp(x - ans),
+                                                lambda g, ans, x, y: g * np.exp(y - ans)], ELEMENTWISE)
+logaddexp2 = defprim("logaddexp2", np.logaddexp2, [lambda g, ans, x, y: g * np.exp2(x - ans),
+                                                   lambda g, ans, x, y: g * np.exp2(y - ans)], ELEMENTWISE)
+# fmod(x, y) = x - trunc(x / y) y (C's remainder, the sign of x); remainder's quotient is floored instead
+fmod = defprim("fmod", np.fmod, [lambda g, ans, x, y: g, lambda g, ans, x, y: -g * np.trunc(x / y)], ELEMENTWISE)
+
+
+# sinc(x) = sin(πx) / (πx), 1 at 0. Its derivative s1 = (cos(πx) - sinc(x)) / x is a row of its own, so that at
+# x = 0 (where that formula is 0 / 0) both s1 = 0 and s1' = sinc''(0) = -π²/3 are exact; elsewhere s1' comes from
+# the equation x·sinc = sin(πx)/π differentiated twice: s1' = -π² sinc - 2 s1 / x.
+# NOTE: at exactly x = 0 derivatives of order 3 and above are taken as 0 (the third is; the fourth is π⁴/5), and
+# near 0 (|x| < 1e-3) the third loses digits to cancellation (d/dx of s1 / x); orders 1 and 2 are exact
+_PI = 3.141592653589793
+
+
+def _sinc_d1(x):
+    # near 0, (cos(πx) - sinc(x)) / x cancels (all digits lost at x = 1e-9): there its Maclaurin series, whose next
+    # term is below 1e-13 of the sum for |x| < 0.1, where the quotient has lost fewer than 1e-14
+    small = np.abs(x) < 0.1
+    t = _PI * np.where(small, x, 0)
+    t2 = t * t
+    series = _PI * t * (-1 / 3 + t2 * (1 / 30 + t2 * (-1 / 840 + t2 * (1 / 45360 + t2 * (-1 / 3991680)))))
+    safe = np.where(small, 1, x)
+    return np.where(small, series, (np.cos(_PI * safe) - np.sinc(safe)) / safe)
+
+
+def _sinc_d2(x, d1):
+    zero = x == 0
+    safe = np.where(zero, 1, x)
+    return np.where(zero, -_PI * _PI / 3, -(_PI * _PI) * sinc(x) - 2 * d1 / safe)
+
+
+sinc = defprim("sinc", np.sinc, [lambda g, ans, x: g * sinc_d1(x)], ELEMENTWISE)
+sinc_d1 = defprim("sinc_d1", _sinc_d1, [lambda g, ans, x: g * _sinc_d2(x, ans)], ELEMENTWISE,
+                  display="SincGrad")
+NONDIFF["signbit"] = defprim("signbit", np.signbit, batch=ELEMENTWISE)     # no gradient: a bool
+
+
 # ---- erf: for the exact GELU (PyTorch's default). NumPy has no erf, and it cannot be composed from the table;
 # the kernel is SciPy's ufunc where SciPy is installed, else Python's math.erf element by element (exact, slower)
 _erf_ufunc = None
@@ -694,6 +758,12 @@ _batched.ufunc_rows.update({
     np.negative: negative, np.exp: exp, np.expm1: expm1, np.log: log, np.log1p: log1p, np.sqrt: sqrt,
     np.square: square, np.sin: sin, np.cos: cos, np.tan: tan, np.tanh: tanh, np.absolute: absolute,
     np.maximum: maximum, np.minimum: minimum, np.remainder: remainder, np.log2: log2, np.exp2: exp2,
+    np.sinh: sinh, np.cosh: cosh, np.arcsin: arcsin, np.arccos: arccos, np.arctan: arctan, np.arcsinh: arcsinh,
+    np.arccosh: arccosh, np.arctanh: arctanh, np.arctan2: arctan2, np.hypot: hypot, np.log10: log10,
+    np.logaddexp: logaddexp, np.logaddexp2: logaddexp2, np.fmod: fmod, np.signbit: NONDIFF["signbit"],
+    **{getattr(np, name): NONDIFF[name] for name in (
+        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+        "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc", "floor_divide")},
     **{getattr(np, name): NONDIFF[name] for name in (
         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
         "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc", "floor_divide")},

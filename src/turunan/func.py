@@ -20,7 +20,7 @@ tensor([0.        , 1.3817732 , 0.07700378])
 >>> jvp(tn.sin, (x,), (tn.ones(3),))[1]
 tensor([ 1.       ,  0.5403023, -0.4161468])
 >>> grad(grad(lambda x: x ** 3))(2.0)
-tensor(12.)
+tensor(12., dtype=turunan.float64)
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def stop_gradient(x):
 
     >>> import turunan as tn
     >>> grad(lambda x: x * stop_gradient(x))(3.0)
-    tensor(3.)
+    tensor(3., dtype=turunan.float64)
     """
     def cut(v):
         if isinstance(v, Tensor):

@@ -18,12 +18,9 @@ dtype('float64')
 
 from __future__ import annotations
 
-import functools
-
 import numpy as _np
 
 from .. import _batching, _ops, _plain, _rules
-from .._array import as_operand
 from .._core import Primitive, Tensor, apply
 from .._methods import FUNCTIONS as _FUNCTIONS
 from .._methods import UFUNCS as _UFUNCS
@@ -38,27 +35,18 @@ _SEQ = _ops.SEQUENCES
 _holds_tensor, _values, _from_nested = _ops.holds_tensor, _ops.nested_values, _ops.from_nested
 
 
-def _float64(fn):
-    """NumPy's mean, var and std of integers are float64 (turunan's top level follows PyTorch: float32)."""
-    def op(x, *args, **kwargs):
-        x = x if isinstance(x, Tensor) else as_operand(x, fn.__name__)
-        if _np.asarray(x._d if isinstance(x, Tensor) else x).dtype.kind in "iub":
-            x = _ops.astype(x, _np.float64)
-        return fn(x, *args, **kwargs)
-    functools.update_wrapper(op, fn, updated=())
-    return op
-
-
 # every NumPy function and ufunc that has a rule, under NumPy's own name
 for _table in (_UFUNCS, _FUNCTIONS):
     for _np_fn, _op in _table.items():
         _name = getattr(_np_fn, "__name__", None)
         if _name and _name not in ("norm", "shape", "ndim", "size", "result_type"):
             globals()[_name] = _op
-mean, var, std = _float64(_ops.mean), _float64(_ops.var), _float64(_ops.std)
+# the reductions come with NumPy's signatures from the table above (turunan._reductions.numpy_*: integers
+# averaged in float64, dtype=, where=, initial=, ddof=)
+max, min = _ops.numpy_amax, _ops.numpy_amin  # noqa: A001
+mod, true_divide = _ops.remainder, _ops.divide
 abs = _ops.abs  # noqa: A001
 round = _ops.round  # noqa: A001
-max, min = _ops.amax, _ops.amin  # noqa: A001
 logsumexp, softmax, log_softmax = _ops.logsumexp, _ops.softmax, _ops.log_softmax
 
 
