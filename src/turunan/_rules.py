@@ -764,7 +764,4 @@ _batched.ufunc_rows.update({
     **{getattr(np, name): NONDIFF[name] for name in (
         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
         "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc", "floor_divide")},
-    **{getattr(np, name): NONDIFF[name] for name in (
-        "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
-        "logical_xor", "logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "trunc", "floor_divide")},
 })
