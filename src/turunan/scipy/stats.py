@@ -1,0 +1,264 @@
+"""``turunan.scipy.stats``: densities and distribution functions of SciPy's distributions, differentiable.
+
+Each distribution is a namespace of functions with SciPy's signatures (``norm.logpdf(x, loc=0, scale=1)``),
+composed from ``turunan.scipy.special``, so every derivative the composition has exists to any order: ``x``,
+``loc``, ``scale`` and the shape parameters of the densities (as JAX differentiates them); the distribution
+functions of ``t``, ``gamma``, ``chi2`` and ``beta`` are not differentiable in their shape parameters (the
+incomplete gamma/beta functions have no derivative in them here, HIPS autograd's convention: asking raises).
+Outside a distribution's support a density is 0 (log-density -inf) with a zero gradient, never NaN; an invalid
+parameter (a scale <= 0, a shape <= 0) gives NaN, as SciPy.
+
+>>> import turunan as tn
+>>> from turunan.scipy.stats import norm
+>>> x = tn.tensor([0.0, 1.0], dtype=tn.float64, requires_grad=True)
+>>> norm.logpdf(x).sum().backward()
+>>> x.grad
+tensor([ 0., -1.], dtype=turunan.float64)
+"""
+
+from __future__ import annotations
+
+import types
+
+import numpy as np
+
+from .. import _ops
+from .. import _rules_special as S
+from .._array import as_operand
+from .._core import Tensor, apply
+from . import special as sp
+
+__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "poisson", "chi2", "expon"]
+
+_HALF_LOG_2PI = 0.9189385332046727
+_LOG_PI = 1.1447298858494002
+
+
+def _tensor(x) -> Tensor:
+    """An operand as a Tensor, NumPy's dtype kept (a Python float or list is float64, as in SciPy)."""
+    if isinstance(x, Tensor):
+        return x
+    x = as_operand(x, "turunan.scipy.stats")
+    return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.result_type(x, 1.0)))
+
+
+def _nan_unless(valid, out) -> Tensor:
+    """``out`` where the parameters are valid, NaN elsewhere (SciPy's answer to a scale <= 0, say)."""
+    return _ops.where(valid, out, np.nan)
+
+
+def _standardise(x, loc, scale):
+    x, loc, scale = _tensor(x), _tensor(loc), _tensor(scale)
+    return (x - loc) / scale, scale
+
+
+def _namespace(name: str, **functions) -> types.SimpleNamespace:
+    for fn_name, fn in functions.items():
+        fn.__name__ = fn.__qualname__ = f"{name}.{fn_name}"
+    return types.SimpleNamespace(__name__=name, **functions)
+
+
+# ---- normal -------------------------------------------------------------------------------------------------
+def _norm_logpdf(x, loc=0.0, scale=1.0) -> Tensor:
+    """log N(x; loc, scale^2)."""
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, -0.5 * (z * z) - _ops.log(scale) - _HALF_LOG_2PI)
+
+
+def _norm_cdf(x, loc=0.0, scale=1.0) -> Tensor:
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, sp.ndtr(z))
+
+
+def _norm_logcdf(x, loc=0.0, scale=1.0) -> Tensor:
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, sp.log_ndtr(z))
+
+
+def _norm_sf(x, loc=0.0, scale=1.0) -> Tensor:
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, sp.ndtr(-z))
+
+
+def _norm_logsf(x, loc=0.0, scale=1.0) -> Tensor:
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, sp.log_ndtr(-z))
+
+
+def _norm_ppf(q, loc=0.0, scale=1.0) -> Tensor:
+    """The quantile function: loc + scale * ndtri(q)."""
+    scale = _tensor(scale)
+    return _nan_unless(scale > 0, _tensor(loc) + scale * sp.ndtri(_tensor(q)))
+
+
+norm = _namespace("norm", logpdf=_norm_logpdf, pdf=lambda x, loc=0.0, scale=1.0: _ops.exp(_norm_logpdf(x, loc, scale)),
+                  cdf=_norm_cdf, logcdf=_norm_logcdf, sf=_norm_sf, logsf=_norm_logsf, ppf=_norm_ppf)
+
+
+# ---- Student's t --------------------------------------------------------------------------------------------
+def _t_logpdf(x, df, loc=0.0, scale=1.0) -> Tensor:
+    """log of Student's t density; differentiable in x, df, loc and scale."""
+    z, scale = _standardise(x, loc, scale)
+    df = _tensor(df)
+    out = (sp.gammaln((df + 1) * 0.5) - sp.gammaln(df * 0.5) - 0.5 * _ops.log(df) - 0.5 * _LOG_PI
+           - _ops.log(scale) - (df + 1) * 0.5 * _ops.log1p(z * z / df))
+    return _nan_unless((scale > 0) & (df > 0), out)
+
+
+def _t_cdf(x, df, loc=0.0, scale=1.0) -> Tensor:
+    """Student's t distribution function; differentiable in x, loc and scale (not df)."""
+    z, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, apply(S.stdtr, df, z))
+
+
+t = _namespace("t", logpdf=_t_logpdf, pdf=lambda x, df, loc=0.0, scale=1.0: _ops.exp(_t_logpdf(x, df, loc, scale)),
+               cdf=_t_cdf, logcdf=lambda x, df, loc=0.0, scale=1.0: _ops.log(_t_cdf(x, df, loc, scale)))
+
+
+# ---- gamma and chi-squared ----------------------------------------------------------------------------------
+def _gamma_logpdf(x, a, loc=0.0, scale=1.0) -> Tensor:
+    """log of the gamma density with shape ``a``; differentiable in x, a, loc and scale; -inf below loc."""
+    y, scale = _standardise(x, loc, scale)
+    a = _tensor(a)
+    inside = y >= 0
+    y = _ops.where(inside, y, 1.0)     # the other side's gradient must not meet log of a negative number
+    out = _ops.where(inside, sp.xlogy(a - 1, y) - y - sp.gammaln(a) - _ops.log(scale), -np.inf)
+    return _nan_unless((scale > 0) & (a > 0), out)
+
+
+def _gamma_cdf(x, a, loc=0.0, scale=1.0) -> Tensor:
+    """The gamma distribution function, gammainc(a, y); differentiable in x, loc, scale (not a)."""
+    y, scale = _standardise(x, loc, scale)
+    a = _tensor(a)
+    return _nan_unless((scale > 0) & (a > 0), sp.gammainc(a, _ops.where(y > 0, y, 0.0)))
+
+
+gamma = _namespace("gamma", logpdf=_gamma_logpdf,
+                   pdf=lambda x, a, loc=0.0, scale=1.0: _ops.exp(_gamma_logpdf(x, a, loc, scale)),
+                   cdf=_gamma_cdf, logcdf=lambda x, a, loc=0.0, scale=1.0: _ops.log(_gamma_cdf(x, a, loc, scale)))
+
+
+def _chi2_logpdf(x, df, loc=0.0, scale=1.0) -> Tensor:
+    """log of the chi-squared density: a gamma density of shape df / 2 and scale 2; differentiable in all."""
+    return _gamma_logpdf(x, _tensor(df) * 0.5, loc, _tensor(scale) * 2.0)
+
+
+def _chi2_cdf(x, df, loc=0.0, scale=1.0) -> Tensor:
+    """The chi-squared distribution function; differentiable in x, loc, scale (not df)."""
+    return _gamma_cdf(x, _tensor(df) * 0.5, loc, _tensor(scale) * 2.0)
+
+
+chi2 = _namespace("chi2", logpdf=_chi2_logpdf,
+                  pdf=lambda x, df, loc=0.0, scale=1.0: _ops.exp(_chi2_logpdf(x, df, loc, scale)),
+                  cdf=_chi2_cdf, logcdf=lambda x, df, loc=0.0, scale=1.0: _ops.log(_chi2_cdf(x, df, loc, scale)))
+
+
+# ---- beta ---------------------------------------------------------------------------------------------------
+def _beta_logpdf(x, a, b, loc=0.0, scale=1.0) -> Tensor:
+    """log of the beta density on [loc, loc + scale]; differentiable in x, a, b, loc and scale."""
+    y, scale = _standardise(x, loc, scale)
+    a, b = _tensor(a), _tensor(b)
+    inside = (y >= 0) & (y <= 1)
+    y = _ops.where(inside, y, 0.5)
+    out = _ops.where(inside, sp.xlogy(a - 1, y) + sp.xlog1py(b - 1, -y) - sp.betaln(a, b) - _ops.log(scale), -np.inf)
+    return _nan_unless((scale > 0) & (a > 0) & (b > 0), out)
+
+
+def _beta_cdf(x, a, b, loc=0.0, scale=1.0) -> Tensor:
+    """The beta distribution function, betainc(a, b, y); differentiable in x, loc, scale (not a, b)."""
+    y, scale = _standardise(x, loc, scale)
+    a, b = _tensor(a), _tensor(b)
+    y = _ops.where(y > 0, _ops.where(y < 1, y, 1.0), 0.0)
+    return _nan_unless((scale > 0) & (a > 0) & (b > 0), sp.betainc(a, b, y))
+
+
+beta = _namespace("beta", logpdf=_beta_logpdf,
+                  pdf=lambda x, a, b, loc=0.0, scale=1.0: _ops.exp(_beta_logpdf(x, a, b, loc, scale)),
+                  cdf=_beta_cdf, logcdf=lambda x, a, b, loc=0.0, scale=1.0: _ops.log(_beta_cdf(x, a, b, loc, scale)))
+
+
+# ---- exponential --------------------------------------------------------------------------------------------
+def _expon_logpdf(x, loc=0.0, scale=1.0) -> Tensor:
+    """log of the exponential density: -y - log(scale) for y = (x - loc) / scale >= 0, -inf below."""
+    y, scale = _standardise(x, loc, scale)
+    inside = y >= 0
+    return _nan_unless(scale > 0, _ops.where(inside, -_ops.where(inside, y, 0.0) - _ops.log(scale), -np.inf))
+
+
+def _expon_cdf(x, loc=0.0, scale=1.0) -> Tensor:
+    """1 - exp(-y) for y >= 0 (expm1: accurate near 0), 0 below loc."""
+    y, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, -_ops.expm1(-_ops.where(y > 0, y, 0.0)))
+
+
+def _expon_logsf(x, loc=0.0, scale=1.0) -> Tensor:
+    """log P(X > x) = -y for y >= 0, 0 below loc."""
+    y, scale = _standardise(x, loc, scale)
+    return _nan_unless(scale > 0, -_ops.where(y > 0, y, 0.0))
+
+
+expon = _namespace("expon", logpdf=_expon_logpdf,
+                   pdf=lambda x, loc=0.0, scale=1.0: _ops.exp(_expon_logpdf(x, loc, scale)),
+                   cdf=_expon_cdf, logcdf=lambda x, loc=0.0, scale=1.0: _ops.log(_expon_cdf(x, loc, scale)),
+                   sf=lambda x, loc=0.0, scale=1.0: _ops.exp(_expon_logsf(x, loc, scale)), logsf=_expon_logsf)
+
+
+# ---- Poisson ------------------------------------------------------------------------------------------------
+def _counts(k, loc):
+    """The counts k - loc: data, never differentiated (a pmf has no derivative in a discrete variable)."""
+    for v, name in ((k, "k"), (loc, "loc")):
+        if isinstance(v, Tensor) and v.requires_grad:
+            raise ValueError(f"poisson: {name} is a count (discrete); it has no derivative: pass it without "
+                             "requires_grad (the rate mu is differentiable)")
+    return _tensor(k) - _tensor(loc)
+
+
+def _poisson_logpmf(k, mu, loc=0.0) -> Tensor:
+    """log Poisson(k; mu); -inf where k - loc is not a non-negative integer; differentiable in mu."""
+    k, mu = _counts(k, loc), _tensor(mu)
+    valid = (k >= 0) & (_ops.floor(k) == k)
+    k = _ops.where(valid, k, 0.0)
+    return _nan_unless(mu >= 0, _ops.where(valid, sp.xlogy(k, mu) - sp.gammaln(k + 1) - mu, -np.inf))
+
+
+def _poisson_cdf(k, mu, loc=0.0) -> Tensor:
+    """P(K <= k) = gammaincc(floor(k) + 1, mu); differentiable in mu."""
+    k, mu = _counts(k, loc), _tensor(mu)
+    below = k < 0
+    a = _ops.floor(_ops.where(below, 0.0, k)) + 1
+    return _nan_unless(mu >= 0, _ops.where(below, 0.0, sp.gammaincc(a, mu)))
+
+
+poisson = _namespace("poisson", logpmf=_poisson_logpmf,
+                     pmf=lambda k, mu, loc=0.0: _ops.exp(_poisson_logpmf(k, mu, loc)), cdf=_poisson_cdf,
+                     logcdf=lambda k, mu, loc=0.0: _ops.log(_poisson_cdf(k, mu, loc)))
+
+
+# ---- Dirichlet ----------------------------------------------------------------------------------------------
+def _dirichlet_x(x, alpha):
+    """SciPy's layout: components along the first axis of ``x``, all k of them or the first k - 1 (the last is
+    1 minus their sum); each column must lie on the simplex."""
+    x, alpha = _tensor(x), _tensor(alpha)
+    if alpha.ndim != 1 or alpha.shape[0] < 2:
+        raise ValueError(f"dirichlet: alpha must be a vector of at least 2 concentrations, got shape {alpha.shape}")
+    k = alpha.shape[0]
+    if x.ndim == 0 or x.shape[0] not in (k, k - 1):
+        raise ValueError(f"dirichlet: x must hold {k} or {k - 1} components along its first axis (SciPy's layout), "
+                         f"got shape {x.shape}")
+    if x.shape[0] == k - 1:
+        x = _ops.concatenate([x, 1 - _ops.sum(x, axis=0, keepdims=True)], axis=0)
+    values = x.detach().numpy()
+    if np.any(values < 0) or np.any(values > 1) or not np.allclose(values.sum(0), 1, atol=1e-9, rtol=0):
+        raise ValueError("dirichlet: each column of x must lie on the simplex (entries in [0, 1] summing to 1)")
+    return x, _ops.reshape(alpha, (k,) + (1,) * (x.ndim - 1))
+
+
+def _dirichlet_logpdf(x, alpha) -> Tensor:
+    """log Dirichlet(x; alpha), differentiable in x and alpha."""
+    x, a = _dirichlet_x(x, alpha)
+    log_norm = _ops.sum(sp.gammaln(a), axis=0) - sp.gammaln(_ops.sum(a, axis=0))
+    return _nan_unless(_ops.all(a > 0), _ops.sum(sp.xlogy(a - 1, x), axis=0) - log_norm)
+
+
+dirichlet = _namespace("dirichlet", logpdf=_dirichlet_logpdf,
+                       pdf=lambda x, alpha: _ops.exp(_dirichlet_logpdf(x, alpha)))
