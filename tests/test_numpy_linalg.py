@@ -2,6 +2,8 @@
 second order, with batch axes), numpy.linalg on Tensors, vmap, repeated eigenvalues and singular values, the error
 paths, and differential tests against HIPS autograd and JAX (values, gradients, Hessian-vector products)."""
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -53,51 +55,71 @@ def _sign_free(v):
     return (v * v) @ np.arange(1.0, v.shape[-1] + 1)
 
 
-# name -> (function, arguments): every public function, on stacks of matrices where NumPy takes them
+# name -> (function of (a linalg namespace, arguments), arguments): every public function, on stacks of matrices where
+# NumPy takes them; run with turunan.numpy.linalg (check_grads) and against numpy.linalg (values)
 FUNCTIONS = {
-    "solve": (la.solve, [W(2, 3, 3), N(3, 2)]),
-    "solve_vector": (la.solve, [W(3, 3), N(3)]),
-    "solve_broadcast": (la.solve, [W(3, 3), N(2, 3, 1)]),
-    "inv": (la.inv, [W(2, 3, 3)]),
-    "det": (la.det, [W(2, 3, 3)]),
-    "slogdet": (lambda a: la.slogdet(a).logabsdet, [W(2, 3, 3) - 6 * np.eye(3)]),     # negative determinants too
-    "cholesky": (la.cholesky, [SPD(2, 3, 3)]),
-    "cholesky_upper": (lambda a: la.cholesky(a, upper=True), [SPD(3, 3)]),
-    "eigh_values": (lambda a: la.eigh(a).eigenvalues, [SPD(2, 3, 3)]),
-    "eigh_vectors": (lambda a: la.eigh(a).eigenvectors, [SPD(2, 3, 3)]),
-    "eigh_upper": (lambda a: _sign_free(la.eigh(a, UPLO="U")[1]) * la.eigvalsh(a, UPLO="U"), [SPD(3, 3)]),
-    "eigvalsh": (la.eigvalsh, [N(2, 3, 3)]),        # not symmetric: the lower triangle is what is read
-    "svd_values": (lambda a: la.svd(a, compute_uv=False), [N(2, 4, 3)]),
-    "svd_u": (lambda a: la.svd(a, full_matrices=False).U, [N(2, 4, 3)]),
-    "svd_vh_wide": (lambda a: la.svd(a, full_matrices=False).Vh, [N(2, 3, 4)]),
-    "svd_full_square": (lambda a: la.svd(a)[0] * la.svd(a)[1], [N(3, 3)]),
-    "qr_q": (lambda a: la.qr(a).Q, [N(2, 4, 3)]),
-    "qr_r": (lambda a: la.qr(a, mode="r"), [N(3, 3)]),
-    "pinv": (la.pinv, [N(2, 4, 3)]),
-    "matrix_power_3": (lambda a: la.matrix_power(a, 3), [N(2, 3, 3)]),
-    "matrix_power_-2": (lambda a: la.matrix_power(a, -2), [W(3, 3)]),
-    "matrix_power_0": (lambda a: la.matrix_power(a, 0), [N(3, 3)]),
-    "tensorinv": (lambda a: la.tensorinv(a, ind=1), [W(4, 4).reshape(4, 2, 2)]),
-    "tensorsolve": (la.tensorsolve, [W(6, 6).reshape(2, 3, 6), N(2, 3)]),
-    "norm_nuc": (lambda a: la.norm(a, "nuc", axis=(0, 2), keepdims=True), [N(3, 2, 4)]),
-    "norm_-2": (lambda a: la.norm(a, -2, axis=(-2, -1)), [N(2, 3, 4)]),
-    "norm_fro": (lambda a: la.norm(a, "fro", axis=(1, 2)), [N(2, 3, 4)]),
-    "norm_inf": (lambda a: la.norm(a, np.inf), [N(3, 4)]),
-    "norm_vector_3": (lambda a: la.norm(a, 3, axis=-1), [N(2, 4)]),
+    "solve": (lambda L, a, b: L.solve(a, b), [W(2, 3, 3), N(3, 2)]),
+    "solve_vector": (lambda L, a, b: L.solve(a, b), [W(3, 3), N(3)]),
+    "solve_broadcast": (lambda L, a, b: L.solve(a, b), [W(3, 3), N(2, 3, 1)]),
+    "inv": (lambda L, a: L.inv(a), [W(2, 3, 3)]),
+    "det": (lambda L, a: L.det(a), [W(2, 3, 3)]),
+    "slogdet": (lambda L, a: L.slogdet(a).logabsdet, [W(2, 3, 3) - 6 * np.eye(3)]),     # negative determinants too
+    "cholesky": (lambda L, a: L.cholesky(a), [SPD(2, 3, 3)]),
+    "cholesky_upper": (lambda L, a: L.cholesky(a, upper=True), [SPD(3, 3)]),
+    "eigh_values": (lambda L, a: L.eigh(a).eigenvalues, [SPD(2, 3, 3)]),
+    "eigh_vectors": (lambda L, a: _sign_free(L.eigh(a).eigenvectors), [SPD(2, 3, 3)]),
+    "eigh_upper": (lambda L, a: _sign_free(L.eigh(a, UPLO="U")[1]) * L.eigvalsh(a, UPLO="U"), [SPD(3, 3)]),
+    "eigvalsh": (lambda L, a: L.eigvalsh(a), [N(2, 3, 3)]),      # not symmetric: the lower triangle is what is read
+    "svd_values": (lambda L, a: L.svd(a, compute_uv=False), [N(2, 4, 3)]),
+    "svd_u": (lambda L, a: _sign_free(L.svd(a, full_matrices=False).U), [N(2, 4, 3)]),
+    "svd_vh_wide": (lambda L, a: _sign_free(L.svd(a, full_matrices=False).Vh.mT), [N(2, 3, 4)]),
+    "svd_full_square": (lambda L, a: L.svd(a)[0] * L.svd(a)[1] @ L.svd(a)[2], [N(3, 3)]),
+    "qr_q": (lambda L, a: L.qr(a).Q, [N(2, 4, 3)]),
+    "qr_r": (lambda L, a: L.qr(a, mode="r"), [N(3, 3)]),
+    "pinv": (lambda L, a: L.pinv(a), [N(2, 4, 3)]),
+    "matrix_power_3": (lambda L, a: L.matrix_power(a, 3), [N(2, 3, 3)]),
+    "matrix_power_-2": (lambda L, a: L.matrix_power(a, -2), [W(3, 3)]),
+    "matrix_power_0": (lambda L, a: L.matrix_power(a, 0), [N(3, 3)]),
+    "tensorinv": (lambda L, a: L.tensorinv(a, ind=1), [W(4, 4).reshape(4, 2, 2)]),
+    "tensorsolve": (lambda L, a, b: L.tensorsolve(a, b), [W(6, 6).reshape(2, 3, 6), N(2, 3)]),
+    "norm_nuc": (lambda L, a: L.norm(a, "nuc", axis=(0, 2), keepdims=True), [N(3, 2, 4)]),
+    "norm_-2": (lambda L, a: L.norm(a, -2, axis=(-2, -1)), [N(2, 3, 4)]),
+    "norm_fro": (lambda L, a: L.norm(a, "fro", axis=(1, 2)), [N(2, 3, 4)]),
+    "norm_inf": (lambda L, a: L.norm(a, np.inf), [N(3, 4)]),
+    "norm_vector_3": (lambda L, a: L.norm(a, 3, axis=-1), [N(2, 4)]),
+    "svdvals": (lambda L, a: L.svdvals(a), [N(2, 3, 4)]),
+    "cond": (lambda L, a: L.cond(a), [W(2, 3, 3)]),
+    "cond_1": (lambda L, a: L.cond(a, 1), [W(3, 3)]),
+    "lstsq_x": (lambda L, a, b: L.lstsq(a, b)[0], [N(5, 3), N(5, 2)]),
+    "lstsq_residuals": (lambda L, a, b: L.lstsq(a, b)[1], [N(5, 3), N(5)]),
+    "multi_dot": (lambda L, a, b, c: L.multi_dot([a, b, c]), [N(3), N(3, 4), N(4, 2)]),
+    "trace": (lambda L, a: L.trace(a, offset=1), [N(2, 3, 4)]),
+    "diagonal": (lambda L, a: L.diagonal(a), [N(2, 3, 4)]),
+    "vecdot": (lambda L, a, b: L.vecdot(a, b, axis=0), [N(3, 2), N(3, 1)]),
+    "cross": (lambda L, a, b: L.cross(a, b), [N(2, 3), N(3)]),
+    "outer": (lambda L, a, b: L.outer(a, b), [N(3), N(2)]),
+    "tensordot": (lambda L, a, b: L.tensordot(a, b, axes=1), [N(2, 3), N(3, 2)]),
+    "matrix_transpose": (lambda L, a: L.matrix_transpose(a), [N(2, 3, 4)]),
+    "matmul": (lambda L, a, b: L.matmul(a, b), [N(2, 3, 4), N(4, 2)]),
+    "vector_norm_all": (lambda L, a: L.vector_norm(a, keepdims=True), [N(2, 3)]),
+    "vector_norm_axes": (lambda L, a: L.vector_norm(a, axis=(0, 2), ord=1), [N(2, 3, 4)]),
+    "matrix_norm": (lambda L, a: L.matrix_norm(a, ord=np.inf, keepdims=True), [N(2, 3, 4)]),
 }
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_check_grads_second_order(name):
     f, args = FUNCTIONS[name]
-    check_grads(f, args)
+    check_grads(functools.partial(f, la), args)
 
 
 @pytest.mark.parametrize("name", sorted(FUNCTIONS))
 def test_values_are_numpys(name):
     f, args = FUNCTIONS[name]
-    got = f(*[tn.tensor(a) for a in args])
-    np.testing.assert_allclose(got.numpy(), np.asarray(f(*args)), rtol=1e-10, atol=1e-12)
+    got = f(la, *[tn.tensor(a) for a in args])
+    want = f(np.linalg, *args)
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-12)
+    assert got.dtype == want.dtype
 
 
 def test_matrix_norm_2_keeps_its_first_derivative():
@@ -111,7 +133,8 @@ def test_numpy_linalg_on_a_tensor_is_recorded():
                lambda x: np.linalg.qr(x)[1], lambda x: np.linalg.cholesky(x @ x.mT),
                lambda x: np.linalg.solve(x, np.ones(3)), lambda x: np.linalg.matrix_power(x, 2),
                lambda x: np.linalg.norm(x, "nuc"), lambda x: np.linalg.tensorinv(x, 1),
-               lambda x: np.linalg.tensorsolve(x, np.ones(3))):
+               lambda x: np.linalg.tensorsolve(x, np.ones(3)), np.linalg.cond, np.linalg.svdvals,
+               lambda x: np.linalg.multi_dot([x, x, x]), lambda x: np.linalg.lstsq(x, np.ones(3))[0]):
         out = fn(a)
         assert isinstance(out, tn.Tensor) and out.requires_grad
         (g,) = tn.autograd.grad(out.sum(), [a])
@@ -234,9 +257,13 @@ def test_qr_of_a_wide_matrix_says_what_to_do():
         la.qr(tn.tensor(N(3, 3)), mode="raw")
 
 
-def test_unknown_names_say_there_is_no_rule():
-    with pytest.raises(AttributeError, match="no rule for numpy.linalg.eig "):
+def test_names_without_a_rule_say_why():
+    with pytest.raises(AttributeError, match="does not offer numpy.linalg.eig: .* use eigh"):
         la.eig   # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'nonsense'"):
+        la.nonsense   # noqa: B018
+    with pytest.raises(TypeError, match="no rule for numpy.linalg.eig"):
+        np.linalg.eig(tn.tensor(np.eye(2), requires_grad=True))
 
 
 # ---- against HIPS autograd and JAX ------------------------------------------------------------------------------

@@ -39,7 +39,8 @@ _holds_tensor, _values, _from_nested = _ops.holds_tensor, _ops.nested_values, _o
 for _table in (_UFUNCS, _FUNCTIONS):
     for _np_fn, _op in _table.items():
         _name = getattr(_np_fn, "__name__", None)
-        if _name and _name not in ("norm", "shape", "ndim", "size", "result_type"):
+        if _name and _name not in ("norm", "shape", "ndim", "size", "result_type") \
+                and getattr(_np_fn, "__module__", None) not in ("numpy.fft", "numpy.linalg"):   # their submodules'
             globals()[_name] = _op
 # the reductions come with NumPy's signatures from the table above (turunan._reductions.numpy_*: integers
 # averaged in float64, dtype=, where=, initial=, ddof=)
