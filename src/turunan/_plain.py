@@ -28,7 +28,7 @@ AS_IS = frozenset("""
     format_float_scientific get_include get_printoptions getbufsize geterr geterrcall indices info isdtype
     issubdtype iterable mask_indices min_scalar_type mintypecode printoptions promote_types ravel_multi_index
     result_type set_printoptions setbufsize seterr seterrcall show_config show_runtime tril_indices triu_indices
-    typename unravel_index bartlett blackman hamming hanning kaiser
+    typename unravel_index bartlett blackman hamming hanning kaiser tri ix_ fromfunction
 """.split())
 
 # functions of values whose results carry no gradient: integer, boolean or counting results, set operations
@@ -62,6 +62,10 @@ REFUSED = {
                   "turunan.numpy's functions (or vmap it)",
     "nested_iters": "iterating over array buffers is not arithmetic: use indexing",
     "test": "NumPy's own test runner",
+    "roots": "the roots are the eigenvalues of a non-symmetric companion matrix, whose derivative turunan does not "
+             "offer (numpy.linalg.eig): differentiate through the polynomial (polyval) instead",
+    "polydiv": "polynomial long division decides its steps from the values; call numpy.polydiv on the values",
+    "i0": "its derivative is the Bessel function i1, which NumPy lacks: use turunan.scipy.special.i0 (SciPy)",
 }
 
 
@@ -72,6 +76,7 @@ def constant(name: str):
     @functools.wraps(fn)
     def read(*args, **kwargs):
         return fn(*_values(args), **{k: _values(v) for k, v in kwargs.items()})
+    read.without_gradient = True
     return read
 
 

@@ -174,7 +174,11 @@ def angle(z, deg: bool = False) -> Tensor:
 conjugate = conj
 
 
-from . import fft, linalg  # noqa: E402  (submodules: numpy.linalg, numpy.fft)
+from . import _extra, fft, linalg  # noqa: E402  (submodules: numpy.linalg, numpy.fft; _extra's compositions)
+
+# the rest of NumPy's numerical functions, composed from the ops (each name this module does not define itself)
+for _name in _extra.__all__:
+    globals().setdefault(_name, getattr(_extra, _name))
 
 
 def __getattr__(name: str):
