@@ -35,8 +35,10 @@ there; ``preds.shape`` is a tuple in MXNet, ``torch.Size`` in PyTorch: compared 
 cells' own data and learnt parameters; the numbers are also checked against the reference's learnt parameters.
 For each model trained (one per chapter, two in mlp-implementation: scratch, then concise), every point of its
 training loss, validation loss and validation accuracy curves and its learnt parameters are compared with the
-reference's to rtol 1e-4, atol 1e-5; and the titles of the wrongly classified images that softmax-regression-
-scratch's last cell shows are PyTorch's. ``max_epochs`` is the cells' own (3 and 10): nothing is shortened.
+reference's to rtol 1e-4, atol 1e-5 (they agree to about 2e-7; against the unpatched PyTorch tab the concise
+chapters' curves differ by 200% and more, so the rules above are what makes them one computation); and the
+titles of the wrongly classified images that softmax-regression-scratch's last cell shows are PyTorch's.
+``max_epochs`` is the cells' own (3 and 10): nothing is shortened.
 """
 
 from __future__ import annotations
@@ -164,7 +166,8 @@ def reference_run(chapter: str):
 
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(torch.nn.Linear, "reset_parameters", _gluon_reset(GLUON_INIT[chapter]))
-        mp.setattr(torch.nn, "MSELoss", HalfMSELoss)
+        if chapter == "linear-regression-concise":
+            mp.setattr(torch.nn, "MSELoss", HalfMSELoss)
         return chapter_run.__wrapped__(chapter, False)
 
 
