@@ -332,3 +332,67 @@ def test_numpy_functions_on_tensors_are_still_recorded():
     with tf.GradientTape() as tape:
         y = np.sin(x) * np.float64(3.0) + np.add(x, x)
     np.testing.assert_allclose(arr(tape.gradient(y, x)), 3 * np.cos(0.5) + 2, rtol=1e-12)
+
+
+# ---- names over turunan.numpy's ops: sinh, cosh, asin..., atan2, meshgrid, repeat ------------------------------------
+@pytest.mark.parametrize("name, numpy_name, x", [
+    ("sinh", "sinh", [-1.5, 0.2, 2.0]), ("cosh", "cosh", [-1.5, 0.2, 2.0]), ("asin", "arcsin", [-0.5, 0.1, 0.9]),
+    ("acos", "arccos", [-0.5, 0.1, 0.9]), ("atan", "arctan", [-3.0, 0.1, 2.0]),
+    ("asinh", "arcsinh", [-3.0, 0.1, 2.0]), ("acosh", "arccosh", [1.5, 2.0, 4.0]),
+    ("atanh", "arctanh", [-0.5, 0.1, 0.9])])
+def test_inverse_and_hyperbolic_functions_values_and_gradients(name, numpy_name, x):
+    fn = getattr(tf.math, name)
+    assert getattr(tf, name) is fn
+    out = fn(x)
+    assert out.dtype == np.float32                              # a list of Python floats is float32, as TensorFlow's
+    np.testing.assert_allclose(arr(out), getattr(np, numpy_name)(np.float32(x)), rtol=1e-6)
+    v = tf.Variable(np.array(x))
+    with tf.GradientTape() as tape:
+        y = tf.reduce_sum(fn(v))
+    h = 1e-6                                                    # central difference in float64
+    want = (getattr(np, numpy_name)(np.array(x) + h) - getattr(np, numpy_name)(np.array(x) - h)) / (2 * h)
+    np.testing.assert_allclose(arr(tape.gradient(y, v)), want, rtol=1e-6)
+
+
+def test_atan2_takes_y_first():
+    y, x = tf.Variable([1.0, -1.0, 2.0]), tf.Variable([1.0, 1.0, -3.0])
+    with tf.GradientTape() as tape:
+        out = tf.math.atan2(y, x)
+        total = tf.reduce_sum(out)
+    np.testing.assert_allclose(arr(out), np.arctan2(arr(y), arr(x)), rtol=1e-6)
+    gy, gx = tape.gradient(total, [y, x])
+    r2 = arr(x) ** 2 + arr(y) ** 2
+    np.testing.assert_allclose(arr(gy), arr(x) / r2, rtol=1e-6)
+    np.testing.assert_allclose(arr(gx), -arr(y) / r2, rtol=1e-6)
+
+
+def test_meshgrid_as_tensorflow():
+    xs, ys = tf.meshgrid([1, 2, 3], [4, 5])                  # TensorFlow's documented example ('xy')
+    assert arr(xs).tolist() == [[1, 2, 3], [1, 2, 3]] and arr(ys).tolist() == [[4, 4, 4], [5, 5, 5]]
+    assert type(xs) is tf.Tensor and xs.dtype == np.int32
+    xs, ys = tf.meshgrid([1, 2, 3], [4, 5], indexing="ij")
+    assert xs.shape == (3, 2) and arr(ys).tolist() == [[4, 5]] * 3
+    a = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        g1, g2 = tf.meshgrid(a, tf.constant([0.0, 1.0, 2.0]))
+        total = tf.reduce_sum(g1 * g2)
+    np.testing.assert_allclose(arr(tape.gradient(total, a)), [3.0, 3.0])   # each a_j meets y = 0, 1, 2
+    with pytest.raises(ValueError, match="'xy' or 'ij'"):
+        tf.meshgrid([1], [2], indexing="xyz")
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        tf.meshgrid([1], sparse=True)
+
+
+def test_repeat_as_tensorflow():
+    assert arr(tf.repeat([1, 2, 3], repeats=[3, 0, 2], axis=0)).tolist() == [1, 1, 1, 3, 3]
+    x = tf.constant([[1, 2], [3, 4]])
+    assert arr(tf.repeat(x, repeats=[2, 3], axis=0)).tolist() == [[1, 2], [1, 2], [3, 4], [3, 4], [3, 4]]
+    assert arr(tf.repeat(x, repeats=[2, 3], axis=1)).tolist() == [[1, 1, 2, 2, 2], [3, 3, 4, 4, 4]]
+    assert arr(tf.repeat(3, repeats=4)).tolist() == [3, 3, 3, 3]
+    assert arr(tf.repeat(x, repeats=2)).tolist() == [1, 1, 2, 2, 3, 3, 4, 4]       # no axis: flattened
+    v = tf.Variable([1.0, 2.0])
+    with tf.GradientTape() as tape:
+        total = tf.reduce_sum(tf.repeat(v, tf.constant([2, 3])) * tf.range(5, dtype=tf.float32))
+    np.testing.assert_allclose(arr(tape.gradient(total, v)), [0 + 1, 2 + 3 + 4])
+    with pytest.raises(TypeError, match="integers"):
+        tf.repeat(x, repeats=1.5)

@@ -45,7 +45,9 @@ from ._ops import (
                         einsum,
                         eye,
                         matmul,
+                        meshgrid,
                         norm,
+                        repeat,
                         tensordot,
                         where,
 )

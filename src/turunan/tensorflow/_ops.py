@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as _np
 
 import turunan as _tn
+import turunan.numpy as _tnp
 
 from .._array import normalize_axis
 from .._doors import adapt, recast
@@ -36,6 +37,49 @@ def divide(x, y, name=None) -> Tensor:
 
 
 ELEMENTWISE["divide"] = ELEMENTWISE["truediv"] = divide
+
+
+def _numpy_unary(core, name: str):
+    def op(x, name=None) -> Tensor:
+        return recast(core(_tensor(x)), Tensor)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = f"TensorFlow's {name}, elementwise (turunan.numpy's {core.__name__}; recorded)."
+    return op
+
+
+# elementwise ops the core has under NumPy's names in turunan.numpy (not at turunan's top level yet)
+ELEMENTWISE.update({name: _numpy_unary(getattr(_tnp, core), name) for name, core in {
+    "sinh": "sinh", "cosh": "cosh", "asin": "arcsin", "acos": "arccos", "atan": "arctan", "asinh": "arcsinh",
+    "acosh": "arccosh", "atanh": "arctanh"}.items()})
+
+
+def atan2(y, x, name=None) -> Tensor:
+    """The angle of the point (x, y), elementwise: TensorFlow's argument order (y first), NumPy's arctan2."""
+    return recast(_tnp.arctan2(_tensor(y), _tensor(x)), Tensor)
+
+
+ELEMENTWISE["atan2"] = atan2
+
+
+def meshgrid(*args, **kwargs) -> list:
+    """Coordinate grids from 1-D tensors (a list of tensors); ``indexing='xy'`` (the default, Cartesian) or
+    ``'ij'`` (matrix), as TensorFlow's and NumPy's meshgrid."""
+    indexing = kwargs.pop("indexing", "xy")
+    kwargs.pop("name", None)
+    if kwargs:
+        raise TypeError(f"meshgrid got unexpected keyword argument(s) {sorted(kwargs)}; it takes indexing and name")
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"indexing parameter must be either 'xy' or 'ij', got {indexing!r}")
+    return recast(list(_tnp.meshgrid(*(_tensor(a) for a in args), indexing=indexing)), Tensor)
+
+
+def repeat(input, repeats, axis=None, name=None) -> Tensor:  # noqa: A002
+    """Each element repeated ``repeats`` times (an int, or one count per element) along ``axis``; with no axis the
+    tensor is flattened first, as TensorFlow's and NumPy's repeat."""
+    counts = _np.asarray(repeats._d if isinstance(repeats, _tn.Tensor) else repeats)
+    if counts.dtype.kind not in "iu":
+        raise TypeError(f"repeats must be integers, got {counts.dtype}")
+    return recast(_tnp.repeat(_tensor(input), counts if counts.ndim else int(counts), axis), Tensor)
 
 
 _KEEP_INT = {"reduce_sum", "reduce_mean", "reduce_max", "reduce_min", "reduce_prod"}
