@@ -303,3 +303,14 @@ def test_jvp_with_complex_tangents_matches_jax(jx):
         _, ours = jvp(lambda t: f(tnp, t), (tn.tensor(z),), (tn.tensor(v),))
         want = jax.jvp(lambda t: f(jnp, t), (jnp.asarray(z),), (jnp.asarray(v),))[1]
         np.testing.assert_allclose(ours.data, np.asarray(want), rtol=1e-10, atol=1e-12)
+
+
+def test_tensor_attributes_and_numpy_functions_record_the_rows():
+    z = tn.tensor(np.array([1 + 2j, -3 + 0.5j]), requires_grad=True)
+    (z.real * z.imag + z.conj().real + z.angle() + np.angle(z, deg=True) / 90).sum().backward()
+    x, y = z.data.real, z.data.imag
+    d_angle_dx, d_angle_dy = -y / (x * x + y * y), x / (x * x + y * y)
+    want = (y + 1 + d_angle_dx * (1 + 2 / np.pi)) - 1j * (x + d_angle_dy * (1 + 2 / np.pi))
+    np.testing.assert_allclose(z.grad.data, want)
+    r = tn.tensor([1.0, 2.0])
+    assert r.real is r and np.real(r).dtype == np.float32 and z.conjugate().grad_fn.name == "ConjBackward0"

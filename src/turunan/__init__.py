@@ -172,6 +172,11 @@ from .testing import check_grads
 _methods.UFUNCS[_np.conjugate] = _rules.conj
 _methods.FUNCTIONS.update({_np.real: _rules.real, _np.imag: _rules.imag,
                            _np.angle: lambda z, deg=False: _rules.angle(z) * (180 / _np.pi if deg else 1)})
+# and as JAX's and PyTorch's attributes: z.real, z.imag (a real tensor's .real is itself), z.conj(), z.angle()
+Tensor.real = property(lambda self: _rules.real(self) if self._d.dtype.kind == "c" else self)
+Tensor.imag = property(_rules.imag)
+Tensor.conj = Tensor.conjugate = lambda self: _rules.conj(self)
+Tensor.angle = lambda self: _rules.angle(self)
 
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int8, int16, int32, int64, uint8, bool_ = _np.int8, _np.int16, _np.int32, _np.int64, _np.uint8, _np.bool_

@@ -468,7 +468,7 @@ astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], _ast
                  display="ToCopy")
 cast = defprim("cast", lambda x, dtype: x.astype(dtype), batch=ELEMENTWISE, display="ToCopy")   # to ints or bools
 
-# ---- complex numbers: JAX's and HIPS autograd's convention (docs: README "Complex numbers") -------------------
+# ---- complex numbers: JAX's and HIPS autograd's convention (checked in tests/test_complex.py) ------------------
 # The cotangent of z = x + iy is df/dx - i df/dy, so holomorphic rows (exp, mul, matmul...) carry no conjugation:
 # g f'(z). These rows are only R-linear, or real-valued (abs, angle, norm2 above): rules of their own. A real input
 # of a complex result gets the real part of its cotangent from the engine (turunan._core.complex_node).
