@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _batching
 from . import _rules as R
 from ._array import normalize_axis
 from ._batched import BatchedArray, BatchingError
-from ._core import Tensor, apply
-from ._elementwise import array_of, astype, tensor_of, where
+from ._core import Primitive, Tensor, apply
+from ._elementwise import array_of, astype, clip, tensor_of, where
 from ._reductions import sum as _sum
 from ._shapes import broadcast_to, moveaxis, numpy_tensor, ravel, reshape
 from ._shapes import copy as _shapes_copy
 
 __all__ = ["unwrap_index", "getitem", "take", "take_along_axis", "argsort", "sort", "topk", "diagonal", "trace", "diag",
-           "repeat", "roll", "pad", "select", "argpartition", "partition", "put_along_axis", "searchsorted", "unique"]
+           "repeat", "roll", "pad", "select", "argpartition", "partition", "put_along_axis", "searchsorted", "unique",
+           "nonzero", "numpy_where", "numpy_clip"]
 
 
 def unwrap_index(index):
@@ -260,8 +262,9 @@ def select(condlist, choicelist, default=0) -> Tensor:
     out = default
     for i in reversed(range(len(condlist))):
         cond = array_of(condlist[i], "select")
-        if np.asarray(cond).dtype != bool:
-            raise TypeError(f"select: invalid entry {i} in condlist: should be boolean, got {np.asarray(cond).dtype}")
+        kind = cond.dtype if hasattr(cond, "dtype") else np.asarray(cond).dtype     # a batched array has one too
+        if kind != np.bool_:
+            raise TypeError(f"select: invalid entry {i} in condlist: should be boolean, got {kind}")
         out = where(condlist[i], choicelist[i], out)
     return numpy_tensor(out)
 
@@ -271,17 +274,27 @@ def _flat_if_none(a, axis):
     return (ravel(a), 0) if axis is None else (a, axis)
 
 
-def argpartition(a, kth, axis=-1) -> Tensor:
+def argpartition(a, kth, axis=-1, kind: str = "introselect", order=None) -> Tensor:
     """NumPy's argpartition: indices that put the ``kth`` element(s) where a sort would (no gradient)."""
+    if order is not None:
+        raise TypeError("argpartition: order= (fields of structured arrays) does not apply to tensors")
     a, axis = _flat_if_none(a, axis)
-    return Tensor._wrap(np.argpartition(a._d, kth, axis=axis))
+    return apply(_ARGPARTITION, a, kth=kth, axis=normalize_axis(axis, a.ndim, "argpartition"), kind=kind)
 
 
-def partition(a, kth, axis=-1) -> Tensor:
+def _argpartition(x, kth, axis, kind):
+    return np.argpartition(x, kth, axis=axis, kind=kind)
+
+
+# no gradient, so no row of the derivative table (as turunan.numpy's isclose); vmap moves its axis past the batch
+_ARGPARTITION = Primitive("argpartition", _argpartition, batch=_batching.along_axis(_argpartition))
+
+
+def partition(a, kth, axis=-1, kind: str = "introselect", order=None) -> Tensor:
     """NumPy's partition: the ``kth`` element(s) in sorted place, smaller ones before, larger after; the
     gradient goes back to each value's place."""
     a, axis = _flat_if_none(a, axis)
-    return take_along_axis(a, argpartition(a, kth, axis), axis)
+    return take_along_axis(a, argpartition(a, kth, axis, kind, order), axis)
 
 
 def put_along_axis(arr, indices, values, axis, inplace: bool = True) -> Tensor:
@@ -325,3 +338,31 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False, return_
     are distinct changes in jumps, so no derivative exists."""
     out = np.unique(array_of(ar), return_index, return_inverse, return_counts, axis, equal_nan=equal_nan)
     return tuple(Tensor._wrap(np.asarray(o)) for o in out) if isinstance(out, tuple) else Tensor._wrap(out)
+
+
+def nonzero(a) -> tuple:
+    """NumPy's nonzero: the indices of the nonzero elements, one integer tensor per axis (no gradient)."""
+    return tuple(Tensor._wrap(i) for i in np.nonzero(np.asarray(array_of(a, "nonzero"))))
+
+
+def numpy_where(condition, x=None, y=None):
+    """NumPy's where: ``x`` where ``condition`` holds, else ``y`` (recorded); with the condition alone, its
+    ``nonzero`` indices."""
+    if x is None and y is None:
+        return nonzero(condition)
+    if x is None or y is None:
+        raise ValueError("where: give both x and y, or neither (for the indices where the condition holds)")
+    return where(condition, x, y)
+
+
+def numpy_clip(a, a_min=None, a_max=None, out=None, *, min=None, max=None) -> Tensor:
+    """NumPy's clip signature (``a_min``/``a_max`` or ``min``/``max``); a missing bound of an integer input
+    keeps it integer (the top level's clip fills it with an infinity, a float)."""
+    if out is not None:
+        raise TypeError("clip(..., out=...) is not supported on tensors; use the returned tensor")
+    a = numpy_tensor(a)
+    lo, hi = (a_min if min is None else min), (a_max if max is None else max)
+    if a.dtype.kind in "iu" and (lo is None) != (hi is None):
+        info = np.iinfo(a.dtype)
+        lo, hi = (info.min if lo is None else lo), (info.max if hi is None else hi)
+    return clip(a, lo, hi)

@@ -155,6 +155,21 @@ FUNCTIONS = {
 }
 
 
+# NumPy's shapes, assembly, gathers, products and differences (turunan._shapes, _indexing, _linalg)
+FUNCTIONS.update({
+    np.tril: ops.tril, np.triu: ops.triu, np.diag: ops.diag, np.diagonal: ops.diagonal, np.trace: ops.trace,
+    np.repeat: ops.repeat, np.roll: ops.roll, np.rot90: ops.rot90, np.fliplr: ops.fliplr, np.flipud: ops.flipud,
+    np.append: ops.append, np.vstack: ops.vstack, np.hstack: ops.hstack, np.dstack: ops.dstack,
+    np.column_stack: ops.column_stack, np.row_stack: ops.row_stack, np.atleast_1d: ops.atleast_1d,
+    np.atleast_2d: ops.atleast_2d, np.atleast_3d: ops.atleast_3d, np.array_split: ops.array_split,
+    np.hsplit: ops.hsplit, np.vsplit: ops.vsplit, np.dsplit: ops.dsplit, np.pad: ops.pad,
+    np.broadcast_arrays: ops.broadcast_arrays, np.diff: ops.diff, np.gradient: ops.gradient, np.cross: ops.cross,
+    np.kron: ops.kron, np.partition: ops.partition, np.argpartition: ops.argpartition,
+    np.select: ops.select, np.searchsorted: ops.searchsorted, np.unique: ops.unique, np.nonzero: ops.nonzero,
+    np.where: ops.numpy_where, np.clip: ops.numpy_clip,
+})
+
+
 def _no_rule(name: str):
     return TypeError(f"turunan has no rule for numpy.{name}, so it cannot be recorded on a Tensor. Use a turunan "
                      f"op instead, call .detach().numpy() to leave the graph on purpose, or add a primitive "

@@ -22,7 +22,7 @@ __all__ = [
     "unsqueeze", "squeeze", "flatten", "ravel", "broadcast_to", "tile", "concatenate", "cat", "stack", "split",
     "flip", "SEQUENCES", "holds_tensor", "nested_values", "from_nested", "numpy_tensor", "atleast_1d", "atleast_2d",
     "atleast_3d", "vstack", "row_stack", "hstack", "dstack", "column_stack", "append", "broadcast_arrays", "tril",
-    "triu", "fliplr", "flipud", "rot90", "array_split", "hsplit", "vsplit", "dsplit",
+    "triu", "fliplr", "flipud", "rot90", "array_split", "hsplit", "vsplit", "dsplit", "r_", "c_",
 ]
 
 
@@ -292,6 +292,12 @@ def nested_values(obj):
     return obj
 
 
+def _stand_ins(obj):
+    if isinstance(obj, Tensor):
+        return np.zeros(obj.shape, obj.dtype)
+    return [_stand_ins(e) for e in obj] if type(obj) in SEQUENCES else obj
+
+
 def _stacked(obj, dtype):
     if isinstance(obj, Tensor):
         return astype(obj, dtype)       # recorded between float dtypes; to an integer, cut as astype does
@@ -302,8 +308,9 @@ def _stacked(obj, dtype):
 
 def from_nested(obj, dtype=None) -> Tensor:
     """A (nested) list/tuple holding Tensors, as one Tensor recorded from its elements."""
-    try:
-        ref = np.asarray(nested_values(obj), dtype=dtype)     # NumPy's dtype and its error for ragged lists
+    try:    # NumPy's dtype and its error for ragged lists, from stand-ins of each tensor's shape and dtype (the
+        # values themselves may be batched, inside vmap)
+        ref = np.asarray(_stand_ins(obj), dtype=dtype)
     except ValueError as e:
         raise ValueError(f"cannot make one array of this list of tensors: {e}") from None
     if ref.dtype.kind not in "biufc":
@@ -354,21 +361,26 @@ def _sequence(tup, op: str) -> list:
     return list(tup)
 
 
-def vstack(tup) -> Tensor:
+def _cast(arrs: list, dtype) -> list:
+    """NumPy's ``dtype=`` of the stacking functions: every input cast first (recorded between float dtypes)."""
+    return arrs if dtype is None else [astype(a, dtype) for a in arrs]
+
+
+def vstack(tup, *, dtype=None, casting: str = "same_kind") -> Tensor:
     """NumPy's vstack: the inputs as rows (1-d inputs become rows), concatenated along the first axis."""
-    return concatenate([atleast_2d(a) for a in _sequence(tup, "vstack")], 0)
+    return concatenate(_cast([atleast_2d(a) for a in _sequence(tup, "vstack")], dtype), 0)
 
 
 row_stack = vstack
 
 
-def hstack(tup) -> Tensor:
+def hstack(tup, *, dtype=None, casting: str = "same_kind") -> Tensor:
     """NumPy's hstack: concatenated along the second axis (the first, for 1-d inputs)."""
-    arrs = [atleast_1d(a) for a in _sequence(tup, "hstack")]
+    arrs = _cast([atleast_1d(a) for a in _sequence(tup, "hstack")], dtype)
     return concatenate(arrs, 0 if arrs and arrs[0].ndim == 1 else 1)
 
 
-def dstack(tup) -> Tensor:
+def dstack(tup) -> Tensor:     # NumPy's dstack takes no dtype=
     """NumPy's dstack: concatenated along the third axis (inputs promoted by atleast_3d)."""
     return concatenate([atleast_3d(a) for a in _sequence(tup, "dstack")], 2)
 
@@ -443,3 +455,62 @@ def rot90(m, k: int = 1, axes=(0, 1)) -> Tensor:
     if k == 2:
         return flip(m, (a, b))
     return swapaxes(flip(m, b), a, b) if k == 1 else flip(swapaxes(m, a, b), b)
+
+
+class _Concatenator:
+    """NumPy's ``r_`` and ``c_``: ``r_[x, 0.0, 1:4]`` concatenates tensors, numbers and ranges (a slice is an
+    ``arange``, or a ``linspace`` for a complex step ``5j``), recorded; a leading string ``"axis"`` or
+    ``"axis,ndmin[,trans1d]"`` sets the axis, the least number of dimensions and where a promoted 1-d input goes."""
+
+    def __init__(self, axis: int, ndmin: int, trans1d: int):
+        self.axis, self.ndmin, self.trans1d = axis, ndmin, trans1d
+
+    def __getitem__(self, key) -> Tensor:
+        key = key if isinstance(key, tuple) else (key,)
+        axis, ndmin, trans1d = self.axis, self.ndmin, self.trans1d
+        if key and isinstance(key[0], str):
+            try:    # "axis", "axis,ndmin" or "axis,ndmin,trans1d": the values not given keep their defaults
+                given = [int(v) for v in key[0].split(",")]
+                axis, ndmin, trans1d = (given + [ndmin, trans1d][len(given) - 1:])[:3]
+            except ValueError:
+                raise ValueError(f"r_/c_: unknown directive {key[0]!r}; give 'axis' or 'axis,ndmin[,trans1d]' (the "
+                                 "matrix directives 'r' and 'c' are not supported)") from None
+            key = key[1:]
+        parts, kinds = [], []
+        for item in key:
+            if isinstance(item, str):
+                raise ValueError(f"r_/c_: a directive string must come first, got {item!r} later")
+            scalar = isinstance(item, (int, float, complex, bool, np.generic))
+            if isinstance(item, slice):
+                item = self._range(item)
+            t = numpy_tensor(item)
+            kinds.append(item if scalar else t.dtype)
+            parts.append(self._promoted(t, ndmin, trans1d))
+        dtype = np.result_type(*kinds)
+        return concatenate([p if p.dtype == dtype else astype(p, dtype) for p in parts], axis)
+
+    @staticmethod
+    def _range(item: slice) -> np.ndarray:
+        start = 0 if item.start is None else item.start
+        step = 1 if item.step is None else item.step
+        if isinstance(step, (complex, np.complexfloating)):
+            return np.linspace(start, item.stop, int(abs(step)))
+        return np.arange(start, item.stop, step)
+
+    @staticmethod
+    def _promoted(t: Tensor, ndmin: int, trans1d: int) -> Tensor:
+        """``t`` with at least ``ndmin`` dims: its own axes start at ``trans1d`` (-1: last), the new ones around."""
+        missing = ndmin - t.ndim
+        if missing <= 0:
+            return t
+        out = reshape(t, (1,) * missing + t.shape)
+        if trans1d == -1:
+            return out
+        start = trans1d + missing + 1 if trans1d < 0 else trans1d
+        order = list(range(missing, ndmin))
+        axes = list(range(missing))
+        return transpose(out, tuple(axes[:start] + order + axes[start:]))
+
+
+r_ = _Concatenator(0, 1, -1)
+c_ = _Concatenator(-1, 2, 0)

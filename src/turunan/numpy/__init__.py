@@ -122,6 +122,8 @@ def _like(fn):
 
 
 zeros_like, ones_like, empty_like = (_like(f) for f in (_np.zeros_like, _np.ones_like, _np.empty_like))
+# NumPy's index tricks, and put_along_axis as a function returning its result (JAX's inplace=False)
+r_, c_, put_along_axis = _ops.r_, _ops.c_, _ops.put_along_axis
 
 
 # ---- comparisons and parts that carry no gradient ----------------------------------------------------------------
