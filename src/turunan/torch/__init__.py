@@ -353,4 +353,27 @@ def set_default_device(device) -> None:
 def get_default_device() -> device:
     return _CPU
 
+# ---- the core's NumPy-parity functions under PyTorch's names (turunan.torch._parity), also as Tensor methods;
+# torch.linalg and torch.special are modules of their own
+from . import (  # noqa: E402, F401
+    _parity,  # noqa: E402
+    linalg,
+    special,
+)
+
+for _n in _parity.NAMES:
+    globals().setdefault(_n, getattr(_parity, _n))
+for _n in _parity.METHODS:
+    if _n not in Tensor.__dict__:
+        setattr(Tensor, _n, getattr(_parity, _n))
+lgamma = special.gammaln
+digamma, erfinv, polygamma, xlogy, i0, logit = (special.digamma, special.erfinv, special.polygamma, special.xlogy,
+                                               special.i0, special.logit)
+det, inverse, slogdet = linalg.det, linalg.inv, linalg.slogdet
+for _n, _f in (("lgamma", lgamma), ("digamma", digamma), ("erfinv", erfinv), ("logit", logit), ("i0", i0),
+               ("det", det), ("inverse", inverse), ("slogdet", slogdet)):
+    if _n not in Tensor.__dict__:
+        setattr(Tensor, _n, _f)
+
+
 __getattr__ = _lacking(__name__, "PyTorch")
