@@ -236,6 +236,8 @@ def test_non_square_and_one_dimensional_inputs_are_refused():
         la.matrix_power(N(2, 2), 1.5)
     with pytest.raises(ValueError, match="UPLO"):
         la.eigh(np.eye(2), UPLO="X")
+    with pytest.raises(NotImplementedError, match="real matrices"):
+        la.eigh(tn.tensor(np.eye(2) * 1j))
 
 
 def test_svd_full_matrices_extra_columns_have_no_derivative():

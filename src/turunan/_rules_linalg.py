@@ -15,12 +15,14 @@ Conventions (each documented where it is chosen):
 - Symmetric inputs (``eigh``, ``cholesky``): NumPy reads one triangle only (``UPLO='L'``, ``upper=False``: the
   lower one), so the gradient is that of the function NumPy computes: it lives on the triangle read, its
   off-diagonal entries count twice (JAX symmetrises the input instead; on symmetric perturbations both agree).
-- Repeated eigenvalues or singular values: the factor 1 / (w_j - w_i) of the eigenvector (singular vector)
-  rule is taken as 0 where the gap is within ``n * eps * max|w|`` of 0. The eigenvectors of a repeated
-  eigenvalue are not unique, so no limit exists for them; every function invariant to the choice (the sum of
-  the eigenvalues, ``V diag(w) V^T``, ...) gets its exact, finite gradient, where the unmasked rule (JAX's,
-  PyTorch's) gives inf * 0 = NaN. Likewise 1 / s is taken as 0 for a singular value that is 0 (a rank-deficient
-  input: the term it multiplies is 0 for every function of the singular values alone).
+- Repeated eigenvalues or singular values (a gap within ``n * eps * max|w|``): the eigenvector rule's factor
+  1 / (w_j - w_i) meets a cotangent (tangent) that is exactly 0 when nothing depends on the eigenvectors of that
+  eigenvalue; the product is then taken as 0, so every function of the eigenvalues alone (their sum, a norm, a
+  log-determinant) gets its exact, finite gradient where the unmasked rule (JAX's, PyTorch's) gives inf * 0 =
+  NaN. Where the result does depend on those eigenvectors, which are not unique there, no formula of the
+  cotangents gives the derivative (even for V diag(w) V^T, smooth as it is): the rule gives NaN, never a
+  made-up number. The same holds for 1 / s at a singular value 0 (a rank-deficient input). ``pinv`` has its own
+  rule, smooth at repeated singular values.
 """
 
 from __future__ import annotations
@@ -354,7 +356,11 @@ QRResult = _result("QRResult", "Q R")
 
 def _float_tensor(x, name: str) -> Tensor:
     t = x if isinstance(x, Tensor) else Tensor(np.asarray(x))
-    if t.dtype.kind not in "fc":
+    if t.dtype.kind == "c":     # the rules transpose where complex matrices need conjugates: refused, not wrong
+        raise NotImplementedError(f"{name}: turunan's linear-algebra rules are written for real matrices; for a "
+                                  "complex one, work on its real and imaginary parts, or call numpy.linalg."
+                                  f"{name} on .detach().numpy() to leave the graph on purpose")
+    if t.dtype.kind != "f":
         t = apply(astype, t, dtype=np.float64)     # NumPy's linalg computes integers in float64
     if t.ndim < 2:
         raise np.linalg.LinAlgError(f"{name}: {t.ndim}-dimensional array given; it needs a matrix (or a stack of "
