@@ -217,7 +217,8 @@ def _power_vjp_x(g, ans, x, y):
     even in the branch a where discards: its derivative (second order) would be NaN (HIPS autograd's safe form)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         if isinstance(y, (int, float)):     # a Python exponent (x ** 2.0): no where needed, no array made
-            return None if y == 0 else g * y * x ** (y - 1)
+            # zeros, not None: a leaf reached only through x ** 0 gets a zero .grad, as in PyTorch
+            return np.where(True, 0, g) if y == 0 else g * y * x ** (y - 1)
         return np.where(y == 0, 0, g * y * x ** np.where(y == 0, 1, y - 1))
 
 
