@@ -217,3 +217,59 @@ def test_names_and_float64(stats):
     assert stats.norm.logpdf(0.5).dtype == np.float64
     assert set(stats.__all__) <= set(dir(stats))
     assert importlib.import_module("turunan.scipy").stats is stats
+
+
+# ---- multivariate normal ---------------------------------------------------------------------------------------
+def _spd(k):
+    a = rng.standard_normal((k, k))
+    return a @ a.T + k * np.eye(k)
+
+
+@pytest.mark.parametrize("shape", [(3,), (5, 3), (1, 3), (2, 4, 3)])
+def test_multivariate_normal_values_and_derivatives(shape, stats, sstats):
+    x, mean, cov = rng.standard_normal(shape), rng.standard_normal(3), _spd(3)
+    for fn in ("logpdf", "pdf"):
+        got = getattr(stats.multivariate_normal, fn)(x, mean, cov)
+        want = getattr(sstats.multivariate_normal, fn)(x, mean, cov)
+        assert got.shape == np.shape(want)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    check_grads(lambda x, m, c: stats.multivariate_normal.logpdf(x, m, c), [x, mean, cov], order=1)
+    # second order through a symmetric positive definite parametrisation of cov
+    check_grads(lambda x, m, a: stats.multivariate_normal.logpdf(x, m, a @ a.T + 3 * np.eye(3)),
+                [x, mean, rng.standard_normal((3, 3))])
+
+
+def test_multivariate_normal_scipys_parameter_forms(stats, sstats):
+    x = rng.standard_normal((4, 3))
+    for mean, cov in [(np.zeros(3), 2.0), (np.ones(3), np.array([1.0, 2.0, 3.0])), (None, _spd(3))]:
+        np.testing.assert_allclose(stats.multivariate_normal.logpdf(x, mean, cov).numpy(),
+                                   sstats.multivariate_normal.logpdf(x, mean, cov), rtol=1e-12)
+    y = rng.standard_normal(4)          # one dimension: every entry is a point
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(y, 0.3, 2.0).numpy(),
+                               sstats.multivariate_normal.logpdf(y, 0.3, 2.0), rtol=1e-12)
+
+
+def test_multivariate_normal_gradients_equal_autograds_and_jaxs(stats, astats, jstats):
+    import autograd
+    import jax
+    x, mean, cov = rng.standard_normal((5, 3)), rng.standard_normal(3), _spd(3)
+    got = grad(lambda x, m, c: stats.multivariate_normal.logpdf(x, m, c).sum(), argnums=(0, 1, 2))(x, mean, cov)
+    want = autograd.grad(lambda args: astats.multivariate_normal.logpdf(*args).sum())((x, mean, cov))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g.numpy(), w, rtol=1e-10, atol=1e-12)
+    jwant = jax.grad(lambda x, m, c: jstats.multivariate_normal.logpdf(x, m, c).sum(), argnums=(0, 1, 2))(x, mean, cov)
+    np.testing.assert_allclose(got[0].numpy(), np.asarray(jwant[0]), rtol=1e-10)
+    np.testing.assert_allclose(got[1].numpy(), np.asarray(jwant[1]), rtol=1e-10)
+    sym = lambda g: (g + g.T) / 2     # noqa: E731  (JAX's cholesky reads one triangle: compare the symmetric parts)
+    np.testing.assert_allclose(sym(got[2].numpy()), sym(np.asarray(jwant[2])), rtol=1e-9, atol=1e-12)
+
+
+def test_multivariate_normal_errors(stats):
+    with pytest.raises(ValueError, match="positive definite"):
+        stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.array([[1.0, 2.0], [2.0, 1.0]]))
+    with pytest.raises(ValueError, match="dimension 2"):
+        stats.multivariate_normal.logpdf(np.zeros(3), np.zeros(2), np.eye(2))
+    with pytest.raises(ValueError, match="2 x 2 matrix"):
+        stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(3))
+    with pytest.raises(NotImplementedError, match="allow_singular"):
+        stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(2), allow_singular=True)

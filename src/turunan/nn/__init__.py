@@ -11,6 +11,25 @@
 """
 
 from . import functional, init
+from .activations import (
+    CELU,
+    ELU,
+    GLU,
+    SELU,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    LogSigmoid,
+    Mish,
+    PReLU,
+    ReLU6,
+    SiLU,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from .layers import (
     GELU,
     AvgPool2d,
@@ -33,11 +52,25 @@ from .layers import (
     Softmax,
     Tanh,
 )
+from .losses import (
+    BCELoss,
+    CosineSimilarity,
+    HuberLoss,
+    KLDivLoss,
+    L1Loss,
+    PairwiseDistance,
+    SmoothL1Loss,
+    SoftMarginLoss,
+)
 from .module import Module, ModuleList, Sequential
+from .normalization import Embedding, GroupNorm, LayerNorm, Unflatten
 from .parameter import Parameter
 from .serialization import CheckpointError, load, save
 
 __all__ = ["Module", "ModuleList", "Sequential", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
            "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid", "Tanh", "GELU", "LeakyReLU",
            "Softmax", "LogSoftmax", "Identity", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
-           "functional", "init", "save", "load", "CheckpointError"]
+           "functional", "init", "save", "load", "CheckpointError", "CELU", "ELU", "GLU", "SELU", "Hardsigmoid",
+           "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign",
+           "Tanhshrink", "Threshold", "BCELoss", "CosineSimilarity", "HuberLoss", "KLDivLoss", "L1Loss",
+           "PairwiseDistance", "SmoothL1Loss", "SoftMarginLoss", "Embedding", "GroupNorm", "LayerNorm", "Unflatten"]

@@ -417,3 +417,48 @@ def binary_cross_entropy(probs, target, weight=None, reduction: str = "mean"):
     if weight is not None:
         loss = loss * weight
     return _name_grad_fn(_reduce(loss, reduction), "BinaryCrossEntropyBackward0")
+
+
+# more activations, losses and normalisations, each module with its functions (they are this namespace's too)
+from . import activations  # noqa: E402
+from .activations import (  # noqa: E402, F401
+    celu,
+    elu,
+    glu,
+    hardsigmoid,
+    hardswish,
+    hardtanh,
+    logsigmoid,
+    mish,
+    prelu,
+    relu6,
+    selu,
+    silu,
+    softmin,
+    softsign,
+    tanhshrink,
+)
+from .losses import (  # noqa: E402, F401
+    cosine_similarity,
+    gaussian_nll_loss,
+    hinge_embedding_loss,
+    huber_loss,
+    kl_div,
+    l1_loss,
+    normalize,
+    pairwise_distance,
+    poisson_nll_loss,
+    smooth_l1_loss,
+    soft_margin_loss,
+)
+from .normalization import (  # noqa: E402, F401
+    embedding,
+    group_norm,
+    instance_norm,
+    layer_norm,
+    local_response_norm,
+    one_hot,
+    pad,
+)
+
+threshold = activations.threshold  # noqa: E305  (a plain name: softplus has a parameter of that name)

@@ -26,9 +26,10 @@ from .. import _ops
 from .. import _rules_special as S
 from .._array import as_operand
 from .._core import Tensor, apply
+from ..numpy import linalg as la
 from . import special as sp
 
-__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "poisson", "chi2", "expon"]
+__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "multivariate_normal", "poisson", "chi2", "expon"]
 
 _HALF_LOG_2PI = 0.9189385332046727
 _LOG_PI = 1.1447298858494002
@@ -262,3 +263,49 @@ def _dirichlet_logpdf(x, alpha) -> Tensor:
 
 dirichlet = _namespace("dirichlet", logpdf=_dirichlet_logpdf,
                        pdf=lambda x, alpha: _ops.exp(_dirichlet_logpdf(x, alpha)))
+
+
+# ---- multivariate normal ------------------------------------------------------------------------------------
+def _mvn_parts(x, mean, cov):
+    """SciPy's conventions: points along the last axis of x; cov a matrix, a vector (its diagonal) or a number."""
+    x = _tensor(x)
+    cov = _tensor(cov)
+    mean = None if mean is None else _tensor(mean)
+    dim = (mean.shape[-1] if mean.ndim else 1) if mean is not None else cov.shape[0] if cov.ndim else 1
+    if cov.ndim == 0:
+        cov = cov * np.eye(dim)
+    elif cov.ndim == 1:
+        cov = cov * np.eye(dim)             # a diagonal given as a vector
+    if cov.ndim != 2 or cov.shape != (dim, dim):
+        raise ValueError(f"multivariate_normal: cov must be a number, a vector of {dim} variances or a "
+                         f"{dim} x {dim} matrix, got shape {cov.shape}")
+    if dim == 1 and (x.ndim == 0 or x.shape[-1] != 1):
+        x = _ops.expand_dims(x, -1)         # as SciPy: with one dimension, every entry of x is a point
+    if x.shape[-1] != dim:
+        raise ValueError(f"multivariate_normal: x must hold points of dimension {dim} along its last axis, "
+                         f"got shape {x.shape}")
+    values = cov.detach().numpy()
+    # the whole matrix is used (SciPy reads one triangle): an asymmetric one would give another number
+    if not np.allclose(values, values.T, rtol=0, atol=1e-5 * np.abs(values).max()) \
+            or np.any(np.linalg.eigvalsh(values) <= 0):
+        raise ValueError("multivariate_normal: cov must be symmetric positive definite (allow_singular is not "
+                         "supported: a singular covariance has no density to differentiate)")
+    return x - (0.0 if mean is None else mean), cov, dim
+
+
+def _mvn_logpdf(x, mean=None, cov=1, allow_singular: bool = False) -> Tensor:
+    """log N(x; mean, cov), differentiable in x, mean and cov (the gradient in cov is HIPS autograd's, not
+    symmetrised). The result has x's shape less its last axis, singleton axes squeezed, as SciPy."""
+    if allow_singular:
+        raise NotImplementedError("multivariate_normal: allow_singular=True is not supported (the density of a "
+                                  "singular covariance is not differentiable in it, as HIPS autograd says)")
+    diff, cov, dim = _mvn_parts(x, mean, cov)
+    solved = _ops.swapaxes(la.solve(cov, _ops.swapaxes(_ops.reshape(diff, (-1, dim)), 0, 1)), 0, 1)
+    maha = _ops.sum(_ops.reshape(diff, (-1, dim)) * solved, axis=-1)
+    out = -0.5 * (maha + la.slogdet(cov)[1]) - dim * _HALF_LOG_2PI
+    return _ops.reshape(out, tuple(n for n in diff.shape[:-1] if n != 1))
+
+
+multivariate_normal = _namespace(
+    "multivariate_normal", logpdf=_mvn_logpdf,
+    pdf=lambda x, mean=None, cov=1, allow_singular=False: _ops.exp(_mvn_logpdf(x, mean, cov, allow_singular)))

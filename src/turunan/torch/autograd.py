@@ -11,11 +11,19 @@ tensor([0., 2., 4.])
 
 from __future__ import annotations
 
-from .._doors import forwarded_dir, forwarder
+import importlib
+
+from .._doors import forwarded_dir, forwarder, recast
 from ._legacy import Variable  # noqa: F401  (PyTorch's legacy wrapper: gives a tensor)
+from ._tensor import Tensor
 
 __getattr__ = forwarder(__name__, "turunan.autograd", "PyTorch")
 
 
+def grad(outputs, inputs, *args, **kwargs):
+    """``turunan.autograd.grad``, its gradients as the door's tensors (``.size()``, ``torch.float32``, ...)."""
+    return recast(importlib.import_module("turunan.autograd").grad(outputs, inputs, *args, **kwargs), Tensor)
+
+
 def __dir__() -> list:
-    return forwarded_dir(["Variable"], "turunan.autograd")
+    return forwarded_dir(["Variable", "grad"], "turunan.autograd")
