@@ -139,8 +139,8 @@ def multigammaln(a, d: int) -> Tensor:
     """The log of the multivariate gamma function of dimension ``d``, composed from ``gammaln`` (differentiable
     in ``a``; ``d`` is an integer, as in SciPy). SciPy's domain: every a > (d - 1) / 2, else ValueError.
 
-    >>> round(float(multigammaln(2.0, 3)), 10)
-    1.5963125912
+    >>> round(float(multigammaln(2.0, 3)), 8)
+    1.59631259
     """
     if isinstance(d, Tensor) or not float(d).is_integer() or d < 1:
         raise ValueError(f"multigammaln: d must be a positive integer (a number, not a Tensor), got {d!r}")
@@ -158,8 +158,8 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
 
     Differentiable in ``a`` and ``b`` (d/db is exp(a) / sum, also where b is 0).
 
-    >>> round(float(logsumexp([1.0, 2.0], b=[1.0, 0.5])), 6)
-    2.0
+    >>> float(logsumexp([1.0, 2.0], b=[1.0, 0.0]))      # b = 0 drops a term
+    1.0
     """
     if b is None and not return_sign:
         return _ops.logsumexp(_tensor(a), axis=axis, keepdims=keepdims)

@@ -10,10 +10,10 @@ parameter (a scale <= 0, a shape <= 0) gives NaN, as SciPy.
 
 >>> import turunan as tn
 >>> from turunan.scipy.stats import norm
->>> x = tn.tensor([0.0, 1.0], dtype=tn.float64, requires_grad=True)
+>>> x = tn.tensor([0.5, 1.0], dtype=tn.float64, requires_grad=True)
 >>> norm.logpdf(x).sum().backward()
->>> x.grad
-tensor([ 0., -1.], dtype=turunan.float64)
+>>> x.grad             # -x
+tensor([-0.5, -1. ], dtype=turunan.float64)
 """
 
 from __future__ import annotations
