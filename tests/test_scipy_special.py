@@ -330,3 +330,14 @@ def test_the_package_names_its_submodules():
     assert {"special", "stats", "integrate", "misc"} <= set(dir(scipy_pkg))
     with pytest.raises(AttributeError, match="its submodules are"):
         scipy_pkg.__getattr__("nonexistent")
+
+
+def test_scipys_own_ufuncs_on_tensors_are_recorded(special, scipy_special):
+    x = tn.tensor([1.5, 2.5], dtype=tn.float64, requires_grad=True)
+    y = scipy_special.gammaln(x) + scipy_special.xlogy(x, x)     # NumPy's __array_ufunc__ protocol
+    assert isinstance(y, tn.Tensor) and y.requires_grad
+    y.sum().backward()
+    want = scipy_special.digamma([1.5, 2.5]) + np.log([1.5, 2.5]) + 1
+    np.testing.assert_allclose(x.grad.numpy(), want, rtol=1e-13)
+    with pytest.raises(TypeError, match="no rule"):
+        scipy_special.zeta(x, 2.0)          # a ufunc turunan has no row for: refused, never a silent constant

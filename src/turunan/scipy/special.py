@@ -1,10 +1,12 @@
 """``turunan.scipy.special``: SciPy's special functions, differentiable (``autograd.scipy.special``'s names).
 
 Values are SciPy's (the rows of ``turunan._rules_special`` run its kernels); derivatives are HIPS autograd's and
-JAX's, to any order. Order and shape arguments (``polygamma``'s ``n``, the Bessel functions' order, ``gammainc``'s
-and ``gammaincc``'s ``a``, ``betainc``'s ``a`` and ``b``, ``multigammaln``'s ``d``) have no derivative, as in HIPS
-autograd: a gradient asked through one raises NotImplementedError (never a silent zero). Inputs that are not
-Tensors follow NumPy's dtypes (Python floats and lists are float64).
+JAX's, to any order. Once this module is loaded, SciPy's own ufuncs on a Tensor (``scipy.special.gammaln(t)``)
+are recorded too, through NumPy's ``__array_ufunc__``. Order and shape arguments (``polygamma``'s ``n``, the
+Bessel functions' order, ``gammainc``'s and ``gammaincc``'s ``a``, ``betainc``'s ``a`` and ``b``,
+``multigammaln``'s ``d``) have no derivative, as in HIPS autograd: a gradient asked through one raises
+NotImplementedError (never a silent zero). Inputs that are not Tensors follow NumPy's dtypes (Python floats and
+lists are float64).
 
 >>> import turunan as tn
 >>> from turunan.scipy import special
@@ -23,6 +25,7 @@ from .. import _rules as R
 from .. import _rules_special as S
 from .._array import as_operand
 from .._core import Tensor, apply
+from .._methods import UFUNCS
 
 S.scipy_special()       # SciPy is this module's kernel library: without it, the install hint now
 
@@ -175,3 +178,10 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
         if not return_sign:
             return _ops.log(total) + top
         return _ops.log(_ops.abs(total)) + top, _ops.sign(total)
+
+
+# SciPy's ufuncs on a Tensor land in Tensor.__array_ufunc__: with these entries they are recorded like the names above
+for _name in __all__:
+    _ufunc = getattr(S.scipy_special(), _name, None)
+    if isinstance(_ufunc, np.ufunc):
+        UFUNCS.setdefault(_ufunc, globals()[_name])
