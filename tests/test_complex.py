@@ -314,3 +314,14 @@ def test_tensor_attributes_and_numpy_functions_record_the_rows():
     np.testing.assert_allclose(z.grad.data, want)
     r = tn.tensor([1.0, 2.0])
     assert r.real is r and np.real(r).dtype == np.float32 and z.conjugate().grad_fn.name == "ConjBackward0"
+
+
+def test_front_door_tensors_go_through_complex_intermediates():
+    # a door's tensor answers .dtype with its framework's object: the rules read the array's own
+    import turunan.torch as torch
+    x = torch.tensor([1.0, -2.0], requires_grad=True)
+    (torch.abs(x * (1 + 1j)) * x).sum().backward()      # real leaves: PyTorch's numbers too
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.sqrt(2) * np.abs(x.detach().numpy()), rtol=1e-6)
+    (g,) = torch.autograd.grad(tn.numpy.real(tn.exp(x * 1j)).sum(), [x], create_graph=True)
+    (gg,) = torch.autograd.grad(g.sum(), [x])
+    np.testing.assert_allclose(gg.numpy(), -np.cos(x.detach().numpy()), rtol=1e-6)

@@ -224,6 +224,20 @@ def refuse_complex(dtype, what: str) -> None:
                         "parts as two real tensors, or use turunan.func (JAX's complex convention)")
 
 
+def kind(x) -> str:
+    """The dtype kind ('f', 'c', ...) of an array, a Tensor (a front door's too, whose ``.dtype`` is its framework's
+    object) or a number.
+
+    >>> kind(np.ones(2, np.complex64)), kind(2.0)
+    ('c', 'f')
+    """
+    d = getattr(x, "_d", x)
+    try:
+        return d.dtype.kind
+    except AttributeError:
+        return np.asarray(d).dtype.kind
+
+
 def is_float_dtype(dtype) -> bool:
     return np.dtype(dtype).kind in "fc"
 

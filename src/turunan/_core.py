@@ -889,7 +889,7 @@ _real_variants: dict = {}   # (primitive, real inputs) -> its variant: one per p
 
 
 def _real_of(g):
-    if g is None or g.dtype.kind != "c":
+    if g is None or _array.kind(g) != "c":
         return g
     return g.real if type(g) is np.ndarray else real_part(g)
 
@@ -903,7 +903,8 @@ def _keep_real(rule, i: int, variadic: bool):
 def complex_node(node) -> None:
     """Called as a node with a complex output is recorded (off the real fast path: the dtype check is the one
     ``apply`` makes anyway): where some parent is real, the node's rules give that parent the real part."""
-    real = tuple(i for i, p in enumerate(node.parents) if p is not None and p.dtype.kind != "c")
+    real = tuple(i for i, p in enumerate(node.parents)
+                 if p is not None and (p.dtype if type(p) is Node else p._d.dtype).kind != "c")
     if not real:
         return
     prim = node.prim

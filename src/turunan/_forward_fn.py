@@ -41,8 +41,8 @@ def jvp_flat(f, primals: tuple, flat_tans: list, name: str, has_aux: bool = Fals
                     pos += 1
                     if tan is not None:
                         tan = tan if isinstance(tan, Tensor) else Tensor._wrap(np.asarray(tan))
-                        if t.dtype.kind != "c":     # a complex tangent of a real primal would lose its imaginary part
-                            refuse_complex(tan.dtype, f"{name}: a tangent of a real primal")
+                        if t._d.dtype.kind != "c":  # a complex tangent of a real primal would lose its imaginary part
+                            refuse_complex(tan._d.dtype, f"{name}: a tangent of a real primal")
                         if tan.shape != t.shape:
                             raise ValueError(f"{name}: a tangent has shape {tan.shape}, but its primal has shape "
                                              f"{t.shape}; they must match")

@@ -66,10 +66,10 @@ def pullback(out_leaves, flat_in, cts, create: bool) -> list:
     for o, c in zip(out_leaves, cts):
         if c is None or not o.requires_grad:
             continue
-        if o.dtype.kind != "c":     # cast to a real output's dtype it would lose its imaginary part
-            refuse_complex(c.dtype if isinstance(c, Tensor) else np.asarray(c).dtype, "a cotangent of a real output")
+        if o._d.dtype.kind != "c":      # cast to a real output's dtype it would lose its imaginary part
+            refuse_complex(c._d.dtype if isinstance(c, Tensor) else np.asarray(c).dtype, "a cotangent of a real output")
         if not isinstance(c, Tensor):
-            c = Tensor._wrap(np.asarray(c).astype(o.dtype, copy=False))
+            c = Tensor._wrap(np.asarray(c).astype(o._d.dtype, copy=False))
         if c.shape != o.shape:
             raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
         create = create or c.requires_grad or bool(c._tangents)
@@ -87,15 +87,15 @@ def pullback(out_leaves, flat_in, cts, create: bool) -> list:
 def _check_holomorphic(flat_in, o, holomorphic: bool) -> None:
     """JAX's rules: a complex output needs ``holomorphic=True``, which needs complex inputs and output."""
     if not holomorphic:
-        if o.dtype.kind == "c":
-            raise TypeError(COMPLEX_OUTPUT.format(what="the output", dtype=o.dtype))
+        if o._d.dtype.kind == "c":
+            raise TypeError(COMPLEX_OUTPUT.format(what="the output", dtype=o._d.dtype))
         return
     for x in flat_in:
-        if x.dtype.kind != "c":
-            raise TypeError(f"grad(..., holomorphic=True) requires complex inputs, but one input is {x.dtype}; "
+        if x._d.dtype.kind != "c":
+            raise TypeError(f"grad(..., holomorphic=True) requires complex inputs, but one input is {x._d.dtype}; "
                             "make it complex (e.g. x.astype('complex128')), or drop holomorphic=True")
-    if o.dtype.kind != "c":
-        raise TypeError(f"grad(..., holomorphic=True) requires a complex output, but the output is {o.dtype}; "
+    if o._d.dtype.kind != "c":
+        raise TypeError(f"grad(..., holomorphic=True) requires a complex output, but the output is {o._d.dtype}; "
                         "drop holomorphic=True for a real-valued function")
 
 

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import anywhere
+from ._array import anywhere, kind
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -99,7 +99,7 @@ def _reduction_jvp(rule):
 def _real_tangent(t, ans):
     """The tangent of a real output of complex inputs: the real part. A real-valued row's reverse rule gives the
     factor c with df = Re(c dz) (JAX's convention: c = df/dx - i df/dy), so its tangent is Re(c t), not c t."""
-    if t is not None and t.dtype.kind == "c" and np.dtype(ans.dtype).kind != "c":
+    if t is not None and kind(t) == "c" and kind(ans) != "c":
         return real(t)
     return t
 
@@ -108,8 +108,8 @@ def _ordered(x, y, op: str):
     """``x``, refused where ``x`` or ``y`` is complex: ``op``'s derivative compares values, and complex numbers
     have no order (NumPy's lexicographic one would give the gradient of no function: a wrong number)."""
     for a in (x, y):
-        if getattr(a, "dtype", None) is not None and a.dtype.kind == "c":
-            raise TypeError(f"{op} has no derivative for complex input ({a.dtype}): its gradient compares values, "
+        if a is not None and kind(a) == "c":
+            raise TypeError(f"{op} has no derivative for complex input: its gradient compares values, "
                             "and complex numbers are not ordered; apply it to real values (e.g. abs(z) or real(z))")
     return x
 
@@ -275,10 +275,10 @@ def _cumsum_vjp(g, ans, x, axis):
 
 
 def _astype_vjp(g, ans, x, dtype):
-    kind = np.dtype(x.dtype).kind
-    if kind not in "fc":
+    x_kind = kind(x)
+    if x_kind not in "fc":
         return None
-    if kind == "f" and g.dtype.kind == "c":     # a real input cast to complex: the real part (JAX's convention)
+    if x_kind == "f" and kind(g) == "c":     # a real input cast to complex: the real part (JAX's convention)
         g = real(g)
     return g.astype(x.dtype)
 
@@ -291,18 +291,18 @@ def _astype_jvp(tangents, ans, x, dtype):
 def _abs_vjp(g, ans, x):
     """abs'(x) = sign(x) for real x (sign(NaN) = 0, as PyTorch's sgn); for complex z, d|z| = Re(conj(z)/|z| dz):
     the factor conj(z)/|z|, taken as 0 at z = 0 (as HIPS autograd and JAX)."""
-    if x.dtype.kind == "c":
+    if kind(x) == "c":
         return g * (conj(x) / np.where(x == 0, 1, absolute(x)))
     return g * (x > 0) - g * (x < 0)
 
 
 def _angle_vjp(g, ans, x):
     """d angle(z) = Im(dz / z) = Re(-i/z dz): the factor -i/z; a real input's angle (0 or pi) is constant."""
-    return None if x.dtype.kind != "c" else g * (-1j / x)
+    return None if kind(x) != "c" else g * (-1j / x)
 
 
 def _conj_if_complex(x):
-    return conj(x) if x.dtype.kind == "c" else x
+    return conj(x) if kind(x) == "c" else x
 
 
 def _norm2(x, axis, keepdims):
@@ -475,7 +475,7 @@ cast = defprim("cast", lambda x, dtype: x.astype(dtype), batch=ELEMENTWISE, disp
 # of a complex result gets the real part of its cotangent from the engine (turunan._core.complex_node).
 real = defprim("real", lambda x: np.array(np.real(x)), [lambda g, ans, x: g], LINEAR, batch=ELEMENTWISE)
 imag = defprim("imag", lambda x: np.array(np.imag(x)),
-               [lambda g, ans, x: g * -1j if x.dtype.kind == "c" else None], LINEAR, batch=ELEMENTWISE)
+               [lambda g, ans, x: g * -1j if kind(x) == "c" else None], LINEAR, batch=ELEMENTWISE)
 conj = defprim("conj", np.conjugate, [lambda g, ans, x: conj(g)], LINEAR, batch=ELEMENTWISE)
 angle = defprim("angle", np.angle, [_angle_vjp],
                 lambda tangents, ans, x: _real_tangent(_angle_vjp(tangents[0], ans, x), ans), batch=ELEMENTWISE)

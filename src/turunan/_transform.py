@@ -78,8 +78,8 @@ def refuse_complex_basis(ts, name: str, what: str) -> None:
     """A Jacobian built on a basis of real directions (``jacfwd``'s inputs, ``jacrev``'s outputs) of a complex
     value would hold derivatives along the real axis only: refused, as JAX refuses it (without holomorphic=True)."""
     for t in ts:
-        if t.dtype.kind == "c":
-            raise TypeError(f"{name} requires real-valued {what}, but got {t.dtype} (a Jacobian on a real basis "
+        if t._d.dtype.kind == "c":
+            raise TypeError(f"{name} requires real-valued {what}, but got {t._d.dtype} (a Jacobian on a real basis "
                             "would drop the imaginary directions); use grad or vjp for a real function of complex "
                             "inputs, jvp with complex tangents, or holomorphic_grad for a holomorphic function")
 

@@ -39,7 +39,7 @@ def _random_like(rng, x) -> np.ndarray:
 
 
 def _real_part(t: Tensor) -> Tensor:
-    return _rules.real(t) if t.dtype.kind == "c" else t
+    return _rules.real(t) if t._d.dtype.kind == "c" else t
 
 
 def _leaf(t: Tensor) -> Tensor:
