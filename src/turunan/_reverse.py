@@ -164,7 +164,7 @@ def holomorphic_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = Fals
 
     >>> import turunan as tn
     >>> holomorphic_grad(lambda z: z * z)(tn.tensor(1 + 2j))
-    tensor(2.+4.j, dtype=turunan.complex64)
+    tensor(2.+4.j, dtype=turunan.complex128)
     """
     return grad(f, argnums, has_aux, holomorphic=True)
 
