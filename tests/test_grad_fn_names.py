@@ -81,14 +81,12 @@ SAME = [
     "torch.nn.Softmax(dim=1)(x)", "torch.nn.LogSoftmax(dim=1)(x)",
     "torch.nn.LeakyReLU(0.1)(x)", "torch.nn.BatchNorm1d(4)(x)", "torch.nn.Conv2d(1, 2, 2)(x.reshape(1, 1, 3, 4))",
     "torch.nn.MaxPool2d(2)(x.reshape(1, 1, 3, 4))", "torch.nn.AvgPool2d(2)(x.reshape(1, 1, 3, 4))",
+    "torch.nn.Flatten()(x * 2)", "torch.nn.Flatten()(x.reshape(3, 2, 2) * 2)",
 ]
 
 # what turunan still names after the last primitive it recorded (PyTorch's name first): ops of the core's own
 # rows (_linalg, _shapes, _indexing, _elementwise), each one primitive whose own name differs from PyTorch's
-KNOWN_DIFFERENT = {
-    # PyTorch's flatten of a tensor with nothing to flatten is the tensor itself (the torch door's nn.Flatten)
-    "torch.nn.Flatten()(x * 2)": ("MulBackward0", "ReshapeBackward0"),
-}
+KNOWN_DIFFERENT: dict = {}
 
 
 def _names(torch, expr: str):

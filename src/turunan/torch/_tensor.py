@@ -198,7 +198,12 @@ class Tensor(_core.Tensor):
         """PyTorch's flatten: the tensor itself where nothing is merged (a 1-d tensor), else ``reshape``."""
         if self.ndim and checked_dim(start_dim, self.ndim) == checked_dim(end_dim, self.ndim):
             return self
-        return recast(ops.flatten(self, start_dim, end_dim), Tensor)
+        out = recast(ops.flatten(self, start_dim, end_dim), Tensor)
+        if out.grad_fn is None:
+            return out
+        # PyTorch's names: a view where the memory allows it, else a copy (as its reshape, which flatten calls)
+        return _core.name_grad_fn(out, "ViewBackward0" if getattr(out, "_view", None) is not None
+                                  else "UnsafeViewBackward0")
 
     # ---- devices and dtypes ------------------------------------------------------------------------------
     def cpu(self):
