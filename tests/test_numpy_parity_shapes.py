@@ -204,7 +204,8 @@ CASES = [
     Case("where", lambda m, x, y: m.where(x > 0, x * y, y), [(3, 4), (4,)], autograd=False),
     Case("take", lambda m, x: m.take(x, np.array([2, 0, 2]), axis=1), [(3, 4)], autograd=False),
     Case("take flat", lambda m, x: m.take(x, np.array([[5, 0], [11, 5]])), [(3, 4)], autograd=False),
-    Case("take_along_axis", lambda m, x: m.take_along_axis(x, np.array([[0, 2, 2], [1, 0, 1]]), -1), [(2, 4)], autograd=False),
+    Case("take_along_axis", lambda m, x: m.take_along_axis(x, np.array([[0, 2, 2], [1, 0, 1]]), -1), [(2, 4)],
+         autograd=False),
     Case("clip", lambda m, x: m.clip(x, -0.5, 0.5), [np.array([[-1.3, -0.2, 0.1], [0.7, 0.45, -0.6]])]),
     Case("clip one side", lambda m, x: m.clip(x, None, 0.2), [np.array([-1.3, -0.2, 0.1, 0.7])],
          autograd=False),
@@ -238,3 +239,115 @@ def test_gradients_and_hvp_match_jax(case):
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_vmap_equals_a_loop(case):
     check_vmap(case)
+
+
+# ---- put_along_axis: a function returning its result (JAX's inplace=False) ------------------------------------
+def test_put_along_axis_values_gradients_and_last_write_wins():
+    x = np.random.default_rng(3).standard_normal((3, 4))
+    idx = np.array([[0, 2], [1, 1], [3, 0]])        # row 1 writes column 1 twice: the last write wins, as NumPy
+    v = np.arange(6.0).reshape(3, 2) + 10
+    want = x.copy()
+    np.put_along_axis(want, idx, v, axis=1)
+    got = tnp.put_along_axis(x, idx, v, axis=1, inplace=False)
+    np.testing.assert_array_equal(got.numpy(), want)
+    check_grads(lambda x, v: tnp.put_along_axis(x, idx, v, -1, inplace=False), [x, v])
+    vt = tnp.array(v, requires_grad=True)
+    tnp.sum(tnp.put_along_axis(x, idx, vt, 1, inplace=False)).backward()
+    np.testing.assert_array_equal(vt.grad.numpy(), [[1, 1], [0, 1], [1, 1]])    # the overwritten value: none
+    check_grads(lambda x: tnp.put_along_axis(x, idx[:, :1], 2.0, 1, inplace=False), [x])   # a number, broadcast
+    jax = _jax()
+    ours = tnp.put_along_axis(x, idx[:, :1], v[:, :1], 1, inplace=False).numpy()
+    theirs = jax.numpy.put_along_axis(x, idx[:, :1], v[:, :1], 1, inplace=False)
+    np.testing.assert_array_equal(ours, np.asarray(theirs))
+
+
+def test_put_along_axis_refuses_to_pretend_to_write_in_place():
+    with pytest.raises(ValueError, match="inplace=False"):
+        tnp.put_along_axis(tnp.zeros(3), np.array([0]), 1.0, 0)
+    with pytest.raises(ValueError, match="indices must be integers"):
+        tnp.put_along_axis(tnp.zeros(3), np.array([0.5]), 1.0, 0, inplace=False)
+
+
+# ---- the functions without a gradient: NumPy's answers, as constants ------------------------------------------
+def test_functions_without_gradient_give_numpys_answers():
+    x = np.random.default_rng(4).standard_normal((3, 4))     # no ties: NumPy's default argsort is not stable
+    t = tnp.array(x, requires_grad=True)
+    for name, call in {
+        "argsort": lambda m, a: m.argsort(a, axis=0), "argsort flat": lambda m, a: m.argsort(a, axis=None),
+        "argpartition": lambda m, a: m.argpartition(a, 1), "searchsorted": lambda m, a: m.searchsorted(
+            np.sort(x.ravel()), a), "searchsorted right": lambda m, a: m.searchsorted([0.0, 1.0], a, side="right"),
+        "unique": lambda m, a: m.unique(a), "nonzero": lambda m, a: m.nonzero(a > 0)[1],
+        "where one argument": lambda m, a: m.where(a > 0)[0],
+    }.items():
+        want = call(np, x)
+        for got in (call(tnp, t), call(np, t)):
+            assert not got.requires_grad, name
+            assert got.dtype == want.dtype, name
+            np.testing.assert_array_equal(got.numpy(), want, err_msg=name)
+    x[1, 2] = x[0, 0]
+    values, index, inverse, counts = tnp.unique(tnp.array(x), return_index=True, return_inverse=True,
+                                                return_counts=True)
+    for got, want in zip((values, index, inverse, counts), np.unique(x, True, True, True)):
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_sort_of_a_list_and_clip_of_integers():
+    assert tnp.sort([3.0, 1.0, 2.0]).tolist() == [1.0, 2.0, 3.0]
+    assert tnp.sort([3.0, 1.0]).dtype == np.float64
+    a = np.array([1, 5, 9])
+    for got, want in ((tnp.clip(a, None, 6), np.clip(a, None, 6)), (tnp.clip(a, a_min=2, a_max=None),
+                                                                      np.clip(a, 2, None)),
+                      (np.clip(tnp.array(a), min=2, max=6), np.clip(a, min=2, max=6))):
+        assert got.dtype == want.dtype
+        np.testing.assert_array_equal(got.numpy(), want)
+
+
+def test_argpartition_and_partition_batch():
+    x = np.random.default_rng(5).standard_normal((3, 4, 5))
+    got = tn.vmap(lambda r: tnp.argpartition(r, 2, axis=-1))(x)
+    np.testing.assert_array_equal(got.numpy(), np.stack([np.argpartition(r, 2, axis=-1) for r in x]))
+
+
+# ---- error paths -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("call, error, match", [
+    (lambda: tnp.tril(tnp.array(1.0)), ValueError, "at least 1-d"),
+    (lambda: tnp.diag(tnp.ones((2, 2, 2))), ValueError, "1-d .* or 2-d"),
+    (lambda: tnp.diagonal(tnp.ones(3)), ValueError, "at least 2-d"),
+    (lambda: tnp.diagonal(tnp.ones((2, 2)), 0, 1, -1), ValueError, "cannot be the same axis"),
+    (lambda: tnp.trace(tnp.ones((2, 2)), axis1=2), ValueError, "out of range"),
+    (lambda: tnp.repeat(tnp.ones(3), 1.5), TypeError, "repeats must be integers"),
+    (lambda: tnp.repeat(tnp.ones(3), [1, 2]), ValueError, ""),
+    (lambda: tnp.roll(tnp.ones(3), 1.5, 0), ValueError, "must be integers"),
+    (lambda: tnp.roll(tnp.ones(3), 1, 1), ValueError, "out of range"),
+    (lambda: tnp.rot90(tnp.ones(3)), ValueError, "at least 2-d"),
+    (lambda: tnp.rot90(tnp.ones((2, 2)), 1, (0, 0)), ValueError, "must differ"),
+    (lambda: tnp.rot90(tnp.ones((2, 2)), 1, (0,)), ValueError, "must name 2 axes"),
+    (lambda: tnp.fliplr(tnp.ones(3)), ValueError, "at least 2-d"),
+    (lambda: tnp.flipud(tnp.array(1.0)), ValueError, "at least 1-d"),
+    (lambda: tnp.vstack(x for x in [tnp.ones(2)]), TypeError, "list or tuple"),
+    (lambda: tnp.hstack(tnp.ones(2)), TypeError, "list or tuple"),
+    (lambda: tnp.vstack([tnp.ones(2), tnp.ones(3)]), ValueError, "must agree except on that axis"),
+    (lambda: tnp.vsplit(tnp.ones(4), 2), ValueError, "2 or more dimensions"),
+    (lambda: tnp.dsplit(tnp.ones((2, 4)), 2), ValueError, "3 or more dimensions"),
+    (lambda: tnp.split(tnp.ones(5), 2), ValueError, "use array_split"),
+    (lambda: tnp.array_split(tnp.ones(5), 0), ValueError, "positive integer"),
+    (lambda: tnp.pad(tnp.ones(3), 1.5), TypeError, "pad_width must be integers"),
+    (lambda: tnp.pad(tnp.ones(3), -1), ValueError, "must not be negative"),
+    (lambda: tnp.pad(tnp.ones((2, 2)), ((1, 1), (1, 1), (1, 1))), ValueError, "does not fit a 2-d input"),
+    (lambda: tnp.pad(tnp.ones(3), 1, mode="mean"), NotImplementedError, "mode 'mean' is not supported"),
+    (lambda: tnp.pad(tnp.ones(3), 1, mode="reflect", reflect_type="odd"), NotImplementedError, "reflect_type"),
+    (lambda: tnp.pad(tnp.ones(3), 1, constant_values=tnp.array(2.0)), TypeError, r"constant_values \(numbers\) only"),
+    (lambda: tnp.select([tnp.ones(2) > 0], []), ValueError, "1 conditions but 0 choices"),
+    (lambda: tnp.select([], []), ValueError, "must not be empty"),
+    (lambda: tnp.select([tnp.ones(2)], [tnp.ones(2)]), TypeError, "invalid entry 0 in condlist"),
+    (lambda: tnp.where(tnp.ones(2) > 0, tnp.ones(2)), ValueError, "both x and y, or neither"),
+    (lambda: tnp.take(tnp.ones(3), [4], mode="wild"), ValueError, "mode must be"),
+    (lambda: tnp.take_along_axis(tnp.ones((2, 2)), np.zeros((1, 1), int), None), ValueError, "must be 1-d"),
+    (lambda: tnp.partition(tnp.ones(3), 1, order="f"), TypeError, "order="),
+    (lambda: tnp.clip(tnp.ones(3), 0, 1, out=np.ones(3)), TypeError, "out="),
+    (lambda: tnp.r_["x", tnp.ones(2)], ValueError, "unknown directive"),
+    (lambda: tnp.r_[tnp.ones(2), "0"], ValueError, "must come first"),
+])
+def test_errors_say_what_to_do(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
