@@ -222,6 +222,16 @@ def test_order_based_rules_refuse_complex_input_instead_of_a_wrong_number(op):
     z = tn.tensor(C(3), requires_grad=True)
     with pytest.raises(TypeError, match="complex numbers are not ordered"):
         tn.abs(op(z)).sum().backward()
+    with pytest.raises(TypeError, match="complex numbers are not ordered"):
+        jvp(lambda z: tn.abs(op(z)), (tn.tensor(C(3)),), (tn.tensor(C(3)),))
+
+
+@pytest.mark.parametrize("op", [lambda w, z: tn.maximum(z, w), lambda w, z: tn.minimum(z, w),
+                                lambda w, z: tn.clip(z, w, 2.0), lambda w, z: tn.clip(z, -2.0, w)])
+def test_order_based_rules_refuse_a_complex_operand_of_the_other_input(op):
+    w = tn.tensor(C(3), requires_grad=True)     # only the second operand (or a bound) requires grad
+    with pytest.raises(TypeError, match="complex numbers are not ordered"):
+        tn.abs(op(w, tn.tensor(C(3)))).sum().backward()
 
 
 def test_real_basis_jacobians_refuse_complex_and_the_pytorch_door_refuses_complex_leaves():

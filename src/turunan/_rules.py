@@ -362,18 +362,20 @@ absolute = defprim("absolute", np.abs, [_abs_vjp],
 # PyTorch (its rule zeroes a side only where that side is the strictly smaller one, for maximum)
 maximum = defprim("maximum", np.maximum, [lambda g, ans, x, y: np.where(_ordered(x, y, "maximum") < y, 0,
                                                                    np.where(x == y, g * 0.5, g)),
-                                          lambda g, ans, x, y: np.where(y < x, 0, np.where(x == y, g * 0.5, g))],
+                                          lambda g, ans, x, y: np.where(_ordered(y, x, "maximum") < x, 0,
+                                                                        np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
 minimum = defprim("minimum", np.minimum, [lambda g, ans, x, y: np.where(_ordered(x, y, "minimum") > y, 0,
                                                                    np.where(x == y, g * 0.5, g)),
-                                          lambda g, ans, x, y: np.where(y > x, 0, np.where(x == y, g * 0.5, g))],
+                                          lambda g, ans, x, y: np.where(_ordered(y, x, "minimum") > x, 0,
+                                                                        np.where(x == y, g * 0.5, g))],
                   ELEMENTWISE)
 # clip(x, lo, hi) = min(max(x, lo), hi), bounds that may be tensors (PyTorch's clamp.Tensor): x takes the gradient
 # inside [lo, hi], bounds included; lo where x < lo < hi; hi where x > hi or hi < lo (then the result is hi)
 clip = defprim("clip", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
                [lambda g, ans, x, lo, hi: np.where((_ordered(x, lo, "clip") >= lo) & (x <= hi), g, 0),
-                lambda g, ans, x, lo, hi: np.where((x < lo) & (lo < hi), g, 0),
-                lambda g, ans, x, lo, hi: np.where((x > hi) | (hi < lo), g, 0)], ELEMENTWISE)
+                lambda g, ans, x, lo, hi: np.where((_ordered(x, lo, "clip") < lo) & (lo < hi), g, 0),
+                lambda g, ans, x, lo, hi: np.where((_ordered(x, hi, "clip") > hi) | (hi < lo), g, 0)], ELEMENTWISE)
 where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g, 0),
                                     lambda g, ans, c, x, y: np.where(c, 0, g)], ELEMENTWISE)
 
