@@ -273,3 +273,25 @@ def test_multivariate_normal_errors(stats):
         stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(3))
     with pytest.raises(NotImplementedError, match="allow_singular"):
         stats.multivariate_normal.logpdf(np.zeros(2), np.zeros(2), np.eye(2), allow_singular=True)
+
+
+# ---- vmap: each example's density, checks that cannot read values become NaN per example -------------------------
+def test_vmap_of_densities_equals_a_loop(stats, sstats):
+    xs = U(0.1, 3, (4, 3))
+    for f, want in [(lambda x: stats.norm.logpdf(x, 0.3, 2.0), sstats.norm.logpdf(xs, 0.3, 2.0)),
+                    (lambda x: stats.t.cdf(x, 3.0), sstats.t.cdf(xs, 3.0)),
+                    (lambda x: stats.gamma.logpdf(x, 2.0), sstats.gamma.logpdf(xs, 2.0)),
+                    (lambda x: stats.beta.logpdf(x / 4, 2.0, 3.0), sstats.beta.logpdf(xs / 4, 2.0, 3.0)),
+                    (lambda m: stats.poisson.logpmf(np.array([1.0, 2.0, 3.0]), m),
+                     sstats.poisson.logpmf([1, 2, 3], xs))]:
+        np.testing.assert_allclose(tn.vmap(f)(xs).numpy(), want, rtol=1e-12)
+    alpha = np.array([1.5, 2.0, 3.0])
+    d = rng.dirichlet(alpha, 4)
+    got = tn.vmap(lambda x: stats.dirichlet.logpdf(x, alpha))(np.concatenate([d, d[:1] * 1.1])).numpy()
+    np.testing.assert_allclose(got[:4], sstats.dirichlet.logpdf(d.T, alpha), rtol=1e-12)
+    assert np.isnan(got[4])             # off the simplex
+    covs = np.stack([np.eye(2), 2 * np.eye(2), -np.eye(2)])
+    got = tn.vmap(lambda c: stats.multivariate_normal.logpdf(np.ones(2), np.zeros(2), c))(covs).numpy()
+    np.testing.assert_allclose(got[:2], [sstats.multivariate_normal.logpdf(np.ones(2), np.zeros(2), c)
+                                         for c in covs[:2]], rtol=1e-12)
+    assert np.isnan(got[2])             # not positive definite

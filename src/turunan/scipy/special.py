@@ -149,10 +149,12 @@ def multigammaln(a, d: int) -> Tensor:
         raise ValueError(f"multigammaln: d must be a positive integer (a number, not a Tensor), got {d!r}")
     a = _tensor(a)
     d = int(d)
-    if np.any(a.detach().numpy() <= 0.5 * (d - 1)):
+    values = a.detach().numpy()     # inside vmap, not an ndarray: no check here, NaN outside the domain below
+    if isinstance(values, np.ndarray) and np.any(values <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: every a must be > (d - 1) / 2 = {0.5 * (d - 1)} (SciPy's domain)")
     terms = gammaln(_ops.expand_dims(a, -1) - np.arange(d) / 2.0)
-    return _ops.sum(terms, axis=-1) + d * (d - 1) / 4.0 * np.log(np.pi)
+    out = _ops.sum(terms, axis=-1) + d * (d - 1) / 4.0 * np.log(np.pi)
+    return _ops.where(a > 0.5 * (d - 1), out, np.nan)
 
 
 def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):

@@ -43,6 +43,12 @@ def _tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(np.asarray(x, dtype=np.result_type(x, 1.0)))
 
 
+def _values(t: Tensor):
+    """A tensor's values for a check of its domain, or None inside vmap (where they cannot be read)."""
+    values = t.detach().numpy()
+    return values if isinstance(values, np.ndarray) else None
+
+
 def _nan_unless(valid, out) -> Tensor:
     """``out`` where the parameters are valid, NaN elsewhere (SciPy's answer to a scale <= 0, say)."""
     return _ops.where(valid, out, np.nan)
@@ -248,8 +254,9 @@ def _dirichlet_x(x, alpha):
                          f"got shape {x.shape}")
     if x.shape[0] == k - 1:
         x = _ops.concatenate([x, 1 - _ops.sum(x, axis=0, keepdims=True)], axis=0)
-    values = x.detach().numpy()
-    if np.any(values < 0) or np.any(values > 1) or not np.allclose(values.sum(0), 1, atol=1e-9, rtol=0):
+    values = _values(x)
+    if values is not None and (np.any(values < 0) or np.any(values > 1)
+                               or not np.allclose(values.sum(0), 1, atol=1e-9, rtol=0)):
         raise ValueError("dirichlet: each column of x must lie on the simplex (entries in [0, 1] summing to 1)")
     return x, _ops.reshape(alpha, (k,) + (1,) * (x.ndim - 1))
 
@@ -258,7 +265,9 @@ def _dirichlet_logpdf(x, alpha) -> Tensor:
     """log Dirichlet(x; alpha), differentiable in x and alpha."""
     x, a = _dirichlet_x(x, alpha)
     log_norm = _ops.sum(sp.gammaln(a), axis=0) - sp.gammaln(_ops.sum(a, axis=0))
-    return _nan_unless(_ops.all(a > 0), _ops.sum(sp.xlogy(a - 1, x), axis=0) - log_norm)
+    # (inside vmap, where x could not be checked, a column off the simplex gives NaN)
+    on_simplex = _ops.all((x >= 0) & (x <= 1), axis=0) & (_ops.abs(_ops.sum(x, axis=0) - 1) <= 1e-9)
+    return _nan_unless(_ops.all(a > 0) & on_simplex, _ops.sum(sp.xlogy(a - 1, x), axis=0) - log_norm)
 
 
 dirichlet = _namespace("dirichlet", logpdf=_dirichlet_logpdf,
@@ -284,13 +293,14 @@ def _mvn_parts(x, mean, cov):
     if x.shape[-1] != dim:
         raise ValueError(f"multivariate_normal: x must hold points of dimension {dim} along its last axis, "
                          f"got shape {x.shape}")
-    values = cov.detach().numpy()
+    values = _values(cov)       # None inside vmap with a cov per example: checked per example (NaN) instead
     # the whole matrix is used (SciPy reads one triangle): an asymmetric one would give another number
-    if not np.allclose(values, values.T, rtol=0, atol=1e-5 * np.abs(values).max()) \
-            or np.any(np.linalg.eigvalsh(values) <= 0):
+    if values is not None and (not np.allclose(values, values.T, rtol=0, atol=1e-5 * np.abs(values).max())
+                               or np.any(np.linalg.eigvalsh(values) <= 0)):
         raise ValueError("multivariate_normal: cov must be symmetric positive definite (allow_singular is not "
                          "supported: a singular covariance has no density to differentiate)")
-    return x - (0.0 if mean is None else mean), cov, dim
+    valid = True if values is not None else _ops.all(la.eigvalsh(cov.detach()) > 0)
+    return x - (0.0 if mean is None else mean), cov, dim, valid
 
 
 def _mvn_logpdf(x, mean=None, cov=1, allow_singular: bool = False) -> Tensor:
@@ -299,10 +309,10 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular: bool = False) -> Tensor:
     if allow_singular:
         raise NotImplementedError("multivariate_normal: allow_singular=True is not supported (the density of a "
                                   "singular covariance is not differentiable in it, as HIPS autograd says)")
-    diff, cov, dim = _mvn_parts(x, mean, cov)
+    diff, cov, dim, valid = _mvn_parts(x, mean, cov)
     solved = _ops.swapaxes(la.solve(cov, _ops.swapaxes(_ops.reshape(diff, (-1, dim)), 0, 1)), 0, 1)
     maha = _ops.sum(_ops.reshape(diff, (-1, dim)) * solved, axis=-1)
-    out = -0.5 * (maha + la.slogdet(cov)[1]) - dim * _HALF_LOG_2PI
+    out = _nan_unless(valid, -0.5 * (maha + la.slogdet(cov)[1]) - dim * _HALF_LOG_2PI)
     return _ops.reshape(out, tuple(n for n in diff.shape[:-1] if n != 1))
 
 
