@@ -335,3 +335,12 @@ def test_front_door_tensors_go_through_complex_intermediates():
     (g,) = torch.autograd.grad(tn.numpy.real(tn.exp(x * 1j)).sum(), [x], create_graph=True)
     (gg,) = torch.autograd.grad(g.sum(), [x])
     np.testing.assert_allclose(gg.numpy(), -np.cos(x.detach().numpy()), rtol=1e-6)
+
+
+def test_vmap_and_hessian_through_complex_values():
+    z = C(3)
+    np.testing.assert_allclose(tn.vmap(grad(lambda z: tn.abs(z) ** 2))(tn.tensor(z)).data, 2 * np.conj(z))
+    x = R(3)
+    np.testing.assert_allclose(tn.vmap(grad(lambda x: tnp.imag(tn.exp(1j * x))))(tn.tensor(x)).data, np.cos(x))
+    h = tn.func.hessian(lambda x: (tn.abs(tn.exp(1j * x) * x) ** 2).sum())(tn.tensor(x))     # |x|² in disguise
+    np.testing.assert_allclose(h.data, 2 * np.eye(3), atol=1e-12)
