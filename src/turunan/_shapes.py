@@ -141,8 +141,11 @@ def flatten(x, start_dim: int = 0, end_dim: int = -1) -> Tensor:
     return reshape(x, shape[:s] + (-1,) + shape[e + 1:])
 
 
-def ravel(x) -> Tensor:
-    return reshape(x, (-1,))
+def ravel(x, order: str = "C") -> Tensor:
+    """The elements in one axis, in C order (last axis fastest); ``order="F"`` reads the first axis fastest."""
+    if order not in ("C", "F", "A", "K"):
+        raise ValueError(f"ravel: order must be one of 'C', 'F', 'A', 'K', got {order!r}")
+    return reshape(transpose(x) if order == "F" else x, (-1,))
 
 
 def broadcast_to(x, shape) -> Tensor:
@@ -414,6 +417,10 @@ def _triangle(name: str, keep):
         mask = keep(m.shape[-2:], int(k))
         return where(mask, m, np.zeros((), m.dtype))
     tri.__name__ = tri.__qualname__ = name
+    tri.__doc__ = (f"NumPy's {name}: the {'lower' if name == 'tril' else 'upper'} triangle of each matrix (from the "
+                   f"``k``-th diagonal), zeros elsewhere; recorded as a where, so the gradient is zero off it.\n\n"
+                   f"    >>> import turunan.numpy as tnp\n    >>> tnp.{name}(tnp.ones((2, 2))).sum()\n"
+                   f"    tensor(3., dtype=turunan.float64)\n    ")
     return tri
 
 
