@@ -352,3 +352,17 @@ def test_vmap_of_composed_functions(special, scipy_special):
     b = np.array([1.0, 0.0, 2.0])
     np.testing.assert_allclose(tn.vmap(lambda a: special.logsumexp(a, b=b))(x).numpy(),
                                scipy_special.logsumexp(x, axis=1, b=b), rtol=1e-13)
+
+
+@pytest.mark.parametrize("axis", [None, 0, -1, (0, 1)])
+def test_softmax_and_log_softmax_with_scipys_axes(axis, special, scipy_special, jsp):
+    import jax
+    x = rng.standard_normal((3, 4))
+    for name in ("softmax", "log_softmax"):
+        np.testing.assert_allclose(getattr(special, name)(x, axis=axis).numpy(),
+                                   getattr(scipy_special, name)(x, axis=axis), rtol=1e-13, atol=1e-15)
+        check_grads(lambda x, name=name: getattr(special, name)(x, axis=axis), [x])
+        w = rng.standard_normal((3, 4))
+        got = grad(lambda x, name=name: (getattr(special, name)(x, axis=axis) * w).sum())(x).numpy()
+        want = jax.grad(lambda x, name=name: (getattr(jsp, name)(x, axis=axis) * w).sum())(x)
+        np.testing.assert_allclose(got, np.asarray(want), rtol=1e-10, atol=1e-13)

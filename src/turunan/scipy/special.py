@@ -32,7 +32,8 @@ S.scipy_special()       # SciPy is this module's kernel library: without it, the
 __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "beta", "betaln", "betainc", "gammainc",
     "gammaincc", "gammasgn", "erf", "erfc", "erfinv", "erfcinv", "expit", "logit", "logsumexp", "log_ndtr", "ndtr",
-    "ndtri", "xlogy", "xlog1py", "entr", "rel_entr", "i0", "i1", "iv", "ive", "j0", "j1", "jn", "y0", "y1", "yn",
+    "ndtri", "xlogy", "xlog1py", "softmax", "log_softmax", "entr", "rel_entr", "i0", "i1", "iv", "ive", "j0", "j1",
+    "jn", "y0", "y1", "yn",
 ]
 
 
@@ -155,6 +156,23 @@ def multigammaln(a, d: int) -> Tensor:
     terms = gammaln(_ops.expand_dims(a, -1) - np.arange(d) / 2.0)
     out = _ops.sum(terms, axis=-1) + d * (d - 1) / 4.0 * np.log(np.pi)
     return _ops.where(a > 0.5 * (d - 1), out, np.nan)
+
+
+def log_softmax(x, axis=None) -> Tensor:
+    """x - logsumexp(x, axis), SciPy's: over every element when ``axis`` is None, or over a tuple of axes.
+
+    >>> [round(v, 6) for v in log_softmax([0.0, 0.0]).tolist()]
+    [-0.693147, -0.693147]
+    """
+    x = _tensor(x)
+    if isinstance(axis, int):
+        return _ops.log_softmax(x, axis)        # the core's row: one node
+    return x - _ops.logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=None) -> Tensor:
+    """exp(log_softmax(x, axis)): SciPy's axis convention (None normalises over every element)."""
+    return _ops.exp(log_softmax(x, axis))
 
 
 def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = False):
