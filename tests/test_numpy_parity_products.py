@@ -10,6 +10,7 @@ from test_numpy_parity_shapes import (
     Case,
     check_against_autograd,
     check_against_jax,
+    check_dtypes,
     check_gradients,
     check_values,
     check_vmap,
@@ -92,6 +93,11 @@ def _ids(cases):
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_values_are_numpys(case):
     check_values(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_float32_and_integer_dtypes_are_numpys(case):
+    check_dtypes(case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))

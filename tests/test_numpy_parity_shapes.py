@@ -66,6 +66,16 @@ def check_values(case: Case) -> None:
         np.testing.assert_allclose(got.detach().numpy(), want, rtol=1e-13, atol=1e-14, err_msg=case.id)
 
 
+def check_dtypes(case: Case) -> None:
+    """float32 stays float32 and integers keep NumPy's result dtype (int64, or float64 where NumPy promotes)."""
+    for dtype in (np.float32, np.int64):
+        xs = [(np.asarray(x) * 3).astype(dtype) for x in case.inputs()]
+        want = np.asarray(_run(case, np, xs))
+        got = _run(case, tnp, [tnp.array(x) for x in xs])
+        assert got.dtype == want.dtype, (case.id, dtype, got.dtype, want.dtype)
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-5, atol=1e-5, err_msg=case.id)
+
+
 def check_gradients(case: Case) -> None:
     check_grads(lambda *ts: _run(case, tnp, ts), case.inputs(), order=2)
 
@@ -223,6 +233,11 @@ def _ids(cases):
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
 def test_values_are_numpys(case):
     check_values(case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=_ids(CASES))
+def test_float32_and_integer_dtypes_are_numpys(case):
+    check_dtypes(case)
 
 
 @pytest.mark.parametrize("case", CASES, ids=_ids(CASES))

@@ -406,5 +406,7 @@ def gradient(f, *varargs, axis=None, edge_order: int = 1):
     else:
         raise TypeError(f"gradient: give no spacing, one for all axes, or one per axis ({len(axes)}); got "
                         f"{len(varargs)}")
+    # computed with the spacings' precision, kept in f's dtype (NumPy writes into an array of f's dtype)
     out = tuple(_gradient_along(f, a, s, edge_order) for a, s in zip(axes, spacings))
+    out = tuple(g if g.dtype == f.dtype else astype(g, f.dtype) for g in out)
     return out[0] if len(out) == 1 else out
