@@ -274,6 +274,11 @@ def test_put_along_axis_values_gradients_and_last_write_wins():
     tnp.sum(tnp.put_along_axis(x, idx, vt, 1, inplace=False)).backward()
     np.testing.assert_array_equal(vt.grad.numpy(), [[1, 1], [0, 1], [1, 1]])    # the overwritten value: none
     check_grads(lambda x: tnp.put_along_axis(x, idx[:, :1], 2.0, 1, inplace=False), [x])   # a number, broadcast
+    batch = np.stack([x, x + 1])        # vmap over arr, then over the values
+    got = tn.vmap(lambda r: tnp.put_along_axis(r, idx, v, 1, inplace=False))(batch).numpy()
+    np.testing.assert_array_equal(got, np.stack([want, tnp.put_along_axis(x + 1, idx, v, 1, inplace=False).numpy()]))
+    got = tn.vmap(lambda w: tnp.put_along_axis(x, idx, w, 1, inplace=False))(np.stack([v, v])).numpy()
+    np.testing.assert_array_equal(got, np.stack([want, want]))
     jax = _jax()
     ours = tnp.put_along_axis(x, idx[:, :1], v[:, :1], 1, inplace=False).numpy()
     theirs = jax.numpy.put_along_axis(x, idx[:, :1], v[:, :1], 1, inplace=False)
