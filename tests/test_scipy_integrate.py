@@ -136,3 +136,18 @@ def test_errors(odeint):
         odeint(f, tn.tensor([1, 2]), np.array([0.0, 1.0]))
     with pytest.raises(RuntimeError, match="mxstep"):
         odeint(lambda y, t: -1000 * y, np.ones(2), np.array([0.0, 10.0]), mxstep=5)
+
+
+def test_scipys_args_keyword_and_its_errors(odeint):
+    a = tn.tensor(A, requires_grad=True)
+    out = odeint(coupled, Y0, TS, args=(a, B))
+    np.testing.assert_allclose(out.detach().numpy(), odeint(coupled, Y0, TS, A, B).numpy(), rtol=1e-15)
+    (out * W).sum().backward()
+    want = _finite_differences(lambda a: _loss(odeint, Y0, TS, a, B), [A])[0]
+    np.testing.assert_allclose(a.grad.numpy(), want, rtol=1e-5, atol=1e-7)
+    with pytest.raises(TypeError, match="not both"):
+        odeint(coupled, Y0, TS, A, args=(B,))
+    with pytest.raises(TypeError, match="one by one"):
+        odeint(coupled, Y0, TS, (A, B))
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        odeint(coupled, Y0, TS, A, B, hmax=1.0)

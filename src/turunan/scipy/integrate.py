@@ -156,16 +156,37 @@ _odeint = custom_vjp(_primal, nondiff_argnums=(0, 1))
 _odeint.defvjp(_fwd, _bwd)
 
 
-def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8, mxstep: float = math.inf) -> Tensor:
+def _extra_arguments(args: tuple, keywords: dict) -> tuple:
+    """The arguments after t: JAX's (positional) or SciPy's (``args=(...)``), never both, never ambiguous."""
+    if set(keywords) - {"args"}:
+        raise TypeError(f"odeint got unexpected keyword arguments {sorted(set(keywords) - {'args'})}; it takes "
+                        "rtol, atol, mxstep and args")
+    if "args" in keywords:
+        if args:
+            raise TypeError("odeint: give the extra arguments either after t (JAX's odeint(func, y0, t, *args)) or "
+                            "as args=(...) (SciPy's), not both")
+        extra = keywords["args"]
+        return tuple(extra) if isinstance(extra, (tuple, list)) else (extra,)
+    for a in args:
+        if isinstance(a, (tuple, list)):
+            raise TypeError("odeint: an extra argument is a tuple or list: pass the arguments one by one after t "
+                            "(JAX's odeint(func, y0, t, a, b)) or as args=(a, b) (SciPy's, HIPS autograd's)")
+    return args
+
+
+def odeint(func, y0, t, *args, rtol: float = 1.4e-8, atol: float = 1.4e-8, mxstep: float = math.inf,
+           **keywords) -> Tensor:
     """Solve dy/dt = func(y, t, *args) from y(t[0]) = y0; returns y at each time of ``t`` (shape (len(t),) +
-    y0's shape). JAX's signature; differentiable (reverse mode, first order) in ``y0``, ``t`` and ``args`` by the
-    adjoint method. ``t`` must be strictly increasing; ``func`` takes and returns Tensors of y0's shape.
+    y0's shape). JAX's signature, and SciPy's and HIPS autograd's ``args=(...)`` keyword; differentiable (reverse
+    mode, first order) in ``y0``, ``t`` and ``args`` by the adjoint method. ``t`` must be strictly increasing;
+    ``func`` takes and returns Tensors of y0's shape.
 
     >>> import turunan as tn
     >>> y = odeint(lambda y, t, k: -k * y, 1.0, tn.tensor([0.0, 1.0], dtype=tn.float64), 0.5)
     >>> round(float(y[1]), 6)           # exp(-0.5)
     0.606531
     """
+    args = _extra_arguments(args, keywords)
     if not callable(func):
         raise TypeError(f"odeint: func must be a function of (y, t, *args), got {type(func).__name__}")
     times = _value(t)
