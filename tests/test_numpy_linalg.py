@@ -173,6 +173,31 @@ def test_per_example_gradients_through_vmap():
     assert h.shape == (2, 2, 2, 2) and np.all(np.isfinite(h))
 
 
+def _numerical_jacobian(f, a, eps=1e-6):
+    cols = []
+    for i in np.ndindex(a.shape):
+        d = np.zeros_like(a)
+        d[i] = eps
+        cols.append((f(tn.tensor(a + d)).numpy() - f(tn.tensor(a - d)).numpy()) / (2 * eps))
+    out = np.stack(cols, -1)
+    return out.reshape(out.shape[:-1] + a.shape)
+
+
+@pytest.mark.parametrize("name", ["eigvalsh", "cholesky", "svdvals", "inv", "qr", "pinv", "slogdet", "svd_full"])
+def test_jacobians_run_the_rules_batched(name):
+    """jacrev (vmap of the pullback: the rules run on batched arrays), jacfwd and hessian."""
+    x = N(3, 3)
+    f, a = {"eigvalsh": (la.eigvalsh, SPD(3, 3)), "cholesky": (la.cholesky, SPD(3, 3)), "svdvals": (la.svdvals, x),
+            "inv": (la.inv, W(3, 3)), "qr": (lambda m: la.qr(m)[1], x), "pinv": (la.pinv, x),
+            "slogdet": (lambda m: la.slogdet(m)[1], W(3, 3)), "svd_full": (lambda m: la.svd(m)[1], x[:, :2])}[name]
+    want = _numerical_jacobian(f, a)
+    for jac in (tn.func.jacrev, tn.func.jacfwd):
+        np.testing.assert_allclose(jac(f)(tn.tensor(a)).numpy(), want, atol=1e-6, err_msg=jac.__name__)
+    h = tn.func.hessian(lambda m: (f(m) ** 2).sum())(tn.tensor(a)).numpy()
+    g = lambda m: tn.func.grad(lambda y: (f(y) ** 2).sum())(m)
+    np.testing.assert_allclose(h, _numerical_jacobian(g, a), atol=1e-5)
+
+
 # ---- repeated eigenvalues and singular values: finite gradients of invariant functions ----------------------
 def _with_spectrum(w):
     q, _ = np.linalg.qr(N(len(w), len(w)))
@@ -248,8 +273,9 @@ def test_svd_full_matrices_extra_columns_have_no_derivative():
     assert np.all(np.isfinite(g.numpy()))
     with pytest.raises(NotImplementedError, match="full_matrices=False"):
         tn.autograd.grad(la.svd(x)[0].sum(), [x])
-    with pytest.raises(NotImplementedError, match="full_matrices=False"):
-        tn.func.jvp(lambda a: la.svd(a)[0], (tn.tensor(N(4, 2)),), (tn.tensor(N(4, 2)),))
+    _, t = tn.func.jvp(lambda a: la.svd(a)[0], (tn.tensor(N(4, 2)),), (tn.tensor(N(4, 2)),))
+    assert np.isnan(t.numpy()[:, 2:]).all() and np.isfinite(t.numpy()[:, :2]).all()    # forward: NaN, not a number
+    check_grads(lambda a: la.svd(a)[1], [N(2, 5)])      # what does not read the extra rows of vh: exact
 
 
 def test_qr_of_a_wide_matrix_says_what_to_do():

@@ -75,7 +75,7 @@ def _over(x, d, tiny):
     result does not depend on what is not unique there: exact), NaN where it is not (no derivative exists)."""
     small = np.abs(d) <= tiny
     out = np.where(small, 0, x / np.where(small, 1, d))
-    undefined = small & (x != 0)
+    undefined = np.logical_and(small, x != 0)
     if anywhere(undefined):     # rare: checked once per call, on the (small) matrix of pairs
         out = np.where(undefined, np.nan, out)
     return out
@@ -218,7 +218,7 @@ def _complement(x):
 
 
 def _no_complement_grad(g, ans, x):
-    if g.size and np.any(g != 0):
+    if g.size and anywhere(g != 0):
         raise NotImplementedError("svd(full_matrices=True) of a non-square matrix: the extra columns of u (rows of "
                                   "vh) are any orthonormal basis of a complement, not a function of the input, so "
                                   "they have no derivative; use full_matrices=False")
@@ -226,10 +226,9 @@ def _no_complement_grad(g, ans, x):
 
 
 def _no_complement_tangent(t, ans, x):
-    if ans.size:
-        raise NotImplementedError("forward mode through svd(full_matrices=True) of a non-square matrix: the extra "
-                                  "columns of u (rows of vh) have no derivative; use full_matrices=False")
-    return ans * 0
+    # forward mode cannot tell whether the extra columns are used: their tangent is NaN (no derivative), so a result
+    # that does not read them (the singular values, u's first columns) keeps its exact tangent
+    return ans * np.nan
 
 
 svd_complement = defprim("svd_complement", _complement, [_no_complement_grad], _no_complement_tangent,
