@@ -81,6 +81,13 @@ SPECS = {
     **{n: (lambda: [N(2, 3)], {}, (0,)) for n in ("real", "imag", "conj", "angle")},
     "binary_cross_entropy": (lambda: [1 / (1 + np.exp(-N(2, 3))), 1 / (1 + np.exp(-N(3)))], {}, (0, 1)),
     "clip_tensor_bounds": (lambda: [N(2, 3), N(3) - 0.5, N(2, 1) + 0.5], {}, (0, 1, 2)),
+    # Fourier transforms and convolution (turunan._rules_fft)
+    "fft": (lambda: [N(2, 3)], {"s": (4,), "axes": (1,), "norm": "ortho", "inverse": False}, (0,)),
+    "rfft": (lambda: [N(2, 4)], {"s": (3, 4), "axes": (0, 1), "norm": "backward"}, (0,)),
+    "irfft": (lambda: [N(2, 3)], {"s": (5,), "axes": (1,), "norm": "forward"}, (0,)),
+    "fft_resize": (lambda: [N(2, 3)], {"sizes": (4, 2), "axes": (0, 1)}, (0,)),
+    "fft_roll": (lambda: [N(2, 3)], {"shifts": (1, -1), "axes": (0, 1)}, (0,)),
+    "convolve": (lambda: [N(2, 3), N(2, 2)], {"mode": "same", "method": "auto"}, (0, 1)),
 }
 SPECS.update(LINALG_SPECS)     # the linear-algebra rows' specs live with their tests
 

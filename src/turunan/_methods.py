@@ -11,6 +11,7 @@ import numpy as np
 
 from . import _engine, _grad, _plain
 from . import _ops as ops
+from . import _rules_fft as fft
 from . import _rules_linalg as linalg
 from ._core import Tensor
 
@@ -145,6 +146,11 @@ FUNCTIONS = {
     np.split: ops.split, np.flip: ops.flip, np.where: ops.where, np.clip: ops.clip, np.round: ops.round,
     np.shape: lambda x: np.shape(x._d), np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
     np.result_type: lambda *a: np.result_type(*[x._d if isinstance(x, Tensor) else x for x in a]),
+    # numpy.fft (turunan._rules_fft)
+    np.fft.fft: fft.fft_1d, np.fft.ifft: fft.ifft_1d, np.fft.fft2: fft.fft2, np.fft.ifft2: fft.ifft2,
+    np.fft.fftn: fft.fftn, np.fft.ifftn: fft.ifftn, np.fft.rfft: fft.rfft_1d, np.fft.irfft: fft.irfft_1d,
+    np.fft.rfft2: fft.rfft2, np.fft.irfft2: fft.irfft2, np.fft.rfftn: fft.rfftn, np.fft.irfftn: fft.irfftn,
+    np.fft.hfft: fft.hfft, np.fft.ihfft: fft.ihfft, np.fft.fftshift: fft.fftshift, np.fft.ifftshift: fft.ifftshift,
     # numpy.linalg (turunan._rules_linalg)
     np.linalg.solve: linalg.linalg_solve, np.linalg.inv: linalg.linalg_inv, np.linalg.det: linalg.linalg_det,
     np.linalg.slogdet: linalg.linalg_slogdet, np.linalg.cholesky: linalg.linalg_cholesky,

@@ -20,6 +20,7 @@ SUBMODULES = {
     "integrate",
     "misc",
     "linalg",
+    "signal",
 }
 
 
