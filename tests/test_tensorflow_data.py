@@ -40,6 +40,10 @@ def test_from_tensor_slices_batch_and_map_as_tensorflow():
     d = next(iter(Dataset.from_tensor_slices({"a": [1, 2], "b": [[3.0], [4.0]]}).batch(2)))
     assert sorted(d) == ["a", "b"] and d["b"].shape == (2, 1)
     assert list(Dataset.from_tensors(([1, 2], 3)).as_numpy_iterator())[0][0].tolist() == [1, 2]
+    source = np.arange(3.0)
+    ds = Dataset.from_tensor_slices(source)
+    source[0] = 99.0                                            # the data set holds a copy, as TensorFlow's
+    assert rows(ds) == [0.0, 1.0, 2.0]
 
 
 def test_shuffle_reshuffles_each_iteration_and_keeps_the_elements():

@@ -87,8 +87,9 @@ class Dataset:
     # ---- sources ----------------------------------------------------------------------------------------------
     @staticmethod
     def from_tensor_slices(tensors, name=None) -> Dataset:
-        """One element per row of ``tensors`` (every leaf sliced along its first axis; all the same length)."""
-        arrays = [_array(leaf) for leaf in _leaves(tensors)]
+        """One element per row of ``tensors`` (every leaf sliced along its first axis; all the same length). The
+        values are copied in: changing the arrays given later does not change the data set, as in TensorFlow."""
+        arrays = [_np.array(_array(leaf), copy=True) for leaf in _leaves(tensors)]
         if any(a.ndim == 0 for a in arrays):
             raise ValueError("Unbatched tensor (a scalar) given to from_tensor_slices: every component needs a "
                              "first axis to slice along")
@@ -101,8 +102,8 @@ class Dataset:
 
     @staticmethod
     def from_tensors(tensors, name=None) -> Dataset:
-        """One element: ``tensors`` itself."""
-        arrays = [_array(leaf) for leaf in _leaves(tensors)]
+        """One element: ``tensors`` itself (copied in)."""
+        arrays = [_np.array(_array(leaf), copy=True) for leaf in _leaves(tensors)]
         return Dataset(lambda: iter([_tensors(tensors, arrays)]), 1)
 
     # ---- iterating --------------------------------------------------------------------------------------------
