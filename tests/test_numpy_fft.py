@@ -124,6 +124,12 @@ def test_gradients_to_second_order(name, kw, norm):
     check_grads(f, [N(*shape), N(*shape)], order=2)
 
 
+@pytest.mark.parametrize("name,kw,norm", _cases())
+def test_complex_inputs_and_outputs_to_second_order(name, kw, norm):
+    """The transforms themselves (complex in, complex out), checked along complex directions."""
+    check_grads(lambda a: getattr(tnp.fft, name)(a, **_kw(name, kw, norm)), [_input(name, (2, 3, 4))], order=2)
+
+
 @pytest.mark.parametrize("shape,axis", [((5,), -1), ((4,), 0), ((3, 2), 0), ((1, 6), 1)])
 def test_gradients_over_shapes(shape, axis):
     for name in ("fft", "rfft", "irfft", "hfft", "ihfft"):
@@ -178,6 +184,24 @@ def test_gradients_and_hvp_equal_jax(jax, name, kw, norm):
                                rtol=1e-9, atol=1e-12)
 
 
+def _complex_loss(ns, name, kw, norm):
+    """A real loss of the transform of complex z (of real z for the real-input ones), in namespace ``ns``."""
+    def loss(z):
+        out = getattr(ns.fft, name)(z, **_kw(name, kw, norm))
+        return (ns.tanh(ns.real(out)) + ns.sin(ns.imag(out))).sum()
+    return loss
+
+
+@pytest.mark.parametrize("name,kw,norm", _cases())
+def test_gradients_of_complex_inputs_equal_jax(jax, name, kw, norm):
+    """JAX's convention for a real loss of a complex input: the gradient is df/dx - i df/dy."""
+    z = _input(name)
+    got = grad(_complex_loss(tnp, name, kw, norm))(tn.tensor(z)).numpy()
+    want = np.asarray(jax.grad(_complex_loss(jax.numpy, name, kw, norm))(z))
+    assert got.dtype == want.dtype
+    np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-12)
+
+
 # HIPS autograd differentiates rfft/irfft only along even lengths, and has no hfft/ihfft. Its real transforms'
 # gradients with norm="forward" (newer than its rules) are off by the length n: JAX and check_grads agree with ours
 _AUTOGRAD_REAL = ("rfft", "irfft", "rfft2", "irfft2", "rfftn", "irfftn")
@@ -195,6 +219,9 @@ def test_gradients_equal_hips_autograd(name, kw, norm):
     theirs = _loss(anp.fft, anp.concatenate, anp.tanh, name, kw, norm)
     np.testing.assert_allclose(grad(mine)(tn.tensor(x), w).numpy(), autograd.grad(theirs)(x, w),
                                rtol=1e-9, atol=1e-12)
+    z = _input(name, shape)      # complex inputs: the same convention
+    np.testing.assert_allclose(grad(_complex_loss(tnp, name, kw, norm))(tn.tensor(z)).numpy(),
+                               autograd.grad(_complex_loss(anp, name, kw, norm))(z), rtol=1e-9, atol=1e-12)
 
 
 @pytest.mark.parametrize("row,params,shape,real", [

@@ -8,8 +8,13 @@ import turunan as tn
 from turunan.func import grad, hvp
 from turunan.testing import check_grads
 
-pytest.importorskip("scipy")
 rng = np.random.default_rng(21)
+
+
+@pytest.fixture
+def signal():
+    """SciPy computes the values: the tests that run a convolution skip without it (the error paths do not)."""
+    return pytest.importorskip("scipy.signal")
 
 SHAPES = [((5,), (3,)), ((3,), (6,)), ((4,), (4,)), ((4, 5), (2, 3)), ((2, 3), (3, 4)), ((3, 2, 4), (2, 2, 3)),
           ((1,), (1,))]
@@ -28,8 +33,7 @@ def convolve(*args, **kwargs):
 
 
 @pytest.mark.parametrize("sa,sb,mode,method", _cases())
-def test_values_equal_scipy(sa, sb, mode, method):
-    from scipy import signal
+def test_values_equal_scipy(signal, sa, sb, mode, method):
     a, b = rng.standard_normal(sa), rng.standard_normal(sb)
     got = convolve(tn.tensor(a), tn.tensor(b), mode=mode, method=method)
     want = signal.convolve(a, b, mode=mode, method=method)
@@ -38,17 +42,17 @@ def test_values_equal_scipy(sa, sb, mode, method):
 
 
 @pytest.mark.parametrize("sa,sb,mode,method", _cases())
-def test_gradients_to_second_order(sa, sb, mode, method):
+def test_gradients_to_second_order(signal, sa, sb, mode, method):
     check_grads(lambda a, b: convolve(a, b, mode=mode, method=method), [rng.standard_normal(sa),
                                                                        rng.standard_normal(sb)], order=2)
 
 
-def test_a_nonlinear_loss():
+def test_a_nonlinear_loss(signal):
     a, b = rng.standard_normal(6), rng.standard_normal(3)
     check_grads(lambda a, b: tn.tanh(convolve(a, b * b, mode="same")), [a, b], order=2)
 
 
-def test_complex_inputs():
+def test_complex_inputs(signal):
     """Bilinear, holomorphic in each input: a real loss of a complex convolution, through real and imaginary parts."""
     import turunan.numpy as tnp
     b = rng.standard_normal((2, 3)) + 1j * rng.standard_normal((2, 3))
@@ -66,7 +70,7 @@ def jax():
 
 
 @pytest.mark.parametrize("sa,sb,mode,method", [c for c in _cases() if c[3] == "fft"])
-def test_gradients_and_hvp_equal_jax(jax, sa, sb, mode, method):
+def test_gradients_and_hvp_equal_jax(signal, jax, sa, sb, mode, method):
     jnp = jax.numpy
     from jax.scipy.signal import convolve as jconvolve
     a, b, v = rng.standard_normal(sa), rng.standard_normal(sb), rng.standard_normal(sa)
@@ -85,7 +89,7 @@ def test_gradients_and_hvp_equal_jax(jax, sa, sb, mode, method):
 
 
 @pytest.mark.parametrize("sa,sb,mode", [(a, b, m) for a, b, m, meth in _cases() if m != "same" and meth == "fft"])
-def test_gradients_equal_hips_autograd(sa, sb, mode):
+def test_gradients_equal_hips_autograd(signal, sa, sb, mode):
     autograd = pytest.importorskip("autograd")
     anp = pytest.importorskip("autograd.numpy")
     asignal = pytest.importorskip("autograd.scipy.signal")
@@ -104,8 +108,7 @@ def test_gradients_equal_hips_autograd(sa, sb, mode):
 
 
 @pytest.mark.parametrize("batched", [(True, False), (False, True), (True, True)])
-def test_vmap_equals_a_loop(batched):
-    from scipy import signal
+def test_vmap_equals_a_loop(signal, batched):
     a, b = rng.standard_normal((3, 5, 4)), rng.standard_normal((3, 2, 3))
     args = [x if on else x[0] for x, on in zip((a, b), batched)]
     got = tn.vmap(lambda x, y: convolve(x, y, mode="same"), in_axes=tuple(0 if on else None for on in batched))(
@@ -115,7 +118,7 @@ def test_vmap_equals_a_loop(batched):
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-def test_per_example_gradients():
+def test_per_example_gradients(signal):
     a, b = rng.standard_normal((3, 6)), rng.standard_normal(3)
 
     def loss(x):
@@ -135,3 +138,10 @@ def test_per_example_gradients():
 def test_errors_are_clear(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_without_scipy_the_error_says_how_to_install_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "scipy.signal", None)     # what an environment without SciPy gives
+    with pytest.raises(ImportError, match=r"pip install 'turunan\[scipy\]'"):
+        convolve(np.ones(3), np.ones(2))

@@ -195,55 +195,78 @@ def _c2r(name: str, a, s, axes, norm, out=None):
     return apply(irfft, a, s=_sizes(shape, s, axes, name, last=_half_to_full), axes=axes, norm=_norm(norm, name))
 
 
+def _numpy_fft(name: str):
+    """Name a function after NumPy's, and give it NumPy's numbers as its example."""
+    def named(fn):
+        fn.__name__ = fn.__qualname__ = name
+        fn.__doc__ = (f"``numpy.fft.{name}``, recorded: NumPy's arguments and numbers, derivatives to any order.\n\n"
+                      ">>> import numpy as np\n>>> import turunan.numpy as tnp\n>>> x = np.arange(6.0).reshape(2, 3)\n"
+                      f">>> np.allclose(tnp.fft.{name}(x).numpy(), np.fft.{name}(x))\nTrue\n")
+        return fn
+    return named
+
+
 def _one(n):
     return None if n is None else (n,)
 
 
-def fft_1d(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("fft")
+def fft_1d(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     return _c2c("fft", False, a, _one(n), (axis,), norm, out)
 
 
-def ifft_1d(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("ifft")
+def ifft_1d(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     return _c2c("ifft", True, a, _one(n), (axis,), norm, out)
 
 
-def fft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+@_numpy_fft("fft2")
+def fft2(a, s=None, axes=(-2, -1), norm: str | None = None, out=None) -> Tensor:
     return _c2c("fft2", False, a, s, axes, norm, out)
 
 
-def ifft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+@_numpy_fft("ifft2")
+def ifft2(a, s=None, axes=(-2, -1), norm: str | None = None, out=None) -> Tensor:
     return _c2c("ifft2", True, a, s, axes, norm, out)
 
 
-def fftn(a, s=None, axes=None, norm=None, out=None):
+@_numpy_fft("fftn")
+def fftn(a, s=None, axes=None, norm: str | None = None, out=None) -> Tensor:
     return _c2c("fftn", False, a, s, axes, norm, out)
 
 
-def ifftn(a, s=None, axes=None, norm=None, out=None):
+@_numpy_fft("ifftn")
+def ifftn(a, s=None, axes=None, norm: str | None = None, out=None) -> Tensor:
     return _c2c("ifftn", True, a, s, axes, norm, out)
 
 
-def rfft_1d(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("rfft")
+def rfft_1d(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     return _r2c("rfft", a, _one(n), (axis,), norm, out)
 
 
-def rfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+@_numpy_fft("rfft2")
+def rfft2(a, s=None, axes=(-2, -1), norm: str | None = None, out=None) -> Tensor:
     return _r2c("rfft2", a, s, axes, norm, out)
 
 
-def rfftn(a, s=None, axes=None, norm=None, out=None):
+@_numpy_fft("rfftn")
+def rfftn(a, s=None, axes=None, norm: str | None = None, out=None) -> Tensor:
     return _r2c("rfftn", a, s, axes, norm, out)
 
 
-def irfft_1d(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("irfft")
+def irfft_1d(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     return _c2r("irfft", a, _one(n), (axis,), norm, out)
 
 
-def irfft2(a, s=None, axes=(-2, -1), norm=None, out=None):
+@_numpy_fft("irfft2")
+def irfft2(a, s=None, axes=(-2, -1), norm: str | None = None, out=None) -> Tensor:
     return _c2r("irfft2", a, s, axes, norm, out)
 
 
-def irfftn(a, s=None, axes=None, norm=None, out=None):
+@_numpy_fft("irfftn")
+def irfftn(a, s=None, axes=None, norm: str | None = None, out=None) -> Tensor:
     return _c2r("irfftn", a, s, axes, norm, out)
 
 
@@ -253,7 +276,8 @@ def _reverse_time(x, axis: int):
     return fft_roll(flipped, shifts=(1,), axes=(axis,))
 
 
-def hfft(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("hfft")
+def hfft(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     # NumPy's hfft is irfft of the conjugate with the other norm; conjugating a Hermitian spectrum reverses time
     _no_out(out, "hfft")
     a = _operand(a, "hfft")
@@ -262,7 +286,8 @@ def hfft(a, n=None, axis=-1, norm=None, out=None):
     return _reverse_time(y, ax)
 
 
-def ihfft(a, n=None, axis=-1, norm=None, out=None):
+@_numpy_fft("ihfft")
+def ihfft(a, n: int | None = None, axis: int = -1, norm: str | None = None, out=None) -> Tensor:
     # NumPy's ihfft is the conjugate of rfft with the other norm: the rfft of the time-reversed signal
     _no_out(out, "ihfft")
     a = _operand(a, "ihfft")
@@ -285,11 +310,13 @@ def _shift(x, axes, sign: int, name: str):
     return apply(fft_roll, x, shifts=tuple(sign * (shape[a] // 2) for a in axes), axes=axes)
 
 
-def fftshift(x, axes=None):
+@_numpy_fft("fftshift")
+def fftshift(x, axes=None) -> Tensor:
     return _shift(x, axes, 1, "fftshift")
 
 
-def ifftshift(x, axes=None):
+@_numpy_fft("ifftshift")
+def ifftshift(x, axes=None) -> Tensor:
     return _shift(x, axes, -1, "ifftshift")
 
 
@@ -346,7 +373,7 @@ convolve = defprim("convolve", _convolve,
                    MULTILINEAR, batch=_convolve_batch, display="Convolution")
 
 
-def signal_convolve(in1, in2, mode: str = "full", method: str = "auto"):
+def signal_convolve(in1, in2, mode: str = "full", method: str = "auto") -> Tensor:
     """SciPy's ``signal.convolve``, recorded: differentiable in both inputs (N-d, every mode)."""
     if mode not in _MODES:
         raise ValueError(f"convolve: mode must be one of {_MODES}, got {mode!r}")
