@@ -8,8 +8,8 @@ The rows and their conventions are in ``turunan._rules_linalg``; in short:
 - at a repeated eigenvalue (singular value) the eigenvector rule's 1 / (w_j - w_i) is not needed by functions
   of the eigenvalues alone (the sum, a norm, a log-determinant): they get finite, exact gradients (JAX's and
   PyTorch's give NaN); a result that depends on the eigenvectors of that eigenvalue (not unique) gets NaN;
-- ``svd(full_matrices=True)`` of a non-square matrix: the extra columns have no derivative and say so if one
-  is asked of them; ``qr`` differentiates m >= n (``'reduced'``, ``'r'``; ``'complete'`` when square);
+- ``svd(full_matrices=True)`` of a non-square matrix: the extra columns have no derivative (a gradient through
+  them raises; forward mode gives them NaN tangents); ``qr`` differentiates m >= n (``'reduced'``, ``'r'``; ``'complete'`` when square);
 - ``norm``: every ord of ``numpy.linalg.norm`` ('nuc' and -2 from the singular values; the matrix 2-norm has
   a first derivative only).
 
