@@ -282,7 +282,11 @@ def _as_float(x, ufunc) -> Tensor:
 
 
 def fabs(x) -> Tensor:
-    """|x| as a float (NumPy's fabs: integers become floats); the gradient as ``abs``'s."""
+    """|x| as a float (NumPy's fabs: integers become floats); the gradient as ``abs``'s.
+
+    >>> fabs(np.array([-2, 3]))
+    tensor([2., 3.], dtype=turunan.float64)
+    """
     return abs(_as_float(x, np.fabs))
 
 
@@ -295,12 +299,20 @@ def _scaled(x, num: float, den: float, ufunc) -> Tensor:
 
 
 def deg2rad(x) -> Tensor:
-    """Degrees to radians, x·π/180."""
+    """Degrees to radians, x·π/180.
+
+    >>> deg2rad(180.0)
+    tensor(3.14159265, dtype=turunan.float64)
+    """
     return _scaled(x, np.pi, 180.0, np.deg2rad)
 
 
 def rad2deg(x) -> Tensor:
-    """Radians to degrees, x·180/π."""
+    """Radians to degrees, x·180/π.
+
+    >>> rad2deg(np.pi / 2)
+    tensor(90., dtype=turunan.float64)
+    """
     return _scaled(x, 180.0, np.pi, np.rad2deg)
 
 
@@ -325,17 +337,29 @@ def nan_to_num(x, copy: bool = True, nan: float = 0.0, posinf=None, neginf=None)
 
 
 def isposinf(x) -> Tensor:
-    """Where ``x`` is +inf (no gradient)."""
+    """Where ``x`` is +inf (no gradient).
+
+    >>> isposinf(np.array([np.inf, -np.inf, 1.0]))
+    tensor([ True, False, False])
+    """
     return logical_and(isinf(x), greater(x, 0))
 
 
 def isneginf(x) -> Tensor:
-    """Where ``x`` is -inf (no gradient)."""
+    """Where ``x`` is -inf (no gradient).
+
+    >>> isneginf(np.array([np.inf, -np.inf, 1.0]))
+    tensor([False,  True, False])
+    """
     return logical_and(isinf(x), less(x, 0))
 
 
 def rint(x) -> Tensor:
-    """Rounded to the nearest integer, ties to even (NumPy's rint); no gradient."""
+    """Rounded to the nearest integer, ties to even (NumPy's rint); no gradient.
+
+    >>> rint(np.array([0.5, 1.5, -2.7]))
+    tensor([ 0.,  2., -3.], dtype=turunan.float64)
+    """
     return round(_as_float(x, np.rint))
 
 

@@ -234,7 +234,7 @@ def _numpy_input(a, dtype, floating: bool = False) -> Tensor:
         return astype(x, dtype)
     if floating and x.dtype.kind in "iub":
         return astype(x, np.float64)
-    if x.dtype.kind in "iu" and x.dtype.itemsize < 8 and not floating:
+    if x.dtype.kind in "iu" and x.dtype.itemsize < 8:
         return astype(x, np.int64 if x.dtype.kind == "i" else np.uint64)    # NumPy's sum of int32 is int64
     return x
 
@@ -354,7 +354,11 @@ def _reduced_shape(shape: tuple, axis, keepdims: bool) -> tuple:
 
 
 def numpy_prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None) -> Tensor:
-    """numpy.prod: ``where`` leaves entries out (as 1s), ``initial`` multiplies; exact gradients at zeros."""
+    """numpy.prod: ``where`` leaves entries out (as 1s), ``initial`` multiplies; exact gradients at zeros.
+
+    >>> numpy_prod([2.0, 0.0, 3.0], where=[True, False, True])
+    tensor(6., dtype=turunan.float64)
+    """
     _no_out(out, "prod")
     x = _numpy_input(a, dtype)
     if where is not None:
@@ -376,12 +380,20 @@ def _extreme(reduce, pick, name: str, a, axis, out, keepdims, initial, where) ->
 
 
 def numpy_amax(a, axis=None, out=None, keepdims=False, initial=None, where=None) -> Tensor:
-    """numpy.max: ``initial`` takes part, ``where`` leaves entries out; ties split the gradient evenly."""
+    """numpy.max: ``initial`` takes part, ``where`` leaves entries out; ties split the gradient evenly.
+
+    >>> numpy_amax([1.0, 5.0, 2.0], where=[True, False, True], initial=0.0)
+    tensor(2., dtype=turunan.float64)
+    """
     return _extreme(amax, E.maximum, "max", a, axis, out, keepdims, initial, where)
 
 
 def numpy_amin(a, axis=None, out=None, keepdims=False, initial=None, where=None) -> Tensor:
-    """numpy.min, as ``numpy_amax``."""
+    """numpy.min, as ``numpy_amax``.
+
+    >>> numpy_amin([[1.0, 5.0], [0.5, 2.0]], axis=1)
+    tensor([1. , 0.5], dtype=turunan.float64)
+    """
     return _extreme(amin, E.minimum, "min", a, axis, out, keepdims, initial, where)
 
 
@@ -397,13 +409,21 @@ def ptp(a, axis=None, out=None, keepdims=False) -> Tensor:
 
 
 def numpy_cumsum(a, axis=None, dtype=None, out=None) -> Tensor:
-    """numpy.cumsum (the flattened input if ``axis`` is None)."""
+    """numpy.cumsum (the flattened input if ``axis`` is None).
+
+    >>> numpy_cumsum([[1.0, 2.0], [3.0, 4.0]])
+    tensor([ 1.,  3.,  6., 10.], dtype=turunan.float64)
+    """
     _no_out(out, "cumsum")
     return cumsum(_numpy_input(a, dtype), axis)
 
 
 def numpy_cumprod(a, axis=None, dtype=None, out=None) -> Tensor:
-    """numpy.cumprod (the flattened input if ``axis`` is None); exact gradients at zeros."""
+    """numpy.cumprod (the flattened input if ``axis`` is None); exact gradients at zeros.
+
+    >>> numpy_cumprod([1.0, 2.0, 3.0])
+    tensor([1., 2., 6.], dtype=turunan.float64)
+    """
     _no_out(out, "cumprod")
     return cumprod(_numpy_input(a, dtype), axis)
 
@@ -467,17 +487,29 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
 
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None) -> Tensor:
-    """numpy.nanprod: NaN counts as 1."""
+    """numpy.nanprod: NaN counts as 1.
+
+    >>> nanprod([2.0, float('nan'), 3.0])
+    tensor(6., dtype=turunan.float64)
+    """
     return numpy_prod(_no_nan(a, 1)[0], axis, dtype, out, keepdims, initial, where)
 
 
 def nancumsum(a, axis=None, dtype=None, out=None) -> Tensor:
-    """numpy.nancumsum: NaN counts as 0."""
+    """numpy.nancumsum: NaN counts as 0.
+
+    >>> nancumsum([1.0, float('nan'), 2.0])
+    tensor([1., 1., 3.], dtype=turunan.float64)
+    """
     return numpy_cumsum(_no_nan(a, 0)[0], axis, dtype, out)
 
 
 def nancumprod(a, axis=None, dtype=None, out=None) -> Tensor:
-    """numpy.nancumprod: NaN counts as 1."""
+    """numpy.nancumprod: NaN counts as 1.
+
+    >>> nancumprod([2.0, float('nan'), 3.0])
+    tensor([2., 2., 6.], dtype=turunan.float64)
+    """
     return numpy_cumprod(_no_nan(a, 1)[0], axis, dtype, out)
 
 
@@ -502,7 +534,11 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None) -
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
            correction=None) -> Tensor:
-    """numpy.nanvar: the variance of the entries that are not NaN."""
+    """numpy.nanvar: the variance of the entries that are not NaN.
+
+    >>> nanvar([1.0, float('nan'), 3.0])
+    tensor(1., dtype=turunan.float64)
+    """
     x, keep = _selected(a, where)
     return numpy_var(x if keep is None else E.where(keep, x, 0), axis, dtype, out, ddof, keepdims, where=keep,
                      mean=mean, correction=correction)
@@ -510,7 +546,11 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
            correction=None) -> Tensor:
-    """numpy.nanstd: the standard deviation of the entries that are not NaN (gradient 0 at a constant slice)."""
+    """numpy.nanstd: the standard deviation of the entries that are not NaN (gradient 0 at a constant slice).
+
+    >>> nanstd([1.0, float('nan'), 3.0])
+    tensor(1., dtype=turunan.float64)
+    """
     x, keep = _selected(a, where)
     return numpy_std(x if keep is None else E.where(keep, x, 0), axis, dtype, out, ddof, keepdims, where=keep,
                      mean=mean, correction=correction)
@@ -527,10 +567,18 @@ def _nan_extreme(reduce, fill, a, axis, out, keepdims) -> Tensor:
 
 
 def nanmax(a, axis=None, out=None, keepdims=False) -> Tensor:
-    """numpy.nanmax: the largest entry that is not NaN."""
+    """numpy.nanmax: the largest entry that is not NaN.
+
+    >>> nanmax([1.0, float('nan'), 3.0])
+    tensor(3., dtype=turunan.float64)
+    """
     return _nan_extreme(amax, -np.inf, a, axis, out, keepdims)
 
 
 def nanmin(a, axis=None, out=None, keepdims=False) -> Tensor:
-    """numpy.nanmin: the smallest entry that is not NaN."""
+    """numpy.nanmin: the smallest entry that is not NaN.
+
+    >>> nanmin([1.0, float('nan'), 3.0])
+    tensor(1., dtype=turunan.float64)
+    """
     return _nan_extreme(amin, np.inf, a, axis, out, keepdims)
