@@ -119,3 +119,23 @@ def test_format_as_mxnet():
     assert f"{mnp.array(2.5):.3f}" == "2.500" and f"{mnp.array(3.0)}" == "3.0"
     with pytest.raises(TypeError, match="Cannot format mxnet.numpy.ndarray with format_spec"):
         f"{x:.2f}"
+
+
+# ---- the NumPy names D2L's library aliases (sinh, cosh, meshgrid): the core's, under MXNet's names ------------
+def test_sinh_cosh_meshgrid_as_numpy():
+    from turunan.mxnet import autograd
+    x = mnp.array([-1.5, 0.25, 2.0])
+    x.attach_grad()
+    with autograd.record():
+        y = (mnp.sinh(x) * mnp.cosh(x)).sum()           # d/dx = cosh(2x)
+    y.backward()
+    a = np.float32([-1.5, 0.25, 2.0])
+    np.testing.assert_allclose(y.asnumpy(), (np.sinh(a) * np.cosh(a)).sum(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.asnumpy(), np.cosh(2 * a), rtol=1e-5)
+    u, v = mnp.array([1.0, 2.0]), mnp.array([3.0, 4.0, 5.0])
+    grids = mnp.meshgrid(u, v)
+    for got, want in zip(grids, np.meshgrid(np.float32([1, 2]), np.float32([3, 4, 5]))):
+        assert type(got).__name__ == "ndarray" and got.dtype == np.float32
+        np.testing.assert_array_equal(got.asnumpy(), want)
+    grids[0][0, 0] = 100                                 # each grid owns its memory, as MXNet's arrays do
+    assert u.asnumpy().tolist() == [1.0, 2.0]

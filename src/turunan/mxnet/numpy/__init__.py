@@ -18,6 +18,7 @@ import builtins as _builtins
 import numpy as _onp
 
 import turunan as _tn
+import turunan.numpy as _tnp
 
 from ..._array import as_operand as _as_operand
 from ..._array import as_shape as _as_shape
@@ -72,6 +73,14 @@ def _copying(fn, name: str):
 
 
 globals().update({_name: _copying(getattr(_tn, _name), _name) for _name in _COPYING})
+
+# NumPy names the core keeps in turunan.numpy (not at turunan's top level); D2L's library aliases these three
+globals().update({_name: _adapt(getattr(_tnp, _name), ndarray, _name) for _name in ("sinh", "cosh")})
+
+
+def meshgrid(*xi, **kwargs):
+    """Coordinate grids (``turunan.numpy.meshgrid``), each an array in its own memory, as MXNet's."""
+    return [_own(g, x) for g, x in zip(_recast(list(_tnp.meshgrid(*xi, **kwargs)), ndarray), xi)]
 
 
 # ---- creation, with MXNet's float32 defaults --------------------------------------------------------------
