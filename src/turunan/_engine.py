@@ -3,6 +3,8 @@
 Two modes, one code path. In a plain backward the rules run on raw arrays and build nothing. With
 ``create_graph=True`` they run on Tensors with recording on, so the gradient is itself differentiable.
 Broadcasting is undone here, once, at the edge to each parent; ``None`` is a symbolic zero throughout.
+Complex values cost the walk nothing: a real parent of a complex result gets the real part of its cotangent from
+that node's rules, swapped in when the node was recorded (``turunan._core.complex_node``; JAX's convention).
 """
 
 from __future__ import annotations
