@@ -29,11 +29,11 @@ def _run(chapter, tab, capsys):
     return status, out, err
 
 
-@pytest.mark.parametrize("tab", ["pytorch"])
+@pytest.mark.parametrize("tab", ["pytorch", "tensorflow"])
 def test_linear_regression_from_scratch_runs_and_shows_its_board(tab, capsys):
     status, out, err = _run("linear-regression-scratch", tab, capsys)
     assert status == 0 and err == "", out[-2000:]
-    assert "linear-regression-scratch (pytorch): 10 cells ran, 0 not run" in out and "0 failed" in out
+    assert f"linear-regression-scratch ({tab}): 10 cells ran, 0 not run" in out and "0 failed" in out
     assert "error in estimating w:" in out and "(the board's last points: train_loss " in out
     assert NOTE not in out                      # no Fashion-MNIST in this chapter: nothing stands in
 
@@ -42,6 +42,14 @@ def _write_idx(path, array):
     header = bytes([0, 0, 8, array.ndim]) + b"".join(int(n).to_bytes(4, "big") for n in array.shape)
     with gzip.open(path, "wb") as f:
         f.write(header + array.tobytes())
+
+
+@pytest.mark.parametrize("tab", ["tensorflow"])
+def test_the_later_chapters_run_on_every_tab(tab, capsys):
+    for chapter, cells in (("softmax-regression-concise", 4), ("mlp-implementation", 7)):
+        status, out, _ = _run(chapter, tab, capsys)
+        assert status == 0 and f"{chapter} ({tab}): {cells} cells ran, 0 not run" in out, out[-2000:]
+        assert NOTE in out and "val_acc" in out
 
 
 def test_fashion_mnist_is_synthetic_only_when_its_files_are_absent(monkeypatch, tmp_path, capsys):
