@@ -904,7 +904,7 @@ def complex_node(node) -> None:
     """Called as a node with a complex output is recorded (off the real fast path: the dtype check is the one
     ``apply`` makes anyway): where some parent is real, the node's rules give that parent the real part."""
     real = tuple(i for i, p in enumerate(node.parents)
-                 if p is not None and (p.dtype if type(p) is Node else p._d.dtype).kind != "c")
+                 if p is not None and (p.dtype if isinstance(p, Node) else p._d.dtype).kind != "c")
     if not real:
         return
     prim = node.prim
