@@ -379,7 +379,7 @@ def signal_convolve(in1, in2, mode: str = "full", method: str = "auto") -> Tenso
         raise ValueError(f"convolve: mode must be one of {_MODES}, got {mode!r}")
     if method not in ("auto", "direct", "fft"):
         raise ValueError(f"convolve: method must be 'auto', 'direct' or 'fft', got {method!r}")
-    a, b = _operand(in1, "convolve"), _operand(in2, "convolve")
+    a, b = (x if isinstance(x, Tensor) else as_operand(x, "scipy.signal.convolve") for x in (in1, in2))
     sa, sb = _shape(a), _shape(b)
     if len(sa) != len(sb):
         raise ValueError(f"convolve: in1 and in2 must have the same number of dimensions, got {len(sa)}-d and "
