@@ -344,3 +344,18 @@ def test_vmap_and_hessian_through_complex_values():
     np.testing.assert_allclose(tn.vmap(grad(lambda x: tnp.imag(tn.exp(1j * x))))(tn.tensor(x)).data, np.cos(x))
     h = tn.func.hessian(lambda x: (tn.abs(tn.exp(1j * x) * x) ** 2).sum())(tn.tensor(x))     # |x|² in disguise
     np.testing.assert_allclose(h.data, 2 * np.eye(3), atol=1e-12)
+
+
+@pytest.mark.parametrize("name, ours, theirs", [
+    ("var", lambda z: tn.var(z), np.var), ("var axis ddof", lambda z: tnp.var(z, axis=1, ddof=1),
+                                           lambda z: np.var(z, axis=1, ddof=1)),
+    ("var where", lambda z: tnp.var(z, where=np.array([True, False, True])),
+     lambda z: np.var(z, where=np.array([True, False, True]))),
+    ("std", lambda z: tnp.std(z, axis=0), lambda z: np.std(z, axis=0)),
+    ("vdot", lambda z: tnp.vdot(z, z[::-1] * 2), lambda z: np.vdot(z, z[::-1] * 2))])
+def test_reductions_of_complex_values_are_numpys(name, ours, theirs):
+    z = C(2, 3)
+    got = ours(tn.tensor(z))
+    np.testing.assert_allclose(got.data, theirs(z), rtol=1e-12)
+    assert got.dtype == np.asarray(theirs(z)).dtype      # a variance of complex values is real, as NumPy's
+    check_grads(ours, [z])

@@ -9,7 +9,7 @@ import operator
 import numpy as np
 
 from . import _rules as R
-from ._array import normalize_axes, normalize_axis
+from ._array import kind, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply2
 from ._elementwise import abs, array_of, astype, equal, multiply, not_equal, tensor_of, where
 from ._indexing import getitem
@@ -199,6 +199,14 @@ def inner(x, y) -> Tensor:
 
 
 def vdot(x, y) -> Tensor:
+    """numpy.vdot: the flattened dot product, with the first argument conjugated where it is complex.
+
+    >>> vdot([1j, 2.0], [1j, 1.0])
+    tensor(3.+0.j, dtype=turunan.complex128)
+    """
+    x = tensor_of(x)
+    if kind(x) == "c":
+        x = R.conj(x)
     return sum(multiply(reshape(x, (-1,)), reshape(y, (-1,))))
 
 

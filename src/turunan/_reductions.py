@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _elementwise as E
 from . import _rules as R
-from ._array import normalize_axes, normalize_axis
+from ._array import kind, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1, name_grad_fn
 from ._elementwise import array_of, astype, exp, tensor_of
 from ._shapes import reshape
@@ -118,6 +118,11 @@ def argmin(x, axis=None, keepdims=False, *, dim=None, keepdim=None) -> Tensor:
                  keepdims=keepdims if keepdim is None else keepdim)
 
 
+def _squared_magnitude(c):
+    """|c|², real: NumPy's and PyTorch's variance of complex values is the mean of |x - mean|², not of (x - mean)²."""
+    return c * c if kind(c) != "c" else R.real(c * R.conj(c))
+
+
 def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
     """Variance, NumPy's ``ddof=0`` by default (PyTorch's front door passes ``correction=1``)."""
     x = tensor_of(x)
@@ -129,7 +134,7 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     dof = _count(x.shape, axis) - ddof
     if dof > 0:
         centred = x - mean(x, axis, keepdims=True)
-        return name_grad_fn(_reduce(R.sum_, centred * centred, axis, keepdims) / dof, "VarBackward0")
+        return name_grad_fn(_reduce(R.sum_, _squared_magnitude(centred), axis, keepdims) / dof, "VarBackward0")
     # NOTE: no degree of freedom left (correction >= n): the variance is S / 0, inf (NaN where S = 0, a constant
     # input), as PyTorch's. Its gradient is 2 (x - mean) / 0: -inf or +inf by the side of the mean, NaN at it, as
     # PyTorch's along an axis with correction == n. The mean's own term is 2 sum(x - mean) / 0 = 0 * inf, which
@@ -138,7 +143,7 @@ def var(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correct
     # finite number: neither is copied.)
     centred = x - mean(x.detach(), axis, keepdims=True)
     with np.errstate(invalid="ignore"):
-        return name_grad_fn(_reduce(R.sum_, centred * centred, axis, keepdims) * np.inf, "VarBackward0")
+        return name_grad_fn(_reduce(R.sum_, _squared_magnitude(centred), axis, keepdims) * np.inf, "VarBackward0")
 
 
 def std(x, axis=None, keepdims=False, ddof=0, *, dim=None, keepdim=None, correction=None) -> Tensor:
@@ -292,7 +297,8 @@ def _deviations(a, axis, dtype, ddof, correction, where, given_mean):
     centred = x - m
     if mask is None:
         return centred, axis, _count(x.shape, axis), ddof
-    return E.where(mask, centred, 0), axis, _count_where(mask, axis, False, x.dtype), ddof
+    real_dtype = np.finfo(x.dtype).dtype if kind(x) == "c" else x.dtype     # a count of complex values is real
+    return E.where(mask, centred, 0), axis, _count_where(mask, axis, False, real_dtype), ddof
 
 
 def numpy_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
@@ -309,7 +315,7 @@ def numpy_var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, whe
         return var(_numpy_input(a, dtype, floating=True), axis, keepdims, ddof)
     centred, axis, n, ddof = _deviations(a, axis, dtype, ddof, correction, where, mean)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return sum(centred * centred, axis, keepdims) / _divisor(n, ddof, centred.shape, axis, keepdims)
+        return sum(_squared_magnitude(centred), axis, keepdims) / _divisor(n, ddof, centred.shape, axis, keepdims)
 
 
 def numpy_std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
