@@ -352,7 +352,8 @@ def test_vmap_and_hessian_through_complex_values():
     ("var where", lambda z: tnp.var(z, where=np.array([True, False, True])),
      lambda z: np.var(z, where=np.array([True, False, True]))),
     ("std", lambda z: tnp.std(z, axis=0), lambda z: np.std(z, axis=0)),
-    ("vdot", lambda z: tnp.vdot(z, z[::-1] * 2), lambda z: np.vdot(z, z[::-1] * 2))])
+    ("vdot", lambda z: tnp.vdot(z, z[::-1] * 2), lambda z: np.vdot(z, z[::-1] * 2)),
+    ("vecdot", lambda z: tnp.linalg.vecdot(z, z[::-1] * 2), lambda z: np.linalg.vecdot(z, z[::-1] * 2))])
 def test_reductions_of_complex_values_are_numpys(name, ours, theirs):
     z = C(2, 3)
     got = ours(tn.tensor(z))

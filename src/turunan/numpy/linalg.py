@@ -31,7 +31,7 @@ import functools
 
 import numpy as _np
 
-from .. import _ops
+from .. import _ops, _rules
 from .. import _rules_linalg as _rows
 from .._core import Tensor
 from .._methods import FUNCTIONS as _FUNCTIONS
@@ -100,7 +100,10 @@ def cross(x1, x2, /, *, axis: int = -1) -> Tensor:
 
 
 def vecdot(x1, x2, /, *, axis: int = -1) -> Tensor:
-    """The dot products of vectors along ``axis`` (real inputs)."""
+    """The dot products of vectors along ``axis``; a complex ``x1`` is conjugated, as NumPy's."""
+    x1 = _ops.tensor_of(x1)
+    if x1._d.dtype.kind == "c":
+        x1 = _rules.conj(x1)
     return _ops.sum(_ops.multiply(x1, x2), axis)
 
 
