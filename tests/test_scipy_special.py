@@ -366,3 +366,12 @@ def test_softmax_and_log_softmax_with_scipys_axes(axis, special, scipy_special, 
         got = grad(lambda x, name=name: (getattr(special, name)(x, axis=axis) * w).sum())(x).numpy()
         want = jax.grad(lambda x, name=name: (getattr(jsp, name)(x, axis=axis) * w).sum())(x)
         np.testing.assert_allclose(got, np.asarray(want), rtol=1e-10, atol=1e-13)
+
+
+def test_logsumexp_keeps_float32(special):
+    a = tn.tensor([[1.0, 2.0], [3.0, 0.5]], dtype=tn.float32)
+    value, sign = special.logsumexp(a, axis=1, return_sign=True)
+    assert value.dtype == np.float32 and sign.dtype == np.float32
+    np.testing.assert_allclose(value.numpy(), special.logsumexp(a.numpy().astype(np.float64), axis=1).numpy(),
+                               rtol=1e-6)
+    assert special.logsumexp(a, axis=0).dtype == np.float32

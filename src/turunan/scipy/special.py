@@ -187,12 +187,14 @@ def logsumexp(a, axis=None, b=None, keepdims: bool = False, return_sign: bool = 
     if b is None and not return_sign:
         return _ops.logsumexp(_tensor(a), axis=axis, keepdims=keepdims)
     a = _tensor(a)
-    b = _tensor(1.0 if b is None else b)
-    a, b = _ops.broadcast_arrays(a, b) if a.shape != b.shape else (a, b)
+    if b is not None:
+        b = _tensor(b)
+        a, b = _ops.broadcast_arrays(a, b) if a.shape != b.shape else (a, b)
     # the shift: any constant gives the same value and gradient, so it is a constant (no gradient through it)
-    top = _ops.amax(_ops.where(b != 0, a, -np.inf), axis=axis, keepdims=True).detach()
+    top = _ops.amax(a if b is None else _ops.where(b != 0, a, -np.inf), axis=axis, keepdims=True).detach()
     top = _ops.where(_ops.isfinite(top), top, 0.0)
-    total = _ops.sum(b * _ops.exp(a - top), axis=axis, keepdims=keepdims)
+    terms = _ops.exp(a - top)
+    total = _ops.sum(terms if b is None else b * terms, axis=axis, keepdims=keepdims)
     top = top if keepdims else _ops.reshape(top, total.shape)
     with np.errstate(invalid="ignore", divide="ignore"):
         if not return_sign:
