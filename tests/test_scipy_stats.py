@@ -69,6 +69,14 @@ CASES = {
        for f in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")},
     **{f"poisson.{f}": ([lambda: rng.integers(0, 8, (2, 3)).astype(float), lambda: U(0.5, 6, (3,))], (1,))
        for f in ("logpmf", "pmf", "cdf", "logcdf")},
+    **{f"{d}.{f}": ([_x, lambda: U(-1, 1, (3,)), lambda: U(0.5, 2, (2, 1))], (0, 1, 2))
+       for d in ("laplace", "logistic", "cauchy") for f in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")},
+    **{f"uniform.{f}": ([lambda: U(0.1, 0.9), lambda: U(-0.05, 0.05, (3,)), lambda: U(1, 1.1)], (0, 1, 2))
+       for f in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")},
+    **{f"bernoulli.{f}": ([lambda: rng.integers(0, 2, (2, 3)).astype(float), lambda: U(0.2, 0.8, (3,))], (1,))
+       for f in ("logpmf", "pmf", "cdf")},
+    **{f"geom.{f}": ([lambda: rng.integers(1, 7, (2, 3)).astype(float), lambda: U(0.2, 0.8, (3,))], (1,))
+       for f in ("logpmf", "pmf", "cdf")},
 }
 
 
@@ -210,6 +218,8 @@ def test_shape_parameters_of_distribution_functions_refuse_a_gradient(stats):
     k = tn.tensor([1.0, 2.0], dtype=tn.float64, requires_grad=True)
     with pytest.raises(ValueError, match="k is a count"):
         stats.poisson.logpmf(k, 2.0)
+    with pytest.raises(ValueError, match="geom: k is a count"):
+        stats.geom.cdf(k, 0.3)
 
 
 def test_names_and_float64(stats):

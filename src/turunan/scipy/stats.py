@@ -29,7 +29,8 @@ from .._core import Tensor, apply
 from ..numpy import linalg as la
 from . import special as sp
 
-__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "multivariate_normal", "poisson", "chi2", "expon"]
+__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "multivariate_normal", "poisson", "chi2", "expon", "uniform",
+           "laplace", "logistic", "cauchy", "bernoulli", "geom"]
 
 _HALF_LOG_2PI = 0.9189385332046727
 _LOG_PI = 1.1447298858494002
@@ -211,12 +212,12 @@ expon = _namespace("expon", logpdf=_expon_logpdf,
 
 
 # ---- Poisson ------------------------------------------------------------------------------------------------
-def _counts(k, loc):
+def _counts(k, loc, dist: str = "poisson"):
     """The counts k - loc: data, never differentiated (a pmf has no derivative in a discrete variable)."""
     for v, name in ((k, "k"), (loc, "loc")):
         if isinstance(v, Tensor) and v.requires_grad:
-            raise ValueError(f"poisson: {name} is a count (discrete); it has no derivative: pass it without "
-                             "requires_grad (the rate mu is differentiable)")
+            raise ValueError(f"{dist}: {name} is a count (discrete); it has no derivative: pass it without "
+                             "requires_grad (the distribution's parameter is differentiable)")
     return _tensor(k) - _tensor(loc)
 
 
@@ -319,3 +320,81 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular: bool = False) -> Tensor:
 multivariate_normal = _namespace(
     "multivariate_normal", logpdf=_mvn_logpdf,
     pdf=lambda x, mean=None, cov=1, allow_singular=False: _ops.exp(_mvn_logpdf(x, mean, cov, allow_singular)))
+
+
+# ---- uniform, Laplace, logistic, Cauchy ---------------------------------------------------------------------
+def _location_scale(name: str, logpdf, cdf, logcdf=None, logsf=None) -> types.SimpleNamespace:
+    """A location-scale family from its standard log-density and distribution function of y = (x - loc) / scale."""
+    def _logpdf(x, loc=0.0, scale=1.0) -> Tensor:
+        y, scale = _standardise(x, loc, scale)
+        return _nan_unless(scale > 0, logpdf(y) - _ops.log(scale))
+
+    def _cdf(x, loc=0.0, scale=1.0) -> Tensor:
+        y, scale = _standardise(x, loc, scale)
+        return _nan_unless(scale > 0, cdf(y))
+
+    def _logcdf(x, loc=0.0, scale=1.0) -> Tensor:
+        y, scale = _standardise(x, loc, scale)
+        return _nan_unless(scale > 0, logcdf(y) if logcdf else _ops.log(cdf(y)))
+
+    def _logsf(x, loc=0.0, scale=1.0) -> Tensor:
+        y, scale = _standardise(x, loc, scale)
+        return _nan_unless(scale > 0, logsf(y) if logsf else _ops.log1p(-cdf(y)))
+
+    return _namespace(name, logpdf=_logpdf, pdf=lambda x, loc=0.0, scale=1.0: _ops.exp(_logpdf(x, loc, scale)),
+                      cdf=_cdf, logcdf=_logcdf, logsf=_logsf,
+                      sf=lambda x, loc=0.0, scale=1.0: _ops.exp(_logsf(x, loc, scale)))
+
+
+def _inside_unit(y):
+    return (y >= 0) & (y <= 1)
+
+
+uniform = _location_scale("uniform", lambda y: _ops.where(_inside_unit(y), 0.0 * y, -np.inf),
+                          lambda y: _ops.where(y > 0, _ops.where(y < 1, y, 1.0), 0.0))
+# the exponentials only ever see y <= 0 (no overflow, no inf * 0 in a gradient)
+laplace = _location_scale("laplace", lambda y: -_ops.abs(y) - 0.6931471805599453,
+                          lambda y: _ops.where(y < 0, 0.5 * _ops.exp(_ops.where(y < 0, y, 0.0)),
+                                               1 - 0.5 * _ops.exp(-_ops.where(y < 0, 0.0, y))))
+logistic = _location_scale("logistic", lambda y: -y - 2 * _ops.softplus(-y), sp.expit,
+                           lambda y: -_ops.softplus(-y), lambda y: -_ops.softplus(y))
+cauchy = _location_scale("cauchy", lambda y: -_ops.log1p(y * y) - _LOG_PI,
+                         lambda y: 0.5 + _ops.arctan(y) * (1 / np.pi))
+
+
+# ---- Bernoulli and geometric ---------------------------------------------------------------------------------
+def _bernoulli_logpmf(k, p, loc=0.0) -> Tensor:
+    """log P(K = k): log p at 1, log(1 - p) at 0, -inf elsewhere; differentiable in p."""
+    k, p = _counts(k, loc, "bernoulli"), _tensor(p)
+    out = _ops.where(k == 1, _ops.log(p), _ops.where(k == 0, _ops.log1p(-p), -np.inf))
+    return _nan_unless((p >= 0) & (p <= 1), out)
+
+
+def _bernoulli_cdf(k, p, loc=0.0) -> Tensor:
+    k, p = _counts(k, loc, "bernoulli"), _tensor(p)
+    return _nan_unless((p >= 0) & (p <= 1), _ops.where(k < 0, 0.0, _ops.where(k < 1, 1 - p, 1.0 + 0.0 * p)))
+
+
+bernoulli = _namespace("bernoulli", logpmf=_bernoulli_logpmf,
+                       pmf=lambda k, p, loc=0.0: _ops.exp(_bernoulli_logpmf(k, p, loc)), cdf=_bernoulli_cdf)
+
+
+def _geom_logpmf(k, p, loc=0.0) -> Tensor:
+    """log P(K = k) = (k - 1) log(1 - p) + log p for k = 1, 2, ...; differentiable in p."""
+    k, p = _counts(k, loc, "geom"), _tensor(p)
+    valid = (k >= 1) & (_ops.floor(k) == k)
+    k = _ops.where(valid, k, 1.0)
+    out = _ops.where(valid, sp.xlog1py(k - 1, -p) + _ops.log(p), -np.inf)
+    return _nan_unless((p > 0) & (p <= 1), out)
+
+
+def _geom_cdf(k, p, loc=0.0) -> Tensor:
+    """1 - (1 - p)^floor(k) for k >= 1, 0 below."""
+    k, p = _counts(k, loc, "geom"), _tensor(p)
+    below = k < 1
+    n = _ops.floor(_ops.where(below, 1.0, k))
+    return _nan_unless((p > 0) & (p <= 1), _ops.where(below, 0.0, -_ops.expm1(sp.xlog1py(n, -p))))
+
+
+geom = _namespace("geom", logpmf=_geom_logpmf, pmf=lambda k, p, loc=0.0: _ops.exp(_geom_logpmf(k, p, loc)),
+                  cdf=_geom_cdf)
