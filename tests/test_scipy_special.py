@@ -82,6 +82,11 @@ CASES = {
     "i1": ([lambda: U(-3, 3)], (0,)),
     "iv": ([lambda: np.array([0.5, 1.0, 2.5]), lambda: U(0.2, 3)], (1,)),
     "ive": ([lambda: np.array([0.0, 1.0, 3.0]), away_from_zero], (1,)),
+    "i0e": ([away_from_zero], (0,)),
+    "i1e": ([away_from_zero], (0,)),
+    "expi": ([lambda: U(0.3, 3) * rng.choice([-1.0, 1.0], (2, 3))], (0,)),
+    "exp1": ([lambda: U(0.3, 3)], (0,)),
+    "zeta": ([lambda: U(1.5, 4, (3,)), lambda: U(0.5, 3)], (1,)),
     "j0": ([lambda: U(-5, 5)], (0,)),
     "j1": ([lambda: U(-5, 5)], (0,)),
     "jn": ([lambda: np.array([0, 2, 3]), lambda: U(0.5, 5)], (1,)),
@@ -92,7 +97,8 @@ CASES = {
 # JAX has no iv, ive, j0, j1, jn, y0, y1, yn, psi, erfcinv; HIPS autograd no log_ndtr, ndtr, ndtri, xlogy, xlog1py,
 # entr, rel_entr: each is compared with the one that has it
 _NOT_IN_JAX = {"iv", "ive", "j0", "j1", "jn", "y0", "y1", "yn", "psi", "erfcinv"}
-_NOT_IN_AUTOGRAD = {"log_ndtr", "ndtr", "ndtri", "xlogy", "xlog1py", "entr", "rel_entr"}
+_NOT_IN_AUTOGRAD = {"log_ndtr", "ndtr", "ndtri", "xlogy", "xlog1py", "entr", "rel_entr", "i0e", "i1e", "expi", "exp1",
+                    "zeta"}
 
 
 def _partial(fn, args, diff):
@@ -293,7 +299,7 @@ def test_gammasgn_and_float64_for_python_numbers(special):
 
 # ---- errors -------------------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("name,order", [("polygamma", "n"), ("iv", "v"), ("ive", "v"), ("jn", "n"), ("yn", "n"),
-                                        ("gammainc", "a"), ("gammaincc", "a")])
+                                        ("gammainc", "a"), ("gammaincc", "a"), ("zeta", "x")])
 def test_a_gradient_through_an_order_argument_is_refused(name, order, special):
     fn = getattr(special, name)
     with pytest.raises(NotImplementedError, match=f"no derivative with respect to its argument '{order}'"):

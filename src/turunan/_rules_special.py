@@ -8,8 +8,8 @@ they run on arrays in a plain backward and on Tensors with ``create_graph=True``
 
 The derivatives are HIPS autograd's (``autograd/scipy/special.py``) and JAX's. An order or shape argument
 (``polygamma``'s ``n``, ``iv``/``ive``/``jn``/``yn``'s order, ``gammainc``'s ``a``, ``betainc``'s ``a`` and
-``b``, ``stdtr``'s ``df``) has no derivative here, as in HIPS autograd: its rule raises (``no_derivative``),
-so a gradient asked through it is an error, never a silent zero.
+``b``, ``stdtr``'s ``df``, ``zeta``'s ``x``) has no derivative here, as in HIPS autograd: its rule raises
+(``no_derivative``), so a gradient asked through it is an error, never a silent zero.
 """
 
 from __future__ import annotations
@@ -100,6 +100,11 @@ erfcinv = _row("erfcinv", [lambda g, ans, x: g * (-_SQRT_PI_HALF * np.exp(ans * 
 log_ndtr = _row("log_ndtr", [lambda g, ans, x: g * np.exp(-0.5 * (x * x) - _HALF_LOG_2PI - ans)])
 ndtri = _row("ndtri", [lambda g, ans, x: g * (_SQRT_2PI * np.exp(0.5 * (ans * ans)))])
 
+# ---- exponential integrals and Hurwitz's zeta -------------------------------------------------------------
+expi = _row("expi", [lambda g, ans, x: g * np.exp(x) / x])
+exp1 = _row("exp1", [lambda g, ans, x: -(g * np.exp(-x) / x)])
+zeta = _row("zeta", [no_derivative("zeta", "x"), lambda g, ans, x, q: -(g * x * zeta(x + 1, q))])
+
 # ---- x log y and entropies: rows, because where(x == 0, 0, x * log(y)) gives d/dx = 0 at x = 0, not log(y) ----
 xlogy = _row("xlogy", [lambda g, ans, x, y: g * np.log(y), lambda g, ans, x, y: g * x / y])
 xlog1py = _row("xlog1py", [lambda g, ans, x, y: g * np.log1p(y), lambda g, ans, x, y: g * x / (y + 1)])
@@ -113,6 +118,9 @@ iv = _row("iv", [no_derivative("iv", "v"), lambda g, ans, v, x: g * 0.5 * (iv(v 
 # ive(v, x) = iv(v, x) exp(-|x|)
 ive = _row("ive", [no_derivative("ive", "v"),
                    lambda g, ans, v, x: g * (0.5 * (ive(v - 1, x) + ive(v + 1, x)) - np.sign(x) * ans)])
+# exponentially scaled: i0e(x) = i0(x) exp(-|x|), i1e(x) = i1(x) exp(-|x|)
+i0e = _row("i0e", [lambda g, ans, x: g * (i1e(x) - np.sign(x) * ans)])
+i1e = _row("i1e", [lambda g, ans, x: g * (0.5 * (i0e(x) + ive(2, x)) - np.sign(x) * ans)])
 j0 = _row("j0", [lambda g, ans, x: -(g * j1(x))])
 j1 = _row("j1", [lambda g, ans, x: g * 0.5 * (j0(x) - jn(2, x))])
 jn = _row("jn", [no_derivative("jn", "n"), lambda g, ans, n, x: g * 0.5 * (jn(n - 1, x) - jn(n + 1, x))])
@@ -121,4 +129,5 @@ y1 = _row("y1", [lambda g, ans, x: g * 0.5 * (y0(x) - yn(2, x))])
 yn = _row("yn", [no_derivative("yn", "n"), lambda g, ans, n, x: g * 0.5 * (yn(n - 1, x) - yn(n + 1, x))])
 
 ROWS = (gamma, gammaln, digamma, polygamma, betaln, beta, gammainc, gammaincc, betainc, stdtr, erfc, erfinv,
-        erfcinv, log_ndtr, ndtri, xlogy, xlog1py, entr, rel_entr, i0, i1, iv, ive, j0, j1, jn, y0, y1, yn)
+        erfcinv, log_ndtr, ndtri, expi, exp1, zeta, xlogy, xlog1py, entr, rel_entr, i0, i1, i0e, i1e, iv, ive, j0,
+        j1, jn, y0, y1, yn)

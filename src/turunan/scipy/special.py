@@ -33,7 +33,7 @@ __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "beta", "betaln", "betainc", "gammainc",
     "gammaincc", "gammasgn", "erf", "erfc", "erfinv", "erfcinv", "expit", "logit", "logsumexp", "log_ndtr", "ndtr",
     "ndtri", "xlogy", "xlog1py", "softmax", "log_softmax", "entr", "rel_entr", "i0", "i1", "iv", "ive", "j0", "j1",
-    "jn", "y0", "y1", "yn",
+    "jn", "y0", "y1", "yn", "i0e", "i1e", "expi", "exp1", "zeta",
 ]
 
 
@@ -91,6 +91,11 @@ i0 = _unary(S.i0, "The modified Bessel function of the first kind, order 0; d/dx
 i1 = _unary(S.i1, "The modified Bessel function of the first kind, order 1.")
 iv = _ordered(S.iv, "v", "The modified Bessel function of the first kind of real order v.")
 ive = _ordered(S.ive, "v", "iv(v, x) * exp(-|x|), exponentially scaled.")
+i0e = _unary(S.i0e, "i0(x) * exp(-|x|), exponentially scaled.")
+i1e = _unary(S.i1e, "i1(x) * exp(-|x|), exponentially scaled.")
+expi = _unary(S.expi, "The exponential integral Ei(x); d/dx = exp(x) / x.")
+exp1 = _unary(S.exp1, "The exponential integral E1(x); d/dx = -exp(-x) / x.")
+zeta = _binary(S.zeta, "Hurwitz's zeta function zeta(x, q); d/dq = -x zeta(x + 1, q), none in x (asking raises).")
 j0 = _unary(S.j0, "The Bessel function of the first kind, order 0; d/dx = -j1(x).")
 j1 = _unary(S.j1, "The Bessel function of the first kind, order 1.")
 jn = _ordered(S.jn, "n", "The Bessel function of the first kind of order n.")
