@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _elementwise as E
 from . import _rules as R
-from ._array import kind, normalize_axes, normalize_axis
+from ._array import anywhere, kind, normalize_axes, normalize_axis
 from ._core import Tensor, apply, apply1, name_grad_fn
 from ._elementwise import array_of, astype, exp, tensor_of
 from ._shapes import reshape
@@ -351,11 +351,10 @@ def _divisor(n, ddof, shape: tuple, axis, keepdims: bool):
 
 
 def _reduced_shape(shape: tuple, axis, keepdims: bool) -> tuple:
+    """``shape`` after a reduction over ``axis`` (None, or non-negative axes, as _reduce_axis gives them)."""
+    axes = range(len(shape)) if axis is None else axis if isinstance(axis, tuple) else (axis,)
     if keepdims:
-        return R._keep_shape(shape, axis)
-    if axis is None:
-        return ()
-    axes = axis if isinstance(axis, tuple) else (axis,)     # non-negative (checked by _reduce_axis)
+        return tuple(1 if i in axes else n for i, n in enumerate(shape))
     return tuple(n for i, n in enumerate(shape) if i not in axes)
 
 
@@ -452,7 +451,7 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     if x.dtype.kind in "iub":
         x = astype(x, np.float64)
     total = sum(w * np.ones(x.shape, bool), axis, keepdims)    # the weights' sum, broadcast as NumPy's
-    if R.anywhere(array_of(total) == 0):
+    if anywhere(array_of(total) == 0):
         raise ZeroDivisionError("average: the weights sum to zero, so they cannot be normalized; give weights "
                                 "whose sum is not zero along the axis")
     avg = sum(x * w, axis, keepdims) / total
