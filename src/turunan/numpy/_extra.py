@@ -9,7 +9,7 @@ JAX: the derivative is the one of the piece that the value falls in.
 >>> x = tnp.array([1.0, 2.0, 4.0], requires_grad=True)
 >>> tnp.median(x).backward()
 >>> x.grad
-tensor([0., 1., 0.], dtype=float64)
+tensor([0., 1., 0.], dtype=turunan.float64)
 """
 
 from __future__ import annotations
