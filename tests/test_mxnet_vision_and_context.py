@@ -139,3 +139,14 @@ def test_sinh_cosh_meshgrid_as_numpy():
         np.testing.assert_array_equal(got.asnumpy(), want)
     grids[0][0, 0] = 100                                 # each grid owns its memory, as MXNet's arrays do
     assert u.asnumpy().tolist() == [1.0, 2.0]
+
+
+def test_vision_resolves_on_first_use():
+    """``gluon.data.vision`` loads when first named (it subclasses gluon.data's Dataset, so gluon.data cannot
+    import it at its own import): a fresh interpreter reaches FashionMNIST through the attribute alone."""
+    import subprocess
+    import sys
+    code = ("import turunan.mxnet as mx; vision = mx.gluon.data.vision; "
+            "print(vision.FashionMNIST.__name__, vision.transforms.ToTensor.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.split() == ["FashionMNIST", "ToTensor"], out.stderr

@@ -18,6 +18,7 @@ from .. import autograd as _autograd
 from .._array import as_array
 from .._core import Tensor
 from .._doors import REQUIRES_GRAD, recast
+from .context import Context, cpu
 
 GRAD_REQS = ("write", "add", "null")
 
@@ -158,14 +159,12 @@ class ndarray(Tensor):
     @property
     def ctx(self):
         """Where the array lives: always ``cpu(0)`` (turunan computes with NumPy)."""
-        from .context import cpu
         return cpu()
 
     context = device = ctx
 
     def as_in_context(self, ctx):
         """The array itself: the only contexts are the CPU's (``mxnet.gpu()`` raises already)."""
-        from .context import Context
         if not isinstance(ctx, Context):
             raise TypeError(f"as_in_context takes a context (mxnet.cpu()), got {type(ctx).__name__}")
         return self

@@ -111,6 +111,12 @@ class DataLoader:
             yield batch[0] if self._single else batch
 
 
-from . import vision  # noqa: E402  (after Dataset, which vision's FashionMNIST subclasses)
+_missing = _lacking(__name__, "MXNet")
 
-__getattr__ = _lacking(__name__, "MXNet")
+
+def __getattr__(name: str):
+    """``gluon.data.vision`` on first use (it subclasses this module's Dataset, so it cannot load before it)."""
+    if name == "vision":
+        import importlib
+        return importlib.import_module(f"{__name__}.vision")
+    return _missing(name)

@@ -34,7 +34,7 @@ class FashionMNIST(Dataset):
 
     def __init__(self, root=None, train: bool = True, transform=None) -> None:
         images, labels = _datasets.fashion_mnist(bool(train), root=root)
-        self._train, self._transform = bool(train), transform
+        self._transform = transform
         self._data = ndarray(_onp.ascontiguousarray(images).reshape(len(labels), 28, 28, 1))
         self._label = _onp.asarray(labels).astype(_onp.int32)
 
