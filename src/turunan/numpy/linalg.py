@@ -9,7 +9,8 @@ The rows and their conventions are in ``turunan._rules_linalg``; in short:
   of the eigenvalues alone (the sum, a norm, a log-determinant): they get finite, exact gradients (JAX's and
   PyTorch's give NaN); a result that depends on the eigenvectors of that eigenvalue (not unique) gets NaN;
 - ``svd(full_matrices=True)`` of a non-square matrix: the extra columns have no derivative (a gradient through
-  them raises; forward mode gives them NaN tangents); ``qr`` differentiates m >= n (``'reduced'``, ``'r'``; ``'complete'`` when square);
+  them raises; forward mode gives them NaN tangents); ``qr`` differentiates m >= n
+  (``'reduced'``, ``'r'``; ``'complete'`` when square);
 - ``norm``: every ord of ``numpy.linalg.norm`` ('nuc' and -2 from the singular values; the matrix 2-norm has
   a first derivative only).
 
