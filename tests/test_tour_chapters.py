@@ -29,7 +29,7 @@ def _run(chapter, tab, capsys):
     return status, out, err
 
 
-@pytest.mark.parametrize("tab", ["pytorch", "tensorflow"])
+@pytest.mark.parametrize("tab", ["pytorch", "tensorflow", "mxnet"])
 def test_linear_regression_from_scratch_runs_and_shows_its_board(tab, capsys):
     status, out, err = _run("linear-regression-scratch", tab, capsys)
     assert status == 0 and err == "", out[-2000:]
@@ -44,7 +44,7 @@ def _write_idx(path, array):
         f.write(header + array.tobytes())
 
 
-@pytest.mark.parametrize("tab", ["tensorflow"])
+@pytest.mark.parametrize("tab", ["tensorflow", "mxnet"])
 def test_the_later_chapters_run_on_every_tab(tab, capsys):
     for chapter, cells in (("softmax-regression-concise", 4), ("mlp-implementation", 7)):
         status, out, _ = _run(chapter, tab, capsys)
