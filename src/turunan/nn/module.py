@@ -8,6 +8,7 @@ statistics). Walks over the module tree are iterative (an explicit stack), like 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import numpy as np
 
@@ -15,6 +16,13 @@ from .._core import Tensor
 from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from .parameter import Parameter
+
+
+class IncompatibleKeys(NamedTuple):
+    """What ``load_state_dict`` did not match, as PyTorch's result names it (``result.missing_keys``)."""
+
+    missing_keys: list[str]
+    unexpected_keys: list[str]
 
 
 class Module:
@@ -258,14 +266,14 @@ class Module:
                     out[pre + k] = b
         return out
 
-    def load_state_dict(self, state_dict, strict: bool = True) -> tuple[list[str], list[str]]:
+    def load_state_dict(self, state_dict, strict: bool = True) -> IncompatibleKeys:
         """Copy values into this module's parameters and buffers, all or nothing.
 
         Every key, shape and dtype is checked before anything is written, so a mismatch raises and leaves
         the module as it was. With ``strict=False`` missing and unexpected keys are allowed (and returned).
         """
         from .serialization import assign_state
-        return assign_state(self._state_targets(), state_dict, strict, type(self).__name__)
+        return IncompatibleKeys(*assign_state(self._state_targets(), state_dict, strict, type(self).__name__))
 
     def save(self, path) -> None:
         """Write ``state_dict()`` to an ``.npz`` file (no pickle)."""

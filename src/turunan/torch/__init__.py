@@ -31,6 +31,7 @@ import numpy as _np
 
 import turunan as _tn
 from turunan import Generator, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from turunan import no_grad as inference_mode  # no graph is recorded (turunan has no inference tensors)
 
 from .. import _core
 from .._array import as_array as _as_array
@@ -108,6 +109,7 @@ from ._types import Size, device, dtype, return_types
 from ._types import as_dtype as _as_dtype
 from ._types import check_device as _check_device
 from ._types import checked_dim as _checked_dim
+from .serialization import load, save
 
 # ---- dtypes (NumPy's, under PyTorch's names and printing as PyTorch prints them) -------------------------------
 float16 = half = _as_dtype(_np.float16)
