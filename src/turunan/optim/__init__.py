@@ -28,7 +28,7 @@ from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from . import _checks
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 
 
 class Optimizer:
@@ -218,10 +218,16 @@ class SGD(Optimizer):
 
     d = ±g + wd·p (−g with ``maximize``);  b = μ·b + (1 − τ)·d (b = d on the first step);
     d = d + μ·b (Nesterov) or b;  p −= lr·d
+
+    ``momentum_carries_lr=True`` is the convention of MXNet and Keras: the buffer holds steps, not gradients,
+    b = μ·b + lr·(1 − τ)·d (b = lr·d first), p −= b (Nesterov: p −= lr·d + μ·b). With a constant rate it is the
+    same walk; after the rate changes, the old steps keep their old rate.
     """
 
     def __init__(self, params, lr: float = 1e-3, momentum: float = 0.0, dampening: float = 0.0,
-                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, nesterov: bool = False, *, maximize: bool = False,
+                 momentum_carries_lr: bool = False) -> None:
+        self.momentum_carries_lr = bool(momentum_carries_lr)   # a door's convention, not a group option
         super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                                       nesterov=nesterov, maximize=maximize))
 
@@ -252,6 +258,9 @@ class SGD(Optimizer):
             np.multiply(d, lr, out=s)
             x -= s
             return
+        if self.momentum_carries_lr:
+            self._carried_momentum_step(x, d, state, group)
+            return
         buf = state.get("momentum_buffer")
         if buf is None:
             buf = state["momentum_buffer"] = np.array(d, copy=True)   # made once, on the first step
@@ -271,6 +280,23 @@ class SGD(Optimizer):
             np.multiply(buf, lr, out=s)
             x -= s
 
+    @staticmethod
+    def _carried_momentum_step(x, d, state, group) -> None:
+        """MXNet's and Keras' momentum: the buffer accumulates steps (lr·d), so it carries their rates."""
+        lr, mu, damp = group["lr"], group["momentum"], group["dampening"]
+        step = d * lr                              # its own array: d may be a scratch buffer
+        buf = state.get("momentum_buffer")
+        if buf is None:
+            buf = state["momentum_buffer"] = step.copy()
+        else:
+            buf *= mu
+            buf += step if not damp else step * (1 - damp)
+        if group["nesterov"]:
+            x -= step
+            x -= mu * buf
+        else:
+            x -= buf
+
 
 class Adam(Optimizer):
     """Adam (Kingma & Ba, 2015), PyTorch's update; ``weight_decay`` adds wd·p to the gradient (L2).
@@ -278,13 +304,16 @@ class Adam(Optimizer):
     m = β₁m + (1−β₁)g;  v = β₂v + (1−β₂)g²;  p −= lr/(1−β₁ᵗ) · m / (√v/√(1−β₂ᵗ) + ε)
 
     ``maximize`` steps along +g; ``decoupled_weight_decay=True`` is AdamW (PyTorch's flag of the same name).
+    ``epsilon_hat=True`` is the convention of TensorFlow/Keras and MXNet (Kingma & Ba's "ε̂" form): ε is added
+    outside the bias correction, p −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m / (√v + ε) (PyTorch's rule with ε' = ε/√(1−β₂ᵗ)).
     """
 
     decoupled = False        # AdamW: always decoupled, whatever a loaded group says (as PyTorch's AdamW)
 
     def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
-                 decoupled_weight_decay: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, epsilon_hat: bool = False) -> None:
+        self.epsilon_hat = bool(epsilon_hat)      # a convention of the doors, not a group option (PyTorch's keys)
         if isinstance(betas, list):
             betas = tuple(betas)
         super().__init__(params, dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, amsgrad=amsgrad,
@@ -356,8 +385,12 @@ class Adam(Optimizer):
             np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
             v = state["max_exp_avg_sq"]
         np.sqrt(v, out=s)
-        s /= math.sqrt(1 - b2 ** t)
-        s += eps
+        if self.epsilon_hat:
+            s += eps
+            s /= math.sqrt(1 - b2 ** t)
+        else:
+            s /= math.sqrt(1 - b2 ** t)
+            s += eps
         np.divide(m, s, out=s)
         s *= lr / (1 - b1 ** t)
         x -= s
@@ -459,3 +492,47 @@ class RMSprop(Optimizer):
 
 
 from . import lr_scheduler  # noqa: E402  (the schedulers need Optimizer defined above)
+
+
+class Adagrad(Optimizer):
+    """Adagrad (Duchi et al., 2011), PyTorch's update: each coordinate's rate shrinks with its summed squares.
+
+    g = ±g + wd·p;  t += 1;  s += g²;  p −= lr/(1 + (t−1)·lr_decay) · g/(√s + ε)
+
+    >>> import turunan as tn
+    >>> w = tn.tensor([1.0, -2.0], requires_grad=True)
+    >>> opt = Adagrad([w], lr=0.5)
+    >>> (w * w).sum().backward(); opt.step(); w      # the first step moves each coordinate by about lr
+    tensor([ 0.5, -1.5], requires_grad=True)
+    """
+
+    def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0.0, weight_decay: float = 0.0,
+                 initial_accumulator_value: float = 0.0, eps: float = 1e-10, *, maximize: bool = False) -> None:
+        super().__init__(params, dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
+                                      initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+
+    def _state_layout(self, group: dict) -> _checks.StateLayout:
+        return _checks.StateLayout("Adagrad", arrays=("sum",), counters=("step",), required=("step", "sum"),
+                                   nonnegative=("sum",))
+
+    def _check_group(self, group: dict) -> None:
+        super()._check_group(group)
+        for key in ("lr_decay", "weight_decay", "initial_accumulator_value", "eps"):
+            _checks.in_range(key, f"{key} value", group[key])
+
+    def _update(self, p, g, state, group) -> None:
+        x = p._d
+        s = self._scratch(state, p, "grad_scratch")
+        np.negative(g, out=s) if group["maximize"] else np.copyto(s, g)
+        if group["weight_decay"]:
+            s += x * x.dtype.type(group["weight_decay"])
+        if "step" not in state:
+            state["step"] = 0
+            state["sum"] = np.full_like(x, group["initial_accumulator_value"])
+        state["step"] += 1
+        total = state["sum"]
+        total += s * s
+        rate = group["lr"] / (1 + (state["step"] - 1) * group["lr_decay"])
+        s /= np.sqrt(total) + x.dtype.type(group["eps"])
+        s *= x.dtype.type(rate)
+        x -= s

@@ -33,7 +33,8 @@ from collections import Counter
 
 from . import _checks
 
-__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR"]
+__all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+           "ReduceLROnPlateau"]
 
 
 class LRScheduler:
@@ -319,3 +320,81 @@ class LambdaLR(LRScheduler):
         for fn, attrs in zip(self.lr_lambdas, saved or ()):
             if attrs is not None:
                 fn.__dict__.update(attrs)
+
+
+class ReduceLROnPlateau:
+    """Multiply the rates by ``factor`` once a watched metric has stopped improving for ``patience`` epochs:
+    ``scheduler.step(val_loss)`` once per epoch (PyTorch's rules).
+
+    An epoch improves when the metric beats the best so far by more than ``threshold`` (relative:
+    ``best·(1 ∓ threshold)``; ``threshold_mode='abs'``: ``best ∓ threshold``); after a cut, ``cooldown`` epochs
+    pass before bad epochs count again; no rate goes below ``min_lr``, and a cut smaller than ``eps`` is skipped.
+
+    >>> import turunan as tn
+    >>> from turunan import optim
+    >>> opt = optim.SGD([tn.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = ReduceLROnPlateau(opt, factor=0.5, patience=1)
+    >>> for loss in [3.0, 2.0, 2.0, 2.0, 2.0, 2.0]:
+    ...     sched.step(loss)
+    >>> sched.get_last_lr()
+    [0.25]
+    """
+
+    def __init__(self, optimizer, mode: str = "min", factor: float = 0.1, patience: int = 10,
+                 threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0, min_lr=0.0,
+                 eps: float = 1e-8) -> None:
+        if mode not in ("min", "max") or threshold_mode not in ("rel", "abs"):
+            raise ValueError(f"mode must be 'min' or 'max' and threshold_mode 'rel' or 'abs', got {mode!r} and "
+                             f"{threshold_mode!r}")
+        if not 0.0 <= factor < 1.0:
+            raise ValueError(f"factor must be in [0, 1) (the rate is multiplied by it), got {factor}")
+        groups = optimizer.param_groups
+        min_lrs = list(min_lr) if isinstance(min_lr, (list, tuple)) else [min_lr] * len(groups)
+        if len(min_lrs) != len(groups):
+            raise ValueError(f"min_lr has {len(min_lrs)} values for {len(groups)} parameter groups")
+        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, factor, patience
+        self.threshold, self.threshold_mode, self.cooldown, self.min_lrs, self.eps = \
+            threshold, threshold_mode, cooldown, min_lrs, eps
+        self.best = math.inf if mode == "min" else -math.inf
+        self.num_bad_epochs = self.cooldown_counter = self.last_epoch = 0
+        self._last_lr = [g["lr"] for g in groups]
+
+    def _is_better(self, value: float) -> bool:
+        sign = 1.0 if self.mode == "max" else -1.0
+        if self.threshold_mode == "rel":
+            return sign * value > sign * self.best * (1.0 + sign * self.threshold)
+        return sign * value > sign * self.best + self.threshold
+
+    def step(self, metrics) -> None:
+        """Record this epoch's ``metrics`` (a number or a one-element Tensor) and cut the rates if it is time."""
+        value = float(metrics)
+        self.last_epoch += 1
+        if self._is_better(value):
+            self.best, self.num_bad_epochs = value, 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            for group, floor in zip(self.optimizer.param_groups, self.min_lrs):
+                new = max(group["lr"] * self.factor, floor)
+                if group["lr"] - new > self.eps:
+                    group["lr"] = new
+            self.cooldown_counter, self.num_bad_epochs = self.cooldown, 0
+        self._last_lr = [g["lr"] for g in self.optimizer.param_groups]
+
+    def get_last_lr(self) -> list[float]:
+        """The rates after the last ``step``, one per parameter group."""
+        return list(self._last_lr)
+
+    def state_dict(self) -> dict:
+        """Everything but the optimiser: the best value, the counters and the hyper-parameters."""
+        return {k: (list(v) if isinstance(v, list) else v) for k, v in self.__dict__.items() if k != "optimizer"}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what ``state_dict()`` saved."""
+        unknown = set(state) - set(self.state_dict())
+        if unknown:
+            raise ValueError(f"not a ReduceLROnPlateau state_dict: unknown keys {sorted(unknown)}")
+        self.__dict__.update(state)
