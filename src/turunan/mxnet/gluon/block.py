@@ -15,6 +15,9 @@ import itertools
 import re
 from collections import OrderedDict
 
+import numpy as _onp
+
+from .._ndarray import MXNetError
 from .parameter import Parameter, ParameterDict
 
 __all__ = ["Block", "HybridBlock"]
@@ -122,6 +125,39 @@ class Block:
 
     def zero_grad(self) -> None:
         self.collect_params().zero_grad()
+
+    def _structured_params(self, prefix: str = "") -> dict:
+        """Parameters by their place in the tree (``'0.weight'``, ``'hidden.bias'``): MXNet's file keys, which
+        do not depend on the global name counters, so a fresh net of the same structure can load them."""
+        out = {prefix + name: p for name, p in self._reg_params.items()}
+        for name, child in self._children.items():
+            out.update(child._structured_params(f"{prefix}{name}."))
+        return out
+
+    def save_parameters(self, filename, deduplicate: bool = False) -> None:
+        """Write every parameter's values to ``filename`` (a NumPy ``.npz`` archive under the name given)."""
+        arrays = {k: p.data().asnumpy() for k, p in self._structured_params().items()}
+        with open(filename, "wb") as f:
+            _onp.savez(f, **arrays)
+
+    def load_parameters(self, filename, ctx=None, allow_missing: bool = False, ignore_extra: bool = False,
+                        cast_dtype: bool = False, dtype_source: str = "current") -> None:
+        """Read values written by ``save_parameters`` into this block's parameters (initialising any that are
+        not yet); a missing or extra name, or a shape that differs, raises as MXNet does."""
+        with _onp.load(filename, allow_pickle=False) as archive:
+            loaded = {k: archive[k] for k in archive.files}
+        params = self._structured_params()
+        if not allow_missing:
+            for name in (n for n in params if n not in loaded):
+                raise MXNetError(f"Parameter '{name}' is missing in file '{filename}'. Set allow_missing=True "
+                                 "to ignore missing parameters.")
+        if not ignore_extra:
+            for name in (n for n in loaded if n not in params):
+                raise MXNetError(f"Parameter '{name}' loaded from file '{filename}' is not present in this "
+                                 "Block. Set ignore_extra=True to ignore.")
+        for name, p in params.items():
+            if name in loaded:
+                p._load(loaded[name], name)
 
     def register_child(self, block: Block, name: str | None = None) -> None:
         self._children[name or str(len(self._children))] = block

@@ -177,6 +177,17 @@ class Parameter:
                              f"{self._data.shape}")
         self._data[:] = arr.astype(self.dtype)
 
+    def _load(self, arr, key: str) -> None:
+        """Take ``arr`` from a parameter file: its shape must fit; an uninitialised parameter is initialised."""
+        try:
+            self.shape = arr.shape
+        except MXNetError:
+            raise MXNetError(f"Failed loading Parameter '{key}' from saved params: shape incompatible expected "
+                             f"{self._shape} vs saved {arr.shape}") from None
+        if self._data is None and self._deferred is None:
+            self._deferred = (_init.Zero(), _init.Zero())
+        self.set_data(arr)
+
     def zero_grad(self) -> None:
         if self._data is not None and self._data.grad is not None:
             self._data.grad[:] = 0
