@@ -62,13 +62,14 @@ from .losses import (
     SmoothL1Loss,
     SoftMarginLoss,
 )
-from .module import Module, ModuleList, Sequential
+from .module import Module, ModuleDict, ModuleList, ParameterList, Sequential
 from .normalization import Embedding, GroupNorm, LayerNorm, Unflatten
 from .parameter import Parameter
 from .serialization import CheckpointError, load, save
 
-__all__ = ["Module", "ModuleList", "Sequential", "Parameter", "Linear", "Conv2d", "MaxPool2d", "AvgPool2d",
-           "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid", "Tanh", "GELU", "LeakyReLU",
+__all__ = ["Module", "ModuleList", "ModuleDict", "ParameterList", "Sequential", "Parameter", "Linear", "Conv2d",
+           "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid", "Tanh",
+           "GELU", "LeakyReLU",
            "Softmax", "LogSoftmax", "Identity", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "functional", "init", "save", "load", "CheckpointError", "CELU", "ELU", "GLU", "SELU", "Hardsigmoid",
            "Hardswish", "Hardtanh", "LogSigmoid", "Mish", "PReLU", "ReLU6", "SiLU", "Softmin", "Softplus", "Softsign",

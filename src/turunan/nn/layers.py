@@ -145,7 +145,7 @@ class Dropout(Module):
         return F.dropout(x, self.p, self.training, self.generator)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace=False"     # PyTorch's wording (turunan's dropout is never in place)
 
 
 class _BatchNorm(Module):

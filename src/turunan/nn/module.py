@@ -18,6 +18,26 @@ from .._mode import no_grad
 from .parameter import Parameter
 
 
+class _HookHandle:
+    """What ``register_forward_hook`` returns: ``remove()`` takes the hook off (also as a ``with`` block)."""
+
+    _next_id = 0
+
+    def __init__(self, hooks: dict, hook) -> None:
+        _HookHandle._next_id += 1
+        self.hooks, self.id = hooks, _HookHandle._next_id
+        hooks[self.id] = hook
+
+    def remove(self) -> None:
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
 class IncompatibleKeys(NamedTuple):
     """What ``load_state_dict`` did not match, as PyTorch's result names it (``result.missing_keys``)."""
 
@@ -135,7 +155,35 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward(); define forward(self, ...) in it")
 
     def __call__(self, *args, **kwargs):
-        return self.forward(*args, **kwargs)
+        hooks = self.__dict__.get("_forward_hooks")
+        if not hooks:
+            return self.forward(*args, **kwargs)
+        for hook in list(hooks["pre"].values()):
+            changed = hook(self, args)
+            if changed is not None:
+                args = changed if isinstance(changed, tuple) else (changed,)
+        out = self.forward(*args, **kwargs)
+        for hook in list(hooks["post"].values()):
+            changed = hook(self, args, out)
+            if changed is not None:
+                out = changed
+        return out
+
+    def _add_hook(self, kind: str, hook) -> _HookHandle:
+        hooks = self.__dict__.get("_forward_hooks")
+        if hooks is None:
+            hooks = {"pre": {}, "post": {}}
+            object.__setattr__(self, "_forward_hooks", hooks)
+        return _HookHandle(hooks[kind], hook)
+
+    def register_forward_hook(self, hook) -> _HookHandle:
+        """Call ``hook(module, args, output)`` after each forward; a non-None return replaces the output.
+        Returns a handle whose ``remove()`` takes the hook off (PyTorch's rules)."""
+        return self._add_hook("post", hook)
+
+    def register_forward_pre_hook(self, hook) -> _HookHandle:
+        """Call ``hook(module, args)`` before each forward; a non-None return replaces the positional args."""
+        return self._add_hook("pre", hook)
 
     # ---- walking the tree (iteratively) ----------------------------------------------------------------
     def named_modules(self, prefix: str = "") -> Iterator[tuple[str, Module]]:
@@ -369,3 +417,88 @@ class ModuleList(Module):
 
     def __iter__(self):
         return iter(self._modules.values())
+
+    def extend(self, modules) -> ModuleList:
+        for m in modules:
+            self.append(m)
+        return self
+
+
+class ModuleDict(Module):
+    """A dict of sub-modules (names in insertion order), registered so their parameters are found.
+
+    >>> import turunan as tn
+    >>> heads = ModuleDict({"a": tn.nn.Linear(2, 1)})
+    >>> heads["b"] = tn.nn.Linear(2, 3)
+    >>> list(heads), [n for n, _ in heads.named_parameters()]
+    (['a', 'b'], ['a.weight', 'a.bias', 'b.weight', 'b.bias'])
+    """
+
+    def __init__(self, modules=None) -> None:
+        super().__init__()
+        self.update(modules or {})
+
+    def update(self, modules) -> None:
+        for name, m in (modules.items() if hasattr(modules, "items") else modules):
+            self[name] = m
+
+    def __setitem__(self, name: str, module: Module) -> None:
+        self.add_module(name, module)
+
+    def __getitem__(self, name: str) -> Module:
+        return self._modules[name]
+
+    def __delitem__(self, name: str) -> None:
+        del self._modules[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self._modules
+
+    def __len__(self) -> int:
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+
+class ParameterList(Module):
+    """A list of parameters (plain tensors are made Parameters), registered under the names "0", "1", ...
+
+    >>> import turunan as tn
+    >>> scales = ParameterList([tn.ones(2), tn.zeros(1)])
+    >>> len(scales), [tuple(p.shape) for p in scales], type(scales[0]).__name__
+    (2, [(2,), (1,)], 'Parameter')
+    """
+
+    def __init__(self, values=()) -> None:
+        super().__init__()
+        self.extend(values)
+
+    def append(self, value) -> ParameterList:
+        if not isinstance(value, Parameter):
+            value = Parameter(value._d if isinstance(value, Tensor) else value)
+        self.register_parameter(str(len(self._parameters)), value)
+        return self
+
+    def extend(self, values) -> ParameterList:
+        for v in values:
+            self.append(v)
+        return self
+
+    def __getitem__(self, i):
+        return list(self._parameters.values())[i]
+
+    def __len__(self) -> int:
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
