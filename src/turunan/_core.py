@@ -153,6 +153,12 @@ class Tensor:
         """Call ``hook(grad)`` when this tensor's gradient is computed; a non-None return replaces it."""
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        cls = self._result_cls or type(self)
+        if cls is not Tensor:       # a door's tensor: its hook sees the door's class (torch.Tensor), as it would there
+            user_hook = hook
+
+            def hook(g):
+                return user_hook(cls._wrap(g._d, g._node, g.requires_grad, g._version))
         if self._node is not None:
             self._node.add_hook(hook)
         else:

@@ -157,6 +157,7 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
     cot, leaf_roots, heap, wanted, needed = _seed(roots, head_grads, inputs)
     captured: dict = {}     # with ``inputs``: the gradient of each wanted tensor (by _key) found so far
     written: set = set()    # leaves whose 'write' buffer this pass already overwrote
+    hooked: dict = {}       # leaves with hooks: id -> (leaf, the sum of their cotangents so far)
     pop = cot.pop
     heappush, heappop = heapq.heappush, heapq.heappop
     while heap:
@@ -246,6 +247,10 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
                 pid = id(p)
                 prev = captured.get(pid)
                 captured[pid] = gi if prev is None else prev + gi
+            elif p._hooks:          # a leaf's hooks run once, on its total (below), as PyTorch's do
+                pid = id(p)
+                prev = hooked.get(pid)
+                hooked[pid] = (p, gi if prev is None else prev[1] + gi)
             else:
                 _accumulate_leaf(p, gi, create_graph, written)
         # -- free: saved arrays are released as soon as they are used; and the loop's locals must not keep this
@@ -261,8 +266,12 @@ def _backward(roots, head_grads, retain_graph, create_graph, inputs, allow_unuse
         g = cot[k]
         if wanted is not None:
             captured[k] = g if k not in captured else captured[k] + g
+        elif leaf._hooks and k in hooked:
+            hooked[k] = (leaf, hooked[k][1] + g)
         else:
             _accumulate_leaf(leaf, g, create_graph, written)
+    for leaf, g in hooked.values():
+        _accumulate_leaf(leaf, g, create_graph, written)
     if wanted is not None:
         return _collect(inputs, wanted, captured, create_graph, allow_unused)
     return None

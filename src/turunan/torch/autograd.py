@@ -12,10 +12,14 @@ tensor([0., 2., 4.])
 from __future__ import annotations
 
 import importlib
+import sys
 
 from .._doors import forwarded_dir, forwarder, recast
 from ._legacy import Variable  # noqa: F401  (PyTorch's legacy wrapper: gives a tensor)
 from ._tensor import Tensor
+
+functional = importlib.import_module(".autograd_functional", __package__)   # torch.autograd.functional
+sys.modules[__name__ + ".functional"] = functional                          # so that `import ....functional` works
 
 __getattr__ = forwarder(__name__, "turunan.autograd", "PyTorch")
 
@@ -26,4 +30,4 @@ def grad(outputs, inputs, *args, **kwargs):
 
 
 def __dir__() -> list:
-    return forwarded_dir(["Variable", "grad"], "turunan.autograd")
+    return forwarded_dir(["Variable", "grad", "functional"], "turunan.autograd")
