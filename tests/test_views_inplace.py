@@ -486,3 +486,31 @@ def test_filling_an_expanded_view_inside_a_graph_is_refused():
     x = ttorch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="single memory location"):
         (x * 1).expand(2, 3).fill_(2.0)
+
+
+LEAF_LIKE_PROGRAMS = [
+    "t = v[0:1]; t.add_(x); w.mul_(2)", "t = v[0:1]; t.add_(x); v.mul_(2)",
+    "t = v[0:1]; t.add_(x); u = v[1:]; u.mul_(2); v.mul_(2)", "t = v[0:1]; t.add_(x); u = v[1:]; u.mul_(2); w.mul_(2)",
+    "t = v[0:1]; t.add_(x); u = c[0:1]; u.mul_(2); w.mul_(2)", "t = v[0:1]; t.add_(x); c.mul_(2); v.mul_(2)",
+    "t = v[0:1]; t.add_(x); u = w[0:1]; u.mul_(2); w.mul_(2)", "v[0] += x; w.mul_(2)", "v[0] += x; v.mul_(2)",
+    "v[0] += x; v[1] *= 2; v.mul_(2)",
+]
+
+
+@pytest.mark.parametrize("program", LEAF_LIKE_PROGRAMS)
+def test_a_leaf_like_view_takes_a_history_when_a_change_is_written_through_it(program):
+    """A view taken before its base required grad acts as a leaf, until a change is written through it (through a
+    view taken from it, or ``v[i] = ...``): then PyTorch regenerates its grad_fn, and only its siblings stay leaves.
+    Each program raises, or not, where PyTorch 2.13 does, and the values agree."""
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for fw in (ttorch, torch):
+        ns = {"c": fw.tensor([1.0, 2.0, 3.0], dtype=fw.float64), "x": fw.tensor(0.5, dtype=fw.float64,
+                                                                              requires_grad=True)}
+        ns["v"], ns["w"] = ns["c"][0:2], ns["c"][1:]
+        try:
+            exec(program, ns)  # noqa: S102  (the programs above)
+            outcomes.append(("ok", ns["c"].detach().numpy().tolist()))
+        except RuntimeError as e:
+            outcomes.append(("leaf" if "leaf" in str(e) else str(e), None))
+    assert outcomes[0] == outcomes[1], (program, outcomes)

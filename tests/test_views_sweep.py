@@ -44,7 +44,7 @@ N_PROGRAMS = int(os.environ.get("TURUNAN_SWEEP_N", "2000"))
 
 # What the door lacks (AttributeError today), so the generator leaves it out; add it here when the door grows it.
 VOCABULARY_GAPS = ("clamp_min_", "clamp_max_", "addcmul_", "index_fill_", "t_", "squeeze_", "unsqueeze_",
-                   "select", "narrow", "diagonal", "unflatten", "_base", "stride", "storage_offset")
+                   "_base", "stride", "storage_offset")
 # in the vocabulary: clamp_, copy_ and UNARY_INPLACE; data_ptr is a query, not an operation (compared with
 # PyTorch in tests/test_torch_nn_door.py). Left out, LENIENT_INPLACE: PyTorch's backward of these saves the
 # result, which is the tensor changed in place, so a later in-place change of that tensor makes PyTorch's
@@ -387,9 +387,9 @@ class Generator:
         kinds = ["index", "index", "reshape", "view", "flatten", "unsqueeze", "squeeze", "detach", "contiguous",
                  "ravel"]
         if nd >= 1:
-            kinds += ["split"]
+            kinds += ["split", "narrow", "select", "unflatten"]
         if nd >= 2:
-            kinds += ["T", "transpose", "permute", "transpose", "movedim", "mT"]
+            kinds += ["T", "transpose", "permute", "transpose", "movedim", "mT", "diagonal"]
         if nd <= 2:
             kinds += ["t"]
         if not inline:
@@ -472,6 +472,41 @@ class Generator:
                 items = (slice(None),) * d + (slice(i * k, min(i * k + k, n)),)
                 return (f"{call}[{i}]", _shadow(a.shape)[items].shape, "view:split", a.expanded,
                         None if lay is None else lay[items])
+            if kind == "narrow":
+                d = int(self.rng.integers(nd))
+                n = a.shape[d]
+                if n == 0:
+                    continue
+                start = int(self.rng.integers(n))
+                length = int(self.rng.integers(1, n - start + 1))       # no empty view: later steps index it
+                items = (slice(None),) * d + (slice(start, start + length),)
+                return (f"{a.name}.narrow({d}, {start}, {length})", _shadow(a.shape)[items].shape, "view:narrow",
+                        a.expanded, None if lay is None else lay[items])
+            if kind == "select":
+                d = int(self.rng.integers(nd))
+                if a.shape[d] == 0:
+                    continue
+                k = int(self.rng.integers(-a.shape[d], a.shape[d]))
+                items = (slice(None),) * d + (k,)
+                return (f"{a.name}.select({d}, {k})", _shadow(a.shape)[items].shape, "view:select", a.expanded,
+                        None if lay is None else lay[items])
+            if kind == "unflatten":
+                d = int(self.rng.integers(nd))
+                n = a.shape[d]
+                split = next((f for f in (2, 3) if n % f == 0 and n > f), None)
+                if split is None:
+                    continue
+                shape = a.shape[:d] + (split, n // split) + a.shape[d + 1:]
+                return (f"{a.name}.unflatten({d}, ({split}, {n // split}))", shape, "view:unflatten", a.expanded,
+                        _reshaped(lay, shape))
+            if kind == "diagonal":
+                i, j = (int(d) for d in self.rng.choice(nd, 2, replace=False))
+                off = int(self.rng.integers(-2, 3))
+                shape = np.diagonal(_shadow(a.shape), off, i, j).shape
+                if 0 in shape:
+                    continue
+                return (f"{a.name}.diagonal({off}, {i}, {j})", shape, "view:diagonal", a.expanded,
+                        None if lay is None else np.diagonal(lay, off, i, j))
             if kind == "permute":
                 perm = [int(p) for p in self.rng.permutation(nd)]
                 return (f"{a.name}.permute({', '.join(map(str, perm))})", tuple(a.shape[p] for p in perm),

@@ -158,11 +158,8 @@ def diagonal(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:
     if i == j:
         raise ValueError(f"diagonal: axis1 and axis2 cannot be the same axis ({axis1}, {axis2})")
     moved = moveaxis(a, (i, j), (-2, -1))
-    rows, cols = moved.shape[-2:]
     offset = int(offset)
-    count = max(0, min(rows + min(offset, 0), cols - max(offset, 0)))
-    steps = np.arange(count)
-    return getitem(moved, (Ellipsis, steps + max(-offset, 0), steps + max(offset, 0)))
+    return apply(R.diagonal, moved, offset=offset)      # a view of a's memory, as PyTorch's diagonal
 
 
 def trace(a, offset: int = 0, axis1: int = 0, axis2: int = 1) -> Tensor:

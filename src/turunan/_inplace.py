@@ -221,6 +221,18 @@ def _rewrite_views(t: Tensor) -> None:
     _rewrite_family(t)
     if _any_multi_output_views:
         _stale_sharing_version(t)     # aliases outside the family (a detach()ed view) share the counter too
+    if _LEAF_LIKE_VIEWS:
+        # a view kept as a leaf by an earlier change takes a history again once a change is written through it
+        # (through a view taken from it, or x[i] = v on it): as PyTorch, which regenerates the grad_fn of the
+        # views on the written view's chain; its siblings stay leaves (measured against PyTorch 2.13)
+        chain, view = t, getattr(t, "_view", None)
+        while True:
+            if _leaf_like(chain):
+                _LEAF_LIKE_VIEWS.pop(id(chain), None)
+            if view is None:
+                break
+            chain = view[0]
+            view = getattr(chain, "_view", None)
     for m in untracked:
         if m.requires_grad:
             _mark_leaf_like(m)

@@ -460,6 +460,30 @@ index_update = defprim("index_update", _index_update,
                        [lambda g, ans, x, v, index: g * index_update(np.ones(x.shape, bool), False, index=index),
                         lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR,
                        batch=B.index_update, display="IndexPut")
+def _diagonal_index(shape, offset):
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    steps = np.arange(max(0, min(shape[-2] - r0, shape[-1] - c0)))
+    return (Ellipsis, steps + r0, steps + c0)
+
+
+def _diagonal_view(x, offset):
+    """The ``offset`` diagonal of the last two axes as a view of ``x``'s memory (PyTorch's ``diagonal`` is one: a
+    write through it reaches ``x``), writable where ``x`` is; NumPy's own diagonal is a read-only view."""
+    r0, c0 = max(-offset, 0), max(offset, 0)
+    count = max(0, min(x.shape[-2] - r0, x.shape[-1] - c0))
+    start = x[..., r0:, c0:]
+    return np.lib.stride_tricks.as_strided(start, start.shape[:-2] + (count,),
+                                           start.strides[:-2] + (start.strides[-2] + start.strides[-1],))
+
+
+# the diagonal of the last two axes (turunan._indexing.diagonal moves the planes there): a view, as PyTorch's
+diagonal = defprim("diagonal", _diagonal_view,
+                   [lambda g, ans, x, offset: scatter_add(g, x.shape, index=_diagonal_index(x.shape, offset),
+                                                          basic=False)], LINEAR, view=True, batch=ELEMENTWISE,
+                   inverse=lambda base, view, offset: index_update(base, view,
+                                                                   index=_diagonal_index(base.shape, offset)))
+
+
 # the identity, recorded: turunan.func gives a jvp's input its own node with it, to carry a new tangent
 alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0],
                 batch=ELEMENTWISE)
