@@ -77,6 +77,19 @@ def ones_(tensor: Tensor) -> Tensor:
     return _fill(tensor, 1)
 
 
+def eye_(tensor: Tensor) -> Tensor:
+    """Fill the 2-D ``tensor`` with the identity (ones on the diagonal), in place; returns it.
+
+    >>> import turunan as tn
+    >>> eye_(tn.zeros((2, 3)))
+    tensor([[1., 0., 0.],
+            [0., 1., 0.]])
+    """
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_ fills a 2-d tensor (a matrix), got {tensor.ndim} dims of shape {tensor.shape}")
+    return _fill(tensor, np.eye(*tensor.shape, dtype=tensor._d.dtype))
+
+
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
     """Glorot & Bengio (2010): U(-a, a) with a = gain·√(6 / (fan_in + fan_out))."""
     fan_in, fan_out = calculate_fan_in_and_fan_out(tensor)

@@ -403,6 +403,37 @@ def gather(input, dim: int, index, *, sparse_grad: bool = False, out=None):  # n
     return recast(ops.take_along_axis(src, idx, d), Tensor)
 
 
+def index_add(input, dim: int, index, source, *, alpha=1):  # noqa: A002
+    """``input`` with ``alpha * source``'s slices added at ``index`` along ``dim`` (repeats accumulate): a
+    one-hot matrix product, so both ``input`` and ``source`` get their gradients from the core's rows."""
+    idx = _index_tensor(index, "index_add").reshape(-1)
+    d = checked_dim(dim, builtins.max(input.ndim, 1))
+    n = input.shape[d] if input.ndim else 1
+    if source.ndim and source.shape[d] != idx.size:
+        raise RuntimeError(f"index_add(): source has {source.shape[d]} slices along dim {d} but index has "
+                           f"{idx.size} entries")
+    onehot = np.zeros((n, idx.size), input._d.dtype)
+    onehot[np.where(idx < 0, idx + n, idx), np.arange(idx.size)] = 1
+    moved = ops.moveaxis(source * alpha if alpha != 1 else source, d, 0)
+    added = ops.moveaxis(ops.tensordot(onehot, moved, 1), 0, d)
+    return recast(input + added.astype(input._d.dtype), Tensor)
+
+
+def scatter(input, dim: int, index, src=None, *, value=None, reduce=None):  # noqa: A002
+    """``input`` with ``src[i][j]`` written at ``[index[i][j]][j]`` (``dim=0``; a scalar ``value`` or ``src``
+    also works): NumPy's put_along_axis over ``index``'s extent; where an index repeats the last write wins."""
+    if reduce is not None:
+        raise NotImplementedError("scatter(reduce=...) is not provided; use index_add or a loop of masked updates")
+    src = value if src is None else src
+    idx = _index_tensor(index, "scatter")
+    d = checked_dim(dim, builtins.max(input.ndim, 1))
+    if isinstance(src, _core.Tensor) and src.ndim:
+        src = src[tuple(slice(0, k) for k in idx.shape)]
+    else:
+        src = P.cast(src, input._d.dtype, "scatter")
+    return recast(ops.put_along_axis(input, idx, src, d, inplace=False), Tensor)
+
+
 def index_select(input, dim: int, index, *, out=None):  # noqa: A002
     """The slices of ``input`` at ``index`` (a 1-d integer tensor) along ``dim``."""
     idx = _index_tensor(index, "index_select").reshape(-1)
@@ -663,6 +694,18 @@ class _TensorMethods:
 
     def masked_fill(self, mask, value):
         return masked_fill(self, mask, value)
+
+    def index_add(self, dim: int, index, source, *, alpha=1):
+        return index_add(self, dim, index, source, alpha=alpha)
+
+    def index_add_(self, dim: int, index, source, *, alpha=1):
+        return ops.apply_inplace(self, lambda s, src: index_add(s, dim, index, src, alpha=alpha), source)
+
+    def scatter(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return scatter(self, dim, index, src, value=value, reduce=reduce)
+
+    def scatter_(self, dim: int, index, src=None, *, value=None, reduce=None):
+        return ops.apply_inplace(self, lambda s: scatter(s, dim, index, src, value=value, reduce=reduce))
 
     def masked_fill_(self, mask, value):
         return ops.apply_inplace(self, masked_fill, mask, value)

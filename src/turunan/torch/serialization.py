@@ -40,7 +40,8 @@ class _WeightsOnly(pickle.Unpickler):
             "load this way. If you trust the file, load it with torch.load(f, weights_only=False)")
 
 
-def save(obj, f, pickle_module=pickle, pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True) -> None:
+def save(obj, f, pickle_module=pickle, pickle_protocol: int = 2, _use_new_zipfile_serialization: bool = True,
+         _disable_byteorder_record: bool = False) -> None:
     """Pickle ``obj`` to ``f`` (a path, or a binary file object such as ``io.BytesIO``)."""
     if isinstance(f, (str, os.PathLike)):
         with open(f, "wb") as fh:
