@@ -300,6 +300,15 @@ TOP.update({
               "integer input": (lambda name=name: getattr(tn, name)(lambda z: (z * z).sum())(3),
                                 (TypeError, r"floating-point"))}
        for name in ("grad", "value_and_grad", "jacobian", "hessian")},
+    # HIPS autograd's names (turunan._conveniences): made from a function, refused where they are made
+    **{name: {"not a function": (lambda name=name: getattr(tn, name)("abc"), (TypeError, r"expected a function")),
+              "None": (lambda name=name: getattr(tn, name)(None), (TypeError, r"expected a function"))}
+       for name in ("elementwise_grad", "deriv", "grad_and_aux", "make_vjp", "make_jvp", "make_hvp", "make_ggnvp",
+                    "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
+                    "vector_jacobian_product", "multigrad_dict")},
+    "grad_named": {"not a function": (lambda: tn.grad_named("abc", "x"), (TypeError, r"expected a function")),
+                   "unknown name": (lambda: tn.grad_named(lambda x: x, "y"), (ValueError, r"no positional argument")),
+                   "None": (lambda: tn.grad_named(None, "x"), (TypeError, r"expected a function"))},
     "holomorphic_grad": {"not a function": (lambda: tn.holomorphic_grad("abc"), (TypeError, r"expected a function")),
                          "real input": (lambda: tn.holomorphic_grad(lambda z: z * 1j)(1.0),
                                         (TypeError, r"requires complex inputs")),

@@ -23,6 +23,7 @@ from ._core import Tensor
 from ._forward_fn import jvp
 from ._jacobians import jacobian
 from ._reverse import grad, vjp
+from ._transform import check_callable
 
 __all__ = ["with_argnum", "elementwise_grad", "deriv", "grad_named", "grad_and_aux", "make_vjp", "make_jvp",
            "make_hvp", "make_ggnvp", "hessian_tensor_product", "hessian_vector_product",
@@ -69,6 +70,7 @@ def _ones_like(value):
 def make_vjp(fun, argnum=0):
     """HIPS's ``make_vjp``: ``make_vjp(f)(*args)`` is ``(vjp, ans)``; ``vjp(g)`` is the cotangent of argument
     ``argnum`` (a tuple of them for a tuple of argnums)."""
+    check_callable(fun, "make_vjp")
     def at(*args, **kwargs):
         ans, pullback = vjp(_substituted(fun, args, kwargs, argnum), _pick(args, argnum))
         return (lambda g: pullback(g)[0]), ans
@@ -78,6 +80,7 @@ def make_vjp(fun, argnum=0):
 def make_jvp(fun, argnum=0):
     """HIPS's ``make_jvp``: ``make_jvp(f)(*args)(v)`` is ``(ans, tangent)`` for the tangent ``v`` of argument
     ``argnum``."""
+    check_callable(fun, "make_jvp")
     def at(*args, **kwargs):
         unary = _substituted(fun, args, kwargs, argnum)
         x = _pick(args, argnum)
@@ -88,6 +91,7 @@ def make_jvp(fun, argnum=0):
 def elementwise_grad(fun, argnum=0, *, argnums=None):
     """The sum of each column of the Jacobian, in one reverse pass (the derivative itself for an elementwise
     ``fun``): the vjp of ``fun`` with ones."""
+    check_callable(fun, "elementwise_grad")
     argnum = _argnums(argnum, argnums)
 
     def at(*args, **kwargs):
@@ -101,6 +105,7 @@ def elementwise_grad(fun, argnum=0, *, argnums=None):
 def deriv(fun, argnum=0, *, argnums=None):
     """The Jacobian times ones, in one forward pass (HIPS's ``deriv``): the derivative of a function of a
     scalar, or of an elementwise function."""
+    check_callable(fun, "deriv")
     argnum = _argnums(argnum, argnums)
 
     def at(*args, **kwargs):
@@ -111,6 +116,7 @@ def deriv(fun, argnum=0, *, argnums=None):
 
 def grad_named(fun, argname: str):
     """The gradient with respect to the argument named ``argname`` (given positionally or by keyword)."""
+    check_callable(fun, "grad_named")
     names = [p.name for p in inspect.signature(fun).parameters.values()
              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
     if argname not in names:
@@ -132,6 +138,7 @@ def make_hvp(fun, argnum=0):
 
 def hessian_tensor_product(fun, argnum=0):
     """``f(*args, v)``: the Hessian of ``fun`` contracted with ``v`` over ``v``'s dimensions."""
+    check_callable(fun, "hessian_tensor_product")
     fun_grad = grad(fun, argnums=argnum)
 
     def grad_dot(*args, **kwargs):
@@ -146,6 +153,7 @@ hessian_vector_product = hessian_tensor_product
 def tensor_jacobian_product(fun, argnum=0):
     """``f(*args, v)``: ``v`` contracted with the Jacobian of ``fun`` over ``v``'s dimensions (for ``v`` of the
     output's shape, the vjp)."""
+    check_callable(fun, "tensor_jacobian_product")
     def dot_fun(*args, **kwargs):
         *args, v = args
         return _tensordot(v, fun(*args, **kwargs), np.ndim(_data(v)))
@@ -158,6 +166,7 @@ vector_jacobian_product = tensor_jacobian_product
 def make_ggnvp(f, g=None, f_argnum=0):
     """Generalised Gauss-Newton-vector products (HIPS's ``make_ggnvp``): ``make_ggnvp(f, g)(x)(v)`` is
     ``J_f(x)ᵀ H_g(f(x)) J_f(x) v``; ``g`` defaults to half the squared norm over the last axis."""
+    check_callable(f, "make_ggnvp")
     if g is None:
         def g(y):
             return _ops.sum(y * y, axis=-1) * 0.5
@@ -178,6 +187,7 @@ def make_ggnvp(f, g=None, f_argnum=0):
 
 def multigrad_dict(fun):
     """The gradients with respect to every named positional argument, as ``{name: gradient}``."""
+    check_callable(fun, "multigrad_dict")
     names = [p.name for p in inspect.signature(fun).parameters.values()
              if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
 

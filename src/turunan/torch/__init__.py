@@ -371,7 +371,20 @@ for _n in _parity.METHODS:
 lgamma = special.gammaln
 digamma, erfinv, polygamma, xlogy, i0, logit = (special.digamma, special.erfinv, special.polygamma, special.xlogy,
                                                special.i0, special.logit)
-det, inverse, slogdet = linalg.det, linalg.inv, linalg.slogdet
+
+
+def det(input) -> Tensor:  # noqa: A002  (PyTorch's parameter name)
+    return linalg.det(input)
+
+
+def inverse(input) -> Tensor:  # noqa: A002
+    return linalg.inv(input)
+
+
+def slogdet(input):  # noqa: A002
+    return linalg.slogdet(input)
+
+
 for _n, _f in (("lgamma", lgamma), ("digamma", digamma), ("erfinv", erfinv), ("logit", logit), ("i0", i0),
                ("det", det), ("inverse", inverse), ("slogdet", slogdet)):
     if _n not in Tensor.__dict__:

@@ -195,20 +195,28 @@ def take_along_dim(input, indices, dim=None) -> Tensor:  # noqa: A002
     return _out(tnp.take_along_axis(x, idx, dim))
 
 
+def _tensors(tensors, name: str) -> list:
+    """A sequence of tensors, as PyTorch's stacking functions take (its message for anything else)."""
+    if not isinstance(tensors, (list, tuple)):
+        raise TypeError(f"{name}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                        f"{type(tensors).__name__}")
+    return list(tensors)
+
+
 def vstack(tensors) -> Tensor:
-    return _out(tnp.vstack(list(tensors)))
+    return _out(tnp.vstack(_tensors(tensors, "vstack")))
 
 
 def hstack(tensors) -> Tensor:
-    return _out(tnp.hstack(list(tensors)))
+    return _out(tnp.hstack(_tensors(tensors, "hstack")))
 
 
 def dstack(tensors) -> Tensor:
-    return _out(tnp.dstack(list(tensors)))
+    return _out(tnp.dstack(_tensors(tensors, "dstack")))
 
 
 def column_stack(tensors) -> Tensor:
-    return _out(tnp.column_stack(list(tensors)))
+    return _out(tnp.column_stack(_tensors(tensors, "column_stack")))
 
 
 row_stack = vstack

@@ -25,19 +25,28 @@ def _scipy_special():
 
 
 def _named(name: str):
-    def op(*args, out=None):
+    def op(input, *, out=None):  # noqa: A002  (PyTorch's parameter name)
         if out is not None:
             raise TypeError(f"turunan.torch.special.{name} does not support out=")
-        args = (as_input(args[0], name),) + args[1:]
-        return recast(getattr(_scipy_special(), name)(*args), Tensor)
+        return recast(getattr(_scipy_special(), name)(as_input(input, name)), Tensor)
     op.__name__ = name
     op.__doc__ = f"torch.special.{name} (turunan.scipy.special.{name})."
     return op
 
 
-(erf, erfc, erfinv, erfcinv, expit, logit, gammaln, digamma, psi, i0, i1, ndtr, ndtri, log_ndtr, entr) = (
-    _named(n) for n in ("erf", "erfc", "erfinv", "erfcinv", "expit", "logit", "gammaln", "digamma", "psi", "i0",
+(erf, erfc, erfinv, erfcinv, expit, gammaln, digamma, psi, i0, i1, ndtr, ndtri, log_ndtr, entr) = (
+    _named(n) for n in ("erf", "erfc", "erfinv", "erfcinv", "expit", "gammaln", "digamma", "psi", "i0",
                         "i1", "ndtr", "ndtri", "log_ndtr", "entr"))
+
+
+def logit(input, eps=None, *, out=None):  # noqa: A002
+    """log(p / (1 - p)), with ``p`` clamped to [eps, 1 - eps] first when ``eps`` is given (PyTorch's)."""
+    if out is not None:
+        raise TypeError("turunan.torch.special.logit does not support out=")
+    p = as_input(input, "logit")
+    if eps is not None:
+        p = recast(tnp.clip(p, eps, 1 - eps), Tensor)
+    return recast(_scipy_special().logit(p), Tensor)
 
 
 def i0e(input):  # noqa: A002
