@@ -32,6 +32,7 @@ from .activations import (
 )
 from .layers import (
     GELU,
+    AdaptiveAvgPool2d,
     AvgPool2d,
     BatchNorm1d,
     BatchNorm2d,
@@ -68,7 +69,8 @@ from .parameter import Parameter
 from .serialization import CheckpointError, load, save
 
 __all__ = ["Module", "ModuleList", "ModuleDict", "ParameterList", "Sequential", "Parameter", "Linear", "Conv2d",
-           "MaxPool2d", "AvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU", "Sigmoid", "Tanh",
+           "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU",
+           "Sigmoid", "Tanh",
            "GELU", "LeakyReLU",
            "Softmax", "LogSoftmax", "Identity", "MSELoss", "CrossEntropyLoss", "NLLLoss", "BCEWithLogitsLoss",
            "functional", "init", "save", "load", "CheckpointError", "CELU", "ELU", "GLU", "SELU", "Hardsigmoid",

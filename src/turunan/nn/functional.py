@@ -205,6 +205,37 @@ def avg_pool2d(x, kernel_size, stride=None, padding=0):
     return _name_grad_fn(_batched(x, run), "AvgPool2DBackward0")
 
 
+def _adaptive_bins(size: int, out: int) -> list[tuple[int, int]]:
+    """PyTorch's bins: the i-th of ``out`` covers [floor(i·size/out), ceil((i+1)·size/out))."""
+    return [(i * size // out, -(-(i + 1) * size // out)) for i in range(out)]
+
+
+def adaptive_avg_pool2d(x, output_size):
+    """Mean over each of ``output_size`` bins of the last two axes (bins may overlap when the size does not
+    divide evenly), as PyTorch's; ``None`` in ``output_size`` keeps that axis's size.
+
+    >>> import turunan as tn
+    >>> adaptive_avg_pool2d(tn.arange(16.0).reshape(1, 1, 4, 4), (1, 2))
+    tensor([[[[6.5, 8.5]]]])
+    """
+    x = _t(x)
+    if x.ndim not in (3, 4):
+        raise ValueError(f"adaptive_avg_pool2d expects a 3-d or 4-d input (C, H, W) or (N, C, H, W), got {x.shape}")
+    h, w = x.shape[-2:]
+    oh, ow = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
+    oh, ow = int(oh or h), int(ow or w)
+    if oh <= 0 or ow <= 0:
+        raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
+    if h % oh == 0 and w % ow == 0:     # even bins: one reshape and a mean
+        tiles = ops.reshape(x, x.shape[:-2] + (oh, h // oh, ow, w // ow))
+        out = ops.mean(tiles, axis=(-3, -1))
+    else:
+        rows = [ops.stack([ops.mean(x[..., r0:r1, c0:c1], axis=(-2, -1)) for c0, c1 in _adaptive_bins(w, ow)], -1)
+                for r0, r1 in _adaptive_bins(h, oh)]
+        out = ops.stack(rows, -2)
+    return _name_grad_fn(out, "AdaptiveAvgPool2DBackward0")
+
+
 # ---- regularisation and normalisation --------------------------------------------------------------------
 def dropout(x, p: float = 0.5, training: bool = True, generator: Generator | None = None):
     """Zero each element with probability ``p`` and scale the rest by 1/(1-p) (only when ``training``)."""

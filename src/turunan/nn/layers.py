@@ -116,6 +116,20 @@ class AvgPool2d(Module):
         return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
 
 
+class AdaptiveAvgPool2d(Module):
+    """Mean over ``output_size`` bins of the last two axes, whatever the input's size (``(1, 1)``: global)."""
+
+    def __init__(self, output_size) -> None:
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+
 class Flatten(Module):
     """Flatten dimensions ``start_dim``..``end_dim`` (by default all but the batch)."""
 
