@@ -223,7 +223,7 @@ def adaptive_avg_pool2d(x, output_size):
         raise ValueError(f"adaptive_avg_pool2d expects a 3-d or 4-d input (C, H, W) or (N, C, H, W), got {x.shape}")
     h, w = x.shape[-2:]
     oh, ow = tuple(output_size) if isinstance(output_size, (tuple, list)) else (output_size, output_size)
-    oh, ow = int(oh or h), int(ow or w)
+    oh, ow = h if oh is None else int(oh), w if ow is None else int(ow)
     if oh <= 0 or ow <= 0:
         raise ValueError(f"adaptive_avg_pool2d: output_size must be positive, got {output_size}")
     if h % oh == 0 and w % ow == 0:     # even bins: one reshape and a mean
