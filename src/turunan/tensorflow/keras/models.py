@@ -3,12 +3,15 @@
 A Model is a Layer that holds layers: those assigned to its attributes are tracked, and ``trainable_variables``
 gathers their weights (built on the first call), which is what D2L's ``Trainer`` hands to
 ``tape.gradient`` and ``optimizer.apply_gradients``. The functional API (``Model(inputs, outputs)``) and
-``compile``/``fit`` are not here: a missing piece raises, never a wrong number.
+``compile``/``fit``/``evaluate`` train with a ``GradientTape`` and the optimiser's ``apply_gradients``, as a
+hand-written loop would; callbacks and validation data are not here.
 """
 
 from __future__ import annotations
 
 import numpy as _np
+
+import turunan as _tn
 
 from ..._doors import lacking as _lacking
 from .layers import Layer, accepts
@@ -47,18 +50,99 @@ class Model(Layer):
         parts = [_np.asarray(self(x[i:i + size])._d) for i in range(0, len(x), size)]
         return _np.concatenate(parts, axis=0)
 
-    def _not_here(self, what: str):
-        raise NotImplementedError(f"Model.{what} is not in turunan's keras: train with a tf.GradientTape and "
-                                  "optimizer.apply_gradients, as D2L's Trainer does")
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, **kwargs) -> None:
+        """Choose the optimiser (an instance or ``'sgd'``/``'adam'``), the loss (an instance, a function or its
+        name) and the metrics (``['accuracy']``) that ``fit`` and ``evaluate`` use."""
+        from . import losses, optimizers
+        self.__dict__["_compiled"] = (optimizers.get(optimizer), losses.get(loss), list(metrics or []))
 
-    def compile(self, *args, **kwargs):
-        self._not_here("compile")
+    def _training_setup(self):
+        compiled = self.__dict__.get("_compiled")
+        if compiled is None:
+            raise RuntimeError("You must compile your model before training/testing. Use `model.compile(optimizer, "
+                               "loss)`.")
+        return compiled
 
-    def fit(self, *args, **kwargs):
-        self._not_here("fit")
+    def _batches(self, x, y, batch_size, shuffle: bool):
+        """(inputs, labels) batches: from arrays (32 a batch by default), or as a ``tf.data`` dataset gives them."""
+        if y is None and hasattr(x, "__iter__") and not _is_arraylike(x):
+            yield from x
+            return
+        x, y = _as_array(x), _as_array(y)
+        order = _np.random.permutation(len(x)) if shuffle else _np.arange(len(x))
+        size = 32 if batch_size is None else int(batch_size)
+        for i in range(0, len(x), size):
+            idx = order[i:i + size]
+            yield x[idx], y[idx]
 
-    def evaluate(self, *args, **kwargs):
-        self._not_here("evaluate")
+    def _run_epoch(self, x, y, batch_size, shuffle: bool, train: bool) -> dict:
+        """One pass; the loss and metrics averaged over the examples (Keras weighs each batch by its size)."""
+        from .._tape import GradientTape
+        optimizer, loss_fn, metrics = self._training_setup()
+        totals: dict = {}
+        count = 0
+        for xb, yb in self._batches(x, y, batch_size, shuffle):
+            with GradientTape() as tape:
+                pred = self(xb, training=train)
+                loss = loss_fn(yb, pred)
+                loss = _tn.mean(loss) if _np.ndim(loss._d) else loss
+            if train:
+                grads = tape.gradient(loss, self.trainable_variables)
+                optimizer.apply_gradients(zip(grads, self.trainable_variables))
+            n = len(_as_array(yb))
+            count += n
+            values = {"loss": float(loss._d)}
+            values.update({m: _metric(m, loss_fn, _as_array(yb), _np.asarray(pred._d)) for m in metrics})
+            for k, v in values.items():
+                totals[k] = totals.get(k, 0.0) + v * n
+        return {k: v / count for k, v in totals.items()}
+
+    def fit(self, x=None, y=None, batch_size=None, epochs: int = 1, verbose="auto", callbacks=None,
+            shuffle: bool = True, **kwargs):
+        """Train ``epochs`` times over the data; returns a ``History`` whose ``history['loss']`` holds each
+        epoch's mean loss (and each metric's)."""
+        history = History()
+        for epoch in range(int(epochs)):
+            logs = self._run_epoch(x, y, batch_size, shuffle, train=True)
+            history.epoch.append(epoch)
+            for k, v in logs.items():
+                history.history.setdefault(k, []).append(v)
+        return history
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict: bool = False, **kwargs):
+        """The loss (and metrics: ``[loss, accuracy]``) over the data, in inference mode."""
+        logs = self._run_epoch(x, y, batch_size, False, train=False)
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+
+class History:
+    """What ``fit`` returns: ``history`` (a dict of per-epoch lists) and ``epoch``."""
+
+    def __init__(self) -> None:
+        self.history: dict = {}
+        self.epoch: list = []
+
+
+def _is_arraylike(x) -> bool:
+    return isinstance(x, (_np.ndarray, list, tuple)) or hasattr(x, "_d")
+
+
+def _as_array(x):
+    return _np.asarray(x._d if hasattr(x, "_d") else x)
+
+
+def _metric(name, loss_fn, y_true, y_pred) -> float:
+    """Keras' ``'accuracy'``: sparse (integer labels against class scores), categorical (one-hot labels) or
+    binary (a 0.5 threshold on one output), as the labels' and predictions' shapes say."""
+    if name not in ("accuracy", "acc"):
+        raise ValueError(f"Unknown metric function: '{name}' (turunan's keras has 'accuracy')")
+    if y_pred.ndim >= 2 and y_pred.shape[-1] > 1:
+        labels = y_true.argmax(-1) if y_true.shape == y_pred.shape else y_true.reshape(y_pred.shape[:-1])
+        return float((y_pred.argmax(-1) == labels).mean())
+    return float(((y_pred > 0.5).reshape(y_true.shape) == y_true).mean())
 
 
 class Sequential(Model):

@@ -1,17 +1,18 @@
-"""``tf.keras.optimizers.SGD``: ``apply_gradients(zip(grads, variables))`` updates the variables (not recorded).
+"""``tf.keras.optimizers``: ``SGD`` and ``Adam`` (``RMSprop``, ``Adagrad`` are not here yet);
+``apply_gradients(zip(grads, variables))`` updates the variables (not recorded), through ``turunan.optim`` in
+Keras' conventions:
 
-Keras' update rule (TensorFlow 2's documentation of ``SGD``), with ``g`` the gradient and ``lr`` the rate:
-
-- ``momentum == 0``: ``w = w - lr * g``
-- ``momentum > 0``: ``velocity = momentum * velocity - lr * g``; ``w = w + velocity``
-- ``nesterov=True``: ``velocity = momentum * velocity - lr * g``; ``w = w + momentum * velocity - lr * g``
+- ``SGD(learning_rate=0.01, momentum=0, nesterov=False)``: ``velocity = momentum * velocity - lr * g``;
+  ``w = w + velocity`` (Nesterov: ``w = w + momentum * velocity - lr * g``): the velocity carries the rate
+  (``optim.SGD(momentum_carries_lr=True)``);
+- ``Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)``:
+  ``w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)`` (``optim.Adam(epsilon_hat=True)``);
 
 ``weight_decay`` (Keras 2.11's optimizer) first does ``w = w - w * weight_decay * lr``; ``clipvalue``, ``clipnorm``
 (each gradient) and ``global_clipnorm`` (all together) clip the gradients first. A gradient that is None is
-skipped with a warning, as Keras does; if all are None, ``apply_gradients`` raises. Slots (the velocities) are made
-for a variable the first time it is updated (the legacy optimizer's way; Keras 2.11's new optimizer refuses a
-variable it was not built with). As this project's other optimisers, it refuses a NaN, infinite or negative rate
-(Keras would take it).
+skipped with a warning, as Keras does; if all are None, ``apply_gradients`` raises. State (the slots) is made
+for a variable the first time it is updated (the legacy optimizer's way). As this project's other optimisers,
+it refuses a NaN, infinite or negative rate (Keras would take it).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import numpy as _np
 
 import turunan as _tn
 
+from ... import optim as _optim
 from ..._doors import lacking as _lacking
 from .._tape import GradientTape as _GradientTape
 from .._tensor import Variable as _Variable
@@ -62,7 +64,8 @@ class Optimizer:
         self.clipvalue = None if clipvalue is None else _number(clipvalue, "clipvalue")
         self.global_clipnorm = None if global_clipnorm is None else _number(global_clipnorm, "global_clipnorm")
         self.iterations = _Variable(_np.int64(0), trainable=False, name="iteration")
-        self._slots: dict = {}      # id(variable) -> (variable, {slot name: array})
+        self._shadows: dict = {}    # id(variable) -> (its core tensor, the variable, kept alive)
+        self._core = None           # the turunan.optim optimiser, made at the first step
 
     @property
     def learning_rate(self) -> float:
@@ -118,18 +121,49 @@ class Optimizer:
             grads.append(arr.astype(v.dtype, copy=False))
         grads = self._clip(grads)
         lr = self.learning_rate
+        shadows = []
         for g, v in zip(grads, (v for _, v in pairs)):
-            w = _np.array(v._d, copy=True)
+            w = _np.array(v._d, copy=True)         # copy-on-write: values read from v before keep theirs
             if self.weight_decay:
                 w = w - w * _np.asarray(self.weight_decay * lr, v.dtype)
-            entry = self._slots.setdefault(id(v), (v, {}))
-            self._update(w, g, entry[1], lr)
-            v.assign(w)
+            shadow = self._shadow_of(v, w)
+            shadow.grad = _tn.Tensor(g)
+            shadows.append((shadow, v))
+        core = self._core_for([s for s, _ in shadows])
+        for group in core.param_groups:
+            group["lr"] = lr
+        core.step()
+        for shadow, v in shadows:
+            shadow.grad = None                     # a variable left out of the next call is not stepped
+            v.assign(shadow._d)
         self.iterations.assign(self.iterations._d + 1)
         return self.iterations
 
-    def _update(self, w, g, slots: dict, lr: float) -> None:
+    def _shadow_of(self, v, w):
+        """The core tensor that stands for ``v`` in ``turunan.optim`` (one per variable: it keys the state)."""
+        shadow = self._shadows.get(id(v))
+        if shadow is None:
+            shadow = self._shadows[id(v)] = (_tn.Tensor._wrap(w, None, True), v)
+        shadow[0]._d = w
+        return shadow[0]
+
+    def _core_for(self, shadows: list):
+        """The ``turunan.optim`` optimiser, grown by the variables it has not seen yet."""
+        if self._core is None:
+            self._core = self._make_core(shadows)
+            return self._core
+        known = {id(p) for group in self._core.param_groups for p in group["params"]}
+        new = [s for s in shadows if id(s) not in known]
+        if new:
+            self._core.add_param_group({"params": new})
+        return self._core
+
+    def _make_core(self, params: list):
         raise NotImplementedError
+
+    @property
+    def variables(self) -> list:
+        return [self.iterations]
 
     def minimize(self, loss, var_list, tape=None):
         """One step on ``loss`` (a callable, or a tensor computed under ``tape``) over ``var_list``."""
@@ -162,32 +196,43 @@ class SGD(Optimizer):
         self.momentum = _number(momentum, "momentum", 0.0, 1.0)
         self.nesterov = bool(nesterov)
 
-    def _update(self, w, g, slots: dict, lr: float) -> None:
-        dt = w.dtype
-        lr_g = _np.asarray(lr, dt) * g
-        if self.momentum == 0:
-            w -= lr_g
-            return
-        m = _np.asarray(self.momentum, dt)
-        velocity = slots.get("momentum")
-        velocity = m * velocity - lr_g if velocity is not None else -lr_g
-        slots["momentum"] = velocity
-        if self.nesterov:
-            w += m * velocity - lr_g
-        else:
-            w += velocity
+    def _make_core(self, params: list):
+        return _optim.SGD(params, lr=self.learning_rate, momentum=self.momentum,
+                          nesterov=self.nesterov and self.momentum > 0, momentum_carries_lr=True)
 
     def get_config(self) -> dict:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam as Keras computes it: epsilon (1e-7) outside the bias corrections (see the module's text)."""
+
+    def __init__(self, learning_rate=0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7,
+                 amsgrad: bool = False, name: str = "Adam", **kwargs) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.beta_1, self.beta_2 = _number(beta_1, "beta_1", 0, 1), _number(beta_2, "beta_2", 0, 1)
+        self.epsilon, self.amsgrad = _number(epsilon, "epsilon"), bool(amsgrad)
+
+    def _make_core(self, params: list):
+        return _optim.Adam(params, lr=self.learning_rate, betas=(self.beta_1, self.beta_2), eps=self.epsilon,
+                           amsgrad=self.amsgrad, epsilon_hat=True)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon,
+                "amsgrad": self.amsgrad}
+
+
+_OPTIMIZERS = {"sgd": SGD, "adam": Adam}
 
 
 def get(identifier):
     """An optimizer from its name (``'sgd'``) or an instance."""
     if isinstance(identifier, Optimizer):
         return identifier
-    if isinstance(identifier, str) and identifier.lower() == "sgd":
-        return SGD()
-    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r} (turunan's keras has SGD)")
+    if isinstance(identifier, str) and identifier.lower() in _OPTIMIZERS:
+        return _OPTIMIZERS[identifier.lower()]()
+    raise ValueError(f"Could not interpret optimizer identifier: {identifier!r} (turunan's keras has "
+                     f"{sorted(_OPTIMIZERS)})")
 
 
 __getattr__ = _lacking(__name__, "TensorFlow")

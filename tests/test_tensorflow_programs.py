@@ -1,0 +1,258 @@
+"""Programs a reader of D2L's TensorFlow tabs writes next (issue 11's "programs of this kind that the tests do not
+contain"), run on ``turunan.tensorflow`` and compared with the same program on real PyTorch 2.13 (same data, the
+same initial weights copied across) or with NumPy by hand where PyTorch has no twin.
+
+The relations written into the comparisons are Keras' documented conventions:
+- a ``Dense`` kernel is ``(in, out)``: PyTorch's ``Linear.weight`` is its transpose;
+- Keras' SGD velocity carries the rate (``v = μv − lr·g; w += v``; Nesterov ``w += μv − lr·g``): with a constant
+  rate it is PyTorch's SGD with the same momentum/nesterov;
+- Keras' Adam adds ``epsilon`` (1e-7 by default) outside the bias corrections, as TF does
+  (``w −= lr·√(1−β₂ᵗ)/(1−β₁ᵗ) · m/(√v + ε)``): checked by NumPy, and against torch's Adam when ε is negligible;
+- ``fit``'s ``history['loss']`` is the epoch's batch losses averaged with the batch sizes as weights.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import turunan.tensorflow as tf
+
+keras = tf.keras
+
+
+@pytest.fixture
+def torch():
+    return pytest.importorskip("torch")
+
+
+def close(a, b, tol=1e-5):
+    np.testing.assert_allclose(np.asarray(a, np.float64), np.asarray(b, np.float64), rtol=tol, atol=tol)
+
+
+def copy_dense(dense, linear, torch) -> None:
+    with torch.no_grad():
+        linear.weight.copy_(torch.tensor(dense.kernel.numpy().T))
+        linear.bias.copy_(torch.tensor(dense.bias.numpy()))
+
+
+def regression_data(n=96, d=4, seed=7):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d)).astype(np.float32)
+    y = (np.tanh(X[:, :1]) - X[:, 1:2] * X[:, 2:3] + 0.05 * rng.normal(size=(n, 1))).astype(np.float32)
+    return X, y
+
+
+def blobs(n=150, classes=3, d=6, seed=8):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(classes, d)) * 2
+    labels = rng.integers(0, classes, size=n).astype(np.int32)
+    X = (centres[labels] + rng.normal(size=(n, d))).astype(np.float32)
+    return X, labels
+
+
+class MLP(keras.Model):
+    def __init__(self, hidden=16, out=3):
+        super().__init__()
+        self.hidden = keras.layers.Dense(hidden, activation="relu")
+        self.out = keras.layers.Dense(out)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+def torch_mlp(torch, net, d, hidden=16, out=3):
+    tnet = torch.nn.Sequential(torch.nn.Linear(d, hidden), torch.nn.ReLU(), torch.nn.Linear(hidden, out))
+    copy_dense(net.hidden, tnet[0], torch)
+    copy_dense(net.out, tnet[2], torch)
+    return tnet
+
+
+# ---- 1. a subclassed Model, a GradientTape loop, SGD with Nesterov momentum, sparse CE from logits ------------
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_subclassed_model_tape_loop_with_momentum(torch, nesterov):
+    X, labels = blobs()
+    net = MLP()
+    net(X[:1])
+    tnet = torch_mlp(torch, net, 6)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    opt = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=nesterov)
+    topt = torch.optim.SGD(tnet.parameters(), lr=0.1, momentum=0.9, nesterov=nesterov)
+    for _ in range(3):
+        for i in range(0, len(X), 50):
+            xb, yb = X[i:i + 50], labels[i:i + 50]
+            with tf.GradientTape() as tape:
+                loss = loss_fn(yb, net(xb))
+            grads = tape.gradient(loss, net.trainable_variables)
+            opt.apply_gradients(zip(grads, net.trainable_variables))
+            tl = torch.nn.functional.cross_entropy(tnet(torch.tensor(xb)), torch.tensor(yb).long())
+            topt.zero_grad()
+            tl.backward()
+            topt.step()
+            close(float(loss), tl.item())
+    close(net.hidden.kernel.numpy(), tnet[0].weight.detach().numpy().T)
+    assert int(opt.iterations.numpy()) == 9
+
+
+# ---- 2. Sequential + compile + fit (history), evaluate, predict: MSE with SGD ---------------------------------
+def test_sequential_compile_fit_evaluate_predict(torch):
+    X, y = regression_data()
+    model = keras.Sequential([keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(1)])
+    model(X[:1])
+    tnet = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 1))
+    copy_dense(model.layers[0], tnet[0], torch)
+    copy_dense(model.layers[1], tnet[2], torch)
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05), loss="mse")
+    history = model.fit(X, y, epochs=3, batch_size=40, verbose=0, shuffle=False)   # batches 40, 40, 16
+    topt = torch.optim.SGD(tnet.parameters(), lr=0.05)
+    want = []
+    for _ in range(3):
+        total = 0.0
+        for i in range(0, len(X), 40):
+            tl = ((tnet(torch.tensor(X[i:i + 40])) - torch.tensor(y[i:i + 40])) ** 2).mean()
+            topt.zero_grad()
+            tl.backward()
+            topt.step()
+            total += tl.item() * len(X[i:i + 40])
+        want.append(total / len(X))
+    close(history.history["loss"], want)
+    assert history.epoch == [0, 1, 2]
+    with torch.no_grad():
+        full = tnet(torch.tensor(X))
+    close(model.evaluate(X, y, verbose=0), ((full - torch.tensor(y)) ** 2).mean().item())
+    close(model.predict(X, verbose=0), full.numpy())
+
+
+# ---- 3. compile with 'adam' and metrics=['accuracy'] on a tf.data pipeline ------------------------------------
+def test_fit_on_a_tf_data_pipeline_with_accuracy_matches_arrays():
+    X, labels = blobs(n=64)
+
+    def make():
+        tf.random.set_seed(3)
+        m = keras.Sequential([keras.layers.Dense(10, activation="relu"), keras.layers.Dense(3)])
+        m(X[:1])                                    # built now, from the seeded generator
+        m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+        return m
+    a, b = make(), make()
+    ha = a.fit(X, labels, epochs=4, batch_size=16, verbose=0, shuffle=False)
+    data = tf.data.Dataset.from_tensor_slices((X, labels)).batch(16)
+    hb = b.fit(data, epochs=4, verbose=0)
+    close(ha.history["loss"], hb.history["loss"], tol=1e-6)
+    close(ha.history["accuracy"], hb.history["accuracy"], tol=0)
+    assert ha.history["loss"][-1] < ha.history["loss"][0]
+    loss, acc = a.evaluate(X, labels, verbose=0)
+    pred = a.predict(X, verbose=0).argmax(1)
+    assert acc == pytest.approx((pred == labels).mean())
+    assert 0 <= acc <= 1 and loss > 0
+
+
+# ---- 4. Adam, Keras' rule by NumPy; and against torch where epsilon is negligible ------------------------------
+def test_adam_is_keras_rule():
+    w = tf.Variable([[0.5, -1.0], [2.0, 0.25]])
+    opt = keras.optimizers.Adam(learning_rate=0.1)
+    x = np.array([[1.0, 2.0], [-0.5, 0.3]], np.float32)
+    ref, m, v = w.numpy().astype(np.float64), 0.0, 0.0
+    for t in range(1, 5):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.matmul(x, w) ** 2)
+        (g,) = tape.gradient(loss, [w])
+        g = g.numpy().astype(np.float64)
+        opt.apply_gradients([(tf.constant(g.astype(np.float32)), w)])
+        m = 0.9 * m + 0.1 * g
+        v = 0.999 * v + 0.001 * g * g
+        ref = ref - 0.1 * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t) * m / (np.sqrt(v) + 1e-7)
+        close(w.numpy(), ref)
+
+
+def test_adam_tape_loop_as_torch_with_tiny_epsilon(torch):
+    X, labels = blobs(n=60)
+    net = MLP()
+    net(X[:1])
+    tnet = torch_mlp(torch, net, 6)
+    opt = keras.optimizers.Adam(learning_rate=0.01, epsilon=1e-12)
+    topt = torch.optim.Adam(tnet.parameters(), lr=0.01, eps=1e-12)
+    for _ in range(5):
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, net(X)))
+        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        tl = torch.nn.functional.cross_entropy(tnet(torch.tensor(X)), torch.tensor(labels).long())
+        topt.zero_grad()
+        tl.backward()
+        topt.step()
+        close(float(loss), tl.item(), tol=1e-4)
+
+
+def test_optimizer_names_and_refusals():
+    assert isinstance(keras.optimizers.get("adam"), keras.optimizers.Adam)
+    assert keras.optimizers.Adam().epsilon == 1e-7
+    with pytest.raises(ValueError, match="optimizer identifier"):
+        keras.optimizers.get("nadam")
+    with pytest.raises(ValueError, match="beta_1"):
+        keras.optimizers.Adam(beta_1=1.5)
+    model = keras.Sequential([keras.layers.Dense(1)])
+    with pytest.raises(RuntimeError, match="compile"):
+        model.evaluate(np.ones((2, 2), np.float32), np.ones(2, np.float32))
+    model.compile(optimizer="sgd", loss="mse", metrics=["auc"])
+    with pytest.raises(ValueError, match="auc"):
+        model.fit(np.ones((2, 2), np.float32), np.ones(2, np.float32), verbose=0)
+
+
+# ---- 5. the cross-entropies of tf.nn, against torch, with their gradients ------------------------------------
+def test_tf_nn_cross_entropies_as_torch(torch):
+    rng = np.random.default_rng(9)
+    logits = rng.normal(size=(5, 4)).astype(np.float32)
+    labels = rng.integers(0, 4, size=5).astype(np.int32)
+    soft = rng.dirichlet(np.ones(4), size=5).astype(np.float32)
+    z = tf.Variable(logits)
+    with tf.GradientTape(persistent=True) as tape:
+        sparse = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=z)
+        dense = tf.nn.softmax_cross_entropy_with_logits(labels=soft, logits=z)
+        s1, s2 = tf.reduce_sum(sparse), tf.reduce_sum(dense)
+    tz = torch.tensor(logits, requires_grad=True)
+    tsparse = torch.nn.functional.cross_entropy(tz, torch.tensor(labels).long(), reduction="none")
+    close(sparse.numpy(), tsparse.detach().numpy())
+    close(tape.gradient(s1, z).numpy(), torch.autograd.grad(tsparse.sum(), tz)[0].numpy())
+    tdense = torch.nn.functional.cross_entropy(tz, torch.tensor(soft), reduction="none")
+    close(dense.numpy(), tdense.detach().numpy())
+    close(tape.gradient(s2, z).numpy(), torch.autograd.grad(tdense.sum(), tz)[0].numpy())
+    one_hot = tf.one_hot(labels, 4)
+    close(tf.nn.softmax_cross_entropy_with_logits(one_hot, logits).numpy(), tsparse.detach().numpy())
+    t = tf.nn.softmax_cross_entropy_with_logits(np.swapaxes(soft, 0, 1), np.swapaxes(logits, 0, 1), axis=0)
+    close(t.numpy(), tdense.detach().numpy())
+    with pytest.raises(TypeError, match="integer labels"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels.astype(np.float32), logits)
+    with pytest.raises(ValueError, match="outside the valid range"):
+        tf.nn.sparse_softmax_cross_entropy_with_logits(labels + 4, logits)
+    with pytest.raises(ValueError, match="same shape"):
+        tf.nn.softmax_cross_entropy_with_logits(soft[:, :3], logits)
+
+
+# ---- 6. variables by hand: assign_add/assign_sub, reductions, one_hot, printing -------------------------------
+def test_scratch_softmax_regression_with_variables():
+    X, labels = blobs(n=40, d=3)
+    W = tf.Variable(tf.random.normal((3, 3), 0, 0.01))
+    b = tf.Variable(tf.zeros(3))
+    W0, b0 = W.numpy().astype(np.float64), b.numpy().astype(np.float64)
+    for _ in range(3):
+        with tf.GradientTape() as tape:
+            logits = tf.matmul(X, W) + b
+            y_hat = tf.exp(logits) / tf.reduce_sum(tf.exp(logits), axis=1, keepdims=True)
+            loss = -tf.reduce_mean(tf.reduce_sum(tf.one_hot(labels, 3) * tf.math.log(y_hat), axis=1))
+        dW, db = tape.gradient(loss, [W, b])
+        W.assign_sub(0.5 * dW)
+        b.assign_add(-0.5 * db)
+        # by hand: d loss / d logits = (softmax - onehot) / n
+        z = X.astype(np.float64) @ W0 + b0
+        p = np.exp(z - z.max(1, keepdims=True))
+        p /= p.sum(1, keepdims=True)
+        d = (p - np.eye(3)[labels]) / len(X)
+        W0, b0 = W0 - 0.5 * X.T @ d, b0 - 0.5 * d.sum(0)
+        close(W.numpy(), W0)
+        close(b.numpy(), b0)
+    assert float(tf.reduce_max(tf.constant([1.0, 3.0]))) == 3.0
+    assert float(tf.reduce_min(tf.constant([1.0, 3.0]))) == 1.0
+    assert repr(tf.constant([1.0, 2.0])) == "<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], " \
+                                            "dtype=float32)>"
