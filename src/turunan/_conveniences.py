@@ -1,7 +1,7 @@
 """HIPS autograd's transform names, as thin compositions of turunan's (``turunan.func`` re-exports them).
 
 HIPS spells the argument to differentiate ``argnum`` (an int, or a tuple for several), JAX and ``turunan.func``
-``argnums``; every transform here and in ``turunan.func`` takes either (``with_argnum``). Results are Tensors,
+``argnums``; every transform here and in ``turunan.func`` takes either. Results are Tensors,
 as everywhere in turunan (``numpy.asarray`` reads them). Return orders are HIPS's: ``make_vjp`` gives
 ``(vjp, ans)`` (JAX's ``vjp`` gives ``(ans, vjp)``), ``make_jvp(f)(x)(v)`` gives ``(ans, tangent)``.
 
@@ -13,7 +13,6 @@ tensor([1.        , 0.54030231], dtype=turunan.float64)
 
 from __future__ import annotations
 
-import functools
 import inspect
 
 import numpy as np
@@ -23,29 +22,15 @@ from ._core import Tensor
 from ._forward_fn import jvp
 from ._jacobians import jacobian
 from ._reverse import grad, vjp
-from ._transform import check_callable
+from ._transform import check_callable, pick_argnums
 
-__all__ = ["with_argnum", "elementwise_grad", "deriv", "grad_named", "grad_and_aux", "make_vjp", "make_jvp",
+__all__ = ["elementwise_grad", "deriv", "grad_named", "grad_and_aux", "make_vjp", "make_jvp",
            "make_hvp", "make_ggnvp", "hessian_tensor_product", "hessian_vector_product",
            "tensor_jacobian_product", "vector_jacobian_product", "multigrad_dict"]
 
 
-def _argnums(argnum, argnums, default=0):
-    if argnum is not None and argnums is not None and argnum != argnums:
-        raise TypeError(f"argnum={argnum!r} and argnums={argnums!r} disagree: give one of them (argnum is HIPS "
-                        "autograd's name, argnums JAX's)")
-    picked = argnums if argnums is not None else argnum
-    return default if picked is None else picked
-
-
-def with_argnum(transform):
-    """``transform`` (which takes ``argnums=``) also taking HIPS autograd's ``argnum=``."""
-    @functools.wraps(transform)
-    def accepting(fun, *args, argnum=None, **kwargs):
-        if argnum is not None:
-            kwargs["argnums"] = _argnums(argnum, kwargs.get("argnums"))
-        return transform(fun, *args, **kwargs)
-    return accepting
+def _argnums(argnum, argnums):
+    return pick_argnums(argnums, argnum, default=None) if argnums is not None else argnum
 
 
 def _pick(args: tuple, argnum):

@@ -30,6 +30,7 @@ from ._transform import (
     check_callable,
     detach_tree,
     outer_wants,
+    pick_argnums,
     refuse_complex_basis,
     regroup,
     split_aux,
@@ -82,7 +83,8 @@ def _output_once(g, diff, has_aux):
 
 
 # ---- reverse mode ----------------------------------------------------------------------------------------
-def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
+           argnum: int | tuple | None = None) -> Callable:
     """The Jacobian by reverse mode: ``f`` is recorded once, then one backward pass gives every row at once, the
     pullback vmapped over the identity (as ``jax.jacrev`` and ``torch.func.jacrev`` do). It batches through every
     op whose row has a batching rule; where one has none (a custom rule that reads its arrays' values), one
@@ -93,6 +95,7 @@ def jacrev(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     tensor([[2., 0.],
             [0., 4.]])
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "jacrev")
     @functools.wraps(f)
     def jac(*args):
@@ -161,7 +164,8 @@ def _jacrev_rows(leaves, flat_in, create):
 
 
 # ---- forward mode ----------------------------------------------------------------------------------------
-def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
+           argnum: int | tuple | None = None) -> Callable:
     """The Jacobian by forward mode: one jvp whose tangents are the whole standard basis at once, jvp vmapped over
     the identity (as ``jax.jacfwd`` and ``torch.func.jacfwd``): cheap for few inputs. Where some op cannot be
     batched, one jvp per input element instead.
@@ -171,6 +175,7 @@ def jacfwd(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Call
     tensor([[2., 0.],
             [0., 4.]])
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "jacfwd")
     @functools.wraps(f)
     def jac(*args):
@@ -281,7 +286,8 @@ def _jacfwd_columns(g, diff, flat_in, has_aux):
 
 
 # ---- either, and second order ----------------------------------------------------------------------------
-def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Callable:
+def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
+             argnum: int | tuple | None = None) -> Callable:
     """The Jacobian, by reverse mode when the output has no more elements than the input, else forward mode
     (both batched: one pass each).
 
@@ -292,6 +298,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
     tensor([[1., 1., 1.],
             [2., 4., 6.]])
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "jacobian")
     @functools.wraps(f)
     def jac(*args):
@@ -309,7 +316,7 @@ def jacobian(f: Callable, argnums: int | tuple = 0, has_aux: bool = False) -> Ca
     return jac
 
 
-def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
+def hessian(f: Callable, argnums: int | tuple = 0, *, argnum: int | tuple | None = None) -> Callable:
     """The Hessian of a scalar function: ``jacrev(jacrev(f))``, each Jacobian one vmapped pass.
 
     Reverse over reverse, where JAX and torch.func take forward over reverse (``jacfwd(jacrev(f))``, the same
@@ -322,6 +329,7 @@ def hessian(f: Callable, argnums: int | tuple = 0) -> Callable:
     tensor([[ 6.,  0.],
             [ 0., 12.]])
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "hessian")
     return jacrev(jacrev(f, argnums), argnums)
 

@@ -26,6 +26,7 @@ from ._transform import (
     detach_tree,
     grad_input,
     nested,
+    pick_argnums,
     refuse_complex_basis,
     regroup,
     split_aux,
@@ -100,7 +101,7 @@ def _check_holomorphic(flat_in, o, holomorphic: bool) -> None:
 
 
 def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *,
-                   holomorphic: bool = False) -> Callable:
+                   holomorphic: bool = False, argnum: int | tuple | None = None) -> Callable:
     """A function returning ``(f(*args), grad f(*args))`` (``((value, aux), grad)`` with ``has_aux``).
 
     Complex inputs follow JAX's and HIPS autograd's convention: for a real output f of z = x + iy the gradient
@@ -110,6 +111,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False,
     >>> value_and_grad(lambda x: (x * x).sum())(tn.tensor([1.0, 2.0]))
     (tensor(5.), tensor([2., 4.]))
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "value_and_grad")
     @functools.wraps(f)
     def vg(*args, **kwargs):
@@ -137,7 +139,8 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False,
     return vg
 
 
-def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *, holomorphic: bool = False) -> Callable:
+def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *, holomorphic: bool = False,
+         argnum: int | tuple | None = None) -> Callable:
     """The gradient of a scalar function, as a function (JAX's ``grad``): compose it to any order.
 
     ``argnums`` picks the arguments to differentiate (an int, or a tuple: then a tuple of gradients);
@@ -148,6 +151,7 @@ def grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False, *, holomo
     >>> d3(0.0)                # -cos(0); a Python float is float64, as in NumPy and HIPS autograd
     tensor(-1., dtype=turunan.float64)
     """
+    argnums = pick_argnums(argnums, argnum)
     check_callable(f, "grad")
     vg = value_and_grad(f, argnums, has_aux, holomorphic=holomorphic)
 

@@ -148,6 +148,16 @@ def regroup(flat: list, in_trees, single: bool):
     return grads[0] if single else grads
 
 
+def pick_argnums(argnums, argnum, default=0):
+    """``argnums`` (JAX's name) or ``argnum`` (HIPS autograd's): the arguments to differentiate; both given and
+    different is an error."""
+    if argnum is not None and argnums is not None and argnum != argnums and argnums != default:
+        raise TypeError(f"argnum={argnum!r} and argnums={argnums!r} disagree: give one of them (argnum is HIPS "
+                        "autograd's name, argnums JAX's)")
+    picked = argnum if argnum is not None else argnums
+    return default if picked is None else picked
+
+
 def check_callable(f, name: str) -> None:
     """A transform of something that is not a function fails where it is made (as JAX's do), not at its call."""
     if not callable(f):

@@ -37,8 +37,7 @@ __all__ = ["grad", "holomorphic_grad", "value_and_grad", "vjp", "jvp", "lineariz
            "hessian", "hvp", "vmap", "stop_gradient", "tree_flatten", "tree_unflatten", "tree_map"]
 
 
-# HIPS autograd's names (thin compositions, turunan._conveniences), and its argnum= beside argnums= on every
-# transform that picks arguments
+# HIPS autograd's names (thin compositions, turunan._conveniences); the transforms take its argnum= too
 from ._conveniences import (  # noqa: E402
     deriv,
     elementwise_grad,
@@ -53,11 +52,8 @@ from ._conveniences import (  # noqa: E402
     multigrad_dict,
     tensor_jacobian_product,
     vector_jacobian_product,
-    with_argnum,
 )
 
-grad, value_and_grad, jacrev, jacfwd, jacobian, hessian = (
-    with_argnum(t) for t in (grad, value_and_grad, jacrev, jacfwd, jacobian, hessian))
 __all__ += ["elementwise_grad", "deriv", "grad_named", "grad_and_aux", "make_vjp", "make_jvp", "make_hvp",
             "make_ggnvp", "hessian_tensor_product", "hessian_vector_product", "tensor_jacobian_product",
             "vector_jacobian_product", "multigrad_dict"]
