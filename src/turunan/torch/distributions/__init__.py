@@ -5,5 +5,6 @@ from __future__ import annotations
 
 from . import multinomial
 from .multinomial import Multinomial
+from .normal import Categorical, Normal
 
-__all__ = ["Multinomial", "multinomial"]
+__all__ = ["Multinomial", "multinomial", "Normal", "Categorical"]
