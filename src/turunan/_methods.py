@@ -157,7 +157,8 @@ FUNCTIONS = {
     np.linalg.eigh: linalg.linalg_eigh, np.linalg.eigvalsh: linalg.linalg_eigvalsh, np.linalg.svd: linalg.linalg_svd,
     np.linalg.qr: linalg.linalg_qr, np.linalg.pinv: linalg.linalg_pinv, np.linalg.matrix_power: linalg.matrix_power,
     np.linalg.matrix_rank: linalg.matrix_rank, np.linalg.tensorinv: linalg.tensorinv,
-    np.linalg.tensorsolve: linalg.tensorsolve,
+    np.linalg.tensorsolve: linalg.tensorsolve, np.linalg.eig: linalg.linalg_eig,
+    np.linalg.eigvals: linalg.linalg_eigvals,
 }
 
 

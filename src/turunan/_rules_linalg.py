@@ -13,8 +13,10 @@ and the functions below unpack it with indexing, which routes each part's cotang
 Conventions (each documented where it is chosen):
 
 - Symmetric inputs (``eigh``, ``cholesky``): NumPy reads one triangle only (``UPLO='L'``, ``upper=False``: the
-  lower one), so the gradient is that of the function NumPy computes: it lives on the triangle read, its
-  off-diagonal entries count twice (JAX symmetrises the input instead; on symmetric perturbations both agree).
+  lower one). ``eigh``'s gradient is that of the function NumPy computes, as HIPS autograd's: it lives on the
+  triangle read, its off-diagonal entries count twice. ``cholesky`` takes its input as symmetric, as HIPS
+  autograd, JAX and PyTorch do: the gradient is the symmetric matrix (each off-diagonal pair shares the
+  triangle's entry) and a tangent counts by its symmetric part. On symmetric perturbations all of these agree.
 - Repeated eigenvalues or singular values (a gap within ``n * eps * max|w|``): the eigenvector rule's factor
   1 / (w_j - w_i) meets a cotangent (tangent) that is exactly 0 when nothing depends on the eigenvectors of that
   eigenvalue; the product is then taken as 0, so every function of the eigenvalues alone (their sum, a norm, a
@@ -31,7 +33,7 @@ import collections
 
 import numpy as np
 
-from ._array import anywhere
+from ._array import anywhere, kind
 from ._core import Tensor, apply
 from ._rules import ELEMENTWISE, astype, defprim
 
@@ -132,13 +134,18 @@ def _phi(m):
     return m * (_strict(m, False) + 0.5 * _eye_like(m))
 
 
+def _symmetric_part(m):
+    return (m + m.mT) / 2
+
+
+# the input taken as symmetric (HIPS autograd's, JAX's and PyTorch's gradient), whichever triangle NumPy reads
 def _cholesky_vjp(g, ans, x, upper):
     s = _right_solve(solve(ans.mT, _phi(ans.mT @ g)), ans)      # L^-T Phi(L^T g) L^-1
-    return _fold(s, upper)
+    return _symmetric_part(s)
 
 
 def _cholesky_jvp(t, ans, x, upper):
-    inner = _right_solve(solve(ans, mirror_triangle(t[0], upper)), ans.mT)     # L^-1 dx L^-T
+    inner = _right_solve(solve(ans, _symmetric_part(t[0])), ans.mT)     # L^-1 dx L^-T
     return ans @ _phi(inner)
 
 
@@ -166,6 +173,35 @@ def _eigh_jvp(t, ans, x, upper):
 
 
 eigh = defprim("eigh", _eigh, [_eigh_vjp], _eigh_jvp, batch=ELEMENTWISE, display="LinalgEigh")
+
+
+# ---- eig: a general square matrix; packed as eigh's (eigenvalues in row 0, eigenvectors below) ----------------
+# Complex in general (real where NumPy's result is: every eigenvalue real); HIPS autograd's numbers (Boeddeker et
+# al. 2017, eq. 4.77). Each eigenvector has unit length, as NumPy returns it; its phase is LAPACK's choice, so
+# only results that do not depend on it (eigenvalues, |v|, projectors) have a derivative.
+def _eig(x):
+    w, v = np.linalg.eig(x)
+    return np.concatenate([w[..., None, :], v], axis=-2)
+
+
+def _eig_vjp(g, ans, x):
+    w, v = ans[..., 0, :], ans[..., 1:, :]
+    vt_gv = v.mT @ g[..., 1:, :]
+    along_itself = (v.mT @ np.conj(v)) @ (np.real(vt_gv) * _eye_like(vt_gv))    # the unit lengths' share
+    inner = _diag(g[..., 0, :]) + _over_gaps(vt_gv - along_itself, w)
+    r = solve(v.mT, inner @ v.mT)                                               # V^-T (...) V^T
+    return r if kind(x) == "c" else np.real(r)
+
+
+def _eig_jvp(t, ans, x):
+    w, v = ans[..., 0, :], ans[..., 1:, :]
+    d = solve(v, t[0] @ v)                                                      # V^-1 dx V
+    dv = v @ _over_gaps(d, w)
+    dv = dv - v * np.real(np.sum(np.conj(v) * dv, axis=-2, keepdims=True))     # keeps each |v| = 1
+    return np.concatenate([_diagonal(d)[..., None, :], dv], axis=-2)
+
+
+eig = defprim("eig", _eig, [_eig_vjp], _eig_jvp, batch=ELEMENTWISE, display="LinalgEig")
 
 
 # ---- svd (reduced): packed (..., m + 1 + n, k) = [u; s; v] with v = vh^T, k = min(m, n) ------------------------
@@ -349,6 +385,7 @@ def _result(name: str, fields: str):
 
 SlogdetResult = _result("SlogdetResult", "sign logabsdet")
 EighResult = _result("EighResult", "eigenvalues eigenvectors")
+EigResult = _result("EigResult", "eigenvalues eigenvectors")
 SVDResult = _result("SVDResult", "U S Vh")
 QRResult = _result("QRResult", "Q R")
 
@@ -413,6 +450,17 @@ def linalg_eigh(a, UPLO: str = "L"):
 
 def linalg_eigvalsh(a, UPLO: str = "L") -> Tensor:
     return linalg_eigh(a, UPLO)[0]
+
+
+def linalg_eig(a):
+    """(eigenvalues, eigenvectors) of a general square matrix, as NumPy's EigResult (complex where NumPy's is)."""
+    t = a if isinstance(a, Tensor) else Tensor(np.asarray(a))
+    packed = apply(eig, t if kind(t) == "c" else square_matrices(t, "eig"))
+    return EigResult(packed[..., 0, :], packed[..., 1:, :])
+
+
+def linalg_eigvals(a) -> Tensor:
+    return linalg_eig(a)[0]
 
 
 def linalg_svd(a, full_matrices: bool = True, compute_uv: bool = True, hermitian: bool = False):

@@ -4,7 +4,10 @@ Every function takes stacks of matrices (NumPy's ``(..., M, N)`` semantics) and 
 (``matrix_rank`` has none: an integer). ``numpy.linalg.inv(t)`` and the others on a Tensor are recorded too.
 The rows and their conventions are in ``turunan._rules_linalg``; in short:
 
-- ``eigh``/``eigvalsh``/``cholesky`` read one triangle, as NumPy does, and their gradients live on it;
+- ``eigh``/``eigvalsh``/``cholesky`` read one triangle, as NumPy does; eigh's gradients live on it, cholesky's
+  is the symmetric one (the input taken as symmetric: HIPS autograd's, JAX's and PyTorch's numbers);
+- ``eig``/``eigvals`` (general matrices, complex where NumPy's results are): HIPS autograd's gradients; the
+  eigenvectors' phases are LAPACK's choice, so differentiate what does not depend on them (|v|, eigenvalues);
 - at a repeated eigenvalue (singular value) the eigenvector rule's 1 / (w_j - w_i) is not needed by functions
   of the eigenvalues alone (the sum, a norm, a log-determinant): they get finite, exact gradients (JAX's and
   PyTorch's give NaN); a result that depends on the eigenvectors of that eigenvalue (not unique) gets NaN;
@@ -46,6 +49,8 @@ slogdet = _rows.linalg_slogdet
 cholesky = _rows.linalg_cholesky
 eigh = _rows.linalg_eigh
 eigvalsh = _rows.linalg_eigvalsh
+eig = _rows.linalg_eig
+eigvals = _rows.linalg_eigvals
 svd = _rows.linalg_svd
 qr = _rows.linalg_qr
 pinv = _rows.linalg_pinv
@@ -188,10 +193,6 @@ def __getattr__(name: str):
 
 
 _REFUSED = {
-    "eig": "the eigenvectors of a general (non-symmetric) matrix are complex and normalised by convention only; "
-           "turunan differentiates the symmetric case: use eigh (of (a + a.T) / 2 for a symmetric matrix)",
-    "eigvals": "general (non-symmetric) eigenvalues are complex; turunan differentiates the symmetric case: use "
-               "eigvalsh (of (a + a.T) / 2 for a symmetric matrix)",
     "test": "NumPy's own test runner",
 }
 _COMPOSED = {"svdvals": svdvals, "matrix_transpose": matrix_transpose, "diagonal": diagonal, "trace": trace,
@@ -203,5 +204,5 @@ for _name, _fn in _COMPOSED.items():
     if hasattr(_np.linalg, _name):
         _FUNCTIONS.setdefault(getattr(_np.linalg, _name), _fn)
 
-__all__ = ["LinAlgError", "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "svd", "qr", "pinv",
-           "matrix_power", "matrix_rank", "tensorinv", "tensorsolve", "norm", *_COMPOSED]
+__all__ = ["LinAlgError", "solve", "inv", "det", "slogdet", "cholesky", "eigh", "eigvalsh", "eig", "eigvals", "svd",
+           "qr", "pinv", "matrix_power", "matrix_rank", "tensorinv", "tensorsolve", "norm", *_COMPOSED]
