@@ -124,3 +124,38 @@ def test_eig_of_a_non_square_matrix_is_refused():
     with pytest.raises(np.linalg.LinAlgError, match="square"):
         tnp.linalg.eig(tnp.ones((2, 3)))
 
+
+# ---- linspace: recorded in start and stop, as HIPS autograd's ---------------------------------------------------
+
+
+@pytest.mark.parametrize("num", [0, 1, 2, 5])
+@pytest.mark.parametrize("endpoint", [True, False])
+@pytest.mark.parametrize("bounds", [(1.2, 3.4), (1.2, -3.4), (1.2, 1.2), ([0.0, 1.0], [2.0, 5.0])])
+def test_linspace_of_tensors_has_numpys_values_and_checks(num, endpoint, bounds):
+    a, b = (np.asarray(v) for v in bounds)
+    got = tnp.linspace(tnp.array(a), tnp.array(b), num, endpoint=endpoint)
+    want = np.linspace(a, b, num, endpoint=endpoint)
+    assert got.shape == want.shape and got.dtype == want.dtype
+    np.testing.assert_array_equal(got.numpy(), want)
+    if num > 0:
+        check_grads(lambda x, y: tnp.linspace(x, y, num, endpoint=endpoint), [a, b])
+
+
+def test_linspace_gradient_matches_hips_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    f = lambda xp: lambda x, y: xp.sum(xp.sin(xp.linspace(x, y, 7)) * xp.arange(7.0))   # noqa: E731
+    got = tn.func.grad(f(tnp), argnums=(0, 1))(1.2, -3.4)
+    want = autograd.grad(f(anp), argnum=(0, 1))(1.2, -3.4)
+    np.testing.assert_allclose([float(g) for g in got], want, rtol=1e-12)
+
+
+def test_linspace_retstep_and_plain_numbers():
+    points, step = tnp.linspace(tnp.array(0.0), 1.0, 5, retstep=True)
+    assert float(step) == 0.25 and np.isnan(float(tnp.linspace(tnp.array(0.0), 1.0, 1, retstep=True)[1]))
+    np.testing.assert_array_equal(tnp.linspace(0, 1, 4, dtype=np.float32).numpy(), np.linspace(0, 1, 4, dtype="f4"))
+
+
+def test_linspace_of_tensors_along_another_axis_is_refused():
+    with pytest.raises(NotImplementedError, match="axis 0 only"):
+        tnp.linspace(tnp.array([0.0, 1.0]), 2.0, 3, axis=1)

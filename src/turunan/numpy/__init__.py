@@ -110,8 +110,36 @@ def _creator(fn):
     return make
 
 
-zeros, ones, full, empty, arange, linspace, eye, identity = (
-    _creator(f) for f in (_np.zeros, _np.ones, _np.full, _np.empty, _np.arange, _np.linspace, _np.eye, _np.identity))
+zeros, ones, full, empty, arange, eye, identity = (
+    _creator(f) for f in (_np.zeros, _np.ones, _np.full, _np.empty, _np.arange, _np.eye, _np.identity))
+_plain_linspace = _creator(_np.linspace)
+
+
+def linspace(start, stop, num: int = 50, endpoint: bool = True, retstep: bool = False, dtype=None, axis: int = 0,
+             requires_grad: bool = False):
+    """numpy.linspace; recorded in ``start`` and ``stop`` where they are Tensors (HIPS autograd differentiates
+    them), by NumPy's own formula: start + i * step, the last point ``stop`` itself when ``endpoint``.
+
+    >>> import turunan as tn
+    >>> tn.func.grad(lambda a: sum(linspace(a, 2.0, 3)))(0.0)      # points a, (a + 2) / 2, 2
+    tensor(1.5, dtype=turunan.float64)
+    """
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return _plain_linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis,
+                               requires_grad=requires_grad)
+    if axis != 0:
+        raise NotImplementedError("linspace: Tensor start/stop are recorded along axis 0 only; move the axis after "
+                                  "(turunan.numpy.moveaxis)")
+    start, stop = asarray(start), asarray(stop)
+    steps = num - 1 if endpoint else num
+    # one point (or none): NumPy's step is NaN and the points are start alone
+    step = (stop - start) / steps if steps > 0 else (stop - start) * 0
+    i = _make(_np.arange(num, dtype=_np.float64).reshape((num,) + (1,) * _np.ndim(start._d + stop._d)), False)
+    points = start + i * step
+    if endpoint and num > 1:
+        points = _ops.concatenate([points[:-1], _ops.broadcast_to(stop, points.shape[1:])[None]])
+    points = points if dtype is None else _ops.astype(points, dtype)
+    return (points, step if steps > 0 else step * _np.nan) if retstep else points
 
 
 def _like(fn):
