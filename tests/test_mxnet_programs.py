@@ -352,3 +352,37 @@ def test_sgd_momentum_carries_the_rate_across_set_learning_rate():
         mom = 0.9 * mom - lr * g
         w = w + mom
         close(net.weight.data().asnumpy(), w)
+
+
+# ---- 10. a small CNN (Conv2D, MaxPool2D, Flatten, Dense), NCHW as MXNet, trained as torch ------------------
+def test_small_cnn_trains_as_torch(torch):
+    rng = onp.random.default_rng(10)
+    X = rng.normal(size=(24, 1, 8, 8)).astype(onp.float32)
+    labels = rng.integers(0, 4, size=24)
+    net = nn.Sequential()
+    net.add(nn.Conv2D(3, kernel_size=3, padding=1, activation="relu"), nn.MaxPool2D(pool_size=2),
+            nn.Conv2D(5, kernel_size=3, strides=1), nn.MaxPool2D(pool_size=2, strides=1), nn.Flatten(), nn.Dense(4))
+    net.initialize(init.Xavier())
+    assert net(np.array(X[:2])).shape == (2, 4)
+    assert net[0].weight.data().shape == (3, 1, 3, 3) and net[2].weight.data().shape == (5, 3, 3, 3)
+    tnet = torch.nn.Sequential(torch.nn.Conv2d(1, 3, 3, padding=1), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+                               torch.nn.Conv2d(3, 5, 3), torch.nn.MaxPool2d(2, stride=1), torch.nn.Flatten(),
+                               torch.nn.Linear(5, 4))
+    for mine, theirs in ((net[0], tnet[0]), (net[2], tnet[3]), (net[5], tnet[6])):
+        copy_dense(mine, theirs, torch)
+    loss = gluon.loss.SoftmaxCrossEntropyLoss()
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.1, "momentum": 0.5})
+    topt = torch.optim.SGD(tnet.parameters(), lr=0.1, momentum=0.5)
+    for _ in range(4):
+        with autograd.record():
+            l = loss(net(np.array(X)), np.array(labels))
+        l.backward()
+        trainer.step(len(X))
+        tl = torch.nn.functional.cross_entropy(tnet(torch.tensor(X)), torch.tensor(labels))
+        topt.zero_grad()
+        tl.backward()
+        topt.step()
+        close(l.mean().item(), tl.item())
+    close(net[0].weight.data().asnumpy(), tnet[0].weight.detach().numpy())
+    with pytest.raises(MXNetError, match="Conv2D takes"):
+        net[0](np.ones((8, 8)))

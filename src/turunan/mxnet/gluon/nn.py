@@ -25,12 +25,14 @@ import numpy as _onp
 from ... import _ops as ops
 from ..._doors import lacking as _lacking
 from ..._doors import recast
+from ...nn import functional as _F
 from .._ndarray import MXNetError, ndarray, state
 from ..numpy import random as _random
 from .block import Block, HybridBlock
 from .parameter import Parameter
 
-__all__ = ["Block", "HybridBlock", "Sequential", "HybridSequential", "Dense", "Flatten", "Activation", "Dropout"]
+__all__ = ["Block", "HybridBlock", "Sequential", "HybridSequential", "Dense", "Flatten", "Activation", "Dropout",
+           "Conv2D", "MaxPool2D"]
 
 _ACTIVATIONS = {
     "relu": ops.relu,
@@ -185,6 +187,83 @@ class Dropout(Block):
 
     def __repr__(self) -> str:
         return f"Dropout(p = {self._rate}, axes=())"
+
+
+def _pair(v, what: str) -> tuple[int, int]:
+    v = (v, v) if isinstance(v, (int, _onp.integer)) else tuple(v)
+    if len(v) != 2 or any(int(i) < 0 for i in v):
+        raise ValueError(f"{what} must be an int or a pair of non-negative ints, got {v!r}")
+    return int(v[0]), int(v[1])
+
+
+class Conv2D(Block):
+    """2-d convolution over NCHW inputs (MXNet's layout): weight ``(channels, in_channels, kh, kw)``, the input
+    channels inferred at the first call when ``in_channels=0``; ``activation`` after the bias.
+
+    >>> from turunan.mxnet import np
+    >>> conv = Conv2D(4, kernel_size=3, padding=1)
+    >>> conv.initialize()
+    >>> conv(np.ones((2, 1, 5, 5))).shape
+    (2, 4, 5, 5)
+    """
+
+    def __init__(self, channels: int, kernel_size, strides=(1, 1), padding=(0, 0), dilation=(1, 1), groups: int = 1,
+                 layout: str = "NCHW", activation=None, use_bias: bool = True, weight_initializer=None,
+                 bias_initializer="zeros", in_channels: int = 0, prefix: str | None = None, params=None) -> None:
+        super().__init__(prefix, params)
+        if layout != "NCHW" or _pair(dilation, "dilation") != (1, 1) or groups != 1:
+            raise NotImplementedError("turunan.mxnet's Conv2D has layout='NCHW', dilation=1 and groups=1 only")
+        self._channels, self._kernel = int(channels), _pair(kernel_size, "kernel_size")
+        self._strides, self._padding = _pair(strides, "strides"), _pair(padding, "padding")
+        self._act_name = activation if isinstance(activation, str) or activation is None else "custom"
+        self.act = _activation(activation)
+        self.weight = Parameter(self._prefix + "weight", shape=(self._channels, int(in_channels), *self._kernel),
+                                init=weight_initializer, allow_deferred_init=True)
+        self.bias = (Parameter(self._prefix + "bias", shape=(self._channels,), init=bias_initializer,
+                               allow_deferred_init=True) if use_bias else None)
+
+    def forward(self, x):
+        x = _as_nd(x)
+        if x.ndim != 4:
+            raise MXNetError(f"Conv2D takes (batch, channels, height, width) inputs, got shape {x.shape}")
+        w = self.weight
+        if w._data is None and w._deferred is None:
+            w.data()
+        if w.shape[1] == 0:
+            w.shape = (self._channels, x.shape[1], *self._kernel)
+        for p in (w, self.bias):
+            if p is not None and p._data is None and p._deferred is not None:
+                p._finish_deferred_init()
+        if w.shape[1] != x.shape[1]:
+            raise MXNetError(f"Error in operator {self.name}_fwd: Shape inconsistent, Provided = {list(w.shape)}, "
+                             f"input channels {x.shape[1]}")
+        y = _F.conv2d(x, w.data(), None if self.bias is None else self.bias.data(), self._strides, self._padding)
+        if self.act is not None:
+            y = self.act(y)
+        return recast(y, ndarray)
+
+    def __repr__(self) -> str:
+        return (f"Conv2D({self.weight.shape[1] or None} -> {self._channels}, kernel_size={self._kernel}, "
+                f"stride={self._strides})")
+
+
+class MaxPool2D(Block):
+    """The largest value of each ``pool_size`` window of NCHW inputs; ``strides`` default to ``pool_size``."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding=0, layout: str = "NCHW", ceil_mode: bool = False,
+                 prefix: str | None = None, params=None) -> None:
+        super().__init__(prefix, params)
+        if layout != "NCHW" or ceil_mode:
+            raise NotImplementedError("turunan.mxnet's MaxPool2D has layout='NCHW' and ceil_mode=False only")
+        self._pool = _pair(pool_size, "pool_size")
+        self._strides = self._pool if strides is None else _pair(strides, "strides")
+        self._padding = _pair(padding, "padding")
+
+    def forward(self, x):
+        return recast(_F.max_pool2d(_as_nd(x), self._pool, self._strides, self._padding), ndarray)
+
+    def __repr__(self) -> str:
+        return f"MaxPool2D(size={self._pool}, stride={self._strides}, padding={self._padding})"
 
 
 __getattr__ = _lacking(__name__, "MXNet")
