@@ -66,9 +66,11 @@ from .losses import (
 from .module import Module, ModuleDict, ModuleList, ParameterList, Sequential
 from .normalization import Embedding, GroupNorm, LayerNorm, Unflatten
 from .parameter import Parameter
+from .recurrent import GRU, LSTM, RNN
 from .serialization import CheckpointError, load, save
 
-__all__ = ["Module", "ModuleList", "ModuleDict", "ParameterList", "Sequential", "Parameter", "Linear", "Conv2d",
+__all__ = ["RNN", "LSTM", "GRU",
+           "Module", "ModuleList", "ModuleDict", "ParameterList", "Sequential", "Parameter", "Linear", "Conv2d",
            "MaxPool2d", "AvgPool2d", "AdaptiveAvgPool2d", "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "ReLU",
            "Sigmoid", "Tanh",
            "GELU", "LeakyReLU",
