@@ -159,3 +159,24 @@ def test_linspace_retstep_and_plain_numbers():
 def test_linspace_of_tensors_along_another_axis_is_refused():
     with pytest.raises(NotImplementedError, match="axis 0 only"):
         tnp.linspace(tnp.array([0.0, 1.0]), 2.0, 3, axis=1)
+
+
+# ---- grad with respect to one argument, differentiated in another that requires grad ---------------------------
+
+
+def test_grad_in_one_argument_records_its_dependence_on_another_that_requires_grad():
+    f = lambda xp: lambda x, y: xp.sin(x) * y ** 2      # noqa: E731  d/dy = 2 y sin x
+    x = tnp.array(0.7, requires_grad=True)
+    tn.func.grad(f(tnp), 1)(x, 3.0).backward()
+    np.testing.assert_allclose(float(x.grad), 6 * np.cos(0.7), rtol=1e-12)
+    for op in (tnp.multiply, tnp.divide):
+        check_grads(tn.func.grad(lambda a, b: op(a, b), 1), [0.8, 1.3])
+
+
+def test_grad_in_one_argument_then_another_matches_hips_autograd():
+    autograd = pytest.importorskip("autograd")
+    anp = pytest.importorskip("autograd.numpy")
+    f = lambda xp: lambda x, y: xp.sin(x) * y ** 2      # noqa: E731
+    x = tnp.array(0.7, requires_grad=True)
+    tn.func.grad(f(tnp), 1)(x, 3.0).backward()
+    np.testing.assert_allclose(float(x.grad), autograd.grad(autograd.grad(f(anp), 1))(0.7, 3.0), rtol=1e-12)

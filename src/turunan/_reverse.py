@@ -52,13 +52,21 @@ def vjp_core(f, args, argnums, has_aux, name, outer_grad):
         in_trees.append((td, len(flat_in), len(ins)))
         flat_in.extend(ins)
         args[a] = tree_unflatten(td, ins)
-    create = _forward.live() or depth.n > 1 or (outer_grad and any(x._node is not None for x in flat_in))
+    create = _forward.live() or depth.n > 1 or (outer_grad and (any(x._node is not None for x in flat_in)
+                                                               or _outer_grad_reaches(args, argnums)))
     out, aux = split_aux(f(*args), has_aux, name)
     out_leaves, out_td = tree_flatten(out)
     out_leaves = [o if isinstance(o, Tensor) else Tensor._wrap(as_array(o)) for o in out_leaves]
     if name in ("jacrev", "jacobian"):
         refuse_complex_basis(out_leaves, name, "outputs")
     return out, out_leaves, out_td, aux, flat_in, in_trees, create
+
+
+def _outer_grad_reaches(args, argnums) -> bool:
+    """Whether an argument not differentiated here requires grad: the gradient depends on it, so its backward must
+    be recorded (``grad(f, 1)(x, y)`` with ``x.requires_grad``: d/dx of the result is not 0)."""
+    return any(isinstance(leaf, Tensor) and leaf.requires_grad
+               for i, a in enumerate(args) if i not in argnums for leaf in tree_flatten(a)[0])
 
 
 def pullback(out_leaves, flat_in, cts, create: bool) -> list:
