@@ -451,7 +451,7 @@ def test_model_misuse_says_what_is_missing():
         keras.Model(inputs=1, outputs=2)
     with pytest.raises(RuntimeError, match="must compile"):
         keras.Sequential().fit(np.ones((2, 2)), np.ones(2))
-    for where, name in ((keras.layers, "Conv2D"), (keras, "Input"), (keras.optimizers, "Nadam"),
+    for where, name in ((keras.layers, "Conv3D"), (keras, "Input"), (keras.optimizers, "Nadam"),
                         (keras.losses, "Huber"), (keras.initializers, "Orthogonal")):
         with pytest.raises(AttributeError, match=f"'{name}'"):
             getattr(where, name)

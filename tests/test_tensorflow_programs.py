@@ -256,3 +256,64 @@ def test_scratch_softmax_regression_with_variables():
     assert float(tf.reduce_min(tf.constant([1.0, 3.0]))) == 1.0
     assert repr(tf.constant([1.0, 2.0])) == "<tf.Tensor: shape=(2,), dtype=float32, numpy=array([1., 2.], " \
                                             "dtype=float32)>"
+
+
+# ---- 7. a small channels-last CNN (Conv2D 'same'/'valid', MaxPool2D, Flatten, Dense) trained as torch --------
+def test_small_cnn_channels_last_trains_as_torch(torch):
+    rng = np.random.default_rng(11)
+    X = rng.normal(size=(20, 7, 7, 2)).astype(np.float32)        # NHWC, as Keras
+    labels = rng.integers(0, 3, size=20).astype(np.int32)
+    model = keras.Sequential([keras.layers.Conv2D(4, 3, strides=2, padding="same", activation="relu"),
+                              keras.layers.MaxPool2D(pool_size=2, strides=1),
+                              keras.layers.Conv2D(5, (2, 2)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    assert model(X[:2]).shape == (2, 3)
+    conv1, conv2, dense = model.layers[0], model.layers[2], model.layers[4]
+    assert conv1.kernel.shape == (3, 3, 2, 4) and conv2.kernel.shape == (2, 2, 4, 5)
+    # TF's 'same' with stride 2 on 7: out 4, total padding 2 (1 before, 1 after); torch's padding=1 is the same
+    tconv1, tconv2 = torch.nn.Conv2d(2, 4, 3, stride=2, padding=1), torch.nn.Conv2d(4, 5, 2)
+    tdense = torch.nn.Linear(5 * 2 * 2, 3)
+    with torch.no_grad():
+        for mine, theirs in ((conv1, tconv1), (conv2, tconv2)):
+            theirs.weight.copy_(torch.tensor(mine.kernel.numpy().transpose(3, 2, 0, 1)))
+            theirs.bias.copy_(torch.tensor(mine.bias.numpy()))
+        # Keras flattens (h, w, c); torch flattens (c, h, w): permute the dense rows to match
+        k = dense.kernel.numpy().reshape(2, 2, 5, 3).transpose(2, 0, 1, 3).reshape(20, 3)
+        tdense.weight.copy_(torch.tensor(k.T))
+        tdense.bias.copy_(torch.tensor(dense.bias.numpy()))
+
+    def tmodel(x):
+        h = torch.nn.functional.max_pool2d(torch.relu(tconv1(x.permute(0, 3, 1, 2))), 2, 1)
+        return tdense(tconv2(h).flatten(1))
+    params = [*tconv1.parameters(), *tconv2.parameters(), *tdense.parameters()]
+    model.compile(optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    history = model.fit(X, labels, epochs=3, batch_size=20, verbose=0)
+    topt = torch.optim.SGD(params, lr=0.05, momentum=0.9)
+    for epoch in range(3):
+        tl = torch.nn.functional.cross_entropy(tmodel(torch.tensor(X)), torch.tensor(labels).long())
+        topt.zero_grad()
+        tl.backward()
+        topt.step()
+        close(history.history["loss"][epoch], tl.item())
+    with torch.no_grad():
+        close(model.predict(X, verbose=0), tmodel(torch.tensor(X)).numpy(), tol=1e-4)
+    with pytest.raises(ValueError, match="expected ndim=4"):
+        conv1(np.ones((7, 7, 2), np.float32))
+
+
+def test_dropout_only_in_training():
+    tf.random.set_seed(0)
+    model = keras.Sequential([keras.layers.Dense(32, activation="relu"), keras.layers.Dropout(0.5),
+                              keras.layers.Dense(2), keras.layers.Softmax()])
+    x = np.random.default_rng(12).normal(size=(8, 4)).astype(np.float32)
+    out = model(x).numpy()
+    close(model(x, training=False).numpy(), out, tol=0)
+    close(model.predict(x, verbose=0), out, tol=0)
+    close(out.sum(axis=1), np.ones(8))
+    h = model.layers[0](x).numpy()
+    d = model.layers[1](h, training=True).numpy()
+    kept = d != 0
+    close(d[kept], 2 * h[kept])
+    assert 0.3 < kept[h != 0].mean() < 0.7
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        keras.layers.Dropout(1.5)

@@ -238,7 +238,7 @@ def test_names_dtypes_and_values():
     assert tf.is_tensor(m) and not tf.is_tensor(numpy.ones(1))
 
 
-@pytest.mark.parametrize("where, name", [(tf.keras.layers, "Conv2D"), (tf, "py_function"), (tf.math, "bessel_i0"),
+@pytest.mark.parametrize("where, name", [(tf.keras.layers, "Conv3D"), (tf, "py_function"), (tf.math, "bessel_i0"),
                                           (tf.random, "poisson"), (tf.linalg, "svd"), (tf.nn, "conv2d")])
 def test_missing_names_say_so(where, name):
     with pytest.raises(AttributeError, match=f"'{name}'"):

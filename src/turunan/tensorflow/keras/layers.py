@@ -1,5 +1,5 @@
 """``tf.keras.layers``: ``Layer`` (the base: weights, sub-layers tracked as attributes, lazy ``build``), ``Dense``,
-``Flatten``, ``ReLU``, ``Activation``.
+``Flatten``, ``ReLU``, ``Activation``, ``Softmax``, ``Dropout``, ``Conv2D``, ``MaxPool2D`` (channels-last).
 
 Follows tf.keras as in TensorFlow 2 (Keras 2), the version D2L's TensorFlow tab is written for:
 
@@ -23,9 +23,11 @@ import threading
 import numpy as _np
 
 import turunan as _tn
+import turunan.numpy as _tnp
 
 from ..._doors import lacking as _lacking
 from ..._doors import recast as _recast
+from ...nn import functional as _F
 from .._ops import cast as _cast
 from .._ops import matmul as _matmul
 from .._tensor import Tensor as _Tensor
@@ -411,6 +413,116 @@ class ReLU(Layer):
         return activations.relu(inputs, alpha=self.negative_slope, max_value=self.max_value,
                                 threshold=self.threshold)
 
+
+class Softmax(Layer):
+    """``softmax(inputs)`` along ``axis`` (the last by default)."""
+
+    def __init__(self, axis: int = -1, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.axis = axis
+
+    def call(self, inputs):
+        return activations.softmax(inputs, axis=self.axis)
+
+
+class Dropout(Layer):
+    """Zeros each input with probability ``rate`` and scales the rest by ``1/(1-rate)``, only when called with
+    ``training=True`` (``fit`` does; a plain call or ``predict`` is inference, the identity)."""
+
+    def __init__(self, rate: float, noise_shape=None, seed=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if not 0 <= float(rate) <= 1:
+            raise ValueError(f"Invalid value received for argument `rate`. Expected a float value between 0 and 1. "
+                             f"Received: rate={rate}")
+        if noise_shape is not None:
+            raise NotImplementedError("Dropout(noise_shape=...) is not in turunan's keras yet")
+        self.rate = float(rate)
+
+    def call(self, inputs, training=None):
+        if not training or self.rate == 0:
+            return inputs
+        return _recast(_F.dropout(inputs, self.rate, training=True), _Tensor)
+
+
+def _pair(v, what: str) -> tuple[int, int]:
+    v = (v, v) if isinstance(v, (int, _np.integer)) else tuple(v)
+    if len(v) != 2 or any(int(i) <= 0 for i in v):
+        raise ValueError(f"The `{what}` argument must be a tuple of 2 positive integers. Received: {v!r}")
+    return int(v[0]), int(v[1])
+
+
+def _padding(padding: str) -> str:
+    padding = str(padding).lower()
+    if padding not in ("valid", "same"):
+        raise ValueError(f"The `padding` argument must be one of 'valid', 'same'. Received: {padding}")
+    return padding
+
+
+def _same_pads(size: int, kernel: int, stride: int) -> tuple[int, int]:
+    """TensorFlow's 'same' padding of one axis: out = ceil(size / stride), the extra row (if odd) at the end."""
+    total = max((-(-size // stride) - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class Conv2D(Layer):
+    """2-d convolution over channels-last inputs ``(batch, height, width, channels)``: ``kernel`` is
+    ``(kh, kw, in, filters)``, ``padding`` ``'valid'`` or ``'same'`` (TensorFlow's, the odd row at the end)."""
+
+    def __init__(self, filters: int, kernel_size, strides=(1, 1), padding: str = "valid", data_format=None,
+                 dilation_rate=(1, 1), groups: int = 1, activation=None, use_bias: bool = True,
+                 kernel_initializer="glorot_uniform", bias_initializer="zeros", **kwargs) -> None:
+        super().__init__(**kwargs)
+        if data_format not in (None, "channels_last") or _pair(dilation_rate, "dilation_rate") != (1, 1) \
+                or groups != 1:
+            raise NotImplementedError("turunan's keras Conv2D has data_format='channels_last', dilation_rate=1 "
+                                      "and groups=1 only")
+        self.filters, self.kernel_size = int(filters), _pair(kernel_size, "kernel_size")
+        self.strides, self.padding = _pair(strides, "strides"), _padding(padding)
+        self.activation = activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.kernel = None
+        self.bias = None
+
+    def _check_input(self, inputs) -> None:
+        if len(inputs.shape) != 4:
+            raise ValueError(f'Input 0 of layer "{self.name}" is incompatible with the layer: expected ndim=4, '
+                             f"found ndim={len(inputs.shape)}. Full shape received: {tuple(inputs.shape)}")
+
+    def build(self, input_shape) -> None:
+        shape = (*self.kernel_size, int(tuple(input_shape)[-1]), self.filters)
+        self.kernel = self.add_weight("kernel", shape, initializer=self.kernel_initializer)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.filters,), initializer=self.bias_initializer)
+        self.__dict__["built"] = True
+
+    def call(self, inputs):
+        x = _tn.moveaxis(inputs, -1, 1)                        # NHWC -> NCHW, the core's layout
+        if self.padding == "same":
+            pads = [_same_pads(x.shape[2 + i], self.kernel_size[i], self.strides[i]) for i in range(2)]
+            x = _tnp.pad(x, ((0, 0), (0, 0), *pads))
+        weight = _tn.transpose(self.kernel, (3, 2, 0, 1))       # (kh, kw, in, out) -> (out, in, kh, kw)
+        y = _tn.moveaxis(_F.conv2d(x, weight, self.bias, self.strides), 1, -1)
+        return _recast(self.activation(y), _Tensor)
+
+
+class MaxPool2D(Layer):
+    """The largest value of each ``pool_size`` window of channels-last inputs; ``strides`` default to it."""
+
+    def __init__(self, pool_size=(2, 2), strides=None, padding: str = "valid", data_format=None, **kwargs) -> None:
+        super().__init__(**kwargs)
+        if _padding(padding) != "valid" or data_format not in (None, "channels_last"):
+            raise NotImplementedError("turunan's keras MaxPool2D has padding='valid' and channels_last only")
+        self.pool_size = _pair(pool_size, "pool_size")
+        self.strides = self.pool_size if strides is None else _pair(strides, "strides")
+
+    def call(self, inputs):
+        y = _F.max_pool2d(_tn.moveaxis(inputs, -1, 1), self.pool_size, self.strides)
+        return _recast(_tn.moveaxis(y, 1, -1), _Tensor)
+
+
+MaxPooling2D = MaxPool2D
 
 
 __getattr__ = _lacking(__name__, "TensorFlow")
