@@ -317,3 +317,44 @@ def test_dropout_only_in_training():
     assert 0.3 < kept[h != 0].mean() < 0.7
     with pytest.raises(ValueError, match="between 0 and 1"):
         keras.layers.Dropout(1.5)
+
+
+# ---- 8. a loop that keeps its own metrics; SGD's velocity keeps its old rate after the rate changes -----------
+def test_loop_with_keras_metrics_by_numpy():
+    X, labels = blobs(n=45)
+    tf.random.set_seed(1)
+    net = MLP()
+    opt = keras.optimizers.SGD(learning_rate=0.2)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    mean_loss, acc = keras.metrics.Mean(), keras.metrics.SparseCategoricalAccuracy()
+    seen_losses, hits = [], []
+    for i in range(0, len(X), 20):                     # batches of 20, 20, 5
+        xb, yb = X[i:i + 20], labels[i:i + 20]
+        with tf.GradientTape() as tape:
+            logits = net(xb)
+            loss = loss_fn(yb, logits)
+        opt.apply_gradients(zip(tape.gradient(loss, net.trainable_variables), net.trainable_variables))
+        mean_loss.update_state(loss)
+        acc.update_state(yb, logits)
+        seen_losses.append(float(loss))
+        hits.extend(logits.numpy().argmax(1) == yb)
+    close(mean_loss.result().numpy(), np.mean(seen_losses))     # Mean: each update_state one value
+    close(acc.result().numpy(), np.mean(hits))                 # accuracy: per example
+    acc.reset_state()
+    assert float(acc.result()) == 0.0
+    assert float(keras.metrics.Mean()([1.0, 2.0, 6.0], sample_weight=[1, 1, 0])) == 1.5
+
+
+def test_sgd_velocity_carries_the_rate_when_it_changes():
+    w = tf.Variable([1.0, -2.0])
+    opt = keras.optimizers.SGD(learning_rate=0.1, momentum=0.9)
+    ref, vel = np.array([1.0, -2.0]), np.zeros(2)
+    for lr in (0.1, 0.1, 0.01, 0.01):
+        opt.learning_rate = lr
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(w * w * w)
+        g = tape.gradient(loss, w)
+        vel = 0.9 * vel - lr * g.numpy().astype(np.float64)
+        opt.apply_gradients([(g, w)])
+        ref = ref + vel
+        close(w.numpy(), ref)

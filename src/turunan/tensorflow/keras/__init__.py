@@ -12,10 +12,10 @@ MLP chapters uses (``import turunan.tensorflow as tf``; then ``tf.keras...`` as 
 from __future__ import annotations
 
 from ..._doors import lacking as _lacking
-from . import activations, callbacks, datasets, initializers, layers, losses, models, optimizers
+from . import activations, callbacks, datasets, initializers, layers, losses, metrics, models, optimizers
 from .models import Model, Sequential
 
-__all__ = ["Model", "Sequential", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "models",
-           "optimizers"]
+__all__ = ["Model", "Sequential", "activations", "callbacks", "datasets", "initializers", "layers", "losses", "metrics",
+           "models", "optimizers"]
 
 __getattr__ = _lacking(__name__, "TensorFlow")
