@@ -386,3 +386,45 @@ def test_small_cnn_trains_as_torch(torch):
     close(net[0].weight.data().asnumpy(), tnet[0].weight.detach().numpy())
     with pytest.raises(MXNetError, match="Conv2D takes"):
         net[0](np.ones((8, 8)))
+
+
+# ---- 11. npx.pick (D2L's cross-entropy by hand) and npx.sequence_mask, with gradients -----------------------
+def test_pick_cross_entropy_by_hand_as_torch(torch):
+    rng = onp.random.default_rng(13)
+    logits = rng.normal(size=(6, 4)).astype(onp.float32)
+    labels = rng.integers(0, 4, size=6)
+    x = np.array(logits)
+    x.attach_grad()
+    with autograd.record():
+        l = -npx.pick(npx.log_softmax(x), np.array(labels.astype(onp.float32)))   # float labels, as MXNet's
+    l.backward()
+    tx = torch.tensor(logits, requires_grad=True)
+    tl = torch.nn.functional.cross_entropy(tx, torch.tensor(labels), reduction="none")
+    tl.sum().backward()
+    close(l.asnumpy(), tl.detach().numpy())
+    close(x.grad.asnumpy(), tx.grad.numpy())
+    assert npx.pick(x, np.array(labels), keepdims=True).shape == (6, 1)
+    close(npx.pick(x, np.array([9] * 6)).asnumpy(), logits[:, 3])                  # clip
+    close(npx.pick(x, np.array([5] * 6), mode="wrap").asnumpy(), logits[:, 1])
+    close(npx.pick(x, np.array([0, 1, 5, 2]), axis=0).asnumpy(),
+          [logits[0, 0], logits[1, 1], logits[5, 2], logits[2, 3]])
+    with pytest.raises(ValueError, match="whole numbers"):
+        npx.pick(x, np.array([0.5] * 6))
+
+
+def test_sequence_mask_by_numpy_with_gradient():
+    a = onp.arange(24, dtype=onp.float32).reshape(4, 3, 2)       # (time, batch, feature): axis=0
+    x = np.array(a)
+    x.attach_grad()
+    with autograd.record():
+        y = npx.sequence_mask(x, np.array([1, 4, 2]), use_sequence_length=True, value=-1.0)
+        s = (y * y).sum()
+    s.backward()
+    keep = onp.arange(4)[:, None] < onp.array([1, 4, 2])[None, :]
+    close(y.asnumpy(), onp.where(keep[..., None], a, -1.0))
+    close(x.grad.asnumpy(), onp.where(keep[..., None], 2 * a, 0.0))
+    b = npx.sequence_mask(np.ones((2, 3)), np.array([3, 0]), use_sequence_length=True, axis=1)
+    close(b.asnumpy(), [[1, 1, 1], [0, 0, 0]])
+    assert npx.sequence_mask(x) is x
+    with pytest.raises(ValueError, match="lengths for a batch"):
+        npx.sequence_mask(x, np.array([1, 2]), use_sequence_length=True)

@@ -83,6 +83,63 @@ def one_hot(data, depth: int, on_value: float = 1.0, off_value: float = 0.0, dty
     return _ndarray(out)
 
 
+def _array_of(x) -> _onp.ndarray:
+    return _onp.asarray(x._d if isinstance(x, _tn.Tensor) else x)
+
+
+def pick(data, index, axis: int = -1, mode: str = "clip", keepdims: bool = False):
+    """``data``'s element at ``index`` along ``axis``, for each position of the other axes (``index`` has
+    ``data``'s shape without ``axis``; float indices holding integers are fine, as MXNet's). ``mode='clip'``
+    clips an index into range, ``'wrap'`` takes it modulo the axis' length.
+
+    >>> from turunan.mxnet import np
+    >>> pick(np.array([[1.0, 2.0], [3.0, 4.0]]), np.array([1, 0]))
+    array([2., 3.])
+    """
+    if mode not in ("clip", "wrap"):
+        raise ValueError(f"pick: mode must be 'clip' or 'wrap', got {mode!r}")
+    shape = _onp.shape(_array_of(data))
+    axis = axis % len(shape)
+    idx = _array_of(index)
+    if idx.dtype.kind == "f" and not _onp.all(idx == _onp.round(idx)):
+        raise ValueError("pick: the indices must hold whole numbers")
+    idx = idx.astype(_onp.int64)
+    n = shape[axis]
+    idx = _onp.clip(idx, 0, n - 1) if mode == "clip" else idx % n
+    want = shape[:axis] + shape[axis + 1:]
+    if idx.shape != want:
+        if idx.size != int(_onp.prod(want)):
+            raise ValueError(f"pick: index of shape {idx.shape} does not match data {shape} without axis {axis}")
+        idx = idx.reshape(want)
+    out = _adapt(_tn.take_along_axis, _ndarray)(data, _onp.expand_dims(idx, axis), axis)
+    return out if keepdims else _adapt(_tn.squeeze, _ndarray)(out, axis)
+
+
+def sequence_mask(data, sequence_length=None, use_sequence_length: bool = False, value: float = 0.0,
+                  axis: int = 0):
+    """``value`` at the steps of each sequence past its length: ``axis`` (0 or 1) is time, the other of the first
+    two the batch; without ``use_sequence_length`` the data as it is.
+
+    >>> from turunan.mxnet import np
+    >>> sequence_mask(np.ones((2, 3)), np.array([1, 2]), True, axis=1)
+    array([[1., 0., 0.],
+           [1., 1., 0.]])
+    """
+    if not use_sequence_length:
+        return data
+    if axis not in (0, 1):
+        raise ValueError(f"sequence_mask: axis must be 0 or 1 (the time axis), got {axis}")
+    shape = _onp.shape(_array_of(data))
+    lengths = _array_of(sequence_length).reshape(-1)
+    batch_axis = 1 - axis
+    if lengths.shape[0] != shape[batch_axis]:
+        raise ValueError(f"sequence_mask: {lengths.shape[0]} lengths for a batch of {shape[batch_axis]}")
+    steps = _onp.arange(shape[axis])
+    keep = steps[:, None] < lengths[None, :] if axis == 0 else steps[None, :] < lengths[:, None]
+    keep = keep.reshape(keep.shape + (1,) * (len(shape) - 2))
+    return _adapt(_tn.where, _ndarray)(keep, data, _onp.asarray(value, _array_of(data).dtype))
+
+
 random = types.SimpleNamespace(seed=_np_random.seed)
 
 __getattr__ = _lacking(__name__, "MXNet")
