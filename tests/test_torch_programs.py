@@ -620,3 +620,17 @@ def test_recurrent_layers_refuse_what_they_cannot_do():
         door.nn.GRU(3, 4)(door.ones(2, 5, 2))
     with pytest.raises(ValueError, match="initial state must have shape"):
         door.nn.RNN(3, 4)(door.ones(5, 2, 3), door.zeros(1, 3, 4))
+
+
+def test_random_split_and_random_like_give_pytorchs_shapes_and_dtypes(real_torch):
+    def program(torch):
+        ds = torch.utils.data.TensorDataset(torch.arange(10.0), torch.arange(10))
+        parts = torch.utils.data.random_split(ds, [0.7, 0.3])
+        seen = sorted(int(y) for part in parts for _, y in part)
+        loader = torch.utils.data.DataLoader(parts[0], batch_size=4)
+        x = torch.ones(2, 3, dtype=torch.float64)
+        return ([len(p) for p in parts], seen, [tuple(b[0].shape) for b in loader], str(torch.randn_like(x).dtype),
+                tuple(torch.rand_like(x).shape), torch.randn_like(x, requires_grad=True).requires_grad)
+    _run_both(program, real_torch)
+    with pytest.raises(ValueError, match="Sum of input lengths"):
+        door.utils.data.random_split(door.utils.data.TensorDataset(door.ones(3)), [1, 1])

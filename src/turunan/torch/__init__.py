@@ -145,6 +145,16 @@ zeros_like, ones_like, empty_like = (_named(getattr(_tn, _n), f"input, *, {_MADE
                                      for _n in ("zeros_like", "ones_like", "empty_like"))
 full_like = _named(_tn.full_like, f"input, fill_value, *, {_MADE}, memory_format=None")
 
+
+def _like(make):
+    """``rand_like``/``randn_like``: ``make`` (turunan's rand or randn) at the input's shape and dtype."""
+    return _named(lambda input, dtype=None, requires_grad=False:  # noqa: A006  (PyTorch's parameter name)
+                  make(*input.shape, dtype=dtype or input._d.dtype, requires_grad=requires_grad),
+                  f"input, *, {_MADE}, memory_format=None")
+
+
+rand_like, randn_like = _like(_tn.rand), _like(_tn.randn)
+
 # ---- the core's ops under PyTorch's names and parameter names, giving PyTorch tensors ----------------------------
 (abs, absolute, ceil, floor, isfinite, isinf, isnan, logical_not, neg, negative, relu, sign,  # noqa: A001
  square) = (_named(getattr(_tn, _n), "input, *, out=None", _m) for _n, _m in (

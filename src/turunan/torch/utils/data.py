@@ -32,6 +32,45 @@ def _data_loader() -> type:
     return DataLoader
 
 
+class Subset:
+    """PyTorch's ``Subset(dataset, indices)``: the items of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset, indices) -> None:
+        self.dataset, self.indices = dataset, list(indices)
+
+    def __getitem__(self, i):
+        if isinstance(i, list):
+            return [self.dataset[self.indices[j]] for j in i]
+        return self.dataset[self.indices[i]]
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def random_split(dataset, lengths, generator=None) -> list:
+    """PyTorch's ``random_split``: disjoint random ``Subset``s of the given lengths (or fractions summing to 1,
+    the remainder dealt one by one from the first), drawn from ``generator`` (a ``torch.Generator``; default:
+    turunan's default generator, so ``torch.manual_seed`` fixes it; NumPy's numbers, not PyTorch's)."""
+    import math
+
+    from ..._creation import default_generator
+    n = len(dataset)
+    lengths = list(lengths)
+    if lengths and all(0 <= x <= 1 for x in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        sizes = [int(math.floor(n * x)) for x in lengths]
+        for i in range(n - sum(sizes)):
+            sizes[i % len(sizes)] += 1
+        lengths = sizes
+    if sum(lengths) != n:
+        raise ValueError(f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input dataset ({n})!")
+    order = (generator or default_generator).rng.permutation(n).tolist()
+    out, start = [], 0
+    for k in lengths:
+        out.append(Subset(dataset, order[start:start + k]))
+        start += k
+    return out
+
+
 def __getattr__(name: str):
     if name == "DataLoader":
         made = _made.get(name)
@@ -42,4 +81,4 @@ def __getattr__(name: str):
 
 
 def __dir__() -> list:
-    return forwarded_dir(["DataLoader"], "turunan.data")
+    return forwarded_dir(["DataLoader", "Subset", "random_split"], "turunan.data")
