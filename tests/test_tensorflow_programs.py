@@ -358,3 +358,37 @@ def test_sgd_velocity_carries_the_rate_when_it_changes():
         opt.apply_gradients([(g, w)])
         ref = ref + vel
         close(w.numpy(), ref)
+
+
+# ---- 9. the other Keras losses a reader reaches for, against torch, with gradients ---------------------------
+def test_more_keras_losses_as_torch(torch):
+    rng = np.random.default_rng(14)
+    logits = rng.normal(size=(6, 3)).astype(np.float32)
+    onehot = np.eye(3, dtype=np.float32)[rng.integers(0, 3, size=6)]
+    z = tf.Variable(logits)
+    tz = torch.tensor(logits, requires_grad=True)
+    F = torch.nn.functional
+    cases = [
+        (keras.losses.CategoricalCrossentropy(from_logits=True), onehot,
+         lambda t: F.cross_entropy(t, torch.tensor(onehot))),
+        (keras.losses.CategoricalCrossentropy(), onehot,                       # probabilities in (0, 1)
+         lambda t: F.cross_entropy(torch.log(torch.softmax(t, 1)), torch.tensor(onehot))),
+        (keras.losses.MeanAbsoluteError(), onehot, lambda t: (t - torch.tensor(onehot)).abs().mean()),
+        (keras.losses.BinaryCrossentropy(from_logits=True), onehot,
+         lambda t: F.binary_cross_entropy_with_logits(t, torch.tensor(onehot))),
+    ]
+    for loss_fn, target, twin in cases:
+        with tf.GradientTape() as tape:
+            pred = z if loss_fn.name != "categorical_crossentropy" or loss_fn.from_logits else tf.nn.softmax(z)
+            loss = loss_fn(target, pred)
+        tl = twin(tz)
+        close(float(loss), tl.item())
+        close(tape.gradient(loss, z).numpy(), torch.autograd.grad(tl, tz)[0].numpy())
+    # BinaryCrossentropy on probabilities, (n, 1) outputs against (n,) labels, as a sigmoid classifier gives them
+    p = 1 / (1 + np.exp(-logits[:, :1]))
+    y = onehot[:, 0]
+    want = -np.mean(y * np.log(p[:, 0] + 1e-7) + (1 - y) * np.log(1 - p[:, 0] + 1e-7))
+    close(float(keras.losses.BinaryCrossentropy()(y, p)), want)
+    close(keras.losses.get("binary_crossentropy")(y[:, None], p).numpy().mean(), want)   # the function: per example
+    with pytest.raises(ValueError, match="same shape"):
+        keras.losses.CategoricalCrossentropy()(onehot[:, :2], logits)

@@ -1,4 +1,5 @@
-"""``tf.keras.losses``: ``MeanSquaredError`` and ``SparseCategoricalCrossentropy`` (classes and functions).
+"""``tf.keras.losses``: ``MeanSquaredError``, ``MeanAbsoluteError``, ``SparseCategoricalCrossentropy``,
+``CategoricalCrossentropy`` and ``BinaryCrossentropy`` (classes and functions).
 
 Called as Keras' are, ``loss(y_true, y_pred, sample_weight=None)`` (the truth first), recorded on the tapes like
 any op. Keras 2's rules: a per-example loss (MSE: the mean over the last axis; the cross-entropy: one value per
@@ -15,6 +16,7 @@ import turunan as _tn
 
 from ..._doors import lacking as _lacking
 from ..._doors import recast as _recast
+from ...nn.functional import binary_cross_entropy_with_logits as _bce_with_logits
 from .._ops import log_softmax as _log_softmax
 from .._tensor import Tensor as _Tensor
 from .._tensor import convert as _convert
@@ -49,6 +51,49 @@ def mean_squared_error(y_true, y_pred):
         raise ValueError(f"mean_squared_error: y_true of shape {tuple(y_true.shape)} and y_pred of shape "
                          f"{tuple(y_pred.shape)} do not broadcast ({e})") from None
     return _recast(_tn.mean(diff * diff, axis=-1), _Tensor)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """The mean of the absolute differences over the last axis: one value per example."""
+    y_pred = _tensor(y_pred)
+    return _recast(_tn.mean(_tn.abs(y_pred - _tensor(y_true, y_pred.dtype)), axis=-1), _Tensor)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0,
+                             axis: int = -1):
+    """-sum(y_true * log p) over ``axis``: ``y_pred`` holds logits or probabilities (renormalised to sum 1, then
+    clipped to [1e-7, 1 - 1e-7], as Keras 2 does); ``y_true`` one-hot or any distribution."""
+    if label_smoothing:
+        raise NotImplementedError("categorical_crossentropy(label_smoothing=...) is not in turunan's keras yet")
+    y_pred = _tensor(y_pred)
+    y_true = _tensor(y_true, y_pred.dtype)
+    if tuple(y_true.shape) != tuple(y_pred.shape):
+        raise ValueError(f"Arguments `target` and `output` must have the same shape. Received: "
+                         f"target.shape={tuple(y_true.shape)}, output.shape={tuple(y_pred.shape)}")
+    if from_logits:
+        logp = _log_softmax(y_pred, axis)
+    else:
+        p = y_pred / _tn.sum(y_pred, axis=axis, keepdims=True)
+        logp = _tn.log(_tn.clip(p, EPSILON, 1.0 - EPSILON))
+    return _recast(-_tn.sum(y_true * logp, axis=axis), _Tensor)
+
+
+def binary_crossentropy(y_true, y_pred, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1):
+    """The mean over ``axis`` of -(y log p + (1 - y) log(1 - p)): ``y_pred`` logits (the stable form) or
+    probabilities (clipped to [1e-7, 1 - 1e-7], plus 1e-7 inside the logs, as Keras 2's backend)."""
+    if label_smoothing:
+        raise NotImplementedError("binary_crossentropy(label_smoothing=...) is not in turunan's keras yet")
+    y_pred = _tensor(y_pred)
+    y_true = _tensor(y_true, y_pred.dtype)
+    if from_logits:
+        per = _bce_with_logits(y_pred, y_true, reduction="none")
+    else:
+        p = _tn.clip(y_pred, EPSILON, 1.0 - EPSILON)
+        per = -(y_true * _tn.log(p + EPSILON) + (1.0 - y_true) * _tn.log(1.0 - p + EPSILON))
+    return _recast(_tn.mean(per, axis=axis), _Tensor)
+
+
+MAE = mae = mean_absolute_error
 
 
 def sparse_categorical_crossentropy(y_true, y_pred, from_logits: bool = False, axis: int = -1, ignore_class=None):
@@ -154,12 +199,54 @@ class SparseCategoricalCrossentropy(Loss):
         return {**super().get_config(), "from_logits": self.from_logits, "ignore_class": self.ignore_class}
 
 
+class MeanAbsoluteError(Loss):
+    """The mean of the absolute errors, averaged over the batch by default."""
+
+    _align = True
+
+    def __init__(self, reduction: str = "auto", name: str = "mean_absolute_error") -> None:
+        super().__init__(reduction, name)
+
+    def call(self, y_true, y_pred):
+        return mean_absolute_error(y_true, y_pred)
+
+
+class CategoricalCrossentropy(Loss):
+    """The cross-entropy of one-hot (or soft) labels against logits (``from_logits=True``) or probabilities."""
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "auto", name: str = "categorical_crossentropy") -> None:
+        super().__init__(reduction, name)
+        self.from_logits, self.label_smoothing, self.axis = bool(from_logits), float(label_smoothing), axis
+
+    def call(self, y_true, y_pred):
+        return categorical_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
+
+
+class BinaryCrossentropy(Loss):
+    """The binary cross-entropy of 0/1 labels against logits (``from_logits=True``) or probabilities."""
+
+    _align = True
+
+    def __init__(self, from_logits: bool = False, label_smoothing: float = 0.0, axis: int = -1,
+                 reduction: str = "auto", name: str = "binary_crossentropy") -> None:
+        super().__init__(reduction, name)
+        self.from_logits, self.label_smoothing, self.axis = bool(from_logits), float(label_smoothing), axis
+
+    def call(self, y_true, y_pred):
+        return binary_crossentropy(y_true, y_pred, self.from_logits, self.label_smoothing, self.axis)
+
+
 def get(identifier):
     """A loss from its name (``'mse'``, ``'sparse_categorical_crossentropy'``, a class name) or a callable."""
     if callable(identifier):
         return identifier
     table = {"mse": mean_squared_error, "mean_squared_error": mean_squared_error,
              "sparse_categorical_crossentropy": sparse_categorical_crossentropy,
+             "mae": mean_absolute_error, "mean_absolute_error": mean_absolute_error,
+             "categorical_crossentropy": categorical_crossentropy, "binary_crossentropy": binary_crossentropy,
+             "MeanAbsoluteError": MeanAbsoluteError, "CategoricalCrossentropy": CategoricalCrossentropy,
+             "BinaryCrossentropy": BinaryCrossentropy,
              "MeanSquaredError": MeanSquaredError, "SparseCategoricalCrossentropy": SparseCategoricalCrossentropy}
     if identifier not in table:
         raise ValueError(f"Unknown loss function: '{identifier}'")
