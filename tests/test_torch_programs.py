@@ -634,3 +634,68 @@ def test_random_split_and_random_like_give_pytorchs_shapes_and_dtypes(real_torch
     _run_both(program, real_torch)
     with pytest.raises(ValueError, match="Sum of input lengths"):
         door.utils.data.random_split(door.utils.data.TensorDataset(door.ones(3)), [1, 1])
+
+
+def scratch_softmax_regression_and_param_groups(torch):
+    r = {}
+    rng = np.random.default_rng(0)
+    X = torch.tensor(rng.standard_normal((20, 4)).astype(np.float32))
+    y = torch.tensor(rng.integers(0, 3, 20))
+    W = torch.tensor(rng.standard_normal((4, 3)).astype(np.float32) * 0.01, requires_grad=True)
+    b = torch.zeros(3, requires_grad=True)
+    def softmax(X):
+        X_exp = torch.exp(X)
+        return X_exp / X_exp.sum(1, keepdims=True)
+    def net(X):
+        return softmax(torch.matmul(X.reshape((-1, W.shape[0])), W) + b)
+    def ce(y_hat, y):
+        return -torch.log(y_hat[range(len(y_hat)), y])
+    def sgd(params, lr, batch_size):
+        with torch.no_grad():
+            for param in params:
+                param -= lr * param.grad / batch_size
+                param.grad.zero_()
+    losses = []
+    for _epoch in range(3):
+        for i in range(0, 20, 5):
+            l = ce(net(X[i:i + 5]), y[i:i + 5])
+            l.sum().backward()
+            sgd([W, b], 0.1, 5)
+        with torch.no_grad():
+            losses.append(float(ce(net(X), y).mean()))
+    r["losses"], r["W"] = losses, W.detach()
+    # param groups and accumulation
+    m = torch.nn.Sequential(torch.nn.Linear(4, 5), torch.nn.ReLU(), torch.nn.Linear(5, 3))
+    with torch.no_grad():
+        for p in m.parameters():
+            p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape)).astype(np.float32) * 0.3))
+    opt = torch.optim.SGD([{"params": m[0].parameters()}, {"params": m[2].parameters(), "lr": 0.01}], lr=0.1,
+                          momentum=0.9)
+    for step in range(4):
+        loss = torch.nn.functional.cross_entropy(m(X[step * 5:(step + 1) * 5]), y[step * 5:(step + 1) * 5]) / 2
+        loss.backward()
+        if step % 2 == 1:
+            opt.step()
+            m.zero_grad()
+    r["m"] = [p.detach() for p in m.parameters()]
+    r["grads_none"] = [p.grad is None for p in m.parameters()]
+    for g in opt.param_groups:
+        g["lr"] = 0.5
+    r["lrs"] = [g["lr"] for g in opt.param_groups]
+    z = (W * 2).sum()
+    z.backward(retain_graph=True)
+    z.backward()
+    r["Wgrad"] = W.grad.clone()
+    W.grad.data.zero_()
+    r["Wgrad0"] = W.grad.sum().item()
+    r["drop_eval"] = torch.nn.functional.dropout(torch.ones(3), 0.5, training=False).tolist()
+    r["normal"] = tuple(torch.normal(0, 0.01, size=(2, 1), requires_grad=True).shape)
+    r["is_leaf"] = (W.is_leaf, (W * 2).is_leaf, (W * 2).grad_fn is not None)
+    r["sd_opt_keys"] = sorted(opt.state_dict().keys())
+    return r
+
+
+def test_scratch_softmax_regression_and_param_groups_as_pytorchs(real_torch):
+    """D2L's scratch softmax regression (its own sgd under no_grad, grad.zero_()), then parameter groups,
+    gradient accumulation over two batches, a retained graph backwarded twice, grad.data.zero_()."""
+    _run_both(scratch_softmax_regression_and_param_groups, real_torch)
