@@ -392,3 +392,24 @@ def test_more_keras_losses_as_torch(torch):
     close(keras.losses.get("binary_crossentropy")(y[:, None], p).numpy().mean(), want)   # the function: per example
     with pytest.raises(ValueError, match="same shape"):
         keras.losses.CategoricalCrossentropy()(onehot[:, :2], logits)
+
+
+@pytest.mark.parametrize("momentum, centered", [(0.0, False), (0.9, False), (0.5, True)])
+def test_rmsprop_is_tensorflows_rule(momentum, centered):
+    # TF: ms = ρ·ms + (1−ρ)g²; (centered: mg = ρ·mg + (1−ρ)g, ms − mg²); mom = μ·mom + lr·g/√(… + ε); w −= mom
+    w = tf.Variable([0.5, -1.5, 2.0])
+    opt = keras.optimizers.RMSprop(learning_rate=0.05, momentum=momentum, centered=centered, epsilon=1e-3)
+    ref, ms, mg, mom = w.numpy().astype(np.float64), 0.0, 0.0, 0.0
+    for lr in (0.05, 0.05, 0.01):
+        opt.learning_rate = lr
+        with tf.GradientTape() as tape:
+            loss = tf.reduce_sum(tf.sin(w) * w)
+        g = tape.gradient(loss, w)
+        opt.apply_gradients([(g, w)])
+        g = g.numpy().astype(np.float64)
+        ms = 0.9 * ms + 0.1 * g * g
+        mg = 0.9 * mg + 0.1 * g
+        mom = momentum * mom + lr * g / np.sqrt(ms - (mg * mg if centered else 0) + 1e-3)
+        ref = ref - mom
+        close(w.numpy(), ref)
+    assert isinstance(keras.optimizers.get("rmsprop"), keras.optimizers.RMSprop)

@@ -34,6 +34,10 @@ __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_schedu
 class Optimizer:
     """Base class: parameter groups (dicts with ``params`` and hyper-parameters) and per-parameter state."""
 
+    # a parameter that does not require grad is refused (a likely mistake); the PyTorch door accepts it, as
+    # PyTorch does (fine-tuning passes a model's frozen parameters too): it gets no grad, so no step moves it
+    _frozen_ok = False
+
     def __init__(self, params, defaults: dict) -> None:
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors (e.g. model.parameters()), not one Tensor")
@@ -60,7 +64,7 @@ class Optimizer:
                 raise TypeError(f"optimisers update Tensors, got a {type(p).__name__}")
             if p._node is not None:
                 raise ValueError("can only optimise leaf tensors (a result of an operation was given)")
-            if not p.requires_grad:
+            if not p.requires_grad and not self._frozen_ok:
                 raise ValueError("a parameter given to the optimiser does not require grad")
             if id(p) in seen:
                 raise ValueError("a parameter appears in more than one parameter group (or twice)")
@@ -412,10 +416,15 @@ class RMSprop(Optimizer):
 
     g = ±g + wd·p;  s = αs + (1−α)g²;  a = √s (centered: √(s − ḡ²), ḡ = αḡ + (1−α)g) + ε;
     p −= lr·g/a, or with momentum b = μb + g/a, p −= lr·b
+
+    TensorFlow/Keras' convention, ``keras_style=True``: ε inside the root, a = √(s + ε) (centered: √(s − ḡ² + ε)),
+    and the momentum carries the rate, b = μb + lr·g/a, p −= b.
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8, weight_decay: float = 0.0,
-                 momentum: float = 0.0, centered: bool = False, *, maximize: bool = False) -> None:
+                 momentum: float = 0.0, centered: bool = False, *, maximize: bool = False,
+                 keras_style: bool = False) -> None:
+        self.keras_style = bool(keras_style)      # a door's convention, not a group option (PyTorch's keys)
         super().__init__(params, dict(lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum,
                                       centered=centered, maximize=maximize))
 
@@ -475,14 +484,23 @@ class RMSprop(Optimizer):
             ga += s
             np.multiply(ga, ga, out=s)
             np.subtract(sq, s, out=s)
+        else:
+            np.copyto(s, sq)
+        if self.keras_style:
+            s += eps
             np.sqrt(s, out=s)
         else:
-            np.sqrt(sq, out=s)
-        s += eps
+            np.sqrt(s, out=s)
+            s += eps
         if mu > 0:
             buf = state["momentum_buffer"]
             buf *= mu
             np.divide(g, s, out=s)
+            if self.keras_style:
+                s *= lr                            # the buffer holds steps: it carries their rates
+                buf += s
+                x -= buf
+                return
             buf += s
             np.multiply(buf, lr, out=s)
         else:

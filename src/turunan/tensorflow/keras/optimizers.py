@@ -1,4 +1,4 @@
-"""``tf.keras.optimizers``: ``SGD`` and ``Adam`` (``RMSprop``, ``Adagrad`` are not here yet);
+"""``tf.keras.optimizers``: ``SGD``, ``Adam`` and ``RMSprop`` (``Adagrad`` is not here yet);
 ``apply_gradients(zip(grads, variables))`` updates the variables (not recorded), through ``turunan.optim`` in
 Keras' conventions:
 
@@ -7,6 +7,9 @@ Keras' conventions:
   (``optim.SGD(momentum_carries_lr=True)``);
 - ``Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False)``:
   ``w -= lr * sqrt(1 - beta_2^t) / (1 - beta_1^t) * m / (sqrt(v) + epsilon)`` (``optim.Adam(epsilon_hat=True)``);
+- ``RMSprop(learning_rate=0.001, rho=0.9, momentum=0, epsilon=1e-7, centered=False)``: ``ms = rho * ms +
+  (1 - rho) * g^2``; ``mom = momentum * mom + lr * g / sqrt(ms + epsilon)``; ``w -= mom`` (TensorFlow's documented
+  rule: epsilon inside the root, the momentum carrying the rate; ``optim.RMSprop(keras_style=True)``);
 
 ``weight_decay`` (Keras 2.11's optimizer) first does ``w = w - w * weight_decay * lr``; ``clipvalue``, ``clipnorm``
 (each gradient) and ``global_clipnorm`` (all together) clip the gradients first. A gradient that is None is
@@ -222,7 +225,25 @@ class Adam(Optimizer):
                 "amsgrad": self.amsgrad}
 
 
-_OPTIMIZERS = {"sgd": SGD, "adam": Adam}
+class RMSprop(Optimizer):
+    """RMSprop as TensorFlow computes it: epsilon (1e-7) inside the root (see the module's text)."""
+
+    def __init__(self, learning_rate=0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False, name: str = "RMSprop", **kwargs) -> None:
+        super().__init__(learning_rate=learning_rate, name=name, **kwargs)
+        self.rho, self.momentum = _number(rho, "rho", 0, 1), _number(momentum, "momentum", 0, 1)
+        self.epsilon, self.centered = _number(epsilon, "epsilon"), bool(centered)
+
+    def _make_core(self, params: list):
+        return _optim.RMSprop(params, lr=self.learning_rate, alpha=self.rho, eps=self.epsilon,
+                              momentum=self.momentum, centered=self.centered, keras_style=True)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "rho": self.rho, "momentum": self.momentum, "epsilon": self.epsilon,
+                "centered": self.centered}
+
+
+_OPTIMIZERS = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
 def get(identifier):
