@@ -699,3 +699,26 @@ def test_scratch_softmax_regression_and_param_groups_as_pytorchs(real_torch):
     """D2L's scratch softmax regression (its own sgd under no_grad, grad.zero_()), then parameter groups,
     gradient accumulation over two batches, a retained graph backwarded twice, grad.data.zero_()."""
     _run_both(scratch_softmax_regression_and_param_groups, real_torch)
+
+
+def fine_tuning_a_frozen_layer(torch):
+    x, y = _data()
+    model = torch.nn.Sequential(torch.nn.Linear(4, 6), torch.nn.ReLU(), torch.nn.Linear(6, 3))
+    _init(torch, model)
+    model[0].requires_grad_(False)                      # frozen, yet handed to the optimiser (as PyTorch allows)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    frozen = model[0].weight.detach().clone()
+    for step in range(6):
+        if step == 3:
+            model[0].requires_grad_(True)               # unfrozen: the same optimiser now trains it
+        opt.zero_grad()
+        torch.nn.functional.cross_entropy(model(xt), yt).backward()
+        opt.step()
+        if step == 2:
+            unchanged = bool((model[0].weight == frozen).all())
+    return unchanged, [p.detach() for p in model.parameters()], isinstance(opt, torch.optim.Optimizer)
+
+
+def test_fine_tuning_a_frozen_layer_as_pytorch(real_torch):
+    _run_both(fine_tuning_a_frozen_layer, real_torch)
