@@ -722,3 +722,15 @@ def fine_tuning_a_frozen_layer(torch):
 
 def test_fine_tuning_a_frozen_layer_as_pytorch(real_torch):
     _run_both(fine_tuning_a_frozen_layer, real_torch)
+
+
+def test_modules_print_as_pytorchs(real_torch):
+    def program(torch):
+        nn = torch.nn
+        return [repr(m) for m in (
+            nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.BatchNorm1d(4), nn.LayerNorm(4), nn.Embedding(10, 3),
+            nn.MaxPool2d(2), nn.Flatten(), nn.LSTM(3, 4, 2), nn.GRU(3, 4, batch_first=True), nn.CrossEntropyLoss(),
+            nn.MSELoss(), nn.ModuleList([nn.ReLU(), nn.Tanh()]), nn.ModuleDict({"a": nn.Sigmoid()}), nn.GELU(),
+            nn.LeakyReLU(0.2), nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Identity(), nn.Dropout(p=0.1),
+            nn.BCEWithLogitsLoss(), nn.AdaptiveAvgPool2d((1, 1)), nn.RNN(2, 3, bias=False))]
+    _run_both(program, real_torch)

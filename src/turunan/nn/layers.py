@@ -99,7 +99,8 @@ class MaxPool2d(Module):
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding)
 
     def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}"
+        return (f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}, "
+                "dilation=1, ceil_mode=False")      # PyTorch's wording (turunan has neither option)
 
 
 class AvgPool2d(Module):
@@ -136,6 +137,9 @@ class Flatten(Module):
     def __init__(self, start_dim: int = 1, end_dim: int = -1) -> None:
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
     def forward(self, x):
         n = max(getattr(x, "ndim", 0), 1)
@@ -193,7 +197,8 @@ class _BatchNorm(Module):
                             self.momentum, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "
+                f"bias={self.affine}, track_running_stats={self.track_running_stats}")     # PyTorch 2.13's wording
 
 
 class BatchNorm1d(_BatchNorm):
@@ -236,6 +241,9 @@ class GELU(Module):
     def forward(self, x):
         return F.gelu(x, self.approximate)
 
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
 
 class LeakyReLU(Module):
     def __init__(self, negative_slope: float = 0.01) -> None:
@@ -244,6 +252,9 @@ class LeakyReLU(Module):
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}"
 
 
 class Softmax(Module):
@@ -254,6 +265,9 @@ class Softmax(Module):
     def forward(self, x):
         return ops.softmax(x, self.dim)
 
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
 
 class LogSoftmax(Module):
     def __init__(self, dim: int = -1) -> None:
@@ -262,6 +276,9 @@ class LogSoftmax(Module):
 
     def forward(self, x):
         return ops.log_softmax(x, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
 
 
 class Identity(Module):
