@@ -734,3 +734,10 @@ def test_modules_print_as_pytorchs(real_torch):
             nn.LeakyReLU(0.2), nn.Softmax(dim=1), nn.LogSoftmax(dim=1), nn.Identity(), nn.Dropout(p=0.1),
             nn.BCEWithLogitsLoss(), nn.AdaptiveAvgPool2d((1, 1)), nn.RNN(2, 3, bias=False))]
     _run_both(program, real_torch)
+
+
+def test_a_pytorch_zip_checkpoint_gets_a_clear_error(real_torch, tmp_path):
+    path = tmp_path / "real.pt"
+    real_torch.save({"w": real_torch.ones(2)}, path)
+    with pytest.raises(ValueError, match="zip archive .*PyTorch's own torch.save format"):
+        door.load(path)

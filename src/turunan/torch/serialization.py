@@ -61,6 +61,10 @@ def load(f, map_location=None, pickle_module=None, *, weights_only: bool | None 
             data = fh.read()
     else:
         data = f.read()
+    if data[:2] == b"PK":
+        raise ValueError("this file is a zip archive (PyTorch's own torch.save format), which turunan's torch.load "
+                         "does not read; in PyTorch, save {name: tensor.numpy()} with numpy.savez and load that with "
+                         "numpy.load, or save with turunan's torch.save")
     if weights_only is False:
         return (pickle_module or pickle).loads(data)
     return _WeightsOnly(io.BytesIO(data)).load()
