@@ -741,3 +741,42 @@ def test_a_pytorch_zip_checkpoint_gets_a_clear_error(real_torch, tmp_path):
     real_torch.save({"w": real_torch.ones(2)}, path)
     with pytest.raises(ValueError, match="zip archive .*PyTorch's own torch.save format"):
         door.load(path)
+
+
+def functional_values_and_gradients(torch):
+    """Every common torch.nn.functional call, its value and the gradients of its sum of squares."""
+    F = torch.nn.functional
+    rng = np.random.default_rng(3)
+    x = torch.tensor(rng.standard_normal((2, 3, 6, 6)).astype(np.float32), requires_grad=True)
+    w = torch.tensor(rng.standard_normal((4, 3, 3, 3)).astype(np.float32) * 0.2, requires_grad=True)
+    v = torch.tensor(rng.standard_normal((5, 4)).astype(np.float32), requires_grad=True)
+    t = torch.tensor([0, 3, 1, 2, 0])
+    out = {}
+    cases = {
+        "conv": lambda: F.conv2d(x, w, stride=1, padding=1), "conv_s2": lambda: F.conv2d(x, w, stride=2),
+        "mp": lambda: F.max_pool2d(x, 2), "ap": lambda: F.avg_pool2d(x, 3, stride=1, padding=1),
+        "relu": lambda: F.relu(v), "softmax": lambda: F.softmax(v, dim=1), "lsm": lambda: F.log_softmax(v, dim=-1),
+        "nll": lambda: F.nll_loss(F.log_softmax(v, 1), t), "ce_sum": lambda: F.cross_entropy(v, t, reduction="sum"),
+        "ce_ls": lambda: F.cross_entropy(v, t, label_smoothing=0.1),
+        "bce": lambda: F.binary_cross_entropy_with_logits(v, (v > 0).float()),
+        "bce2": lambda: F.binary_cross_entropy(torch.sigmoid(v), (v > 0).float()),
+        "ln": lambda: F.layer_norm(v, (4,)), "linear": lambda: F.linear(v, v[:3]), "pad": lambda: F.pad(v, (1, 2)),
+        "l1": lambda: F.l1_loss(v, v * 0.5), "smooth": lambda: F.smooth_l1_loss(v, v * 0.1),
+        "huber": lambda: F.huber_loss(v, -v, delta=0.5),
+        "kl": lambda: F.kl_div(F.log_softmax(v, 1), F.softmax(v * 2, 1), reduction="batchmean"),
+        "gelu": lambda: F.gelu(v), "silu": lambda: F.silu(v), "elu": lambda: F.elu(v),
+        "softplus": lambda: F.softplus(v), "normalize": lambda: F.normalize(v, dim=1),
+        "cos": lambda: F.cosine_similarity(v, v.flip(0), dim=1),
+        "emb": lambda: F.embedding(t, v), "mse": lambda: F.mse_loss(v, v ** 2),
+        "bn": lambda: F.batch_norm(v, None, None, training=True),
+        "dropout_eval": lambda: F.dropout(v, 0.3, training=False),
+        "tanh": lambda: torch.tanh(v), "lse": lambda: torch.logsumexp(v, 1),
+    }
+    for name, f in cases.items():
+        y = f()
+        out[name] = (y.detach(), list(torch.autograd.grad((y * y).sum(), [x, w, v], allow_unused=True)))
+    return out
+
+
+def test_functional_values_and_gradients_as_pytorchs(real_torch):
+    _run_both(functional_values_and_gradients, real_torch)
