@@ -780,3 +780,22 @@ def functional_values_and_gradients(torch):
 
 def test_functional_values_and_gradients_as_pytorchs(real_torch):
     _run_both(functional_values_and_gradients, real_torch)
+
+
+@pytest.mark.parametrize("kw", [dict(scale_factor=2), dict(size=(5, 9)), dict(scale_factor=(1.5, 0.5)),
+                                dict(size=4), dict(scale_factor=3, recompute_scale_factor=True)])
+def test_nearest_interpolation_as_pytorchs(kw, real_torch):
+    def program(torch):
+        x = torch.tensor(np.random.default_rng(2).standard_normal((2, 3, 4, 6)).astype(np.float32),
+                         requires_grad=True)
+        y = torch.nn.functional.interpolate(x, mode="nearest", **kw)
+        (y * y).sum().backward()
+        return y, x.grad
+    _run_both(program, real_torch)
+
+
+def test_interpolation_refuses_what_it_cannot_do():
+    with pytest.raises(NotImplementedError, match="only mode='nearest'"):
+        door.nn.functional.interpolate(door.ones(1, 1, 2, 2), scale_factor=2, mode="bilinear")
+    with pytest.raises(ValueError, match="exactly one of size or scale_factor"):
+        door.nn.functional.interpolate(door.ones(1, 1, 2, 2))

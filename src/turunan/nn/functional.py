@@ -15,6 +15,7 @@ True
 
 from __future__ import annotations
 
+import math
 import numbers
 
 import numpy as np
@@ -234,6 +235,35 @@ def adaptive_avg_pool2d(x, output_size):
                 for r0, r1 in _adaptive_bins(h, oh)]
         out = ops.stack(rows, -2)
     return _name_grad_fn(out, "AdaptiveAvgPool2DBackward0")
+
+
+def interpolate(x, size=None, scale_factor=None, mode: str = "nearest", align_corners=None,
+                recompute_scale_factor=None, antialias: bool = False):
+    """Resize the spatial axes (all after batch and channel) by nearest neighbour, as PyTorch's
+    ``mode='nearest'``: output index ``i`` reads input ``floor(i · in / out)`` (or ``floor(i / scale)`` when a
+    ``scale_factor`` is given). Other modes are refused.
+
+    >>> import turunan as tn
+    >>> interpolate(tn.tensor([[[1.0, 2.0]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
+    x = _t(x)
+    if mode != "nearest":
+        raise NotImplementedError(f"interpolate(mode={mode!r}) is not provided; only mode='nearest' is")
+    spatial = x.ndim - 2
+    if spatial < 1 or (size is None) == (scale_factor is None):
+        raise ValueError(f"interpolate needs an input (N, C, ...) with spatial axes and exactly one of size or "
+                         f"scale_factor; got shape {x.shape}, size={size}, scale_factor={scale_factor}")
+    sizes = size if isinstance(size, (tuple, list)) else [size] * spatial
+    scales = scale_factor if isinstance(scale_factor, (tuple, list)) else [scale_factor] * spatial
+    out = x
+    for k in range(spatial):
+        n = x.shape[2 + k]
+        m = int(sizes[k]) if size is not None else int(math.floor(n * scales[k]))
+        step = n / m if size is not None or recompute_scale_factor else 1 / scales[k]
+        idx = np.minimum(np.floor(np.arange(m) * step).astype(np.int64), n - 1)
+        out = ops.take(out, idx, 2 + k)
+    return out
 
 
 # ---- regularisation and normalisation --------------------------------------------------------------------
