@@ -180,3 +180,33 @@ def test_grad_in_one_argument_then_another_matches_hips_autograd():
     x = tnp.array(0.7, requires_grad=True)
     tn.func.grad(f(tnp), 1)(x, 3.0).backward()
     np.testing.assert_allclose(float(x.grad), autograd.grad(autograd.grad(f(anp), 1))(0.7, 3.0), rtol=1e-12)
+
+
+# ---- scipy.stats.multivariate_normal.entropy (HIPS autograd's autograd.scipy.stats.multivariate_normal) --------
+
+
+@pytest.mark.parametrize("mean, cov", [(np.zeros(3), _spd(3, 3)), (None, _spd(2, 2)), (None, 2.0),
+                                       (np.ones(3), np.array([1.0, 2.0, 3.0]))])
+def test_mvn_entropy_is_scipys(mean, cov):
+    stats = pytest.importorskip("scipy.stats")
+    from turunan.scipy.stats import multivariate_normal as mvn
+    np.testing.assert_allclose(float(mvn.entropy(mean, cov)), stats.multivariate_normal(mean, cov).entropy(),
+                               rtol=1e-12)
+
+
+def test_mvn_entropy_gradient_checks_and_matches_hips_autograd():
+    pytest.importorskip("scipy")
+    from turunan.scipy.stats import multivariate_normal as mvn
+    cov = _spd(3, 3)
+    check_grads(lambda c: mvn.entropy(np.zeros(3), c), [cov])
+    autograd = pytest.importorskip("autograd")
+    hips_mvn = pytest.importorskip("autograd.scipy.stats.multivariate_normal")
+    got = tn.func.grad(lambda c: mvn.entropy(np.zeros(3), c))(tnp.array(cov)).numpy()
+    np.testing.assert_allclose(got, autograd.grad(lambda c: hips_mvn.entropy(np.zeros(3), c))(cov), rtol=1e-12)
+
+
+def test_mvn_entropy_of_a_bad_covariance_says_so():
+    pytest.importorskip("scipy")
+    from turunan.scipy.stats import multivariate_normal as mvn
+    with pytest.raises(ValueError, match="positive definite"):
+        mvn.entropy(None, -np.eye(2))

@@ -317,8 +317,16 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular: bool = False) -> Tensor:
     return _ops.reshape(out, tuple(n for n in diff.shape[:-1] if n != 1))
 
 
+def _mvn_entropy(mean=None, cov=1) -> Tensor:
+    """The differential entropy d (1 + log 2 pi) / 2 + log det(cov) / 2 (SciPy's, HIPS autograd's), differentiable
+    in cov; the mean does not enter it."""
+    point = mean if mean is not None else np.zeros(np.shape(_tensor(cov))[:1] or (1,))
+    _, cov, dim, valid = _mvn_parts(point, mean, cov)
+    return _nan_unless(valid, 0.5 * la.slogdet(cov)[1] + dim * (0.5 + _HALF_LOG_2PI))
+
+
 multivariate_normal = _namespace(
-    "multivariate_normal", logpdf=_mvn_logpdf,
+    "multivariate_normal", logpdf=_mvn_logpdf, entropy=_mvn_entropy,
     pdf=lambda x, mean=None, cov=1, allow_singular=False: _ops.exp(_mvn_logpdf(x, mean, cov, allow_singular)))
 
 
