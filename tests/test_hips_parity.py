@@ -210,3 +210,24 @@ def test_mvn_entropy_of_a_bad_covariance_says_so():
     from turunan.scipy.stats import multivariate_normal as mvn
     with pytest.raises(ValueError, match="positive definite"):
         mvn.entropy(None, -np.eye(2))
+
+
+# ---- scipy.special.rgamma (HIPS autograd's autograd.scipy.special.rgamma) ------------------------------------
+
+
+def test_rgamma_values_gradients_and_hips_autograd():
+    sp = pytest.importorskip("scipy.special")
+    from turunan.scipy import special
+    x = np.array([0.3, 1.0, 2.5, -0.5, -1.0, 7.0])          # -1.0: a pole of gamma, where rgamma is 0
+    np.testing.assert_allclose(special.rgamma(tnp.array(x)).numpy(), sp.rgamma(x), rtol=1e-14, atol=0)
+    check_grads(special.rgamma, [np.array([0.3, 1.7, 2.5, -0.5])])
+    autograd = pytest.importorskip("autograd")
+    hips_special = pytest.importorskip("autograd.scipy.special")
+    xs = np.array([0.3, 1.7, 2.5, -0.5])
+    got = tn.func.grad(lambda v: tnp.sum(special.rgamma(v)))(tnp.array(xs)).numpy()
+    np.testing.assert_allclose(got, autograd.grad(lambda v: anp_sum(hips_special.rgamma(v)))(xs), rtol=1e-12)
+
+
+def anp_sum(v):
+    import autograd.numpy as anp
+    return anp.sum(v)

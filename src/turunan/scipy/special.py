@@ -31,9 +31,9 @@ S.scipy_special()       # SciPy is this module's kernel library: without it, the
 
 __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "multigammaln", "beta", "betaln", "betainc", "gammainc",
-    "gammaincc", "gammasgn", "erf", "erfc", "erfinv", "erfcinv", "expit", "logit", "logsumexp", "log_ndtr", "ndtr",
-    "ndtri", "xlogy", "xlog1py", "softmax", "log_softmax", "entr", "rel_entr", "i0", "i1", "iv", "ive", "j0", "j1",
-    "jn", "y0", "y1", "yn", "i0e", "i1e", "expi", "exp1", "zeta",
+    "gammaincc", "gammasgn", "rgamma", "erf", "erfc", "erfinv", "erfcinv", "expit", "logit", "logsumexp", "log_ndtr",
+    "ndtr", "ndtri", "xlogy", "xlog1py", "softmax", "log_softmax", "entr", "rel_entr", "i0", "i1", "iv", "ive", "j0",
+    "j1", "jn", "y0", "y1", "yn", "i0e", "i1e", "expi", "exp1", "zeta",
 ]
 
 
@@ -137,6 +137,18 @@ def ndtr(x) -> Tensor:
     0.5
     """
     return 0.5 * erfc(_tensor(x) * -0.7071067811865476)
+
+
+def rgamma(x) -> Tensor:
+    """1 / gamma(x) (SciPy's rgamma: 0 at gamma's poles), recorded as the reciprocal of ``gamma``: d/dx =
+    -digamma(x) / gamma(x), HIPS autograd's.
+
+    >>> float(rgamma(3.0))
+    0.5
+    """
+    x = _tensor(x)
+    pole = (x._d <= 0) & (x._d == np.floor(x._d))    # gamma is NaN there in SciPy; rgamma is 0 (a constant)
+    return _ops.where(pole, 0.0, 1.0 / gamma(_ops.where(pole, 1.0, x)))
 
 
 def gammasgn(x) -> Tensor:
