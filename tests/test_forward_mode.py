@@ -48,6 +48,7 @@ SPECS = {
     "getitem": (lambda: [N(5, 4)], {"index": (np.array([0, 2, 0]),), "basic": False}, (0,)),
     "scatter_add": (lambda: [N(3, 4), (5, 4), (np.array([0, 2, 0]),), False], {}, (0,)),
     "index_update": (lambda: [N(3, 4), N(4)], {"index": (1,)}, (0, 1)),
+    "diagonal": (lambda: [N(2, 3, 4)], {"offset": 1}, (0,)),
     "astype": (lambda: [N(2, 3)], {"dtype": np.float64}, (0,)),
     "alias": (lambda: [N(2, 3)], {}, (0,)),
     "im2col": (lambda: [N(1, 2, 4, 4)], {"kernel": (2, 2), "stride": (1, 1), "padding": (1, 1), "value": 0.0}, (0,)),
