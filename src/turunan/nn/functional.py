@@ -27,6 +27,7 @@ from .._core import Tensor, apply
 from .._core import name_grad_fn as _name_grad_fn  # private here: torch.nn.functional forwards public names
 from .._creation import Generator, default_generator
 from .._mode import no_grad
+from .losses import apply_reduction
 
 relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
 
@@ -321,14 +322,7 @@ def batch_norm(x, running_mean=None, running_var=None, weight=None, bias=None, t
 
 
 # ---- losses ----------------------------------------------------------------------------------------------
-def _reduce(loss, reduction: str):
-    if reduction == "mean":
-        return ops.mean(loss)
-    if reduction == "sum":
-        return ops.sum(loss)
-    if reduction == "none":
-        return loss
-    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+_reduce = apply_reduction       # one reduction for every loss (turunan.nn.losses)
 
 
 def mse_loss(input, target, reduction: str = "mean"):

@@ -23,14 +23,18 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _reduce(loss, reduction: str):
+def apply_reduction(loss, reduction: str):
+    """A loss per element reduced as ``reduction`` says ('mean', 'sum' or 'none'), for every loss of turunan.nn."""
     if reduction == "mean":
         return ops.mean(loss)
     if reduction == "sum":
         return ops.sum(loss)
     if reduction == "none":
         return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction ('mean', 'sum' or 'none')")
+    raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+_reduce = apply_reduction
 
 
 def _same_shape(op: str, input, target):
