@@ -68,12 +68,25 @@ def gelu(x, approximate: str = "none"):
     raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
 
 
-def softmax(x, dim: int = -1):
-    return ops.softmax(x, dim)
+def implicit_dim(name: str, ndim: int) -> int:
+    """PyTorch's dim for a softmax called without one (its legacy rule, with its warning): 0 for 0-, 1- and 3-d
+    inputs, else 1. Taking the last dim instead gave other numbers for 3-d and 4-d inputs."""
+    import warnings
+    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. Change the call to include dim=X "
+                  "as an argument.", UserWarning, stacklevel=3)
+    return 0 if ndim in (0, 1, 3) else 1
 
 
-def log_softmax(x, dim: int = -1):
-    return ops.log_softmax(x, dim)
+def softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None):
+    """The softmax along ``dim`` (PyTorch's implicit choice, with its warning, when ``dim`` is not given)."""
+    x = _t(x) if dtype is None else ops.astype(_t(x), dtype)
+    return ops.softmax(x, implicit_dim("softmax", x.ndim) if dim is None else dim)
+
+
+def log_softmax(x, dim: int | None = None, _stacklevel: int = 3, dtype=None):
+    """The log-softmax along ``dim`` (PyTorch's implicit choice, with its warning, when ``dim`` is not given)."""
+    x = _t(x) if dtype is None else ops.astype(_t(x), dtype)
+    return ops.log_softmax(x, implicit_dim("log_softmax", x.ndim) if dim is None else dim)
 
 
 def softplus(x, beta: float = 1.0, threshold: float = 20.0):

@@ -258,24 +258,28 @@ class LeakyReLU(Module):
 
 
 class Softmax(Module):
-    def __init__(self, dim: int = -1) -> None:
+    """``F.softmax`` along ``dim``; without one, PyTorch's implicit choice (0 for 0-, 1-, 3-d inputs, else 1)."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return ops.softmax(x, self.dim)
+        return F.softmax(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
 class LogSoftmax(Module):
-    def __init__(self, dim: int = -1) -> None:
+    """``F.log_softmax`` along ``dim``; without one, PyTorch's implicit choice (0 for 0-, 1-, 3-d inputs, else 1)."""
+
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return ops.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim)
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}"
