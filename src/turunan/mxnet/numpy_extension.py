@@ -125,6 +125,8 @@ def sequence_mask(data, sequence_length=None, use_sequence_length: bool = False,
     array([[1., 0., 0.],
            [1., 1., 0.]])
     """
+    if _array_of(data).dtype.kind not in "biufc":      # numbers only, even where nothing is masked
+        raise TypeError(f"sequence_mask: data must be an array of numbers, got {type(data).__name__} {data!r:.40}")
     if not use_sequence_length:
         return data
     if axis not in (0, 1):
