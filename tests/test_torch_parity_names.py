@@ -63,6 +63,8 @@ CASES = {
     "cholesky": (lambda t, x: t.linalg.cholesky(x), [SPD]),
     "cholesky_upper": (lambda t, x: t.linalg.cholesky(x, upper=True), [SPD]),
     "eigvalsh": (lambda t, x: t.linalg.eigvalsh(x), [SPD]),
+    "eigh_non_symmetric": (lambda t, x: t.linalg.eigh(x).eigenvalues * 2
+                           + t.linalg.eigh(x, "U").eigenvectors.abs().sum(0), [R.randn(3, 3).astype(np.float32)]),
     "svdvals": (lambda t, x: t.linalg.svdvals(x), [M]),
     "qr_r": (lambda t, x: t.linalg.qr(x).R.abs(), [M.T.copy()]),
     "pinv": (lambda t, x: t.linalg.pinv(x), [M]),

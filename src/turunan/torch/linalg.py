@@ -58,13 +58,26 @@ def cholesky(A, *, upper: bool = False) -> Tensor:  # noqa: N803
     return _out(tnp.conj(tnp.matrix_transpose(lower)) if upper else lower)
 
 
+def _as_symmetric(A, UPLO: str):
+    """PyTorch's convention for a symmetric solver's input: the values come from one triangle (as NumPy's and HIPS
+    autograd's), the gradient is symmetric (PyTorch's and JAX's; NumPy's own function has it on the triangle read).
+    So the value is the triangle made symmetric, and the gradient flows through (A + Aᵀ) / 2 (a stop-gradient
+    holds the difference, which is zero for a symmetric input)."""
+    A = _t(A, "eigh")
+    tri = tnp.tril(A) if UPLO.upper() == "L" else tnp.triu(A)
+    strict = tnp.tril(A, -1) if UPLO.upper() == "L" else tnp.triu(A, 1)
+    read = tri + tnp.matrix_transpose(strict)
+    half = (A + tnp.matrix_transpose(A)) / 2
+    return half + (read - half).detach()
+
+
 def eigh(A, UPLO: str = "L"):  # noqa: N803
-    values, vectors = tnp.linalg.eigh(_t(A, "eigh"), UPLO)
+    values, vectors = tnp.linalg.eigh(_as_symmetric(A, UPLO), UPLO)
     return _EIGH(_out(values), _out(vectors))
 
 
 def eigvalsh(A, UPLO: str = "L") -> Tensor:  # noqa: N803
-    return _out(tnp.linalg.eigvalsh(_t(A, "eigvalsh"), UPLO))
+    return _out(tnp.linalg.eigvalsh(_as_symmetric(A, UPLO), UPLO))
 
 
 def svd(A, full_matrices: bool = True, *, driver=None):  # noqa: N803
