@@ -14,8 +14,8 @@ _made: dict = {}
 
 def __getattr__(name: str):
     value = _forward(name)
-    base = importlib.import_module("turunan.optim").Optimizer
-    if not isinstance(value, type) or not issubclass(value, base) or value is base:
+    base = getattr(importlib.import_module("turunan.optim"), "Optimizer", None)
+    if base is None or not isinstance(value, type) or not issubclass(value, base) or value is base:
         return value
     made = _made.get(value)
     if made is None:
