@@ -87,3 +87,7 @@ def test_a_numpy_function_without_a_rule_refuses_a_tensor_that_requires_grad_but
     assert np.allclose(tn.tensor([1.0, 2.0]), [1.0, 2.0])
     with pytest.raises(TypeError, match="no rule for numpy.allclose"):
         np.allclose(tn.tensor([1.0, 2.0], requires_grad=True), [1.0, 2.0])
+
+
+def test_numpys_version_is_readable_where_numpy_code_checks_it():
+    assert tnp.__version__ == np.__version__

@@ -66,6 +66,7 @@ def size(a, axis=None) -> int:
 float16, float32, float64 = _np.float16, _np.float32, _np.float64
 int32, int64, bool_ = _np.int32, _np.int64, _np.bool_
 pi, e, inf, nan, newaxis = _np.pi, _np.e, _np.inf, _np.nan, None
+__version__ = _np.__version__     # NumPy's: code that checks NumPy's version reads it here (HIPS's does)
 
 
 def _make(data, requires_grad: bool) -> Tensor:
