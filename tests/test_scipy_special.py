@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+pytest.importorskip("scipy", reason="turunan.scipy's kernels are SciPy's (the scipy extra)")
+
 import turunan as tn
 from turunan import _core
 from turunan.func import grad, hvp, jvp, vjp

@@ -7,6 +7,8 @@ import importlib
 import numpy as np
 import pytest
 
+pytest.importorskip("scipy", reason="turunan.scipy's kernels are SciPy's (the scipy extra)")
+
 import turunan as tn
 from turunan.func import grad
 from turunan.testing import check_grads

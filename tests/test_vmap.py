@@ -4,7 +4,7 @@ Random programs against torch.func.vmap: tests/test_vmap_sweep.py."""
 
 import numpy as np
 import pytest
-from test_forward_mode import SPECS
+from test_forward_mode import SPECS, skip_without_scipy
 
 import turunan as tn
 from turunan import _batching, _core, _rules
@@ -54,6 +54,7 @@ def _spec(name):
 @pytest.mark.parametrize("name", _batched_rows())
 def test_every_row_batches_like_a_loop(name):
     """vmap over each differentiated input of each row (the others shared) equals applying the row per example."""
+    skip_without_scipy(name)
     spec = _spec(name)
     assert spec is not None, f"add arguments for {name!r} to _EXTRA"
     make, params, diff = spec

@@ -7,8 +7,8 @@ checkout (never copied here), as a module whose imports of the framework give tu
 ``turunan.tensorflow``), statement by statement: an alias of a name the door lacks (``meshgrid = torch.meshgrid``)
 is left out and listed in ``module.skipped``; anything else that fails, fails. The glue, the smallest there is:
 
-- ``pandas``, ``requests``, ``IPython``, ``matplotlib``, ``matplotlib_inline`` (imported by the library, not used
-  by these chapters' computations) are empty stand-ins; ``torchvision`` (the PyTorch tab's data set and
+- ``pandas``, ``requests``, ``IPython``, ``matplotlib``, ``matplotlib_inline``, ``PIL`` (imported by the library,
+  not used by these chapters' computations) are empty stand-ins; ``torchvision`` (the PyTorch tab's data set and
   transforms) is a stand-in over ``turunan.datasets.fashion_mnist``: FashionMNIST, ``Compose``, ``Resize``
   (28x28 only), ``ToTensor``;
 - the ``ProgressBoard`` draws nothing (``display=False``): it keeps the points it would plot (``board.data``);
@@ -42,7 +42,7 @@ CHAPTERS = {**{name: "chapter_preliminaries" for name in PRELIMINARIES},
             "mlp-implementation": "chapter_multilayer-perceptrons"}
 # a tab -> its library's file (d2l/<file>.py) and the framework's top-level module name
 LIBRARIES = {"pytorch": "torch", "mxnet": "mxnet", "tensorflow": "tensorflow"}
-_STAND_INS = ("pandas", "requests", "IPython", "matplotlib", "matplotlib_inline")
+_STAND_INS = ("pandas", "requests", "IPython", "matplotlib", "matplotlib_inline", "PIL")
 
 
 def d2l_root(given: str | None = None) -> Path:
@@ -141,6 +141,7 @@ def _stand_ins() -> dict:
     modules = {name: types.ModuleType(name) for name in _STAND_INS}
     modules["IPython"].display = types.SimpleNamespace(display=lambda *a, **k: None, clear_output=lambda **k: None)
     modules["matplotlib"].pyplot = types.SimpleNamespace()
+    modules["PIL"].Image = types.SimpleNamespace()
     modules["matplotlib_inline"].backend_inline = types.SimpleNamespace(set_matplotlib_formats=lambda *a: None)
     return modules
 

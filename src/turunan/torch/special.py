@@ -28,7 +28,8 @@ def _named(name: str):
     def op(input, *, out=None):  # noqa: A002  (PyTorch's parameter name)
         if out is not None:
             raise TypeError(f"turunan.torch.special.{name} does not support out=")
-        return recast(getattr(_scipy_special(), name)(as_input(input, name)), Tensor)
+        x = as_input(input, name)           # a bad input is refused before SciPy is needed
+        return recast(getattr(_scipy_special(), name)(x), Tensor)
     op.__name__ = name
     op.__doc__ = f"torch.special.{name} (turunan.scipy.special.{name})."
     return op
