@@ -10,7 +10,8 @@ is left out and listed in ``module.skipped``; anything else that fails, fails. T
 - ``pandas``, ``requests``, ``IPython``, ``matplotlib``, ``matplotlib_inline``, ``PIL`` (imported by the library,
   not used by these chapters' computations) are empty stand-ins; ``torchvision`` (the PyTorch tab's data set and
   transforms) is a stand-in over ``turunan.datasets.fashion_mnist``: FashionMNIST, ``Compose``, ``Resize``
-  (28x28 only), ``ToTensor``;
+  (28x28 only), ``ToTensor``; a module the library imports that is not installed (``scipy.spatial`` without
+  SciPy) imports as a stand-in whose names raise ``ModuleNotFoundError`` when called;
 - the ``ProgressBoard`` draws nothing (``display=False``): it keeps the points it would plot (``board.data``);
   ``show_images`` keeps the titles it would show (``module.shown``); data modules load with ``num_workers=0``;
 - ``synthetic_data()`` (a context manager) makes ``turunan.datasets.fashion_mnist``, which all three doors'
@@ -164,8 +165,30 @@ def _importer(tab: str, on_turunan: bool, fw):
             for part in rest.split(".") if rest else ():
                 module = getattr(module, part)
             return module
-        return real_import(name, globals, locals, fromlist, level)
+        try:
+            return real_import(name, globals, locals, fromlist, level)
+        except ModuleNotFoundError:
+            if top in ("turunan", framework, "numpy"):
+                raise
+            return _absent(name)      # a library the book imports for other chapters (scipy.spatial, ...)
     return _import
+
+
+def _absent(name: str) -> types.ModuleType:
+    """A module that is not installed, imported by the book's library for chapters these ones are not: its names
+    import, and say so when used."""
+    module = types.ModuleType(name)
+
+    def __getattr__(attr: str):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+
+        def missing(*args, **kwargs):
+            raise ModuleNotFoundError(f"{name}.{attr}: {name} is not installed; D2L's library imports it for other "
+                                      "chapters than these")
+        return missing
+    module.__getattr__ = __getattr__
+    return module
 
 
 def load_library(tab: str, on_turunan: bool = True, root: Path | None = None) -> types.ModuleType:
