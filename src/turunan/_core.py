@@ -451,6 +451,16 @@ class Node:
         return f"<{self.name} object at {id(self):#x}>"
 
 
+def _variant_of(prim: Primitive, cls: type) -> Primitive:
+    """A ``cls`` (a subclass of Primitive) holding every field of ``prim``: a node's alias of its primitive that
+    differs in one respect (its grad_fn name, its rules for real inputs), made without ``Primitive.__init__``."""
+    variant = object.__new__(cls)
+    for field in Primitive.__slots__:
+        if field != "__weakref__":
+            setattr(variant, field, getattr(prim, field))
+    return variant
+
+
 class Renamed(Primitive):
     """A primitive shown under another ``grad_fn`` name: the op a composite's user called (``name_grad_fn``).
 
@@ -480,10 +490,7 @@ def name_grad_fn(out, name: str):
         prim = prim.renames
     alias = _renamed.get((prim, name))
     if alias is None:
-        alias = object.__new__(Renamed)
-        for field in Primitive.__slots__:
-            if field != "__weakref__":
-                setattr(alias, field, getattr(prim, field))
+        alias = _variant_of(prim, Renamed)
         alias.grad_fn_name = name
         alias.renames = prim
         alias = _renamed.setdefault((prim, name), alias)    # two threads at once keep one alias
@@ -916,10 +923,7 @@ def complex_node(node) -> None:
     prim = node.prim
     variant = _real_variants.get((prim, real))
     if variant is None:
-        variant = object.__new__(RealCotangents)
-        for field in Primitive.__slots__:
-            if field != "__weakref__":
-                setattr(variant, field, getattr(prim, field))
+        variant = _variant_of(prim, RealCotangents)
         if prim.variadic:
             variant.vjps = (_keep_real(prim.vjps[0], frozenset(real), True),)
         else:
