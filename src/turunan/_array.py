@@ -1,8 +1,10 @@
 """Array kernels: the only layer that touches the array library directly.
 
 Kernels and rules call ``numpy.*``; on another array type that speaks NumPy's dispatch protocols (CuPy,
-Dask), those calls are answered by that library. What such an array would still need is here: ``as_array``
-converts with ``numpy.asarray`` (untested on them: no GPU in the session that wrote this).
+Dask), those calls are answered by that library, and the result stays of that type. Such a *foreign* array is
+recognised once per type (``is_foreign``) and kept as it is wherever a tensor is made (``as_array``); the few
+things the engine does that NumPy's protocols do not carry (a write into an existing buffer, ``ufunc.reduce``)
+go through ``assign`` and ``sum_to_shape`` here, with the NumPy ndarray as the measured fast path.
 
 Holds the dtype rules (Python floats become float32, as in PyTorch and MXNet), conversion of user input
 to arrays, and ``sum_to_shape``, the one place where broadcasting is undone. ``sum_to_shape`` uses only
@@ -49,6 +51,142 @@ def numeric_dtype(dtype) -> np.dtype:
     return dt
 
 
+# types the engine itself defines that speak NumPy's protocols but are not arrays of another library (Tensor,
+# BatchedArray): filled in by the modules that define them, since this layer may not import upward
+OWN_TYPES: set = {BatchedArray}
+_FOREIGN: dict = {}
+
+
+def is_foreign(value) -> bool:
+    """Whether ``value`` is an array of another library that answers NumPy's protocols (CuPy, Dask, a JAX array
+    or a stand-in that refuses implicit conversion): kept as it is, never converted with ``numpy.asarray``
+    (which would copy a GPU array to the host or compute a whole Dask graph). Decided once per type.
+
+    >>> is_foreign(np.ones(2)), is_foreign([1.0])
+    (False, False)
+    """
+    t = type(value)
+    known = _FOREIGN.get(t)
+    if known is None:
+        known = _FOREIGN[t] = (not issubclass(t, (np.ndarray, np.generic)) and not issubclass(t, tuple(OWN_TYPES))
+                               and hasattr(t, "__array_function__") and hasattr(t, "__array_ufunc__")
+                               and hasattr(t, "dtype") and hasattr(t, "shape"))
+    return known
+
+
+def assign(dst, src):
+    """Write ``src`` into the existing buffer ``dst`` (broadcasting, casting as NumPy's ``copyto``) and return the
+    buffer that now holds the values: ``dst`` itself, except for an array that cannot be written in place (a
+    Dask array, a JAX array), whose functional update comes back and must be rebound by the caller.
+
+    >>> buf = np.zeros(2); assign(buf, 3.0) is buf, buf
+    (True, array([3., 3.]))
+    """
+    if type(dst) is np.ndarray:
+        np.copyto(dst, src, casting="unsafe")
+        return dst
+    if not is_lazy(dst):
+        try:
+            dst[...] = src
+            return dst
+        except TypeError:       # an immutable array (JAX's)
+            pass
+    if np.ndim(src) == 0 and not is_foreign(src):
+        return np.full_like(dst, src)
+    new = np.broadcast_to(src, dst.shape).astype(dst.dtype)
+    return new if type(new) is type(dst) else np.asarray(new, like=dst)
+
+
+def as_result(ans):
+    """A kernel's result as a tensor holds it: NumPy scalars and Python numbers as 0-d arrays; an array of another
+    library (and one of the array API) as it is. Called off the fast path (``type(ans) is not np.ndarray``)."""
+    if isinstance(ans, np.generic) or not (hasattr(ans, "__array_namespace__") or is_foreign(ans)):
+        return np.asarray(ans)
+    return ans
+
+
+def is_lazy(value) -> bool:
+    """Whether ``value`` (an array, or a Tensor holding one) is a lazy array (Dask's): its values exist only once
+    it is computed."""
+    value = getattr(value, "_d", value)
+    return hasattr(value, "compute") and hasattr(value, "dask")
+
+
+def refuse_lazy(x, what: str, why: str) -> None:
+    """Raise where a rule would have to compute a Dask array in the middle of a computation to go on."""
+    if is_lazy(x):
+        raise NotImplementedError(f"{what} is not available on a lazy (Dask) array: {why}, which would compute the "
+                                  "whole graph in the middle of the computation; compute the input first "
+                                  "(turunan.compute or x.compute()) or use NumPy arrays for this step")
+
+
+def zeros(shape, dtype, like=None):
+    """Zeros of ``like``'s array type (NumPy's ``like=``): a scatter's buffer on the GPU for a CuPy gradient,
+    lazy for a Dask one. ``like`` may be a Tensor (a recorded backward) or a number: NumPy then."""
+    like = getattr(like, "_d", like)
+    if type(like) is np.ndarray or not is_foreign(like):
+        return np.zeros(shape, dtype)
+    return np.zeros(shape, dtype, like=like)
+
+
+def lazy_scatter(out, index, g):
+    """``out[index] += g`` on a Dask array, which has no ``ufunc.at``: an assignment, exact only where no element
+    is indexed twice, so repeated indices are refused (they would be assigned, not added: a wrong number)."""
+    if any(is_lazy(i) for i in (index if isinstance(index, tuple) else (index,))):
+        raise NotImplementedError("a scatter-add with a Dask index array: Dask cannot tell whether it repeats an "
+                                  "element without computing it; compute the index first (index.compute())")
+    arrays = [np.asarray(i) for i in (index if isinstance(index, tuple) else (index,))
+              if isinstance(i, (np.ndarray, list)) and np.asarray(i).dtype != bool]
+    if arrays:
+        flat = np.stack([a.ravel() for a in np.broadcast_arrays(*arrays)], -1)
+        if len(np.unique(flat, axis=0)) != len(flat):
+            raise NotImplementedError("a scatter-add with repeated indices on a Dask array: Dask has no ufunc.at, "
+                                      "so repeated entries cannot accumulate; gather with unique indices, or "
+                                      "compute this array first (turunan.compute)")
+    out[index] = g
+    return out
+
+
+def to_numpy(value, compute: bool = True):
+    """``value`` as a NumPy array, asked for explicitly: a Dask array is computed (``None`` instead when
+    ``compute`` is false: a repr must not compute), a device array (CuPy's ``.get()``) is copied to the host.
+
+    >>> to_numpy(np.arange(2))
+    array([0, 1])
+    """
+    if type(value) is np.ndarray:
+        return value
+    if is_lazy(value):
+        return to_numpy(value.compute()) if compute else None
+    if hasattr(value, "get") and is_foreign(value):
+        return np.asarray(value.get())
+    return np.asarray(value)
+
+
+def ones_like(a, dtype=None):
+    """Ones (a constant) of ``a``'s shape and dtype, of the array type ``a`` holds (a head gradient: on the GPU for
+    a CuPy output, lazy for a Dask one). ``a`` may be a Tensor."""
+    a = getattr(a, "_d", a)
+    dtype = a.dtype if dtype is None else dtype
+    return np.ones(a.shape, dtype) if type(a) is np.ndarray or not is_foreign(a) else np.ones_like(a, dtype=dtype)
+
+
+def copy(a, dtype=None):
+    """A copy of the array ``a`` (of its own type), cast to ``dtype`` if given."""
+    if type(a) is np.ndarray or isinstance(a, np.generic):
+        return np.array(a, dtype=dtype, copy=True)
+    return a.astype(a.dtype if dtype is None else dtype, copy=True)
+
+
+def add_into(buf, g):
+    """``buf + g`` written into ``buf`` where it can be (NumPy, CuPy: a gradient buffer is allocated once, then
+    reused), else as a new array (Dask: its arrays are values; writing into one would change what the graph saved
+    of it). Returns the buffer that holds the sum: the caller rebinds it."""
+    if type(buf) is np.ndarray or not is_lazy(buf):
+        return np.add(buf, g, out=buf, casting="same_kind")
+    return (buf + g).astype(buf.dtype, copy=False)
+
+
 def as_array(value, dtype=None) -> np.ndarray:
     """Convert user input to an array, applying the deep-learning dtype defaults.
 
@@ -60,6 +198,10 @@ def as_array(value, dtype=None) -> np.ndarray:
     >>> as_array([1.0, 2.0]).dtype
     dtype('float32')
     """
+    if is_foreign(value):       # CuPy, Dask: kept on their device / lazy; only the dtype is checked
+        if value.dtype.kind not in _NUMERIC_KINDS:
+            raise _not_numeric(value, value)
+        return value if dtype is None else value.astype(numeric_dtype(dtype), copy=False)
     if dtype is not None:
         dt = numeric_dtype(dtype)
         # converted first without the dtype, so that None or "1.5" cannot slip through as NaN or 1.5

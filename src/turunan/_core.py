@@ -86,7 +86,7 @@ class Tensor:
         # PyTorch's x.data = other: any shape, but an array of numbers; a tensor that requires grad keeps a float
         if isinstance(value, Tensor):
             value = value._d
-        if not isinstance(value, np.ndarray):
+        if not isinstance(value, np.ndarray) and not _array.is_foreign(value):
             raise TypeError(f"Tensor.data must be set to a tensor or an array, got {type(value).__name__}; "
                             "wrap numbers with turunan.tensor(...) first")
         if value.dtype.kind not in "biufc":
@@ -213,15 +213,15 @@ class Tensor:
         """
         if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
             raise RuntimeError(NEEDS_DETACH)
-        return self._d
+        return self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)
 
     def item(self):
         if self._d.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self._d.item()
+        return (self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)).item()
 
     def tolist(self):
-        return self._d.tolist()
+        return (self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)).tolist()
 
     def __bool__(self) -> bool:
         if self._d.size != 1:
@@ -269,6 +269,8 @@ class Tensor:
     __hash__ = object.__hash__
 
 
+_array.OWN_TYPES.add(Tensor)
+
 NEEDS_DETACH = "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
 NEEDS_DETACH_FORWARD = ("this tensor carries forward-mode tangents (inside turunan.func.jvp or another forward-mode "
                         "transform), and NumPy reading its value would silently drop them (as JAX refuses to turn a "
@@ -277,8 +279,12 @@ NEEDS_DETACH_FORWARD = ("this tensor carries forward-mode tangents (inside turun
 
 
 def format_tensor(t: Tensor, name: str, show_dtype_for=(np.float32, np.int64, np.bool_)) -> str:
-    """PyTorch-style text: ``tensor([0., 1.])``, with ``grad_fn`` / ``requires_grad`` as PyTorch shows."""
-    body = np.array2string(t._d, separator=", ", prefix=name + "(")
+    """PyTorch-style text: ``tensor([0., 1.])``, with ``grad_fn`` / ``requires_grad`` as PyTorch shows. A lazy
+    array (Dask) is shown as its own repr, never computed; a device array (CuPy) is copied to the host to print."""
+    data = t._d
+    if type(data) is not np.ndarray and _array.is_foreign(data):
+        data = _array.to_numpy(data, compute=False)
+    body = repr(t._d) if data is None else np.array2string(data, separator=", ", prefix=name + "(")
     extras = []
     if t._d.dtype.type not in show_dtype_for:
         extras.append(f"dtype={_dtype_name(t._d.dtype)}")
@@ -639,13 +645,13 @@ def apply1(prim: Primitive, x, params: dict | None = None):
         ans = prim.fwd(x, **params) if params else prim.fwd(x)
         record = False
     # from here as _emit, with the node's saved input decided by the plan
-    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)
+    if type(ans) is not np.ndarray:
+        ans = _array.as_result(ans)
     out = _new(cls)
     out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+    if prim.view and getattr(ans, "base", None) is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
         out._version = version = x._version
         register_view(out, x, prim, params)
     else:
@@ -723,13 +729,13 @@ def apply2(prim: Primitive, x, y):
             return apply2(prim, xd, yd)
     ans = prim.fwd(xd, yd)
     # from here as _emit, with the node's saved inputs decided by the plan
-    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)
+    if type(ans) is not np.ndarray:
+        ans = _array.as_result(ans)
     out = _new(cls)
     out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+    if prim.view and getattr(ans, "base", None) is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
         out._version = version = x._version
         register_view(out, x, prim, _view_params(prim, (y,), _NO_PARAMS))
     else:
@@ -788,13 +794,13 @@ def _emit(prim, cls, ans, x, params, parents=None, saved=None, versions=None, ke
     A view's result shares the version counter of its first input ``x`` and is registered on it (``rest``: the
     inputs after ``x``, which the registration names as parameters, see ``_view_params``).
     """
-    if type(ans) is not np.ndarray and (isinstance(ans, np.generic) or not hasattr(ans, "__array_namespace__")):
-        ans = np.asarray(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
+    if type(ans) is not np.ndarray:
+        ans = _array.as_result(ans)    # NumPy returns scalars for 0-d results; a Tensor always holds an array
     out = _new(cls)
     out._d = ans
     out._grad = out._hooks = out._tangents = None
     out._retain = False
-    if prim.view and ans.base is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
+    if prim.view and getattr(ans, "base", None) is not None and isinstance(x, Tensor) and shares_memory(ans, x._d):
         out._version = version = x._version    # a view shares its base's version counter
         register_view(out, x, prim, _view_params(prim, rest, params) if rest else params)
     else:
@@ -850,7 +856,7 @@ def shares_memory(ans, data) -> bool:
     identity test tells a view from a copy exactly; whether a result is a view must follow that, or an
     in-place write into a copy would rewrite the original's graph while its data stays the same.
     """
-    base = ans.base
+    base = getattr(ans, "base", None)     # a Dask array has none: it never shares memory
     if base is None:
         return False
     if type(ans) is _batched.BatchedArray:

@@ -38,7 +38,7 @@ def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
     if isinstance(data, Tensor):
         data = data._d
     arr = as_array(data, dtype)
-    return _make(np.array(arr, copy=True), None, requires_grad)
+    return _make(np.array(arr, copy=True) if isinstance(arr, np.ndarray) else arr.copy(), None, requires_grad)
 
 
 def as_tensor(data, dtype=None) -> Tensor:

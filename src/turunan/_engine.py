@@ -16,7 +16,7 @@ from _thread import _count as _thread_count
 
 import numpy as np
 
-from . import _gc, _mode  # noqa: F401 (_gc: keeps the cyclic collector off deep graphs, on import)
+from . import _array, _gc, _mode  # noqa: F401 (_gc: keeps the cyclic collector off deep graphs, on import)
 from ._array import sum_to_shape
 from ._core import Node, Tensor
 
@@ -319,7 +319,7 @@ def _arrive(node: Node, g, create_graph: bool):
                 if create_graph:
                     t._grad = _as_tensor(g) if prev is None else prev + g
                 else:
-                    t._grad = Tensor._wrap(np.array(g, copy=True) if prev is None else prev._d + g)
+                    t._grad = Tensor._wrap(_array.copy(g) if prev is None else prev._d + g)
     return g
 
 
@@ -390,14 +390,17 @@ def _accumulate_leaf(leaf: Tensor, g, create_graph: bool, written: set) -> None:
                     and g.shape == data.shape and g.dtype == data.dtype and g.flags.writeable):
                 leaf._grad = Tensor._wrap(g)    # a fresh array nobody else holds: it becomes the buffer, no copy
             else:
-                leaf._grad = Tensor._wrap(np.array(g, dtype=data.dtype, copy=True))
+                leaf._grad = Tensor._wrap(_array.copy(g, data.dtype))
         elif overwrite:
-            np.copyto(buf._d, g, casting="same_kind")
+            buf._d = _array.assign(buf._d, g)
             buf._bump_version()
         elif buf._node is not None or buf.requires_grad:
             leaf._grad = Tensor._wrap(buf._d + g)   # a recorded grad (create_graph earlier): don't mutate
-        else:
+        elif type(buf._d) is np.ndarray:
             np.add(buf._d, g, out=buf._d, casting="same_kind")
+            buf._bump_version()
+        else:
+            buf._d = _array.add_into(buf._d, g)
             buf._bump_version()
     finally:
         if lock is not None:

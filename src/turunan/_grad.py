@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _engine
-from ._array import refuse_complex
+from ._array import as_result, assign, is_foreign, ones_like, refuse_complex
 from ._core import Tensor
 
 COMPLEX_OUTPUT = ("grad requires a real-valued output, but {what} is complex ({dtype}); use holomorphic_grad / "
@@ -45,9 +45,10 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                 raise RuntimeError("grad can be implicitly created only for scalar outputs: this output has "
                                    f"shape {out.shape}; pass gradient= (e.g. ones of that shape), or call "
                                    ".sum() first")
-            g = np.ones(out.shape, dtype=out.dtype)
+            g = ones_like(out._d)
         else:
-            g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") else np.asarray(g)
+            g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") or is_foreign(g) \
+                else np.asarray(g)
             if out._d.dtype.kind != "c":    # a complex output takes any head gradient (a vector-Jacobian product)
                 refuse_complex(g_data.dtype, f"the head gradient of the real output {k}")
             if not isinstance(g, Tensor):
@@ -58,7 +59,7 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
             if not create_graph:
                 g = g_data
         if create_graph and not isinstance(g, Tensor):
-            g = Tensor._wrap(np.asarray(g))
+            g = Tensor._wrap(as_result(g))
         heads.append(g)
     return heads
 
@@ -109,8 +110,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None, c
     result = []
     for t, g in zip(ins, grads):
         if g is not None and not isinstance(g, Tensor):
-            if not hasattr(g, "__array_namespace__"):   # a NumPy scalar; a batched array (vmap) stays as it is
-                g = np.asarray(g)
+            g = as_result(g)   # a NumPy scalar as an array; a batched (vmap) or foreign array stays as it is
             g = Tensor._wrap(g.astype(t.dtype) if g.dtype != t.dtype else g)
         elif g is not None and g.dtype != t.dtype:
             g = g.astype(t.dtype)
@@ -127,5 +127,8 @@ def zero_grads(params, set_to_none: bool) -> None:
         if set_to_none or g._node is not None or g.requires_grad:
             p._grad = None           # a recorded gradient (create_graph) is not a buffer to reuse
         else:
-            g._d.fill(0)
+            if type(g._d) is np.ndarray:
+                g._d.fill(0)
+            else:
+                g._d = assign(g._d, 0)      # a Dask array is a value: the buffer is rebound to zeros
             g._bump_version()

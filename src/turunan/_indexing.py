@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _batching
 from . import _rules as R
-from ._array import normalize_axis
+from ._array import is_foreign, is_lazy, normalize_axis
 from ._batched import BatchedArray, BatchingError
 from ._core import Primitive, Tensor, apply
 from ._elementwise import array_of, astype, clip, tensor_of, where
@@ -39,6 +39,18 @@ def unwrap_index(index):
                                     "shapes; use turunan.where(mask, x, 0) instead of x[mask]")
             basic = False
             out.append(i)
+            continue
+        if type(i) is not np.ndarray and is_foreign(i):     # a CuPy or Dask index array
+            if i.dtype == bool:
+                if is_lazy(i):
+                    raise NotImplementedError(
+                        "indexing with a boolean mask held in a Dask array: the result's shape depends on the "
+                        "mask's values, which Dask does not know until it computes them; compute the mask first "
+                        "(mask.compute()), or keep the shape with turunan.where(mask, x, 0)")
+                out.extend(np.nonzero(i))
+            else:
+                out.append(i)
+            basic = False
             continue
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)      # a 0-d integer array indexes like an integer (NumPy, PyTorch): a view, not a copy

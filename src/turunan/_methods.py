@@ -96,7 +96,8 @@ def backward(self, gradient=None, retain_graph: bool | None = None, create_graph
     if gradient is None and inputs is None and not create_graph and self.requires_grad and data.size == 1 \
             and data.dtype.kind != "c":
         # the common call, a scalar loss: what _grad.backward does for it, without its general checks
-        head = np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)
+        head = (np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)) \
+            if type(data) is np.ndarray else np.ones_like(data)
         _engine.backward([self], [head], retain_graph=bool(retain_graph))
         return
     _grad.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs=inputs)

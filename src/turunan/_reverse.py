@@ -14,7 +14,7 @@ from collections.abc import Callable
 import numpy as np
 
 from . import _forward
-from ._array import as_array, refuse_complex
+from ._array import as_array, ones_like, refuse_complex
 from ._core import Tensor
 from ._grad import COMPLEX_OUTPUT
 from ._pytree import tree_flatten, tree_unflatten
@@ -135,7 +135,7 @@ def value_and_grad(f: Callable, argnums: int | tuple = 0, has_aux: bool = False,
                                 "non-scalar outputs")
             o = leaves[0]
             _check_holomorphic(flat_in, o, holomorphic)
-            ones = Tensor._wrap(np.ones(o.shape, o.dtype))
+            ones = Tensor._wrap(ones_like(o._d))
             flat = pullback(leaves, flat_in, [ones], create)
         value = o if create else o.detach()
         if not isinstance(out, Tensor):

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import anywhere, kind
+from ._array import anywhere, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -75,7 +75,7 @@ def _elementwise_jvp(vjps):
 
 def _zeros_for(x):
     if hasattr(x, "dtype"):
-        return np.zeros(x.shape, dtype=x.dtype)
+        return zeros(x.shape, x.dtype, like=x)
     return np.zeros_like(np.asarray(x))
 
 
@@ -91,7 +91,7 @@ def _linear_jvp(name):
 def _reduction_jvp(rule):
     """The reverse rule applied to ones gives d out / d x (input-shaped); the tangent is its weighted sum."""
     def jvp(tangents, ans, x, axis, keepdims):
-        weights = rule(np.ones(ans.shape, dtype=ans.dtype), ans, x, axis=axis, keepdims=keepdims)
+        weights = rule(ones_like(ans), ans, x, axis=axis, keepdims=keepdims)
         return _real_tangent(sum_(weights * tangents[0], axis=axis, keepdims=keepdims), ans)
     return jvp
 
@@ -157,7 +157,10 @@ def _with_reduced(a, shape: tuple, axis, keepdims: bool):
 
 
 def _swap_last(x):
-    return x.mT     # ndarray's and Tensor's own attribute: np.swapaxes costs 0.35 us more per call
+    try:
+        return x.mT     # ndarray's and Tensor's own attribute: np.swapaxes costs 0.35 us more per call
+    except AttributeError:      # an array without it (Dask's)
+        return np.swapaxes(x, -1, -2)
 
 
 def _inverse_perm(axes, ndim: int) -> tuple:
@@ -179,6 +182,8 @@ def _relu(x):
 
 def _prod_vjp(g, ans, x, axis, keepdims):
     """d prod / d x_i = product of the others. Dividing ans by x is exact unless some x_i is zero."""
+    if is_lazy(x):      # looking for zeros would compute the Dask graph in the middle of backward
+        return _unreduce(g, x.shape, axis, keepdims) * _prod_of_others(x, axis)
     if not anywhere(x == 0):
         return _unreduce(g, x.shape, axis, keepdims) * (_with_reduced(ans, x.shape, axis, keepdims) / x)
     # with zeros: the product of the others, computed directly (O(n^2) along the axis, rare path)
@@ -196,6 +201,24 @@ def _prod_vjp(g, ans, x, axis, keepdims):
     return _unreduce(g, x.shape, axis, keepdims) * full
 
 
+def _prod_of_others(x, axis):
+    """prod_{j != i} x_j over ``axis`` (None: all), without a division and without looking at the values: the
+    product of the entries before i times the product of those after it (exclusive cumulative products), O(n)."""
+    if axis is None or isinstance(axis, tuple):
+        flat_axes = tuple(range(x.ndim)) if axis is None else tuple(a % x.ndim for a in axis)
+        rest = [i for i in range(x.ndim) if i not in flat_axes]
+        xt = np.transpose(x, rest + list(flat_axes))
+        moved = xt.shape
+        out = _prod_of_others(xt.reshape(moved[:len(rest)] + (-1,)), -1).reshape(moved)
+        return np.transpose(out, _inverse_perm(rest + list(flat_axes), x.ndim))
+    ones = ones_like(np.take(x, [0], axis=axis))
+    before = np.cumprod(np.concatenate([ones, np.take(x, np.arange(x.shape[axis] - 1), axis=axis)], axis), axis)
+    flipped = np.flip(x, axis)
+    after = np.cumprod(np.concatenate([ones, np.take(flipped, np.arange(x.shape[axis] - 1), axis=axis)], axis),
+                       axis)
+    return before * np.flip(after, axis)
+
+
 def _extreme_vjp(g, ans, x, axis, keepdims):
     """Gradient of max/min: split evenly between ties, as PyTorch's amax/amin do.
 
@@ -204,7 +227,7 @@ def _extreme_vjp(g, ans, x, axis, keepdims):
     PyTorch's amax/amin give NaN to every entry of such a slice instead, which would poison the other inputs.
     """
     hit = _ordered(x, None, "max/min") == _with_reduced(ans, x.shape, axis, keepdims)
-    if anywhere(np.isnan(ans)):     # rare; looked for in the (reduced) result only
+    if is_lazy(ans) or anywhere(np.isnan(ans)):     # rare; looked for in the (reduced) result only
         hit = hit | np.isnan(x)     # where a slice's result is not NaN, that slice holds no NaN
     hit = hit.astype(x.dtype)
     count = np.sum(hit, axis=axis, keepdims=True)
@@ -230,9 +253,11 @@ def _power_vjp_y(g, ans, x, y):
 
 
 def _scatter_add(g, shape, index, basic):
-    out = np.zeros(shape, dtype=g.dtype)
+    out = zeros(shape, g.dtype, like=g)
     if basic:
         out[index] = g              # basic indexing never repeats an element
+    elif is_lazy(out):
+        out = lazy_scatter(out, index, g)
     else:
         np.add.at(out, index, g)    # advanced indexing may: repeated indices accumulate
     return out
@@ -307,7 +332,8 @@ def _conj_if_complex(x):
 
 def _norm2(x, axis, keepdims):
     sq = x * x if x.dtype.kind != "c" else x.real * x.real + x.imag * x.imag    # |x|², not x²
-    return np.sqrt(np.add.reduce(sq, axis=axis, keepdims=keepdims))
+    return np.sqrt(np.add.reduce(sq, axis=axis, keepdims=keepdims) if type(sq) is np.ndarray
+                   else np.sum(sq, axis=axis, keepdims=keepdims))
 
 
 def _matrix_norm2(x):
@@ -380,7 +406,8 @@ where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g,
                                     lambda g, ans, c, x, y: np.where(c, 0, g)], ELEMENTWISE)
 
 # the reductions call the ufunc's reduce: np.sum's Python wrapper costs 1.5 us per call
-sum_ = defprim("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims),
+sum_ = defprim("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims)
+               if type(x) is np.ndarray else np.sum(x, axis=axis, keepdims=keepdims),   # Dask has no ufunc.reduce
               [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR, batch=AXIS)
 prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], REDUCTION)
 amax = defprim("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
@@ -445,7 +472,8 @@ def _getitem(x, index, basic):
     out = x[index]
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
     # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
-    return out if basic or out.flags.c_contiguous else np.ascontiguousarray(out)
+    return out if basic or getattr(out, "flags", None) is None or out.flags.c_contiguous \
+        else np.ascontiguousarray(out)
 
 
 getitem = defprim("getitem", _getitem,
@@ -457,7 +485,7 @@ scatter_add = defprim("scatter_add", _scatter_add,
                       batch=B.scatter_add)
 index_update = defprim("index_update", _index_update,
                        # the mask through the row (not its kernel): an index that differs per example batches
-                       [lambda g, ans, x, v, index: g * index_update(np.ones(x.shape, bool), False, index=index),
+                       [lambda g, ans, x, v, index: g * index_update(ones_like(g, bool), False, index=index),
                         lambda g, ans, x, v, index: getitem(g, index, False)], LINEAR,
                        batch=B.index_update, display="IndexPut")
 def _diagonal_index(shape, offset):
@@ -576,7 +604,7 @@ def _col2im(g, shape, kernel, stride, padding):
     """The adjoint of ``_im2col``: add each window back where it came from (KH*KW strided slice-adds)."""
     n, oh, ow, c, kh, kw = g.shape
     (h, w), (sh, sw), (ph, pw) = shape, stride, padding
-    out = np.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=g.dtype)
+    out = zeros((n, c, h + 2 * ph, w + 2 * pw), g.dtype, like=g)
     gt = g.transpose(0, 3, 4, 5, 1, 2)      # (N, C, KH, KW, OH, OW): one (OH, OW) plane per kernel offset
     for i in range(kh):
         for j in range(kw):
@@ -609,6 +637,7 @@ def _cumprod_others(x, axis):
 
 
 def _cumprod_vjp(g, ans, x, axis):
+    refuse_lazy(x, "the gradient of cumprod", "it must know where x is zero to choose an exact formula")
     if not anywhere(x == 0):
         return _cumsum_vjp(g * ans, ans, x, axis) / x      # sum_{i >= k} g_i y_i / x_k
     others, later = _cumprod_others(x, axis)
@@ -618,6 +647,7 @@ def _cumprod_vjp(g, ans, x, axis):
 
 def _cumprod_jvp(tangents, ans, x, axis):
     v = tangents[0]
+    refuse_lazy(x, "the derivative of cumprod", "it must know where x is zero to choose an exact formula")
     if not anywhere(x == 0):
         return ans * np.cumsum(v / x, axis=axis)
     others, later = _cumprod_others(x, axis)

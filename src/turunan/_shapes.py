@@ -34,7 +34,8 @@ def shape_arg(shape):
 
 def reshape(x, *shape) -> Tensor:
     shape = shape_arg(shape)
-    size = np.size(array_of(x))
+    data = array_of(x)
+    size = data.size if hasattr(data, "shape") else np.size(data)   # np.size would compute a Dask array
     if builtins.any(s < -1 for s in shape):
         # NumPy reads any negative size as "infer this one": reshape(x, (-2, 3)) gave (2, 3); PyTorch refuses it
         raise ValueError(f"reshape: invalid shape dimension {builtins.min(shape)} in {shape}: sizes are >= 0, "

@@ -27,6 +27,7 @@ from .._core import Tensor
 from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
 from . import _checks
+from ._rebind import Rebind, boxed, needs_rebind, unboxed
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
 
@@ -121,9 +122,28 @@ class Optimizer:
         with no_grad():
             for group in self.param_groups:
                 for p, g, state in self._params_with_grad(group):
-                    self._update(p, g, state, group)
+                    if needs_rebind(p._d):
+                        self._rebinding_update(p, g, state, group)
+                    else:
+                        self._update(p, g, state, group)
                     p._bump_version()
         return loss
+
+    def _rebinding_update(self, p: Tensor, g, state: dict, group: dict) -> None:
+        """The same ``_update`` on a parameter whose array cannot be written in place (Dask): on boxes that rebind
+        (``_rebind``), then the new arrays go back into the parameter and its state. On an error nothing changes."""
+        data, saved = p._d, dict(state)
+        box = Rebind(data)
+        p._d = box
+        try:
+            self._update(p, Rebind(g), boxed(state), group)
+            p._d = box.a
+        except BaseException:
+            p._d = data
+            state.clear()
+            state.update(saved)
+            raise
+        unboxed(state)
 
     def _check_ready(self, group: dict) -> None:
         """Raise, before any parameter moves, if ``group``'s state cannot be stepped (subclasses say when)."""
@@ -152,7 +172,7 @@ class Optimizer:
         state = {}
         for g in self.param_groups:
             for p in g["params"]:
-                st = {k: (np.array(v, copy=True) if isinstance(v, np.ndarray) else v)
+                st = {k: (v.copy() if hasattr(v, "shape") and not isinstance(v, np.generic) else v)
                       for k, v in self.state.get(id(p), {}).items() if k not in self._SCRATCH}
                 if st:                         # only scratch (SGD without momentum): nothing to save, as PyTorch
                     state[index[id(p)]] = st
@@ -267,7 +287,7 @@ class SGD(Optimizer):
             return
         buf = state.get("momentum_buffer")
         if buf is None:
-            buf = state["momentum_buffer"] = np.array(d, copy=True)   # made once, on the first step
+            buf = state["momentum_buffer"] = d.copy()     # made once, on the first step
         else:
             buf *= mu
             if damp:
