@@ -35,6 +35,7 @@ from ._conveniences import (  # HIPS autograd's transform names, at the top leve
     vector_jacobian_product,
 )
 from ._core import Primitive, Tensor, apply
+from .lazy import compute
 from ._creation import (
     Generator,
     arange,
