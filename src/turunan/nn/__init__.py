@@ -10,7 +10,7 @@
 (8, 4)
 """
 
-from . import functional, init
+from . import functional, init, parallel
 from .activations import (
     CELU,
     ELU,
