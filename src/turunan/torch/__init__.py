@@ -38,7 +38,7 @@ from .._array import as_array as _as_array
 from .._doors import adapt as _adapt
 from .._doors import lacking as _lacking
 from .._doors import recast as _recast
-from . import _promote, autograd, distributions, nn, optim, utils
+from . import _promote, autograd, distributed, distributions, nn, optim, utils
 from ._functions import (
     add,
     argsort,

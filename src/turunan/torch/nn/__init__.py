@@ -24,7 +24,7 @@ from ..._doors import forwarded_dir, forwarder, recast
 from .._printing import format_torch
 from .._tensor import Tensor
 from .._types import check_device, np_dtype
-from . import functional, utils  # noqa: F401  (torch.nn.functional and .utils work as attributes too)
+from . import functional, parallel, utils  # noqa: F401  (torch.nn.functional, .parallel and .utils as attributes too)
 
 _forward = forwarder(__name__, "turunan.nn", "PyTorch")
 _made: dict = {}                # turunan's class -> the door's
