@@ -35,7 +35,6 @@ from ._conveniences import (  # HIPS autograd's transform names, at the top leve
     vector_jacobian_product,
 )
 from ._core import Primitive, Tensor, apply
-from .lazy import compute
 from ._creation import (
     Generator,
     arange,
@@ -167,6 +166,7 @@ from ._ops import (
 from ._rules import TABLE, defprim
 from ._vmap import vmap
 from .func import grad, hessian, holomorphic_grad, jacobian, stop_gradient, value_and_grad
+from .lazy import compute
 from .testing import check_grads
 
 # NumPy's complex-number functions on Tensors (np.real(t), np.conj(t), np.angle(t)) record the table's rows

@@ -256,7 +256,7 @@ def as_operand(value, op: str = "this operation"):
         packed = pack_sequence(value)
         if packed is not None:
             return packed
-    if t is BatchedArray:       # one value per example (vmap): the op's batching rule takes it as it is
+    if t is BatchedArray or is_foreign(value):   # one value per example (vmap), a CuPy or Dask array: as it is
         return value
     arr = value if isinstance(value, (np.ndarray, np.generic)) else np.asarray(value)
     if arr.dtype.kind not in _NUMERIC_KINDS:

@@ -21,6 +21,7 @@ import functools
 import numpy as np
 
 from . import _forward, _mode
+from ._array import as_result
 from ._batched import BatchedArray
 from ._core import Primitive, Tensor, apply
 from ._grad import grad
@@ -56,7 +57,7 @@ def _prim(name: str) -> Primitive:
 
 def _as_data(x):
     """A rule's value as an array: a batched array (inside vmap) stays as it is."""
-    return x if hasattr(x, "__array_namespace__") else np.asarray(x)
+    return as_result(x)
 
 
 def _wrap(x):

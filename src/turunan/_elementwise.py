@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _rules as R
-from ._array import as_operand, numeric_dtype
+from ._array import as_operand, as_result, numeric_dtype
 from ._core import Tensor, apply, apply1, apply2, name_grad_fn
 
 __all__ = [
@@ -36,7 +36,7 @@ def tensor_of(x):
         return x
     x = as_operand(x)       # a list holding tensors is packed (recorded), never read by NumPy
     # NumPy's dtype rules, as for a number given to any op (tn.exp(1.0) is float64): a Python float is float64
-    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+    return x if isinstance(x, Tensor) else Tensor._wrap(as_result(x))
 
 
 def array_of(x, op: str = "this operation"):

@@ -11,10 +11,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 
-import numpy as np
-
 from . import _forward
-from ._array import as_array, ones_like, refuse_complex
+from ._array import as_array, as_result, ones_like, refuse_complex
 from ._core import Tensor
 from ._grad import COMPLEX_OUTPUT
 from ._pytree import tree_flatten, tree_unflatten
@@ -76,9 +74,9 @@ def pullback(out_leaves, flat_in, cts, create: bool) -> list:
         if c is None or not o.requires_grad:
             continue
         if o._d.dtype.kind != "c":      # cast to a real output's dtype it would lose its imaginary part
-            refuse_complex(c._d.dtype if isinstance(c, Tensor) else np.asarray(c).dtype, "a cotangent of a real output")
+            refuse_complex(c._d.dtype if isinstance(c, Tensor) else as_result(c).dtype, "a cotangent of a real output")
         if not isinstance(c, Tensor):
-            c = Tensor._wrap(np.asarray(c).astype(o._d.dtype, copy=False))
+            c = Tensor._wrap(as_result(c).astype(o._d.dtype, copy=False))
         if c.shape != o.shape:
             raise ValueError(f"cotangent has shape {c.shape}, but the output has shape {o.shape}")
         create = create or c.requires_grad or bool(c._tangents)
