@@ -30,6 +30,7 @@ import numpy as np
 
 from . import _core
 from . import _rules as R
+from ._array import as_result
 from ._core import Tensor, apply
 from ._mode import state as _grad_state
 
@@ -172,7 +173,7 @@ def _fit(res, out: Tensor, as_tensor: bool):
     """The rule's result as a Tensor of the output's shape and dtype."""
     if as_tensor:
         if not isinstance(res, Tensor):
-            res = type(out)._wrap(np.asarray(res))
+            res = type(out)._wrap(as_result(res))
         if res.shape != out.shape:
             res = apply(R.broadcast_to, res, shape=out.shape)
         if res.dtype != out.dtype:
@@ -180,8 +181,8 @@ def _fit(res, out: Tensor, as_tensor: bool):
         return res
     if isinstance(res, Tensor):
         res = res._d
-    if not hasattr(res, "__array_namespace__"):     # a number or a NumPy scalar; a batched array (vmap) stays
-        res = np.asarray(res)
+    if not hasattr(res, "__array_namespace__"):     # a number or a NumPy scalar; a batched array (vmap) stays,
+        res = as_result(res)                        # and a device array (CuPy's)
     if res.shape != out.shape:
         res = np.broadcast_to(res, out.shape)
     if res.dtype != out.dtype:
