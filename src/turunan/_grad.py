@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _engine
-from ._array import as_result, assign, is_foreign, ones_like, refuse_complex
+from ._array import as_result, assign, head_ones, is_foreign, refuse_complex
 from ._core import Tensor
 
 COMPLEX_OUTPUT = ("grad requires a real-valued output, but {what} is complex ({dtype}); use holomorphic_grad / "
@@ -45,7 +45,7 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                 raise RuntimeError("grad can be implicitly created only for scalar outputs: this output has "
                                    f"shape {out.shape}; pass gradient= (e.g. ones of that shape), or call "
                                    ".sum() first")
-            g = ones_like(out._d)
+            g = head_ones(out._d)
         else:
             g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") or is_foreign(g) \
                 else np.asarray(g)
