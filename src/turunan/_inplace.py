@@ -14,12 +14,22 @@ import numpy as np
 
 from . import _mode
 from . import _rules as R
+from ._array import assign
 from ._core import StaleViewNode, Tensor, apply
 from ._elementwise import array_of, astype, where
 from ._indexing import unwrap_index
 from ._shapes import reshape
 
 __all__ = ["apply_inplace", "setitem", "fill_", "zero_", "mark_multi_output_views"]
+
+
+def _write(self: Tensor, value) -> None:
+    """The new value into ``self``'s buffer; a Dask array, which cannot be written (np.copyto would compute it and
+    write into a temporary: the tensor kept its value), is rebound to the new one (``_array.assign``)."""
+    if type(self._d) is np.ndarray:
+        np.copyto(self._d, value, casting="same_kind")
+    else:
+        self._d = assign(self._d, value)
 
 
 def apply_inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: bool = True) -> Tensor:
@@ -41,7 +51,7 @@ def apply_inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: b
     if not recording:
         result = op(self, *others)
         _check_inplace_shape(self, result)
-        np.copyto(self._d, result._d, casting="same_kind")
+        _write(self, result._d)
         self._bump_version()
         _written_unrecorded(self)
         if result._tangents is not None or self._tangents is not None:
@@ -58,7 +68,7 @@ def apply_inplace(self: Tensor, op, *others, overlap_ok: bool = False, direct: b
     _check_inplace_shape(self, result)
     if sys.getrefcount(old) > unshared:     # something recorded kept the old value: it must not see the write
         old._d = old._d.copy()
-    np.copyto(self._d, result._d, casting="same_kind")
+    _write(self, result._d)
     self._bump_version()
     _set_node(self, result._node)
     self.requires_grad = result.requires_grad
