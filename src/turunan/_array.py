@@ -178,6 +178,14 @@ def copy(a, dtype=None):
     return a.astype(a.dtype if dtype is None else dtype, copy=True)
 
 
+def c_copy(a):
+    """A C-contiguous copy of ``a``, of its own array type (``np.array(a, copy=True)`` would convert a CuPy or
+    Dask array to NumPy)."""
+    if type(a) is np.ndarray or isinstance(a, np.generic):
+        return np.array(a, order="C", copy=True)
+    return a.copy()
+
+
 def add_into(buf, g):
     """``buf + g`` written into ``buf`` where it can be (NumPy, CuPy: a gradient buffer is allocated once, then
     reused), else as a new array (Dask: its arrays are values; writing into one would change what the graph saved

@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import anywhere, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
+from ._array import anywhere, c_copy, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -516,7 +516,7 @@ diagonal = defprim("diagonal", _diagonal_view,
 alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0],
                 batch=ELEMENTWISE)
 # a copy cannot be composed: x * 1 keeps the input's memory order (a transposed input gives a transposed result)
-copy = defprim("copy", lambda x: np.array(x, order="C", copy=True), [lambda g, ans, x: g], LINEAR,
+copy = defprim("copy", lambda x: c_copy(x), [lambda g, ans, x: g], LINEAR,
                batch=ELEMENTWISE, display="Clone")
 # NOTE: a cast to an integer or bool dtype has no gradient (the rule gives None), as in PyTorch
 astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], _astype_jvp, batch=ELEMENTWISE,
@@ -527,8 +527,8 @@ cast = defprim("cast", lambda x, dtype: x.astype(dtype), batch=ELEMENTWISE, disp
 # The cotangent of z = x + iy is df/dx - i df/dy, so holomorphic rows (exp, mul, matmul...) carry no conjugation:
 # g f'(z). These rows are only R-linear, or real-valued (abs, angle, norm2 above): rules of their own. A real input
 # of a complex result gets the real part of its cotangent from the engine (turunan._core.complex_node).
-real = defprim("real", lambda x: np.array(np.real(x)), [lambda g, ans, x: g], LINEAR, batch=ELEMENTWISE)
-imag = defprim("imag", lambda x: np.array(np.imag(x)),
+real = defprim("real", lambda x: c_copy(np.real(x)), [lambda g, ans, x: g], LINEAR, batch=ELEMENTWISE)
+imag = defprim("imag", lambda x: c_copy(np.imag(x)),
                [lambda g, ans, x: g * -1j if kind(x) == "c" else None], LINEAR, batch=ELEMENTWISE)
 conj = defprim("conj", np.conjugate, [lambda g, ans, x: conj(g)], LINEAR, batch=ELEMENTWISE)
 angle = defprim("angle", np.angle, [_angle_vjp],
@@ -597,7 +597,7 @@ def _im2col(x, kernel, stride, padding, value):
     """(N, C, H, W) -> (N, OH, OW, C, KH, KW): every window copied out once, laid out for one big matmul."""
     win = np.lib.stride_tricks.sliding_window_view(_pad_hw(x, padding, value), kernel, axis=(2, 3))
     win = win[:, :, ::stride[0], ::stride[1]]
-    return np.array(win.transpose(0, 2, 3, 1, 4, 5), order="C", copy=True)
+    return c_copy(win.transpose(0, 2, 3, 1, 4, 5))
 
 
 def _col2im(g, shape, kernel, stride, padding):
