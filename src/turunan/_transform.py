@@ -15,6 +15,7 @@ import numpy as np
 
 from . import _forward
 from ._array import as_array
+from ._array import zeros as _zeros
 from ._core import Tensor
 from ._mode import is_grad_enabled, set_grad_enabled
 from ._pytree import tree_map, tree_unflatten
@@ -117,7 +118,7 @@ def split_aux(result, has_aux: bool, name: str):
 
 def zeros(t: Tensor) -> Tensor:
     """Zeros of ``t``'s shape and dtype, unrecorded."""
-    return type(t)._wrap(np.zeros(t.shape, t.dtype))
+    return type(t)._wrap(_zeros(t.shape, t.dtype, like=t._d))     # of t's array type (CuPy's: on the GPU)
 
 
 def nested(inputs) -> bool:
