@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batched, _core, _mode
+from ._array import as_result, c_copy, zeros
 from ._batched import SIZES, BatchedArray, BatchingError, expand
 from ._core import Tensor, finish
 
@@ -54,7 +55,7 @@ class Batch:
 
     def unbatched(self, v):
         """An unbatched value as a physical array with ``nb`` batch axes of size 1."""
-        v = np.asarray(v)
+        v = as_result(v)
         return v.reshape((1,) * self.nb + v.shape)
 
 
@@ -148,13 +149,17 @@ def _insert_at(levels: tuple, level: int) -> int:
     return sum(1 for lv in levels if lv < level)
 
 
+class _WRITEABLE:       # the flags of an array without ``flags`` (Dask's): its arrays are never read-only views
+    writeable = True
+
+
 def vmap_in(x, level: int, axis: int):
     """``x``'s axis ``axis`` becomes the batch axis of ``level``."""
     if type(x) is BatchedArray:
         pos = _insert_at(x.levels, level)
         return BatchedArray(np.moveaxis(x.phys, len(x.levels) + axis, pos),
                             x.levels[:pos] + (level,) + x.levels[pos:])
-    return BatchedArray(np.moveaxis(np.asarray(x), axis, 0), (level,))
+    return BatchedArray(np.moveaxis(as_result(x), axis, 0), (level,))
 
 
 def vmap_out(y, level: int, axis: int, present: bool):
@@ -167,23 +172,23 @@ def vmap_out(y, level: int, axis: int, present: bool):
         phys = np.moveaxis(y.phys, pos, len(rest) + axis)
         if phys.shape[len(rest) + axis] != size:
             phys = np.broadcast_to(phys, phys.shape[:len(rest) + axis] + (size,) + phys.shape[len(rest) + axis + 1:])
-        phys = np.ascontiguousarray(phys) if not phys.flags.writeable else phys
+        phys = np.ascontiguousarray(phys) if not getattr(phys, "flags", _WRITEABLE).writeable else phys
         return BatchedArray(phys, rest) if rest else phys
     if type(y) is BatchedArray:
         nb = len(y.levels)
         phys = np.expand_dims(y.phys, nb + axis)
-        phys = np.array(np.broadcast_to(phys, phys.shape[:nb + axis] + (size,) + phys.shape[nb + axis + 1:]))
+        phys = c_copy(np.broadcast_to(phys, phys.shape[:nb + axis] + (size,) + phys.shape[nb + axis + 1:]))
         return BatchedArray(phys, y.levels)
-    y = np.asarray(y)
+    y = as_result(y)
     phys = np.expand_dims(y, axis)
-    return np.array(np.broadcast_to(phys, phys.shape[:axis] + (size,) + phys.shape[axis + 1:]))
+    return c_copy(np.broadcast_to(phys, phys.shape[:axis] + (size,) + phys.shape[axis + 1:]))
 
 
 def vmap_broadcast(x, levels: tuple):
     """``x`` seen as batched along every level of ``levels`` (size-1 batch axes where it does not vary)."""
     if type(x) is BatchedArray:
         return BatchedArray(expand(x, levels), levels)
-    x = np.asarray(x)
+    x = as_result(x)
     return BatchedArray(x.reshape((1,) * len(levels) + x.shape), levels)
 
 
@@ -197,7 +202,7 @@ def vmap_sum(g, own: tuple):
     if not axes:
         return g
     rest = tuple(lv for lv in g.levels if lv in own or lv in live)
-    phys = np.add.reduce(g.phys, axis=axes)
+    phys = np.add.reduce(g.phys, axis=axes) if type(g.phys) is np.ndarray else np.sum(g.phys, axis=axes)
     return BatchedArray(phys, rest) if rest else phys
 
 
@@ -271,7 +276,7 @@ def _full(b, a, batched: bool):
     """``a`` with every batch axis at its full size (a read-only broadcast view where it does not vary)."""
     sizes = b.sizes
     if not batched:
-        a = np.asarray(a)
+        a = as_result(a)
         return np.broadcast_to(a, sizes + a.shape)
     return np.broadcast_to(a, sizes + a.shape[b.nb:])
 
@@ -397,7 +402,7 @@ def getitem(b, x, index, basic):
 def scatter_add(b, v, shape, index, basic):
     vb = b.batched[0]
     phys, _, unfix = _layout(b, index, len(shape))
-    out = np.zeros(b.sizes + tuple(shape), dtype=v.dtype)
+    out = zeros(b.sizes + tuple(shape), v.dtype, like=v)
     v = _full(b, v, vb) if _index_batched(index) or not vb else v
     if unfix is not None:
         v = unfix(v)
@@ -412,12 +417,12 @@ def index_update(b, x, v, index):
     xb, vb = b.batched
     nd = x.ndim - b.nb if xb else np.ndim(x)
     phys, fix, unfix = _layout(b, index, nd)
-    out = np.array(_full(b, x, xb), copy=True)
+    out = c_copy(_full(b, x, xb))
     target = out[phys]
     if fix is not None:
         target = fix(target)
     # v broadcasts against the logical result of out[index], behind the batch axes
-    v = _pad(v, b.nb, target.ndim - b.nb) if vb else np.asarray(v)
+    v = _pad(v, b.nb, target.ndim - b.nb) if vb else as_result(v)
     v = np.broadcast_to(v, target.shape)
     out[phys] = unfix(v) if unfix is not None else v
     return out

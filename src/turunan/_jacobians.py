@@ -18,6 +18,7 @@ import numpy as np
 from . import _batching
 from . import _ops as ops
 from ._array import as_array
+from ._array import zeros as array_zeros
 from ._batched import BatchingError
 from ._core import Tensor
 from ._forward_fn import jvp, jvp_flat
@@ -51,7 +52,7 @@ def _assemble(rows_or_cols, out_leaves, in_leaves, by_rows: bool):
             if by_rows:   # rows_or_cols[oi] = list (over o's elements) of flat input cotangents
                 parts = [r[ii] for r in rows_or_cols[oi]]
                 if not parts:
-                    block = Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype))
+                    block = Tensor._wrap(array_zeros(o.shape + x.shape, x.dtype, like=x))
                 elif len(parts) == 1:     # a scalar output's gradient: no stack (keeps the graph simple)
                     block = ops.reshape(parts[0], o.shape + x.shape)
                 else:
@@ -59,7 +60,7 @@ def _assemble(rows_or_cols, out_leaves, in_leaves, by_rows: bool):
             else:         # rows_or_cols[ii] = list (over x's elements) of flat output tangents
                 parts = [c[oi] for c in rows_or_cols[ii]]
                 if not parts:
-                    block = Tensor._wrap(np.zeros(o.shape + x.shape, o.dtype))
+                    block = Tensor._wrap(array_zeros(o.shape + x.shape, o.dtype, like=o))
                 else:
                     block = ops.reshape(ops.stack(parts, -1), o.shape + x.shape)
             per_in.append(block)
@@ -135,7 +136,7 @@ def _jacrev_batched(leaves, flat_in, create):
     J = []
     for oi, o in enumerate(leaves):
         if not o.requires_grad or not o.size:
-            J.append([Tensor._wrap(np.zeros(o.shape + x.shape, x.dtype)) for x in flat_in])
+            J.append([Tensor._wrap(array_zeros(o.shape + x.shape, x.dtype, like=x)) for x in flat_in])
             continue
 
         def rows(head, oi=oi):
@@ -155,7 +156,7 @@ def _jacrev_rows(leaves, flat_in, create):
         r = []
         for e in range(o.size):
             cts = [None] * len(leaves)
-            onehot = np.zeros(o.size, o.dtype)
+            onehot = array_zeros(o.size, o.dtype, like=o)
             onehot[e] = 1
             cts[oi] = onehot.reshape(o.shape)
             r.append(pullback(leaves, flat_in, cts, create))
@@ -235,7 +236,7 @@ def _jacfwd_batched(g, diff, flat_in, has_aux):
         row = []
         for ii, x in enumerate(flat_in):
             if cols[ii] is None:
-                row.append(Tensor._wrap(np.zeros(o.shape + x.shape, o.dtype)))
+                row.append(Tensor._wrap(array_zeros(o.shape + x.shape, o.dtype, like=o)))
             else:   # (x.size, *o.shape) -> o.shape + x.shape
                 row.append(ops.reshape(ops.moveaxis(cols[ii][oi], 0, -1), o.shape + x.shape))
         J.append(row)
@@ -274,7 +275,7 @@ def _jacfwd_columns(g, diff, flat_in, has_aux):
         c = []
         for e in range(x.size):
             tans = [None] * len(flat_in)
-            onehot = np.zeros(x.size, x.dtype)
+            onehot = array_zeros(x.size, x.dtype, like=x)
             onehot[e] = 1
             tans[ii] = Tensor._wrap(onehot.reshape(x.shape))
             out_td, prim_out, tan_out, aux = jvp_flat(g, diff, tans, "jacfwd", has_aux)
