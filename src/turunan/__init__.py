@@ -166,6 +166,7 @@ from ._ops import (
 from ._rules import TABLE, defprim
 from ._vmap import vmap
 from .func import grad, hessian, holomorphic_grad, jacobian, stop_gradient, value_and_grad
+from .jit import jit
 from .lazy import compute
 from .testing import check_grads
 

@@ -154,16 +154,25 @@ class Generator:
 
     def permutation(self, n: int) -> Tensor:
         _draw(None, ())     # inside vmap: as randomness says (one permutation for every example at most)
-        return Tensor(self.rng.permutation(n))
+        draw = lambda _: self.rng.permutation(n)        # noqa: E731
+        return Tensor(draw(()) if draw_hook is None else draw_hook(draw)(()))
 
     def random(self, size=()):
         """Uniform [0, 1) samples as an array (a batched one inside vmap with randomness='different')."""
-        return _draw(self.rng.random, _size(size))
+        return _draw(lambda shape: self.rng.random(shape), _size(size))   # self.rng read at the draw (tn.jit)
+
+
+# set by turunan.jit while it traces a step: wraps each draw so that the trace records it as an op that draws again,
+# from the same generator, on every replay (a mask baked in as a constant would repeat one Dropout mask forever).
+# Draws must therefore read ``self.rng`` when called (a lambda), not bind it early: a reseed replaces the rng
+draw_hook = None
 
 
 def _draw(draw, shape: tuple):
     """``draw(shape)``, or inside vmap as its ``randomness`` says: 'error' refuses (torch.func's default), 'same'
     draws one value for every example, 'different' draws one per example (a batched array)."""
+    if draw_hook is not None and draw is not None:
+        draw = draw_hook(draw)
     live = _batched.live
     if not live.levels:
         return draw(shape) if draw is not None else None

@@ -1,0 +1,163 @@
+"""What a jitted function reaches: the tensors, modules, optimisers and Python values its step reads and writes.
+
+A PyTorch-style step takes no tensors as arguments: it reads a model, a loss and an optimiser from its closure or
+from the globals it names. ``reach`` walks the closure cells, the globals named by the code (through nested code
+objects and the functions and bound methods found there), defaults, containers and plain objects' attributes,
+and collects
+
+- every Tensor (parameters, buffers, data held by the closure): their arrays are bound afresh on every call;
+- optimisers and learning-rate schedulers (duck-typed: ``param_groups`` / ``optimizer`` and a ``step``): their
+  ``step`` runs as a host call on replay, on the real arrays, so Adam's step counter, a scheduler's rate and any
+  state an optimiser keeps in Python stay live (nothing of theirs is baked into the trace);
+- a fingerprint of Python values (numbers, strings, flags such as ``Module.training``, container lengths, the
+  identity and layout of NumPy arrays) that joins the cache key: a changed value means another trace.
+
+Turunan's own library functions and modules are not walked (their globals are the library, not the step's state).
+
+>>> import turunan as tn
+>>> w = tn.tensor([1.0], requires_grad=True)
+>>> r = reach(lambda x: (w * x).sum())
+>>> r.tensors == [w]
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import types
+
+import numpy as np
+
+from ._core import Tensor
+
+__all__ = ["Reach", "reach"]
+
+_SCALARS = (int, float, bool, complex, str, bytes, type(None))
+_MAX_ITEMS = 4096          # a container's items walked at most (a dataset held in a list is not state to key on)
+
+
+def _library(mod: str | None) -> bool:
+    return bool(mod) and (mod == "turunan" or mod.startswith(("turunan.", "numpy", "scipy")))
+
+
+class Reach:
+    """The result of ``reach``: tensors, hosts (optimisers, schedulers) and the fingerprint of Python values."""
+
+    __slots__ = ("tensors", "hosts", "modules", "fp", "arrays")
+
+    def __init__(self) -> None:
+        self.tensors: list = []
+        self.hosts: list = []
+        self.modules: list = []
+        self.arrays: list = []
+        self.fp: list = []
+
+
+def _is_module(obj) -> bool:
+    d = getattr(obj, "__dict__", None)
+    return d is not None and "_parameters" in d and "_modules" in d and "training" in d
+
+
+def _is_optimizer(obj) -> bool:
+    return isinstance(getattr(obj, "param_groups", None), list) and callable(getattr(obj, "step", None))
+
+
+def _is_scheduler(obj) -> bool:
+    return _is_optimizer(getattr(obj, "optimizer", None)) and callable(getattr(obj, "step", None))
+
+
+def reach(fn, depth: int = 8) -> Reach:
+    """Walk what ``fn`` can reach (see the module's docstring)."""
+    out = Reach()
+    seen: set[int] = set()
+    fp = out.fp
+    stack = [(fn, depth)]
+    while stack:
+        obj, d = stack.pop()
+        t = type(obj)
+        if t in _SCALARS:
+            fp.append(obj)
+            continue
+        if id(obj) in seen or d < 0:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, Tensor):
+            out.tensors.append(obj)
+            fp.append(id(obj))
+            continue
+        if t is np.ndarray:
+            out.arrays.append(obj)
+            fp.append((id(obj), obj.shape, obj.dtype.str))
+            continue
+        if isinstance(obj, (types.ModuleType, type, np.generic, np.dtype)):
+            fp.append(obj if isinstance(obj, np.generic) else id(obj))
+            continue
+        if t is types.FunctionType:
+            code = obj.__code__
+            cells = obj.__closure__ or ()
+            for c in cells:
+                try:
+                    stack.append((c.cell_contents, d - 1))
+                except ValueError:          # an empty cell (a name not bound yet)
+                    fp.append("<empty>")
+            for v in (obj.__defaults__ or ()):
+                stack.append((v, d - 1))
+            for v in (obj.__kwdefaults__ or {}).values():
+                stack.append((v, d - 1))
+            if _library(obj.__module__):
+                continue        # a transform's closure (tn.func.grad(loss)) holds the user's function; not its globals
+            g = obj.__globals__
+            for name in _names(code):
+                if name in g:
+                    stack.append((g[name], d - 1))
+            continue
+        if t is types.MethodType:
+            stack.append((obj.__self__, d - 1))
+            stack.append((obj.__func__, d - 1))
+            continue
+        if t is functools.partial:
+            stack.append((obj.func, d - 1))
+            stack.extend((v, d - 1) for v in obj.args)
+            stack.extend((v, d - 1) for v in obj.keywords.values())
+            continue
+        if t is tuple or t is list or t is set or t is frozenset:
+            fp.append((t.__name__, len(obj)))
+            if len(obj) <= _MAX_ITEMS:
+                stack.extend((v, d - 1) for v in obj)
+            continue
+        if t is dict:
+            fp.append(("dict", len(obj)))
+            if len(obj) <= _MAX_ITEMS:
+                for k, v in obj.items():
+                    fp.append(k if type(k) in _SCALARS else id(k))
+                    stack.append((v, d - 1))
+            continue
+        if _is_optimizer(obj) or _is_scheduler(obj):
+            out.hosts.append(obj)
+            opt = obj if _is_optimizer(obj) else obj.optimizer
+            stack.extend((p, d - 1) for g in opt.param_groups for p in g["params"])
+            if opt is not obj:
+                stack.append((opt, d - 1))
+            continue
+        if _is_module(obj):
+            out.modules.append(obj)
+        elif _library(getattr(t, "__module__", None)):
+            continue        # the library's own objects (generators, dtypes, ...): not the step's state
+        attrs = getattr(obj, "__dict__", None)
+        if attrs is not None:
+            fp.append(("obj", id(t), len(attrs)))
+            for k, v in attrs.items():
+                fp.append(k)
+                stack.append((v, d - 1))
+    return out
+
+
+@functools.lru_cache(maxsize=1024)
+def _names(code: types.CodeType) -> tuple:
+    """The global names ``code`` and the code objects nested in it may read."""
+    names, stack = [], [code]
+    while stack:
+        c = stack.pop()
+        names.extend(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return tuple(dict.fromkeys(names))

@@ -1,0 +1,204 @@
+"""The replay of ``tn.jit``: a finished trace (``turunan._trace.Recorder``) as one generated Python function.
+
+Each recorded op becomes one line of NumPy (``v7 = np.multiply(v3, c2)``, ``np.add(v9, v4, out=v9)``,
+``v12 = v8[c5]``) over local variables, one per slot: no Tensor, no node, no dispatch and no rule lookup are left,
+and every broadcasting, dtype and view decision was taken while tracing. A local is deleted after its last use, so
+arrays are freed as eagerly as the eager step frees them. Guards become comparisons that raise ``GuardMismatch``;
+if the trace wrote into memory bound from outside (a parameter, a ``.grad`` buffer, a running mean) before a
+later guard, those arrays are copied at the first such write and put back when a guard fails, so a replay that
+stops leaves no state half-updated.
+
+>>> import numpy as np
+>>> from turunan._trace import Recorder
+>>> rec = Recorder(); x = rec.input(np.arange(3.0)); y = np.sin(x) * 2.0
+>>> run = compile_trace(rec, [y.k], consts={})
+>>> run([np.zeros(3)], None)[0]
+array([0., 0., 0.])
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._trace import GuardMismatch, Recorder, Slot
+
+__all__ = ["compile_trace", "same"]
+
+
+def same(a, b) -> bool:
+    """Whether the value ``a`` a replay read equals the value ``b`` its trace read (NaN equals NaN)."""
+    if isinstance(b, np.ndarray):
+        a = np.asarray(a)
+        return a.shape == b.shape and a.dtype == b.dtype and bool(
+            np.array_equal(a, b, equal_nan=b.dtype.kind in "fc"))
+    if a == b:
+        return type(a) is type(b) or isinstance(a, type(b)) or isinstance(b, type(a))
+    return isinstance(a, float) and isinstance(b, float) and a != a and b != b
+
+
+def _restore(saved) -> None:
+    for arr, copy in saved:
+        np.copyto(arr, copy)
+
+
+_CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__index__(), "item": lambda a: a.item(),
+         "tolist": lambda a: a.tolist(), "array": lambda a: np.array(a, copy=True), "value": lambda v: v}
+
+
+class _Source:
+    def __init__(self, consts: dict) -> None:
+        self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
+                         "_copy": np.array}
+        self.names: dict[int, str] = {}
+        self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
+
+    def const(self, value) -> str:
+        t = type(value)
+        if value is None or t is bool or t is int:
+            return repr(value)
+        if t is float and value == value and value not in (float("inf"), float("-inf")):
+            return repr(value)
+        name = self.names.get(id(value))
+        if name is None:
+            name = self.names[id(value)] = f"c{len(self.names)}"
+            self.ns[name] = value
+        return name
+
+    def expr(self, x) -> str:
+        t = type(x)
+        if t is Slot:
+            return self.consts.get(x.k) or f"v{x.k}"
+        if t is tuple:
+            inner = ", ".join(self.expr(v) for v in x)
+            return f"({inner},)" if len(x) == 1 else f"({inner})"
+        if t is list:
+            return "[" + ", ".join(self.expr(v) for v in x) + "]"
+        if t is dict:
+            return "{" + ", ".join(f"{self.const(k)}: {self.expr(v)}" for k, v in x.items()) + "}"
+        return self.const(x)
+
+    def call(self, head: str, args, kw) -> str:
+        parts = [self.expr(a) for a in args] + [f"{k}={self.expr(v)}" for k, v in kw.items()]
+        return f"{head}({', '.join(parts)})"
+
+
+def _slots_in(x, acc: list) -> list:
+    t = type(x)
+    if t is Slot:
+        acc.append(x.k)
+    elif t is tuple or t is list:
+        for v in x:
+            _slots_in(v, acc)
+    elif t is dict:
+        for v in x.values():
+            _slots_in(v, acc)
+    return acc
+
+
+def _uses(op) -> list:
+    kind = op[0]
+    if kind == "call":
+        return _slots_in((op[2], op[3]), [])
+    if kind == "method":
+        return [op[1]] + _slots_in((op[3], op[4]), [])
+    if kind in ("attr", "item"):
+        return [op[1]]
+    if kind == "getitem":
+        return [op[1]] + _slots_in(op[2], [])
+    if kind == "setitem":
+        return [op[1]] + _slots_in((op[2], op[3]), [])
+    if kind == "guard":
+        return [op[1]]
+    if kind == "draw":
+        return _slots_in(op[2], [])
+    if kind == "host":
+        return list(op[2])
+    return []
+
+
+def _defs(op) -> list:
+    kind = op[0]
+    if kind in ("call", "method", "attr", "getitem", "item", "draw"):
+        return [] if op[-2] is None else [op[-2]]
+    if kind == "host":
+        return list(op[3])
+    return []
+
+
+def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[int] | None = None,
+                  name: str = "replay"):
+    """The replay of ``rec`` as a function ``run(arrays, state) -> tuple`` of the arrays of slots ``results``.
+
+    ``arrays`` holds the arrays for ``bound`` (default: ``rec.inputs``) in order; ``consts`` maps the slot of each
+    internal constant to its array (copied on every replay where the trace writes into it); ``state`` is passed
+    to host calls (``("host", fn, in_slots, out_slots)`` ops). Returns the function; its source is ``run.source``.
+    """
+    bound = rec.inputs if bound is None else bound
+    readonly = {k: v for k, v in consts.items() if k not in rec.written}
+    src = _Source({})
+    for k, v in readonly.items():
+        src.consts[k] = src.const(v)
+    ops = rec.ops
+    last: dict[int, int] = {}
+    for i, op in enumerate(ops):
+        for k in _uses(op):
+            last[k] = i
+    keep = set(results) | set(bound)
+    guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
+    undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
+    body: list[str] = []
+    if bound:
+        body.append(", ".join(f"v{k}" for k in bound) + (", = _in" if len(bound) == 1 else " = _in"))
+    for k, v in consts.items():
+        if k in rec.written:
+            body.append(f"v{k} = _copy({src.const(v)})")
+    for i, op in enumerate(ops):
+        if undo and i == rec.first_write:
+            body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
+        body.append(_line(op, src))
+        dead = [k for k in _uses(op) + _defs(op) if last.get(k, i) <= i and k not in keep and k not in readonly]
+        if dead:
+            body.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
+    body.append("return (" + "".join(f"{src.consts.get(k) or f'v{k}'}, " for k in results) + ")")
+    if undo:
+        body = ["_u = None", "try:"] + ["    " + b for b in body] + \
+            ["except _M:", "    if _u is not None:", "        _restore(_u)", "    raise"]
+    code = f"def {name}(_in, _S):\n" + "".join(f"    {b}\n" for b in body)
+    exec(compile(code, f"<tn.jit {name}>", "exec"), src.ns)
+    fn = src.ns[name]
+    fn.source = code
+    return fn
+
+
+def _line(op, src: _Source) -> str:
+    kind = op[0]
+    if kind in ("call", "method", "attr", "getitem", "item", "draw"):
+        k, conv = op[-2], op[-1]
+        if kind == "call":
+            rhs = src.call(src.const(op[1]), op[2], op[3])
+        elif kind == "method":
+            rhs = src.call(f"{src.expr(Slot(op[1]))}.{op[2]}", op[3], op[4])
+        elif kind == "attr":
+            rhs = f"{src.expr(Slot(op[1]))}.{op[2]}"
+        elif kind == "getitem":
+            rhs = f"{src.expr(Slot(op[1]))}[{src.expr(op[2])}]"
+        elif kind == "item":
+            rhs = f"v{op[1]}[{op[2]}]"
+        else:
+            rhs = f"{src.const(op[1])}({src.expr(op[2])})"
+        if conv:
+            rhs = f"_A({rhs})"
+        return rhs if k is None else f"v{k} = {rhs}"
+    if kind == "setitem":
+        return f"{src.expr(Slot(op[1]))}[{src.expr(op[2])}] = {src.expr(op[3])}"
+    if kind == "guard":
+        _, k, conv, value, where = op
+        v = src.expr(Slot(k))
+        if conv == "bool":
+            return f"if bool({v}) is not {value!r}: raise _M({where})"
+        return f"if not _same({src.const(_CONV[conv])}({v}), {src.const(value)}): raise _M({where})"
+    if kind == "host":
+        _, fn, ins, outs = op
+        call = f"{src.const(fn)}(_S" + "".join(f", {src.expr(Slot(k))}" for k in ins) + ")"
+        return (", ".join(f"v{k}" for k in outs) + (", = " if len(outs) == 1 else " = ") + call) if outs else call
+    raise AssertionError(f"unknown op {kind}")

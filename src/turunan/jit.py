@@ -1,0 +1,568 @@
+"""``tn.jit``: trace a step once, replay it without the interpreter's per-op cost.
+
+How it works (principle 9 of ``docs/design.md``: compile by tracing what the engine already does):
+
+1. **Trace.** The first call with a new *signature* runs the function eagerly, with every array it touches wrapped
+   in a recording duck array (``turunan._trace.TraceArray``): the arrays of tensor arguments, of the tensors the
+   function reaches through its closure and globals (``turunan._jit_reach``: a model's parameters and buffers,
+   their ``.grad`` buffers, data held by the closure). Because kernels, backward rules and in-place updates all
+   call NumPy on those arrays, one recorder sees the forward, the backward and the updates, with no hook in the
+   engine. Optimiser and scheduler ``step`` calls are recorded as *host calls*: they run the optimiser's own code
+   on the real arrays on every replay, so step counters (Adam's bias correction), learning rates a scheduler
+   changes and everything an optimiser keeps in Python stay live instead of being baked in.
+2. **Plan.** The trace becomes one generated Python function (``turunan._replay``): a flat list of NumPy calls on
+   local variables, arrays freed after their last use, constants folded in, guards as comparisons.
+3. **Replay.** Later calls with the same signature bind the new arrays and run that function: no Tensor, Node,
+   dispatch, rule lookup or heap walk. Results are written back to the objects the user sees (``.grad`` buffers,
+   parameters updated in place, version counters).
+
+Never a wrong number: wherever Python reads a value (``bool(t)``, ``float(t)``, ``t.item()``, ``.numpy()``,
+``if``/``while`` on a comparison) the trace keeps a guard; a replay that reads another value stops (putting back any
+state it already wrote) and the step is traced again along the new path, up to ``max_traces`` paths per signature,
+after which the function runs eagerly with a one-time warning naming the line. Random draws (Dropout) are recorded
+as draws and drawn again from the same generator on every replay. A function that changes Python state a replay
+would not repeat (a counter, a list it appends to, a module attribute, a tensor it does not reach), that keeps a
+graph in ``.grad`` (``create_graph``), or whose arrays are not NumPy's runs eagerly with a one-time warning.
+
+Outputs are values, not graphs (as ``jax.jit``'s): returned tensors do not require grad.
+
+The signature: the arguments' structure, shapes, dtypes and ``requires_grad`` flags, static arguments' values
+(``static_argnums``), Python numbers passed as arguments, grad mode, and the fingerprint of what the function
+reaches (which tensors, their shapes and whether they have a ``.grad``, modules' ``training`` flags and other
+Python values). Fusion of elementwise runs is not done yet: the replay is NumPy alone.
+
+>>> import turunan as tn
+>>> @tn.jit
+... def f(x):
+...     return (tn.sin(x) * 2).sum()
+>>> float(f(tn.tensor([0.0, 1.0]))), float(f(tn.tensor([1.0, 1.0]))), f.trace_count
+(1.682941..., 3.365883..., 1)
+"""
+
+from __future__ import annotations
+
+import functools
+import gc
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _creation, _mode, _trace
+from ._core import Tensor
+from ._jit_reach import reach
+from ._pytree import tree_flatten, tree_unflatten
+from ._replay import compile_trace
+from ._trace import GuardMismatch, Recorder, TraceArray
+
+__all__ = ["jit"]
+
+
+class _Eager(Exception):
+    """Why a trace cannot be replayed: the signature runs eagerly from now on."""
+
+
+class _Trace:
+    """One recorded path of a signature: its replay function and how to bind and write back its arrays."""
+
+    __slots__ = ("run", "binds", "outs", "treedef", "final", "versions", "lines", "n_ops", "source", "ext")
+
+    def run_call(self, args_leaves, state):
+        arrays = []
+        for kind, i in self.binds:
+            if kind == "d":
+                arrays.append(state[i]._d)
+            elif kind == "g":
+                arrays.append(state[i]._grad._d)
+            elif kind == "a":
+                arrays.append(args_leaves[i]._d if isinstance(args_leaves[i], Tensor) else args_leaves[i])
+            else:
+                a = i()
+                if a is None:
+                    raise GuardMismatch(-1)     # an array bound by reference was freed: trace again
+                arrays.append(a)
+        res = self.run(arrays, state)
+        it = iter(res)
+        leaves = []
+        for spec in self.outs:
+            kind = spec[0]
+            if kind == "t":
+                leaves.append(spec[1]._wrap(next(it)))
+            elif kind == "s":
+                leaves.append(state[spec[1]])
+            elif kind == "a":
+                leaves.append(next(it))
+            elif kind == "n":
+                leaves.append(np.array(spec[1], copy=True))
+            elif kind == "c":
+                leaves.append(spec[1]._wrap(np.array(spec[2], copy=True)))
+            else:
+                leaves.append(spec[1])
+        for i, (d, g) in enumerate(self.final):
+            t = state[i]
+            if d:               # True: the replay returns the array this tensor holds afterwards
+                t._d = next(it)
+            if g is None:
+                t._grad = None
+            elif g[0] == "same":
+                t._grad._d = next(it)
+            elif g[0] == "new":
+                t._grad = g[1]._wrap(next(it))
+        for i, delta in self.versions:
+            state[i]._version[0] += delta
+        return tree_unflatten(self.treedef, leaves)
+
+
+def _leaf_fact(x):
+    if isinstance(x, Tensor):
+        d = x._d
+        if type(d) is not np.ndarray:
+            raise _Eager(f"an argument holds a {type(d).__name__}, not a NumPy array")
+        g = x._grad
+        return ("T", type(x), d.shape, d.dtype.str, x.requires_grad, x._node is None,
+                None if g is None else (g._d.shape, g._d.dtype.str, g.requires_grad))
+    if type(x) is np.ndarray:
+        return ("A", x.shape, x.dtype.str)
+    if isinstance(x, (int, float, bool, complex, str, type(None), np.generic)):
+        return ("S", type(x), x)
+    raise _Eager(f"an argument is a {type(x).__name__}; tn.jit takes tensors, arrays, numbers and containers of "
+                 "them (mark other arguments static with static_argnums)")
+
+
+def _tensor_fact(t):
+    d, g = t._d, t._grad
+    if type(d) is not np.ndarray or (g is not None and type(g._d) is not np.ndarray):
+        raise _Eager(f"a tensor it reaches holds a {type(d).__name__}, not a NumPy array")
+    return (d.shape, d.dtype.str, t.requires_grad, t._node is None,
+            None if g is None else (g._d.shape, g._d.dtype.str, g.requires_grad, g._node is None))
+
+
+class Jitted:
+    """A function compiled by ``tn.jit``: call it as the function; ``trace_count``, ``dump()``, ``clear()``."""
+
+    def __init__(self, fn: Callable, static_argnums=(), donate_argnums=(), max_cache: int = 32,
+                 max_traces: int = 8) -> None:
+        functools.update_wrapper(self, fn)
+        self.fn = fn
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+        self.max_cache, self.max_traces = max_cache, max_traces
+        self.cache: OrderedDict = OrderedDict()     # signature -> list of _Trace, or a reason string (eager)
+        self.trace_count = 0
+        self.replay_count = 0
+        self._warned: set = set()
+
+    # ---- the call ------------------------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if _trace.active or kwargs:
+            # inside another trace, or keyword arguments (not part of the signature yet): eagerly
+            return self.fn(*args, **kwargs)
+        static = tuple(args[i] for i in self.static_argnums if i < len(args))
+        dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
+        leaves, treedef = tree_flatten(dyn)
+        r = reach(self.fn)
+        try:
+            key = (repr(treedef), tuple(_leaf_fact(x) for x in leaves), static, _mode.state.enabled,
+                   tuple(r.fp), tuple(_tensor_fact(t) for t in r.tensors))
+        except _Eager as e:
+            self._warn(str(e), str(e))
+            return self.fn(*args)
+        except TypeError:           # a static argument that cannot be hashed
+            raise TypeError("tn.jit: static arguments must be hashable (numbers, strings, tuples)") from None
+        state = self._state(leaves, r)
+        entry = self.cache.get(key)
+        if isinstance(entry, str):
+            return self.fn(*args)
+        if entry:
+            self.cache.move_to_end(key)
+            for i, tr in enumerate(entry):
+                try:
+                    out = tr.run_call(leaves, state)
+                except GuardMismatch:
+                    continue
+                if i:
+                    entry.insert(0, entry.pop(i))
+                self.replay_count += 1
+                return out
+            if len(entry) >= self.max_traces:
+                line = entry[0].lines[0] if entry[0].lines else "?"
+                self.cache[key] = reason = (f"the value read at {line} changed between calls more than "
+                                            f"{self.max_traces} times")
+                self._warn(reason, reason)
+                return self.fn(*args)
+        return self._trace_call(key, args, leaves, state, r)
+
+    def _state(self, leaves, r) -> list:
+        seen, state = set(), []
+        for t in [x for x in leaves if isinstance(x, Tensor)] + r.tensors:
+            if id(t) not in seen:
+                seen.add(id(t))
+                state.append(t)
+        return state
+
+    def _warn(self, key: str, reason: str) -> None:
+        if key not in self._warned:
+            self._warned.add(key)
+            warnings.warn(f"tn.jit({getattr(self.fn, '__qualname__', self.fn)!r}) runs eagerly: {reason}",
+                          RuntimeWarning, stacklevel=3)
+
+    # ---- tracing -------------------------------------------------------------------------------------------
+    def _trace_call(self, key, args, leaves, state, r):
+        rec = Recorder()
+        self.trace_count += 1
+        binds = []
+        entry_d = [t._d for t in state]
+        entry_g = [t._grad for t in state]
+        entry_gd = [None if g is None else g._d for g in entry_g]
+        entry_v = [t._version[0] for t in state]
+        index = {id(t): i for i, t in enumerate(state)}
+        # the arguments: a Tensor's array is swapped like a captured one; a NumPy array is passed as a TraceArray
+        call_args = list(args)
+        leaf_pos = 0
+        dyn_positions = [i for i in range(len(args)) if i not in self.static_argnums]
+        flat_new = []
+        for x in leaves:
+            if type(x) is np.ndarray:
+                ta = rec.input(x)
+                binds.append(("a", leaf_pos))
+                flat_new.append(ta)
+            else:
+                flat_new.append(x)
+            leaf_pos += 1
+        if any(type(x) is TraceArray for x in flat_new):
+            _, td = tree_flatten([args[i] for i in dyn_positions])
+            rebuilt = tree_unflatten(td, flat_new)
+            for i, v in zip(dyn_positions, rebuilt):
+                call_args[i] = v
+        for i, t in enumerate(state):
+            t._d = rec.input(t._d)
+            binds.append(("d", i))
+            if t._grad is not None:
+                t._grad._d = rec.input(t._grad._d)
+                binds.append(("g", i))
+        hosts = self._install_hosts(r.hosts, rec, state)
+        prev_hook = _creation.draw_hook
+        _creation.draw_hook = functools.partial(_draw_hook, rec)
+        _trace.active.append(rec)
+        fp_before = list(r.fp)
+        result = None
+        failed = True
+        try:
+            result = self.fn(*call_args)
+            failed = False
+        finally:
+            _trace.active.pop()
+            _creation.draw_hook = prev_hook
+            self._remove_hosts(hosts)
+            final, reason = self._restore(rec, state, entry_d, entry_g, entry_gd, failed)
+        try:
+            reason = reason or rec.refused
+            if reason:
+                raise _Eager(reason)
+            outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
+            if failed:
+                raise AssertionError
+            after = reach(self.fn)
+            if list(after.fp) != fp_before:
+                raise _Eager("it changes Python state (a number, a flag, a container, an attribute of an object it "
+                             "reaches), which a replay would not repeat")
+            del result
+            if rec.guard_after_host:
+                raise _Eager(f"a value is read at {rec.guard_after_host} after an optimiser step, where a replay "
+                             "could no longer stop without leaving the step half done")
+            escaped = self._escaped(rec)
+            if escaped:
+                raise _Eager(escaped)
+            consts, ext = self._classify_consts(rec, out_leaves)
+            tr = _Trace()
+            tr.binds = binds + ext
+            tr.outs, tr.treedef, tr.final = outs, treedef, final
+            tr.versions = [(i, t._version[0] - v) for i, (t, v) in enumerate(zip(state, entry_v))
+                           if t._version[0] != v]
+            tr.lines = rec.lines
+            tr.n_ops = len(rec.ops)
+            state_slots = []
+            for d, g in final:
+                if d is not None:
+                    state_slots.append(d)
+                if g is not None and g[0] in ("same", "new"):
+                    state_slots.append(g[-1])
+            bound = [k for k in rec.inputs] + [k for k, _ in self._ext_slots]
+            tr.run = compile_trace(rec, res_slots + state_slots, consts, bound=bound,
+                                   name=f"replay_{self.trace_count}")
+            tr.source = tr.run.source
+            # final holds slots only to plan the writes; the replay returns the arrays in the same order
+            tr.final = [(d is not None, None if g is None else (g[0],) + tuple(g[1:-1])) for d, g in final]
+            tr.ext = None
+        except _Eager as e:
+            self._store(key, str(e))
+            self._warn(str(e), str(e))
+            return out_leaves_tree(out_leaves, treedef) if not failed else None
+        entry = self.cache.get(key)
+        if not isinstance(entry, list):
+            entry = self.cache[key] = []
+        entry.insert(0, tr)
+        self._store(key, entry)
+        return out_leaves_tree(out_leaves, treedef)
+
+    def _store(self, key, value) -> None:
+        self.cache[key] = value
+        self.cache.move_to_end(key)
+        while len(self.cache) > self.max_cache:
+            self.cache.popitem(last=False)
+
+    def _install_hosts(self, hosts, rec, state) -> list:
+        installed = []
+        for h in hosts:
+            if "step" in getattr(h, "__dict__", {}):
+                continue
+            real = h.step
+            try:
+                h.step = functools.partial(_host_step, rec, state, real)
+            except AttributeError:
+                continue
+            installed.append(h)
+        return installed
+
+    @staticmethod
+    def _remove_hosts(hosts) -> None:
+        for h in hosts:
+            try:
+                del h.step
+            except AttributeError:
+                pass
+
+    @staticmethod
+    def _restore(rec, state, entry_d, entry_g, entry_gd, failed):
+        """Put the real arrays back into every captured tensor; say how the replay must leave each one."""
+        final, reason = [], None
+        for i, t in enumerate(state):
+            d = t._d
+            dk = None
+            if type(d) is TraceArray:
+                t._d = d.a
+                dk = d.k if d.k not in rec.inputs or d.a is not entry_d[i] else None
+            elif d is not entry_d[i]:
+                reason = "it gives a tensor it reaches a new array that is not computed from its inputs"
+            g = t._grad
+            if g is None:
+                gk = None
+            else:
+                gd = g._d
+                if type(gd) is TraceArray:
+                    g._d = gd.a
+                    if g.requires_grad or g._node is not None:
+                        reason = "it keeps a gradient with a graph in .grad (create_graph=True)"
+                    gk = ("same", gd.k) if g is entry_g[i] else ("new", type(g), gd.k)
+                elif g is entry_g[i] and gd is entry_gd[i]:
+                    gk = ("keep",)
+                else:
+                    reason = "it sets a .grad that is not computed from its inputs"
+                    gk = ("keep",)
+            if entry_g[i] is not None and entry_g[i] is not g and type(entry_g[i]._d) is TraceArray:
+                entry_g[i]._d = entry_g[i]._d.a       # the old grad object the step replaced
+            final.append((dk, gk))
+        return final, reason
+
+    def _outputs(self, rec, result, index):
+        leaves, treedef = tree_flatten(result)
+        outs, out_leaves, slots = [], [], []
+        for x in leaves:
+            if isinstance(x, Tensor):
+                d = x._d
+                if id(x) in index:
+                    outs.append(("s", index[id(x)]))
+                    out_leaves.append(x)
+                    continue
+                if type(d) is TraceArray:
+                    outs.append(("t", type(x)))
+                    slots.append(d.k)
+                    out_leaves.append(type(x)._wrap(d.a))
+                else:
+                    outs.append(("c", type(x), np.array(d, copy=True)))
+                    out_leaves.append(type(x)._wrap(d))
+            elif type(x) is TraceArray:
+                outs.append(("a",))
+                slots.append(x.k)
+                out_leaves.append(x.a)
+            elif isinstance(x, np.ndarray):
+                outs.append(("n", np.array(x, copy=True)))
+                out_leaves.append(x)
+            else:
+                outs.append(("v", x))
+                out_leaves.append(x)
+        return outs, out_leaves, treedef, slots
+
+    def _escaped(self, rec) -> str | None:
+        """A reason if a TraceArray outlived the trace (held by state the function reached without tn.jit seeing
+        it): the arrays are put back where they can be found, and the step runs eagerly."""
+        if not any(r() is not None for r in rec.live):
+            return None
+        gc.collect(0)
+        left = [r() for r in rec.live if r() is not None]
+        if not left:
+            return None
+        for ta in left:
+            for ref in gc.get_referrers(ta):
+                if isinstance(ref, Tensor) and ref._d is ta:
+                    ref._d = ta.a
+                elif isinstance(ref, dict):
+                    for k, v in list(ref.items()):
+                        if v is ta:
+                            ref[k] = ta.a
+                elif isinstance(ref, list):
+                    for j, v in enumerate(ref):
+                        if v is ta:
+                            ref[j] = ta.a
+        return ("it changes arrays of tensors it does not reach through its arguments, closure or globals (pass "
+                "them as arguments)")
+
+    def _classify_consts(self, rec, out_leaves):
+        """Constants of the trace: arrays made during the step (folded in; copied per replay where the trace writes
+        into them) and arrays held from outside (bound by reference on every replay, through a weak reference:
+        a freed one makes the next call trace again)."""
+        import sys
+        import weakref
+        consts, ext, self._ext_slots = {}, [], []
+        returned: dict[int, int] = {}
+        for x in out_leaves:
+            x = getattr(x, "_d", x)
+            returned[id(x)] = returned.get(id(x), 0) + 1
+        for rec_ in list(rec.consts.values()):
+            k, arr, snap = rec_
+            rec_[1] = None
+            # held by someone else than this local, getrefcount's argument and the outputs being returned
+            held = sys.getrefcount(arr) > 2 + returned.get(id(arr), 0)
+            if held:
+                try:
+                    ref = weakref.ref(arr)
+                except TypeError:
+                    ref = None
+                if ref is not None:
+                    ext.append(("w", ref))
+                    self._ext_slots.append((k, ref))
+                    continue
+            consts[k] = snap if snap is not None else arr
+        return consts, ext
+
+    # ---- inspection ---------------------------------------------------------------------------------------
+    def dump(self) -> str:
+        """The cached traces as text: each signature's replay source (for debugging)."""
+        parts = []
+        for entry in self.cache.values():
+            if isinstance(entry, str):
+                parts.append(f"# eager: {entry}")
+                continue
+            for tr in entry:
+                parts.append(f"# {tr.n_ops} ops, {len(tr.lines)} guards\n{tr.source}")
+        return "\n".join(parts)
+
+    def clear(self) -> None:
+        self.cache.clear()
+
+
+def out_leaves_tree(leaves, treedef):
+    return tree_unflatten(treedef, [_detached(x) for x in leaves])
+
+
+def _detached(x):
+    if isinstance(x, Tensor) and (x.requires_grad or x._node is not None):
+        return x.detach()
+    return x
+
+
+def _draw_hook(rec, draw):
+    def recorded(shape):
+        res = draw(shape)
+        return rec.result(res, ("draw", draw, rec.tpl(shape)))
+    return recorded
+
+
+def _host_step(rec, state, real, *args, **kwargs):
+    """An optimiser's or scheduler's ``step`` inside a trace: run on the real arrays, recorded as a host call."""
+    if args or kwargs:
+        rec.refused = rec.refused or "it calls an optimiser's step with arguments (a closure)"
+        return real(*args, **kwargs)
+    ins, plan, held = [], [], []
+    for i, t in enumerate(state):
+        d, g = t._d, t._grad
+        gd = None if g is None else g._d
+        if type(d) is TraceArray:
+            ins.append(d.k)
+            t._d = d.a
+            plan.append((i, "d"))
+        if g is None:
+            plan.append((i, "none"))
+        elif type(gd) is TraceArray:
+            ins.append(gd.k)
+            plan.append((i, "g", type(g)))
+            g._d = gd.a
+        held.append((d, g, gd))
+    rec.hosts += 1
+    _trace.active.append(None)      # nested jits run eagerly; the host's NumPy calls run on real arrays
+    try:
+        res = real()
+    finally:
+        _trace.active.pop()
+        outs, back = [], []
+        for i, (t, (d, g, gd)) in enumerate(zip(state, held)):
+            if type(d) is TraceArray and t._d is d.a:
+                t._d = d
+            elif type(t._d) is np.ndarray:
+                k = rec.slot()
+                outs.append(k)
+                back.append(i)
+                t._d = rec.wrap(t._d, k)
+            if type(gd) is TraceArray:
+                if t._grad is g and g._d is gd.a:
+                    g._d = gd
+                else:
+                    g._d = gd.a if g._d is gd else g._d
+                    rec.refused = rec.refused or "an optimiser step replaces a .grad"
+    fn = functools.partial(_host_replay, real, tuple(plan), tuple(back))
+    rec.ops.append(("host", fn, tuple(ins), tuple(outs)))
+    return res
+
+
+def _host_replay(real, plan, back, state, *arrays):
+    it = iter(arrays)
+    for entry in plan:
+        t = state[entry[0]]
+        if entry[1] == "d":
+            t._d = next(it)
+        elif entry[1] == "none":
+            t._grad = None
+        else:
+            t._grad = entry[2]._wrap(next(it))
+    real()
+    return tuple(state[i]._d for i in back)
+
+
+def jit(fn: Callable | None = None, *, static_argnums=(), donate_argnums=(), max_cache: int = 32,
+        max_traces: int = 8) -> Any:
+    """Compile ``fn`` by tracing: the first call with a new signature runs eagerly and records every NumPy call of
+    the forward, the backward and the updates; later calls replay them (see the module's docstring).
+
+    Usable as ``@tn.jit``, ``tn.jit(f)`` or ``tn.jit(static_argnums=(1,))(f)``. ``donate_argnums`` is accepted for
+    JAX's signature; the replay never writes into arguments it was not asked to, so it changes nothing yet.
+
+    >>> import turunan as tn
+    >>> w = tn.tensor([1.0, 2.0], requires_grad=True)
+    >>> opt = tn.optim.SGD([w], lr=0.5)
+    >>> @tn.jit
+    ... def step(x):
+    ...     loss = (w * x).sum()
+    ...     opt.zero_grad(); loss.backward(); opt.step()
+    ...     return loss
+    >>> [float(step(tn.tensor([1.0, 1.0]))) for _ in range(3)], step.trace_count
+    ([3.0, 2.0, 1.0], 2)
+    """
+    if fn is None:
+        return lambda f: Jitted(f, static_argnums, donate_argnums, max_cache, max_traces)
+    if isinstance(fn, Jitted):
+        return fn
+    if not callable(fn):
+        raise TypeError(f"tn.jit expects a function, got {type(fn).__name__}")
+    return Jitted(fn, static_argnums, donate_argnums, max_cache, max_traces)
