@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import anywhere, c_copy, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
+from ._array import anywhere, c_copy, is_foreign, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -497,6 +497,8 @@ def _diagonal_index(shape, offset):
 def _diagonal_view(x, offset):
     """The ``offset`` diagonal of the last two axes as a view of ``x``'s memory (PyTorch's ``diagonal`` is one: a
     write through it reaches ``x``), writable where ``x`` is; NumPy's own diagonal is a read-only view."""
+    if type(x) is not np.ndarray and is_foreign(x):     # CuPy's diagonal is a view already (writable: CuPy has no
+        return np.diagonal(x, offset, -2, -1)           # read-only arrays); Dask's a new array. No as_strided there
     r0, c0 = max(-offset, 0), max(offset, 0)
     count = max(0, min(x.shape[-2] - r0, x.shape[-1] - c0))
     start = x[..., r0:, c0:]

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batching as B
-from ._array import as_operand
+from ._array import as_operand, zeros
 from ._core import Tensor, apply
 from ._rules import LINEAR, MULTILINEAR, defprim, getitem, scatter_add
 
@@ -43,7 +43,7 @@ def _resize(x, sizes, axes):
         shape[a] = n
     if tuple(shape) == x.shape:
         return x.copy()     # a new array, as every kernel's result (an in-place change of it must not reach x)
-    out = np.zeros(shape, dtype=x.dtype)
+    out = zeros(shape, x.dtype, like=x)     # of x's array type (a device array's on the device)
     common = tuple(slice(0, min(m, n)) for m, n in zip(x.shape, shape))
     out[common] = x[common]
     return out

@@ -33,15 +33,22 @@ import collections
 
 import numpy as np
 
-from ._array import anywhere, kind
+from ._array import anywhere, is_foreign, kind
 from ._core import Tensor, apply
 from ._rules import ELEMENTWISE, astype, defprim
 
 # ---- helpers (arrays and Tensors alike) -------------------------------------------------------------------
 
 
+def _like(x) -> dict:
+    """``like=`` for a constant made next to ``x`` (an array or a Tensor): none for NumPy, the array for a device
+    array (a CuPy constant must live on the GPU: CuPy refuses to mix host and device arrays in one operation)."""
+    d = getattr(x, "_d", x)
+    return {} if type(d) is np.ndarray or not is_foreign(d) else {"like": d}
+
+
 def _eye_like(x):
-    return np.eye(x.shape[-1], dtype=x.dtype)
+    return np.eye(x.shape[-1], dtype=x.dtype, **_like(x))
 
 
 def _diag(v):
@@ -56,7 +63,7 @@ def _diagonal(m):
 
 def _strict(m, upper: bool):
     """The strict lower (or upper) triangle's mask, in ``m``'s dtype."""
-    ones = np.ones((m.shape[-1], m.shape[-1]), dtype=m.dtype)
+    ones = np.ones((m.shape[-1], m.shape[-1]), dtype=m.dtype, **_like(m))
     return np.triu(ones, 1) if upper else np.tril(ones, -1)
 
 
