@@ -43,9 +43,10 @@ def _library(mod: str | None) -> bool:
 class Reach:
     """The result of ``reach``: tensors, hosts (optimisers, schedulers) and the fingerprint of Python values."""
 
-    __slots__ = ("tensors", "hosts", "modules", "fp", "arrays")
+    __slots__ = ("tensors", "hosts", "modules", "fp", "arrays", "bound_steps")
 
     def __init__(self) -> None:
+        self.bound_steps: list = []     # (cell or container, key): where a host's bound ``step`` is kept
         self.tensors: list = []
         self.hosts: list = []
         self.modules: list = []
@@ -64,6 +65,11 @@ def _is_optimizer(obj) -> bool:
 
 def _is_scheduler(obj) -> bool:
     return _is_optimizer(getattr(obj, "optimizer", None)) and callable(getattr(obj, "step", None))
+
+
+def _host_step(v) -> bool:
+    return type(v) is types.MethodType and v.__func__.__name__ == "step" and (
+        _is_optimizer(v.__self__) or _is_scheduler(v.__self__))
 
 
 def reach(fn, depth: int = 8) -> Reach:
@@ -97,9 +103,13 @@ def reach(fn, depth: int = 8) -> Reach:
             cells = obj.__closure__ or ()
             for c in cells:
                 try:
-                    stack.append((c.cell_contents, d - 1))
+                    v = c.cell_contents
                 except ValueError:          # an empty cell (a name not bound yet)
                     fp.append("<empty>")
+                    continue
+                if _host_step(v):           # ``sgd_step = opt.step`` kept in a closure: swapped while tracing
+                    out.bound_steps.append((c, None))
+                stack.append((v, d - 1))
             for v in (obj.__defaults__ or ()):
                 stack.append((v, d - 1))
             for v in (obj.__kwdefaults__ or {}).values():
@@ -130,6 +140,8 @@ def reach(fn, depth: int = 8) -> Reach:
             if len(obj) <= _MAX_ITEMS:
                 for k, v in obj.items():
                     fp.append(k if type(k) in _SCALARS else id(k))
+                    if _host_step(v):
+                        out.bound_steps.append((obj, k))
                     stack.append((v, d - 1))
             continue
         if _is_optimizer(obj) or _is_scheduler(obj):

@@ -281,8 +281,10 @@ class TraceArray:
             rec.ops.append(("call", func, targs, tkw, None, False))
             return None if out is None else out
         res = func(*_unwrap(args), **_unwrap(kwargs))
-        if isinstance(res, (bool, int, float, complex)) or res is None:
-            return res if res is None else rec.value_guard(res, ("call", func, targs, tkw))
+        if res is None:
+            return None
+        if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
+            return rec.value_guard(res, ("call", func, targs, tkw))     # np.allclose, np.array_equal
         return rec.result(res, ("call", func, targs, tkw))
 
     def __array__(self, dtype=None, copy=None):
@@ -367,7 +369,7 @@ class TraceArray:
             if res is None:
                 rec.ops.append(("method", k, name, targs, tkw, None, False))
                 return None
-            if isinstance(res, (bool, int, float, complex)):
+            if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
                 return rec.value_guard(res, ("method", k, name, targs, tkw))
             return rec.result(res, ("method", k, name, targs, tkw))
         return method

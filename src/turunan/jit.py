@@ -219,30 +219,14 @@ class Jitted:
         entry_v = [t._version[0] for t in state]
         index = {id(t): i for i, t in enumerate(state)}
         # the arguments: a Tensor's array is swapped like a captured one; a NumPy array is passed as a TraceArray
-        call_args = list(args)
-        leaf_pos = 0
-        dyn_positions = [i for i in range(len(args)) if i not in self.static_argnums]
-        flat_new = []
-        for x in leaves:
-            if type(x) is np.ndarray:
-                ta = rec.input(x)
-                binds.append(("a", leaf_pos))
-                flat_new.append(ta)
-            else:
-                flat_new.append(x)
-            leaf_pos += 1
-        if any(type(x) is TraceArray for x in flat_new):
-            _, td = tree_flatten([args[i] for i in dyn_positions])
-            rebuilt = tree_unflatten(td, flat_new)
-            for i, v in zip(dyn_positions, rebuilt):
-                call_args[i] = v
+        call_args = self._traced_args(rec, args, leaves, binds)
         for i, t in enumerate(state):
             t._d = rec.input(t._d)
             binds.append(("d", i))
             if t._grad is not None:
                 t._grad._d = rec.input(t._grad._d)
                 binds.append(("g", i))
-        hosts = self._install_hosts(r.hosts, rec, state)
+        hosts = self._install_hosts(r, rec, state)
         prev_hook = _creation.draw_hook
         _creation.draw_hook = functools.partial(_draw_hook, rec)
         _trace.active.append(rec)
@@ -253,6 +237,7 @@ class Jitted:
             result = self.fn(*call_args)
             failed = False
         finally:
+            del call_args       # it holds the arguments' TraceArrays
             _trace.active.pop()
             _creation.draw_hook = prev_hook
             self._remove_hosts(hosts)
@@ -307,15 +292,33 @@ class Jitted:
         self._store(key, entry)
         return out_leaves_tree(out_leaves, treedef)
 
+    def _traced_args(self, rec, args, leaves, binds) -> list:
+        call_args = list(args)
+        flat = []
+        for pos, x in enumerate(leaves):
+            if type(x) is np.ndarray:
+                flat.append(rec.input(x))
+                binds.append(("a", pos))
+            else:
+                flat.append(x)
+        if len(flat) != len(leaves) or any(a is not b for a, b in zip(flat, leaves)):
+            dyn = [i for i in range(len(args)) if i not in self.static_argnums]
+            _, td = tree_flatten([args[i] for i in dyn])
+            for i, v in zip(dyn, tree_unflatten(td, flat)):
+                call_args[i] = v
+        return call_args
+
     def _store(self, key, value) -> None:
         self.cache[key] = value
         self.cache.move_to_end(key)
         while len(self.cache) > self.max_cache:
             self.cache.popitem(last=False)
 
-    def _install_hosts(self, hosts, rec, state) -> list:
+    def _install_hosts(self, r, rec, state) -> list:
+        """Make every optimiser's and scheduler's ``step`` a host call while tracing: the instance's attribute, and
+        the bound methods kept in closure cells or dicts (``sgd_step = opt.step``). Undone by ``_remove_hosts``."""
         installed = []
-        for h in hosts:
+        for h in r.hosts:
             if "step" in getattr(h, "__dict__", {}):
                 continue
             real = h.step
@@ -323,16 +326,29 @@ class Jitted:
                 h.step = functools.partial(_host_step, rec, state, real)
             except AttributeError:
                 continue
-            installed.append(h)
+            installed.append((h, None, None))
+        for where, key in r.bound_steps:
+            if key is None:
+                real = where.cell_contents
+                where.cell_contents = functools.partial(_host_step, rec, state, real)
+            else:
+                real = where[key]
+                where[key] = functools.partial(_host_step, rec, state, real)
+            installed.append((where, key, real))
         return installed
 
     @staticmethod
-    def _remove_hosts(hosts) -> None:
-        for h in hosts:
-            try:
-                del h.step
-            except AttributeError:
-                pass
+    def _remove_hosts(installed) -> None:
+        for where, key, real in reversed(installed):
+            if real is None:
+                try:
+                    del where.step
+                except AttributeError:
+                    pass
+            elif key is None:
+                where.cell_contents = real
+            else:
+                where[key] = real
 
     @staticmethod
     def _restore(rec, state, entry_d, entry_g, entry_gd, failed):
@@ -400,7 +416,7 @@ class Jitted:
         it): the arrays are put back where they can be found, and the step runs eagerly."""
         if not any(r() is not None for r in rec.live):
             return None
-        gc.collect(0)
+        gc.collect()        # arrays in reference cycles (a graph kept by a closure) die here
         left = [r() for r in rec.live if r() is not None]
         if not left:
             return None

@@ -1,0 +1,369 @@
+"""``tn.jit``: a replayed step gives the numbers eager execution gives, bit for bit, and never replays a wrong path.
+
+Differential: every benchmark workload, a sample of the engine's random-program sweep, the functional transforms and
+PyTorch-style training steps run eagerly and jitted (first call and replays). Guards: value-dependent branches,
+shape changes, Dropout, BatchNorm's modes, a parameter replaced between calls, an exception inside the step.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import pathlib
+import pkgutil
+import sys
+import warnings
+
+import numpy as np
+import pytest
+
+import turunan as tn
+from turunan import nn, optim
+from turunan._jit_reach import reach
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+JIT = sys.modules["turunan.jit"]
+
+
+def val(x):
+    """A result or a piece of state as plain, copied values (nested lists of arrays)."""
+    if isinstance(x, tn.Tensor):
+        return np.array(x._d, copy=True)
+    if isinstance(x, (list, tuple)):
+        return [val(v) for v in x]
+    if isinstance(x, dict):
+        return {k: val(v) for k, v in x.items()}
+    if isinstance(x, np.ndarray):
+        return x.copy()
+    return x
+
+
+def same(a, b) -> bool:
+    """Bit for bit: same types, shapes, dtypes and values (NaN equals NaN)."""
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if isinstance(a, np.ndarray):
+        return (isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+                and np.array_equal(a, b, equal_nan=a.dtype.kind in "fc"))
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def state_of(fn) -> list:
+    return [[val(t), val(t.grad)] for t in reach(fn).tensors]
+
+
+@contextlib.contextmanager
+def no_warnings():
+    """No eager fallback: tn.jit warns when it gives up on replaying."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        yield
+
+
+# ---- every benchmark workload ------------------------------------------------------------------------------
+def _workloads():
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        names = [m.name for m in pkgutil.iter_modules([str(ROOT / "benchmarks" / "workloads")])
+                 if not m.name.startswith("_")]
+        out = []
+        for name in sorted(names):
+            mod = importlib.import_module(f"workloads.{name}")
+            if hasattr(mod, "setup_turunan"):
+                out += [(name, t) for t in getattr(mod, "TIMED", ["step"])]
+        return out
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+
+
+@pytest.mark.parametrize("name,timed", _workloads())
+def test_every_workload_replays_bit_for_bit(name, timed, monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    mod = importlib.import_module(f"workloads.{name}")
+    size = mod.SIZES["quick"]
+    eager = mod.setup_turunan(mod.data(size), size).timed(timed)
+    jitted = tn.jit(mod.setup_turunan(mod.data(size), size).timed(timed))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)      # no eager fallback: every workload is replayed
+        for i in range(4):
+            assert same(val(eager()), val(jitted())), f"{name}/{timed}: call {i} differs"
+            assert same(state_of(eager), state_of(jitted.fn)), f"{name}/{timed}: state after call {i} differs"
+    assert jitted.replay_count >= 2 and jitted.trace_count <= 2
+
+
+# ---- a sample of the engine's random-program sweep (tests/test_properties.py) -------------------------------
+def _programs():
+    from test_properties import BINARY, REDUCE, SHAPES, UNARY
+    rng = np.random.default_rng(14)
+    for _ in range(24):
+        yield ([int(i) for i in rng.integers(0, len(UNARY), rng.integers(1, 5))], int(rng.integers(len(BINARY))),
+               int(rng.integers(len(REDUCE))), int(rng.integers(len(SHAPES))), UNARY, BINARY, REDUCE, SHAPES)
+
+
+@pytest.mark.parametrize("case", list(range(24)))
+def test_random_programs_replay_bit_for_bit(case):
+    unary_ids, b, r, s, UNARY, BINARY, REDUCE, SHAPES = list(_programs())[case]
+
+    def f(x, y):
+        for i in unary_ids:
+            x = UNARY[i](x)
+        return REDUCE[r](BINARY[b](x, y)).sum()
+
+    first = tn.func.value_and_grad(f, argnums=(0, 1))
+    second = tn.func.grad(lambda x, y: tn.func.grad(f)(x, y).sum(), argnums=(0, 1))
+    jf, js = tn.jit(first), tn.jit(second)
+    rng = np.random.default_rng(case)
+    sa, sb = SHAPES[s]
+    with no_warnings():
+        for _ in range(3):      # new values each call: replays compute, they do not repeat the first answer
+            x, y = tn.tensor(rng.uniform(-1.5, 1.5, sa)), tn.tensor(rng.uniform(-1.5, 1.5, sb))
+            assert same(val(first(x, y)), val(jf(x, y)))
+            assert same(val(second(x, y)), val(js(x, y)))
+    assert jf.trace_count == 1 and js.trace_count == 1
+
+
+# ---- the functional style ------------------------------------------------------------------------------------
+def _mlp_params(rng):
+    return {"W": tn.tensor(rng.standard_normal((5, 4)).astype(np.float32)),
+            "b": tn.tensor(np.zeros(4, np.float32))}
+
+
+def _loss(params, x, y):
+    z = tn.tanh(x @ params["W"] + params["b"])
+    return ((z - y) ** 2).mean()
+
+
+def test_functional_grad_value_and_grad_hessian():
+    rng = np.random.default_rng(0)
+    params = _mlp_params(rng)
+    g, jg = tn.func.grad(_loss), tn.jit(tn.func.grad(_loss))
+    vg, jvg = tn.value_and_grad(_loss), tn.jit(tn.value_and_grad(_loss))
+    h = lambda w: tn.tanh(w @ w.T).sum() * tn.sin(w).sum()     # noqa: E731
+    jh = tn.jit(tn.hessian(h))
+    with no_warnings():
+        for _ in range(3):
+            x = tn.tensor(rng.standard_normal((8, 5)).astype(np.float32))
+            y = tn.tensor(rng.standard_normal((8, 4)).astype(np.float32))
+            assert same(val(g(params, x, y)), val(jg(params, x, y)))
+            assert same(val(vg(params, x, y)), val(jvg(params, x, y)))
+            w = tn.tensor(rng.standard_normal((3, 2)))
+            assert same(val(tn.hessian(h)(w)), val(jh(w)))
+    assert jg.trace_count == jvg.trace_count == jh.trace_count == 1
+
+
+def test_numpy_arrays_and_numbers_as_arguments():
+    f = tn.jit(lambda a, k: np.sin(tn.tensor(a)) * k)
+    a = np.arange(3.0)
+    warnings.simplefilter("error", RuntimeWarning)
+    assert same(val(f(a, 2.0)), val(np.sin(tn.tensor(a)) * 2.0))
+    assert same(val(f(a + 1, 2.0)), val(np.sin(tn.tensor(a + 1)) * 2.0))
+    assert same(val(f(a, 3.0)), val(np.sin(tn.tensor(a)) * 3.0))      # a number is part of the signature
+    assert f.trace_count == 2
+
+
+# ---- PyTorch-style training steps ----------------------------------------------------------------------------
+def _model(seed=0, dropout=0.0, batchnorm=False):
+    tn.manual_seed(seed)
+    layers = [nn.Linear(6, 8)] + ([nn.BatchNorm1d(8)] if batchnorm else []) + [nn.ReLU()]
+    layers += ([nn.Dropout(dropout)] if dropout else []) + [nn.Linear(8, 3)]
+    return nn.Sequential(*layers)
+
+
+def _training(make_opt, steps=6, sched=None, **model_kw):
+    """The same PyTorch-style step, eagerly and jitted, from the same start: every result and state equal."""
+    runs = []
+    for jit in (False, True):
+        model = _model(**model_kw)
+        opt = make_opt(model.parameters())
+        scheduler = sched(opt) if sched else None
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            if scheduler is not None:
+                scheduler.step()
+            return loss
+
+        f = tn.jit(step) if jit else step
+        rng = np.random.default_rng(1)
+        tn.manual_seed(7)
+        out = []
+        for _ in range(steps):
+            x = tn.tensor(rng.standard_normal((10, 6)).astype(np.float32))
+            y = tn.tensor(rng.integers(0, 3, 10))
+            out.append(val(f(x, y)))
+        out.append([val(p) for p in model.parameters()] + [val(p.grad) for p in model.parameters()])
+        out.append(val([b for b in model.buffers()]))
+        runs.append((out, f, opt))
+    (eager, _, opt_e), (jitted, f, opt_j) = runs
+    assert same(eager, jitted)
+    return f, opt_e, opt_j
+
+
+@pytest.mark.parametrize("make_opt", [lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+                                      lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, nesterov=True, weight_decay=1e-3),
+                                      lambda ps: optim.Adam(ps, lr=0.01),
+                                      lambda ps: optim.AdamW(ps, lr=0.01, amsgrad=True)])
+def test_training_step_matches_eager(make_opt):
+    with no_warnings():
+        f, opt_e, opt_j = _training(make_opt)
+    assert f.trace_count == 2 and f.replay_count == 4      # the second call has .grad buffers: a new signature
+    for pe, pj in zip(opt_e.state.values(), opt_j.state.values()):
+        assert same(val(pe), val(pj))      # Adam's step counter and moments live on: no stale constant
+
+
+def test_a_scheduler_changes_the_rate_between_replays():
+    with no_warnings():
+        _training(lambda ps: optim.SGD(ps, lr=0.5), sched=lambda o: optim.lr_scheduler.StepLR(o, 1, gamma=0.5))
+
+
+def test_dropout_draws_fresh_masks_equal_to_eager():
+    with no_warnings():
+        f, _, _ = _training(lambda ps: optim.SGD(ps, lr=0.1), dropout=0.5)
+    assert f.replay_count == 4
+
+
+def test_batchnorm_running_stats_and_the_train_eval_switch():
+    with no_warnings():
+        _training(lambda ps: optim.SGD(ps, lr=0.1), batchnorm=True)
+    model = _model(batchnorm=True)
+    f = tn.jit(lambda x: model(x))
+    x = tn.tensor(np.random.default_rng(0).standard_normal((10, 6)).astype(np.float32))
+    train = [val(f(x)) for _ in range(2)]
+    model.eval()
+    ev = val(f(x))
+    with tn.no_grad():
+        assert same(ev, val(model(x)))
+    model.train()
+    assert not same(train[0], ev) and f.trace_count == 2
+
+
+def test_a_parameter_replaced_between_calls():
+    model = nn.Linear(3, 2)
+    f = tn.jit(lambda x: model(x).sum())
+    x = tn.tensor(np.ones((4, 3), np.float32))
+    f(x), f(x)
+    model.weight = nn.Parameter(np.zeros((2, 3), np.float32))
+    with tn.no_grad():
+        assert same(val(f(x)), val(model(x).sum()))
+    model.weight.data[...] = 1.0         # changed in place: read by reference, no retrace needed
+    with tn.no_grad():
+        assert same(val(f(x)), val(model(x).sum()))
+    assert f.trace_count == 2
+
+
+def test_shape_change_retraces():
+    f = tn.jit(lambda x: (x * x).sum())
+    for n in (3, 4, 3, 4):
+        assert same(val(f(tn.ones(n))), np.array(n, np.float32))
+    assert f.trace_count == 2 and f.replay_count == 2
+
+
+# ---- guards -------------------------------------------------------------------------------------------------
+def _chapter_f(a):
+    b = a * 2
+    while b.norm() < 1000:
+        b = b * 2
+    if b.sum() > 0:
+        c = b
+    else:
+        c = 100 * b
+    return c
+
+
+def test_value_dependent_control_flow_is_guarded():
+    a_grad = tn.jit(tn.func.grad(lambda a: _chapter_f(a).sum()))
+    f = tn.jit(_chapter_f)
+    with no_warnings():
+        for v in ([0.5, -0.2], [30.0, 1.0], [-0.5, 0.2], [0.5, -0.2], [3.0, 4.0], [-30.0, 1.0]):
+            a = tn.tensor(v)
+            assert same(val(f(a)), val(_chapter_f(a)))       # loops a different number of times, flips the if
+            assert same(val(a_grad(a)), val(tn.func.grad(lambda a: _chapter_f(a).sum())(a)))
+    assert f.replay_count >= 1 and f.trace_count == 5
+
+
+def test_a_path_that_keeps_changing_falls_back_to_eager_with_a_warning():
+    f = tn.jit(lambda x: x * 2 if float(x.sum()) > 0 else x, max_traces=2)
+    f(tn.tensor([1.0])), f(tn.tensor([-1.0]))
+    with pytest.warns(RuntimeWarning, match="changed between calls"):
+        f(tn.tensor([0.0]))
+    assert same(val(f(tn.tensor([5.0]))), np.array([10.0], np.float32))
+
+
+def test_a_failed_guard_leaves_no_state_half_written():
+    w = tn.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        (w * x).sum().backward()          # accumulates into w.grad: written before the guard below
+        return x * 2 if float(w.grad.sum()) > 0 else x * 3
+
+    f, eager_w = tn.jit(step), tn.tensor([1.0, 2.0], requires_grad=True)
+    for v in ([1.0, 1.0], [1.0, 1.0], [1.0, 1.0], [-5.0, -5.0], [1.0, 1.0]):
+        out = f(tn.tensor(v))
+        (eager_w * tn.tensor(v)).sum().backward()
+        assert same(val(w.grad), val(eager_w.grad))
+        assert same(val(out), val(tn.tensor(v) * (2 if float(eager_w.grad.sum()) > 0 else 3)))
+
+
+def test_an_exception_inside_the_step_leaves_state_as_eager_and_the_next_call_works():
+    model = nn.Linear(3, 2)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    before = val(list(model.parameters()))
+
+    @tn.jit
+    def step(x, fail):
+        loss = model(x).sum()
+        opt.zero_grad()
+        loss.backward()
+        if fail:
+            raise ValueError("boom")
+        opt.step()
+        return loss
+
+    x = tn.tensor(np.ones((4, 3), np.float32))
+    with pytest.raises(ValueError, match="boom"):
+        step(x, True)
+    assert same(val(list(model.parameters())), before)
+    assert all(type(p._d) is np.ndarray and type(p.grad._d) is np.ndarray for p in model.parameters())
+    for _ in range(3):
+        step(x, False)
+    assert step.trace_count == 2 and step.replay_count == 2
+    assert all(type(p._d) is np.ndarray for p in model.parameters())
+
+
+def test_python_state_changed_by_the_step_runs_eagerly():
+    seen = []
+    f = tn.jit(lambda x: seen.append(1) or x * 2)
+    with pytest.warns(RuntimeWarning, match="Python state"):
+        f(tn.ones(2))
+    f(tn.ones(2))
+    assert len(seen) == 2
+
+
+def test_reading_a_value_after_the_optimiser_step_runs_eagerly():
+    w = tn.tensor([1.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.1)
+
+    def step():
+        opt.zero_grad()
+        (w * w).sum().backward()
+        opt.step()
+        return w.item()
+
+    f = tn.jit(step)
+    with pytest.warns(RuntimeWarning, match="after an optimiser step"):
+        first = f()
+    assert [first, f(), f()] == pytest.approx([0.8, 0.64, 0.512])
+
+
+def test_dump_and_cache_bound():
+    f = tn.jit(lambda x: tn.exp(x) + 1, max_cache=2)
+    for n in (1, 2, 3):
+        f(tn.ones(n))
+    assert len(f.cache) == 2 and f.trace_count == 3
+    assert "def replay_" in f.dump() and "exp" not in f.dump().split("def ")[0]
