@@ -341,7 +341,7 @@ def _matrix_norm2(x):
 
 
 def _matrix_norm2_vjp(g, ans, x):
-    if not isinstance(x, np.ndarray):
+    if not (isinstance(x, np.ndarray) or is_foreign(x)):     # a Tensor: a recorded (second-order) backward
         raise NotImplementedError("the spectral norm (matrix norm with ord=2) has a first derivative only; "
                                   "for higher orders use ord='fro' or compute it from turunan ops")
     u, _, vt = np.linalg.svd(x)
