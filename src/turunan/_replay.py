@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._trace import GuardMismatch, Recorder, Slot
+from ._trace import GuardMismatch, Recorder, Slot, op_uses
 
 __all__ = ["compile_trace", "same"]
 
@@ -82,40 +82,6 @@ class _Source:
         return f"{head}({', '.join(parts)})"
 
 
-def _slots_in(x, acc: list) -> list:
-    t = type(x)
-    if t is Slot:
-        acc.append(x.k)
-    elif t is tuple or t is list:
-        for v in x:
-            _slots_in(v, acc)
-    elif t is dict:
-        for v in x.values():
-            _slots_in(v, acc)
-    return acc
-
-
-def _uses(op) -> list:
-    kind = op[0]
-    if kind == "call":
-        return _slots_in((op[2], op[3]), [])
-    if kind == "method":
-        return [op[1]] + _slots_in((op[3], op[4]), [])
-    if kind in ("attr", "item"):
-        return [op[1]]
-    if kind == "getitem":
-        return [op[1]] + _slots_in(op[2], [])
-    if kind == "setitem":
-        return [op[1]] + _slots_in((op[2], op[3]), [])
-    if kind == "guard":
-        return [op[1]]
-    if kind == "draw":
-        return _slots_in(op[2], [])
-    if kind == "host":
-        return list(op[2])
-    return []
-
-
 def _defs(op) -> list:
     kind = op[0]
     if kind in ("call", "method", "attr", "getitem", "item", "draw"):
@@ -123,6 +89,21 @@ def _defs(op) -> list:
     if kind == "host":
         return list(op[3])
     return []
+
+
+def _dead(ops, keep: set, consts: dict) -> set:
+    """Ops whose results nothing reads (the value of a loss nobody returns): pure ops only. Writes, guards, draws
+    (they advance a generator) and host calls always run."""
+    needed, dead = set(keep), set()
+    for i in range(len(ops) - 1, -1, -1):
+        op = ops[i]
+        defs = _defs(op)
+        pure = op[0] in ("call", "method", "attr", "getitem", "item") and defs and op[-2] is not None
+        if pure and not any(k in needed for k in defs):
+            dead.add(i)
+            continue
+        needed.update(op_uses(op))
+    return dead
 
 
 def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[int] | None = None,
@@ -134,15 +115,23 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     to host calls (``("host", fn, in_slots, out_slots)`` ops). Returns the function; its source is ``run.source``.
     """
     bound = rec.inputs if bound is None else bound
+    consts = dict(consts)
+    for op in rec.ops:      # folded: computed from the trace's own constants only (not from arrays held outside)
+        k = _defs(op)[0] if _defs(op) else None
+        fold = rec.folded.get(k)
+        if fold is not None and all(d in consts for d in fold[1]):
+            consts[k] = fold[0]
     readonly = {k: v for k, v in consts.items() if k not in rec.written}
+    dead_ops = _dead(rec.ops, set(results) | set(bound), consts)
     src = _Source({})
     for k, v in readonly.items():
         src.consts[k] = src.const(v)
     ops = rec.ops
     last: dict[int, int] = {}
     for i, op in enumerate(ops):
-        for k in _uses(op):
-            last[k] = i
+        if i not in dead_ops:
+            for k in op_uses(op):
+                last[k] = i
     keep = set(results) | set(bound)
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
@@ -155,11 +144,23 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     for i, op in enumerate(ops):
         if undo and i == rec.first_write:
             body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
-        body.append(_line(op, src))
-        dead = [k for k in _uses(op) + _defs(op) if last.get(k, i) <= i and k not in keep and k not in readonly]
+        defs = _defs(op)
+        if i in dead_ops or (defs and defs[0] in consts):
+            continue        # its result is never read, or folded
+        if op[0] == "guard" and op[1] in consts:
+            continue        # a constant's value: always the one seen
+        if defs and defs[0] in rec.plain_copies and op[1] not in keep and op[1] not in rec.viewed \
+                and last.get(op[1]) == i and op[1] not in consts:
+            body.append(f"v{defs[0]} = v{op[1]}")      # a copy of an array nobody reads after it: the array
+            last[op[1]] = i
+        else:
+            body.append(_line(op, src))
+        dead = [k for k in op_uses(op) + _defs(op) if last.get(k, i) <= i and k not in keep and k not in readonly]
         if dead:
             body.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
-    body.append("return (" + "".join(f"{src.consts.get(k) or f'v{k}'}, " for k in results) + ")")
+    # a constant handed out is a copy: the caller may write into what it gets
+    body.append("return (" + "".join(f"_copy({src.consts[k]}), " if k in src.consts else f"v{k}, " for k in results)
+                + ")")
     if undo:
         body = ["_u = None", "try:"] + ["    " + b for b in body] + \
             ["except _M:", "    if _u is not None:", "        _restore(_u)", "    raise"]

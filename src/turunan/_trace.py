@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-__all__ = ["Recorder", "Slot", "TraceArray", "active"]
+__all__ = ["Recorder", "Slot", "TraceArray", "active", "op_uses"]
 
 
 class Slot:
@@ -48,6 +48,50 @@ _ARRAY_ATTRS = frozenset({"T", "mT", "real", "imag"})
 # NumPy functions whose Python result depends on layout only (not on values): not guarded
 _STRUCTURAL_FNS = frozenset({np.shape, np.ndim, np.size, np.shares_memory, np.may_share_memory, np.result_type,
                              np.iscomplexobj, np.isrealobj, np.isscalar, np.can_cast, np.min_scalar_type})
+
+
+def _slots_in(x, acc: list) -> list:
+    t = type(x)
+    if t is Slot:
+        acc.append(x.k)
+    elif t is tuple or t is list:
+        for v in x:
+            _slots_in(v, acc)
+    elif t is dict:
+        for v in x.values():
+            _slots_in(v, acc)
+    return acc
+
+
+def op_uses(op) -> list:
+    """The slots an op reads."""
+    kind = op[0]
+    if kind == "call":
+        return _slots_in((op[2], op[3]), [])
+    if kind == "method":
+        return [op[1]] + _slots_in((op[3], op[4]), [])
+    if kind in ("attr", "item"):
+        return [op[1]]
+    if kind == "getitem":
+        return [op[1]] + _slots_in(op[2], [])
+    if kind == "setitem":
+        return [op[1]] + _slots_in((op[2], op[3]), [])
+    if kind == "guard":
+        return [op[1]]
+    if kind == "draw":
+        return _slots_in(op[2], [])
+    if kind == "host":
+        return list(op[2])
+    return []
+
+
+
+# NumPy functions whose result depends on their first argument's shape and dtype only, not on its values
+_SHAPE_ONLY = frozenset({np.ones_like, np.zeros_like, np.full_like})
+
+
+def _others_traced(args, kwargs) -> bool:
+    return any(type(a) is TraceArray for a in args) or any(type(v) is TraceArray for v in kwargs.values())
 
 
 class GuardMismatch(Exception):
@@ -83,6 +127,14 @@ class Recorder:
         self.live: list = []                  # weak references to every TraceArray made, to find escaped ones
         self.lines: list[str] = []            # where each guard was read (for messages)
         self.refused = None                   # why this trace cannot be replayed, found while tracing
+        # constant folding: slots whose value is the same on every replay, as long as the constants they come from
+        # are the trace's own (not arrays held from outside, decided at the end: see turunan._replay)
+        self.foldable: set[int] = set()      # internal-so-far constants not yet written, and folded results
+        self.folded: dict[int, list] = {}     # slot -> [its value, the slots it was computed from, copied]
+        self.owner: dict[int, int] = {}       # id(a fresh result) -> its slot
+        self.own: set[int] = set()            # constants made by the trace itself (never held from outside)
+        self.viewed: set[int] = set()         # slots some later result is a view of
+        self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:
@@ -105,6 +157,7 @@ class Recorder:
         if rec is None:
             rec = self.consts[id(a)] = [self.slot(), a, None]
             self.const_slots[rec[0]] = rec
+            self.foldable.add(rec[0])
             self._root(a, rec[0])
         return Slot(rec[0])
 
@@ -133,11 +186,19 @@ class Recorder:
         memory of an array bound from outside (an argument, a parameter, a constant) is remembered: a replay that
         must stop at a later guard puts those arrays back first (see turunan._replay)."""
         self.written.add(k)
+        self.foldable.discard(k)
         root = a
         while isinstance(getattr(root, "base", None), np.ndarray):
             root = root.base
         j = self.roots.get(id(root))
         if j is None:
+            return
+        self.foldable.discard(j)
+        self.written.add(j)
+        fold = self.folded.get(j)
+        if fold is not None:
+            if not fold[2]:                 # its value as folded, before this write changes it
+                fold[0], fold[2] = np.array(fold[0], copy=True), True
             return
         rec = self.const_slots.get(j)
         if rec is not None and rec[2] is None:
@@ -153,19 +214,11 @@ class Recorder:
         self.roots.setdefault(id(root), k)
 
     def result(self, res, op_prefix: tuple):
-        """Record ``op_prefix + (slot,)`` for the real result ``res`` and give back what the caller sees."""
-        if type(res) is np.ndarray:
-            k = self.slot()
-            self.ops.append(op_prefix + (k, False))
-            return TraceArray(res, k, self)
+        """Record ``op_prefix + (slot, conv)`` for the real result ``res`` and give back what the caller sees."""
+        if isinstance(res, np.ndarray):
+            return self._array_result(res, op_prefix, False)
         if isinstance(res, np.generic):      # a 0-d result: held as a 0-d array, as a tensor holds it
-            k = self.slot()
-            self.ops.append(op_prefix + (k, True))
-            return TraceArray(np.asarray(res), k, self)
-        if isinstance(res, np.ndarray):      # a subclass: kept as it is
-            k = self.slot()
-            self.ops.append(op_prefix + (k, False))
-            return TraceArray(res, k, self)
+            return self._array_result(np.asarray(res), op_prefix, True)
         if isinstance(res, (tuple, list)) and any(isinstance(r, (np.ndarray, np.generic)) for r in res):
             k = self.slot()
             self.ops.append(op_prefix + (k, False))
@@ -182,6 +235,27 @@ class Recorder:
                 return type(res)(*items)
             return type(res)(items)
         return res
+
+    def _array_result(self, res, op_prefix: tuple, conv: bool):
+        k = self.slot()
+        op = op_prefix + (k, conv)
+        self.ops.append(op)
+        base = res.base
+        if base is None:
+            self.owner[id(res)] = k
+        else:
+            while isinstance(getattr(base, "base", None), np.ndarray):
+                base = base.base
+            j = self.owner.get(id(base))
+            if j is not None:
+                self.viewed.add(j)
+        # folded: computed only from the trace's own constants (a draw never is); a view is not, so that a write
+        # through it can always be replayed on the array it shows
+        if op_prefix[0] != "draw" and res.base is None and all(d in self.foldable for d in op_uses(op)):
+            self.folded[k] = [res, op_uses(op), False]
+            self.foldable.add(k)
+            self._root(res, k)
+        return TraceArray(res, k, self)
 
     def guard(self, k: int, conv: str, value) -> None:
         """Slot ``k``'s value was read by Python as ``conv`` and was ``value``: a replay must see the same."""
@@ -281,6 +355,10 @@ class TraceArray:
             rec.ops.append(("call", func, targs, tkw, None, False))
             return None if out is None else out
         res = func(*_unwrap(args), **_unwrap(kwargs))
+        if func in _SHAPE_ONLY and type(res) is np.ndarray and not _others_traced(args[1:], kwargs):
+            k = rec.const(res).k        # depends on a shape only: a constant of the trace's own (folded)
+            rec.own.add(k)
+            return TraceArray(res, k, rec)
         if res is None:
             return None
         if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
@@ -371,7 +449,10 @@ class TraceArray:
                 return None
             if isinstance(res, (bool, int, float, complex)) and not isinstance(res, np.generic):
                 return rec.value_guard(res, ("method", k, name, targs, tkw))
-            return rec.result(res, ("method", k, name, targs, tkw))
+            out = rec.result(res, ("method", k, name, targs, tkw))
+            if name == "astype" and type(res) is np.ndarray and res.dtype == self.a.dtype and kwargs.get("copy", True):
+                rec.plain_copies.add(out.k)
+            return out
         return method
 
     def __copy__(self):

@@ -44,7 +44,7 @@ from __future__ import annotations
 import functools
 import gc
 import warnings
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -442,15 +442,13 @@ class Jitted:
         import sys
         import weakref
         consts, ext, self._ext_slots = {}, [], []
-        returned: dict[int, int] = {}
-        for x in out_leaves:
-            x = getattr(x, "_d", x)
-            returned[id(x)] = returned.get(id(x), 0) + 1
+        # references the trace itself holds: the outputs being returned, folded values (ids only: no new reference)
+        returned = Counter([id(getattr(x, "_d", x)) for x in out_leaves] + [id(f[0]) for f in rec.folded.values()])
         for rec_ in list(rec.consts.values()):
             k, arr, snap = rec_
             rec_[1] = None
             # held by someone else than this local, getrefcount's argument and the outputs being returned
-            held = sys.getrefcount(arr) > 2 + returned.get(id(arr), 0)
+            held = k not in rec.own and sys.getrefcount(arr) > 2 + returned.get(id(arr), 0)
             if held:
                 try:
                     ref = weakref.ref(arr)
