@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._array import is_foreign
 from ._rules import ELEMENTWISE, defprim
 
 _special = None
@@ -53,8 +54,18 @@ def no_derivative(fn: str, arg: str, nargs: int = 2):
     return lambda g, ans, a, b, x: refuse()
 
 
-def _row(name: str, vjps, display: str | None = None):
-    return defprim(name, _kernel(name), vjps, ELEMENTWISE, display=display)
+def _row(name: str, vjps, display: str | None = None, fwd=None):
+    return defprim(name, fwd or _kernel(name), vjps, ELEMENTWISE, display=display)
+
+
+def _polygamma(n, x):
+    """SciPy's polygamma, which is a Python function that converts with ``numpy.asarray`` (a CuPy array is refused),
+    composed for a device array from the ufuncs it calls, which CuPy answers (``cupyx.scipy.special``): SciPy's
+    own formula, (-1)^(n+1) n! zeta(n+1, x), and digamma where n = 0."""
+    sp = scipy_special()
+    if not (is_foreign(x) or is_foreign(n)):
+        return sp.polygamma(n, x)
+    return np.where(n == 0, sp.psi(x), (-1.0) ** (n + 1) * sp.gamma(n + 1.0) * sp.zeta(n + 1, x))
 
 
 _SQRT_PI_HALF = 0.8862269254527580          # sqrt(pi) / 2; Python floats keep float32 rules in float32
@@ -66,7 +77,8 @@ _SQRT_2PI = 2.5066282746310002
 gamma = _row("gamma", [lambda g, ans, x: g * ans * digamma(x)])
 gammaln = _row("gammaln", [lambda g, ans, x: g * digamma(x)])
 digamma = _row("digamma", [lambda g, ans, x: g * polygamma(1, x)])
-polygamma = _row("polygamma", [no_derivative("polygamma", "n"), lambda g, ans, n, x: g * polygamma(n + 1, x)])
+polygamma = _row("polygamma", [no_derivative("polygamma", "n"), lambda g, ans, n, x: g * polygamma(n + 1, x)],
+                 fwd=_polygamma)
 # NOTE: rows, not gammaln(a) + gammaln(b) - gammaln(a + b): that sum cancels catastrophically for large a or b
 # (betaln(1e10, 1) lost six digits), and exp of it loses beta's sign for negative arguments
 betaln = _row("betaln", [lambda g, ans, a, b: g * (digamma(a) - digamma(a + b)),
