@@ -473,7 +473,7 @@ def _getitem(x, index, basic):
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
     # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
     return out if basic or getattr(out, "flags", None) is None or out.flags.c_contiguous \
-        else np.ascontiguousarray(out)
+        else np.ascontiguousarray(out) if type(out) is np.ndarray else c_copy(out)    # a CuPy array: its own copy
 
 
 getitem = defprim("getitem", _getitem,
