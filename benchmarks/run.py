@@ -22,13 +22,31 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FRAMEWORKS = ["floor", "turunan", "torch", "jax", "jax_jit", "hips"]
+FRAMEWORKS = ["floor", "turunan", "torch", "jax", "jax_jit", "turunan_jit", "hips"]
 LABELS = {"floor": "NumPy floor", "turunan": "turunan", "torch": "PyTorch eager", "jax": "JAX eager",
-          "jax_jit": "JAX jit", "hips": "HIPS autograd"}
+          "jax_jit": "JAX jit", "turunan_jit": "turunan jit", "hips": "HIPS autograd"}
 # the module a framework needs, to skip it with a note when it is not installed
 REQUIRES = {"floor": "numpy", "turunan": "turunan", "torch": "torch", "jax": "jax", "jax_jit": "jax",
-            "hips": "autograd"}
-NUMPY_BASED = {"floor", "turunan", "hips"}
+            "turunan_jit": "turunan", "hips": "autograd"}
+NUMPY_BASED = {"floor", "turunan", "turunan_jit", "hips"}
+# frameworks whose first call compiles: the report gives that first call's time (trace + compile)
+COMPILING = ("turunan_jit", "jax_jit")
+
+
+def _setup(mod, framework: str):
+    """The workload's setup for ``framework``; turunan_jit, unless a workload defines its own, is turunan's case
+    with every timed function given to ``tn.jit`` (the step as the user wrote it, closure and all)."""
+    setup = getattr(mod, f"setup_{framework}", None)
+    if setup is not None or framework != "turunan_jit" or not hasattr(mod, "setup_turunan"):
+        return setup
+
+    def setup_turunan_jit(d, size):
+        import turunan as tn
+        case = mod.setup_turunan(d, size)
+        case.step = tn.jit(case.step)
+        case.extra = {k: tn.jit(f) for k, f in case.extra.items()}
+        return case
+    return setup_turunan_jit
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
                "NUMEXPR_NUM_THREADS", "BLIS_NUM_THREADS")
 
@@ -125,10 +143,14 @@ def worker(args) -> int:
         size = mod.SIZES[args.size]
         d = mod.data(size)
         t0 = time.perf_counter()
-        case = getattr(mod, f"setup_{args.framework}")(d, size)
+        case = _setup(mod, args.framework)(d, size)
         grads = [np.asarray(g) for g in case.grads()]
         np.savez(args.grad_file, *grads)
-        say({"ok": True, "setup_s": time.perf_counter() - t0})
+        setup_s = time.perf_counter() - t0
+        # the first call of each timed function: for a jit, the trace and compile (turunan_jit's grads() ran the
+        # eager functions, so its first jitted call is this one)
+        first = {t: _time(case.timed(t), 1) for t in getattr(mod, "TIMED", ["step"])}
+        say({"ok": True, "setup_s": setup_s, "first_s": first})
     except Exception as e:   # noqa: BLE001 - reported to the parent, which prints it
         import traceback
         traceback.print_exc()
@@ -237,7 +259,7 @@ def run_workload(name, mod, opts, tmp: Path, log) -> dict:
     fws = [f for f in opts.frameworks if f in FRAMEWORKS]
     workers = {}
     for fw in fws:
-        if not hasattr(mod, f"setup_{fw}"):
+        if _setup(mod, fw) is None:
             result["notes"].append(f"{fw}: not defined for this workload")
             continue
         if importlib.util.find_spec(REQUIRES[fw]) is None:
@@ -375,6 +397,16 @@ def report(results: dict, fws: list) -> str:
                 m = res["frameworks"].get(f, {}).get("memory", {}).get(t)
                 cells.append("—" if not m or "peak_bytes" not in m else _mb(m["peak_bytes"]))
             lines.append("| " + " | ".join([row] + cells) + " |")
+    jits = [f for f in COMPILING if f in cols]
+    if jits:
+        lines.append("\nFirst call, ms (for a jit: trace and compile; turunan jit's later calls replay)\n")
+        lines.append("| " + " | ".join(["workload"] + [LABELS[f] for f in jits]) + " |")
+        lines.append("|" + "|".join(["---"] + ["---:"] * len(jits)) + "|")
+        for name, res in results.items():
+            for t in res.get("timed", ["step"]):
+                row = name if t == "step" else f"{name}/{t}"
+                cells = [_ms(res["frameworks"].get(f, {}).get("setup", {}).get("first_s", {}).get(t)) for f in jits]
+                lines.append("| " + " | ".join([row] + cells) + " |")
     notes = [(n, x) for n, res in results.items() for x in res.get("notes", [])]
     fails = [(n, f, r["frameworks"][f].get("grad_check") or r["frameworks"][f]["setup"].get("error"))
              for n, r in results.items() for f in r.get("frameworks", {})

@@ -52,7 +52,7 @@ import numpy as np
 
 from . import _creation, _mode, _trace
 from ._core import Tensor
-from ._jit_reach import reach
+from ._jit_reach import reach, still
 from ._pytree import tree_flatten, tree_unflatten
 from ._replay import compile_trace
 from ._trace import GuardMismatch, Recorder, TraceArray
@@ -109,7 +109,9 @@ class _Trace:
             elif g[0] == "same":
                 t._grad._d = next(it)
             elif g[0] == "new":
-                t._grad = g[1]._wrap(next(it))
+                a = next(it)
+                if t._grad is None or t._grad._d is not a:     # a host call may have wrapped it already
+                    t._grad = g[1]._wrap(a)
         for i, delta in self.versions:
             state[i]._version[0] += delta
         return tree_unflatten(self.treedef, leaves)
@@ -153,6 +155,7 @@ class Jitted:
         self.trace_count = 0
         self.replay_count = 0
         self._warned: set = set()
+        self._reach = None
 
     # ---- the call ------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -162,10 +165,12 @@ class Jitted:
         static = tuple(args[i] for i in self.static_argnums if i < len(args))
         dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = tree_flatten(dyn)
-        r = reach(self.fn)
+        r = self._reach
+        if r is None or not still(r):
+            r = self._reach = reach(self.fn)
         try:
             key = (repr(treedef), tuple(_leaf_fact(x) for x in leaves), static, _mode.state.enabled,
-                   tuple(r.fp), tuple(_tensor_fact(t) for t in r.tensors))
+                   r.key, tuple(_tensor_fact(t) for t in r.tensors))
         except _Eager as e:
             self._warn(str(e), str(e))
             return self.fn(*args)
@@ -249,7 +254,7 @@ class Jitted:
             outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
             if failed:
                 raise AssertionError
-            after = reach(self.fn)
+            self._reach = after = reach(self.fn)
             if list(after.fp) != fp_before:
                 raise _Eager("it changes Python state (a number, a flag, a container, an attribute of an object it "
                              "reaches), which a replay would not repeat")
