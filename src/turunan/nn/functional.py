@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _ops as ops
 from .. import _rules as R
-from .._array import anywhere, as_operand, as_shape
+from .._array import anywhere, as_operand, as_shape, is_foreign
 from .._core import Tensor, apply
 from .._core import name_grad_fn as _name_grad_fn  # private here: torch.nn.functional forwards public names
 from .._creation import Generator, default_generator
@@ -34,6 +34,15 @@ relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
 
 def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _beside(a, ref):
+    """``a`` (a NumPy constant: a dropout mask, class numbers, targets) moved next to the array ``ref`` holds: to the
+    device for a CuPy array (CuPy refuses a NumPy operand), as it is for NumPy."""
+    d = ref._d if isinstance(ref, Tensor) else ref
+    if type(d) is np.ndarray or not is_foreign(d) or is_foreign(a):
+        return a
+    return np.asarray(a, like=d)
 
 
 def _pair(v, name: str) -> tuple[int, int]:
@@ -289,8 +298,8 @@ def dropout(x, p: float = 0.5, training: bool = True, generator: Generator | Non
     if not training or p == 0.0:
         return x
     if p == 1.0:
-        return x * np.zeros(x.shape, x.dtype)
-    keep = (generator or default_generator).random(x.shape) >= p
+        return x * _beside(np.zeros(x.shape, x.dtype), x)
+    keep = _beside((generator or default_generator).random(x.shape) >= p, x)    # drawn on the host, as on NumPy
     return x * (keep.astype(x.dtype) * np.asarray(1.0 / (1.0 - p), x.dtype))
 
 
@@ -370,11 +379,12 @@ def _picked(logp, t: np.ndarray, axis: int, weight, ignore_index: int, reduction
     _check_classes(op, safe, logp.shape[:axis] + logp.shape[axis + 1:], c, logp.shape)
     coef = keep.astype(logp.dtype)
     if weight is not None:
-        w = np.asarray(weight._d if isinstance(weight, Tensor) else as_operand(weight, op))
+        w = weight._d if isinstance(weight, Tensor) else as_operand(weight, op)
+        w = _beside(w if is_foreign(w) else np.asarray(w), logp)
         if w.shape != (c,):
             raise ValueError(f"{op}: weight must hold one value per class, shape ({c},), got {w.shape}")
         coef = coef * w.astype(logp.dtype)[safe]
-    classes = np.arange(c).reshape((c,) + (1,) * (logp.ndim - axis - 1))
+    classes = _beside(np.arange(c), logp).reshape((c,) + (1,) * (logp.ndim - axis - 1))
     onehot = (np.expand_dims(safe, axis) == classes) * np.expand_dims(coef, axis)
     loss = -ops.sum(logp * onehot.astype(logp.dtype), axis=axis)
     if reduction == "mean":
@@ -398,7 +408,7 @@ def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_sm
     axis = 1 if logits.ndim > 1 else 0
     c = logits.shape[axis]
     logp = ops.log_softmax(logits, axis)
-    t = target._d if isinstance(target, Tensor) else np.asarray(target)
+    t = _beside(target._d if isinstance(target, Tensor) else np.asarray(target), logits)
     if t.dtype.kind in "iu" and not label_smoothing:
         return _name_grad_fn(_picked(logp, t, axis, weight, ignore_index, reduction, "cross_entropy"),
                              _nll_name(logits.ndim, reduction))      # PyTorch's: log_softmax, then nll_loss
@@ -408,13 +418,13 @@ def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_sm
     if t.dtype.kind in "iu":
         want = logits.shape[:axis] + logits.shape[axis + 1:]
         _check_classes("cross_entropy", t, want, c, logits.shape)
-        classes = np.arange(c).reshape((c,) + (1,) * (logits.ndim - axis - 1))
+        classes = _beside(np.arange(c), logits).reshape((c,) + (1,) * (logits.ndim - axis - 1))
         probs = (np.expand_dims(t, axis) == classes).astype(logits.dtype)   # one-hot, built as data
     else:
         if t.shape != logits.shape:
             raise ValueError(f"cross_entropy: probability target must have the logits' shape {logits.shape}, "
                              f"got {t.shape}")
-        probs = target
+        probs = target if isinstance(target, Tensor) else t
     if label_smoothing:
         probs = probs * (1.0 - label_smoothing) + label_smoothing / c
     loss = _reduce(-ops.sum(logp * probs, axis=axis), reduction)
@@ -438,7 +448,7 @@ def nll_loss(log_probs, target, weight=None, reduction: str = "mean", ignore_ind
     if isinstance(weight, str):     # turunan's order before PyTorch's: nll_loss(x, t, 'sum')
         weight, reduction = None, weight
     log_probs = _t(log_probs)
-    t = target._d if isinstance(target, Tensor) else np.asarray(target)
+    t = _beside(target._d if isinstance(target, Tensor) else np.asarray(target), log_probs)
     if log_probs.ndim != 2:
         raise ValueError(f"nll_loss needs log-probabilities of shape (N, C), got {log_probs.shape}")
     if t.dtype.kind not in "iu":
