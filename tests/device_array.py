@@ -71,6 +71,11 @@ class DeviceArray(NDArrayOperatorsMixin):
     # -- NumPy's protocols: answered here, results stay on the device
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         where = f"numpy.{ufunc.__name__}"
+        for x in inputs + tuple(kwargs.get("out") or ()):
+            # CuPy defers to another type that answers the protocol (a turunan Tensor holding a device array):
+            # NumPy then asks that type, with this array as it is
+            if not isinstance(x, (DeviceArray, np.ndarray)) and hasattr(type(x), "__array_ufunc__"):
+                return NotImplemented
         if method == "at":          # ufunc.at(a, indices, b): host index arrays are taken, as in indexing
             inputs = (_unwrap(inputs[0], where), _unwrap_index(inputs[1])) + _unwrap(inputs[2:], where)
         else:
@@ -85,6 +90,8 @@ class DeviceArray(NDArrayOperatorsMixin):
 
     def __array_function__(self, func, types, args, kwargs):
         where = f"numpy.{func.__name__}"
+        if not all(issubclass(t, (DeviceArray, np.ndarray)) for t in types):
+            return NotImplemented       # CuPy handles its own arrays and NumPy's only; another type answers
         if func in _TRANSFERS:       # np.asarray(host_array, like=device_array): cupy.asarray, an explicit copy
             args = tuple(a.get() if isinstance(a, DeviceArray) else a for a in args)
             return DeviceArray(func(*args, **kwargs))

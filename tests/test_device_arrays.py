@@ -1,0 +1,426 @@
+"""The core sweep on device arrays: every row of the derivative table, and the layers, losses and optimisers
+around it, run on ``DeviceArray`` inputs (``tests/device_array.py``: a CPU stand-in for a CuPy array, which
+refuses implicit conversion to NumPy and mixing with NumPy arrays, as CuPy does) and compared with the same
+computation on NumPy inputs. Results must stay device arrays and equal the NumPy results.
+
+The rows and their sample inputs are the forward-mode sweep's (``tests/test_forward_mode.py``'s ``SPECS``, which
+holds one spec per differentiable row); a new row is swept here by default. Rows that cannot run on a GPU array for
+a reason that holds for real CuPy too are listed in ``DEVICE_REFUSED`` with the reason, and must refuse clearly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from device_array import DeviceArray
+
+import turunan as tn
+from turunan import _core, _rules
+from turunan.func import grad, jvp
+
+try:    # the special functions' rows join the table when turunan.scipy.special is imported
+    import turunan.scipy.special  # noqa: F401
+except ImportError:
+    pass
+
+import test_forward_mode as fwd_sweep  # noqa: E402,I001  (after the special rows joined the table)
+import test_rules as rules_sweep  # noqa: E402
+
+# every differentiable row of the table, as the NumPy forward-mode sweep enumerates it (plus its extra spec); the
+# rows that move values into and out of a vmap level need a running vmap (tests/test_vmap.py)
+ROWS = sorted(n for n, p in _rules.TABLE.items() if p.differentiable and not n.startswith("vmap_"))
+ROWS += ["clip_tensor_bounds"]
+
+
+def _n(*s):
+    return fwd_sweep.rng.standard_normal(s)
+
+
+# the rows without a derivative (comparisons, rounding, arg-reductions): their values only
+_UNARY_ND = ("logical_not", "isnan", "isinf", "isfinite", "sign", "floor", "ceil", "round", "trunc", "signbit")
+_BINARY_ND = ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
+              "logical_xor", "floor_divide")
+NONDIFF_SPECS = {
+    **{n: (lambda: [_n(2, 3)], {}, ()) for n in _UNARY_ND},
+    **{n: (lambda: [_n(2, 3), _n(3)], {}, ()) for n in _BINARY_ND},
+    **{n: (lambda: [_n(2, 3)], {"axis": 1, "keepdims": False}, ()) for n in ("argmax", "argmin", "all", "any")},
+    "argsort": (lambda: [_n(2, 3)], {"axis": -1, "descending": True}, ()),
+    "cast": (lambda: [_n(2, 3) * 3], {"dtype": np.int64}, ()),
+    "slogdet_sign": (lambda: [_n(3, 3)], {}, ()),
+}
+NONDIFF = sorted(n for n, p in _rules.TABLE.items() if not p.differentiable and not n.startswith("vmap_"))
+
+# Rows that refuse device arrays, for a reason that holds for real CuPy too. Each must raise a TypeError (CuPy's
+# "Implicit conversion to a NumPy array is not allowed"), never give a number. Everything else is swept.
+SCIPY_ONLY = "the kernel is SciPy's, which converts its input with numpy.asarray: CuPy refuses (cupyx has its own)"
+DEVICE_REFUSED: dict[str, str] = {
+    "convolve": SCIPY_ONLY,             # scipy.signal.convolve (cupyx.scipy.signal.convolve is not called)
+    "expm": SCIPY_ONLY,                 # scipy.linalg.expm
+    "sqrtm": SCIPY_ONLY,                # scipy.linalg.sqrtm
+    "solve_sylvester": SCIPY_ONLY,      # scipy.linalg.solve_sylvester
+}
+
+
+def dev(a):
+    return DeviceArray(a) if isinstance(a, np.ndarray) else a
+
+
+def on_device(t) -> bool:
+    return type(t._d) is DeviceArray
+
+
+def assert_same(got, want, what=""):
+    """``got`` (a Tensor holding a DeviceArray) equals ``want`` (a Tensor holding a NumPy array); None as None."""
+    if want is None:
+        assert got is None, f"{what}: {type(got).__name__} where NumPy gives None"
+        return
+    assert isinstance(got, tn.Tensor), f"{what}: {type(got).__name__}"
+    assert type(got._d) is DeviceArray, f"{what}: holds a {type(got._d).__name__}, not a DeviceArray"
+    host = got._d.get()
+    want = np.asarray(want._d if isinstance(want, tn.Tensor) else want)
+    assert host.shape == want.shape and host.dtype == want.dtype, (what, host.shape, host.dtype, want.shape,
+                                                                      want.dtype)
+    rtol = 1e-12 if host.dtype in (np.float64, np.complex128) else 1e-5
+    np.testing.assert_allclose(host, want, rtol=rtol, atol=rtol * 1e-2, err_msg=what)
+
+
+def _row(name, seed):
+    """The row's primitive, its sample arguments, parameters and differentiated positions (fixed by ``seed``)."""
+    fwd_sweep.rng = np.random.default_rng(seed)
+    make, params, diff = fwd_sweep.SPECS[name] if name in fwd_sweep.SPECS else NONDIFF_SPECS[name]
+    prim = _rules.TABLE[name.replace("_tensor_bounds", "")]
+    return prim, make(), params, diff
+
+
+def _fn(prim, args, params, diff, to):
+    full = [to(a) for a in args]
+
+    def f(*xs):
+        call = list(full)
+        for i, x in zip(diff, xs):
+            call[i] = x
+        return _core.apply(prim, *call, **params)
+    return f
+
+
+def _both(name, run):
+    """``run(f, xs)`` on NumPy and on device inputs: the two results (device results, NumPy results)."""
+    fwd_sweep.skip_without_scipy(name)
+    assert name in fwd_sweep.SPECS or name in NONDIFF_SPECS, f"add an argument spec for primitive {name!r} to " \
+        "test_forward_mode.SPECS (or to NONDIFF_SPECS here, for a row without a derivative)"
+    prim, args, params, diff = _row(name, sum(map(ord, name)))
+    host = run(_fn(prim, args, params, diff, lambda a: a), [args[i] for i in diff])
+    if name in DEVICE_REFUSED:      # a clear refusal (CuPy's TypeError), not a number
+        with pytest.raises(TypeError, match="(?i)numpy"):
+            run(_fn(prim, args, params, diff, dev), [dev(args[i]) for i in diff])
+        return None, host
+    return run(_fn(prim, args, params, diff, dev), [dev(args[i]) for i in diff]), host
+
+
+def _real(t):
+    """A complex output's real part (a weighted sum of it is then a real loss), a real one as it is."""
+    return _core.apply(_rules.real, t) if t.dtype.kind == "c" else t
+
+
+def _weights(shape, seed=7):
+    return np.random.default_rng(seed).standard_normal(shape)
+
+
+@pytest.mark.parametrize("name", ROWS + NONDIFF)
+def test_forward_value(name):
+    got, want = _both(name, lambda f, xs: f(*[tn.tensor(x) for x in xs]))
+    if got is not None:
+        assert_same(got, want, "value")
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_reverse_gradient(name):
+    def run(f, xs):
+        ts = [tn.tensor(x, requires_grad=True) for x in xs]
+        out = f(*ts)
+        w = tn.tensor(dev(_weights(out.shape)) if on_device(out) else _weights(out.shape))
+        _real(out * w).sum().backward()
+        return [t.grad for t in ts]
+    got, want = _both(name, run)
+    if got is not None:
+        for k, (g, h) in enumerate(zip(got, want)):
+            assert_same(g, h, f"gradient of input {k}")
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_forward_mode(name):
+    def run(f, xs):
+        vs = [_weights(np.shape(x), seed=k) for k, x in enumerate(xs)]
+        if isinstance(xs[0], DeviceArray):
+            vs = [dev(v) for v in vs]
+        return jvp(f, tuple(tn.tensor(x) for x in xs), tuple(tn.tensor(v) for v in vs))
+    got, want = _both(name, run)
+    if got is not None:
+        assert_same(got[0], want[0], "value")
+        assert_same(got[1], want[1], "tangent")
+
+
+@pytest.mark.parametrize("name", ROWS)
+def test_second_order(name):
+    """grad of (grad of a weighted sum) . v: second derivatives along v, by turunan.func.grad over itself."""
+    def run(f, xs):
+        on = isinstance(xs[0], DeviceArray)
+        n = len(xs)
+        out_shape = f(*[tn.tensor(x) for x in xs]).shape
+        w = _weights(out_shape)
+        vs = [_weights(np.shape(x), seed=k) for k, x in enumerate(xs)]
+        w, vs = (dev(w), [dev(v) for v in vs]) if on else (w, vs)
+
+        def loss(*ts):
+            return _real(f(*ts) * w).sum()
+
+        def directional(*ts):
+            gs = grad(loss, argnums=tuple(range(n)))(*ts)
+            return sum(((g * v).sum() for g, v in zip(gs, vs)), tn.tensor(0.0))
+        return grad(directional, argnums=tuple(range(n)))(*[tn.tensor(x) for x in xs])
+    try:
+        want = None
+        got, want = _both(name, run)
+    except (NotImplementedError, TypeError) as e:
+        if want is None and "first derivative only" in str(e):
+            pytest.skip("first order only: " + str(e)[:60])
+        raise
+    if got is not None:
+        for k, (g, h) in enumerate(zip(got, want)):
+            assert_same(g, h, f"second derivative, input {k}")
+
+
+# ---- composites: the NumPy sweeps' functions (tests/test_rules.py), value, gradient and second order ----------
+def _composite(f, arrays, to):
+    """f's value, the gradient of a weighted sum of it, and its derivative along v (second order), on ``to(a)``."""
+    xs = [tn.tensor(to(a), requires_grad=True) for a in arrays]
+    out = f(*xs)
+    w = to(_weights(out.shape))
+    gs = tn.autograd.grad(_real(out * w).sum(), xs, create_graph=True, allow_unused=True)
+    vs = [to(_weights(np.shape(a), seed=k)) for k, a in enumerate(arrays)]
+    s = sum(((g * v).sum() for g, v in zip(gs, vs) if g is not None and g.requires_grad), tn.tensor(0.0))
+    second = tn.autograd.grad(s, xs, allow_unused=True) if s.requires_grad else [None] * len(xs)
+    return out, gs, second
+
+
+def assert_composite(f, arrays):
+    got = _composite(f, arrays, dev)
+    want = _composite(f, arrays, lambda a: a)
+    assert_same(got[0], want[0], "value")
+    for k, (g, h) in enumerate(zip(got[1], want[1])):
+        assert_same(None if g is None else g.detach(), None if h is None else h.detach(), f"gradient {k}")
+    for k, (g, h) in enumerate(zip(got[2], want[2])):
+        assert_same(g, h, f"second derivative {k}")
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.BINARY))
+@pytest.mark.parametrize("shapes", [((), ()), ((3,), (3,)), ((2, 3), (2, 3)), ((1, 3), (2, 3)), ((2, 1), (1, 3)),
+                                    ((2, 3), ()), ((3,), (2, 3))], ids=str)
+def test_broadcasting_binary(name, shapes):
+    f, gx, gy = rules_sweep.BINARY[name]
+    assert_composite(f, [gx(*shapes[0]), gy(*shapes[1])])
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.UNARY))
+def test_unary_composites(name):
+    f, gen = rules_sweep.UNARY[name]
+    x = gen(2, 3)
+    x = np.where(np.abs(np.abs(x) - 0.5) < 0.1, 0.3, np.where(np.abs(x) < 0.1, 0.3, x))   # off the kinks
+    assert_composite(f, [x])
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.REDUCTIONS))
+def test_reductions(name):
+    assert_composite(rules_sweep.REDUCTIONS[name], [rules_sweep.A])
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.LINALG))
+def test_products(name):
+    f, shapes = rules_sweep.LINALG[name]
+    assert_composite(f, [rules_sweep.rand(*s) for s in shapes])
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.SHAPE_OPS))
+def test_shape_ops(name):
+    assert_composite(rules_sweep.SHAPE_OPS[name], [rules_sweep.B])
+
+
+@pytest.mark.parametrize("name", sorted(rules_sweep.INDEXING))
+def test_indexing(name):
+    assert_composite(rules_sweep.INDEXING[name], [rules_sweep.rand(2, 4)])
+
+
+def test_indexing_with_device_indices():
+    """Indices that live on the device too: a boolean mask, an integer array with repeats (a scatter-add with
+    ufunc.at in backward), a Tensor holding them."""
+    x = rules_sweep.rand(3, 4)
+    mask = x > 0
+    rep = np.array([2, 0, 2, 2])
+    for f in (lambda x, m, i: x[m], lambda x, m, i: x[i], lambda x, m, i: x[tn.tensor(i)] * x[1:, i[:2]].sum(),
+              lambda x, m, i: x[:, i][m[:, :4]]):
+        got = _composite(lambda t: f(t, dev(mask), dev(rep)), [x], dev)
+        want = _composite(lambda t: f(t, mask, rep), [x], lambda a: a)
+        assert_same(got[0], want[0], "value")
+        assert_same(got[1][0].detach(), want[1][0].detach(), "gradient")
+
+
+def test_views_and_inplace():
+    def f(x):
+        y = x * 1.0
+        y[1:] *= 2
+        z = y.T
+        z.add_(1)
+        z[0, 1:] = x[0, 1:] ** 2
+        y.mul_(x)
+        return y
+    assert_composite(f, [rules_sweep.rand(3, 2)])
+
+
+def test_inplace_on_a_device_leaf_and_its_views():
+    x = tn.tensor(dev(np.arange(6.0).reshape(2, 3)))
+    x[1:] *= 2
+    y = x.T
+    y.add_(1)
+    assert on_device(x) and on_device(y)
+    np.testing.assert_array_equal(x._d.get(), [[1, 2, 3], [7, 9, 11]])
+
+
+# ---- layers, losses, optimisers ---------------------------------------------------------------------------------
+def _to_device(module):
+    with tn.no_grad():
+        for t in list(module.parameters()) + list(module.buffers()):
+            t.data = dev(t._d.copy())
+    return module
+
+
+def _twins(make, seed=0):
+    """The same module twice, with the same initial values: on the host, and on the device."""
+    tn.manual_seed(seed)
+    host = make()
+    tn.manual_seed(seed)
+    return host, _to_device(make())
+
+
+def _layer_case(name):
+    nn = tn.nn
+    x4 = rules_sweep.rand(2, 3, 5, 5).astype(np.float32)
+    return {
+        "Linear": (lambda: nn.Linear(4, 3), rules_sweep.rand(2, 4).astype(np.float32)),
+        "Conv2d": (lambda: nn.Conv2d(3, 2, 3, padding=1, stride=2), x4),
+        "BatchNorm2d": (lambda: nn.BatchNorm2d(3), x4),
+        "BatchNorm1d": (lambda: nn.BatchNorm1d(4), rules_sweep.rand(5, 4).astype(np.float32)),
+        "Dropout": (lambda: nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.5)), rules_sweep.rand(3, 4).astype(np.float32)),
+        "MaxPool": (lambda: nn.Sequential(nn.Conv2d(3, 2, 2), nn.MaxPool2d(2)), x4),
+        "LayerNorm": (lambda: nn.LayerNorm(4), rules_sweep.rand(2, 4).astype(np.float32)),
+    }[name]
+
+
+@pytest.mark.parametrize("name", ["Linear", "Conv2d", "BatchNorm2d", "BatchNorm1d", "Dropout", "MaxPool", "LayerNorm"])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+def test_layers(name, training):
+    make, x = _layer_case(name)
+    host, device = _twins(make)
+    host.train(training)
+    device.train(training)
+    outs = []
+    for m, to in ((host, lambda a: a), (device, dev)):
+        tn.manual_seed(1)       # the same dropout mask
+        out = m(tn.tensor(to(x)))
+        (out * tn.tensor(to(_weights(out.shape).astype(np.float32)))).sum().backward()
+        outs.append(out)
+    assert_same(outs[1], outs[0], "output")
+    for (n, p), q in zip(host.named_parameters(), device.parameters()):
+        assert_same(q.grad, p.grad, f"{n}.grad")
+    for (n, b), c in zip(host.named_buffers(), device.buffers()):
+        assert_same(c, b, n)
+
+
+def test_functional_conv_and_pool():
+    F = tn.nn.functional
+    x, w, b = rules_sweep.rand(2, 3, 6, 6), rules_sweep.rand(4, 3, 3, 3), rules_sweep.rand(4)
+    assert_composite(lambda x, w, b: F.max_pool2d(F.conv2d(x, w, b, stride=1, padding=1), 2), [x, w, b])
+    assert_composite(lambda x: F.avg_pool2d(x, 2, stride=2), [x])
+
+
+def test_losses():
+    F = tn.nn.functional
+    logits, target = rules_sweep.rand(4, 5), np.array([0, 3, 4, 3])
+    y = rules_sweep.rand(4, 5)
+    assert_composite(lambda z: F.cross_entropy(z, tn.tensor(dev(target) if on_device(z) else target)), [logits])
+    assert_composite(lambda z: F.cross_entropy(z, tn.tensor(dev(target) if on_device(z) else target),
+                                               label_smoothing=0.1, reduction="sum"), [logits])
+    assert_composite(lambda z: F.mse_loss(z, tn.tensor(dev(y) if on_device(z) else y)), [logits])
+    assert_composite(lambda z: F.cross_entropy(z, tn.softmax(tn.tensor(dev(y) if on_device(z) else y), 1)), [logits])
+    # a target given as a NumPy array moves next to device logits
+    assert_composite(lambda z: F.cross_entropy(z, target) + F.nll_loss(tn.log_softmax(z, 1), target), [logits])
+    assert_composite(lambda z: F.cross_entropy(z, y, label_smoothing=0.2), [logits])
+    assert_composite(lambda z: F.binary_cross_entropy_with_logits(z, tn.tensor((dev(y) if on_device(z) else y) > 0,
+                                                                                dtype=np.float64)), [logits])
+
+
+OPTIMISERS = {
+    "SGD": lambda ps: tn.optim.SGD(ps, lr=0.1), "SGD_momentum": lambda ps: tn.optim.SGD(ps, lr=0.1, momentum=0.9,
+                                                                                         nesterov=True),
+    "SGD_wd": lambda ps: tn.optim.SGD(ps, lr=0.1, momentum=0.5, weight_decay=0.01),
+    "Adam": lambda ps: tn.optim.Adam(ps, lr=0.01), "Adam_amsgrad": lambda ps: tn.optim.Adam(ps, lr=0.01, amsgrad=True),
+    "AdamW": lambda ps: tn.optim.AdamW(ps, lr=0.01), "RMSprop": lambda ps: tn.optim.RMSprop(ps, lr=0.01, momentum=0.9),
+    "RMSprop_centered": lambda ps: tn.optim.RMSprop(ps, lr=0.01, centered=True),
+    "Adagrad": lambda ps: tn.optim.Adagrad(ps, lr=0.1),
+}
+
+
+def test_every_optimiser_is_swept():
+    classes = {c for c in vars(tn.optim).values() if isinstance(c, type) and issubclass(c, tn.optim.Optimizer)}
+    swept = {type(make([tn.tensor([1.0], requires_grad=True)])) for make in OPTIMISERS.values()}
+    assert classes - {tn.optim.Optimizer} <= swept, classes - swept
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMISERS))
+def test_optimisers(name):
+    make, x = _layer_case("Linear")
+    host, device = _twins(make)
+    opts = [OPTIMISERS[name](list(m.parameters())) for m in (host, device)]
+    for _step in range(3):
+        for m, opt, to in ((host, opts[0], lambda a: a), (device, opts[1], dev)):
+            opt.zero_grad()
+            out = m(tn.tensor(to(x)))
+            ((out - tn.tensor(to(np.ones(out.shape, np.float32)))) ** 2).mean().backward()
+            opt.step()
+    for (n, p), q in zip(host.named_parameters(), device.parameters()):
+        assert on_device(q), f"{name} moved {n} off the device"
+        assert_same(q.detach(), p.detach(), n)
+        assert_same(q.grad, p.grad, f"{n}.grad")
+
+
+def test_zero_grad_keeps_device_buffers():
+    host, device = _twins(lambda: tn.nn.Linear(3, 2))
+    x = rules_sweep.rand(4, 3).astype(np.float32)
+    device(tn.tensor(dev(x))).sum().backward()
+    buf = device.weight.grad._d
+    device.zero_grad(set_to_none=False)
+    assert device.weight.grad._d is buf and type(buf) is DeviceArray
+    assert not buf.get().any()
+    device(tn.tensor(dev(x))).sum().backward()
+    host(tn.tensor(x)).sum().backward()
+    assert_same(device.weight.grad, host.weight.grad, "weight.grad after zero_grad")
+    device.zero_grad()
+    assert device.weight.grad is None
+
+
+# ---- leaving the device: explicit only -------------------------------------------------------------------------
+def test_leaving_the_device_is_explicit():
+    a = rules_sweep.rand(2, 3)
+    t = tn.tensor(dev(a), requires_grad=True)
+    loss = (t * t).sum()
+    loss.backward()
+    np.testing.assert_array_equal(t.detach().numpy(), a)
+    assert type(t.detach().numpy()) is np.ndarray and type(t.grad.numpy()) is np.ndarray
+    assert loss.item() == pytest.approx(float((a * a).sum())) and float(loss) == loss.item()
+    assert isinstance(loss.item(), float)
+    r = repr(t)
+    assert "requires_grad=True" in r and f"{a[0, 0]:.4f}"[:5] in r
+    (lv, gv) = tn.compute(loss, t.grad)
+    assert type(lv._d) is np.ndarray and type(gv._d) is np.ndarray
+    np.testing.assert_allclose(gv._d, 2 * a)
+    with pytest.raises(TypeError):      # no implicit conversion: as CuPy, np.asarray of a device tensor refuses
+        np.asarray(t.detach()._d)
