@@ -107,10 +107,11 @@ class Work:
     """A collective started with ``async_op=True``: ``wait()`` blocks until it is done (raising after the
     group's timeout), ``is_completed()`` asks without blocking (and, under MPI, moves the call along)."""
 
-    __slots__ = ("_test", "_what", "_timeout", "_then", "_done")
+    __slots__ = ("_test", "_what", "_timeout", "_then", "_done", "_rank")
 
-    def __init__(self, test, what: str, timeout: float, then=None) -> None:
+    def __init__(self, test, what: str, timeout: float, then=None, rank: int = 0) -> None:
         self._test, self._what, self._timeout, self._then, self._done = test, what, timeout, then, False
+        self._rank = rank
 
     def _finish(self) -> None:
         self._done = True
@@ -137,7 +138,7 @@ class Work:
                 waited = time.monotonic() - start
                 if waited > limit:
                     raise RuntimeError(
-                        f"turunan.distributed: {self._what} on rank {get_rank()} did not complete within "
+                        f"turunan.distributed: {self._what} on rank {self._rank} did not complete within "
                         f"{limit:g} s: another rank failed, stopped, or did not reach the same call (every rank "
                         "must call the same collectives in the same order). The timeout is "
                         "init_process_group(timeout=...)")
@@ -162,8 +163,11 @@ class _MPIGroup:
     def __init__(self, timeout: float) -> None:
         MPI = _mpi()
         self.MPI = MPI
-        self.comm = MPI.COMM_WORLD.Dup()    # our own communicator: the user's MPI traffic never mixes with ours
-        self.rank, self.size, self.timeout = self.comm.Get_rank(), self.comm.Get_size(), timeout
+        # our own communicator: the user's MPI traffic never mixes with ours. Made without blocking, so that a
+        # rank that failed before reaching init_process_group ends the others' wait with an error (the timeout)
+        self.rank, self.size, self.timeout = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size(), timeout
+        self.comm, req = MPI.COMM_WORLD.Idup()
+        Work(req.Test, "init_process_group (waiting for every rank to call it)", timeout, rank=self.rank).wait()
         self.ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
                     ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR,
                     ReduceOp.BXOR: MPI.BXOR}
@@ -176,8 +180,13 @@ class _MPIGroup:
         return a
 
     def all_reduce(self, a: np.ndarray, op: ReduceOp):
+        mpi_op = self.ops[op]
+        if a.dtype == np.bool_:     # MPI reduces booleans with its logical operations only (as PyTorch does)
+            MPI = self.MPI
+            mpi_op = MPI.LXOR if op is ReduceOp.BXOR else MPI.LOR if op in (
+                ReduceOp.SUM, ReduceOp.MAX, ReduceOp.BOR) else MPI.LAND
         try:
-            req = self.comm.Iallreduce(self.MPI.IN_PLACE, self._buffer(a), self.ops[op])
+            req = self.comm.Iallreduce(self.MPI.IN_PLACE, self._buffer(a), mpi_op)
         except self.MPI.Exception as e:      # e.g. SUM of booleans: MPI defines only the logical operations
             raise TypeError(f"turunan.distributed (mpi): MPI cannot reduce {a.dtype} tensors with {op.name} "
                             f"({e.Get_error_string().splitlines()[-1].strip()})") from None
@@ -256,12 +265,12 @@ def _abort_on_uncaught(kind, value, tb) -> None:
     in their next collective for this one)."""
     hook = _previous_excepthook or sys.__excepthook__
     hook(kind, value, tb)
-    group = _group
-    if group is not None and group.size > 1 and not issubclass(kind, KeyboardInterrupt):
-        print(f"turunan.distributed: rank {group.rank} of {group.size} stopped with {kind.__name__}; aborting "
-              "all ranks (MPI_Abort)", file=sys.stderr, flush=True)
+    world = _mpi().COMM_WORLD
+    if world.Get_size() > 1 and not issubclass(kind, KeyboardInterrupt):
+        print(f"turunan.distributed: rank {world.Get_rank()} of {world.Get_size()} stopped with {kind.__name__}; "
+              "aborting all ranks (MPI_Abort)", file=sys.stderr, flush=True)
         sys.stdout.flush()
-        group.MPI.COMM_WORLD.Abort(1)
+        world.Abort(1)
 
 
 def init_process_group(backend: str = "mpi", init_method: str | None = None,
@@ -296,14 +305,16 @@ def init_process_group(backend: str = "mpi", init_method: str | None = None,
         if init_method is not None:
             raise ValueError("init_process_group: the 'mpi' backend takes no init_method (mpiexec starts and "
                              "connects the processes)")
+        _mpi()
+        if sys.excepthook is not _abort_on_uncaught:    # from here on (init's own timeout included)
+            _previous_excepthook = sys.excepthook
+            sys.excepthook = _abort_on_uncaught
         group = _MPIGroup(limit)
         for what, given, actual in (("world_size", world_size, group.size), ("rank", rank, group.rank)):
             if given not in (-1, None) and given != actual:
                 group.close()
                 raise ValueError(f"init_process_group: {what}={given}, but MPI started this process as {what} "
                                  f"{actual} (mpiexec -n N sets both; leave them out)")
-        _previous_excepthook = sys.excepthook
-        sys.excepthook = _abort_on_uncaught
     else:
         group = _GlooGroup(limit, init_method, rank, world_size)
     _group = group
@@ -367,7 +378,7 @@ def _run(start, what: str, async_op: bool, then=None, tensor: Tensor | None = No
             if then is not None:
                 then()
             tensor._bump_version()
-    work = Work(start(), what, group.timeout, done)
+    work = Work(start(), what, group.timeout, done, group.rank)
     if async_op:
         return work
     work.wait()

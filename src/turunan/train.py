@@ -66,10 +66,14 @@ def _progress(iterable, total: int, desc: str, enabled: bool):
 
 
 def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch_size: int = 64,
-        lr: float | None = None, progress: bool = True, data=None, log=print) -> dict:
+        lr: float | None = None, progress: bool = True, data=None, log=print, distributed: bool = False) -> dict:
     """Train on the digits; returns the model and per-epoch history (loss, test accuracy, seconds).
 
     ``data`` may supply ``((x_train, y_train), (x_test, y_test))`` instead of loading the digits.
+    ``distributed=True``: data-parallel over the processes ``mpiexec`` started (``turunan.distributed``; a
+    process group is made if there is none): each rank trains a ``DistributedDataParallel`` copy on its shard
+    (``DistributedSampler``) with ``batch_size`` split between the ranks, so the global batch and the steps per
+    epoch stay those of one process. Rank 0 alone measures accuracy and logs; the others return no history.
     """
     if model_name not in DEFAULTS:
         raise ValueError(f"unknown model {model_name!r}; choose 'mlp' or 'cnn'")
@@ -80,23 +84,45 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
     lr = DEFAULTS[model_name]["lr"] if lr is None else lr
     gen = Generator(seed)
     model = build_model(model_name, gen)
-    opt = optim.Adam(model.parameters(), lr=lr)       # refuses a NaN, infinite or negative rate
+    rank, world, net = 0, 1, model
+    if distributed:
+        from . import distributed as dist
+        if not dist.is_initialized():
+            dist.init_process_group("mpi")
+        rank, world = dist.get_rank(), dist.get_world_size()
+        if batch_size < world:
+            raise ValueError(f"batch_size {batch_size} is smaller than the number of processes ({world}): each "
+                             "rank needs at least one sample per step")
+        net = nn.parallel.DistributedDataParallel(model)
+        batch_size //= world
+    opt = optim.Adam(net.parameters(), lr=lr)         # refuses a NaN, infinite or negative rate
     if data is None:
         from .datasets import load_digits
         data = load_digits(seed=seed)
     (xtr, ytr), (xte, yte) = data
     sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(epochs, 1))
     loss_fn = nn.CrossEntropyLoss()
-    loader = DataLoader(TensorDataset(xtr, ytr), batch_size=batch_size, shuffle=True, seed=seed)
+    train_set = TensorDataset(xtr, ytr)
+    sampler = None
+    if distributed:
+        from .data import DistributedSampler
+        sampler = DistributedSampler(train_set, seed=seed)
+        loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler)
+    else:
+        loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed)
     history = {"loss": [], "train_acc": [], "test_acc": [], "epoch_time": []}
+    lead = rank == 0
+    progress = progress and lead
     has_tqdm = progress and _has("tqdm")
     for epoch in range(epochs):
         model.train()
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         t0 = time.perf_counter()
         total, count = 0.0, 0
         bar = _progress(loader, len(loader), f"{model_name} epoch {epoch + 1}/{epochs}", progress)
         for xb, yb in bar:
-            loss = loss_fn(model(xb), yb)
+            loss = loss_fn(net(xb), yb)
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -105,6 +131,12 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
             if has_tqdm:
                 bar.set_postfix(loss=f"{loss.item():.4f}", refresh=False)   # tqdm shows it with its count
         sched.step()
+        if distributed:                 # the epoch's loss over every rank's samples
+            sums = Tensor(np.array([total, count], np.float64))
+            dist.all_reduce(sums)
+            total, count = (float(v) for v in sums._d)
+        if not lead:
+            continue
         history["epoch_time"].append(time.perf_counter() - t0)
         history["loss"].append(total / count)
         history["train_acc"].append(accuracy(model, xtr, ytr))
@@ -113,6 +145,8 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
             log(f"epoch {epoch + 1:3d}/{epochs}  loss {history['loss'][-1]:.4f}  "
                 f"train acc {history['train_acc'][-1]:.2%}  test acc {history['test_acc'][-1]:.2%}  "
                 f"({history['epoch_time'][-1]:.2f}s)")
+    if not lead:
+        return {"model": model, "history": history, "test_acc": None}
     return {"model": model, "history": history, "test_acc": history["test_acc"][-1] if epochs else
             accuracy(model, xte, yte)}
 
@@ -170,10 +204,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default="out", help="folder for the weights (.npz) and the plot (.png)")
     parser.add_argument("--no-plot", action="store_true", help="skip the matplotlib plot")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or per-epoch lines")
+    parser.add_argument("--distributed", action="store_true",
+                        help="data-parallel over MPI: mpiexec -n 4 python -m turunan train --distributed "
+                             "(--batch-size is the global batch, split between the processes; needs turunan[mpi])")
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.fail(f"argument --seed: must be an integer >= 0, got {args.seed}")
-    # the output folder is checked (and made) before training, not found unwritable after it
+    lead, world = True, 1
+    if args.distributed:
+        from . import distributed as dist
+        try:
+            dist.init_process_group("mpi")
+        except ImportError as e:
+            return _cli.say_error(parser.prog, str(e))
+        lead, world = dist.get_rank() == 0, dist.get_world_size()
+        if args.batch_size < world:
+            parser.fail(f"argument --batch-size: {args.batch_size} is smaller than the number of processes "
+                        f"({world}); each needs at least one sample per step")
+    # the output folder is checked (and made) before training, not found unwritable after it (by every rank:
+    # one that stopped here alone would leave the others waiting for it)
     _cli.check_out_folder(parser, args.out, (f"digits_{args.model}.npz", f"digits_{args.model}.png"))
     try:
         from .datasets import load_digits
@@ -182,8 +231,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {e}", file=sys.stderr)
         return 1
     (xtr, _), (xte, _) = data
-    print(f"digits: {len(xtr)} training and {len(xte)} held-out test images (8x8); model {args.model}")
-    result = fit(args.model, args.epochs, args.seed, args.batch_size, args.lr, progress=not args.quiet, data=data)
+    if lead:
+        print(f"digits: {len(xtr)} training and {len(xte)} held-out test images (8x8); model {args.model}"
+              + (f"; data-parallel over {world} process{'es' * (world > 1)} (MPI)" if args.distributed else ""))
+        if args.distributed and world == 1:
+            print("(one process: start several with mpiexec -n 4 python -m turunan train --distributed)")
+    result = fit(args.model, args.epochs, args.seed, args.batch_size, args.lr, progress=not args.quiet, data=data,
+                 distributed=args.distributed)
+    if not lead:
+        return 0
     hist = result["history"]
     weights = os.path.join(args.out, f"digits_{args.model}.npz")
     try:
