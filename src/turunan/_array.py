@@ -186,6 +186,19 @@ def c_copy(a):
     return a.copy()
 
 
+def beside(a, like):
+    """The NumPy constant ``a`` (a mask, class numbers, a padded buffer) moved next to the array ``like`` holds (an
+    array or a Tensor): to the device for a CuPy array, which refuses a NumPy operand; ``a`` itself for NumPy.
+
+    >>> beside(np.eye(2, dtype=bool), np.ones(2)).dtype
+    dtype('bool')
+    """
+    like = getattr(like, "_d", like)
+    if type(like) is np.ndarray or not is_foreign(like) or is_foreign(a):
+        return a
+    return np.asarray(a, like=like)
+
+
 def add_into(buf, g):
     """``buf + g`` written into ``buf`` where it can be (NumPy, CuPy: a gradient buffer is allocated once, then
     reused), else as a new array (Dask: its arrays are values; writing into one would change what the graph saved

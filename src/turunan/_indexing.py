@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _batching
 from . import _rules as R
-from ._array import is_foreign, is_lazy, normalize_axis
+from ._array import is_foreign, is_lazy, normalize_axis, zeros
 from ._batched import BatchedArray, BatchingError
 from ._core import Primitive, Tensor, apply
 from ._elementwise import array_of, astype, clip, tensor_of, where
@@ -93,7 +93,7 @@ def take_along_axis(x, indices, axis: int) -> Tensor:
             raise ValueError("take_along_axis: with axis=None the indices must be 1-d (they index the flattened x)")
         x, axis = ravel(numpy_tensor(x)), 0
     idx = array_of(indices)
-    idx = idx if type(idx) is BatchedArray else np.asarray(idx)
+    idx = idx if type(idx) is BatchedArray or is_foreign(idx) else np.asarray(idx)     # a CuPy index stays
     shape = np.shape(array_of(x)) if not isinstance(x, Tensor) else x.shape
     if idx.ndim != len(shape):
         raise ValueError(f"take_along_axis: indices of {idx.ndim} dims for a tensor of {len(shape)} dims")
@@ -109,7 +109,8 @@ def take(x, indices, axis=None, mode: str = "raise") -> Tensor:
     if axis is None:
         x, axis = ravel(x), 0
     axis = normalize_axis(axis, np.ndim(array_of(x)), "take")
-    idx = np.asarray(array_of(indices))
+    idx = array_of(indices)
+    idx = idx if is_foreign(idx) else np.asarray(idx)      # a CuPy index stays on the device
     if mode != "raise":
         n = np.shape(array_of(x))[axis]
         if mode not in ("wrap", "clip"):
@@ -247,7 +248,7 @@ def pad(array, pad_width, mode: str = "constant", **kwargs) -> Tensor:
         fill = kwargs.pop("constant_values", 0)
         if kwargs or isinstance(fill, Tensor):
             raise TypeError(f"pad: mode 'constant' takes constant_values (numbers) only, got {sorted(kwargs) or fill}")
-        base = np.pad(np.zeros(x.shape, x.dtype), widths, constant_values=fill)
+        base = np.pad(zeros(x.shape, x.dtype, like=x), widths.tolist(), constant_values=fill)    # x's array type
         inside = tuple(slice(b, b + n) for (b, _), n in zip(widths, x.shape))
         return apply(R.index_update, base, x, index=inside)
     if mode not in _GATHER_MODES:

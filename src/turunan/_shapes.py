@@ -415,7 +415,7 @@ def _triangle(name: str, keep):
         m = numpy_tensor(m)
         if m.ndim == 0:
             raise ValueError(f"{name}: the input must be at least 1-d (a matrix, or a stack of them), got a 0-d value")
-        mask = keep(m.shape[-2:], int(k))
+        mask = _array_module.beside(keep(m.shape[-2:], int(k)), m)     # on the device for a CuPy m
         return where(mask, m, np.zeros((), m.dtype))
     tri.__name__ = tri.__qualname__ = name
     tri.__doc__ = (f"NumPy's {name}: the {'lower' if name == 'tril' else 'upper'} triangle of each matrix (from the "
