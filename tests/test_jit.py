@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import turunan as tn
-from turunan import nn, optim
+from turunan import _fuse, nn, optim
 from turunan._jit_reach import reach
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -367,3 +367,40 @@ def test_dump_and_cache_bound():
         f(tn.ones(n))
     assert len(f.cache) == 2 and f.trace_count == 3
     assert "def replay_" in f.dump() and "exp" not in f.dump().split("def ")[0]
+
+
+# ---- fusion (numba) -------------------------------------------------------------------------------------------
+def _ulps(a, b) -> float:
+    a, b = np.asarray(a), np.asarray(b)
+    gap = np.spacing(np.maximum(np.abs(a), np.abs(b)).astype(a.dtype)).astype(np.float64)
+    return float(np.max(np.abs(a.astype(np.float64) - b.astype(np.float64)) / gap)) if a.size else 0.0
+
+
+needs_numba = pytest.mark.skipif(not _fuse.available(), reason="numba is not installed")   # imports numba now
+
+
+@needs_numba
+def test_fusion_of_exact_ops_is_bit_for_bit():
+    # +, -, *, /, sqrt, comparisons and maximum are computed in NumPy's loop dtypes: the same bits
+    def f(x):
+        y = tn.sqrt(x * x + 1.0) / (x - 3.0) * 0.5
+        return tn.maximum(y, -x).sum()
+    g, jg = tn.func.value_and_grad(f), tn.jit(tn.func.value_and_grad(f), fuse=True)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        x = tn.tensor(rng.standard_normal(16).astype(np.float32))
+        assert same(val(g(x)), val(jg(x)))
+    assert "kernel" not in jg.dump() and "reshape(-1)" in jg.dump()       # one fused loop was run
+
+
+@needs_numba
+def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    mod = importlib.import_module("workloads.chain_small")
+    size = mod.SIZES["quick"]
+    eager = mod.setup_turunan(mod.data(size), size).step
+    fused = tn.jit(mod.setup_turunan(mod.data(size), size).step, fuse=True)
+    for _ in range(3):
+        eager(), fused()
+        for (a, ga), (b, gb) in zip(state_of(eager), state_of(fused.fn)):
+            assert _ulps(a, b) == 0 and _ulps(ga, gb) <= 4      # sin and tanh from the C library, not NumPy's

@@ -48,7 +48,7 @@ _CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__
 class _Source:
     def __init__(self, consts: dict) -> None:
         self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
-                         "_copy": np.array}
+                         "_copy": np.array, "_E": np.empty}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
 
@@ -107,7 +107,7 @@ def _dead(ops, keep: set, consts: dict) -> set:
 
 
 def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[int] | None = None,
-                  name: str = "replay"):
+                  name: str = "replay", fuse: bool = False):
     """The replay of ``rec`` as a function ``run(arrays, state) -> tuple`` of the arrays of slots ``results``.
 
     ``arrays`` holds the arrays for ``bound`` (default: ``rec.inputs``) in order; ``consts`` maps the slot of each
@@ -119,7 +119,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     for op in rec.ops:      # folded: computed from the trace's own constants only (not from arrays held outside)
         k = _defs(op)[0] if _defs(op) else None
         fold = rec.folded.get(k)
-        if fold is not None and all(d in consts for d in fold[1]):
+        if fold is not None and all(d in consts and (not fold[3] or d not in rec.written) for d in fold[1]):
             consts[k] = fold[0]
     readonly = {k: v for k, v in consts.items() if k not in rec.written}
     dead_ops = _dead(rec.ops, set(results) | set(bound), consts)
@@ -133,6 +133,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             for k in op_uses(op):
                 last[k] = i
     keep = set(results) | set(bound)
+    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src) if fuse else {}
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
     body: list[str] = []
@@ -144,6 +145,9 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     for i, op in enumerate(ops):
         if undo and i == rec.first_write:
             body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
+        if i in fused:
+            body.extend(fused[i])
+            continue
         defs = _defs(op)
         if i in dead_ops or (defs and defs[0] in consts):
             continue        # its result is never read, or folded
@@ -169,6 +173,42 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fn = src.ns[name]
     fn.source = code
     return fn
+
+
+def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
+    """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others."""
+    from . import _fuse
+    if not _fuse.available():
+        return {}
+    live = [i for i, op in enumerate(ops) if i not in dead_ops and not (_defs(op) and _defs(op)[0] in consts)]
+    out: dict[int, list] = {}
+    readonly = {k for k in consts if k not in rec.written}
+    for group in _fuse.groups(ops, live, rec.meta):
+        # a 0-d constant becomes a literal of the loop (a NumPy scalar: typed as strongly as its 0-d array)
+        group = [(i, [np.asarray(consts[o[0]])[()] if isinstance(o, tuple) and o[1] == () and o[0] in readonly
+                      else o for o in operands], shape, dtype) for i, operands, shape, dtype in group]
+        end = group[-1][0]
+        defined = {ops[i][-2] for i, *_ in group}
+        inputs, scalars = [], []
+        for _, operands, shape, _ in group:
+            for o in operands:
+                if isinstance(o, tuple) and o[0] not in defined and o[0] not in inputs + scalars:
+                    (scalars if o[1] == () and shape != () else inputs).append(o[0])
+        outputs = [k for k in sorted(defined) if last.get(k, -1) > end or k in keep]
+        plan = [("call", ops[i][1], operands, ops[i][-2], shape, dtype) for i, operands, shape, dtype in group]
+        kernel, _ = _fuse.compile_group(plan, inputs, scalars, outputs)
+        shape, n = group[0][2], int(np.prod(group[0][2]))
+        lines = [f"v{k} = _E({shape!r}, {src.const(rec.meta[k][1])})" for k in outputs]
+        args = [f"{src.expr(Slot(k))}.reshape(-1)" for k in inputs] + [src.expr(Slot(k)) for k in scalars] + \
+            [f"v{k}.reshape(-1)" for k in outputs]
+        lines.append(f"{src.const(kernel)}({n}, {', '.join(args)})")
+        dead = [k for k in inputs + scalars if last.get(k, end) <= end and k not in keep and k not in src.consts]
+        if dead:
+            lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
+        out[group[0][0]] = lines
+        for i, *_ in group[1:]:
+            out[i] = []
+    return out
 
 
 def _line(op, src: _Source) -> str:

@@ -133,6 +133,7 @@ class Recorder:
         self.folded: dict[int, list] = {}     # slot -> [its value, the slots it was computed from, copied]
         self.owner: dict[int, int] = {}       # id(a fresh result) -> its slot
         self.own: set[int] = set()            # constants made by the trace itself (never held from outside)
+        self.meta: dict[int, tuple] = {}      # slot -> (shape, dtype) of its array (for fusion)
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
 
@@ -145,6 +146,7 @@ class Recorder:
         """A TraceArray for an array bound by the caller on every replay (an argument, a captured state array)."""
         t = TraceArray(a, self.slot(), self)
         self.inputs.append(t.k)
+        self.meta[t.k] = (a.shape, a.dtype)
         self._root(a, t.k)
         return t
 
@@ -159,6 +161,7 @@ class Recorder:
             self.const_slots[rec[0]] = rec
             self.foldable.add(rec[0])
             self._root(a, rec[0])
+            self.meta[rec[0]] = (a.shape, a.dtype)
         return Slot(rec[0])
 
     def tpl(self, x):
@@ -240,6 +243,7 @@ class Recorder:
         k = self.slot()
         op = op_prefix + (k, conv)
         self.ops.append(op)
+        self.meta[k] = (res.shape, res.dtype)
         base = res.base
         if base is None:
             self.owner[id(res)] = k
@@ -251,10 +255,13 @@ class Recorder:
                 self.viewed.add(j)
         # folded: computed only from the trace's own constants (a draw never is); a view is not, so that a write
         # through it can always be replayed on the array it shows
-        if op_prefix[0] != "draw" and res.base is None and all(d in self.foldable for d in op_uses(op)):
-            self.folded[k] = [res, op_uses(op), False]
+        if op_prefix[0] != "draw" and all(d in self.foldable for d in op_uses(op)):
+            # a view (broadcast_to of a folded constant) is folded too, but only where nothing writes into the
+            # constant it shows (checked at the end: turunan._replay)
+            self.folded[k] = [res, op_uses(op), False, base is not None]
             self.foldable.add(k)
-            self._root(res, k)
+            if base is None:
+                self._root(res, k)
         return TraceArray(res, k, self)
 
     def guard(self, k: int, conv: str, value) -> None:

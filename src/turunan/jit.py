@@ -145,9 +145,10 @@ class Jitted:
     """A function compiled by ``tn.jit``: call it as the function; ``trace_count``, ``dump()``, ``clear()``."""
 
     def __init__(self, fn: Callable, static_argnums=(), donate_argnums=(), max_cache: int = 32,
-                 max_traces: int = 8) -> None:
+                 max_traces: int = 8, fuse: bool = False) -> None:
         functools.update_wrapper(self, fn)
         self.fn = fn
+        self.fuse = fuse
         self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
         self.max_cache, self.max_traces = max_cache, max_traces
@@ -281,7 +282,7 @@ class Jitted:
                     state_slots.append(g[-1])
             bound = [k for k in rec.inputs] + [k for k, _ in self._ext_slots]
             tr.run = compile_trace(rec, res_slots + state_slots, consts, bound=bound,
-                                   name=f"replay_{self.trace_count}")
+                                   name=f"replay_{self.trace_count}", fuse=self.fuse)
             tr.source = tr.run.source
             # final holds slots only to plan the writes; the replay returns the arrays in the same order
             tr.final = [(d is not None, None if g is None else (g[0],) + tuple(g[1:-1])) for d, g in final]
@@ -448,7 +449,8 @@ class Jitted:
         import weakref
         consts, ext, self._ext_slots = {}, [], []
         # references the trace itself holds: the outputs being returned, folded values (ids only: no new reference)
-        returned = Counter([id(getattr(x, "_d", x)) for x in out_leaves] + [id(f[0]) for f in rec.folded.values()])
+        returned = Counter([id(getattr(x, "_d", x)) for x in out_leaves] + [id(f[0]) for f in rec.folded.values()]
+                           + [id(f[0].base) for f in rec.folded.values() if f[0].base is not None])
         for rec_ in list(rec.consts.values()):
             k, arr, snap = rec_
             rec_[1] = None
@@ -560,7 +562,7 @@ def _host_replay(real, plan, back, state, *arrays):
 
 
 def jit(fn: Callable | None = None, *, static_argnums=(), donate_argnums=(), max_cache: int = 32,
-        max_traces: int = 8) -> Any:
+        max_traces: int = 8, fuse: bool = False) -> Any:
     """Compile ``fn`` by tracing: the first call with a new signature runs eagerly and records every NumPy call of
     the forward, the backward and the updates; later calls replay them (see the module's docstring).
 
@@ -579,9 +581,9 @@ def jit(fn: Callable | None = None, *, static_argnums=(), donate_argnums=(), max
     ([3.0, 2.0, 1.0], 2)
     """
     if fn is None:
-        return lambda f: Jitted(f, static_argnums, donate_argnums, max_cache, max_traces)
+        return lambda f: Jitted(f, static_argnums, donate_argnums, max_cache, max_traces, fuse)
     if isinstance(fn, Jitted):
         return fn
     if not callable(fn):
         raise TypeError(f"tn.jit expects a function, got {type(fn).__name__}")
-    return Jitted(fn, static_argnums, donate_argnums, max_cache, max_traces)
+    return Jitted(fn, static_argnums, donate_argnums, max_cache, max_traces, fuse)
