@@ -109,7 +109,7 @@ class Work:
 
     __slots__ = ("_test", "_what", "_timeout", "_then", "_done", "_rank")
 
-    def __init__(self, test, what: str, timeout: float, then=None, rank: int = 0) -> None:
+    def __init__(self, test, what, timeout: float, then=None, rank: int = 0) -> None:
         self._test, self._what, self._timeout, self._then, self._done = test, what, timeout, then, False
         self._rank = rank
 
@@ -129,23 +129,33 @@ class Work:
             return True
         limit = self._timeout if timeout is None else _seconds(timeout)
         start = time.monotonic()
-        polls = 0
-        # polling, not MPI_Wait: a blocking wait could not give up. MPICH's own wait polls too; after a second
-        # the loop sleeps between polls, so that a rank waiting long for a slow one leaves the core to it
+        polls, pause = 0, _yield
+        # polling, not MPI_Wait: a blocking wait could not give up. MPICH's own wait polls too. Between polls the
+        # core is offered to whoever else wants it (the rank we wait for may share it), and after a second of
+        # waiting the loop sleeps between polls: latency no longer matters then
         while not self._test():
             polls += 1
-            if polls & 1023 == 0:
+            if polls > 256:
+                pause()
+            if polls & 255 == 0:
                 waited = time.monotonic() - start
                 if waited > limit:
                     raise RuntimeError(
-                        f"turunan.distributed: {self._what} on rank {self._rank} did not complete within "
+                        f"turunan.distributed: {self._what()} on rank {self._rank} did not complete within "
                         f"{limit:g} s: another rank failed, stopped, or did not reach the same call (every rank "
                         "must call the same collectives in the same order). The timeout is "
                         "init_process_group(timeout=...)")
                 if waited > 1.0:
-                    time.sleep(0.001)
+                    pause = _nap
         self._finish()
         return True
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
+
+
+def _nap() -> None:
+    time.sleep(0.001)
 
 
 def _seconds(timeout) -> float:
@@ -167,7 +177,8 @@ class _MPIGroup:
         # rank that failed before reaching init_process_group ends the others' wait with an error (the timeout)
         self.rank, self.size, self.timeout = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size(), timeout
         self.comm, req = MPI.COMM_WORLD.Idup()
-        Work(req.Test, "init_process_group (waiting for every rank to call it)", timeout, rank=self.rank).wait()
+        Work(req.Test, lambda: "init_process_group (waiting for every rank to call it)", timeout,
+             rank=self.rank).wait()
         self.ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
                     ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR,
                     ReduceOp.BXOR: MPI.BXOR}
@@ -370,7 +381,8 @@ def _array_of(tensor, what: str) -> np.ndarray:
     return a
 
 
-def _run(start, what: str, async_op: bool, then=None, tensor: Tensor | None = None):
+def _run(start, what, async_op: bool, then=None, tensor: Tensor | None = None):
+    """Start a collective; ``what`` names it in a timeout's message (a function: formatted only then)."""
     group = _group
     done = then
     if tensor is not None:         # written in place: a graph that saved this tensor must see it changed
@@ -409,8 +421,8 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
     if op is ReduceOp.AVG:
         def then():
             np.divide(a, g.size, out=a)
-    return _run(lambda: g.all_reduce(a, op), f"all_reduce({op.name}, {a.dtype}{list(a.shape)})", async_op, then,
-                tensor)
+    return _run(lambda: g.all_reduce(a, op), lambda: f"all_reduce({op.name}, {a.dtype}{list(a.shape)})", async_op,
+                then, tensor)
 
 
 def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False) -> Work | None:
@@ -420,7 +432,7 @@ def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False) -> W
     _check_group(group, "broadcast")
     if isinstance(src, bool) or not isinstance(src, (int, np.integer)) or not 0 <= src < g.size:
         raise ValueError(f"broadcast: src must be a rank between 0 and {g.size - 1}, got {src!r}")
-    return _run(lambda: g.broadcast(a, int(src)), f"broadcast(src={src}, {a.dtype}{list(a.shape)})", async_op,
+    return _run(lambda: g.broadcast(a, int(src)), lambda: f"broadcast(src={src}, {a.dtype}{list(a.shape)})", async_op,
                 tensor=tensor)
 
 
@@ -428,7 +440,7 @@ def barrier(group=None, async_op: bool = False) -> Work | None:
     """Wait until every rank has reached this call."""
     g = _need("barrier")
     _check_group(group, "barrier")
-    return _run(g.barrier, "barrier", async_op)
+    return _run(g.barrier, lambda: "barrier", async_op)
 
 
 def destroy_process_group(group=None) -> None:

@@ -172,9 +172,20 @@ class DistributedDataParallel(Module):
         self._broadcast_buffers()
 
     def _broadcast_buffers(self) -> None:
+        """Rank 0's buffers everywhere: one broadcast per dtype (BatchNorm's six buffers: two calls, not six)."""
+        by_dtype: dict = {}
         for b in self.module.buffers():
-            if b._d.flags.c_contiguous:
-                dist.broadcast(b, 0)
+            by_dtype.setdefault(b._d.dtype, []).append(b)
+        for bufs in by_dtype.values():
+            flat = Tensor(np.concatenate([b._d.ravel() for b in bufs]) if len(bufs) > 1 else
+                          np.ascontiguousarray(bufs[0]._d).ravel().copy())
+            dist.broadcast(flat, 0)
+            start = 0
+            for b in bufs:
+                n = b._d.size
+                b._d[...] = flat._d[start:start + n].reshape(b._d.shape)
+                b._bump_version()
+                start += n
 
     def _make_buckets(self, cap: int) -> list:
         buckets, current, size, dtype = [], [], 0, None
