@@ -115,7 +115,13 @@ class DistributedDataParallel(Module):
     ``ddp.module`` is the model (its parameters are ``ddp.parameters()``, named ``module.<name>`` as in
     PyTorch). ``bucket_cap_mb`` sizes the buckets; ``find_unused_parameters`` lets a parameter get no gradient;
     ``broadcast_buffers`` syncs buffers from rank 0 at each forward; ``device_ids`` / ``output_device`` may only
-    name the CPU. How gradients are averaged, and when: the module docstring.
+    name the CPU; ``dim``, ``gradient_as_bucket_view`` and ``static_graph`` are accepted for PyTorch's signature
+    and change nothing. How gradients are averaged, and when: the module docstring.
+
+    Every forward is a collective when buffers are broadcast (all ranks must call it): to evaluate on rank 0
+    alone, call ``ddp.module``. Gradients are averaged on ``loss.backward()``; ``turunan.grad`` through the
+    model is not reduced in step (as in PyTorch, whose DDP supports ``backward()`` only), nor is
+    ``create_graph=True``.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
