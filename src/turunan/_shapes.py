@@ -167,6 +167,9 @@ def concatenate(xs, axis: int = 0) -> Tensor:
         raise ValueError("concatenate: 0-d tensors cannot be concatenated (they have no axis); use stack, or "
                          "reshape them to 1-d first")
     a = normalize_axis(axis, nd, "concatenate")
+    dev = next((d for d in map(array_of, xs) if _array_module.is_foreign(d)), None)
+    if dev is not None:     # numbers given with device (CuPy) arrays join them on the device
+        xs = [_array_module.beside(x, dev) if isinstance(x, (np.ndarray, np.generic, int, float)) else x for x in xs]
     for s in shapes:
         if len(s) != nd or s[:a] + s[a + 1:] != shapes[0][:a] + shapes[0][a + 1:]:
             raise ValueError(f"concatenate along axis {axis}: shapes {shapes} must agree except on that axis")
