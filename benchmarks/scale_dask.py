@@ -30,6 +30,11 @@ import sys
 import threading
 import time
 
+# this folder holds a distributed.py (the MPI benchmark) that would shadow the dask.distributed package here and in
+# the worker processes (which inherit sys.path): the script's own folder is taken off the path
+_HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or os.curdir) != _HERE]
+
 # one BLAS thread per worker thread: the workers already use every core
 for _v in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_v, "1")
