@@ -22,29 +22,38 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-FRAMEWORKS = ["floor", "turunan", "torch", "jax", "jax_jit", "turunan_jit", "hips"]
+FRAMEWORKS = ["floor", "turunan", "torch", "jax", "jax_jit", "turunan_jit", "turunan_fused", "hips"]
 LABELS = {"floor": "NumPy floor", "turunan": "turunan", "torch": "PyTorch eager", "jax": "JAX eager",
-          "jax_jit": "JAX jit", "turunan_jit": "turunan jit", "hips": "HIPS autograd"}
+          "jax_jit": "JAX jit", "turunan_jit": "turunan jit", "turunan_fused": "turunan jit fused",
+          "hips": "HIPS autograd"}
 # the module a framework needs, to skip it with a note when it is not installed
 REQUIRES = {"floor": "numpy", "turunan": "turunan", "torch": "torch", "jax": "jax", "jax_jit": "jax",
-            "turunan_jit": "turunan", "hips": "autograd"}
-NUMPY_BASED = {"floor", "turunan", "turunan_jit", "hips"}
+            "turunan_jit": "turunan", "turunan_fused": "numba", "hips": "autograd"}
+NUMPY_BASED = {"floor", "turunan", "turunan_jit", "turunan_fused", "hips"}
 # frameworks whose first call compiles: the report gives that first call's time (trace + compile)
-COMPILING = ("turunan_jit", "jax_jit")
+COMPILING = ("turunan_jit", "turunan_fused", "jax_jit")
 
 
 def _setup(mod, framework: str):
     """The workload's setup for ``framework``; turunan_jit, unless a workload defines its own, is turunan's case
     with every timed function given to ``tn.jit`` (the step as the user wrote it, closure and all)."""
     setup = getattr(mod, f"setup_{framework}", None)
-    if setup is not None or framework != "turunan_jit" or not hasattr(mod, "setup_turunan"):
+    if setup is not None or framework not in ("turunan_jit", "turunan_fused") or not hasattr(mod, "setup_turunan"):
         return setup
+    fuse = framework == "turunan_fused"
+    if fuse:        # numba reads `coverage`, which benchmarks/coverage.py would shadow: import it from elsewhere
+        saved = sys.path[:]
+        sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+        try:
+            import numba  # noqa: F401
+        finally:
+            sys.path[:] = saved
 
     def setup_turunan_jit(d, size):
         import turunan as tn
         case = mod.setup_turunan(d, size)
-        case.step = tn.jit(case.step)
-        case.extra = {k: tn.jit(f) for k, f in case.extra.items()}
+        case.step = tn.jit(case.step, fuse=fuse)
+        case.extra = {k: tn.jit(f, fuse=fuse) for k, f in case.extra.items()}
         return case
     return setup_turunan_jit
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",

@@ -5,6 +5,10 @@ A replay without fusion makes one pass over memory per op, and on small arrays p
 shape (other operands: arrays of that shape, 0-d arrays, numbers) becomes one loop over the elements, each
 intermediate a register: one call, one pass. Only the results read after the run are written to memory.
 
+Which ops join is decided by measurement (the table at ``TRANSCENDENTAL`` below): arithmetic and comparisons at any
+size; sin, exp, tanh and the like only on arrays of at most 128 elements, since numba calls the C library's scalar
+functions where NumPy runs SIMD kernels 20x faster per element.
+
 Each op is computed in the dtypes NumPy's own loop would use (``ufunc.resolve_dtypes``, weak Python numbers as
 NEP 50 says), so +, -, *, /, sqrt and comparisons give NumPy's bits exactly; transcendental functions (sin, exp,
 tanh, ...) come from the C library that numba calls, not from NumPy's SIMD kernels, and may differ in the last bits
@@ -119,10 +123,17 @@ def _operands(op, meta: dict):
     return out, shape, dtype
 
 
-# the most elements a fused loop takes. Measured (tn.jit's benchmark, one thread): on 10 million float32s a
-# numba loop calling the C library's sin/exp per element ran 2x slower than NumPy's SIMD kernels, one pass each;
-# on small arrays, where NumPy's per-call cost dominates, one loop for a chain of 300 ops wins by far
-MAX_ELEMENTS = 1 << 14
+# Measured (one thread, float32, a chain of 4 ops: x*2+0.5, tanh, *0.5, against the same 4 NumPy calls):
+#   elements            16     64    256   1024   4096   65536   1M
+#   with tanh, NumPy   6.4    6.2    6.2    7.7   12.8    106   2606 us
+#   with tanh, fused   1.4    2.6    7.4   27.7    116   1966  32452 us   (the C library's tanhf, ~28 ns an element,
+#                                                                           against NumPy's SIMD kernel, ~1.5 ns)
+#   arithmetic, NumPy  5.3    5.3    5.4    6.3   10.5     91   2565 us
+#   arithmetic, fused  0.9    0.8    0.8    0.9    1.6     17    621 us   (LLVM vectorises the loop)
+# so a transcendental op joins a fused loop only on small arrays; arithmetic and comparisons at any size
+TRANSCENDENTAL = frozenset({np.sin, np.cos, np.tan, np.tanh, np.exp, np.log, np.log1p, np.expm1, np.sinh, np.cosh,
+                            np.arctan})
+MAX_TRANSCENDENTAL = 128
 
 
 def groups(ops: list, live: list[int], meta: dict) -> list[list]:
@@ -130,7 +141,7 @@ def groups(ops: list, live: list[int], meta: dict) -> list[list]:
     found, run = [], []
     for i in live:
         got = _operands(ops[i], meta)
-        if got is not None and int(np.prod(got[1])) > MAX_ELEMENTS:
+        if got is not None and ops[i][1] in TRANSCENDENTAL and int(np.prod(got[1])) > MAX_TRANSCENDENTAL:
             got = None
         if got is not None and run and got[1] == run[-1][2]:
             run.append((i,) + got)

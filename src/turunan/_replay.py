@@ -184,9 +184,11 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
     out: dict[int, list] = {}
     readonly = {k for k in consts if k not in rec.written}
     for group in _fuse.groups(ops, live, rec.meta):
-        # a 0-d constant becomes a literal of the loop (a NumPy scalar: typed as strongly as its 0-d array)
-        group = [(i, [np.asarray(consts[o[0]])[()] if isinstance(o, tuple) and o[1] == () and o[0] in readonly
-                      else o for o in operands], shape, dtype) for i, operands, shape, dtype in group]
+        # a constant of one value (0-d, or broadcast: all strides 0) becomes a literal of the loop, as a NumPy scalar:
+        # typed as strongly as its array. Flattening a broadcast view would copy it on every call
+        group = [(i, [consts[o[0]].reshape(-1)[0] if isinstance(o, tuple) and o[0] in readonly
+                      and not any(consts[o[0]].strides) else o for o in operands], shape, dtype)
+                 for i, operands, shape, dtype in group]
         end = group[-1][0]
         defined = {ops[i][-2] for i, *_ in group}
         inputs, scalars = [], []
