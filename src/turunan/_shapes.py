@@ -155,6 +155,17 @@ def broadcast_to(x, shape) -> Tensor:
     return apply(R.broadcast_to, x, shape=shape)
 
 
+def _constant_beside(x, dev):
+    """A constant piece of a concatenation (a number, a NumPy array, a Tensor made of them: ``r_[x, 0.5]``,
+    ``diff(x, prepend=0.5)``) moved next to the device array ``dev``; anything else (a Tensor that is differentiated,
+    or holds a device array already) as it is."""
+    if isinstance(x, Tensor):
+        if x.requires_grad or x._tangents or type(x._d) is not np.ndarray:
+            return x
+        return Tensor._wrap(_array_module.beside(x._d, dev))
+    return _array_module.beside(x, dev) if isinstance(x, (np.ndarray, np.generic, int, float)) else x
+
+
 def concatenate(xs, axis: int = 0) -> Tensor:
     xs = list(xs)
     if not xs:
@@ -168,8 +179,8 @@ def concatenate(xs, axis: int = 0) -> Tensor:
                          "reshape them to 1-d first")
     a = normalize_axis(axis, nd, "concatenate")
     dev = next((d for d in map(array_of, xs) if _array_module.is_foreign(d)), None)
-    if dev is not None:     # numbers given with device (CuPy) arrays join them on the device
-        xs = [_array_module.beside(x, dev) if isinstance(x, (np.ndarray, np.generic, int, float)) else x for x in xs]
+    if dev is not None:     # constants given with device (CuPy) arrays join them on the device
+        xs = [_constant_beside(x, dev) for x in xs]
     for s in shapes:
         if len(s) != nd or s[:a] + s[a + 1:] != shapes[0][:a] + shapes[0][a + 1:]:
             raise ValueError(f"concatenate along axis {axis}: shapes {shapes} must agree except on that axis")
