@@ -68,6 +68,9 @@ def worker_allreduce(rounds: int, reps: int) -> dict:
             for _ in range(k):
                 fn()
             times[key].append((time.perf_counter() - t0) / k)
+    if "torch.distributed" in sys.modules:
+        sys.modules["torch.distributed"].destroy_process_group()   # gloo's threads, ended before MPI's exit
+    dist.destroy_process_group()
     return {f"{a}|{b}": _median(v) for (a, b), v in times.items()}
 
 
@@ -86,9 +89,10 @@ def worker_mlp(steps: int, rounds: int, batch: int) -> dict:
     loss_fn = nn.CrossEntropyLoss()
     out = {}
     runs = {}
-    for mode in ("plain", "ddp"):
+    for mode in ("plain", "ddp", "ddp, no buffer broadcast"):
         model = build_model("mlp", tn.Generator(0))
-        net = model if mode == "plain" else nn.parallel.DistributedDataParallel(model)
+        net = model if mode == "plain" else nn.parallel.DistributedDataParallel(
+            model, broadcast_buffers=mode == "ddp")
         opt = optim.Adam(net.parameters(), lr=1e-3)
 
         def step(net=net, opt=opt):
@@ -165,7 +169,9 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: | ---: |")
     for label, ranks, t in (("one process, no DDP", 1, one["plain"]), ("DistributedDataParallel", 1, one["ddp"]),
                             ("one process per rank, no DDP (no averaging)", n, many["plain"]),
-                            ("DistributedDataParallel", n, many["ddp"])):
+                            ("DistributedDataParallel", n, many["ddp"]),
+                            ("DistributedDataParallel, broadcast_buffers=False", n,
+                             many["ddp, no buffer broadcast"])):
         rate = 64 * ranks / t
         print(f"| {label} | {ranks} | {t * 1e3:.2f} | {rate:,.0f} | {rate / (ranks * base):.0%} |")
     print(f"\n(load average {os.getloadavg()[0]:.1f} at the end)")

@@ -6,10 +6,10 @@ engine is MPI through mpi4py (``pip install 'turunan[mpi]'``: mpi4py and the MPI
 is a transport of its own (docs/design.md, principle 8): this module names what those libraries do.
 
 Collectives work in place on a Tensor's array (``all_reduce(t)`` leaves the sum in ``t`` on every rank, as
-PyTorch's does), and ``async_op=True`` returns a ``Work`` whose ``wait()`` finishes the call. A wait gives up
-after the group's ``timeout`` (30 minutes by default, as PyTorch's) with an error naming the call, instead of
-hanging; and under MPI an exception that nobody catches on one rank aborts every rank (``MPI_Abort``), so a
-failure on one rank never leaves the others waiting forever.
+PyTorch's does), and ``async_op=True`` returns a ``Work`` whose ``wait()`` finishes the call. Nothing hangs
+forever: under MPI a wait longer than the group's ``timeout`` (30 minutes by default, as PyTorch's) is reported
+(which call, on which rank) and aborts every rank (``MPI_Abort``), and so does an exception that nobody catches
+on one rank, which would otherwise leave the others waiting for it; gloo raises PyTorch's timeout error.
 
 Without a process group nothing works yet, and says so:
 
@@ -104,14 +104,15 @@ def is_gloo_available() -> bool:
 
 
 class Work:
-    """A collective started with ``async_op=True``: ``wait()`` blocks until it is done (raising after the
-    group's timeout), ``is_completed()`` asks without blocking (and, under MPI, moves the call along)."""
+    """A collective started with ``async_op=True``: ``wait()`` blocks until it is done, ``is_completed()`` asks
+    without blocking (and, under MPI, moves the call along). A wait longer than the group's timeout ends the run:
+    under MPI the watchdog prints which call on which rank and aborts every rank; gloo raises PyTorch's error."""
 
-    __slots__ = ("_test", "_what", "_timeout", "_then", "_done", "_rank")
+    __slots__ = ("_test", "_block", "_what", "_timeout", "_then", "_done", "_rank")
 
-    def __init__(self, test, what, timeout: float, then=None, rank: int = 0) -> None:
-        self._test, self._what, self._timeout, self._then, self._done = test, what, timeout, then, False
-        self._rank = rank
+    def __init__(self, calls: tuple, what, timeout: float, then=None, rank: int = 0) -> None:
+        (self._test, self._block), self._what, self._timeout = calls, what, timeout
+        self._then, self._done, self._rank = then, False, rank
 
     def _finish(self) -> None:
         self._done = True
@@ -128,34 +129,45 @@ class Work:
         if self._done:
             return True
         limit = self._timeout if timeout is None else _seconds(timeout)
-        start = time.monotonic()
-        polls, pause = 0, _yield
-        # polling, not MPI_Wait: a blocking wait could not give up. MPICH's own wait polls too. Between polls the
-        # core is offered to whoever else wants it (the rank we wait for may share it), and after a second of
-        # waiting the loop sleeps between polls: latency no longer matters then
-        while not self._test():
-            polls += 1
-            if polls > 256:
-                pause()
-            if polls & 255 == 0:
-                waited = time.monotonic() - start
-                if waited > limit:
-                    raise RuntimeError(
-                        f"turunan.distributed: {self._what()} on rank {self._rank} did not complete within "
-                        f"{limit:g} s: another rank failed, stopped, or did not reach the same call (every rank "
-                        "must call the same collectives in the same order). The timeout is "
-                        "init_process_group(timeout=...)")
-                if waited > 1.0:
-                    pause = _nap
+        # the library's own blocking wait (measured: a Python loop of MPI_Test was a third slower per training
+        # step on a loaded machine); the watchdog thread gives up for it
+        _watchdog.deadline = (time.monotonic() + limit, self, limit)
+        try:
+            self._block(limit)
+        finally:
+            _watchdog.deadline = None
         self._finish()
         return True
 
 
-_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
+class _Watchdog:
+    """One daemon thread: if a wait outlasts its timeout, say which call on which rank, then end every rank
+    (MPI_Abort), as NCCL's watchdog does in PyTorch. It only looks at a deadline the waiting thread sets."""
+
+    def __init__(self) -> None:
+        self.deadline = None
+        self.thread = None
+
+    def start(self) -> None:
+        if self.thread is None:
+            import threading
+            self.thread = threading.Thread(target=self._watch, name="turunan.distributed watchdog", daemon=True)
+            self.thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            time.sleep(0.05)
+            d = self.deadline
+            if d is not None and time.monotonic() > d[0]:
+                work, limit = d[1], d[2]
+                print(f"turunan.distributed: {work._what()} on rank {work._rank} did not complete within {limit:g} s: "
+                      "another rank failed, stopped, or did not reach the same call (every rank must call the same "
+                      "collectives in the same order); aborting all ranks. The timeout is "
+                      "init_process_group(timeout=...)", file=sys.stderr, flush=True)
+                _mpi().COMM_WORLD.Abort(1)
 
 
-def _nap() -> None:
-    time.sleep(0.001)
+_watchdog = _Watchdog()
 
 
 def _seconds(timeout) -> float:
@@ -176,12 +188,17 @@ class _MPIGroup:
         # our own communicator: the user's MPI traffic never mixes with ours. Made without blocking, so that a
         # rank that failed before reaching init_process_group ends the others' wait with an error (the timeout)
         self.rank, self.size, self.timeout = MPI.COMM_WORLD.Get_rank(), MPI.COMM_WORLD.Get_size(), timeout
+        _watchdog.start()
         self.comm, req = MPI.COMM_WORLD.Idup()
-        Work(req.Test, lambda: "init_process_group (waiting for every rank to call it)", timeout,
+        Work(self._calls(req), lambda: "init_process_group (waiting for every rank to call it)", timeout,
              rank=self.rank).wait()
         self.ops = {ReduceOp.SUM: MPI.SUM, ReduceOp.AVG: MPI.SUM, ReduceOp.PRODUCT: MPI.PROD,
                     ReduceOp.MIN: MPI.MIN, ReduceOp.MAX: MPI.MAX, ReduceOp.BAND: MPI.BAND, ReduceOp.BOR: MPI.BOR,
                     ReduceOp.BXOR: MPI.BXOR}
+
+    @staticmethod
+    def _calls(req) -> tuple:
+        return req.Test, lambda limit: req.Wait()
 
     def _buffer(self, a: np.ndarray):
         # mpi4py reads the MPI datatype from the buffer's format (a predefined type, which reductions accept)
@@ -201,13 +218,13 @@ class _MPIGroup:
         except self.MPI.Exception as e:      # e.g. SUM of booleans: MPI defines only the logical operations
             raise TypeError(f"turunan.distributed (mpi): MPI cannot reduce {a.dtype} tensors with {op.name} "
                             f"({e.Get_error_string().splitlines()[-1].strip()})") from None
-        return req.Test
+        return self._calls(req)
 
     def broadcast(self, a: np.ndarray, src: int):
-        return self.comm.Ibcast(self._buffer(a), root=src).Test
+        return self._calls(self.comm.Ibcast(self._buffer(a), root=src))
 
     def barrier(self):
-        return self.comm.Ibarrier().Test
+        return self._calls(self.comm.Ibarrier())
 
     def close(self) -> None:
         self.comm.Free()
@@ -247,14 +264,18 @@ class _GlooGroup:
         except TypeError:
             raise TypeError(f"turunan.distributed (gloo): PyTorch has no tensor type for {a.dtype}") from None
 
+    @staticmethod
+    def _calls(work) -> tuple:
+        return work.is_completed, lambda limit: work.wait(datetime.timedelta(seconds=limit))
+
     def all_reduce(self, a: np.ndarray, op: ReduceOp):
-        return self.tdist.all_reduce(self._tensor(a), op=self.ops[op], async_op=True).is_completed
+        return self._calls(self.tdist.all_reduce(self._tensor(a), op=self.ops[op], async_op=True))
 
     def broadcast(self, a: np.ndarray, src: int):
-        return self.tdist.broadcast(self._tensor(a), src=src, async_op=True).is_completed
+        return self._calls(self.tdist.broadcast(self._tensor(a), src=src, async_op=True))
 
     def barrier(self):
-        return self.tdist.barrier(async_op=True).is_completed
+        return self._calls(self.tdist.barrier(async_op=True))
 
     def close(self) -> None:
         self.tdist.destroy_process_group()
