@@ -119,9 +119,8 @@ class DistributedDataParallel(Module):
     and change nothing. How gradients are averaged, and when: the module docstring.
 
     Every forward is a collective when buffers are broadcast (all ranks must call it): to evaluate on rank 0
-    alone, call ``ddp.module``. Gradients are averaged on ``loss.backward()``; ``turunan.grad`` through the
-    model is not reduced in step (as in PyTorch, whose DDP supports ``backward()`` only), nor is
-    ``create_graph=True``.
+    alone, call ``ddp.module``. Gradients are averaged on ``loss.backward()``, as in PyTorch, whose DDP supports
+    ``backward()`` only: ``turunan.grad`` through the model and ``create_graph=True`` are not supported.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
