@@ -57,6 +57,18 @@ def _wrap(value):
     return value
 
 
+class _Flags:
+    """CuPy's ``flags``: the memory layout only. There is no ``writeable``: CuPy has no read-only arrays."""
+
+    __slots__ = ("c_contiguous", "f_contiguous", "owndata")
+
+    def __init__(self, flags) -> None:
+        self.c_contiguous, self.f_contiguous, self.owndata = flags.c_contiguous, flags.f_contiguous, flags.owndata
+
+    def __getitem__(self, key: str) -> bool:
+        return {"C_CONTIGUOUS": self.c_contiguous, "F_CONTIGUOUS": self.f_contiguous, "OWNDATA": self.owndata}[key]
+
+
 _TRANSFERS = {np.asarray, np.array, np.asanyarray, np.ascontiguousarray}
 
 
@@ -114,7 +126,7 @@ class DeviceArray(NDArrayOperatorsMixin):
     itemsize = property(lambda self: self._a.itemsize)
     nbytes = property(lambda self: self._a.nbytes)
     strides = property(lambda self: self._a.strides)
-    flags = property(lambda self: self._a.flags)
+    flags = property(lambda self: _Flags(self._a.flags))
     T = property(lambda self: DeviceArray(self._a.T))
     mT = property(lambda self: DeviceArray(np.swapaxes(self._a, -1, -2)))
     real = property(lambda self: DeviceArray(self._a.real))
@@ -131,12 +143,12 @@ class DeviceArray(NDArrayOperatorsMixin):
     def __iter__(self):
         return (DeviceArray(row) for row in self._a)
 
-    # CuPy takes host (NumPy) index arrays and copies them over; values assigned must be on the device
+    # CuPy takes host (NumPy) index arrays and values to assign, and copies them over
     def __getitem__(self, index):
         return _wrap(self._a[_unwrap_index(index)])
 
     def __setitem__(self, index, value) -> None:
-        self._a[_unwrap_index(index)] = _unwrap(value, "assignment")
+        self._a[_unwrap_index(index)] = value._a if isinstance(value, DeviceArray) else value
 
     def __bool__(self) -> bool:
         if self._a.size != 1:

@@ -10,6 +10,8 @@ a reason that holds for real CuPy too are listed in ``DEVICE_REFUSED`` with the 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from device_array import DeviceArray
@@ -24,7 +26,11 @@ except ImportError:
     pass
 
 import test_forward_mode as fwd_sweep  # noqa: E402,I001  (after the special rows joined the table)
+import test_numpy_parity_elementwise as elementwise_sweep  # noqa: E402
+import test_numpy_parity_products as products_sweep  # noqa: E402
+import test_numpy_parity_shapes as shapes_sweep  # noqa: E402
 import test_rules as rules_sweep  # noqa: E402
+import turunan.numpy as tnp  # noqa: E402
 
 # every differentiable row of the table, as the NumPy forward-mode sweep enumerates it (plus its extra spec); the
 # rows that move values into and out of a vmap level need a running vmap (tests/test_vmap.py)
@@ -195,6 +201,8 @@ def _composite(f, arrays, to):
     """f's value, the gradient of a weighted sum of it, and its derivative along v (second order), on ``to(a)``."""
     xs = [tn.tensor(to(a), requires_grad=True) for a in arrays]
     out = f(*xs)
+    if not out.requires_grad:       # a function without a gradient (comparisons, rounding): its value only
+        return out, [None] * len(xs), [None] * len(xs)
     w = to(_weights(out.shape))
     gs = tn.autograd.grad(_real(out * w).sum(), xs, create_graph=True, allow_unused=True)
     vs = [to(_weights(np.shape(a), seed=k)) for k, a in enumerate(arrays)]
@@ -248,6 +256,42 @@ def test_shape_ops(name):
 @pytest.mark.parametrize("name", sorted(rules_sweep.INDEXING))
 def test_indexing(name):
     assert_composite(rules_sweep.INDEXING[name], [rules_sweep.rand(2, 4)])
+
+
+# turunan.numpy's functions, as the NumPy parity sweeps enumerate them. Cases that mix a host constant the user
+# gives (a NumPy array of coordinates, a host tensor made of numbers alone) into a device computation are refused,
+# as CuPy refuses such a mix: they must raise TypeError, never give a number.
+HOST_CONSTANT_CASES = {
+    "gradient coordinates": "COORDS is a NumPy array given with a device tensor",
+    "gradient coordinates edge 2": "COORDS is a NumPy array given with a device tensor",
+    "r_ ranges and axis": "r_[0:6:3j] alone is a host tensor, added to a device one",
+}
+NUMPY_CASES = shapes_sweep.CASES + products_sweep.CASES
+
+
+@pytest.mark.parametrize("case", NUMPY_CASES, ids=[c.id for c in NUMPY_CASES])
+def test_numpy_namespace(case):
+    xs = case.inputs()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)     # numpy.cross of 2-vectors, numpy.row_stack
+        if case.id in HOST_CONSTANT_CASES:
+            _composite(lambda *ts: case.fn(tnp, *ts), xs, lambda a: a)
+            with pytest.raises(TypeError, match="(?i)numpy"):
+                _composite(lambda *ts: case.fn(tnp, *ts), xs, dev)
+            return
+        assert_composite(lambda *ts: case.fn(tnp, *ts), xs)
+
+
+@pytest.mark.parametrize("name", sorted(elementwise_sweep.UNARY) + elementwise_sweep.NO_GRAD_UNARY)
+def test_numpy_elementwise_unary(name):
+    gen = elementwise_sweep.UNARY.get(name, elementwise_sweep.anyreal)
+    assert_composite(getattr(tnp, name), [gen(2, 3)])
+
+
+@pytest.mark.parametrize("name", sorted(elementwise_sweep.BINARY) + elementwise_sweep.NO_GRAD_BINARY)
+def test_numpy_elementwise_binary(name):
+    gx, gy = elementwise_sweep.BINARY.get(name, (elementwise_sweep.anyreal, elementwise_sweep.anyreal))
+    assert_composite(getattr(tnp, name), [gx(2, 3), gy(3)])
 
 
 def test_indexing_with_device_indices():
