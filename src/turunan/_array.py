@@ -120,6 +120,16 @@ def refuse_lazy(x, what: str, why: str) -> None:
                                   "(turunan.compute or x.compute()) or use NumPy arrays for this step")
 
 
+def refuse_device(what: str, *arrays) -> None:
+    """Raise where a kernel takes NumPy arrays only (SciPy's) and is given a device array (CuPy's): a TypeError
+    that names the operation, where CuPy would only refuse an implicit conversion somewhere inside SciPy."""
+    for a in arrays:
+        if type(a) is not np.ndarray and is_foreign(a) and not is_lazy(a):
+            raise TypeError(f"{what} runs SciPy's kernel, which takes NumPy arrays only, and was given a "
+                            f"{type(a).__module__}.{type(a).__name__} (a device array): copy it to the host first "
+                            "(tensor.numpy(), CuPy's .get()) and back after, or use NumPy arrays for this step")
+
+
 def zeros(shape, dtype, like=None):
     """Zeros of ``like``'s array type (NumPy's ``like=``): a scatter's buffer on the GPU for a CuPy gradient,
     lazy for a Dask one. ``like`` may be a Tensor (a recorded backward) or a number: NumPy then."""

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batching as B
-from ._array import as_operand, is_foreign, zeros
+from ._array import as_operand, is_foreign, refuse_device, zeros
 from ._core import Tensor, apply
 from ._rules import LINEAR, MULTILINEAR, defprim, getitem, scatter_add
 
@@ -337,6 +337,7 @@ def _scipy_convolve():
 
 
 def _convolve(a, b, mode, method):
+    refuse_device("turunan.scipy.signal.convolve", a, b)
     return _scipy_convolve()(a, b, mode=mode, method=method)
 
 

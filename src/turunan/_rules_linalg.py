@@ -33,7 +33,7 @@ import collections
 
 import numpy as np
 
-from ._array import anywhere, is_foreign, kind
+from ._array import anywhere, is_foreign, kind, refuse_device
 from ._core import Tensor, apply
 from ._rules import ELEMENTWISE, astype, defprim
 
@@ -346,6 +346,7 @@ def _each_matrix(fn, *mats):
 
 
 def _sylvester(a, b, q):
+    refuse_device("turunan.scipy.linalg.solve_sylvester", a, b, q)
     return _each_matrix(scipy_linalg().solve_sylvester, a, b, q)
 
 
@@ -364,12 +365,18 @@ solve_sylvester = defprim(
 
 
 def _sqrtm(x):
+    refuse_device("turunan.scipy.linalg.sqrtm", x)
     return _each_matrix(lambda m: scipy_linalg().sqrtm(m), x)
 
 
 # y = sqrtm(x): y dy + dy y = dx
 sqrtm = defprim("sqrtm", _sqrtm, [lambda g, ans, x: solve_sylvester(ans.mT, ans.mT, g)],
                 lambda t, ans, x: solve_sylvester(ans, ans, t[0]), batch=ELEMENTWISE, display="Sqrtm")
+
+
+def _expm(x):
+    refuse_device("turunan.scipy.linalg.expm", x)
+    return scipy_linalg().expm(x)
 
 
 def _expm_frechet(a, e):
@@ -380,7 +387,7 @@ def _expm_frechet(a, e):
     return expm(np.concatenate([top, bottom], axis=-2))[..., :n, n:]
 
 
-expm = defprim("expm", lambda x: scipy_linalg().expm(x), [lambda g, ans, x: _expm_frechet(x.mT, g)],
+expm = defprim("expm", _expm, [lambda g, ans, x: _expm_frechet(x.mT, g)],
                lambda t, ans, x: _expm_frechet(x, t[0]), batch=ELEMENTWISE, display="Expm")
 
 
