@@ -48,9 +48,10 @@ _CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__
 class _Source:
     def __init__(self, consts: dict) -> None:
         self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
-                         "_copy": np.array, "_E": np.empty}
+                         "_copy": np.array, "_E": np.empty, "_R": np.add.reduce}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
+        self.alias: dict[int, int] = {}   # slot -> the slot holding the same array (a repeated call, x * 1)
 
     def const(self, value) -> str:
         t = type(value)
@@ -67,7 +68,8 @@ class _Source:
     def expr(self, x) -> str:
         t = type(x)
         if t is Slot:
-            return self.consts.get(x.k) or f"v{x.k}"
+            k = self.alias.get(x.k, x.k)
+            return self.consts.get(k) or f"v{k}"
         if t is tuple:
             inner = ", ".join(self.expr(v) for v in x)
             return f"({inner},)" if len(x) == 1 else f"({inner})"
@@ -127,12 +129,15 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     for k, v in readonly.items():
         src.consts[k] = src.const(v)
     ops = rec.ops
+    keep = set(results) | set(bound)
+    src.alias = _aliases(rec, ops, dead_ops, consts, readonly, keep)
+    keep |= {src.alias[k] for k in keep if k in src.alias}      # a result held by another slot: kept alive
     last: dict[int, int] = {}
     for i, op in enumerate(ops):
-        if i not in dead_ops:
+        if i not in dead_ops and not (_defs(op) and _defs(op)[0] in src.alias):
             for k in op_uses(op):
+                k = src.alias.get(k, k)
                 last[k] = i
-    keep = set(results) | set(bound)
     fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src) if fuse else {}
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
@@ -149,8 +154,8 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             body.extend(fused[i])
             continue
         defs = _defs(op)
-        if i in dead_ops or (defs and defs[0] in consts):
-            continue        # its result is never read, or folded
+        if i in dead_ops or (defs and (defs[0] in consts or defs[0] in src.alias)):
+            continue        # its result is never read, folded, or the same array as another slot's
         if op[0] == "guard" and op[1] in consts:
             continue        # a constant's value: always the one seen
         if defs and defs[0] in rec.plain_copies and op[1] not in keep and op[1] not in rec.viewed \
@@ -158,13 +163,14 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             body.append(f"v{defs[0]} = v{op[1]}")      # a copy of an array nobody reads after it: the array
             last[op[1]] = i
         else:
-            body.append(_line(op, src))
-        dead = [k for k in op_uses(op) + _defs(op) if last.get(k, i) <= i and k not in keep and k not in readonly]
+            body.append(_line(op, src, rec.meta))
+        dead = [k for k in [src.alias.get(k, k) for k in op_uses(op)] + _defs(op)
+                if last.get(k, i) <= i and k not in keep and k not in readonly]
         if dead:
             body.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
     # a constant handed out is a copy: the caller may write into what it gets
-    body.append("return (" + "".join(f"_copy({src.consts[k]}), " if k in src.consts else f"v{k}, " for k in results)
-                + ")")
+    body.append("return (" + "".join(f"_copy({src.consts[k]}), " if k in src.consts else f"{src.expr(Slot(k))}, "
+                                      for k in results) + ")")
     if undo:
         body = ["_u = None", "try:"] + ["    " + b for b in body] + \
             ["except _M:", "    if _u is not None:", "        _restore(_u)", "    raise"]
@@ -173,6 +179,47 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fn = src.ns[name]
     fn.source = code
     return fn
+
+
+def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
+    """Slots whose op need not run because another slot already holds the same values, exactly: a repeated pure
+    ufunc call on the same operands (the rule of x * x asks for g * x twice), and ``x * 1`` (a gradient of ones).
+    Only where neither array is ever written, nor returned or bound (two results must not share memory)."""
+    alias: dict[int, int] = {}
+    seen: dict = {}
+    fresh = set(rec.owner.values())     # slots holding arrays of their own (not views of others)
+    for i, op in enumerate(ops):
+        kind = op[0]
+        if kind == "host" or kind == "setitem" or (kind in ("call", "method") and op[-2] is None):
+            seen.clear()        # a write: an earlier result may no longer equal a later call
+            continue
+        if i in dead_ops or kind != "call" or not isinstance(op[1], np.ufunc) or op[3] or op[-2] is None:
+            continue
+        k = op[-2]
+        if k in rec.written or k in consts:
+            continue
+        args = tuple(Slot(alias.get(a.k, a.k)) if type(a) is Slot else a for a in op[2])
+        try:
+            key = (op[1], tuple(("s", a.k) if type(a) is Slot else (type(a), a) for a in args), op[-1])
+            hash(key)
+        except TypeError:
+            key = None
+        j = seen.get(key) if key is not None and k not in keep else None
+        if j is not None:
+            alias[k] = alias.get(j, j)
+            continue
+        if key is not None:
+            seen[key] = k
+        if op[1] is np.multiply and len(args) == 2 and not op[-1]:
+            for a, b in (args, args[::-1]):
+                one = type(a) is Slot and a.k in readonly
+                if one and type(b) is Slot and b.k not in keep and b.k not in rec.written and b.k not in consts \
+                        and b.k in fresh and b.k not in rec.viewed \
+                        and rec.meta.get(b.k) == rec.meta.get(k) and np.asarray(readonly[a.k]).dtype == \
+                        rec.meta[k][1] and bool(np.all(readonly[a.k] == 1)):
+                    alias[k] = alias.get(b.k, b.k)
+                    break
+    return alias
 
 
 def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
@@ -213,12 +260,39 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
     return out
 
 
-def _line(op, src: _Source) -> str:
+def _direct(op, src: _Source, meta: dict) -> str | None:
+    """NumPy's Python-level wrappers called as what they call (``np.reshape(a, s)`` as ``a.reshape(s)``, ``np.sum``
+    of floats as ``np.add.reduce``, ``np.moveaxis`` as a transpose worked out now): the same kernels, the same bits,
+    without 1-2 us of argument handling per call. None where the call is not one of these simple forms."""
+    fn, args, kw = op[1], op[2], op[3]
+    if not args or type(args[0]) is not Slot:
+        return None
+    a = src.expr(args[0])
+    if fn is np.reshape and len(args) == 2 and not kw:
+        return f"{a}.reshape({src.expr(args[1])})"
+    if fn is np.transpose and not kw and len(args) <= 2:
+        return f"{a}.transpose({src.expr(args[1]) if len(args) == 2 else ''})"
+    ndim = len(meta[args[0].k][0]) if args[0].k in meta else None
+    if fn is np.moveaxis and len(args) == 3 and not kw and ndim is not None and \
+            all(type(x) is not Slot for x in args[1:]):
+        from numpy.lib.array_utils import normalize_axis_tuple
+        source, dest = normalize_axis_tuple(args[1], ndim), normalize_axis_tuple(args[2], ndim)
+        order = [n for n in range(ndim) if n not in source]
+        for d, s in sorted(zip(dest, source)):
+            order.insert(d, s)
+        return f"{a}.transpose({tuple(order)!r})"
+    if fn is np.sum and len(args) == 1 and set(kw) == {"axis", "keepdims"} and args[0].k in meta \
+            and meta[args[0].k][1].kind in "fc":
+        return f"_R({a}, axis={src.expr(kw['axis'])}, keepdims={src.expr(kw['keepdims'])})"
+    return None
+
+
+def _line(op, src: _Source, meta: dict) -> str:
     kind = op[0]
     if kind in ("call", "method", "attr", "getitem", "item", "draw"):
         k, conv = op[-2], op[-1]
         if kind == "call":
-            rhs = src.call(src.const(op[1]), op[2], op[3])
+            rhs = _direct(op, src, meta) or src.call(src.const(op[1]), op[2], op[3])
         elif kind == "method":
             rhs = src.call(f"{src.expr(Slot(op[1]))}.{op[2]}", op[3], op[4])
         elif kind == "attr":

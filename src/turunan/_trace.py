@@ -193,6 +193,9 @@ class Recorder:
         root = a
         while isinstance(getattr(root, "base", None), np.ndarray):
             root = root.base
+        o = self.owner.get(id(root))
+        if o is not None:                   # a write through a view: the result it shows is written too
+            self.written.add(o)
         j = self.roots.get(id(root))
         if j is None:
             return
