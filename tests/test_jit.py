@@ -404,3 +404,40 @@ def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
         eager(), fused()
         for (a, ga), (b, gb) in zip(state_of(eager), state_of(fused.fn)):
             assert _ulps(a, b) == 0 and _ulps(ga, gb) <= 4      # sin and tanh from the C library, not NumPy's
+
+
+# ---- what the signature and the reach see -------------------------------------------------------------------
+W_GLOBAL = tn.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+
+
+def _uses_a_global(x):
+    return (x @ W_GLOBAL).sum()
+
+
+def test_a_global_tensor_is_reached_and_its_grad_written():
+    f = tn.jit(lambda x: _uses_a_global(x).backward())
+    W_GLOBAL.grad = None
+    for _ in range(3):
+        f(tn.ones(4, 3))
+    assert same(val(W_GLOBAL.grad), np.full((3, 2), 12.0, np.float32))      # 3 calls, accumulated
+    W_GLOBAL.grad = None
+
+
+def test_static_argnums_and_keyword_calls():
+    f = tn.jit(lambda x, n: x * n if n > 1 else x, static_argnums=1)
+    assert same(val(f(tn.ones(2), 3)), np.full(2, 3.0, np.float32))
+    assert same(val(f(tn.ones(2), 1)), np.ones(2, np.float32))
+    assert f.trace_count == 2
+    assert same(val(f(tn.ones(2), n=3)), np.full(2, 3.0, np.float32))     # keywords: run eagerly
+
+
+def test_a_tensor_it_cannot_reach_runs_eagerly_with_a_warning():
+    import types
+    box = types.SimpleNamespace(w=tn.tensor([1.0, 2.0], requires_grad=True))
+    hidden = types.ModuleType("hidden")      # a module's attributes are not walked
+    hidden.box = box
+    f = tn.jit(lambda x: (hidden.box.w * x).sum().backward())
+    with pytest.warns(RuntimeWarning, match="does not reach"):
+        f(tn.ones(2))
+    f(tn.ones(2))
+    assert same(val(box.w.grad), np.full(2, 2.0, np.float32)) and type(box.w.grad._d) is np.ndarray

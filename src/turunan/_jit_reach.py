@@ -15,10 +15,11 @@ and collects
 Turunan's own library functions and modules are not walked (their globals are the library, not the step's state).
 
 >>> import turunan as tn
+>>> def make(w):
+...     return lambda x: (w * x).sum()
 >>> w = tn.tensor([1.0], requires_grad=True)
->>> r = reach(lambda x: (w * x).sum())
->>> r.tensors == [w]
-True
+>>> [t is w for t in reach(make(w)).tensors]
+[True]
 """
 
 from __future__ import annotations
@@ -43,10 +44,11 @@ def _library(mod: str | None) -> bool:
 class Reach:
     """The result of ``reach``: tensors, hosts (optimisers, schedulers) and the fingerprint of Python values."""
 
-    __slots__ = ("tensors", "hosts", "modules", "fp", "arrays", "bound_steps", "edges", "key", "check")
+    __slots__ = ("tensors", "hosts", "modules", "fp", "arrays", "bound_steps", "edges", "key", "check", "state")
 
     def __init__(self) -> None:
         self.edges: list = []           # what the walk read: (kind, container, key, value), for ``still``
+        self.state = None               # the tensors a call binds, when it passes none (kept by turunan.jit)
         self.bound_steps: list = []     # (cell or container, key): where a host's bound ``step`` is kept
         self.tensors: list = []
         self.hosts: list = []
