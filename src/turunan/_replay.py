@@ -139,6 +139,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
                 k = src.alias.get(k, k)
                 last[k] = i
     fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src) if fuse else {}
+    pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
     body: list[str] = []
@@ -160,8 +161,10 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             continue        # a constant's value: always the one seen
         if defs and defs[0] in rec.plain_copies and op[1] not in keep and op[1] not in rec.viewed \
                 and last.get(op[1]) == i and op[1] not in consts:
-            body.append(f"v{defs[0]} = v{op[1]}")      # a copy of an array nobody reads after it: the array
-            last[op[1]] = i
+            body.append(f"v{defs[0]} = {src.expr(Slot(op[1]))}")   # a copy of an array read nowhere else: the array
+        elif defs and defs[0] in pooled:
+            args = ", ".join(src.expr(a) for a in op[2])
+            body.append(f"v{defs[0]} = {src.const(op[1])}({args}, out={pooled[defs[0]]})")
         else:
             body.append(_line(op, src, rec.meta))
         dead = [k for k in [src.alias.get(k, k) for k in op_uses(op)] + _defs(op)
@@ -179,6 +182,40 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fn = src.ns[name]
     fn.source = code
     return fn
+
+
+def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
+    """slot -> the name of a buffer its ufunc writes with ``out=``: allocated once with the trace and reused by every
+    replay, and, inside one replay, by slots whose lifetimes do not overlap (same shape and dtype). Only arrays
+    that never leave the replay: not returned, not bound, not handed to a host call, not seen through a view, not
+    the source of an elided copy or of an alias. A jitted function is therefore not re-entrant."""
+    escape = set(keep) | set(src.alias.values())
+    for op in ops:
+        if op[0] == "host":
+            escape.update(op[2])
+        elif op[0] == "method" and op[-2] in rec.plain_copies:
+            escape.add(op[1])
+    fresh = set(rec.owner.values())
+    free: dict = {}
+    buf: dict[int, str] = {}
+    out: dict[int, str] = {}
+    for i, op in enumerate(ops):
+        if i in dead_ops or i in fused:
+            continue
+        k = op[-2] if op[0] == "call" else None
+        if (k is not None and isinstance(op[1], np.ufunc) and op[1].nout == 1 and not op[3] and k not in escape
+                and k in fresh and k not in rec.viewed and k not in consts and k not in src.alias
+                and len(op[2]) == op[1].nin and k in rec.meta):
+            shape, dtype = rec.meta[k]
+            pool = free.setdefault((shape, dtype), [])
+            out[k] = buf[k] = pool.pop() if pool else src.const(np.empty(shape, dtype))
+        for j in set(op_uses(op)):
+            j = src.alias.get(j, j)
+            if j in buf and last.get(j, i) <= i:
+                free.setdefault(rec.meta[j], []).append(buf.pop(j))
+        if k in buf and last.get(k, -1) <= i:       # never read: free again at once
+            free.setdefault(rec.meta[k], []).append(buf.pop(k))
+    return out
 
 
 def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
