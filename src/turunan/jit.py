@@ -11,7 +11,10 @@ How it works (principle 9 of ``docs/design.md``: compile by tracing what the eng
    on the real arrays on every replay, so step counters (Adam's bias correction), learning rates a scheduler
    changes and everything an optimiser keeps in Python stay live instead of being baked in.
 2. **Plan.** The trace becomes one generated Python function (``turunan._replay``): a flat list of NumPy calls on
-   local variables, arrays freed after their last use, constants folded in, guards as comparisons.
+   local variables. Constants are folded (a gradient of ones and what follows from it), results nobody reads are
+   dropped, a repeated pure call or ``x * 1`` reuses an array, NumPy's Python wrappers are called as the kernels
+   they call, ufunc results that never leave the replay go with ``out=`` into buffers allocated once and shared by
+   slots whose lifetimes do not overlap, other arrays are freed after their last use, guards are comparisons.
 3. **Replay.** Later calls with the same signature bind the new arrays and run that function: no Tensor, Node,
    dispatch, rule lookup or heap walk. Results are written back to the objects the user sees (``.grad`` buffers,
    parameters updated in place, version counters).
@@ -24,12 +27,23 @@ as draws and drawn again from the same generator on every replay. A function tha
 would not repeat (a counter, a list it appends to, a module attribute, a tensor it does not reach), that keeps a
 graph in ``.grad`` (``create_graph``), or whose arrays are not NumPy's runs eagerly with a one-time warning.
 
+4. **Fuse** (``fuse=True``, needs numba): runs of consecutive elementwise ops become one compiled loop
+   (``turunan._fuse``; which ops join was decided by measurement, see there). Without it the replay is NumPy alone
+   and gives eager execution's numbers bit for bit; with it sin, exp, tanh come from the C library and may differ
+   in the last bits, which is why it is asked for.
+
 Outputs are values, not graphs (as ``jax.jit``'s): returned tensors do not require grad.
 
 The signature: the arguments' structure, shapes, dtypes and ``requires_grad`` flags, static arguments' values
 (``static_argnums``), Python numbers passed as arguments, grad mode, and the fingerprint of what the function
 reaches (which tensors, their shapes and whether they have a ``.grad``, modules' ``training`` flags and other
-Python values). Fusion of elementwise runs is not done yet: the replay is NumPy alone.
+Python values). Keyword arguments are not part of it yet: a call with keywords runs eagerly.
+
+What a trace cannot see, as for ``jax.jit``: Python side effects are not replayed (the eager fallback catches the
+ones on state the function reaches, not a ``print``); NumPy's own random generators (``np.random``) called inside
+the function are constants of the trace (turunan's generators are replayed); arrays read through a module's
+attributes (``mylib.table``) are bound by reference, so changes in place are seen but a rebinding is not. A jitted
+function is not re-entrant and traces one call at a time (its buffers are its own).
 
 >>> import turunan as tn
 >>> @tn.jit
@@ -243,6 +257,7 @@ class Jitted:
         entry_g = [t._grad for t in state]
         entry_gd = [None if g is None else g._d for g in entry_g]
         entry_v = [t._version[0] for t in state]
+        entry_rg = [t.requires_grad for t in state]
         index = {id(t): i for i, t in enumerate(state)}
         # the arguments: a Tensor's array is swapped like a captured one; a NumPy array is passed as a TraceArray
         call_args = self._traced_args(rec, args, leaves, binds)
@@ -270,6 +285,8 @@ class Jitted:
             final, reason = self._restore(rec, state, entry_d, entry_g, entry_gd, failed)
         try:
             reason = reason or rec.refused
+            if any(t.requires_grad != rg for t, rg in zip(state, entry_rg)):
+                reason = reason or "it switches requires_grad of a tensor it reaches, which a replay would not repeat"
             if reason:
                 raise _Eager(reason)
             outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
