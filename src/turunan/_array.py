@@ -134,6 +134,10 @@ def zeros(shape, dtype, like=None):
     """Zeros of ``like``'s array type (NumPy's ``like=``): a scatter's buffer on the GPU for a CuPy gradient,
     lazy for a Dask one. ``like`` may be a Tensor (a recorded backward) or a number: NumPy then."""
     like = getattr(like, "_d", like)
+    if type(like) is np.ndarray:
+        return np.zeros(shape, dtype)
+    if type(like) is BatchedArray:      # inside vmap: the examples' array type
+        like = like.phys
     if type(like) is np.ndarray or not is_foreign(like):
         return np.zeros(shape, dtype)
     return np.zeros(shape, dtype, like=like)
@@ -178,7 +182,13 @@ def ones_like(a, dtype=None):
     a CuPy output, lazy for a Dask one). ``a`` may be a Tensor."""
     a = getattr(a, "_d", a)
     dtype = a.dtype if dtype is None else dtype
-    return np.ones(a.shape, dtype) if type(a) is np.ndarray or not is_foreign(a) else np.ones_like(a, dtype=dtype)
+    if type(a) is np.ndarray:
+        return np.ones(a.shape, dtype)
+    if not is_foreign(a):
+        if type(a) is BatchedArray and is_foreign(a.phys):      # inside vmap over device arrays: ones of one example
+            return np.ones(a.shape, dtype, like=a.phys)
+        return np.ones(a.shape, dtype)
+    return np.ones_like(a, dtype=dtype)
 
 
 def copy(a, dtype=None):
@@ -198,13 +208,15 @@ def c_copy(a):
 
 def beside(a, like):
     """The NumPy constant ``a`` (a mask, class numbers, a padded buffer) moved next to the array ``like`` holds (an
-    array or a Tensor): to the device for a CuPy array, which refuses a NumPy operand; ``a`` itself for NumPy.
+    array or a Tensor): to the device for a CuPy array, which refuses a NumPy operand; ``a`` itself for NumPy, and
+    for a Dask array (which takes NumPy operands, and whose constants must stay computable: a class check).
 
     >>> beside(np.eye(2, dtype=bool), np.ones(2)).dtype
     dtype('bool')
     """
     like = getattr(like, "_d", like)
-    if type(like) is np.ndarray or not is_foreign(like) or is_foreign(a):
+    like = like.phys if type(like) is BatchedArray else like
+    if type(like) is np.ndarray or not is_foreign(like) or is_foreign(a) or is_lazy(like):
         return a
     return np.asarray(a, like=like)
 

@@ -149,10 +149,6 @@ def _insert_at(levels: tuple, level: int) -> int:
     return sum(1 for lv in levels if lv < level)
 
 
-class _WRITEABLE:       # the flags of an array without ``flags`` (Dask's): its arrays are never read-only views
-    writeable = True
-
-
 def vmap_in(x, level: int, axis: int):
     """``x``'s axis ``axis`` becomes the batch axis of ``level``."""
     if type(x) is BatchedArray:
@@ -170,9 +166,13 @@ def vmap_out(y, level: int, axis: int, present: bool):
         pos = y.levels.index(level)
         rest = y.levels[:pos] + y.levels[pos + 1:]
         phys = np.moveaxis(y.phys, pos, len(rest) + axis)
-        if phys.shape[len(rest) + axis] != size:
+        spread = phys.shape[len(rest) + axis] != size
+        if spread:
             phys = np.broadcast_to(phys, phys.shape[:len(rest) + axis] + (size,) + phys.shape[len(rest) + axis + 1:])
-        phys = np.ascontiguousarray(phys) if not getattr(phys, "flags", _WRITEABLE).writeable else phys
+        if type(phys) is np.ndarray:
+            phys = np.ascontiguousarray(phys) if not phys.flags.writeable else phys
+        elif spread:    # CuPy has no read-only views (nor flags.writeable): a broadcast would alias under a write
+            phys = c_copy(phys)
         return BatchedArray(phys, rest) if rest else phys
     if type(y) is BatchedArray:
         nb = len(y.levels)

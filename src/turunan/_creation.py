@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 from . import _batched
-from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape
+from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape, beside
 from ._core import Tensor
 
 
@@ -75,24 +75,25 @@ def _like(x, dtype):
     return data.shape, (data.dtype if dtype is None else np.dtype(dtype))
 
 
+# the *_like functions make x's array type (a CuPy tensor's on the device)
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(np.zeros(shape, dtype), None, requires_grad)
+    return _make(beside(np.zeros(shape, dtype), x), None, requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(np.ones(shape, dtype), None, requires_grad)
+    return _make(beside(np.ones(shape, dtype), x), None, requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(np.full(shape, as_array(fill_value, dtype), dtype), None, requires_grad)
+    return _make(beside(np.full(shape, as_array(fill_value, dtype), dtype), x), None, requires_grad)
 
 
 def empty_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(np.empty(shape, dtype), None, requires_grad)
+    return _make(beside(np.empty(shape, dtype), x), None, requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:

@@ -17,7 +17,7 @@ import numpy as np
 
 from . import _batching
 from . import _ops as ops
-from ._array import as_array
+from ._array import as_array, beside
 from ._array import zeros as array_zeros
 from ._batched import BatchingError
 from ._core import Tensor
@@ -143,7 +143,7 @@ def _jacrev_batched(leaves, flat_in, create):
             cts = [None] * len(leaves)
             cts[oi] = head
             return tuple(pullback(leaves, flat_in, cts, create))
-        eye = Tensor._wrap(np.eye(o.size, dtype=o.dtype).reshape((o.size,) + o.shape))
+        eye = Tensor._wrap(beside(np.eye(o.size, dtype=o.dtype).reshape((o.size,) + o.shape), o))   # o's type
         blocks = vmap(rows)(eye)
         J.append([ops.reshape(b, o.shape + x.shape) for b, x in zip(blocks, flat_in)])
     return J
@@ -226,7 +226,7 @@ def _jacfwd_batched(g, diff, flat_in, has_aux):
             tans[ii] = v
             td, prim, tan, ax = jvp_flat(g, diff, tans, "jacfwd", has_aux)
             return [zeros(p) if t is None else t for p, t in zip(prim, tan)], prim, ax, td
-        basis = Tensor._wrap(np.eye(x.size, dtype=x.dtype).reshape((x.size,) + x.shape))
+        basis = Tensor._wrap(beside(np.eye(x.size, dtype=x.dtype).reshape((x.size,) + x.shape), x))   # x's type
         tan_out, prim_out, aux, out_td = _run_unbatched_rest(columns, basis)
         cols.append(tan_out)
     if prim_out is None:

@@ -23,6 +23,7 @@ import numpy as np
 from .. import _ops as ops
 from .. import _rules as R
 from .._array import anywhere, as_operand, as_shape, is_foreign
+from .._array import beside as _beside
 from .._core import Tensor, apply
 from .._core import name_grad_fn as _name_grad_fn  # private here: torch.nn.functional forwards public names
 from .._creation import Generator, default_generator
@@ -34,15 +35,6 @@ relu, sigmoid, tanh = ops.relu, ops.sigmoid, ops.tanh
 
 def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
-
-
-def _beside(a, ref):
-    """``a`` (a NumPy constant: a dropout mask, class numbers, targets) moved next to the array ``ref`` holds: to the
-    device for a CuPy array (CuPy refuses a NumPy operand), as it is for NumPy."""
-    d = ref._d if isinstance(ref, Tensor) else ref
-    if type(d) is np.ndarray or not is_foreign(d) or is_foreign(a):
-        return a
-    return np.asarray(a, like=d)
 
 
 def _pair(v, name: str) -> tuple[int, int]:

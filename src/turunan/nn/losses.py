@@ -57,7 +57,7 @@ def smooth_l1_loss(input, target, reduction: str = "mean", beta: float = 1.0):  
     d = ops.abs(input - target)
     if beta == 0:
         return _reduce(d, reduction)
-    return _reduce(ops.where(np.asarray(d.detach().numpy()) < beta, 0.5 * d * d / beta, d - 0.5 * beta),
+    return _reduce(ops.where(d.detach()._d < beta, 0.5 * d * d / beta, d - 0.5 * beta),     # d's array type
                    reduction)
 
 
@@ -77,7 +77,7 @@ def kl_div(input, target, reduction: str = "mean", log_target: bool = False):  #
     if log_target:
         pointwise = ops.exp(target) * (target - input)
     else:
-        t = np.asarray(target.detach().numpy())
+        t = target.detach()._d      # of its own array type (on the device for CuPy)
         safe = ops.where(t > 0, target, 1.0)
         pointwise = ops.where(t > 0, target * (ops.log(safe) - input), 0.0 * input)
     if reduction == "batchmean":

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _ops as ops
+from .._array import beside
 from .._core import Tensor
 from .module import Module
 from .parameter import Parameter
@@ -96,7 +97,8 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     n = int(idx.max()) + 1 if num_classes == -1 and idx.size else num_classes
     if idx.size and idx.max() >= n:
         raise RuntimeError("Class values must be smaller than num_classes.")
-    return type(tensor)._result_type()._wrap((idx[..., None] == np.arange(n)).astype(np.int64))   # the door's
+    rows = beside((idx[..., None] == np.arange(n)).astype(np.int64), tensor)     # on the device for a CuPy index
+    return type(tensor)._result_type()._wrap(rows)   # the door's
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type: float = 2.0,  # noqa: A002
