@@ -131,7 +131,7 @@ class Work:
         limit = self._timeout if timeout is None else _seconds(timeout)
         # the library's own blocking wait (measured: a Python loop of MPI_Test was a third slower per training
         # step on a loaded machine); the watchdog thread gives up for it
-        _watchdog.deadline = (time.monotonic() + limit, self, limit)
+        _watchdog.deadline = (time.monotonic() + limit, self._what, self._rank, limit)
         try:
             self._block(limit)
         finally:
@@ -159,12 +159,12 @@ class _Watchdog:
             time.sleep(0.05)
             d = self.deadline
             if d is not None and time.monotonic() > d[0]:
-                work, limit = d[1], d[2]
-                print(f"turunan.distributed: {work._what()} on rank {work._rank} did not complete within {limit:g} s: "
+                what, rank, limit = d[1:]
+                print(f"turunan.distributed: {what()} on rank {rank} did not complete within {limit:g} s: "
                       "another rank failed, stopped, or did not reach the same call (every rank must call the same "
                       "collectives in the same order); aborting all ranks. The timeout is "
                       "init_process_group(timeout=...)", file=sys.stderr, flush=True)
-                _mpi().COMM_WORLD.Abort(1)
+                _abort()
 
 
 _watchdog = _Watchdog()
@@ -207,24 +207,29 @@ class _MPIGroup:
                             "float32, float64 or an integer dtype first")
         return a
 
-    def all_reduce(self, a: np.ndarray, op: ReduceOp):
+    def all_reduce(self, a: np.ndarray, op: ReduceOp, blocking: bool):
         mpi_op = self.ops[op]
         if a.dtype == np.bool_:     # MPI reduces booleans with its logical operations only (as PyTorch does)
             MPI = self.MPI
             mpi_op = MPI.LXOR if op is ReduceOp.BXOR else MPI.LOR if op in (
                 ReduceOp.SUM, ReduceOp.MAX, ReduceOp.BOR) else MPI.LAND
         try:
+            if blocking:
+                self.comm.Allreduce(self.MPI.IN_PLACE, self._buffer(a), mpi_op)
+                return None
             req = self.comm.Iallreduce(self.MPI.IN_PLACE, self._buffer(a), mpi_op)
         except self.MPI.Exception as e:      # e.g. SUM of booleans: MPI defines only the logical operations
             raise TypeError(f"turunan.distributed (mpi): MPI cannot reduce {a.dtype} tensors with {op.name} "
                             f"({e.Get_error_string().splitlines()[-1].strip()})") from None
         return self._calls(req)
 
-    def broadcast(self, a: np.ndarray, src: int):
+    def broadcast(self, a: np.ndarray, src: int, blocking: bool):
+        if blocking:
+            return self.comm.Bcast(self._buffer(a), root=src)
         return self._calls(self.comm.Ibcast(self._buffer(a), root=src))
 
-    def barrier(self):
-        return self._calls(self.comm.Ibarrier())
+    def barrier(self, blocking: bool):
+        return self.comm.Barrier() if blocking else self._calls(self.comm.Ibarrier())
 
     def close(self) -> None:
         self.comm.Free()
@@ -265,17 +270,19 @@ class _GlooGroup:
             raise TypeError(f"turunan.distributed (gloo): PyTorch has no tensor type for {a.dtype}") from None
 
     @staticmethod
-    def _calls(work) -> tuple:
+    def _calls(work) -> tuple | None:
+        if work is None:            # a blocking call: done already
+            return None
         return work.is_completed, lambda limit: work.wait(datetime.timedelta(seconds=limit))
 
-    def all_reduce(self, a: np.ndarray, op: ReduceOp):
-        return self._calls(self.tdist.all_reduce(self._tensor(a), op=self.ops[op], async_op=True))
+    def all_reduce(self, a: np.ndarray, op: ReduceOp, blocking: bool):
+        return self._calls(self.tdist.all_reduce(self._tensor(a), op=self.ops[op], async_op=not blocking))
 
-    def broadcast(self, a: np.ndarray, src: int):
-        return self._calls(self.tdist.broadcast(self._tensor(a), src=src, async_op=True))
+    def broadcast(self, a: np.ndarray, src: int, blocking: bool):
+        return self._calls(self.tdist.broadcast(self._tensor(a), src=src, async_op=not blocking))
 
-    def barrier(self):
-        return self._calls(self.tdist.barrier(async_op=True))
+    def barrier(self, blocking: bool):
+        return self._calls(self.tdist.barrier(async_op=not blocking))
 
     def close(self) -> None:
         self.tdist.destroy_process_group()
@@ -301,8 +308,16 @@ def _abort_on_uncaught(kind, value, tb) -> None:
     if world.Get_size() > 1 and not issubclass(kind, KeyboardInterrupt):
         print(f"turunan.distributed: rank {world.Get_rank()} of {world.Get_size()} stopped with {kind.__name__}; "
               "aborting all ranks (MPI_Abort)", file=sys.stderr, flush=True)
-        sys.stdout.flush()
-        world.Abort(1)
+        _abort()
+
+
+def _abort() -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # mpiexec forwards what the ranks printed through its own pipes, and MPI_Abort kills its forwarders too:
+    # a moment first, so that the message saying why reaches the terminal (measured: without it, sometimes not)
+    time.sleep(0.5)
+    _mpi().COMM_WORLD.Abort(1)
 
 
 def init_process_group(backend: str = "mpi", init_method: str | None = None,
@@ -403,7 +418,9 @@ def _array_of(tensor, what: str) -> np.ndarray:
 
 
 def _run(start, what, async_op: bool, then=None, tensor: Tensor | None = None):
-    """Start a collective; ``what`` names it in a timeout's message (a function: formatted only then)."""
+    """Run a collective: ``start(blocking)`` calls the backend; ``what`` names it in a timeout's message (a
+    function: formatted only then). A blocking call is the library's blocking call (measured: the cheapest for
+    small messages), watched by the watchdog; ``async_op=True`` gives a ``Work``."""
     group = _group
     done = then
     if tensor is not None:         # written in place: a graph that saved this tensor must see it changed
@@ -411,10 +428,15 @@ def _run(start, what, async_op: bool, then=None, tensor: Tensor | None = None):
             if then is not None:
                 then()
             tensor._bump_version()
-    work = Work(start(), what, group.timeout, done, group.rank)
     if async_op:
-        return work
-    work.wait()
+        return Work(start(False), what, group.timeout, done, group.rank)
+    _watchdog.deadline = (time.monotonic() + group.timeout, what, group.rank, group.timeout)
+    try:
+        start(True)
+    finally:
+        _watchdog.deadline = None
+    if done is not None:
+        done()
     return None
 
 
@@ -442,8 +464,8 @@ def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op
     if op is ReduceOp.AVG:
         def then():
             np.divide(a, g.size, out=a)
-    return _run(lambda: g.all_reduce(a, op), lambda: f"all_reduce({op.name}, {a.dtype}{list(a.shape)})", async_op,
-                then, tensor)
+    return _run(lambda blocking: g.all_reduce(a, op, blocking),
+                lambda: f"all_reduce({op.name}, {a.dtype}{list(a.shape)})", async_op, then, tensor)
 
 
 def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False) -> Work | None:
@@ -453,8 +475,8 @@ def broadcast(tensor: Tensor, src: int, group=None, async_op: bool = False) -> W
     _check_group(group, "broadcast")
     if isinstance(src, bool) or not isinstance(src, (int, np.integer)) or not 0 <= src < g.size:
         raise ValueError(f"broadcast: src must be a rank between 0 and {g.size - 1}, got {src!r}")
-    return _run(lambda: g.broadcast(a, int(src)), lambda: f"broadcast(src={src}, {a.dtype}{list(a.shape)})", async_op,
-                tensor=tensor)
+    return _run(lambda blocking: g.broadcast(a, int(src), blocking),
+                lambda: f"broadcast(src={src}, {a.dtype}{list(a.shape)})", async_op, tensor=tensor)
 
 
 def barrier(group=None, async_op: bool = False) -> Work | None:
