@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _ops
+from .._array import beside
 from .._core import Tensor
 
 __all__ = [
@@ -604,12 +605,12 @@ def _quantile(a, q, axis, keepdims, method, ignore_nan):
         pos = qv * (n_valid - 1)
         lo = np.clip(np.floor(pos).astype(np.int64), 0, last - 1)
         hi = np.clip(np.ceil(pos).astype(np.int64), 0, last - 1)
-        frac = (pos - np.floor(pos)).astype(_v(srt).dtype)
+        frac = beside((pos - np.floor(pos)).astype(_v(srt).dtype), a)     # on the device for a CuPy a
         low = _ops.take_along_axis(srt, lo, -1)
         res = low + (_ops.take_along_axis(srt, hi, -1) - low) * frac
         bad = np.isnan(values).any(-1, keepdims=True) if not ignore_nan else n_valid == 0
         if bad.any():
-            res = _ops.where(bad, np.nan, res)
+            res = _ops.where(beside(bad, a), np.nan, res)
         outs.append(res[..., 0])
     out = _ops.stack(outs, 0) if np.ndim(qs) else outs[0]
     if keepdims:
