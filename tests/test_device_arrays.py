@@ -17,7 +17,7 @@ import pytest
 from device_array import DeviceArray
 
 import turunan as tn
-from turunan import _core, _rules
+from turunan import _core, _rules, func
 from turunan.func import grad, jvp
 
 try:    # the special functions' rows join the table when turunan.scipy.special is imported
@@ -196,6 +196,9 @@ def test_second_order(name):
             assert_same(g, h, f"second derivative, input {k}")
 
 
+F = tn.nn.functional
+
+
 # ---- composites: the NumPy sweeps' functions (tests/test_rules.py), value, gradient and second order ----------
 def _composite(f, arrays, to):
     """f's value, the gradient of a weighted sum of it, and its derivative along v (second order), on ``to(a)``."""
@@ -292,6 +295,45 @@ def test_numpy_elementwise_unary(name):
 def test_numpy_elementwise_binary(name):
     gx, gy = elementwise_sweep.BINARY.get(name, (elementwise_sweep.anyreal, elementwise_sweep.anyreal))
     assert_composite(getattr(tnp, name), [gx(2, 3), gy(3)])
+
+
+def _on_like(t, a):
+    """``a`` (a NumPy constant of the test) on the device where ``t`` is."""
+    return dev(a) if on_device(t) else a
+
+
+# turunan.func's transforms, the *_like constructors, nn.functional: value, gradient and second order
+FUNCTIONS = {
+    "hessian": lambda t: func.hessian(lambda z: (tn.sin(z) ** 2).sum())(t),
+    "jacrev": lambda t: func.jacrev(tn.sin)(t), "jacfwd": lambda t: func.jacfwd(tn.sin)(t),
+    "vmap": lambda t: func.vmap(lambda r: (r * r).sum())(t),
+    "vmap_grad": lambda t: func.vmap(func.grad(lambda r: (tn.sin(r) * r).sum()))(t),
+    "vmap_broadcast_out": lambda t: func.vmap(lambda r: r.sum() * 0 + 1.0, out_axes=0)(t) * t[:, 0],
+    "checkpoint": lambda t: tn.checkpoint(lambda z: tn.sin(z) * z)(t),
+    "zeros_like": lambda t: tn.zeros_like(t) + t, "ones_like": lambda t: tn.ones_like(t) * t,
+    "full_like": lambda t: tn.full_like(t, 2.0) * t, "clone": lambda t: t.clone() * 2,
+    "sort": lambda t: tn.sort(t, axis=1), "argmax": lambda t: t[tn.arange(3), t.argmax(1)],
+    "median": lambda t: tnp.median(t, 1), "std": lambda t: t.std(1),
+    "where_scalar": lambda t: tn.where(t > 0, t, 0.0), "maximum_scalar": lambda t: tn.maximum(t, 0.0),
+    "interpolate": lambda t: F.interpolate(t.reshape(1, 1, 3, 4), scale_factor=2),
+    "adaptive_avg_pool2d": lambda t: F.adaptive_avg_pool2d(t.reshape(1, 1, 3, 4), (2, 2)),
+    "layer_norm": lambda t: F.layer_norm(t, (4,)), "group_norm": lambda t: F.group_norm(t.reshape(1, 4, 3), 2),
+    "one_hot": lambda t: F.one_hot(tn.tensor(_on_like(t, np.array([0, 2, 1]))), 4) * t[:, :4],
+    "embedding": lambda t: F.embedding(tn.tensor(_on_like(t, np.array([0, 2, 0]))), t),
+    "nll_loss": lambda t: F.nll_loss(tn.log_softmax(t, 1), np.array([0, 1, 3])),
+    "binary_cross_entropy": lambda t: F.binary_cross_entropy(tn.sigmoid(t), tn.sigmoid(t * 0.5).detach()),
+    "l1_loss": lambda t: F.l1_loss(t, t.detach() * 0.5),
+    "smooth_l1_loss": lambda t: F.smooth_l1_loss(t, t.detach() * 0.5),
+    "kl_div": lambda t: F.kl_div(tn.log_softmax(t, 1), tn.softmax(t.detach() * 2, 1), reduction="batchmean"),
+    "cosine_similarity": lambda t: F.cosine_similarity(t, t * t), "normalize": lambda t: F.normalize(t),
+    "pad": lambda t: F.pad(t, (1, 1)), "leaky_relu": lambda t: F.leaky_relu(t),
+    "gelu_tanh": lambda t: F.gelu(t, approximate="tanh"), "softplus": lambda t: F.softplus(t, beta=2.0),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_functions(name):
+    assert_composite(FUNCTIONS[name], [rules_sweep.rand(3, 4)])
 
 
 def test_indexing_with_device_indices():
