@@ -1,7 +1,7 @@
 """Data-parallel training on MPI: all-reduce round trips and the digits MLP's step at 1 and 2 ranks (standalone).
 
-    .venv/bin/python benchmarks/distributed.py            # launches mpiexec itself; prints markdown tables
-    .venv/bin/python benchmarks/distributed.py --ranks 4 --quick
+    .venv/bin/python benchmarks/bench_distributed.py            # launches mpiexec itself; prints markdown tables
+    .venv/bin/python benchmarks/bench_distributed.py --ranks 4 --quick
 
 All-reduce: the time of one in-place sum of 4 KB and 4 MB of float32 over the ranks, measured in the same
 processes, interleaved round by round: turunan.distributed (MPI through mpi4py), mpi4py's blocking Allreduce
