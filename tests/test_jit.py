@@ -441,3 +441,12 @@ def test_a_tensor_it_cannot_reach_runs_eagerly_with_a_warning():
         f(tn.ones(2))
     f(tn.ones(2))
     assert same(val(box.w.grad), np.full(2, 2.0, np.float32)) and type(box.w.grad._d) is np.ndarray
+
+
+@needs_numba
+def test_fusion_keeps_numpys_answers_at_zero_and_infinity():
+    f = lambda x: (1.0 / x - x / x) * tn.sqrt(x - 1.0)      # noqa: E731  inf, nan where NumPy gives them
+    jf = tn.jit(f, fuse=True)
+    x = tn.tensor(np.array([0.0, -1.0, 2.0, np.inf], np.float32))
+    with np.errstate(all="ignore"):
+        assert same(val(f(x)), val(jf(x))) and same(val(f(x)), val(jf(x)))

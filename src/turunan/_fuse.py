@@ -12,7 +12,8 @@ functions where NumPy runs SIMD kernels 20x faster per element.
 Each op is computed in the dtypes NumPy's own loop would use (``ufunc.resolve_dtypes``, weak Python numbers as
 NEP 50 says), so +, -, *, /, sqrt and comparisons give NumPy's bits exactly; transcendental functions (sin, exp,
 tanh, ...) come from the C library that numba calls, not from NumPy's SIMD kernels, and may differ in the last bits
-(measured in ``tests/test_jit.py``). That is why fusion is asked for, not the default. Needs numba
+(measured in ``tests/test_jit.py``), and a fused loop raises no floating-point warnings (NumPy's divide-by-zero
+RuntimeWarning; the values, inf and nan, are NumPy's). That is why fusion is asked for, not the default. Needs numba
 (``pip install turunan[jit]``); without it ``fuse=True`` replays unfused.
 
 >>> import numpy as np
@@ -89,15 +90,19 @@ def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tu
     return "\n".join(lines) + "\n"
 
 
-def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: list[int]):
-    """The compiled loop of a group (cached by its source)."""
+def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: list[int], meta: dict):
+    """The compiled loop of a group (cached by its source), compiled now, with the trace: a first replay that
+    compiled would hide the compile time in a step's time."""
     src = kernel_source(plan, inputs, outputs, tuple(scalars))
     kernel = _KERNELS.get(src)
     if kernel is None:
         import numba
         ns: dict = {"np": np}
         exec(compile(src, "<tn.jit fused>", "exec"), ns)
-        kernel = _KERNELS[src] = numba.njit(cache=False, nogil=True)(ns["kernel"])
+        # error_model="numpy": x / 0 is inf or nan, as NumPy gives it (numba's default raises ZeroDivisionError)
+        kernel = _KERNELS[src] = numba.njit(cache=False, nogil=True, error_model="numpy")(ns["kernel"])
+        kernel(1, *[np.ones(1, meta[k][1]) for k in inputs], *[np.ones((), meta[k][1]) for k in scalars],
+               *[np.empty(1, meta[k][1]) for k in outputs])
     return kernel, src
 
 

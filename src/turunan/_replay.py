@@ -282,7 +282,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
                     (scalars if o[1] == () and shape != () else inputs).append(o[0])
         outputs = [k for k in sorted(defined) if last.get(k, -1) > end or k in keep]
         plan = [("call", ops[i][1], operands, ops[i][-2], shape, dtype) for i, operands, shape, dtype in group]
-        kernel, _ = _fuse.compile_group(plan, inputs, scalars, outputs)
+        kernel, _ = _fuse.compile_group(plan, inputs, scalars, outputs, rec.meta)
         shape, n = group[0][2], int(np.prod(group[0][2]))
         lines = [f"v{k} = _E({shape!r}, {src.const(rec.meta[k][1])})" for k in outputs]
         args = [f"{src.expr(Slot(k))}.reshape(-1)" for k in inputs] + [src.expr(Slot(k)) for k in scalars] + \
