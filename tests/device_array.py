@@ -84,9 +84,10 @@ class DeviceArray(NDArrayOperatorsMixin):
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         where = f"numpy.{ufunc.__name__}"
         for x in inputs + tuple(kwargs.get("out") or ()):
-            # CuPy defers to another type that answers the protocol (a turunan Tensor holding a device array):
-            # NumPy then asks that type, with this array as it is
-            if not isinstance(x, (DeviceArray, np.ndarray)) and hasattr(type(x), "__array_ufunc__"):
+            # as CuPy's: only its own arrays, NumPy's (refused below: no implicit transfer) and scalars are taken;
+            # anything else (a turunan Tensor holding a device array, a list) gets NotImplemented, so NumPy asks
+            # the other type, with this array as it is, or raises TypeError
+            if not isinstance(x, (DeviceArray, np.ndarray, np.generic, int, float, complex)):
                 return NotImplemented
         if method == "at":          # ufunc.at(a, indices, b): host index arrays are taken, as in indexing
             inputs = (_unwrap(inputs[0], where), _unwrap_index(inputs[1])) + _unwrap(inputs[2:], where)
@@ -106,7 +107,7 @@ class DeviceArray(NDArrayOperatorsMixin):
             return NotImplemented       # CuPy handles its own arrays and NumPy's only; another type answers
         if func in _TRANSFERS:       # np.asarray(host_array, like=device_array): cupy.asarray, an explicit copy
             args = tuple(a.get() if isinstance(a, DeviceArray) else a for a in args)
-            return DeviceArray(func(*args, **kwargs))
+            return DeviceArray(np.array(func(*args, **kwargs), copy=True))     # device memory is never shared
         result = func(*_unwrap(args, where), **_unwrap(kwargs, where))
         return _wrap(result)
 

@@ -309,6 +309,8 @@ FUNCTIONS = {
     "vmap": lambda t: func.vmap(lambda r: (r * r).sum())(t),
     "vmap_grad": lambda t: func.vmap(func.grad(lambda r: (tn.sin(r) * r).sum()))(t),
     "vmap_broadcast_out": lambda t: func.vmap(lambda r: r.sum() * 0 + 1.0, out_axes=0)(t) * t[:, 0],
+    "vmap_fancy_index": lambda t: func.vmap(lambda r: r[np.array([0, 2, 0])] * r[1:3].sum())(t),
+    "vmap_boolean_mask": lambda t: func.vmap(lambda r: tn.where(r > 0, r, 0.0)[np.array([1, 1, 3])])(t),
     "checkpoint": lambda t: tn.checkpoint(lambda z: tn.sin(z) * z)(t),
     "zeros_like": lambda t: tn.zeros_like(t) + t, "ones_like": lambda t: tn.ones_like(t) * t,
     "full_like": lambda t: tn.full_like(t, 2.0) * t, "clone": lambda t: t.clone() * 2,

@@ -161,6 +161,26 @@ def lazy_scatter(out, index, g):
     return out
 
 
+def add_at(out, index, g):
+    """``np.add.at(out, index, g)``: ``g`` added into ``out`` at ``index``, repeated indices accumulating. Returns the
+    array that holds the sums (``out`` itself for NumPy; the caller rebinds it). A Dask array has no ``ufunc.at``
+    (``lazy_scatter``); CuPy's ``__array_ufunc__`` takes arrays and scalars only, so NumPy's ``ufunc.at`` does not
+    reach it with a tuple index: the same sums by ``bincount`` over the flat positions ``index`` picks (its weights
+    are real: a complex ``g`` in two parts)."""
+    if type(out) is np.ndarray:
+        np.add.at(out, index, g)
+        return out
+    if is_lazy(out):
+        return lazy_scatter(out, index, g)
+    picked = np.arange(out.size, like=out).reshape(out.shape)[index]    # the flat position each element of g adds to
+    pos, g = picked.ravel(), np.broadcast_to(g, picked.shape).ravel()
+
+    def summed(w):
+        return np.bincount(pos, weights=w, minlength=out.size)
+    total = summed(np.real(g)) + 1j * summed(np.imag(g)) if g.dtype.kind == "c" else summed(g)
+    return out + total.astype(out.dtype).reshape(out.shape)
+
+
 def to_numpy(value, compute: bool = True):
     """``value`` as a NumPy array, asked for explicitly: a Dask array is computed (``None`` instead when
     ``compute`` is false: a repr must not compute), a device array (CuPy's ``.get()``) is copied to the host.

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batched, _core, _mode
-from ._array import as_result, c_copy, zeros
+from ._array import add_at, as_result, c_copy, zeros
 from ._batched import SIZES, BatchedArray, BatchingError, expand
 from ._core import Tensor, finish
 
@@ -396,7 +396,7 @@ def getitem(b, x, index, basic):
     out = x[phys]
     if fix is not None:
         out = fix(out)
-    return out if basic else np.ascontiguousarray(out)
+    return out if basic else np.ascontiguousarray(out) if type(out) is np.ndarray else c_copy(out)
 
 
 def scatter_add(b, v, shape, index, basic):
@@ -409,7 +409,7 @@ def scatter_add(b, v, shape, index, basic):
     if basic:
         out[phys] = v
     else:
-        np.add.at(out, phys, v)
+        out = add_at(out, phys, v)      # np.add.at, also for a CuPy or Dask array
     return out
 
 

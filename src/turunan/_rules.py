@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import anywhere, c_copy, is_foreign, is_lazy, kind, lazy_scatter, ones_like, refuse_lazy, zeros
+from ._array import add_at, anywhere, c_copy, is_foreign, is_lazy, kind, ones_like, refuse_lazy, zeros
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -256,10 +256,10 @@ def _scatter_add(g, shape, index, basic):
     out = zeros(shape, g.dtype, like=g)
     if basic:
         out[index] = g              # basic indexing never repeats an element
-    elif is_lazy(out):
-        out = lazy_scatter(out, index, g)
-    else:
+    elif type(out) is np.ndarray:
         np.add.at(out, index, g)    # advanced indexing may: repeated indices accumulate
+    else:
+        out = add_at(out, index, g)     # a Dask or CuPy array
     return out
 
 
