@@ -7,6 +7,14 @@ mixing a CuPy array with a NumPy array in one call raises too (the data would ha
 does the same on the CPU, so that CI (no GPU) proves the engine never assumes a NumPy ndarray: every place that
 calls ``np.asarray``, allocates ``np.zeros`` next to the user's array, or reads ``.base`` fails here as on CuPy.
 
+As CuPy's (``cupy/_core/core.pyx``): ``__array_ufunc__`` takes its own arrays, NumPy's (then refused: no implicit
+transfer) and scalars, and answers ``NotImplemented`` to anything else (a turunan Tensor, a list; also the tuple
+index of ``np.add.at``), so NumPy asks the other operand or raises ``TypeError``; ``__array_function__`` defers
+unless every type is its own or NumPy's; results are 0-d arrays where NumPy gives scalars; ``flags`` holds the
+layout only (no ``writeable``: CuPy has no read-only arrays); host index arrays and host values in an assignment
+are taken (CuPy copies them over); ``np.asarray(host, like=a)`` is an explicit copy to the device. Not mirrored:
+which functions and SciPy ufuncs CuPy lacks (this class answers every NumPy function), and writable broadcast views.
+
 >>> import numpy as np
 >>> a = DeviceArray(np.arange(3.0))
 >>> type(np.sin(a)).__name__, np.sum(a).get()
