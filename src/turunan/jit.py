@@ -57,6 +57,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import sys
+import threading
 import warnings
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -184,12 +186,17 @@ class Jitted:
         self._warned: set = set()
         self._reach = None
         self._tokens: dict = {}
+        self._lock = threading.RLock()
 
     # ---- the call ------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if _trace.active or kwargs:
             # inside another trace, or keyword arguments (not part of the signature yet): eagerly
             return self.fn(*args, **kwargs)
+        with self._lock:        # one call at a time: a replay's buffers are its own
+            return self._call(args)
+
+    def _call(self, args):
         static = tuple(args[i] for i in self.static_argnums if i < len(args))
         dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
         leaves, treedef = tree_flatten(dyn)
@@ -245,8 +252,11 @@ class Jitted:
     def _warn(self, key: str, reason: str) -> None:
         if key not in self._warned:
             self._warned.add(key)
+            level, f = 1, sys._getframe(1)
+            while f is not None and f.f_code.co_filename == __file__:
+                level, f = level + 1, f.f_back          # the warning points at the caller's line
             warnings.warn(f"tn.jit({getattr(self.fn, '__qualname__', self.fn)!r}) runs eagerly: {reason}",
-                          RuntimeWarning, stacklevel=3)
+                          RuntimeWarning, stacklevel=level + 1)
 
     # ---- tracing -------------------------------------------------------------------------------------------
     def _trace_call(self, key, args, leaves, state, r):
@@ -269,7 +279,7 @@ class Jitted:
                 binds.append(("g", i))
         hosts = self._install_hosts(r, rec, state)
         prev_hook = _creation.draw_hook
-        _creation.draw_hook = functools.partial(_draw_hook, rec)
+        _creation.draw_hook = functools.partial(_draw_hook, rec, threading.get_ident())
         _trace.active.append(rec)
         fp_before = list(r.fp)
         result = None
@@ -483,7 +493,6 @@ class Jitted:
         """Constants of the trace: arrays made during the step (folded in; copied per replay where the trace writes
         into them) and arrays held from outside (bound by reference on every replay, through a weak reference:
         a freed one makes the next call trace again)."""
-        import sys
         import weakref
         consts, ext, self._ext_slots = {}, [], []
         # references the trace itself holds: the outputs being returned, folded values (ids only: no new reference)
@@ -532,7 +541,10 @@ def _detached(x):
     return x
 
 
-def _draw_hook(rec, draw):
+def _draw_hook(rec, thread, draw):
+    if threading.get_ident() != thread:
+        return draw         # another thread's draw, while this one traces: not part of the trace
+
     def recorded(shape):
         res = draw(shape)
         return rec.result(res, ("draw", draw, rec.tpl(shape)))
