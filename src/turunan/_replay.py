@@ -331,7 +331,11 @@ def _line(op, src: _Source, meta: dict) -> str:
         if kind == "call":
             rhs = _direct(op, src, meta) or src.call(src.const(op[1]), op[2], op[3])
         elif kind == "method":
-            rhs = src.call(f"{src.expr(Slot(op[1]))}.{op[2]}", op[3], op[4])
+            if op[2] == "sum" and not op[3] and set(op[4]) <= {"axis", "keepdims"} and op[1] in meta \
+                    and meta[op[1]][1].kind in "fc":      # ndarray.sum's Python wrapper: its kernel directly
+                rhs = src.call("_R", (Slot(op[1]),), {"axis": op[4].get("axis"), **op[4]})
+            else:
+                rhs = src.call(f"{src.expr(Slot(op[1]))}.{op[2]}", op[3], op[4])
         elif kind == "attr":
             rhs = f"{src.expr(Slot(op[1]))}.{op[2]}"
         elif kind == "getitem":
