@@ -135,7 +135,9 @@ def _operands(op, meta: dict):
 #                                                                           against NumPy's SIMD kernel, ~1.5 ns)
 #   arithmetic, NumPy  5.3    5.3    5.4    6.3   10.5     91   2565 us
 #   arithmetic, fused  0.9    0.8    0.8    0.9    1.6     17    621 us   (LLVM vectorises the loop)
-# so a transcendental op joins a fused loop only on small arrays; arithmetic and comparisons at any size
+#   numexpr, with tanh  18     19     24     36     98   1455  23491 us   (one thread; ~18 us a call to parse and
+#   numexpr, arithmetic 18     18     19     20     31    196   2601 us    dispatch: slower than numba everywhere)
+# so numba, not numexpr; a transcendental op joins a fused loop only on small arrays; arithmetic at any size
 TRANSCENDENTAL = frozenset({np.sin, np.cos, np.tan, np.tanh, np.exp, np.log, np.log1p, np.expm1, np.sinh, np.cosh,
                             np.arctan})
 MAX_TRANSCENDENTAL = 128
