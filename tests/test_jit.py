@@ -450,3 +450,13 @@ def test_fusion_keeps_numpys_answers_at_zero_and_infinity():
     x = tn.tensor(np.array([0.0, -1.0, 2.0, np.inf], np.float32))
     with np.errstate(all="ignore"):
         assert same(val(f(x)), val(jf(x))) and same(val(f(x)), val(jf(x)))
+
+
+def test_the_grad_of_an_argument_lands_on_that_argument():
+    f = tn.jit(lambda x: (x * x).sum().backward())
+    xs = [tn.tensor([1.0, float(i)], requires_grad=True) for i in range(4)]
+    for x in xs:
+        f(x)
+    assert [val(x.grad).tolist() for x in xs] == [[2.0, 2.0 * i] for i in range(4)]
+    f(xs[0])                                     # a .grad present: accumulated, as eagerly
+    assert val(xs[0].grad).tolist() == [4.0, 0.0] and f.trace_count == 2
