@@ -11,7 +11,7 @@ import numpy as np
 
 from . import _batching
 from . import _rules as R
-from ._array import is_foreign, is_lazy, normalize_axis, zeros
+from ._array import as_result, is_foreign, is_lazy, normalize_axis, zeros
 from ._batched import BatchedArray, BatchingError
 from ._core import Primitive, Tensor, apply
 from ._elementwise import array_of, astype, clip, tensor_of, where
@@ -338,8 +338,14 @@ def _last_writes(shape: tuple, indices, axis: int):
 
 def searchsorted(a, v, side: str = "left", sorter=None) -> Tensor:
     """NumPy's searchsorted: where ``v`` would be inserted into sorted ``a`` (integers, no gradient)."""
-    return Tensor._wrap(np.asarray(np.searchsorted(array_of(a), array_of(v), side=side,
+    return Tensor._wrap(_on_device(np.searchsorted(array_of(a), array_of(v), side=side,
                                                    sorter=None if sorter is None else array_of(sorter))))
+
+
+def _on_device(a):
+    """A result of data-dependent size as a tensor holds it: a CuPy array as it is; a Dask one computed (its shape
+    is unknown until then), anything else as a NumPy array."""
+    return np.asarray(a) if is_lazy(a) else as_result(a)
 
 
 def unique(ar, return_index: bool = False, return_inverse: bool = False, return_counts: bool = False,
@@ -347,12 +353,13 @@ def unique(ar, return_index: bool = False, return_inverse: bool = False, return_
     """NumPy's unique: the sorted distinct values (and the arrays asked for), without gradient: which values
     are distinct changes in jumps, so no derivative exists."""
     out = np.unique(array_of(ar), return_index, return_inverse, return_counts, axis, equal_nan=equal_nan)
-    return tuple(Tensor._wrap(np.asarray(o)) for o in out) if isinstance(out, tuple) else Tensor._wrap(out)
+    return tuple(Tensor._wrap(_on_device(o)) for o in out) if isinstance(out, tuple) else Tensor._wrap(out)
 
 
 def nonzero(a) -> tuple:
     """NumPy's nonzero: the indices of the nonzero elements, one integer tensor per axis (no gradient)."""
-    return tuple(Tensor._wrap(i) for i in np.nonzero(np.asarray(array_of(a, "nonzero"))))
+    d = array_of(a, "nonzero")
+    return tuple(Tensor._wrap(i) for i in np.nonzero(d if is_foreign(d) and not is_lazy(d) else np.asarray(d)))
 
 
 def numpy_where(condition, x=None, y=None):
