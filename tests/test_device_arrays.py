@@ -338,6 +338,18 @@ def test_functions(name):
     assert_composite(FUNCTIONS[name], [rules_sweep.rand(3, 4)])
 
 
+@pytest.mark.parametrize("name, f", [
+    ("unique", lambda t: tnp.unique(t, return_index=True, return_inverse=True, return_counts=True)),
+    ("nonzero", lambda t: tnp.nonzero(t > 0)), ("where_condition_alone", lambda t: tnp.where(t > 0)),
+    ("searchsorted", lambda t: (tnp.searchsorted(tnp.sort(t[0]), t[1]),)),
+    ("argsort", lambda t: (tnp.argsort(t, axis=1),)), ("argmax", lambda t: (tnp.argmax(t, axis=0),)),
+], ids=lambda v: v if isinstance(v, str) else "")
+def test_data_dependent_results_stay_on_device(name, f):
+    a = np.round(rules_sweep.rand(3, 4), 1)
+    for got, want in zip(f(tn.tensor(dev(a))), f(tn.tensor(a)), strict=True):
+        assert_same(got, want, name)
+
+
 def test_indexing_with_device_indices():
     """Indices that live on the device too: a boolean mask, an integer array with repeats (a scatter-add with
     ufunc.at in backward), a Tensor holding them."""
