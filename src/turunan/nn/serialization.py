@@ -23,6 +23,7 @@ import zipfile
 
 import numpy as np
 
+from .._array import assign, to_numpy
 from .._core import Tensor
 from .._mode import no_grad
 
@@ -312,8 +313,16 @@ def assign_state(targets: dict[str, Tensor], state_dict, strict: bool, owner: st
         raise CheckpointError(f"cannot load the state into {owner} (nothing was changed): " + "; ".join(problems))
     with no_grad():
         for target, value in plan:
-            if np.shares_memory(target._d, value):
+            d = target._d
+            if type(d) is np.ndarray and type(value) is np.ndarray:
+                if np.shares_memory(d, value):
+                    continue
+                np.copyto(d, value)
+            elif d is value:
                 continue
-            np.copyto(target._d, value)
+            elif type(d) is np.ndarray:     # a device (CuPy) or lazy (Dask) value into a host model: copied over
+                np.copyto(d, to_numpy(value))
+            else:                           # into a device or lazy model: CuPy copies a host value over
+                target._d = assign(d, value)
             target._bump_version()     # nodes that saved the old values must not backward through them
     return missing, unexpected
