@@ -507,6 +507,19 @@ def test_zero_grad_keeps_device_buffers():
     assert device.weight.grad is None
 
 
+def test_state_dict_across_host_and_device(tmp_path):
+    host, device = _twins(lambda: tn.nn.Sequential(tn.nn.Linear(3, 4), tn.nn.BatchNorm1d(4)))
+    other = tn.nn.Sequential(tn.nn.Linear(3, 4), tn.nn.BatchNorm1d(4))
+    device.load_state_dict(other.state_dict())          # host values into a device model: copied over
+    for (n, p), q in zip(other.state_dict().items(), device.state_dict().values()):
+        assert_same(q, p, n)
+    host.load_state_dict(device.state_dict())           # and back
+    tn.save(device.state_dict(), tmp_path / "m.npz")
+    device.load_state_dict(tn.load(tmp_path / "m.npz"))
+    for (n, p), q in zip(host.state_dict().items(), device.state_dict().values()):
+        assert_same(q, p, n)
+
+
 # ---- leaving the device: explicit only -------------------------------------------------------------------------
 def test_leaving_the_device_is_explicit():
     a = rules_sweep.rand(2, 3)
