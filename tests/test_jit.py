@@ -460,3 +460,70 @@ def test_the_grad_of_an_argument_lands_on_that_argument():
     assert [val(x.grad).tolist() for x in xs] == [[2.0, 2.0 * i] for i in range(4)]
     f(xs[0])                                     # a .grad present: accumulated, as eagerly
     assert val(xs[0].grad).tolist() == [4.0, 0.0] and f.trace_count == 2
+
+
+# ---- the front doors ----------------------------------------------------------------------------------------
+def _eager_and_jitted(make, calls):
+    runs = []
+    for jit in (False, True):
+        step = make()
+        f = tn.jit(step) if jit else step
+        runs.append([val(f(*args)) for args in calls()])
+    return runs, f
+
+
+def test_the_pytorch_door_training_step():
+    import turunan.torch as torch
+
+    def make():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 2))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+        def step(x, y):
+            loss = torch.nn.functional.mse_loss(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss, [p.detach().clone() for p in model.parameters()]
+        return step
+
+    def calls():
+        g = np.random.default_rng(0)
+        return [(torch.tensor(g.standard_normal((3, 5)).astype(np.float32)),
+                 torch.tensor(g.standard_normal((3, 2)).astype(np.float32))) for _ in range(4)]
+    with no_warnings():
+        (eager, jitted), f = _eager_and_jitted(make, calls)
+    assert same(eager, jitted) and f.replay_count == 2
+
+
+def test_the_mxnet_and_tensorflow_doors():
+    from turunan.mxnet import autograd
+    from turunan.mxnet import np as mnp
+    import turunan.tensorflow as tf
+
+    def make_mx():
+        x = mnp.arange(4.0)
+        x.attach_grad()         # grad_req='write': each backward overwrites the buffer
+
+        def step(k):
+            with autograd.record():
+                y = 2 * mnp.dot(x, x) * k
+            y.backward()
+            return x.grad
+        return step
+
+    def make_tf():
+        w = tf.Variable([1.0, 2.0])
+
+        def step(x):
+            with tf.GradientTape() as tape:
+                y = tf.reduce_sum(w * w * x)
+            return tape.gradient(y, w)
+        return step
+
+    with no_warnings():
+        (eager, jitted), f = _eager_and_jitted(make_mx, lambda: [(mnp.array(float(i)),) for i in range(4)])
+        assert same(eager, jitted) and f.replay_count == 3
+        (eager, jitted), f = _eager_and_jitted(make_tf, lambda: [(tf.constant([float(i), 1.0]),) for i in range(4)])
+        assert same(eager, jitted) and f.replay_count == 3

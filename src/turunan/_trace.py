@@ -134,6 +134,7 @@ class Recorder:
         self.owner: dict[int, int] = {}       # id(a fresh result) -> its slot
         self.own: set[int] = set()            # constants made by the trace itself (never held from outside)
         self.meta: dict[int, tuple] = {}      # slot -> (shape, dtype) of its array (for fusion)
+        self.bound_ids: dict[int, int] = {}   # id(an array bound by the caller) -> its slot
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
 
@@ -147,6 +148,7 @@ class Recorder:
         t = TraceArray(a, self.slot(), self)
         self.inputs.append(t.k)
         self.meta[t.k] = (a.shape, a.dtype)
+        self.bound_ids[id(a)] = t.k
         self._root(a, t.k)
         return t
 

@@ -446,10 +446,13 @@ class Jitted:
                     outs.append(("s", index[id(x)]))
                     out_leaves.append(x)
                     continue
-                if type(d) is TraceArray:
+                k = _slot_of(rec, d)
+                if k is not None:
+                    # an array of the trace, one bound from outside (a .grad buffer, put back already), or one it
+                    # read or wrote as a constant: the replay returns it as it is then, never a copy taken now
                     outs.append(("t", type(x)))
-                    slots.append(d.k)
-                    out_leaves.append(type(x)._wrap(d.a))
+                    slots.append(k)
+                    out_leaves.append(type(x)._wrap(d.a if type(d) is TraceArray else d))
                 else:
                     outs.append(("c", type(x), np.array(d, copy=True)))
                     out_leaves.append(type(x)._wrap(d))
@@ -457,6 +460,10 @@ class Jitted:
                 outs.append(("a",))
                 slots.append(x.k)
                 out_leaves.append(x.a)
+            elif isinstance(x, np.ndarray) and _slot_of(rec, x) is not None:
+                outs.append(("a",))
+                slots.append(_slot_of(rec, x))
+                out_leaves.append(x)
             elif isinstance(x, np.ndarray):
                 outs.append(("n", np.array(x, copy=True)))
                 out_leaves.append(x)
@@ -531,6 +538,17 @@ class Jitted:
         self.cache.clear()
 
 
+def _slot_of(rec, d):
+    """The slot of the array ``d`` in the trace ``rec``, if it has one (a TraceArray, a bound array, a constant)."""
+    if type(d) is TraceArray:
+        return d.k if d.rec is rec else None
+    k = rec.bound_ids.get(id(d))
+    if k is not None:
+        return k
+    c = rec.consts.get(id(d))
+    return None if c is None else c[0]
+
+
 def out_leaves_tree(leaves, treedef):
     return tree_unflatten(treedef, [_detached(x) for x in leaves])
 
@@ -587,11 +605,13 @@ def _host_step(rec, state, real, *args, **kwargs):
                 back.append(i)
                 t._d = rec.wrap(t._d, k)
             if type(gd) is TraceArray:
-                if t._grad is g and g._d is gd.a:
-                    g._d = gd
+                now = t._grad
+                if now is not None and now._d is gd.a:
+                    now._d = gd     # the same array; maybe in another wrapper (a door's .grad recasts its class)
                 else:
-                    g._d = gd.a if g._d is gd else g._d
                     rec.refused = rec.refused or "an optimiser step replaces a .grad"
+                if g is not now:
+                    g._d = gd.a
     fn = functools.partial(_host_replay, real, tuple(plan), tuple(back))
     rec.ops.append(("host", fn, tuple(ins), tuple(outs)))
     return res
