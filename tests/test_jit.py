@@ -498,9 +498,9 @@ def test_the_pytorch_door_training_step():
 
 
 def test_the_mxnet_and_tensorflow_doors():
+    import turunan.tensorflow as tf
     from turunan.mxnet import autograd
     from turunan.mxnet import np as mnp
-    import turunan.tensorflow as tf
 
     def make_mx():
         x = mnp.arange(4.0)
