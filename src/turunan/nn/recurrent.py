@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from .. import _ops as ops
+from .._array import beside
 from .._creation import Generator, zeros
 from . import functional as F
 from . import init
@@ -71,7 +72,7 @@ class _Recurrent(Module):
             x = ops.expand_dims(x, 1)
         elif self.batch_first:
             x = ops.swapaxes(x, 0, 1)
-        states = self._initial_states(hx, x.shape[1], x.dtype, unbatched)
+        states = self._initial_states(hx, x.shape[1], x.dtype, unbatched, x)
         finals = []
         steps = [x[t] for t in range(x.shape[0])]
         for k in range(self.num_layers):
@@ -89,10 +90,11 @@ class _Recurrent(Module):
             h = tuple(s[:, 0] for s in h)
         return out, (h if len(h) > 1 else h[0])
 
-    def _initial_states(self, hx, batch: int, dtype, unbatched: bool) -> tuple:
+    def _initial_states(self, hx, batch: int, dtype, unbatched: bool, x=None) -> tuple:
         count = 2 if isinstance(self, LSTM) else 1
-        if hx is None:
+        if hx is None:      # zeros of x's array type (on the device for a CuPy input)
             zero = zeros((self.num_layers, batch, self.hidden_size), dtype=dtype)
+            zero = zero if x is None else type(zero)._wrap(beside(zero._d, x))
             return (zero,) * count
         hx = tuple(hx) if count == 2 else (hx,)
         want = (self.num_layers, self.hidden_size) if unbatched else (self.num_layers, batch, self.hidden_size)
