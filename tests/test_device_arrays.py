@@ -412,10 +412,22 @@ def _layer_case(name):
         "Dropout": (lambda: nn.Sequential(nn.Linear(4, 6), nn.Dropout(0.5)), rules_sweep.rand(3, 4).astype(np.float32)),
         "MaxPool": (lambda: nn.Sequential(nn.Conv2d(3, 2, 2), nn.MaxPool2d(2)), x4),
         "LayerNorm": (lambda: nn.LayerNorm(4), rules_sweep.rand(2, 4).astype(np.float32)),
+        "GroupNorm": (lambda: nn.GroupNorm(2, 4), rules_sweep.rand(2, 4, 3).astype(np.float32)),
+        "LSTM": (lambda: nn.LSTM(3, 4, batch_first=True), rules_sweep.rand(2, 5, 3).astype(np.float32)),
+        "GRU": (lambda: nn.GRU(3, 4, num_layers=2), rules_sweep.rand(5, 2, 3).astype(np.float32)),
+        "RNN": (lambda: nn.RNN(3, 4), rules_sweep.rand(5, 2, 3).astype(np.float32)),
+        "Embedding": (lambda: nn.Embedding(5, 3), np.array([[0, 4, 2], [1, 1, 3]])),
+        "activations": (lambda: nn.Sequential(nn.Linear(3, 4), nn.GELU(), nn.LeakyReLU(), nn.Tanh(), nn.Sigmoid(),
+                                              nn.Softmax(1), nn.LogSoftmax(1)),
+                        rules_sweep.rand(2, 3).astype(np.float32)),
     }[name]
 
 
-@pytest.mark.parametrize("name", ["Linear", "Conv2d", "BatchNorm2d", "BatchNorm1d", "Dropout", "MaxPool", "LayerNorm"])
+LAYERS = ["Linear", "Conv2d", "BatchNorm2d", "BatchNorm1d", "Dropout", "MaxPool", "LayerNorm", "GroupNorm", "LSTM",
+          "GRU", "RNN", "Embedding", "activations"]
+
+
+@pytest.mark.parametrize("name", LAYERS)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_layers(name, training):
     make, x = _layer_case(name)
@@ -426,6 +438,7 @@ def test_layers(name, training):
     for m, to in ((host, lambda a: a), (device, dev)):
         tn.manual_seed(1)       # the same dropout mask
         out = m(tn.tensor(to(x)))
+        out = out[0] if isinstance(out, tuple) else out     # a recurrent layer's output, not its final state
         (out * tn.tensor(to(_weights(out.shape).astype(np.float32)))).sum().backward()
         outs.append(out)
     assert_same(outs[1], outs[0], "output")
