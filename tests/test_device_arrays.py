@@ -14,23 +14,21 @@ import warnings
 
 import numpy as np
 import pytest
+import test_forward_mode as fwd_sweep
+import test_numpy_parity_elementwise as elementwise_sweep
+import test_numpy_parity_products as products_sweep
+import test_numpy_parity_shapes as shapes_sweep
+import test_rules as rules_sweep
 from device_array import DeviceArray
 
 import turunan as tn
-from turunan import _core, _rules, func
+import turunan.numpy as tnp
+from turunan import _core, _rules, _rules_special, func
 from turunan.func import grad, jvp
 
-try:    # the special functions' rows join the table when turunan.scipy.special is imported
-    import turunan.scipy.special  # noqa: F401
-except ImportError:
-    pass
-
-import test_forward_mode as fwd_sweep  # noqa: E402,I001  (after the special rows joined the table)
-import test_numpy_parity_elementwise as elementwise_sweep  # noqa: E402
-import test_numpy_parity_products as products_sweep  # noqa: E402
-import test_numpy_parity_shapes as shapes_sweep  # noqa: E402
-import test_rules as rules_sweep  # noqa: E402
-import turunan.numpy as tnp  # noqa: E402
+# _rules_special: the special functions' rows join the table (their kernels import SciPy when called).
+# turunan.scipy.special is not imported: it would register SciPy's ufuncs for every later test module.
+SPECIAL_ROWS = {p.name for p in _rules_special.ROWS}
 
 # every differentiable row of the table, as the NumPy forward-mode sweep enumerates it (plus its extra spec); the
 # rows that move values into and out of a vmap level need a running vmap (tests/test_vmap.py)
@@ -54,6 +52,7 @@ NONDIFF_SPECS = {
     "cast": (lambda: [_n(2, 3) * 3], {"dtype": np.int64}, ()),
     "slogdet_sign": (lambda: [_n(3, 3)], {}, ()),
 }
+assert SPECIAL_ROWS <= set(ROWS)
 NONDIFF = sorted(n for n, p in _rules.TABLE.items() if not p.differentiable and not n.startswith("vmap_"))
 
 # Rows that refuse device arrays, for a reason that holds for real CuPy too. Each must raise a TypeError that says
