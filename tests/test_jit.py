@@ -444,6 +444,25 @@ def test_a_tensor_it_cannot_reach_runs_eagerly_with_a_warning():
 
 
 @needs_numba
+@pytest.mark.parametrize("case", list(range(0, 24, 3)))
+def test_random_programs_fused_within_tolerance(case):
+    unary_ids, b, r, s, UNARY, BINARY, REDUCE, SHAPES = list(_programs())[case]
+
+    def f(x, y):
+        for i in unary_ids:
+            x = UNARY[i](x)
+        return REDUCE[r](BINARY[b](x, y)).sum()
+
+    second = tn.func.grad(lambda x, y: tn.func.grad(f)(x, y).sum(), argnums=(0, 1))
+    js = tn.jit(second, fuse=True)
+    rng = np.random.default_rng(case)
+    for _ in range(3):
+        x, y = (tn.tensor(rng.uniform(-1.5, 1.5, sh).astype(np.float32)) for sh in SHAPES[s])
+        for a, j in zip(val(second(x, y)), val(js(x, y))):
+            np.testing.assert_allclose(j, a, rtol=2e-5, atol=1e-6)
+
+
+@needs_numba
 def test_fusion_keeps_numpys_answers_at_zero_and_infinity():
     f = lambda x: (1.0 / x - x / x) * tn.sqrt(x - 1.0)      # noqa: E731  inf, nan where NumPy gives them
     jf = tn.jit(f, fuse=True)

@@ -264,12 +264,15 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
     from . import _fuse
     if not _fuse.available():
         return {}
-    live = [i for i, op in enumerate(ops) if i not in dead_ops and not (_defs(op) and _defs(op)[0] in consts)]
+    live = [i for i, op in enumerate(ops) if i not in dead_ops and not (_defs(op) and (_defs(op)[0] in consts
+                                                                                    or _defs(op)[0] in src.alias))]
     out: dict[int, list] = {}
     readonly = {k for k in consts if k not in rec.written}
     for group in _fuse.groups(ops, live, rec.meta):
         # a constant of one value (0-d, or broadcast: all strides 0) becomes a literal of the loop, as a NumPy scalar:
         # typed as strongly as its array. Flattening a broadcast view would copy it on every call
+        group = [(i, [(src.alias.get(o[0], o[0]),) + tuple(o[1:]) if isinstance(o, tuple) else o
+                      for o in operands], shape, dtype) for i, operands, shape, dtype in group]
         group = [(i, [consts[o[0]].reshape(-1)[0] if isinstance(o, tuple) and o[0] in readonly
                       and not any(consts[o[0]].strides) else o for o in operands], shape, dtype)
                  for i, operands, shape, dtype in group]
