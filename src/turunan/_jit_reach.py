@@ -38,7 +38,7 @@ _MAX_ITEMS = 4096          # a container's items walked at most (a dataset held 
 
 
 def _library(mod: str | None) -> bool:
-    return bool(mod) and (mod == "turunan" or mod.startswith(("turunan.", "numpy", "scipy")))
+    return bool(mod) and (mod in ("turunan", "numpy", "scipy") or mod.startswith(("turunan.", "numpy.", "scipy.")))
 
 
 class Reach:
