@@ -546,3 +546,28 @@ def test_the_mxnet_and_tensorflow_doors():
         assert same(eager, jitted) and f.replay_count == 3
         (eager, jitted), f = _eager_and_jitted(make_tf, lambda: [(tf.constant([float(i), 1.0]),) for i in range(4)])
         assert same(eager, jitted) and f.replay_count == 3
+
+
+def test_a_jitted_method_reaches_its_instance():
+    class Trainer:
+        def __init__(self):
+            tn.manual_seed(0)
+            self.model = nn.Linear(3, 2)
+            self.opt = optim.SGD(self.model.parameters(), lr=0.1)
+
+        def step(self, x):
+            loss = self.model(x).sum()
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            return loss
+
+        jitted_step = tn.jit(step)
+
+    eager, jitted = Trainer(), Trainer()
+    x = tn.tensor(np.ones((4, 3), np.float32))
+    with no_warnings():
+        for _ in range(4):
+            assert same(val(eager.step(x)), val(jitted.jitted_step(x)))
+    assert same(val(list(eager.model.parameters())), val(list(jitted.model.parameters())))
+    assert jitted.jitted_step is jitted.jitted_step and jitted.jitted_step.replay_count == 2

@@ -59,7 +59,9 @@ import functools
 import gc
 import sys
 import threading
+import types
 import warnings
+import weakref
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -187,6 +189,18 @@ class Jitted:
         self._reach = None
         self._tokens: dict = {}
         self._lock = threading.RLock()
+        self._bound = weakref.WeakKeyDictionary()     # instance -> its jitted bound method (see __get__)
+
+    def __get__(self, obj, objtype=None):
+        """``@tn.jit`` on a method: each instance gets its own jitted bound method, whose reach includes the
+        instance (its model, its optimiser) as a closure would."""
+        if obj is None:
+            return self
+        bound = self._bound.get(obj)
+        if bound is None:
+            bound = self._bound[obj] = Jitted(types.MethodType(self.fn, obj), self.static_argnums,
+                                              self.donate_argnums, self.max_cache, self.max_traces, self.fuse)
+        return bound
 
     # ---- the call ------------------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
@@ -500,7 +514,6 @@ class Jitted:
         """Constants of the trace: arrays made during the step (folded in; copied per replay where the trace writes
         into them) and arrays held from outside (bound by reference on every replay, through a weak reference:
         a freed one makes the next call trace again)."""
-        import weakref
         consts, ext, self._ext_slots = {}, [], []
         # references the trace itself holds: the outputs being returned, folded values (ids only: no new reference)
         returned = Counter([id(getattr(x, "_d", x)) for x in out_leaves] + [id(f[0]) for f in rec.folded.values()]
