@@ -190,16 +190,23 @@ class Jitted:
         self._tokens: dict = {}
         self._lock = threading.RLock()
         self._bound = weakref.WeakKeyDictionary()     # instance -> its jitted bound method (see __get__)
+        self._bound_ids: dict = {}
 
     def __get__(self, obj, objtype=None):
         """``@tn.jit`` on a method: each instance gets its own jitted bound method, whose reach includes the
         instance (its model, its optimiser) as a closure would."""
         if obj is None:
             return self
-        bound = self._bound.get(obj)
+        try:
+            table, key = self._bound, obj
+            bound = table.get(key)
+        except TypeError:           # an instance that cannot be hashed: kept by its id
+            table, key = self._bound_ids, id(obj)
+            bound = table.get(key)
+            bound = bound if bound is not None and bound.fn.__self__ is obj else None
         if bound is None:
-            bound = self._bound[obj] = Jitted(types.MethodType(self.fn, obj), self.static_argnums,
-                                              self.donate_argnums, self.max_cache, self.max_traces, self.fuse)
+            bound = table[key] = Jitted(types.MethodType(self.fn, obj), self.static_argnums,
+                                        self.donate_argnums, self.max_cache, self.max_traces, self.fuse)
         return bound
 
     # ---- the call ------------------------------------------------------------------------------------------
