@@ -580,3 +580,71 @@ def test_training_steps_on_a_local_cluster(client):
     ps, _, _ = _train(lazy, "Adam", dict(lr=0.05))
     for a, b in zip(tn.compute(ps, scheduler=client), ref):
         np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+# ---- what the lead fixed after the first sweep: each once computed silently or failed inside Dask ---------------
+def test_cross_entropy_with_lazy_labels_stays_lazy_and_checks_classes_when_computed():
+    logits_np = np.random.default_rng(0).standard_normal((N, 3))
+    labels_np = np.arange(N) % 3
+    logits = tn.tensor(lazy(logits_np), requires_grad=True)
+    with dask.config.set(scheduler=refusing_scheduler):
+        loss = F.cross_entropy(logits, tn.tensor(lazy(labels_np)))
+        loss.backward()
+        assert is_dask(loss) and is_dask(logits.grad)
+    ref = tn.tensor(logits_np, requires_grad=True)
+    F.cross_entropy(ref, tn.tensor(labels_np)).backward()
+    np.testing.assert_allclose(tn.compute(loss)[0].item(), F.cross_entropy(tn.tensor(logits_np),
+                                                                           tn.tensor(labels_np)).item())
+    np.testing.assert_allclose(logits.grad.numpy(), ref.grad.numpy(), rtol=1e-12)
+    # a class out of range is found when the graph runs: an error, never a loss that silently skipped it
+    bad = labels_np.copy()
+    bad[5] = 3
+    with dask.config.set(scheduler=refusing_scheduler):
+        loss = F.cross_entropy(tn.tensor(lazy(logits_np)), tn.tensor(lazy(bad)))
+    with pytest.raises(IndexError, match="class 3 or more"):
+        loss.item()
+
+
+def test_hessian_vector_product_does_not_compute_the_vector():
+    f = lambda x: (x ** 3).sum()
+    x, v = _vector(), np.random.default_rng(8).standard_normal(N)
+    with dask.config.set(scheduler=refusing_scheduler):
+        hv = tn.hessian_vector_product(f)(tn.tensor(lazy(x)), tn.tensor(lazy(v)))
+        assert is_dask(hv)
+    np.testing.assert_allclose(hv.numpy(), 6 * x * v, rtol=1e-12)
+
+
+def test_load_state_dict_with_lazy_state_keeps_it_lazy_and_checks_it_when_computed():
+    p = tn.tensor(lazy(np.ones(N)), requires_grad=True)
+    opt = optim.Adam([p], lr=0.1)
+    (p * p).sum().backward()
+    opt.step()
+    q = tn.tensor(lazy(np.ones(N)), requires_grad=True)
+    opt2 = optim.Adam([q], lr=0.1)
+    with dask.config.set(scheduler=refusing_scheduler):
+        opt2.load_state_dict(opt.state_dict())
+        assert all(is_dask(v) for v in opt2.state[id(q)].values() if hasattr(v, "shape") and np.ndim(v))
+    for a, b in zip(tn.compute(*[v for k, v in sorted(opt.state[id(p)].items()) if np.ndim(v)]),
+                    tn.compute(*[v for k, v in sorted(opt2.state[id(q)].items()) if np.ndim(v)])):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    state = opt.state_dict()
+    state["state"][0]["exp_avg_sq"] = state["state"][0]["exp_avg_sq"] * np.nan
+    opt3 = optim.Adam([tn.tensor(lazy(np.ones(N)), requires_grad=True)], lr=0.1)
+    opt3.load_state_dict(state)       # lazy: the check runs with the graph
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        tn.compute(*[v for v in opt3.state[next(iter(opt3.state))].values() if np.ndim(v)])
+
+
+@pytest.mark.parametrize("index", [np.array([[5, 3], [1, 9]]), (slice(None), np.array([[0], [0]]))],
+                         ids=["rows", "columns"])
+def test_gather_with_a_two_dimensional_index_array(index):
+    xn = np.arange(N * 2.0).reshape(N, 2)
+    x = tn.tensor(lazy(xn), requires_grad=True)
+    y = x[index]
+    assert is_dask(y) and y.shape == xn[index].shape
+    np.testing.assert_array_equal(y.detach().numpy(), xn[index])
+    if isinstance(index, np.ndarray):       # unique rows: the scatter of the gradient is exact on Dask
+        (y * 2).sum().backward()
+        expected = np.zeros_like(xn)
+        expected[index.ravel()] = 2
+        np.testing.assert_array_equal(x.grad.numpy(), expected)

@@ -128,7 +128,7 @@ def hessian_tensor_product(fun, argnum=0):
 
     def grad_dot(*args, **kwargs):
         *args, v = args
-        return _tensordot(fun_grad(*args, **kwargs), v, np.ndim(_data(v)))
+        return _tensordot(fun_grad(*args, **kwargs), v, np.ndim(getattr(v, "_d", v)))
     return grad(grad_dot, argnums=argnum)
 
 
@@ -141,7 +141,7 @@ def tensor_jacobian_product(fun, argnum=0):
     check_callable(fun, "tensor_jacobian_product")
     def dot_fun(*args, **kwargs):
         *args, v = args
-        return _tensordot(v, fun(*args, **kwargs), np.ndim(_data(v)))
+        return _tensordot(v, fun(*args, **kwargs), np.ndim(getattr(v, "_d", v)))
     return jacobian(dot_fun, argnums=argnum)
 
 
@@ -180,10 +180,6 @@ def multigrad_dict(fun):
         grads = grad(fun, argnums=tuple(range(len(args))))(*args, **kwargs)
         return dict(zip(names, grads))
     return at
-
-
-def _data(v):
-    return v.detach().numpy() if isinstance(v, Tensor) else v
 
 
 def _tensordot(a, b, axes: int):

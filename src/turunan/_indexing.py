@@ -72,7 +72,25 @@ def unwrap_index(index):
 
 def getitem(x, index) -> Tensor:
     idx, basic = unwrap_index(index)
+    if not basic and is_lazy(x) and any(getattr(i, "ndim", 1) > 1 for i in idx if not isinstance(i, slice)):
+        return _lazy_nd_gather(x, idx)
     return apply(R.getitem, x, index=idx, basic=basic)
+
+
+def _lazy_nd_gather(x, idx: tuple) -> Tensor:
+    """``x[..., index, ...]`` with an index array of two or more dimensions on a Dask array, which indexes with
+    one-dimensional arrays only: gathered with the raveled index, then reshaped (NumPy's result, the same graph)."""
+    if idx[-1] is Ellipsis:         # x[index, ...]: the same as x[index]
+        idx = idx[:-1]
+    arrays = [p for p, i in enumerate(idx) if not isinstance(i, slice)]
+    if len(arrays) != 1 or any(i is Ellipsis for i in idx):
+        raise NotImplementedError("indexing a Dask array with an integer array of two or more dimensions next to "
+                                  "other index arrays or an Ellipsis: Dask indexes with one-dimensional index "
+                                  "arrays only; index with index.ravel() and reshape the result")
+    p = arrays[0]
+    index = idx[p]
+    flat = apply(R.getitem, x, index=idx[:p] + (index.ravel(),) + idx[p + 1:], basic=False)
+    return reshape(flat, flat.shape[:p] + index.shape + flat.shape[p + 1:])
 
 
 def _along(shape: tuple, indices: np.ndarray, axis: int) -> tuple:

@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import _ops as ops
 from .. import _rules as R
-from .._array import anywhere, as_operand, as_shape, is_foreign
+from .._array import anywhere, as_operand, as_shape, is_foreign, is_lazy
 from .._array import beside as _beside
 from .._core import Tensor, apply
 from .._core import name_grad_fn as _name_grad_fn  # private here: torch.nn.functional forwards public names
@@ -348,18 +348,26 @@ def mse_loss(input, target, reduction: str = "mean"):
     return _name_grad_fn(_reduce(d * d, reduction), "MseLossBackward0")
 
 
-def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple) -> None:
+def _check_classes(op: str, t: np.ndarray, want: tuple, c: int, shape: tuple):
     """Class-index targets: the shape the scores need, and each class in 0..c-1 (a class out of range matched
-    no column of the one-hot and silently added 0 to the loss; PyTorch raises)."""
+    no column of the one-hot and silently added 0 to the loss; PyTorch raises). Returns the targets: lazy ones
+    (Dask) with the range check inside their graph, raised when they are computed (looking now would compute)."""
     if t.dtype.kind not in "iu":
         raise TypeError(f"{op}: class-index targets must be integers, got dtype {t.dtype}")
     if t.shape != want:
         raise ValueError(f"{op}: class-index target must have shape {want} for scores of shape {shape}, got "
                          f"{t.shape}")
+    if is_lazy(t):
+        return t.map_blocks(_classes_in_range, op=op, c=c, dtype=t.dtype)
+    return _classes_in_range(t, op, c)
+
+
+def _classes_in_range(t, op: str, c: int):
     if t.size and (anywhere(t < 0) or anywhere(t >= c)):
         bad = "a negative class" if anywhere(t < 0) else f"class {c} or more"
         raise IndexError(f"{op}: target holds {bad} but there are {c} classes (0..{c - 1}): target is out of "
                          "bounds")
+    return t
 
 
 def _picked(logp, t: np.ndarray, axis: int, weight, ignore_index: int, reduction: str, op: str):
@@ -368,7 +376,7 @@ def _picked(logp, t: np.ndarray, axis: int, weight, ignore_index: int, reduction
     c = logp.shape[axis]
     keep = t != ignore_index
     safe = np.where(keep, t, 0)
-    _check_classes(op, safe, logp.shape[:axis] + logp.shape[axis + 1:], c, logp.shape)
+    safe = _check_classes(op, safe, logp.shape[:axis] + logp.shape[axis + 1:], c, logp.shape)
     coef = keep.astype(logp.dtype)
     if weight is not None:
         w = weight._d if isinstance(weight, Tensor) else as_operand(weight, op)
@@ -409,7 +417,7 @@ def cross_entropy(logits, target, weight=None, reduction: str = "mean", label_sm
                                   "probability targets; weigh the per-item losses (reduction='none') yourself")
     if t.dtype.kind in "iu":
         want = logits.shape[:axis] + logits.shape[axis + 1:]
-        _check_classes("cross_entropy", t, want, c, logits.shape)
+        t = _check_classes("cross_entropy", t, want, c, logits.shape)
         classes = _beside(np.arange(c), logits).reshape((c,) + (1,) * (logits.ndim - axis - 1))
         probs = (np.expand_dims(t, axis) == classes).astype(logits.dtype)   # one-hot, built as data
     else:

@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .._array import as_int
+from .._array import as_int, copy, is_foreign, is_lazy
 from .._core import Tensor
 
 
@@ -94,11 +94,12 @@ def _state_array(what: str, value, param: np.ndarray, nonnegative: bool) -> np.n
     """``value`` as a fresh array of the parameter's shape and dtype, or a ValueError saying why not."""
     if isinstance(value, Tensor):
         value = value._d
-    if not isinstance(value, (np.ndarray, list, tuple, numbers.Real)) or isinstance(value, bool):
+    if not (isinstance(value, (np.ndarray, list, tuple, numbers.Real)) or is_foreign(value)) \
+            or isinstance(value, bool):
         raise ValueError(f"{what} must be an array shaped like the parameter {param.shape}, got "
                          f"{type(value).__name__} {value!r:.60}")
     try:
-        v = np.asarray(value)
+        v = value if is_foreign(value) else np.asarray(value)      # a Dask or CuPy state stays one
     except ValueError as e:                 # a ragged list from a hand-edited or corrupted file
         raise ValueError(f"{what} is not a rectangular array: {e}") from None
     if v.shape != param.shape:
@@ -106,7 +107,15 @@ def _state_array(what: str, value, param: np.ndarray, nonnegative: bool) -> np.n
     if v.dtype.kind not in "biuf" and not (v.dtype.kind == "c" and param.dtype.kind == "c"):
         # a cast would drop an imaginary part or fail half way: refuse before anything changes
         raise ValueError(f"{what} has dtype {v.dtype}, which cannot be cast to the parameter's {param.dtype}")
-    v = np.array(v, dtype=param.dtype, copy=True)
+    v = copy(v, param.dtype)
+    if is_foreign(param) and type(v) is not type(param):
+        v = np.asarray(v, like=param)           # the state lives where the parameter does (a GPU, a Dask graph)
+    if is_lazy(v):      # checked when computed: looking now would compute the state's whole graph
+        return v.map_blocks(_checked_values, what=what, nonnegative=nonnegative, dtype=v.dtype)
+    return _checked_values(v, what, nonnegative)
+
+
+def _checked_values(v, what: str, nonnegative: bool):
     if v.dtype.kind in "fc" and not np.isfinite(v).all():
         raise ValueError(f"{what} holds NaN or infinite values; the next step would turn the parameter into NaN")
     if nonnegative and (v < 0).any():
