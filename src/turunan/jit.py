@@ -56,13 +56,12 @@ function is not re-entrant and traces one call at a time (its buffers are its ow
 from __future__ import annotations
 
 import functools
-import gc
 import sys
 import threading
 import types
 import warnings
 import weakref
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
@@ -71,6 +70,7 @@ import numpy as np
 from . import _creation, _mode, _trace
 from ._core import Tensor
 from ._jit_reach import reach, still
+from ._jit_state import classify_consts, draw_hook, escaped, install_hosts, remove_hosts, restore, slot_of
 from ._pytree import tree_flatten, tree_unflatten
 from ._replay import compile_trace
 from ._trace import GuardMismatch, Recorder, TraceArray
@@ -298,9 +298,9 @@ class Jitted:
             if t._grad is not None:
                 t._grad._d = rec.input(t._grad._d)
                 binds.append(("g", i))
-        hosts = self._install_hosts(r, rec, state)
+        hosts = install_hosts(r, rec, state)
         prev_hook = _creation.draw_hook
-        _creation.draw_hook = functools.partial(_draw_hook, rec, threading.get_ident())
+        _creation.draw_hook = functools.partial(draw_hook, rec, threading.get_ident())
         _trace.active.append(rec)
         fp_before = list(r.fp)
         result = None
@@ -312,8 +312,8 @@ class Jitted:
             del call_args       # it holds the arguments' TraceArrays
             _trace.active.pop()
             _creation.draw_hook = prev_hook
-            self._remove_hosts(hosts)
-            final, reason = self._restore(rec, state, entry_d, entry_g, entry_gd, failed)
+            remove_hosts(hosts)
+            final, reason = restore(rec, state, entry_d, entry_g, entry_gd)
         try:
             reason = reason or rec.refused
             if any(t.requires_grad != rg for t, rg in zip(state, entry_rg)):
@@ -332,10 +332,10 @@ class Jitted:
             if rec.guard_after_host:
                 raise _Eager(f"a value is read at {rec.guard_after_host} after an optimiser step, where a replay "
                              "could no longer stop without leaving the step half done")
-            escaped = self._escaped(rec)
-            if escaped:
-                raise _Eager(escaped)
-            consts, ext = self._classify_consts(rec, out_leaves)
+            left = escaped(rec)
+            if left:
+                raise _Eager(left)
+            consts, ext, ext_slots = classify_consts(rec, out_leaves)
             tr = _Trace()
             tr.binds = binds + ext
             tr.outs, tr.treedef, tr.final = outs, treedef, final
@@ -349,7 +349,7 @@ class Jitted:
                     state_slots.append(d)
                 if g is not None and g[0] in ("same", "new"):
                     state_slots.append(g[-1])
-            bound = [k for k in rec.inputs] + [k for k, _ in self._ext_slots]
+            bound = list(rec.inputs) + [k for k, _ in ext_slots]
             tr.run = compile_trace(rec, res_slots + state_slots, consts, bound=bound,
                                    name=f"replay_{self.trace_count}", fuse=self.fuse)
             tr.source = tr.run.source
@@ -389,74 +389,6 @@ class Jitted:
         while len(self.cache) > self.max_cache:
             self.cache.popitem(last=False)
 
-    def _install_hosts(self, r, rec, state) -> list:
-        """Make every optimiser's and scheduler's ``step`` a host call while tracing: the instance's attribute, and
-        the bound methods kept in closure cells or dicts (``sgd_step = opt.step``). Undone by ``_remove_hosts``."""
-        installed = []
-        for h in r.hosts:
-            if "step" in getattr(h, "__dict__", {}):
-                continue
-            real = h.step
-            try:
-                h.step = functools.partial(_host_step, rec, state, real)
-            except AttributeError:
-                continue
-            installed.append((h, None, None))
-        for where, key in r.bound_steps:
-            if key is None:
-                real = where.cell_contents
-                where.cell_contents = functools.partial(_host_step, rec, state, real)
-            else:
-                real = where[key]
-                where[key] = functools.partial(_host_step, rec, state, real)
-            installed.append((where, key, real))
-        return installed
-
-    @staticmethod
-    def _remove_hosts(installed) -> None:
-        for where, key, real in reversed(installed):
-            if real is None:
-                try:
-                    del where.step
-                except AttributeError:
-                    pass
-            elif key is None:
-                where.cell_contents = real
-            else:
-                where[key] = real
-
-    @staticmethod
-    def _restore(rec, state, entry_d, entry_g, entry_gd, failed):
-        """Put the real arrays back into every captured tensor; say how the replay must leave each one."""
-        final, reason = [], None
-        for i, t in enumerate(state):
-            d = t._d
-            dk = None
-            if type(d) is TraceArray:
-                t._d = d.a
-                dk = d.k if d.k not in rec.inputs or d.a is not entry_d[i] else None
-            elif d is not entry_d[i]:
-                reason = "it gives a tensor it reaches a new array that is not computed from its inputs"
-            g = t._grad
-            if g is None:
-                gk = None
-            else:
-                gd = g._d
-                if type(gd) is TraceArray:
-                    g._d = gd.a
-                    if g.requires_grad or g._node is not None:
-                        reason = "it keeps a gradient with a graph in .grad (create_graph=True)"
-                    gk = ("same", gd.k) if g is entry_g[i] else ("new", type(g), gd.k)
-                elif g is entry_g[i] and gd is entry_gd[i]:
-                    gk = ("keep",)
-                else:
-                    reason = "it sets a .grad that is not computed from its inputs"
-                    gk = ("keep",)
-            if entry_g[i] is not None and entry_g[i] is not g and type(entry_g[i]._d) is TraceArray:
-                entry_g[i]._d = entry_g[i]._d.a       # the old grad object the step replaced
-            final.append((dk, gk))
-        return final, reason
-
     def _outputs(self, rec, result, index):
         leaves, treedef = tree_flatten(result)
         outs, out_leaves, slots = [], [], []
@@ -467,7 +399,7 @@ class Jitted:
                     outs.append(("s", index[id(x)]))
                     out_leaves.append(x)
                     continue
-                k = _slot_of(rec, d)
+                k = slot_of(rec, d)
                 if k is not None:
                     # an array of the trace, one bound from outside (a .grad buffer, put back already), or one it
                     # read or wrote as a constant: the replay returns it as it is then, never a copy taken now
@@ -481,9 +413,9 @@ class Jitted:
                 outs.append(("a",))
                 slots.append(x.k)
                 out_leaves.append(x.a)
-            elif isinstance(x, np.ndarray) and _slot_of(rec, x) is not None:
+            elif isinstance(x, np.ndarray) and slot_of(rec, x) is not None:
                 outs.append(("a",))
-                slots.append(_slot_of(rec, x))
+                slots.append(slot_of(rec, x))
                 out_leaves.append(x)
             elif isinstance(x, np.ndarray):
                 outs.append(("n", np.array(x, copy=True)))
@@ -492,55 +424,6 @@ class Jitted:
                 outs.append(("v", x))
                 out_leaves.append(x)
         return outs, out_leaves, treedef, slots
-
-    def _escaped(self, rec) -> str | None:
-        """A reason if a TraceArray outlived the trace (held by state the function reached without tn.jit seeing
-        it): the arrays are put back where they can be found, and the step runs eagerly."""
-        if not any(r() is not None for r in rec.live):
-            return None
-        gc.collect()        # arrays in reference cycles (a graph kept by a closure) die here
-        left = [r() for r in rec.live if r() is not None]
-        if not left:
-            return None
-        for ta in left:
-            for ref in gc.get_referrers(ta):
-                if isinstance(ref, Tensor) and ref._d is ta:
-                    ref._d = ta.a
-                elif isinstance(ref, dict):
-                    for k, v in list(ref.items()):
-                        if v is ta:
-                            ref[k] = ta.a
-                elif isinstance(ref, list):
-                    for j, v in enumerate(ref):
-                        if v is ta:
-                            ref[j] = ta.a
-        return ("it changes arrays of tensors it does not reach through its arguments, closure or globals (pass "
-                "them as arguments)")
-
-    def _classify_consts(self, rec, out_leaves):
-        """Constants of the trace: arrays made during the step (folded in; copied per replay where the trace writes
-        into them) and arrays held from outside (bound by reference on every replay, through a weak reference:
-        a freed one makes the next call trace again)."""
-        consts, ext, self._ext_slots = {}, [], []
-        # references the trace itself holds: the outputs being returned, folded values (ids only: no new reference)
-        returned = Counter([id(getattr(x, "_d", x)) for x in out_leaves] + [id(f[0]) for f in rec.folded.values()]
-                           + [id(f[0].base) for f in rec.folded.values() if f[0].base is not None])
-        for rec_ in list(rec.consts.values()):
-            k, arr, snap = rec_
-            rec_[1] = None
-            # held by someone else than this local, getrefcount's argument and the outputs being returned
-            held = k not in rec.own and sys.getrefcount(arr) > 2 + returned.get(id(arr), 0)
-            if held:
-                try:
-                    ref = weakref.ref(arr)
-                except TypeError:
-                    ref = None
-                if ref is not None:
-                    ext.append(("w", ref))
-                    self._ext_slots.append((k, ref))
-                    continue
-            consts[k] = snap if snap is not None else arr
-        return consts, ext
 
     # ---- inspection ---------------------------------------------------------------------------------------
     def dump(self) -> str:
@@ -558,17 +441,6 @@ class Jitted:
         self.cache.clear()
 
 
-def _slot_of(rec, d):
-    """The slot of the array ``d`` in the trace ``rec``, if it has one (a TraceArray, a bound array, a constant)."""
-    if type(d) is TraceArray:
-        return d.k if d.rec is rec else None
-    k = rec.bound_ids.get(id(d))
-    if k is not None:
-        return k
-    c = rec.consts.get(id(d))
-    return None if c is None else c[0]
-
-
 def out_leaves_tree(leaves, treedef):
     return tree_unflatten(treedef, [_detached(x) for x in leaves])
 
@@ -577,78 +449,6 @@ def _detached(x):
     if isinstance(x, Tensor) and (x.requires_grad or x._node is not None):
         return x.detach()
     return x
-
-
-def _draw_hook(rec, thread, draw):
-    if threading.get_ident() != thread:
-        return draw         # another thread's draw, while this one traces: not part of the trace
-
-    def recorded(shape):
-        res = draw(shape)
-        return rec.result(res, ("draw", draw, rec.tpl(shape)))
-    return recorded
-
-
-def _host_step(rec, state, real, *args, **kwargs):
-    """An optimiser's or scheduler's ``step`` inside a trace: run on the real arrays, recorded as a host call."""
-    if args or kwargs:
-        rec.refused = rec.refused or "it calls an optimiser's step with arguments (a closure)"
-        return real(*args, **kwargs)
-    ins, plan, held = [], [], []
-    for i, t in enumerate(state):
-        d, g = t._d, t._grad
-        gd = None if g is None else g._d
-        if type(d) is TraceArray:
-            ins.append(d.k)
-            t._d = d.a
-            plan.append((i, "d"))
-        if g is None:
-            plan.append((i, "none"))
-        elif type(gd) is TraceArray:
-            ins.append(gd.k)
-            plan.append((i, "g", type(g)))
-            g._d = gd.a
-        held.append((d, g, gd))
-    rec.hosts += 1
-    _trace.active.append(None)      # nested jits run eagerly; the host's NumPy calls run on real arrays
-    try:
-        res = real()
-    finally:
-        _trace.active.pop()
-        outs, back = [], []
-        for i, (t, (d, g, gd)) in enumerate(zip(state, held)):
-            if type(d) is TraceArray and t._d is d.a:
-                t._d = d
-            elif type(t._d) is np.ndarray:
-                k = rec.slot()
-                outs.append(k)
-                back.append(i)
-                t._d = rec.wrap(t._d, k)
-            if type(gd) is TraceArray:
-                now = t._grad
-                if now is not None and now._d is gd.a:
-                    now._d = gd     # the same array; maybe in another wrapper (a door's .grad recasts its class)
-                else:
-                    rec.refused = rec.refused or "an optimiser step replaces a .grad"
-                if g is not now:
-                    g._d = gd.a
-    fn = functools.partial(_host_replay, real, tuple(plan), tuple(back))
-    rec.ops.append(("host", fn, tuple(ins), tuple(outs)))
-    return res
-
-
-def _host_replay(real, plan, back, state, *arrays):
-    it = iter(arrays)
-    for entry in plan:
-        t = state[entry[0]]
-        if entry[1] == "d":
-            t._d = next(it)
-        elif entry[1] == "none":
-            t._grad = None
-        else:
-            t._grad = entry[2]._wrap(next(it))
-    real()
-    return tuple(state[i]._d for i in back)
 
 
 def jit(fn: Callable | None = None, *, static_argnums=(), donate_argnums=(), max_cache: int = 32,
