@@ -382,3 +382,19 @@ def test_missing_mpi4py_names_the_extra(monkeypatch):
     with pytest.raises(ImportError, match=r"pip install 'turunan\[mpi\]'"):
         dist.init_process_group("mpi")
     assert not dist.is_initialized()
+
+
+def test_the_readme_training_script_runs_on_two_ranks(tmp_path):
+    """The README's MPI example (its ```python title="train.py" block: the README's other blocks run in-process,
+    this one needs mpiexec) trains on 2 ranks; rank 0 alone prints."""
+    import re
+
+    from readme import README
+    text = README.read_text(encoding="utf-8")
+    (script,) = re.findall(r'```python title="train.py"\n(.*?)```', text, flags=re.S)
+    done = launch(script, tmp_path, n=2, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = [line for line in done.stdout.splitlines() if line.startswith("epoch ")]
+    assert [line.split(":")[0] for line in lines] == [f"epoch {k}" for k in range(5)], done.stdout
+    first, last = (float(line.rsplit(" ", 1)[1]) for line in (lines[0], lines[-1]))
+    assert last < first, done.stdout
