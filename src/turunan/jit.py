@@ -78,6 +78,9 @@ from ._trace import GuardMismatch, Recorder, TraceArray
 __all__ = ["jit"]
 
 
+_NO_ARGS = tree_flatten([])[1]
+
+
 class _Eager(Exception):
     """Why a trace cannot be replayed: the signature runs eagerly from now on."""
 
@@ -218,9 +221,12 @@ class Jitted:
             return self._call(args)
 
     def _call(self, args):
-        static = tuple(args[i] for i in self.static_argnums if i < len(args))
-        dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
-        leaves, treedef = tree_flatten(dyn)
+        if args:
+            static = tuple(args[i] for i in self.static_argnums if i < len(args))
+            dyn = [a for i, a in enumerate(args) if i not in self.static_argnums]
+            leaves, treedef = tree_flatten(dyn)
+        else:                   # a step that takes nothing (it reaches its state): no pytree to walk
+            static, leaves, treedef = (), [], _NO_ARGS
         r = self._reach
         if r is None or not still(r):
             r = self._reach = reach(self.fn)
