@@ -571,3 +571,16 @@ def test_a_jitted_method_reaches_its_instance():
             assert same(val(eager.step(x)), val(jitted.jitted_step(x)))
     assert same(val(list(eager.model.parameters())), val(list(jitted.model.parameters())))
     assert jitted.jitted_step is jitted.jitted_step and jitted.jitted_step.replay_count == 2
+
+
+def test_a_step_that_sets_a_constant_grad_runs_eagerly():
+    w = tn.tensor([1.0, 2.0], requires_grad=True)
+
+    def step(x):
+        w.grad = tn.zeros(2)        # not computed from anything the trace binds
+        return (w * x).sum()
+    f = tn.jit(step)
+    with pytest.warns(RuntimeWarning, match="not computed from its inputs"):
+        out = f(tn.ones(2))
+    assert same(val(out), np.array(3.0, np.float32)) and type(w._d) is np.ndarray
+    assert same(val(f(tn.full(2, 2.0))), np.array(6.0, np.float32))

@@ -310,37 +310,32 @@ class Jitted:
         _trace.active.append(rec)
         fp_before = list(r.fp)
         result = None
-        failed = True
         try:
             result = self.fn(*call_args)
-            failed = False
         finally:
             del call_args       # it holds the arguments' TraceArrays
             _trace.active.pop()
             _creation.draw_hook = prev_hook
             remove_hosts(hosts)
             final, reason = restore(rec, state, entry_d, entry_g, entry_gd)
+        # (an exception of the function went up through the finally above: no cache entry, the arrays put back)
+        outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
+        del result
+        left = escaped(rec)         # always: a TraceArray left in state the trace did not see is put back
         try:
-            reason = reason or rec.refused
+            reason = reason or rec.refused or left
             if any(t.requires_grad != rg for t, rg in zip(state, entry_rg)):
                 reason = reason or "it switches requires_grad of a tensor it reaches, which a replay would not repeat"
             if reason:
                 raise _Eager(reason)
-            outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
-            if failed:
-                raise AssertionError
             self._reach = after = reach(self.fn)
             after.key = self._tokens.setdefault(after.key, len(self._tokens))
             if list(after.fp) != fp_before:
                 raise _Eager("it changes Python state (a number, a flag, a container, an attribute of an object it "
                              "reaches), which a replay would not repeat")
-            del result
             if rec.guard_after_host:
                 raise _Eager(f"a value is read at {rec.guard_after_host} after an optimiser step, where a replay "
                              "could no longer stop without leaving the step half done")
-            left = escaped(rec)
-            if left:
-                raise _Eager(left)
             consts, ext, ext_slots = classify_consts(rec, out_leaves)
             tr = _Trace()
             tr.binds = binds + ext
@@ -365,7 +360,7 @@ class Jitted:
         except _Eager as e:
             self._store(key, str(e))
             self._warn(str(e), str(e))
-            return out_leaves_tree(out_leaves, treedef) if not failed else None
+            return out_leaves_tree(out_leaves, treedef)
         entry = self.cache.get(key)
         if not isinstance(entry, list):
             entry = self.cache[key] = []
