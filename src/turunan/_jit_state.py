@@ -26,12 +26,12 @@ from collections import Counter
 
 import numpy as np
 
-from . import _trace
+from . import _creation, _trace
 from ._core import Tensor
 from ._trace import TraceArray
 
-__all__ = ["classify_consts", "draw_hook", "escaped", "host_replay", "host_step", "install_hosts", "remove_hosts",
-           "restore", "slot_of"]
+__all__ = ["MOVED", "DrawWatch", "classify_consts", "draw_hook", "escaped", "host_replay", "host_step",
+           "install_hosts", "remove_hosts", "restore", "slot_of"]
 
 
 def install_hosts(r, rec, state) -> list:
@@ -162,12 +162,44 @@ def slot_of(rec, d):
     return None if c is None else c[0]
 
 
-def draw_hook(rec, thread, draw):
+class DrawWatch:
+    """The generators' states between the trace's own draws. A replay draws from each generator as it is then, so
+    it repeats eager execution only if nothing but the recorded draws moved a generator while tracing: a state set
+    by code the trace does not record (checkpoint's recomputation, vmap's randomness='same', a reseed inside the
+    step) would make a replay draw other numbers. ``changed`` says so; the trace is then not replayed."""
+
+    def __init__(self) -> None:
+        self.last: dict = {}
+        self.update()
+
+    @staticmethod
+    def _states() -> list:
+        return [(g, g.rng, g.rng.bit_generator.state) for g in list(_creation.live_generators)]
+
+    def update(self) -> None:
+        self.last = {id(g): (g, rng, st) for g, rng, st in self._states()}
+
+    def changed(self) -> bool:
+        for g, rng, st in self._states():
+            old = self.last.get(id(g))
+            if old is not None and old[0] is g and (old[1] is not rng or old[2] != st):
+                return True
+        return False
+
+
+MOVED = ("a random generator's state is set by code the trace does not record (a checkpointed function's "
+          "recomputation, vmap's randomness='same', a reseed inside the step), so a replay would draw other numbers")
+
+
+def draw_hook(rec, thread, watch, draw):
     if threading.get_ident() != thread:
         return draw         # another thread's draw, while this one traces: not part of the trace
 
     def recorded(shape):
+        if watch.changed():
+            rec.refused = rec.refused or MOVED
         res = draw(shape)
+        watch.update()
         return rec.result(res, ("draw", draw, rec.tpl(shape)))
     return recorded
 

@@ -70,7 +70,17 @@ import numpy as np
 from . import _creation, _mode, _trace
 from ._core import Tensor
 from ._jit_reach import reach, still
-from ._jit_state import classify_consts, draw_hook, escaped, install_hosts, remove_hosts, restore, slot_of
+from ._jit_state import (
+    MOVED,
+    DrawWatch,
+    classify_consts,
+    draw_hook,
+    escaped,
+    install_hosts,
+    remove_hosts,
+    restore,
+    slot_of,
+)
 from ._pytree import tree_flatten, tree_unflatten
 from ._replay import compile_trace
 from ._trace import GuardMismatch, Recorder, TraceArray
@@ -306,7 +316,8 @@ class Jitted:
                 binds.append(("g", i))
         hosts = install_hosts(r, rec, state)
         prev_hook = _creation.draw_hook
-        _creation.draw_hook = functools.partial(draw_hook, rec, threading.get_ident())
+        watch = DrawWatch()
+        _creation.draw_hook = functools.partial(draw_hook, rec, threading.get_ident(), watch)
         _trace.active.append(rec)
         fp_before = list(r.fp)
         result = None
@@ -323,6 +334,8 @@ class Jitted:
         del result
         left = escaped(rec)         # always: a TraceArray left in state the trace did not see is put back
         try:
+            if watch.changed():
+                rec.refused = rec.refused or MOVED
             reason = reason or rec.refused or left
             if any(t.requires_grad != rg for t, rg in zip(state, entry_rg)):
                 reason = reason or "it switches requires_grad of a tensor it reaches, which a replay would not repeat"
