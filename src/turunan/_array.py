@@ -124,7 +124,9 @@ def refuse_device(what: str, *arrays) -> None:
     """Raise where a kernel takes NumPy arrays only (SciPy's) and is given a device array (CuPy's): a TypeError
     that names the operation, where CuPy would only refuse an implicit conversion somewhere inside SciPy."""
     for a in arrays:
-        if type(a) is not np.ndarray and is_foreign(a) and not is_lazy(a):
+        if type(a) is not np.ndarray and is_lazy(a):
+            refuse_lazy(a, what, "it runs SciPy's kernel, which takes NumPy arrays only")
+        if type(a) is not np.ndarray and is_foreign(a):
             raise TypeError(f"{what} runs SciPy's kernel, which takes NumPy arrays only, and was given a "
                             f"{type(a).__module__}.{type(a).__name__} (a device array): copy it to the host first "
                             "(tensor.numpy(), CuPy's .get()) and back after, or use NumPy arrays for this step")

@@ -213,15 +213,21 @@ class Tensor:
         """
         if self.requires_grad and not self._numpy_reads_grad and _grad_state.enabled:
             raise RuntimeError(NEEDS_DETACH)
-        return self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)
+        return self._host()
+
+    def _host(self):
+        # the values as NumPy holds them: a Dask array computed, a CuPy array copied to the host; a batched array
+        # (inside vmap) as it is, for its own clear refusal
+        d = self._d
+        return d if type(d) is np.ndarray or not _array.is_foreign(d) else _array.to_numpy(d)
 
     def item(self):
         if self._d.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return (self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)).item()
+        return self._host().item()
 
     def tolist(self):
-        return (self._d if type(self._d) is np.ndarray else _array.to_numpy(self._d)).tolist()
+        return self._host().tolist()
 
     def __bool__(self) -> bool:
         if self._d.size != 1:
