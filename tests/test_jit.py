@@ -604,3 +604,13 @@ def test_a_generator_state_set_outside_the_trace_runs_eagerly():
     with pytest.warns(RuntimeWarning, match="random generator"):
         jitted = run(True)
     assert same(eager, jitted)
+
+
+def test_a_step_that_advances_an_iterator_runs_eagerly():
+    batches = (tn.full(2, float(i)) for i in range(10))
+    listed = iter([tn.full(2, float(i)) for i in range(10)])
+    for it in (batches, listed):
+        f = tn.jit(lambda: (next(it) * 2).sum())     # noqa: B023
+        with pytest.warns(RuntimeWarning, match="Python state"):
+            first = f()
+        assert [float(first), float(f()), float(f())] == [0.0, 4.0, 8.0]

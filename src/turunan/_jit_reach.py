@@ -10,7 +10,8 @@ and collects
   ``step`` runs as a host call on replay, on the real arrays, so Adam's step counter, a scheduler's rate and any
   state an optimiser keeps in Python stay live (nothing of theirs is baked into the trace);
 - a fingerprint of Python values (numbers, strings, flags such as ``Module.training``, container lengths, the
-  identity and layout of NumPy arrays) that joins the cache key: a changed value means another trace.
+  identity and layout of NumPy arrays, where an iterator stands) that joins the cache key: a changed value means
+  another trace, and a step that changes one (``next(batches)``) is not replayed at all.
 
 Turunan's own library functions and modules are not walked (their globals are the library, not the step's state).
 
@@ -25,6 +26,7 @@ Turunan's own library functions and modules are not walked (their globals are th
 from __future__ import annotations
 
 import functools
+import operator
 import types
 
 import numpy as np
@@ -161,6 +163,12 @@ def reach(fn, depth: int = 8) -> Reach:
                     edges.append(("item", g, name, g[name]))
                     stack.append((g[name], d - 1))
             continue
+        if t is types.GeneratorType:        # a batch iterator: where it stands, to see a step advance it
+            frame = obj.gi_frame
+            fp.append(("gen", -1 if frame is None else frame.f_lasti,
+                       () if frame is None else tuple(v if type(v) in _SCALARS else id(v)
+                                                      for v in frame.f_locals.values())))
+            continue
         if t is types.MethodType:
             stack.append((obj.__self__, d - 1))
             stack.append((obj.__func__, d - 1))
@@ -189,6 +197,9 @@ def reach(fn, depth: int = 8) -> Reach:
                     if _host_step(v):
                         out.bound_steps.append((obj, k))
                     stack.append((v, d - 1))
+            continue
+        if not hasattr(obj, "__dict__") and hasattr(t, "__next__"):    # a built-in iterator (iter(list), zip)
+            fp.append(("iter", id(obj), operator.length_hint(obj, -1)))
             continue
         if _is_optimizer(obj) or _is_scheduler(obj):
             out.hosts.append(obj)
