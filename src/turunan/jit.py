@@ -69,17 +69,18 @@ import numpy as np
 
 from . import _creation, _mode, _trace
 from ._core import Tensor
-from ._jit_reach import reach, still
-from ._jit_state import (
+from ._jit_reach import (
     MOVED,
     DrawWatch,
     classify_consts,
     draw_hook,
     escaped,
     install_hosts,
+    reach,
     remove_hosts,
     restore,
     slot_of,
+    still,
 )
 from ._pytree import tree_flatten, tree_unflatten
 from ._replay import compile_trace
