@@ -155,8 +155,7 @@ class Generator:
 
     def permutation(self, n: int) -> Tensor:
         _draw(None, ())     # inside vmap: as randomness says (one permutation for every example at most)
-        draw = lambda _: self.rng.permutation(n)        # noqa: E731
-        return Tensor(draw(()) if draw_hook is None else draw_hook(draw)(()))
+        return Tensor(_draw(lambda _: self.rng.permutation(n), ()))
 
     def random(self, size=()):
         """Uniform [0, 1) samples as an array (a batched one inside vmap with randomness='different')."""
@@ -172,8 +171,7 @@ draw_hook = None
 def _draw(draw, shape: tuple):
     """``draw(shape)``, or inside vmap as its ``randomness`` says: 'error' refuses (torch.func's default), 'same'
     draws one value for every example, 'different' draws one per example (a batched array)."""
-    if draw_hook is not None and draw is not None:
-        draw = draw_hook(draw)
+    draw = draw_hook(draw) if draw_hook is not None and draw is not None else draw
     live = _batched.live
     if not live.levels:
         return draw(shape) if draw is not None else None
