@@ -62,8 +62,13 @@ THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VE
 
 # ---- the worker (one framework, one workload, its own process) -------------------------------------------
 def _pin_threads(n: int) -> None:
+    """Pin every framework to ``n`` threads; runs in the worker before any framework is imported (workloads
+    import PyTorch and JAX inside their setup functions, after this)."""
     for var in THREAD_VARS:
         os.environ[var] = str(n)
+    # jaxlib 0.10 sizes XLA:CPU's thread pool from NPROC / PJRT_NPROC, not from XLA_FLAGS: with the flags
+    # alone, a big elementwise jit kept 4 threads busy on a 2-core machine; with these, one
+    os.environ["NPROC"] = os.environ["PJRT_NPROC"] = str(n)
     xla = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1" if n == 1 else \
         f"intra_op_parallelism_threads={n}"
     os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + xla).strip()
