@@ -82,3 +82,22 @@ def test_three_ways_doc_examples_run(capsys):
         exec(compile(block, f"README three-ways block {i}", "exec"), {"__name__": "__doc__"})  # noqa: S102
     out = capsys.readouterr().out
     assert "tensor([ 0.,  8., 16., 24.])" in out and "non-persistent GradientTape" in out
+
+
+def test_the_pytorch_tour_shows_tn_jit_tracing_once_and_retracing_on_a_new_path(capsys):
+    ns = tour.run_style("pytorch")
+    text = capsys.readouterr().out
+    assert "import turunan as tn\n" in text and "df = tn.jit(tn.grad(lambda a: f(a).sum()))" in text
+    df, out = ns["df"], ns["Out"]
+    shown = {n: v for n, v in out.items() if isinstance(v, tuple) and len(v) >= 2 and isinstance(v[1], int)}
+    (first, again, other) = sorted(shown)[:3]
+    numpy.testing.assert_array_equal(numpy.asarray(shown[first][0]), [512.0] * 3)     # 2 * 2**8 doublings
+    assert shown[first][1] == 1
+    numpy.testing.assert_array_equal(numpy.asarray(shown[again][0]), [512.0] * 3)
+    assert shown[again][1:] == (1, 1)             # replayed, not traced again
+    numpy.testing.assert_array_equal(numpy.asarray(shown[other][0]), [8.0] * 3)       # 2 * 2**2: another path
+    assert shown[other][1] == 2
+    assert df.trace_count == 2 and df.replay_count == 1
+    heads = next(v for v in out.values() if isinstance(v, list))
+    assert len(heads) == 2 and all(h.startswith("# ") and "guards" in h for h in heads)
+    assert f"Out[{other}]: (tensor([8., 8., 8.]), 2)" in text

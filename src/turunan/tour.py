@@ -271,6 +271,22 @@ PYTORCH = _cells(
         d.backward()
         a.grad == d / a
      """),
+    ("Beyond the chapter: tn.jit traces f's gradient once, then replays it", """
+        import turunan as tn
+        df = tn.jit(tn.grad(lambda a: f(a).sum()))   # the first call runs eagerly and records a trace
+        a = torch.tensor([0.5, -1.0, 2.0])
+        df(a), df.trace_count    # 8 doublings: the gradient is 2 * 2**8 in every element
+     """),
+    ("", """
+        df(1.1 * a), df.trace_count, df.replay_count   # as many doublings: replayed as generated NumPy code
+     """),
+    ("", """
+        df(100 * a), df.trace_count      # 2 doublings: the recorded `b.norm() < 1000` guards differ, so f is
+                                         # traced again along the new path (eager's path, never a stale one)
+     """),
+    ("", """
+        [line for line in df.dump().splitlines() if line.startswith("#")]   # print(df.dump()) shows the code
+     """),
     ("Exercise 1: second and third derivatives of x³", """
         x = torch.arange(4.0, requires_grad=True)
         dy, = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)   # 3x²

@@ -1,6 +1,7 @@
 """``python -m turunan train``: train an MLP or a small LeNet-style CNN on the bundled digits.
 
     python -m turunan train --model cnn --epochs 15 --seed 0 --out out
+    python -m turunan train --jit          # the same training step, traced once and replayed by tn.jit
 
 Shows a progress bar (tqdm, if installed), prints the held-out test accuracy, saves the weights as
 ``.npz`` and, if matplotlib is installed, a loss/accuracy plot. ``fit`` is the same loop as a function.
@@ -23,6 +24,9 @@ from .data import DataLoader, TensorDataset
 
 # epochs and learning rates that reach >= 97% test accuracy on the digits from any seed we tried
 DEFAULTS = {"mlp": {"epochs": 15, "lr": 3e-3}, "cnn": {"epochs": 30, "lr": 3e-3}}
+JIT_AND_DISTRIBUTED = ("does not combine with {}: the gradients' all-reduce runs in MPI calls inside backward hooks, "
+                       "which tn.jit's trace (of NumPy calls) does not record, so every step would run eagerly "
+                       "anyway; drop one of the two")
 
 
 def build_model(name: str, generator: Generator | None = None) -> nn.Module:
@@ -66,7 +70,8 @@ def _progress(iterable, total: int, desc: str, enabled: bool):
 
 
 def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch_size: int = 64,
-        lr: float | None = None, progress: bool = True, data=None, log=print, distributed: bool = False) -> dict:
+        lr: float | None = None, progress: bool = True, data=None, log=print, distributed: bool = False,
+        jit: bool = False) -> dict:
     """Train on the digits; returns the model and per-epoch history (loss, test accuracy, seconds).
 
     ``data`` may supply ``((x_train, y_train), (x_test, y_test))`` instead of loading the digits.
@@ -74,6 +79,13 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
     process group is made if there is none): each rank trains a ``DistributedDataParallel`` copy on its shard
     (``DistributedSampler``) with ``batch_size`` split between the ranks, so the global batch and the steps per
     epoch stay those of one process. Rank 0 alone measures accuracy and logs; the others return no history.
+
+    ``jit=True``: the step (loss, ``zero_grad``, ``backward``, optimiser ``step``) runs under ``tn.jit``: traced on
+    its first batch of each shape (the last, shorter batch of an epoch is a second shape), then replayed as
+    generated NumPy code. The replay computes eager execution's numbers bit for bit, so the history and the weights
+    are those of ``jit=False``. The result's ``"step"`` is the jitted step (``trace_count``, ``dump()``).
+    ``jit`` does not combine with ``distributed``: the gradients' all-reduce runs in MPI calls inside backward
+    hooks, which a trace (of NumPy calls) does not record; ``tn.jit`` would run every step eagerly.
     """
     if model_name not in DEFAULTS:
         raise ValueError(f"unknown model {model_name!r}; choose 'mlp' or 'cnn'")
@@ -82,6 +94,8 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
     if epochs < 0:
         raise ValueError(f"epochs must be >= 0, got {epochs}")
     lr = DEFAULTS[model_name]["lr"] if lr is None else lr
+    if jit and distributed:
+        raise ValueError("jit=True " + JIT_AND_DISTRIBUTED.format("distributed=True"))
     gen = Generator(seed)
     model = build_model(model_name, gen)
     rank, world, net = 0, 1, model
@@ -110,7 +124,19 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
         loader = DataLoader(train_set, batch_size=batch_size, sampler=sampler)
     else:
         loader = DataLoader(train_set, batch_size=batch_size, shuffle=True, seed=seed)
+
+    def step(xb, yb):
+        # state reached through the closure: a function of a turunan module reaches none through its globals
+        loss = loss_fn(net(xb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    if jit:
+        from .jit import jit as _jit
+        step = _jit(step)
     history = {"loss": [], "train_acc": [], "test_acc": [], "epoch_time": []}
+    steps = 0
     lead = rank == 0
     progress = progress and lead
     has_tqdm = progress and _has("tqdm")
@@ -120,12 +146,10 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
             sampler.set_epoch(epoch)
         t0 = time.perf_counter()
         total, count = 0.0, 0
+        steps += len(loader)
         bar = _progress(loader, len(loader), f"{model_name} epoch {epoch + 1}/{epochs}", progress)
         for xb, yb in bar:
-            loss = loss_fn(net(xb), yb)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = step(xb, yb)
             total += loss.item() * len(yb)
             count += len(yb)
             if has_tqdm:
@@ -146,9 +170,9 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
                 f"train acc {history['train_acc'][-1]:.2%}  test acc {history['test_acc'][-1]:.2%}  "
                 f"({history['epoch_time'][-1]:.2f}s)")
     if not lead:
-        return {"model": model, "history": history, "test_acc": None}
+        return {"model": model, "history": history, "test_acc": None, "step": step, "steps": steps}
     return {"model": model, "history": history, "test_acc": history["test_acc"][-1] if epochs else
-            accuracy(model, xte, yte)}
+            accuracy(model, xte, yte), "step": step, "steps": steps}
 
 
 def _has(module: str) -> bool:
@@ -207,9 +231,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--distributed", action="store_true",
                         help="data-parallel over MPI: mpiexec -n 4 python -m turunan train --distributed "
                              "(--batch-size is the global batch, split between the processes; needs turunan[mpi])")
+    parser.add_argument("--jit", action="store_true",
+                        help="run the training step under tn.jit: traced once, replayed as generated NumPy code "
+                             "(the same numbers as without; not with --distributed)")
     args = parser.parse_args(argv)
     if args.seed < 0:
         parser.fail(f"argument --seed: must be an integer >= 0, got {args.seed}")
+    if args.jit and args.distributed:
+        parser.fail("--jit " + JIT_AND_DISTRIBUTED.format("--distributed"))
     lead, world = True, 1
     if args.distributed:
         from . import distributed as dist
@@ -237,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.distributed and world == 1:
             print("(one process: start several with mpiexec -n 4 python -m turunan train --distributed)")
     result = fit(args.model, args.epochs, args.seed, args.batch_size, args.lr, progress=not args.quiet, data=data,
-                 distributed=args.distributed)
+                 distributed=args.distributed, jit=args.jit)
     if not lead:
         return 0
     hist = result["history"]
@@ -248,6 +277,11 @@ def main(argv: list[str] | None = None) -> int:
         return _cli.say_error(parser.prog, f"could not save the weights to {weights!r}: {e}")
     per_epoch = float(np.mean(hist["epoch_time"])) if hist["epoch_time"] else 0.0
     print(f"test accuracy: {result['test_acc']:.2%}  ({len(hist['loss'])} epochs, {per_epoch:.3f}s per epoch)")
+    if args.jit:
+        step, steps = result["step"], result["steps"]
+        eager = steps - step.trace_count - step.replay_count      # (a trace is an eager call that records)
+        print(f"tn.jit: {step.trace_count} trace{'s' * (step.trace_count != 1)} and {step.replay_count} replays of "
+              f"{steps} steps" + (f"; {eager} ran eagerly (see the warning)" if eager > 0 else ""))
     print(f"weights saved to {weights}")
     if not args.no_plot and hist["loss"]:
         png = os.path.join(args.out, f"digits_{args.model}.png")
