@@ -431,6 +431,37 @@ def test_static_argnums_and_keyword_calls():
     assert same(val(f(tn.ones(2), n=3)), np.full(2, 3.0, np.float32))     # keywords: run eagerly
 
 
+@pytest.mark.parametrize("kw, err, match", [
+    (dict(static_argnums="a"), TypeError, "static_argnums must be an int or a tuple of ints"),
+    (dict(static_argnums=(0, "b")), TypeError, "an item 'b'"),
+    (dict(static_argnums=1.0), TypeError, "static_argnums"),
+    (dict(static_argnums=True), TypeError, "static_argnums"),
+    (dict(static_argnums=2), ValueError, "out of range"),
+    (dict(static_argnums=(-3,)), ValueError, "out of range"),
+    (dict(donate_argnums="x"), TypeError, "donate_argnums"),
+    (dict(donate_argnums=(5,)), ValueError, "out of range"),
+    (dict(static_argnums=1, donate_argnums=(1,)), ValueError, "both static and donated"),
+])
+def test_argnums_are_checked_as_jax_checks_them(kw, err, match):
+    with pytest.raises(err, match=match):
+        tn.jit(lambda x, n: x, **kw)
+    with pytest.raises(err, match=match):
+        tn.jit(**kw)(lambda x, n: x)
+
+
+def test_argnums_forms_that_are_accepted():
+    assert tn.jit(lambda x, n: x, static_argnums=-1).static_argnums == (1,)
+    assert tn.jit(lambda x, n: x, static_argnums=[1, 1]).static_argnums == (1,)
+    assert tn.jit(lambda x, n: x, static_argnums=np.int64(1)).static_argnums == (1,)
+    assert tn.jit(lambda *a: a[0], static_argnums=7).static_argnums == (7,)     # *args: not counted
+    # donated: accepted for JAX's signature, and the argument's values are untouched
+    x = tn.ones(3)
+    f = tn.jit(lambda x: x * 2, donate_argnums=0)
+    for _ in range(3):
+        assert same(val(f(x)), np.full(3, 2.0, np.float32))
+    assert same(val(x), np.ones(3, np.float32))
+
+
 def test_a_tensor_it_cannot_reach_runs_eagerly_with_a_warning():
     import types
     box = types.SimpleNamespace(w=tn.tensor([1.0, 2.0], requires_grad=True))

@@ -185,6 +185,49 @@ def _tensor_facts(tensors) -> tuple:
     return tuple(out)
 
 
+def _argnums(name: str, value, fn) -> tuple:
+    """``static_argnums`` / ``donate_argnums`` as a tuple of non-negative ints, checked as ``jax.jit`` checks them:
+    an int or a sequence of ints (not a string, not a bool), each within the function's positional parameters
+    where they can be counted; a negative index counts from the end of those."""
+    items = (value,) if isinstance(value, (int, np.integer)) and not isinstance(value, bool) else value
+    if isinstance(items, (str, bytes)) or not isinstance(items, (tuple, list, range)):
+        raise TypeError(f"tn.jit: {name} must be an int or a tuple of ints, got {type(value).__name__} {value!r:.40}")
+    out = []
+    for i in items:
+        if isinstance(i, bool) or not isinstance(i, (int, np.integer)):
+            raise TypeError(f"tn.jit: {name} must be an int or a tuple of ints, got an item {i!r:.40} "
+                            f"({type(i).__name__})")
+        out.append(int(i))
+    n = _positional_count(fn)
+    for j, i in enumerate(out):
+        if n is None:
+            if i < 0:
+                raise ValueError(f"tn.jit: {name}={value!r}: a negative index needs a function whose positional "
+                                 "parameters can be counted")
+            continue
+        if not -n <= i < n:
+            raise ValueError(f"tn.jit: {name}={value!r} is out of range: "
+                             f"{getattr(fn, '__qualname__', fn)!r} takes {n} positional argument(s)")
+        out[j] = i % n
+    return tuple(dict.fromkeys(out))
+
+
+def _positional_count(fn) -> int | None:
+    """How many positional parameters ``fn`` takes, or None where it takes ``*args`` or cannot be inspected."""
+    import inspect
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    n = 0
+    for p in sig.parameters.values():
+        if p.kind is p.VAR_POSITIONAL:
+            return None
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            n += 1
+    return n
+
+
 class Jitted:
     """A function compiled by ``tn.jit``: call it as the function; ``trace_count``, ``dump()``, ``clear()``."""
 
@@ -193,8 +236,11 @@ class Jitted:
         functools.update_wrapper(self, fn)
         self.fn = fn
         self.fuse = fuse
-        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
-        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+        self.static_argnums = _argnums("static_argnums", static_argnums, fn)
+        self.donate_argnums = _argnums("donate_argnums", donate_argnums, fn)
+        if set(self.static_argnums) & set(self.donate_argnums):
+            raise ValueError(f"tn.jit: arguments {sorted(set(self.static_argnums) & set(self.donate_argnums))} are "
+                             "both static and donated (a static argument has no buffer to donate)")
         self.max_cache, self.max_traces = max_cache, max_traces
         self.cache: OrderedDict = OrderedDict()     # signature -> list of _Trace, or a reason string (eager)
         self.trace_count = 0
@@ -219,8 +265,9 @@ class Jitted:
             bound = table.get(key)
             bound = bound if bound is not None and bound.fn.__self__ is obj else None
         if bound is None:
-            bound = table[key] = Jitted(types.MethodType(self.fn, obj), self.static_argnums,
-                                        self.donate_argnums, self.max_cache, self.max_traces, self.fuse)
+            bound = table[key] = Jitted(types.MethodType(self.fn, obj), (), (), self.max_cache, self.max_traces,
+                                        self.fuse)
+            bound.static_argnums, bound.donate_argnums = self.static_argnums, self.donate_argnums   # checked already
         return bound
 
     # ---- the call ------------------------------------------------------------------------------------------
@@ -471,8 +518,11 @@ def jit(fn: Callable | None = None, *, static_argnums=(), donate_argnums=(), max
     """Compile ``fn`` by tracing: the first call with a new signature runs eagerly and records every NumPy call of
     the forward, the backward and the updates; later calls replay them (see the module's docstring).
 
-    Usable as ``@tn.jit``, ``tn.jit(f)`` or ``tn.jit(static_argnums=(1,))(f)``. ``donate_argnums`` is accepted for
-    JAX's signature; the replay never writes into arguments it was not asked to, so it changes nothing yet.
+    Usable as ``@tn.jit``, ``tn.jit(f)`` or ``tn.jit(static_argnums=(1,))(f)``. ``static_argnums`` and
+    ``donate_argnums`` are an int or a tuple of ints within the function's positional parameters (a TypeError or
+    ValueError otherwise, as ``jax.jit`` gives). ``donate_argnums`` is accepted for compatibility with JAX's
+    signature and changes nothing: a replay never writes into an argument's buffer, donated or not (NumPy frees
+    what nobody holds, so there is no device buffer to hand over).
 
     >>> import turunan as tn
     >>> def make_step(w, opt):
