@@ -6,6 +6,11 @@ PyTorch, JAX and HIPS autograd, which turunan itself never needs). Options are t
     python -m turunan bench [--threads N] [--repeats R] [--only a,b] [--quick] [--json PATH] [--list]
     python -m turunan bench --train [--threads N]     # also: whole digits training runs, turunan vs PyTorch
 
+Next to eager turunan, two columns give the same steps to ``tn.jit``: ``turunan_jit`` (the replay, NumPy alone)
+and ``turunan_fused`` (``fuse=True``, needs numba); a table gives their first timed call (trace and compile).
+Every framework is pinned to ``--threads`` (JAX through ``NPROC``/``PJRT_NPROC``, which size XLA:CPU's
+pool).
+
 ``--train`` runs ``benchmarks/bench_train.py`` after the step workloads, in its own process (so that its
 thread count is pinned before NumPy is imported): time per epoch and final test accuracy, side by side.
 """
