@@ -24,12 +24,19 @@ from device_array import DeviceArray
 
 import turunan as tn
 import turunan.numpy as tnp
-from turunan import _core, _rules, _rules_special, func
+from turunan import _core, _rules, func
 from turunan.func import grad, jvp
 
-# _rules_special: the special functions' rows join the table (their kernels import SciPy when called).
+# _rules_special: the special functions' rows join the table (their kernels import SciPy when called), so only
+# where SciPy is installed: without it they would join every later sweep of the table (test_vmap's) and fail there.
 # turunan.scipy.special is not imported: it would register SciPy's ufuncs for every later test module.
-SPECIAL_ROWS = {p.name for p in _rules_special.ROWS}
+try:
+    import scipy  # noqa: F401
+except ImportError:
+    SPECIAL_ROWS = set()
+else:
+    from turunan import _rules_special
+    SPECIAL_ROWS = {p.name for p in _rules_special.ROWS}
 
 # every differentiable row of the table, as the NumPy forward-mode sweep enumerates it (plus its extra spec); the
 # rows that move values into and out of a vmap level need a running vmap (tests/test_vmap.py)
@@ -231,8 +238,23 @@ def test_broadcasting_binary(name, shapes):
     assert_composite(f, [gx(*shapes[0]), gy(*shapes[1])])
 
 
+def _needs_scipy_erf():
+    """erf (the exact GELU) is SciPy's ufunc; without SciPy it is Python's math.erf element by element, on the host
+    only (CuPy's erf is cupyx.scipy.special's): refused on a device array, as tested below."""
+    pytest.importorskip("scipy", reason="erf on a device array needs SciPy's ufunc (the scipy extra)")
+
+
+def test_erf_without_scipy_refuses_a_device_array(monkeypatch):
+    monkeypatch.setattr(_rules, "_erf_ufunc", None)
+    monkeypatch.setitem(__import__("sys").modules, "scipy.special", None)      # as if SciPy were not installed
+    with pytest.raises(TypeError, match="erf.*device array"):
+        tn.erf(tn.tensor(DeviceArray(np.ones(3))))
+
+
 @pytest.mark.parametrize("name", sorted(rules_sweep.UNARY))
 def test_unary_composites(name):
+    if name == "gelu":
+        _needs_scipy_erf()
     f, gen = rules_sweep.UNARY[name]
     x = gen(2, 3)
     x = np.where(np.abs(np.abs(x) - 0.5) < 0.1, 0.3, np.where(np.abs(x) < 0.1, 0.3, x))   # off the kinks
@@ -429,6 +451,8 @@ LAYERS = ["Linear", "Conv2d", "BatchNorm2d", "BatchNorm1d", "Dropout", "MaxPool"
 @pytest.mark.parametrize("name", LAYERS)
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 def test_layers(name, training):
+    if name == "activations":       # nn.GELU()
+        _needs_scipy_erf()
     make, x = _layer_case(name)
     host, device = _twins(make)
     host.train(training)

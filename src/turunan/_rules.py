@@ -23,7 +23,7 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import add_at, anywhere, c_copy, is_foreign, is_lazy, kind, ones_like, refuse_lazy, zeros
+from ._array import add_at, anywhere, c_copy, is_foreign, is_lazy, kind, ones_like, refuse_device, refuse_lazy, zeros
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -737,6 +737,7 @@ def _erf(x):
             import math
             _py_erf = np.frompyfunc(math.erf, 1, 1)
             def _erf_ufunc(a):  # noqa: E306
+                refuse_device("erf without SciPy (Python's math.erf, element by element)", a)
                 a = np.asarray(a)
                 dt = a.dtype if a.dtype.kind == "f" else np.dtype(np.float64)
                 return np.asarray(_py_erf(a), dtype=dt)
