@@ -222,6 +222,123 @@ def test_a_scheduler_changes_the_rate_between_replays():
         _training(lambda ps: optim.SGD(ps, lr=0.5), sched=lambda o: optim.lr_scheduler.StepLR(o, 1, gamma=0.5))
 
 
+def _traced_updates(f) -> int:
+    """How many of ``f``'s traces run an optimiser's update as traced NumPy calls with live numbers."""
+    from turunan._jit_reach import LivePrologue
+    return sum(any(isinstance(v, LivePrologue) for v in tr.run.__globals__.values())
+               for entry in f.cache.values() if isinstance(entry, list) for tr in entry)
+
+
+def _train_pair(make_opt, between, steps=7):
+    """A step eagerly and jitted from the same start, ``between(opt, i)`` after call i: results and state equal."""
+    runs = []
+    for jit in (False, True):
+        model = _model()
+        opt = make_opt(model.parameters())
+        loss_fn = nn.CrossEntropyLoss()
+
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = tn.jit(step) if jit else step
+        rng = np.random.default_rng(3)
+        out = []
+        for i in range(steps):
+            x = tn.tensor(rng.standard_normal((10, 6)).astype(np.float32))
+            y = tn.tensor(rng.integers(0, 3, 10))
+            try:
+                out.append(val(f(x, y)))
+            except ValueError as e:
+                out.append(str(e))
+            out.append(val(list(model.parameters())))
+            between(opt, i)
+        runs.append((out, f, opt))
+    (eager, _, opt_e), (jitted, f, opt_j) = runs
+    assert same(eager, jitted)
+    for pe, pj in zip(opt_e.state.values(), opt_j.state.values()):
+        assert same(val(pe), val(pj))      # moments, buffers, Adam's step count
+    return f, opt_j
+
+
+@pytest.mark.parametrize("make_opt", [
+    lambda ps: optim.SGD(ps, lr=0.1),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, dampening=0.3, weight_decay=1e-2),
+    lambda ps: optim.SGD(ps, lr=0.1, momentum=0.5, nesterov=True),
+    lambda ps: optim.Adam(ps, lr=0.01, weight_decay=1e-2),
+    lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=1e-1),
+    lambda ps: optim.Adam(ps, lr=0.01, betas=(0.8, 0.99), epsilon_hat=True),
+])
+def test_an_optimisers_update_is_traced_with_live_rates_and_step_counts(make_opt):
+    def between(opt, i):                       # a rate set by hand, as a schedule would set it
+        for g in opt.param_groups:
+            g["lr"] = g["lr"] * (0.5 if i % 2 else 1.5)
+    with no_warnings():
+        f, opt = _train_pair(make_opt, between)
+    assert _traced_updates(f) >= 1 and f.replay_count >= 4
+    if isinstance(opt, optim.Adam):
+        assert {st["step"] for st in opt.state.values()} == {7}     # t advanced on every replay
+
+
+def test_adam_under_a_scheduler_replays_its_rate_and_bias_correction():
+    for make_sched in (lambda o: optim.lr_scheduler.StepLR(o, 2, gamma=0.3),
+                       lambda o: optim.lr_scheduler.ExponentialLR(o, gamma=0.9)):
+        scheds = {}
+
+        def between(opt, i):
+            scheds.setdefault(id(opt), make_sched(opt)).step()
+        with no_warnings():
+            f, opt = _train_pair(lambda ps: optim.Adam(ps, lr=0.05), between)
+        assert _traced_updates(f) >= 1
+        assert f.trace_count <= 3
+
+
+def test_a_changed_optimiser_path_retraces_and_a_bad_rate_raises_as_eager():
+    def between(opt, i):
+        g = opt.param_groups[0]
+        if i == 2:
+            g["momentum"] = 0.9                # momentum switched on: the update takes another path
+        if i == 4:
+            g["weight_decay"] = 1e-2
+        if i == 5:
+            g["lr"] = -1.0                     # refused by step(), eagerly and replayed alike
+        if i == 6:
+            g["lr"] = 0.05
+    with no_warnings():
+        f, _ = _train_pair(lambda ps: optim.SGD(ps, lr=0.1), between, steps=9)
+    assert _traced_updates(f) >= 2
+
+
+def test_an_optimiser_in_a_closure_cell_keeps_its_rate_live():
+    w = tn.tensor([1.0, -2.0], requires_grad=True)
+    opt = optim.SGD([w], lr=0.5)
+    sgd_step = opt.step
+
+    @tn.jit
+    def step(x):
+        loss = (w * w * x).sum()
+        opt.zero_grad()
+        loss.backward()
+        sgd_step()
+        return loss
+
+    we = tn.tensor([1.0, -2.0], requires_grad=True)
+    opt_e = optim.SGD([we], lr=0.5)
+    for i in range(5):
+        x = tn.tensor([1.0, 2.0])
+        step(x)
+        loss = (we * we * x).sum()
+        opt_e.zero_grad()
+        loss.backward()
+        opt_e.step()
+        assert same(val(w), val(we))
+        opt.param_groups[0]["lr"] = opt_e.param_groups[0]["lr"] = 0.1 * (i + 1)
+    assert _traced_updates(step) >= 1
+
+
 def test_dropout_draws_fresh_masks_equal_to_eager():
     with no_warnings():
         f, _, _ = _training(lambda ps: optim.SGD(ps, lr=0.1), dropout=0.5)

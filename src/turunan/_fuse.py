@@ -117,6 +117,8 @@ def _operands(op, meta: dict):
     out = []
     for a in op[2]:
         if type(a) is Slot:
+            if a.k not in meta:         # a live Python number (an optimiser's rate): not a loop operand yet
+                return None
             sh, dt = meta[a.k]
             if (sh != shape and sh != ()) or dt.kind not in "fiub":
                 return None

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import math
 import operator
 import sys
 import threading
@@ -48,7 +49,7 @@ from ._core import Tensor
 from ._trace import TraceArray
 
 __all__ = ["MOVED", "DrawWatch", "Reach", "classify_consts", "draw_hook", "escaped", "host_replay", "host_step",
-           "install_hosts", "reach", "remove_hosts", "restore", "slot_of", "still"]
+           "install_hosts", "fast_kind", "reach", "remove_hosts", "restore", "slot_of", "still"]
 
 _SCALARS = (int, float, bool, complex, str, bytes, type(None))
 _MAX_ITEMS = 4096          # a container's items walked at most (a dataset held in a list is not state to key on)
@@ -431,6 +432,10 @@ def host_step(rec, state, real, *args, **kwargs):
     if args or kwargs:
         rec.refused = rec.refused or "it calls an optimiser's step with arguments (a closure)"
         return real(*args, **kwargs)
+    opt = getattr(real, "__self__", None)
+    kind = fast_kind(opt)
+    if kind is not None and getattr(real, "__func__", None) is type(opt).step and traced_step(rec, opt, kind):
+        return None
     ins, plan, held = [], [], []
     for i, t in enumerate(state):
         d, g = t._d, t._grad
@@ -486,3 +491,252 @@ def host_replay(real, plan, back, state, *arrays):
             t._grad = entry[2]._wrap(next(it))
     real()
     return tuple(state[i]._d for i in back)
+
+
+# ---- optimisers whose update is traced, with their Python numbers live -------------------------------------------
+# An optimiser's step as a host call runs its Python on every replay (checks, a generator over the parameters, a
+# scratch lookup, a version bump: ~3 us a parameter, twice the two NumPy calls of SGD's update). For turunan's own
+# SGD and Adam/AdamW the update is traced instead, as the same NumPy calls on the same arrays, with every Python
+# number it reads (lr, momentum, betas, eps, weight decay, and what follows from them: 1 - dampening, lr * momentum,
+# Adam's step count and bias corrections) a *live* slot: one host op at the step's place, the *prologue*, reads them
+# from ``param_groups`` and ``state`` on every replay (a scheduler's new lr, Adam's next t), checks the groups as
+# ``step`` does, and returns them with the state arrays (momentum, moments, scratch). What the update's path depends
+# on (weight decay on or off, momentum, Nesterov, dampening, the numbers' types, whether the state exists with the
+# parameter's shape) is compared with the trace's: another path fails the replay's guard and is traced again.
+# Not traced (host calls as before): subclasses, maximize, amsgrad, MXNet/Keras momentum, a first step (the state
+# is made then), a step with a closure.
+
+def fast_kind(opt) -> str | None:
+    from . import optim
+    t = type(opt)
+    if t is optim.SGD and not opt.momentum_carries_lr:
+        return "sgd"
+    if t is optim.Adam or t is optim.AdamW:
+        return "adam"
+    return None
+
+
+_SGD_KEYS = ("lr", "momentum", "weight_decay", "dampening")
+_ADAM_KEYS = ("lr", "weight_decay", "eps")
+
+
+def _group_flags(opt, kind, group):
+    """What the update's path depends on in ``group`` (None: no traced update for it)."""
+    if group["maximize"]:
+        return None
+    if kind == "sgd":
+        return (bool(group["weight_decay"]), bool(group["momentum"]), bool(group["dampening"]),
+                bool(group["nesterov"])) + tuple(type(group[k]) for k in _SGD_KEYS)
+    if group["amsgrad"]:
+        return None
+    b1, b2 = group["betas"]
+    return (bool(group["weight_decay"]), bool(opt.decoupled or group["decoupled_weight_decay"]),
+            type(b1), type(b2)) + tuple(type(group[k]) for k in _ADAM_KEYS)
+
+
+def _param_keys(kind, flags) -> tuple:
+    if kind == "sgd":
+        return ("scratch", "momentum_buffer") if flags[1] else ("scratch",)
+    return ("scratch", "exp_avg", "exp_avg_sq") + (("grad_scratch",) if flags[0] and not flags[1] else ())
+
+
+def _group_scalars(kind, group) -> list:
+    if kind == "sgd":
+        lr, mu = group["lr"], group["momentum"]
+        return [lr, mu, group["weight_decay"], 1 - group["dampening"], lr * mu]
+    lr, (b1, b2), wd = group["lr"], group["betas"], group["weight_decay"]
+    return [lr, wd, 1 - b1, b2, 1 - b2, group["eps"], 1 - lr * wd]
+
+
+class LivePrologue:
+    """The host op at an optimiser step's place in a traced update: checks, then the live numbers and arrays."""
+
+    def __init__(self, opt, kind, items, gflags, n_out) -> None:
+        self.opt, self.kind, self.items, self.gflags, self.n_out = opt, kind, items, gflags, n_out
+
+    def values(self):
+        """(True, numbers and arrays...) in the trace's order, or (False, None...) where the path would differ.
+        Nothing changes before the checks pass; then Adam's step counts advance, as its ``step`` advances them."""
+        opt, kind = self.opt, self.kind
+        groups = opt.param_groups
+        for group in groups:
+            opt._check_group(group)         # a rate set by hand or by a scheduler: refused as step() refuses it
+            opt._check_ready(group)
+        fail = (False,) + (None,) * (self.n_out - 1)
+        if len(groups) != len(self.gflags):
+            return fail
+        out = [True]
+        for group, flags in zip(groups, self.gflags):
+            if _group_flags(opt, kind, group) != flags:
+                return fail
+            out += _group_scalars(kind, group)
+        states = opt.state
+        for p, gi, keys in self.items:
+            st = states.get(id(p))
+            if st is None:
+                return fail
+            x = p._d
+            for key in keys:
+                a = st.get(key)
+                if type(a) is not np.ndarray or a.shape != x.shape or a.dtype != x.dtype:
+                    return fail
+                out.append(a)
+            if kind == "adam":
+                if type(st.get("step")) is not int:
+                    return fail
+                out += (None, None)     # the bias corrections, once the counts have advanced (below)
+        if kind == "adam":
+            at = len(out)
+            for p, gi, keys in reversed(self.items):
+                at -= 2
+                st = states[id(p)]
+                st["step"] += 1
+                t = st["step"]
+                b1, b2 = groups[gi]["betas"]
+                out[at] = math.sqrt(1 - b2 ** t)
+                out[at + 1] = groups[gi]["lr"] / (1 - b1 ** t)
+                at -= len(keys)
+        return tuple(out)
+
+    def __call__(self, _state):
+        return self.values()
+
+
+def _sgd_update(x, g, arrays, sc, flags) -> None:
+    """SGD's ``_update`` (turunan.optim) on the step's path ``flags``, the same NumPy calls in the same order."""
+    lr, mu, wd, damp1, lrmu = sc
+    wd_on, mu_on, damp_on, nesterov = flags[:4]
+    s = arrays[0]
+    d = g
+    if wd_on:
+        np.multiply(x, wd, out=s)
+        s += g
+        d = s
+    if not mu_on:
+        np.multiply(d, lr, out=s)
+        x -= s
+        return
+    buf = arrays[1]
+    buf *= mu
+    if damp_on:
+        np.multiply(d, damp1, out=s)
+        buf += s
+    else:
+        buf += d
+    if nesterov:
+        np.multiply(d, lr, out=s)
+        x -= s
+        np.multiply(buf, lrmu, out=s)
+        x -= s
+    else:
+        np.multiply(buf, lr, out=s)
+        x -= s
+
+
+def _adam_update(x, g, arrays, sc, corr, flags, epsilon_hat) -> None:
+    """Adam's ``_update`` (turunan.optim) on the step's path ``flags``, the same NumPy calls in the same order."""
+    lr, wd, omb1, b2, omb2, eps, decay = sc
+    c2, c3 = corr
+    s, m, v = arrays[:3]
+    if flags[0] and flags[1]:
+        x *= decay
+    elif flags[0]:
+        g2 = arrays[3]
+        np.multiply(x, wd, out=g2)
+        g2 += g
+        g = g2
+    np.subtract(g, m, out=s)
+    s *= omb1
+    m += s
+    v *= b2
+    np.multiply(g, g, out=s)
+    s *= omb2
+    v += s
+    np.sqrt(v, out=s)
+    if epsilon_hat:
+        s += eps
+        s /= c2
+    else:
+        s /= c2
+        s += eps
+    np.divide(m, s, out=s)
+    s *= c3
+    x -= s
+
+
+def _steady(opt, kind, items) -> bool:
+    """Whether the state a traced update reads exists (a first step makes it: that one is a host call)."""
+    for p, gi, keys in items:
+        st = opt.state.get(id(p), {})
+        if (kind == "adam" and "step" not in st) or any(k not in st for k in keys if not k.endswith("scratch")):
+            return False
+    return True
+
+
+def traced_step(rec, opt, kind) -> bool:
+    """Trace ``opt.step()`` as its NumPy calls with live numbers (see above); False where it must be a host call
+    (then nothing was recorded or changed)."""
+    from ._trace import Live
+    gflags = [_group_flags(opt, kind, g) for g in opt.param_groups]
+    if any(f is None for f in gflags):
+        return False
+    items = []
+    for gi, group in enumerate(opt.param_groups):
+        for p in group["params"]:
+            g = p._grad
+            if g is None:
+                continue
+            x, gd = p._d, g._d
+            if type(x) is not TraceArray or type(gd) is not TraceArray or x.rec is not rec or gd.rec is not rec \
+                    or gd.shape != x.shape or gd.dtype != x.dtype:
+                return False
+            items.append((p, gi, _param_keys(kind, gflags[gi])))
+    if not _steady(opt, kind, items):
+        # a first step makes the state: a host call, which a replay takes only while the state is still missing
+        # (then the step is traced again, with the update traced)
+        flag = rec.slot()
+        rec.ops.append(("host", functools.partial(_not_steady, opt, kind, items), (), (flag,)))
+        rec.guard(flag, "value", True)
+        return False
+    for p, gi, keys in items:            # scratch made as step() makes it, before the trace reads it
+        st = opt.state.setdefault(id(p), {})
+        for key in ("scratch", "grad_scratch"):
+            a = st.get(key)
+            if key in keys and (a is None or a.shape != p._d.shape or a.dtype != p._d.dtype):
+                st[key] = np.empty_like(p._d.a)
+    n_group = 5 if kind == "sgd" else 7
+    n_out = 1 + n_group * len(gflags) + sum(len(keys) + (2 if kind == "adam" else 0) for _, _, keys in items)
+    pro = LivePrologue(opt, kind, items, gflags, n_out)
+    vals = pro.values()                     # the checks step() makes (they raise as it raises); Adam's t advances
+    if not vals[0]:
+        raise AssertionError("tn.jit: an optimiser's traced update disagrees with its own state")
+    slots = [rec.slot() for _ in vals]
+    rec.ops.append(("host", pro, (), tuple(slots)))
+    rec.guard(slots[0], "value", True)
+    rec.hosts += 1
+    it = iter(zip(vals[1:], slots[1:]))
+
+    def live():
+        v, k = next(it)
+        rec.scalars.add(k)
+        return Live(v, k)
+
+    def arr():
+        a, k = next(it)
+        rec.meta[k] = (a.shape, a.dtype)
+        return rec.wrap(a, k)
+    scal = [[live() for _ in range(n_group)] for _ in gflags]
+    eps_hat = getattr(opt, "epsilon_hat", False)
+    for p, gi, keys in items:
+        arrays = [arr() for _ in keys]
+        if kind == "sgd":
+            _sgd_update(p._d, p._grad._d, arrays, scal[gi], gflags[gi])
+        else:
+            corr = (live(), live())
+            _adam_update(p._d, p._grad._d, arrays, scal[gi], corr, gflags[gi], eps_hat)
+        p._bump_version()
+    return True
+
+
+def _not_steady(opt, kind, items, _state):
+    return (not _steady(opt, kind, items),)

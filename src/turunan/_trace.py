@@ -26,7 +26,7 @@ import weakref
 
 import numpy as np
 
-__all__ = ["Recorder", "Slot", "TraceArray", "active", "op_uses"]
+__all__ = ["Live", "Recorder", "Slot", "TraceArray", "active", "op_uses"]
 
 
 class Slot:
@@ -137,6 +137,7 @@ class Recorder:
         self.bound_ids: dict[int, int] = {}   # id(an array bound by the caller) -> its slot
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
+        self.scalars: set[int] = set()        # slots holding Python numbers read afresh on every replay (Live)
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:
@@ -176,6 +177,8 @@ class Recorder:
             return Slot(x.k)
         if t is np.ndarray:
             return self.const(x)
+        if t is Live:
+            return Slot(x.k)
         if t is tuple or t is list:
             return t(self.tpl(v) for v in x)
         if t is dict:
@@ -285,10 +288,26 @@ class Recorder:
         return res
 
 
+class Live:
+    """A Python number a step reads from Python state on every call (an optimiser's learning rate, Adam's bias
+    correction): slot ``k`` of the trace, whose value ``v`` a replay reads afresh, never a constant baked in. NumPy
+    gets ``v`` itself (a Python float stays a weak scalar, as in eager execution)."""
+
+    __slots__ = ("v", "k")
+
+    def __init__(self, v, k: int) -> None:
+        self.v, self.k = v, k
+
+    def __bool__(self) -> bool:
+        return bool(self.v)
+
+
 def _unwrap(x):
     t = type(x)
     if t is TraceArray:
         return x.a
+    if t is Live:
+        return x.v
     if t is tuple or t is list:
         return t(_unwrap(v) for v in x)
     if t is dict:
