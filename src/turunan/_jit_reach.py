@@ -552,7 +552,10 @@ class LivePrologue:
     """The host op at an optimiser step's place in a traced update: checks, then the live numbers and arrays."""
 
     def __init__(self, opt, kind, items, gflags, n_out) -> None:
-        self.opt, self.kind, self.items, self.gflags, self.n_out = opt, kind, items, gflags, n_out
+        self.opt, self.kind, self.gflags, self.n_out = opt, kind, gflags, n_out
+        self.items = [(p, (p._d.shape, p._d.dtype), keys) for p, _, keys in items]     # the layouts traced
+        self.group_of = [gi for _, gi, _ in items]
+        self.seen = [None] * sum(len(keys) for _, _, keys in items)
 
     def values(self):
         """(True, numbers and arrays...) in the trace's order, or (False, None...) where the path would differ.
@@ -570,16 +573,18 @@ class LivePrologue:
             if _group_flags(opt, kind, group) != flags:
                 return fail
             out += _group_scalars(kind, group)
-        states = opt.state
-        for p, gi, keys in self.items:
+        states, seen, n = opt.state, self.seen, 0
+        for p, layout, keys in self.items:
             st = states.get(id(p))
             if st is None:
                 return fail
-            x = p._d
             for key in keys:
                 a = st.get(key)
-                if type(a) is not np.ndarray or a.shape != x.shape or a.dtype != x.dtype:
-                    return fail
+                if a is not seen[n]:        # an array not checked yet: the parameter's shape and dtype, as traced
+                    if type(a) is not np.ndarray or (a.shape, a.dtype) != layout:
+                        return fail
+                    seen[n] = a
+                n += 1
                 out.append(a)
             if kind == "adam":
                 if type(st.get("step")) is not int:
@@ -587,7 +592,7 @@ class LivePrologue:
                 out += (None, None)     # the bias corrections, once the counts have advanced (below)
         if kind == "adam":
             at = len(out)
-            for p, gi, keys in reversed(self.items):
+            for (p, _, keys), gi in zip(reversed(self.items), reversed(self.group_of)):
                 at -= 2
                 st = states[id(p)]
                 st["step"] += 1
@@ -666,7 +671,7 @@ def _adam_update(x, g, arrays, sc, corr, flags, epsilon_hat) -> None:
 
 def _steady(opt, kind, items) -> bool:
     """Whether the state a traced update reads exists (a first step makes it: that one is a host call)."""
-    for p, gi, keys in items:
+    for p, _, keys in items:
         st = opt.state.get(id(p), {})
         if (kind == "adam" and "step" not in st) or any(k not in st for k in keys if not k.endswith("scratch")):
             return False
@@ -698,7 +703,7 @@ def traced_step(rec, opt, kind) -> bool:
         rec.ops.append(("host", functools.partial(_not_steady, opt, kind, items), (), (flag,)))
         rec.guard(flag, "value", True)
         return False
-    for p, gi, keys in items:            # scratch made as step() makes it, before the trace reads it
+    for p, _, keys in items:             # scratch made as step() makes it, before the trace reads it
         st = opt.state.setdefault(id(p), {})
         for key in ("scratch", "grad_scratch"):
             a = st.get(key)
