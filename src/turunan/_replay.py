@@ -195,7 +195,7 @@ def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
             escape.update(op[2])
         elif op[0] == "method" and op[-2] in rec.plain_copies:
             escape.add(op[1])
-    fresh = set(rec.owner.values())
+    fresh = rec.fresh
     free: dict = {}
     buf: dict[int, str] = {}
     out: dict[int, str] = {}
@@ -224,7 +224,7 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
     Only where neither array is ever written, nor returned or bound (two results must not share memory)."""
     alias: dict[int, int] = {}
     seen: dict = {}
-    fresh = set(rec.owner.values())     # slots holding arrays of their own (not views of others)
+    fresh = rec.fresh     # slots holding arrays of their own (not views of others)
     for i, op in enumerate(ops):
         kind = op[0]
         if kind == "host" or kind == "setitem" or (kind in ("call", "method") and op[-2] is None):

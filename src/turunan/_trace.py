@@ -131,7 +131,8 @@ class Recorder:
         # are the trace's own (not arrays held from outside, decided at the end: see turunan._replay)
         self.foldable: set[int] = set()      # internal-so-far constants not yet written, and folded results
         self.folded: dict[int, list] = {}     # slot -> [its value, the slots it was computed from, copied]
-        self.owner: dict[int, int] = {}       # id(a fresh result) -> its slot
+        self.owner: dict[int, int] = {}       # id(a fresh result) -> its slot (while it lives: ids are reused)
+        self.fresh: set[int] = set()          # slots holding arrays of their own (not views)
         self.own: set[int] = set()            # constants made by the trace itself (never held from outside)
         self.meta: dict[int, tuple] = {}      # slot -> (shape, dtype) of its array (for fusion)
         self.bound_ids: dict[int, int] = {}   # id(an array bound by the caller) -> its slot
@@ -255,6 +256,8 @@ class Recorder:
         base = res.base
         if base is None:
             self.owner[id(res)] = k
+            if not conv:            # (a NumPy scalar held as a 0-d array is not an array a replay can pool)
+                self.fresh.add(k)
         else:
             while isinstance(getattr(base, "base", None), np.ndarray):
                 base = base.base
