@@ -156,7 +156,7 @@ def test_functional_grad_value_and_grad_hessian():
 def test_numpy_arrays_and_numbers_as_arguments():
     f = tn.jit(lambda a, k: np.sin(tn.tensor(a)) * k)
     a = np.arange(3.0)
-    with warnings.catch_warnings():     # (a bare simplefilter here turned every later test's RuntimeWarning into an error)
+    with warnings.catch_warnings():     # a bare simplefilter made every later test's RuntimeWarning an error
         warnings.simplefilter("error", RuntimeWarning)
         assert same(val(f(a, 2.0)), val(np.sin(tn.tensor(a)) * 2.0))
         assert same(val(f(a + 1, 2.0)), val(np.sin(tn.tensor(a + 1)) * 2.0))
