@@ -512,6 +512,27 @@ def test_fusion_of_exact_ops_is_bit_for_bit():
 
 
 @needs_numba
+def test_fusion_around_numpys_transcendentals_on_big_arrays():
+    # big_elementwise's step: sin, cos and exp stay NumPy's (moved before the arithmetic they interrupted), -x is
+    # computed again where the gradient reads it, the gradient's accumulations join the loop: two loops in all,
+    # and since every fused op is exact and the transcendentals are NumPy's, the same bits as eager
+    x = tn.tensor(np.random.default_rng(2).uniform(-3, 3, 4096).astype(np.float32), requires_grad=True)
+
+    def step():
+        x.grad = None
+        (tn.sin(x) * tn.exp(-x * x)).sum().backward()
+        return x.grad
+
+    js = tn.jit(step, fuse=True)
+    want = val(step())
+    for _ in range(3):
+        assert same(val(js()), want)
+    src = js.dump().split("def replay_")[1]
+    assert src.count("reshape(-1))") == 2 and "casting" not in src       # two loops; no accumulation left over
+    assert src.count("= _E(") == 2                   # -x * x and the gradient written; -x itself is not
+
+
+@needs_numba
 def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     mod = importlib.import_module("workloads.chain_small")

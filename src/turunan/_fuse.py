@@ -106,12 +106,48 @@ def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: li
     return kernel, src
 
 
-def _operands(op, meta: dict):
-    """The operands of ``op`` if it can join a fused loop, else None."""
+def ufunc_of(op):
+    """The ufunc of an op that joins a loop (a copy to the same dtype computes ``+x``: the same bits)."""
+    return np.positive if op[0] == "method" else op[1]
+
+
+def target(op):
+    """The slot an elementwise op of a group defines: its result, or the array it accumulates into in place
+    (``np.add(a, b, out=a)``, the engine's gradient accumulation)."""
+    if op[-2] is not None:
+        return op[-2]
+    out = op[3]["out"]
+    return (out[0] if isinstance(out, tuple) else out).k
+
+
+def _in_place(op) -> bool:
+    """``ufunc(a, b, out=a)`` with nothing else but ``casting="same_kind"``: a new value of ``a``, elementwise."""
     from ._trace import Slot
-    if op[0] != "call" or op[1] not in FUSABLE or op[3] or op[-2] is None or len(op[2]) != op[1].nin:
+    kw = op[3]
+    if op[-2] is not None or not kw or set(kw) - {"out", "casting"} or kw.get("casting", "same_kind") != "same_kind":
+        return False
+    out = kw["out"]
+    out = out[0] if isinstance(out, tuple) and len(out) == 1 else out
+    return type(out) is Slot and bool(op[2]) and type(op[2][0]) is Slot and op[2][0].k == out.k
+
+
+def _operands(op, meta: dict, fresh=frozenset()):
+    """The operands of ``op`` if it can join a fused loop, else None. An accumulation in place joins where it
+    writes an array of the replay's own (``fresh``: contiguous, not a view, seen by nobody through one)."""
+    from ._trace import Slot
+    if op[0] == "method" and op[2] == "astype" and op[-2] is not None and op[1] in meta:
+        # a copy to the same dtype (the engine's gradient of a first use): a value of the loop like any other
+        sh, dt = meta[op[1]]
+        shape, dtype = meta[op[-2]]
+        if dt != dtype or sh != shape or dtype.kind not in "fb" or op[-1]:
+            return None
+        return [(op[1], sh, dt)], shape, dtype
+    if op[0] != "call" or op[1] not in FUSABLE or len(op[2]) != op[1].nin:
         return None
-    shape, dtype = meta[op[-2]]
+    if op[3] or op[-2] is None:
+        if not _in_place(op) or op[2][0].k not in fresh:
+            return None
+    shape, dtype = meta[target(op)]
     if dtype.kind not in "fb":
         return None
     out = []
@@ -145,11 +181,11 @@ TRANSCENDENTAL = frozenset({np.sin, np.cos, np.tan, np.tanh, np.exp, np.log, np.
 MAX_TRANSCENDENTAL = 128
 
 
-def groups(ops: list, live: list[int], meta: dict) -> list[list]:
+def groups(ops: list, live: list[int], meta: dict, fresh=frozenset()) -> list[list]:
     """Runs of at least two consecutive live ops that fuse, each ``[(index, operands, shape, dtype), ...]``."""
     found, run = [], []
     for i in live:
-        got = _operands(ops[i], meta)
+        got = _operands(ops[i], meta, fresh)
         if got is not None and ops[i][1] in TRANSCENDENTAL and int(np.prod(got[1])) > MAX_TRANSCENDENTAL:
             got = None
         if got is not None and run and got[1] == run[-1][2]:
@@ -161,3 +197,51 @@ def groups(ops: list, live: list[int], meta: dict) -> list[list]:
     if len(run) >= 2:
         found.append(run)
     return found
+
+
+def _pure(op) -> bool:
+    kind = op[0]
+    if kind not in ("call", "method", "attr", "getitem", "item") or op[-2] is None:
+        return False
+    kw = op[3] if kind == "call" else op[4] if kind == "method" else {}
+    return "out" not in kw
+
+
+def hoisted(ops: list, meta: dict, own=frozenset()) -> list[int] | None:
+    """An order of ``ops`` in which each large transcendental call (which stays NumPy's: see above) runs as early
+    as its operands allow, so that the arithmetic around it makes runs that fuse: the gradient of
+    ``sin(x) * exp(-x * x)`` computes ``cos(x)`` between two runs of arithmetic, which become one loop once it is
+    moved before them. Only pure calls move, and never past an op that writes, guards, draws or calls the host,
+    nor before the ops that make their operands: the same calls on the same values, so the same bits. A write in
+    place into an array of the replay's own that nobody views (``own``: the engine accumulating a gradient) only
+    holds back the calls that read that array. None where nothing moves."""
+    from ._trace import op_uses
+    order: list[int] = []
+    where: dict[int, int] = {}           # slot -> position in order of the op that defines it (or writes it)
+    barrier = -1
+    moved = False
+    for i, op in enumerate(ops):
+        pure = _pure(op)
+        if pure and op[0] == "call" and op[1] in TRANSCENDENTAL and not op[3] and op[-2] in meta \
+                and int(np.prod(meta[op[-2]][0])) > MAX_TRANSCENDENTAL:
+            pos = max([barrier] + [where.get(k, -1) for k in op_uses(op)]) + 1
+            if pos < len(order):
+                moved = True
+                order.insert(pos, i)
+                for k, p in where.items():
+                    if p >= pos:
+                        where[k] = p + 1
+                if barrier >= pos:
+                    barrier += 1
+                where[op[-2]] = pos
+                continue
+        order.append(i)
+        if not pure:
+            if op[0] == "call" and _in_place(op) and op[2][0].k in own:
+                where[op[2][0].k] = len(order) - 1      # a later read of it waits for this write
+            else:
+                barrier = len(order) - 1
+        for k in ([op[-2]] if op[0] in ("call", "method", "attr", "getitem", "item", "draw") and op[-2] is not None
+                  else list(op[3]) if op[0] == "host" else []):
+            where[k] = len(order) - 1
+    return order if moved else None

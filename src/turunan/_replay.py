@@ -118,6 +118,14 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     """
     bound = rec.inputs if bound is None else bound
     consts = dict(consts)
+    if fuse:
+        from . import _fuse
+        own = {k for k in rec.fresh if k not in rec.viewed}
+        order = _fuse.hoisted(rec.ops, rec.meta, own) if _fuse.available() else None
+        if order is not None:       # large transcendental calls moved before the arithmetic they interrupt
+            if rec.first_write is not None:
+                rec.first_write = order.index(rec.first_write)
+            rec.ops = [rec.ops[i] for i in order]
     for op in rec.ops:      # folded: computed from the trace's own constants only (not from arrays held outside)
         k = _defs(op)[0] if _defs(op) else None
         fold = rec.folded.get(k)
@@ -260,7 +268,11 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
 
 
 def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
-    """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others."""
+    """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others.
+
+    A value a group makes only for later groups, from arrays bound from outside that nothing writes (``-x`` of
+    ``exp(-x * x)``, read again by its gradient), is computed again inside each group that reads it instead of
+    written to memory and read back: one pass over memory fewer each, and an array fewer alive."""
     from . import _fuse
     if not _fuse.available():
         return {}
@@ -268,7 +280,9 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
                                                                                     or _defs(op)[0] in src.alias))]
     out: dict[int, list] = {}
     readonly = {k for k in consts if k not in rec.written}
-    for group in _fuse.groups(ops, live, rec.meta):
+    fresh = {k for k in rec.fresh if k not in rec.viewed}
+    found = []
+    for group in _fuse.groups(ops, live, rec.meta, fresh):
         # a constant of one value (0-d, or broadcast: all strides 0) becomes a literal of the loop, as a NumPy scalar:
         # typed as strongly as its array. Flattening a broadcast view would copy it on every call
         group = [(i, [(src.alias.get(o[0], o[0]),) + tuple(o[1:]) if isinstance(o, tuple) else o
@@ -276,22 +290,57 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
         group = [(i, [consts[o[0]].reshape(-1)[0] if isinstance(o, tuple) and o[0] in readonly
                       and not any(consts[o[0]].strides) else o for o in operands], shape, dtype)
                  for i, operands, shape, dtype in group]
+        found.append(group)
+    group_of = {i: n for n, group in enumerate(found) for i, *_ in group}
+    uses: dict[int, list] = {}
+    for j in live:
+        for k in set(op_uses(ops[j])):
+            uses.setdefault(src.alias.get(k, k), []).append(j)
+    stable = set(rec.inputs) - rec.written      # bound arrays nothing in the trace writes
+    remat: dict[int, tuple] = {}
+    for n, group in enumerate(found):
         end = group[-1][0]
-        defined = {ops[i][-2] for i, *_ in group}
+        for i, operands, shape, dtype in group:
+            k = _fuse.target(ops[i])
+            if ops[i][-2] is None or k in keep or not all(
+                    not isinstance(o, tuple) or o[0] in stable for o in operands):
+                continue
+            later = [j for j in uses.get(k, []) if j > end]
+            if later and all(group_of.get(j, n) > n for j in later):
+                remat[k] = ("call", _fuse.ufunc_of(ops[i]), operands, k, shape, dtype)
+    for group in found:
+        end = group[-1][0]
+        plan = [("call", _fuse.ufunc_of(ops[i]), operands, _fuse.target(ops[i]), shape, dtype)
+                for i, operands, shape, dtype in group]
+        made = {p[3] for p in plan}
+        extra = []
+        for p in plan:
+            for o in p[2]:
+                if isinstance(o, tuple) and o[0] in remat and o[0] not in made:
+                    extra.append(remat[o[0]])
+                    made.add(o[0])
+        plan = extra + plan
+        defined: set = set()
         inputs, scalars = [], []
-        for _, operands, shape, _ in group:
+        for _, _, operands, k, shape, _ in plan:
             for o in operands:
                 if isinstance(o, tuple) and o[0] not in defined and o[0] not in inputs + scalars:
                     (scalars if o[1] == () and shape != () else inputs).append(o[0])
-        outputs = [k for k in sorted(defined) if last.get(k, -1) > end or k in keep]
-        plan = [("call", ops[i][1], operands, ops[i][-2], shape, dtype) for i, operands, shape, dtype in group]
-        kernel, _ = _fuse.compile_group(plan, inputs, scalars, outputs, rec.meta)
+            defined.add(k)
+        own = {ops[i][-2] for i, *_ in group if ops[i][-2] is not None}     # made here (others: written in place)
+        outputs = [k for k in sorted({p[3] for p in plan[len(extra):]})
+                   if (last.get(k, -1) > end and (k not in remat or any(group_of.get(j) is None
+                                                                        for j in uses.get(k, []) if j > end)))
+                   or k in keep]
+        # (an op of the group redefines a slot it accumulates into: its inputs were read before, in the loop)
+        plan_inputs = [k for k in inputs if k not in own]
+        kernel, _ = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta)
         shape, n = group[0][2], int(np.prod(group[0][2]))
-        lines = [f"v{k} = _E({shape!r}, {src.const(rec.meta[k][1])})" for k in outputs]
-        args = [f"{src.expr(Slot(k))}.reshape(-1)" for k in inputs] + [src.expr(Slot(k)) for k in scalars] + \
+        lines = [f"v{k} = _E({shape!r}, {src.const(rec.meta[k][1])})" for k in outputs if k in own]
+        args = [f"{src.expr(Slot(k))}.reshape(-1)" for k in plan_inputs] + [src.expr(Slot(k)) for k in scalars] + \
             [f"v{k}.reshape(-1)" for k in outputs]
         lines.append(f"{src.const(kernel)}({n}, {', '.join(args)})")
-        dead = [k for k in inputs + scalars if last.get(k, end) <= end and k not in keep and k not in src.consts]
+        dead = [k for k in plan_inputs + scalars if last.get(k, end) <= end and k not in keep and k not in src.consts]
         if dead:
             lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
         out[group[0][0]] = lines
