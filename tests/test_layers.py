@@ -32,6 +32,9 @@ LAZY = {
         "tn.save / tn.load are nn's; `import turunan` stays light and loads nn on first use",
     ("viz.py", "_cli.py"):
         "the `graph` command's entry point lives with the pictures it draws; its parser loads when it runs",
+    ("_jit_reach.py", "optim/__init__.py"):
+        "tn.jit traces turunan's own SGD and Adam updates (exact types: a subclass stays a host call); the optimisers "
+        "are looked up only when a step reaches one, so `import turunan` does not load them",
 }
 
 
