@@ -533,6 +533,28 @@ def test_fusion_around_numpys_transcendentals_on_big_arrays():
 
 
 @needs_numba
+@pytest.mark.parametrize("shape", [(100_003,), (300, 401)])
+def test_large_elementwise_regions_run_chunk_by_chunk_with_the_same_bits(shape):
+    # more than JIT's chunk, not a multiple of it; 2-D flattened in C order; the loss and a kept intermediate too
+    rng = np.random.default_rng(5)
+    x = tn.tensor(rng.uniform(-3, 3, shape).astype(np.float32), requires_grad=True)
+    y = tn.tensor(rng.uniform(-1, 1, shape).astype(np.float32))
+
+    def step():
+        x.grad = None
+        h = tn.sin(x) * tn.exp(-x * y) + tn.cos(y) * x
+        loss = (h * h).sum()
+        loss.backward()
+        return loss, x.grad, h
+
+    js = tn.jit(step, fuse=True)
+    want = val(step())
+    for _ in range(3):
+        assert same(val(js()), want)
+    assert "for _a in range(" in js.dump()
+
+
+@needs_numba
 def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     mod = importlib.import_module("workloads.chain_small")

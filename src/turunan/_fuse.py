@@ -188,6 +188,9 @@ def groups(ops: list, live: list[int], meta: dict, fresh=frozenset()) -> list[li
         got = _operands(ops[i], meta, fresh)
         if got is not None and ops[i][1] in TRANSCENDENTAL and int(np.prod(got[1])) > MAX_TRANSCENDENTAL:
             got = None
+        if got is not None and ops[i][-2] is None and (not run or target(ops[i]) not in
+                                                        {ops[j][-2] for j, *_ in run}):
+            got = None      # accumulating in place joins only the loop that made the array (its own, C order)
         if got is not None and run and got[1] == run[-1][2]:
             run.append((i,) + got)
             continue

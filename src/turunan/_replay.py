@@ -146,7 +146,10 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             for k in op_uses(op):
                 k = src.alias.get(k, k)
                 last[k] = i
-    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src) if fuse else {}
+    info: dict = {}
+    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info) if fuse else {}
+    if fuse:
+        fused.update(_strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info))
     pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
@@ -267,7 +270,7 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
     return alias
 
 
-def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
+def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dict:
     """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others.
 
     A value a group makes only for later groups, from arrays bound from outside that nothing writes (``-x`` of
@@ -346,6 +349,132 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src) -> dict:
         out[group[0][0]] = lines
         for i, *_ in group[1:]:
             out[i] = []
+        if info is not None:
+            info[group[0][0]] = (src.const(kernel), plan_inputs, scalars, outputs, own, [i for i, *_ in group], shape)
+    return out
+
+
+CHUNK = 16384       # elements a strip-mined region computes at a time (its arrays stay in the L2 cache)
+MIN_CHUNKED = 4 * CHUNK
+
+
+def _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info) -> dict:
+    """Regions of consecutive elementwise work on one large shape (NumPy's ufunc calls and fused loops), run chunk
+    by chunk: ``sin(x)``, ``cos(x)``, ``exp(t)`` and the loops around them each make one pass over memory, which
+    on 10M elements is what they cost (the loops more than NumPy's transcendentals); a chunk of all of them stays
+    in the cache, so only the region's inputs are read from memory and its outputs written. Same calls on the
+    same elements: the same values. index -> lines, as ``fused``."""
+    skip = set(dead_ops)
+    for i, op in enumerate(ops):
+        d = _defs(op)
+        if d and (d[0] in consts or d[0] in src.alias):
+            skip.add(i)
+    members = {i for v in info.values() for i in v[5]}
+
+    def unit(i):
+        """(shape, kind) where op i can be part of a region."""
+        if i in info:
+            return info[i][6]
+        if i in members or i in fused:
+            return None
+        op = ops[i]
+        if op[0] != "call" or not isinstance(op[1], np.ufunc) or op[1].nout != 1 or op[3] or op[-2] is None \
+                or len(op[2]) != op[1].nin or op[-2] not in rec.meta or op[-1]:
+            return None
+        shape = rec.meta[op[-2]][0]
+        for a in op[2]:
+            if type(a) is Slot:
+                k = src.alias.get(a.k, a.k)
+                if k in src.consts or k not in rec.meta or rec.meta[k][0] not in (shape, ()):
+                    return None
+            elif not isinstance(a, (int, float, bool, np.generic)):
+                return None
+        return shape
+
+    regions, run, shape = [], [], None
+    for i in range(len(ops)):
+        if i in skip or i in members and i not in info:
+            continue
+        u = unit(i)
+        if u is not None and u == shape and run:
+            run.append(i)
+            continue
+        if len(run) >= 2 and int(np.prod(shape)) >= MIN_CHUNKED:
+            regions.append((run, shape))
+        run, shape = ([i], u) if u is not None else ([], None)
+    if len(run) >= 2 and shape is not None and int(np.prod(shape)) >= MIN_CHUNKED:
+        regions.append((run, shape))
+    out: dict = {}
+    for run, shape in regions:
+        n = int(np.prod(shape))
+        end = max(max(info[i][5]) if i in info else i for i in run)
+        made: dict[int, str] = {}       # slot -> its chunk's expression inside the loop
+        pre, loop, full = [], [], {}
+        inputs: list = []
+
+        def chunk(k):
+            k = src.alias.get(k, k)
+            if k in made:
+                return made[k]
+            if rec.meta[k][0] == ():
+                return src.expr(Slot(k))
+            if k not in full:
+                full[k] = f"_f{k}"
+                pre.append(f"_f{k} = {src.expr(Slot(k))}.reshape(-1)")
+                inputs.append(k)
+            made[k] = f"_c{k}"
+            loop.append(f"_c{k} = _f{k}[_a:_b]")
+            return made[k]
+
+        def result(k, dtype) -> str:
+            """Where the chunk of slot k's values goes: a slice of a full array if read after the region."""
+            if last.get(k, -1) > end or k in keep:
+                pre.append(f"v{k} = _E({shape!r}, {src.const(dtype)})")
+                pre.append(f"_g{k} = v{k}.reshape(-1)")
+                return f"_g{k}[_a:_b]"
+            return None
+
+        for i in run:
+            if i in info:
+                kname, ins, scalars, outs, own, _, _ = info[i]
+                args = [chunk(k) for k in ins] + [src.expr(Slot(k)) for k in scalars]
+                outs_exprs = []
+                for k in outs:
+                    if k in own:
+                        where = result(k, rec.meta[k][1])
+                        if where is None:
+                            loop.append(f"_c{k} = _E(_b - _a, {src.const(rec.meta[k][1])})")
+                        else:
+                            loop.append(f"_c{k} = {where}")
+                        made[k] = f"_c{k}"
+                    outs_exprs.append(chunk(k))
+                loop.append(f"{kname}(_b - _a, {', '.join(args + outs_exprs)})")
+                continue
+            op = ops[i]
+            k = op[-2]
+            args = [chunk(a.k) if type(a) is Slot else src.expr(a) for a in op[2]]
+            where = result(k, rec.meta[k][1])
+            if where is None:
+                loop.append(f"_c{k} = {src.const(op[1])}({', '.join(args)})")
+            else:
+                loop.append(f"_c{k} = {src.const(op[1])}({', '.join(args)}, out={where})")
+            made[k] = f"_c{k}"
+        lines = pre + [f"for _a in range(0, {n}, {CHUNK}):", f"    _b = min(_a + {CHUNK}, {n})"] + \
+            ["    " + x for x in loop]
+        used = set()
+        for i in run:
+            for j in (info[i][5] if i in info else [i]):
+                used.update(src.alias.get(k, k) for k in op_uses(ops[j]))
+        dead = [k for k in used if last.get(k, end) <= end and k not in keep and k not in src.consts
+                and k in inputs]
+        if dead:
+            lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
+        out[run[0]] = lines
+        for i in run[1:]:
+            out[i] = []
+        for i in run:
+            for j in (info[i][5] if i in info else []):
+                out.setdefault(j, [])
     return out
 
 
