@@ -73,6 +73,7 @@ def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tu
     lines = [f"def kernel(n, {', '.join(args)}):", "    for i in range(n):"]
     name = {k: f"a{i}[i]" for i, k in enumerate(inputs)}
     name.update({k: f"s{i}[()]" for i, k in enumerate(scalars)})
+    temps: dict[int, str] = {}          # slot -> its local, numbered in order: one source (one compilation) per loop
     for _, fn, operands, k, _shape, dtype in plan:
         loop = fn.resolve_dtypes(tuple(np.dtype(o[2]) if isinstance(o, tuple) else o.dtype
                                        if isinstance(o, np.generic) else type(o) for o in operands) + (None,))
@@ -83,8 +84,9 @@ def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tu
             else:
                 xs.append(_literal(o, dt))
         expr = FUSABLE[fn].format(x=xs[0], y=xs[1] if len(xs) > 1 else "")
-        lines.append(f"        t{k} = np.{np.dtype(dtype).name}({expr})")
-        name[k] = f"t{k}"
+        t = temps.setdefault(k, f"t{len(temps)}")
+        lines.append(f"        {t} = np.{np.dtype(dtype).name}({expr})")
+        name[k] = t
     for i, k in enumerate(outputs):
         lines.append(f"        o{i}[i] = {name[k]}")
     return "\n".join(lines) + "\n"
