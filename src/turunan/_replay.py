@@ -502,7 +502,16 @@ def _direct(op, src: _Source, meta: dict) -> str | None:
     if fn is np.sum and len(args) == 1 and set(kw) == {"axis", "keepdims"} and args[0].k in meta \
             and meta[args[0].k][1].kind in "fc":
         return f"_R({a}, axis={src.expr(kw['axis'])}, keepdims={src.expr(kw['keepdims'])})"
+    red = _EXTREMA.get(fn)
+    if red is not None and len(args) == 1 and set(kw) <= {"axis", "keepdims"} and args[0].k in meta \
+            and meta[args[0].k][1].kind in "fiu":
+        # np.max's wrapper calls np.maximum.reduce (the same error on an empty array)
+        return src.call(src.const(red), (args[0],), kw)
     return None
+
+
+_EXTREMA = {np.max: np.maximum.reduce, np.amax: np.maximum.reduce, np.min: np.minimum.reduce,
+            np.amin: np.minimum.reduce}
 
 
 def _line(op, src: _Source, meta: dict) -> str:
