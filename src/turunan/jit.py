@@ -9,7 +9,10 @@ How it works (principle 9 of ``docs/design.md``: compile by tracing what the eng
    call NumPy on those arrays, one recorder sees the forward, the backward and the updates, with no hook in the
    engine. Optimiser and scheduler ``step`` calls are recorded as *host calls*: they run the optimiser's own code
    on the real arrays on every replay, so step counters (Adam's bias correction), learning rates a scheduler
-   changes and everything an optimiser keeps in Python stay live instead of being baked in.
+   changes and everything an optimiser keeps in Python stay live instead of being baked in. turunan's own SGD and
+   Adam/AdamW are traced instead, as the NumPy calls of their update, with every Python number they read (lr,
+   momentum, betas, eps, weight decay, Adam's step count and bias corrections) a *live* slot that a prologue
+   reads from ``param_groups`` and ``state`` on every replay (``turunan._jit_reach.traced_step``).
 2. **Plan.** The trace becomes one generated Python function (``turunan._replay``): a flat list of NumPy calls on
    local variables. Constants are folded (a gradient of ones and what follows from it), results nobody reads are
    dropped, a repeated pure call or ``x * 1`` reuses an array, NumPy's Python wrappers are called as the kernels
@@ -28,7 +31,9 @@ would not repeat (a counter, a list it appends to, a module attribute, a tensor 
 graph in ``.grad`` (``create_graph``), or whose arrays are not NumPy's runs eagerly with a one-time warning.
 
 4. **Fuse** (``fuse=True``, needs numba): runs of consecutive elementwise ops become one compiled loop
-   (``turunan._fuse``; which ops join was decided by measurement, see there). Without it the replay is NumPy alone
+   (``turunan._fuse``; which ops join was decided by measurement, see there); large sin/cos/exp calls stay
+   NumPy's and move before the arithmetic they interrupt, and a region of elementwise work on one large shape runs
+   chunk by chunk, in cache (``turunan._replay``). Without it the replay is NumPy alone
    and gives eager execution's numbers bit for bit; with it sin, exp, tanh come from the C library and may differ
    in the last bits, which is why it is asked for.
 
