@@ -806,3 +806,28 @@ def test_a_step_that_advances_an_iterator_runs_eagerly():
         with pytest.warns(RuntimeWarning, match="Python state"):
             first = f()
         assert [float(first), float(f()), float(f())] == [0.0, 4.0, 8.0]
+
+
+def test_a_learning_rate_the_step_reads_itself_is_not_baked_in():
+    """A step that reads ``opt.param_groups[0]["lr"]`` in its own tensor math (not only inside opt.step()): the number
+    is a constant of the trace, so a new lr means another trace, never the old number (it gave 1.5 for eager's 6.0)."""
+    def make():
+        w = tn.tensor(np.ones(3), requires_grad=True)
+        opt = tn.optim.SGD([w], lr=0.5)
+
+        def step(x):
+            loss = (w * x).sum() * opt.param_groups[0]["lr"]
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return w, opt, step
+    w_e, opt_e, step_e = make()
+    w_j, opt_j, step_j = make()
+    jitted = tn.jit(step_j)
+    x = tn.tensor(np.arange(3.0))
+    for lr in (0.5, 0.5, 2.0, 2.0, 0.25):
+        opt_e.param_groups[0]["lr"] = opt_j.param_groups[0]["lr"] = lr
+        assert same(val(step_e(x)), val(jitted(x)))
+        assert same(val(w_e), val(w_j))
+    assert jitted.replay_count >= 1 and jitted.trace_count >= 3     # replayed where lr stayed; traced anew where not

@@ -133,6 +133,7 @@ def reach(fn, depth: int = 8) -> Reach:
     fp = out.fp
     edges = out.edges
     out.check = None
+    reads_groups = False
     stack = [(fn, depth)]
     while stack:
         obj, d = stack.pop()
@@ -173,6 +174,7 @@ def reach(fn, depth: int = 8) -> Reach:
                 stack.append((v, d - 1))
             if _library(obj.__module__):
                 continue        # a transform's closure (tn.func.grad(loss)) holds the user's function; not its globals
+            reads_groups = reads_groups or "param_groups" in _names(code)
             g = obj.__globals__
             for name in _names(code):
                 if name in g:
@@ -241,6 +243,16 @@ def reach(fn, depth: int = 8) -> Reach:
                 fp.append(k)
                 edges.append(("item", attrs, k, v))
                 stack.append((v, d - 1))
+    if reads_groups:
+        # the step's own code reads an optimiser's groups (``x * opt.param_groups[0]["lr"]``): a number read there is
+        # a constant of the trace, so each group's numbers join the key and the check (a new lr: another trace).
+        # Read only inside ``step()``, they are live slots of the traced update and need no retrace
+        for h in out.hosts:
+            for g in (h if _is_optimizer(h) else h.optimizer).param_groups:
+                for k, v in g.items():
+                    if type(v) in _SCALARS:
+                        edges.append(("item", g, k, v))
+                        fp.append((k, v))
     out.key = tuple(fp)
     return out
 
