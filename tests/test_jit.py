@@ -11,6 +11,7 @@ import contextlib
 import importlib
 import pathlib
 import pkgutil
+import re
 import sys
 import warnings
 
@@ -552,6 +553,39 @@ def test_large_elementwise_regions_run_chunk_by_chunk_with_the_same_bits(shape):
     for _ in range(3):
         assert same(val(js()), want)
     assert "for _a in range(" in js.dump()
+
+
+@needs_numba
+def test_fused_sgd_update_is_one_loop_with_the_same_bits():
+    # p -= lr * g as one loop on large parameters (not the small bias); lr changed between calls, also to NumPy
+    # scalars (float64: computed in float64 by NumPy, so the two calls); a scratch array holds no state
+    def run(jit):
+        rng = np.random.default_rng(11)
+        w = tn.tensor(rng.standard_normal((40, 64)).astype(np.float32), requires_grad=True)
+        b = tn.tensor(np.zeros(64, np.float32), requires_grad=True)
+        x = tn.tensor(rng.standard_normal((16, 40)).astype(np.float32))
+        opt = optim.SGD([w, b], lr=0.1)
+
+        def step():
+            opt.zero_grad(set_to_none=True)
+            loss = tn.tanh(x @ w + b).sum()
+            loss.backward()
+            opt.step()
+            return loss
+
+        f = tn.jit(step, fuse=True) if jit else step
+        out = []
+        for lr in (0.1, 0.1, 0.037, np.float64(0.3), np.float32(0.2), 0.3):
+            opt.param_groups[0]["lr"] = lr
+            f()
+            out.append([val(w), val(b), val(w.grad), val(b.grad)])
+        return out, f
+
+    (eager, _), (fused, f) = run(False), run(True)
+    assert same(eager, fused)
+    src = f.dump().split("def replay_")[1]
+    assert len(re.findall(r"\n +c\d+\(v\d+, v\d+, v\d+, v\d+\)\n", src)) == 1     # w's update, one call
+    assert src.count(", out=(") == 2                                    # b's: NumPy's two calls
 
 
 @needs_numba

@@ -258,3 +258,48 @@ def hoisted(ops: list, meta: dict, own=frozenset()) -> list[int] | None:
                   else list(op[3]) if op[0] == "host" else []):
             where[k] = len(order) - 1
     return order if moved else None
+
+
+# ---- SGD's update ``p -= lr * g`` as one loop ----------------------------------------------------------------
+# The traced SGD step writes ``lr * g`` into a scratch array of the optimiser's (``.grad`` must not be
+# overwritten), then subtracts it from the parameter: two passes over memory, the second over a scratch array out
+# of the cache (784x256 float32: 62 us against the hand-written ``g *= lr; p -= g``'s 43 us, 29 us as one loop).
+# One loop computes the same products in the same dtype (the weak Python ``lr`` rounded to the array's dtype once,
+# as NumPy does) and the same differences: the same bits. It does not write the scratch array, which holds no
+# state (every step writes it before reading it).
+MIN_UPDATE = 1024       # elements: below, the two NumPy calls cost about what the loop's dispatch does
+_UPDATE = []
+
+
+def _update_kernel():
+    if not _UPDATE:
+        import numba
+
+        def update(x, g, lr):
+            for i in range(x.shape[0]):
+                x[i] = x[i] - g[i] * lr
+        kernel = numba.njit(cache=False, nogil=True, error_model="numpy")(update)
+        for dt in (np.float32, np.float64):     # compiled with the trace, not inside a timed step
+            kernel(np.ones(1, dt), np.ones(1, dt), dt(1))
+        _UPDATE.append(kernel)
+    return _UPDATE[0]
+
+
+def sgd_update(mul, sub):
+    """``update(x, g, lr, s)``: ``mul(g, lr, out=s); sub(x, s, out=x)`` (``mul``, ``sub``: np.multiply and
+    np.subtract), as one loop where the result is bit for bit NumPy's: a Python float ``lr`` and ``x``, ``g``
+    float32 or float64 arrays of one dtype and shape that own their memory (so not overlapping); else the two
+    calls."""
+    kernel = _update_kernel()
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+
+    def update(x, g, lr, s):
+        dt = x.dtype
+        if type(lr) is float and (dt == f32 or dt == f64) and g.dtype == dt and x.shape == g.shape \
+                and x.base is None and g.base is None and x is not g \
+                and x.flags.c_contiguous and g.flags.c_contiguous and x.flags.writeable:
+            kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))
+        else:
+            mul(g, lr, out=s)
+            sub(x, s, out=x)
+    return update

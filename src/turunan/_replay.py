@@ -159,9 +159,13 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     for k, v in consts.items():
         if k in rec.written:
             body.append(f"v{k} = _copy({src.const(v)})")
+    updates = _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) if fuse else {}
     for i, op in enumerate(ops):
-        if undo and i == rec.first_write:
+        if undo and ((i == rec.first_write and updates.get(i) != []) or (updates.get(i) and i + 1 == rec.first_write)):
             body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
+        if i in updates:
+            body.extend(updates[i])
+            continue
         if i in fused:
             body.extend(fused[i])
             continue
@@ -193,6 +197,48 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fn = src.ns[name]
     fn.source = code
     return fn
+
+
+def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
+    """SGD's ``np.multiply(g, lr, out=(s,)); np.subtract(x, s, out=(x,))`` (``s``: a scratch array read nowhere
+    else) as one loop that does not write ``s`` (``_fuse.sgd_update``). index of the multiply -> the lines replacing
+    it and the subtract (which gets none)."""
+    from . import _fuse
+    if not _fuse.available():
+        return {}
+    out: dict[int, list] = {}
+    fn = None
+    for i in range(len(ops) - 1):
+        a, b = ops[i], ops[i + 1]
+        if i in dead_ops or i + 1 in dead_ops or i in fused or i + 1 in fused or out.get(i) == []:
+            continue
+        if not (a[0] == "call" and a[1] is np.multiply and b[0] == "call" and b[1] is np.subtract
+                and a[-2] is None and b[-2] is None and len(a[2]) == 2 and len(b[2]) == 2
+                and set(a[3]) == {"out"} and set(b[3]) == {"out"}):
+            continue
+        ao, bo = a[3]["out"], b[3]["out"]
+        if not (type(ao) is tuple and len(ao) == 1 and type(bo) is tuple and len(bo) == 1):
+            continue
+        g, lr = a[2]
+        x, s2 = b[2]
+        s, xo = ao[0], bo[0]
+        if not (type(g) is Slot and type(x) is Slot and type(s) is Slot and type(s2) is Slot and type(xo) is Slot
+                and (type(lr) is Slot or type(lr) is float)):
+            continue
+        sk = src.alias.get(s.k, s.k)
+        if not (s2.k == s.k and xo.k == x.k and sk not in keep and sk not in consts and last.get(sk) == i + 1
+                and x.k not in consts and g.k != s.k and x.k != s.k and x.k in rec.meta
+                and int(np.prod(rec.meta[x.k][0])) >= _fuse.MIN_UPDATE):
+            continue
+        if fn is None:
+            fn = src.const(_fuse.sgd_update(np.multiply, np.subtract))
+        lines = [f"{fn}({src.expr(x)}, {src.expr(g)}, {src.expr(lr)}, {src.expr(s)})"]
+        dead = [k for k in [src.alias.get(k, k) for k in set(op_uses(a)) | set(op_uses(b))]
+                if last.get(k, i + 1) <= i + 1 and k not in keep and k not in src.consts]
+        if dead:
+            lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
+        out[i], out[i + 1] = lines, []
+    return out
 
 
 def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
