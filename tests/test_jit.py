@@ -555,6 +555,28 @@ def test_large_elementwise_regions_run_chunk_by_chunk_with_the_same_bits(shape):
     assert "for _a in range(" in js.dump()
 
 
+def test_arithmetic_writes_over_an_operand_it_reads_last_but_a_transcendental_does_not():
+    # h = x @ w + b: the add writes over the matmul's buffer (as ``h += b``); tanh gets a buffer of its own
+    rng = np.random.default_rng(2)
+    w = tn.tensor(rng.standard_normal((8, 16)).astype(np.float32), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(16).astype(np.float32), requires_grad=True)
+
+    def f(x):
+        return tn.tanh(tn.tanh(x @ w + b) * 3.0).sum()
+
+    jf = tn.jit(f)
+    for seed in range(3):
+        x = tn.tensor(np.random.default_rng(seed).standard_normal((4, 8)).astype(np.float32))
+        assert same(val(jf(x)), val(f(x)))
+    src = jf.dump().split("def replay_")[1]
+    outs = re.findall(r"\n +v(\d+) = (c\d+)\((v\d+|c\d+), [^\n]*out=(c\d+)\)", src)
+    made = {f"v{k}": buf for k, _, _, buf in outs}
+    ns = [tr for entry in jf.cache.values() if isinstance(entry, list) for tr in entry][0].run.__globals__
+    over = [ns[fn] for _, fn, a, buf in outs if made.get(a) == buf]    # ufuncs written over an operand
+    assert np.add in over and np.multiply in over and np.tanh not in over
+    assert sum(ns[fn] is np.tanh for _, fn, _, _ in outs) == 2
+
+
 @needs_numba
 def test_fused_sgd_update_is_one_loop_with_the_same_bits():
     # p -= lr * g as one loop on large parameters (not the small bias); lr changed between calls, also to NumPy

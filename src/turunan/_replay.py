@@ -241,6 +241,13 @@ def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
     return out
 
 
+# elementwise ufuncs whose every result is exactly rounded (or exact): written over an operand they read for the
+# last time, they give the same bits. Not the transcendental ones: NumPy may run a different loop (its scalar
+# fallback instead of SIMD) where input and output share memory
+_IN_PLACE = frozenset({np.add, np.subtract, np.multiply, np.true_divide, np.negative, np.positive, np.maximum,
+                       np.minimum, np.fmax, np.fmin, np.absolute, np.square, np.sqrt})
+
+
 def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
     """slot -> the name of a buffer its ufunc writes with ``out=``: allocated once with the trace and reused by every
     replay, and, inside one replay, by slots whose lifetimes do not overlap (same shape and dtype). Only arrays
@@ -263,6 +270,11 @@ def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
         if (k is not None and isinstance(op[1], np.ufunc) and op[1].nout == 1 and not op[3] and k not in escape
                 and k in fresh and k not in rec.viewed and k not in consts and k not in src.alias
                 and len(op[2]) == op[1].nin and k in rec.meta):
+            if op[1] in _IN_PLACE:      # may write over an input it reads for the last time (as ``h += b``)
+                for j in set(op_uses(op)):
+                    j = src.alias.get(j, j)
+                    if j in buf and last.get(j, i) <= i:
+                        free.setdefault(rec.meta[j], []).append(buf.pop(j))
             shape, dtype = rec.meta[k]
             pool = free.setdefault((shape, dtype), [])
             out[k] = buf[k] = pool.pop() if pool else src.const(np.empty(shape, dtype))
