@@ -601,10 +601,12 @@ def test_fused_sgd_update_is_one_loop_with_the_same_bits():
             opt.param_groups[0]["lr"] = lr
             f()
             out.append([val(w), val(b), val(w.grad), val(b.grad)])
-        return out, f
+        written = np.array_equal(opt.state[id(w)]["scratch"], w.grad.numpy() * 0.3)     # lr * g, the last lr
+        return out, f, written
 
-    (eager, _), (fused, f) = run(False), run(True)
+    (eager, _, written), (fused, f, fused_written) = run(False), run(True)
     assert same(eager, fused)
+    assert written and not fused_written         # the last update ran as the loop, which leaves the scratch be
     src = f.dump().split("def replay_")[1]
     assert len(re.findall(r"\n +c\d+\(v\d+, v\d+, v\d+, v\d+\)\n", src)) == 1     # w's update, one call
     assert src.count(", out=(") == 2                                    # b's: NumPy's two calls

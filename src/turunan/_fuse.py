@@ -294,12 +294,13 @@ def sgd_update(mul, sub):
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
     def update(x, g, lr, s):
-        dt = x.dtype
-        if type(lr) is float and (dt == f32 or dt == f64) and g.dtype == dt and x.shape == g.shape \
-                and x.base is None and g.base is None and x is not g \
-                and x.flags.c_contiguous and g.flags.c_contiguous and x.flags.writeable:
-            kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))
-        else:
-            mul(g, lr, out=s)
-            sub(x, s, out=x)
+        dt = x.dtype        # (a dtype of another byte order is another object: the two calls)
+        if type(lr) is float and (dt is f32 or dt is f64) and g.dtype is dt and x.base is None \
+                and g.base is None and x.shape == g.shape and x is not g:
+            fx = x.flags
+            if fx.c_contiguous and fx.writeable:        # (g.reshape(-1) copies a g of other strides: its values)
+                kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))
+                return
+        mul(g, lr, out=s)
+        sub(x, s, out=x)
     return update
