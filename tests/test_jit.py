@@ -578,15 +578,18 @@ def test_arithmetic_writes_over_an_operand_it_reads_last_but_a_transcendental_do
 
 
 @needs_numba
-def test_fused_sgd_update_is_one_loop_with_the_same_bits():
-    # p -= lr * g as one loop on large parameters (not the small bias); lr changed between calls, also to NumPy
-    # scalars (float64: computed in float64 by NumPy, so the two calls); a scratch array holds no state
+@pytest.mark.parametrize("bias", [False, True])
+def test_fused_sgd_update_is_one_loop_with_the_same_bits(bias):
+    # p -= lr * g as one loop (w alone), or one compiled call for all the parameters (w and b); lr changed between
+    # calls, also to NumPy scalars (float64: computed in float64 by NumPy, so the two calls); a scratch array holds
+    # no state
     def run(jit):
         rng = np.random.default_rng(11)
         w = tn.tensor(rng.standard_normal((40, 64)).astype(np.float32), requires_grad=True)
         b = tn.tensor(np.zeros(64, np.float32), requires_grad=True)
         x = tn.tensor(rng.standard_normal((16, 40)).astype(np.float32))
-        opt = optim.SGD([w, b], lr=0.1)
+        params = [w, b] if bias else [w]
+        opt = optim.SGD(params, lr=0.1)
 
         def step():
             opt.zero_grad(set_to_none=True)
@@ -600,16 +603,17 @@ def test_fused_sgd_update_is_one_loop_with_the_same_bits():
         for lr in (0.1, 0.1, 0.037, np.float64(0.3), np.float32(0.2), 0.3):
             opt.param_groups[0]["lr"] = lr
             f()
-            out.append([val(w), val(b), val(w.grad), val(b.grad)])
-        written = np.array_equal(opt.state[id(w)]["scratch"], w.grad.numpy() * 0.3)     # lr * g, the last lr
+            out.append([val(p) for p in params] + [val(p.grad) for p in params])
+        written = [np.array_equal(opt.state[id(p)]["scratch"], p.grad.numpy() * 0.3) for p in params]   # the last
         return out, f, written
 
     (eager, _, written), (fused, f, fused_written) = run(False), run(True)
     assert same(eager, fused)
-    assert written and not fused_written         # the last update ran as the loop, which leaves the scratch be
+    assert all(written) and not any(fused_written)       # the last update ran as the loop: no scratch written
     src = f.dump().split("def replay_")[1]
-    assert len(re.findall(r"\n +c\d+\(v\d+, v\d+, v\d+, v\d+\)\n", src)) == 1     # w's update, one call
-    assert src.count(", out=(") == 2                                    # b's: NumPy's two calls
+    call = r"\n +c\d+\(v\d+, \(v\d+, v\d+, \), \(v\d+, v\d+, \), \(v\d+, v\d+, \)\)\n" if bias else \
+        r"\n +c\d+\(v\d+, v\d+, v\d+, v\d+\)\n"
+    assert len(re.findall(call, src)) == 1 and ", out=(" not in src
 
 
 @needs_numba

@@ -304,3 +304,53 @@ def sgd_update(mul, sub):
         mul(g, lr, out=s)
         sub(x, s, out=x)
     return update
+
+
+_UPDATES: dict[int, object] = {}
+
+
+def _updates_kernel(n: int):
+    """One loop per parameter, all in one compiled call: ``kernel(lr, x0, ..., x{n-1}, g0, ..., g{n-1})``."""
+    kernel = _UPDATES.get(n)
+    if kernel is None:
+        import numba
+        xs, gs = [f"x{j}" for j in range(n)], [f"g{j}" for j in range(n)]
+        src = f"def kernel(lr, {', '.join(xs + gs)}):\n" + "".join(
+            f"    a = x{j}.reshape(-1)\n    b = g{j}.reshape(-1)\n"
+            f"    for i in range(a.shape[0]):\n        a[i] = a[i] - b[i] * lr\n" for j in range(n))
+        ns: dict = {}
+        exec(compile(src, "<tn.jit updates>", "exec"), ns)
+        kernel = _UPDATES[n] = numba.njit(cache=False, nogil=True, error_model="numpy")(ns["kernel"])
+    return kernel
+
+
+def sgd_updates(n: int, mul, sub, meta=()):
+    """``update(lr, xs, gs, ss)``: ``sgd_update``'s ``update(x, g, lr, s)`` for each parameter ``x`` of ``xs``, as
+    one compiled call where every pair qualifies (one dtype, all C-contiguous; ``g`` of any size: on the small
+    arrays of a deep narrow net, two NumPy calls a parameter cost more than the work), else one at a time.
+    ``meta``: the (shapes, dtype) the trace saw, compiled for now (not inside a timed step)."""
+    kernel = _updates_kernel(n)
+    one = sgd_update(mul, sub)
+    if meta:
+        shapes, dt = meta
+        arrays = [np.ones(s, dt) for s in shapes]
+        kernel(dt.type(1), *arrays, *[a.copy() for a in arrays])
+    f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+
+    def update(lr, xs, gs, ss):
+        if type(lr) is float:
+            dt = xs[0].dtype
+            if dt is f32 or dt is f64:
+                for x, g in zip(xs, gs):
+                    if not (x.dtype is dt and g.dtype is dt and x.base is None and g.base is None
+                            and x.shape == g.shape and x is not g):
+                        break
+                    fx = x.flags
+                    if not (fx.c_contiguous and fx.writeable and g.flags.c_contiguous):
+                        break
+                else:
+                    kernel(dt.type(lr), *xs, *gs)
+                    return
+        for x, g, s in zip(xs, gs, ss):
+            one(x, g, lr, s)
+    return update

@@ -160,8 +160,11 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         if k in rec.written:
             body.append(f"v{k} = _copy({src.const(v)})")
     updates = _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) if fuse else {}
+    undo_at = rec.first_write
+    if undo_at in updates and not updates[undo_at]:     # inside a fused update: before it
+        undo_at = max(j for j in updates if j < undo_at and updates[j])
     for i, op in enumerate(ops):
-        if undo and ((i == rec.first_write and updates.get(i) != []) or (updates.get(i) and i + 1 == rec.first_write)):
+        if undo and i == undo_at:
             body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
         if i in updates:
             body.extend(updates[i])
@@ -201,12 +204,14 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
 
 def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
     """SGD's ``np.multiply(g, lr, out=(s,)); np.subtract(x, s, out=(x,))`` (``s``: a scratch array read nowhere
-    else) as one loop that does not write ``s`` (``_fuse.sgd_update``). index of the multiply -> the lines replacing
-    it and the subtract (which gets none)."""
+    else) as one loop that does not write ``s`` (``_fuse.sgd_update``), and consecutive such updates with one rate
+    as one compiled call (``_fuse.sgd_updates``). index of each op replaced -> its lines (the first op of a run
+    gets the call, the others none)."""
     from . import _fuse
     if not _fuse.available():
         return {}
     out: dict[int, list] = {}
+    found: list[tuple] = []
     fn = None
     for i in range(len(ops) - 1):
         a, b = ops[i], ops[i + 1]
@@ -227,17 +232,41 @@ def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
             continue
         sk = src.alias.get(s.k, s.k)
         if not (s2.k == s.k and xo.k == x.k and sk not in keep and sk not in consts and last.get(sk) == i + 1
-                and x.k not in consts and g.k != s.k and x.k != s.k and x.k in rec.meta
-                and int(np.prod(rec.meta[x.k][0])) >= _fuse.MIN_UPDATE):
+                and x.k not in consts and g.k != s.k and x.k != s.k and x.k in rec.meta):
             continue
-        if fn is None:
-            fn = src.const(_fuse.sgd_update(np.multiply, np.subtract))
-        lines = [f"{fn}({src.expr(x)}, {src.expr(g)}, {src.expr(lr)}, {src.expr(s)})"]
-        dead = [k for k in [src.alias.get(k, k) for k in set(op_uses(a)) | set(op_uses(b))]
-                if last.get(k, i + 1) <= i + 1 and k not in keep and k not in src.consts]
+        found.append((i, x, g, lr, s))
+        out[i + 1] = []         # (not a multiply to match)
+    # consecutive updates with one rate: one compiled call for all (on small arrays, the calls are the cost)
+    runs: list[list] = []
+    for m in found:
+        if runs and runs[-1][-1][0] + 2 == m[0] and src.expr(runs[-1][-1][3]) == src.expr(m[3]):
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    out = {}
+    for run in runs:
+        if len(run) == 1 and int(np.prod(rec.meta[run[0][1].k][0])) < _fuse.MIN_UPDATE:
+            continue
+        if len(run) == 1:
+            if fn is None:
+                fn = src.const(_fuse.sgd_update(np.multiply, np.subtract))
+            i, x, g, lr, s = run[0]
+            lines = [f"{fn}({src.expr(x)}, {src.expr(g)}, {src.expr(lr)}, {src.expr(s)})"]
+        else:
+            dts = {rec.meta[m[1].k][1] for m in run}
+            meta = ([rec.meta[m[1].k][0] for m in run], np.dtype(dts.pop())) if len(dts) == 1 else ()
+            many = src.const(_fuse.sgd_updates(len(run), np.multiply, np.subtract, meta))
+            xs, gs, ss = ("(" + "".join(f"{src.expr(m[j])}, " for m in run) + ")" for j in (1, 2, 4))
+            lines = [f"{many}({src.expr(run[0][3])}, {xs}, {gs}, {ss})"]
+        end = run[-1][0] + 1
+        used = {src.alias.get(k, k) for m in run for j in (m[0], m[0] + 1) for k in op_uses(ops[j])}
+        dead = [k for k in used if last.get(k, end) <= end and k not in keep and k not in src.consts]
         if dead:
-            lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
-        out[i], out[i + 1] = lines, []
+            lines.append("del " + ", ".join(f"v{k}" for k in sorted(dead)))
+        out[run[0][0]] = lines
+        for m in run:
+            out.setdefault(m[0], [])
+            out[m[0] + 1] = []
     return out
 
 
