@@ -33,7 +33,8 @@ graph in ``.grad`` (``create_graph``), or whose arrays are not NumPy's runs eage
 4. **Fuse** (``fuse=True``, needs numba): runs of consecutive elementwise ops become one compiled loop
    (``turunan._fuse``; which ops join was decided by measurement, see there); large sin/cos/exp calls stay
    NumPy's and move before the arithmetic they interrupt, and a region of elementwise work on one large shape runs
-   chunk by chunk, in cache (``turunan._replay``). Without it the replay is NumPy alone
+   chunk by chunk, in cache (``turunan._replay``); SGD's updates (``p -= lr * g``) run as one compiled call for all
+   the parameters, without writing the optimiser's scratch arrays (the same bits). Without it the replay is NumPy alone
    and gives eager execution's numbers bit for bit; with it sin, exp, tanh come from the C library and may differ
    in the last bits, which is why it is asked for.
 
