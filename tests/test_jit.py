@@ -103,20 +103,24 @@ def _programs():
                int(rng.integers(len(REDUCE))), int(rng.integers(len(SHAPES))), UNARY, BINARY, REDUCE, SHAPES)
 
 
-@pytest.mark.parametrize("case", list(range(24)))
-def test_random_programs_replay_bit_for_bit(case):
+def _program(case: int):
+    """The sweep's random program ``case`` as a function of two tensors, and its two input shapes."""
     unary_ids, b, r, s, UNARY, BINARY, REDUCE, SHAPES = list(_programs())[case]
 
     def f(x, y):
         for i in unary_ids:
             x = UNARY[i](x)
         return REDUCE[r](BINARY[b](x, y)).sum()
+    return f, SHAPES[s]
 
+
+@pytest.mark.parametrize("case", list(range(24)))
+def test_random_programs_replay_bit_for_bit(case):
+    f, (sa, sb) = _program(case)
     first = tn.func.value_and_grad(f, argnums=(0, 1))
     second = tn.func.grad(lambda x, y: tn.func.grad(f)(x, y).sum(), argnums=(0, 1))
     jf, js = tn.jit(first), tn.jit(second)
     rng = np.random.default_rng(case)
-    sa, sb = SHAPES[s]
     with no_warnings():
         for _ in range(3):      # new values each call: replays compute, they do not repeat the first answer
             x, y = tn.tensor(rng.uniform(-1.5, 1.5, sa)), tn.tensor(rng.uniform(-1.5, 1.5, sb))
@@ -700,18 +704,12 @@ def test_a_tensor_it_cannot_reach_runs_eagerly_with_a_warning():
 @needs_numba
 @pytest.mark.parametrize("case", list(range(0, 24, 3)))
 def test_random_programs_fused_within_tolerance(case):
-    unary_ids, b, r, s, UNARY, BINARY, REDUCE, SHAPES = list(_programs())[case]
-
-    def f(x, y):
-        for i in unary_ids:
-            x = UNARY[i](x)
-        return REDUCE[r](BINARY[b](x, y)).sum()
-
+    f, shapes = _program(case)
     second = tn.func.grad(lambda x, y: tn.func.grad(f)(x, y).sum(), argnums=(0, 1))
     js = tn.jit(second, fuse=True)
     rng = np.random.default_rng(case)
     for _ in range(3):
-        x, y = (tn.tensor(rng.uniform(-1.5, 1.5, sh).astype(np.float32)) for sh in SHAPES[s])
+        x, y = (tn.tensor(rng.uniform(-1.5, 1.5, sh).astype(np.float32)) for sh in shapes)
         for a, j in zip(val(second(x, y)), val(js(x, y))):
             np.testing.assert_allclose(j, a, rtol=2e-5, atol=1e-6)
 
