@@ -336,12 +336,14 @@ def test_gloo_backend_under_mpiexec(tmp_path):
     dist.all_reduce(t, dist.ReduceOp.AVG)
     b = tn.tensor([dist.get_rank()] * 3)
     dist.broadcast(b, 1)
-    print("RESULT", dist.get_backend(), dist.get_world_size(), t.tolist(), b.tolist(), flush=True)
+    # a file per rank: two ranks printing at once interleave their lines in mpiexec's merged stdout
+    with open(f"result{dist.get_rank()}.txt", "w") as out:
+        print("RESULT", dist.get_backend(), dist.get_world_size(), t.tolist(), b.tolist(), file=out)
     dist.destroy_process_group()
     '''
     proc = launch(script, tmp_path, timeout=60, env={"MASTER_PORT": str(port)})
     assert proc.returncode == 0, proc.stderr
-    lines = sorted(line for line in proc.stdout.splitlines() if line.startswith("RESULT"))
+    lines = [(tmp_path / f"result{rank}.txt").read_text().strip() for rank in (0, 1)]
     assert lines == ["RESULT gloo 2 [1.5, 3.0, 4.5] [1, 1, 1]"] * 2
 
 
