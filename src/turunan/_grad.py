@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _engine
-from ._array import as_result, assign, head_ones, is_foreign, refuse_complex
+from ._array import as_result, assign, head_ones, refuse_complex
 from ._core import Tensor
 
 COMPLEX_OUTPUT = ("grad requires a real-valued output, but {what} is complex ({dtype}); use holomorphic_grad / "
@@ -47,8 +47,7 @@ def _head_grads(outputs: list, grad_outputs, create_graph: bool, summing: bool =
                                    ".sum() first")
             g = head_ones(out._d)
         else:
-            g_data = g._d if isinstance(g, Tensor) else g if hasattr(g, "__array_namespace__") or is_foreign(g) \
-                else np.asarray(g)
+            g_data = g._d if isinstance(g, Tensor) else as_result(g)
             if out._d.dtype.kind != "c":    # a complex output takes any head gradient (a vector-Jacobian product)
                 refuse_complex(g_data.dtype, f"the head gradient of the real output {k}")
             if not isinstance(g, Tensor):

@@ -256,10 +256,8 @@ def _scatter_add(g, shape, index, basic):
     out = zeros(shape, g.dtype, like=g)
     if basic:
         out[index] = g              # basic indexing never repeats an element
-    elif type(out) is np.ndarray:
-        np.add.at(out, index, g)    # advanced indexing may: repeated indices accumulate
     else:
-        out = add_at(out, index, g)     # a Dask or CuPy array
+        out = add_at(out, index, g)     # advanced indexing may: repeated indices accumulate (np.add.at on NumPy)
     return out
 
 
@@ -473,7 +471,7 @@ def _getitem(x, index, basic):
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
     # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
     return out if basic or getattr(out, "flags", None) is None or out.flags.c_contiguous \
-        else np.ascontiguousarray(out) if type(out) is np.ndarray else c_copy(out)    # a CuPy array: its own copy
+        else c_copy(out)    # of its own array type (np.ascontiguousarray would make a CuPy array a NumPy one)
 
 
 getitem = defprim("getitem", _getitem,
@@ -518,7 +516,7 @@ diagonal = defprim("diagonal", _diagonal_view,
 alias = defprim("alias", lambda x: x, [lambda g, ans, x: g], lambda tangents, ans, x: tangents[0],
                 batch=ELEMENTWISE)
 # a copy cannot be composed: x * 1 keeps the input's memory order (a transposed input gives a transposed result)
-copy = defprim("copy", lambda x: c_copy(x), [lambda g, ans, x: g], LINEAR,
+copy = defprim("copy", c_copy, [lambda g, ans, x: g], LINEAR,
                batch=ELEMENTWISE, display="Clone")
 # NOTE: a cast to an integer or bool dtype has no gradient (the rule gives None), as in PyTorch
 astype = defprim("astype", lambda x, dtype: x.astype(dtype), [_astype_vjp], _astype_jvp, batch=ELEMENTWISE,
