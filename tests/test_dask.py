@@ -648,3 +648,28 @@ def test_gather_with_a_two_dimensional_index_array(index):
         expected = np.zeros_like(xn)
         expected[index.ravel()] = 2
         np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_d2l_cross_entropy_picks_on_dask_and_repeated_pointwise_picks():
+    """D2L's ``-log(y_hat[range(len(y_hat)), y])`` (pointwise picks, which Dask spells ``vindex``) stays lazy and
+    equals NumPy; repeated (row, column) picks add up in the gradient, as np.add.at adds them."""
+    rng = np.random.default_rng(3)
+    xn, labels = rng.standard_normal((N, 3)), rng.integers(0, 3, N)
+
+    def cross_entropy(x):
+        e = tn.exp(x)
+        y_hat = e / e.sum(1, keepdims=True)
+        return -tn.log(y_hat[range(len(y_hat)), labels]).mean()
+    lazy_x, ref = tn.tensor(lazy(xn), requires_grad=True), tn.tensor(xn, requires_grad=True)
+    with dask.config.set(scheduler=refusing_scheduler):
+        loss = cross_entropy(lazy_x)
+        loss.backward()
+        assert is_dask(loss) and is_dask(lazy_x.grad)
+    cross_entropy(ref).backward()
+    np.testing.assert_allclose(lazy_x.grad.numpy(), ref.grad.numpy(), rtol=1e-12)
+    rows, cols = np.array([0, 0, 5]), np.array([1, 1, 2])
+    x = tn.tensor(lazy(xn), requires_grad=True)
+    (x[rows, cols] * tn.tensor([1.0, 2.0, 3.0])).sum().backward()
+    expected = np.zeros_like(xn)
+    np.add.at(expected, (rows, cols), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(x.grad.numpy(), expected)

@@ -151,6 +151,15 @@ def lazy_scatter(out, index, g):
     if any(is_lazy(i) for i in (index if isinstance(index, tuple) else (index,))):
         raise NotImplementedError("a scatter-add with a Dask index array: Dask cannot tell whether it repeats an "
                                   "element without computing it; compute the index first (index.compute())")
+    if isinstance(index, tuple) and len(index) == out.ndim > 1 and all(
+            isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in index):
+        # pointwise picks of whole coordinates (x[rows, cols]), which Dask cannot assign: summed per flat position
+        # by bincount, repeated positions too (exact, as np.add.at)
+        flat = g.ravel()
+        pos = np.ravel_multi_index(np.broadcast_arrays(*index), out.shape, mode="wrap").ravel()
+        pos = np.asarray(pos, like=flat).rechunk(flat.chunks)
+        total = np.bincount(pos, weights=flat, minlength=out.size)
+        return out + total.astype(out.dtype).reshape(out.shape)
     arrays = [np.asarray(i) for i in (index if isinstance(index, tuple) else (index,))
               if isinstance(i, (np.ndarray, list)) and np.asarray(i).dtype != bool]
     if arrays:

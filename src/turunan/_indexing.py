@@ -54,7 +54,7 @@ def unwrap_index(index):
             continue
         if isinstance(i, np.ndarray) and i.ndim == 0 and i.dtype.kind in "iu":
             i = int(i)      # a 0-d integer array indexes like an integer (NumPy, PyTorch): a view, not a copy
-        if isinstance(i, (list, np.ndarray)):
+        if isinstance(i, (list, np.ndarray, range)):    # a range as NumPy reads it (Dask takes arrays only)
             i = np.asarray(i)
             basic = False
             if i.dtype == bool:

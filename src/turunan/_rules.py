@@ -252,6 +252,13 @@ def _power_vjp_y(g, ans, x, y):
         return g * ans * np.log(np.where(np.logical_and(x == 0, y >= 0), 1, x))    # x may be a Python number
 
 
+def _pointwise(index) -> bool:
+    """Whether ``index`` is two or more integer arrays and nothing else (``x[rows, cols]``): NumPy's pointwise
+    picks, which Dask writes ``x.vindex[rows, cols]`` (its ``x[rows, cols]`` refuses them)."""
+    return isinstance(index, tuple) and len(index) > 1 and all(getattr(i, "dtype", None) is not None
+                                                              and i.dtype.kind in "iu" for i in index)
+
+
 def _scatter_add(g, shape, index, basic):
     out = zeros(shape, g.dtype, like=g)
     if basic:
@@ -467,7 +474,7 @@ broadcast_to = defprim("broadcast_to", _broadcast_to,
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
                       LINEAR, variadic=True, batch=B.concatenate, display="Cat")
 def _getitem(x, index, basic):
-    out = x[index]
+    out = x.vindex[index] if not basic and _pointwise(index) and is_lazy(x) else x[index]
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
     # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
     return out if basic or getattr(out, "flags", None) is None or out.flags.c_contiguous \
