@@ -256,7 +256,7 @@ def add_into(buf, g):
     """``buf + g`` written into ``buf`` where it can be (NumPy, CuPy: a gradient buffer is allocated once, then
     reused), else as a new array (Dask: its arrays are values; writing into one would change what the graph saved
     of it). Returns the buffer that holds the sum: the caller rebinds it."""
-    if type(buf) is np.ndarray or not is_lazy(buf):
+    if not is_lazy(buf):        # (the engine adds into a NumPy buffer itself, inline: the hot path)
         return np.add(buf, g, out=buf, casting="same_kind")
     return (buf + g).astype(buf.dtype, copy=False)
 
