@@ -621,6 +621,37 @@ def test_fused_sgd_update_is_one_loop_with_the_same_bits(bias):
 
 
 @needs_numba
+@pytest.mark.parametrize("shape", [(32, 64), (5, 3), (1, 7), (200, 2)])
+def test_a_bias_its_gradient_and_a_column_operand_fuse_as_2d_loops_with_the_same_bits(shape):
+    # relu(x @ W + b): the bias (a row operand) joins relu's loop; the gradient's loop reads a column operand and
+    # sums the bias's gradient over the rows as NumPy's add.reduce does (from zero, row by row: -0.0 included);
+    # x is F-ordered (a 2-D loop indexes its operands as they are)
+    m, n = shape
+    rng = np.random.default_rng(5)
+    x = tn.tensor(np.asfortranarray(rng.standard_normal((m, 3)).astype(np.float32)))
+    W = tn.tensor(rng.standard_normal((3, n)).astype(np.float32), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
+    b.data[0] = -100.0          # a column relu cuts off: its gradient is -0.0 in every row
+    col = tn.tensor(rng.standard_normal((m, 1)).astype(np.float32) + 1.0)
+
+    def step():
+        W.grad = b.grad = None
+        h = tn.relu(x @ W + b)
+        ((h - col) * (h - col) * 0.5).sum().backward()
+        return W.grad, b.grad
+
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        eager, replayed = [val(t) for t in step()], [val(t) for t in jitted()]
+        assert all(a.dtype == c.dtype and np.array_equal(a.view(np.uint32), c.view(np.uint32))
+                   for a, c in zip(eager, replayed))
+    assert jitted.replay_count == 2
+    src = jitted.dump()
+    # one 2-D loop ran the forward's bias and relu and the backward (h is read by nothing else), and wrote the sum
+    assert re.search(rf"\n +c\d+\({m * n}, {n}, ", src) and f"_E(({n},)" in src
+
+
+@needs_numba
 def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     mod = importlib.import_module("workloads.chain_small")

@@ -25,6 +25,8 @@ RuntimeWarning; the values, inf and nan, are NumPy's). That is why fusion is ask
 
 from __future__ import annotations
 
+import operator
+
 import numpy as np
 
 __all__ = ["FUSABLE", "available", "compile_group", "kernel_source"]
@@ -65,16 +67,43 @@ def _literal(value, dtype: np.dtype) -> str:
     return f"np.{dtype.name}({text})"     # repr round-trips a float exactly
 
 
-def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tuple = ()) -> str:
+def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tuple = (), rows: tuple = (),
+                  cols: tuple = ()) -> str:
     """The loop of a group. ``plan``: (kind, ufunc, operands, slot, shape, dtype) per op, each operand a number or
-    (slot, shape, dtype); ``inputs``: slots read as arrays of the group's shape; ``scalars``: 0-d slots."""
-    args = [f"a{i}" for i in range(len(inputs))] + [f"s{i}" for i in range(len(scalars))] + \
+    (slot, shape, dtype); ``inputs``: slots read as arrays of the group's shape; ``scalars``: 0-d slots; ``rows``,
+    ``cols``: a 2-D group's operands broadcast along its rows (a bias, ``(n,)`` or ``(1, n)``) or its columns
+    (``(m, 1)``); a ``"colsum"`` entry sums a slot of the loop over axis 0 (the bias's gradient).
+
+    A 2-D group loops over rows, then columns (``nc`` of them); a column sum starts from zero and adds the rows in
+    order, as NumPy's ``add.reduce`` over axis 0 of a C-ordered array does: the same bits, -0.0 included."""
+    sums = [p for p in plan if p[0] == "colsum"]
+    two_d = bool(rows or cols or sums)
+    args = [f"a{i}" for i in range(len(inputs))] + [f"b{i}" for i in range(len(rows))] + \
+        [f"c{i}" for i in range(len(cols))] + [f"s{i}" for i in range(len(scalars))] + \
         [f"o{i}" for i in range(len(outputs))]
-    lines = [f"def kernel(n, {', '.join(args)}):", "    for i in range(n):"]
-    name = {k: f"a{i}[i]" for i, k in enumerate(inputs)}
+    if two_d:
+        lines = [f"def kernel(n, nc, {', '.join(args)}):"]
+        lines += [f"    for j in range(nc):\n        o{outputs.index(p[3])}[j] = np.{np.dtype(p[5]).name}(0)"
+                  for p in sums if p[3] in outputs]
+        lines += ["    for r in range(n // nc):", "        for j in range(nc):"]
+        pad = "            "
+    else:
+        lines = [f"def kernel(n, {', '.join(args)}):", "    for i in range(n):"]
+        pad = "        "
+    shapes = {o[0]: o[1] for p in plan for o in p[2] if isinstance(o, tuple)}
+    # a 2-D loop indexes its arrays as they are (no flattened views to make on every call, any strides)
+    name = {k: f"a{i}[r, j]" if two_d else f"a{i}[i]" for i, k in enumerate(inputs)}
+    name.update({k: f"b{i}[j]" if len(shapes[k]) == 1 else f"b{i}[0, j]" for i, k in enumerate(rows)})
+    name.update({k: f"c{i}[r, 0]" for i, k in enumerate(cols)})
     name.update({k: f"s{i}[()]" for i, k in enumerate(scalars)})
     temps: dict[int, str] = {}          # slot -> its local, numbered in order: one source (one compilation) per loop
-    for _, fn, operands, k, _shape, dtype in plan:
+    summed = set()
+    for kind, fn, operands, k, _shape, dtype in plan:
+        if kind == "colsum":
+            o = outputs.index(k)
+            lines.append(f"{pad}o{o}[j] = np.{np.dtype(dtype).name}(o{o}[j] + {name[operands[0][0]]})")
+            summed.add(k)
+            continue
         loop = fn.resolve_dtypes(tuple(np.dtype(o[2]) if isinstance(o, tuple) else o.dtype
                                        if isinstance(o, np.generic) else type(o) for o in operands) + (None,))
         xs = []
@@ -85,17 +114,19 @@ def kernel_source(plan: list, inputs: list[int], outputs: list[int], scalars: tu
                 xs.append(_literal(o, dt))
         expr = FUSABLE[fn].format(x=xs[0], y=xs[1] if len(xs) > 1 else "")
         t = temps.setdefault(k, f"t{len(temps)}")
-        lines.append(f"        {t} = np.{np.dtype(dtype).name}({expr})")
+        lines.append(f"{pad}{t} = np.{np.dtype(dtype).name}({expr})")
         name[k] = t
     for i, k in enumerate(outputs):
-        lines.append(f"        o{i}[i] = {name[k]}")
+        if k not in summed:
+            lines.append(f"{pad}o{i}[{'r, j' if two_d else 'i'}] = {name[k]}")
     return "\n".join(lines) + "\n"
 
 
-def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: list[int], meta: dict):
+def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: list[int], meta: dict,
+                  rows: list[int] = (), cols: list[int] = ()):
     """The compiled loop of a group (cached by its source), compiled now, with the trace: a first replay that
     compiled would hide the compile time in a step's time."""
-    src = kernel_source(plan, inputs, outputs, tuple(scalars))
+    src = kernel_source(plan, inputs, outputs, tuple(scalars), tuple(rows), tuple(cols))
     kernel = _KERNELS.get(src)
     if kernel is None:
         import numba
@@ -103,8 +134,13 @@ def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: li
         exec(compile(src, "<tn.jit fused>", "exec"), ns)
         # error_model="numpy": x / 0 is inf or nan, as NumPy gives it (numba's default raises ZeroDivisionError)
         kernel = _KERNELS[src] = numba.njit(cache=False, nogil=True, error_model="numpy")(ns["kernel"])
-        kernel(1, *[np.ones(1, meta[k][1]) for k in inputs], *[np.ones((), meta[k][1]) for k in scalars],
-               *[np.empty(1, meta[k][1]) for k in outputs])
+        two_d = bool(rows or cols or any(p[0] == "colsum" for p in plan))
+        sums = {p[3] for p in plan if p[0] == "colsum"}
+        # no element computed (n = 0); arrays of the dimensions of the replay's (a column sum's output: one row)
+        kernel(*((0, 1) if two_d else (0,)),
+               *[np.ones((1,) * (len(meta[k][0]) if two_d else 1), meta[k][1]) for k in list(inputs) + list(rows)
+                 + list(cols)], *[np.ones((), meta[k][1]) for k in scalars],
+               *[np.empty((1,) * (1 if k in sums or not two_d else 2), meta[k][1]) for k in outputs])
     return kernel, src
 
 
@@ -133,6 +169,33 @@ def _in_place(op) -> bool:
     return type(out) is Slot and bool(op[2]) and type(op[2][0]) is Slot and op[2][0].k == out.k
 
 
+def broadcast(sh: tuple, shape: tuple) -> str | None:
+    """How an operand of shape ``sh`` meets a 2-D loop of ``shape``: "row" (a bias, ``(n,)`` or ``(1, n)``: one
+    value per column), "col" (``(m, 1)``: one per row), or None."""
+    if len(shape) != 2 or sh == shape:
+        return None
+    if sh == shape[1:] or sh == (1, shape[1]):
+        return "row"
+    if sh == (shape[0], 1):
+        return "col"
+    return None
+
+
+def colsum(op, meta: dict, made: set):
+    """The operand of ``op`` if it is ``x.sum(axis=0)`` of a 2-D float slot ``x`` a run made (the gradient of a bias,
+    which joins the run's loop: one pass fewer), else None."""
+    if op[0] != "method" or op[2] != "sum" or op[3] or op[-1] or op[1] not in made or op[-2] not in meta:
+        return None
+    kw = op[4]
+    if set(kw) - {"axis", "keepdims", "dtype"} or kw.get("axis") not in (0, (0,)) or kw.get("keepdims") \
+            or kw.get("dtype") is not None:
+        return None
+    shape, dtype = meta[op[1]]
+    if len(shape) != 2 or shape[1] < 2 or dtype.kind != "f" or meta[op[-2]] != ((shape[1],), dtype):
+        return None         # (one column: NumPy sums it pairwise, not row by row)
+    return (op[1], shape, dtype)
+
+
 def _operands(op, meta: dict, fresh=frozenset()):
     """The operands of ``op`` if it can join a fused loop, else None. An accumulation in place joins where it
     writes an array of the replay's own (``fresh``: contiguous, not a view, seen by nobody through one)."""
@@ -158,7 +221,7 @@ def _operands(op, meta: dict, fresh=frozenset()):
             if a.k not in meta:         # a live Python number (an optimiser's rate): not a loop operand yet
                 return None
             sh, dt = meta[a.k]
-            if (sh != shape and sh != ()) or dt.kind not in "fiub":
+            if (sh != shape and sh != () and broadcast(sh, shape) is None) or dt.kind not in "fiub":
                 return None
             out.append((a.k, sh, dt))
         elif type(a) in (float, int, bool) or isinstance(a, (np.floating, np.integer, np.bool_)):
@@ -192,7 +255,8 @@ MAX_TRANSCENDENTAL = 128
 
 
 def groups(ops: list, live: list[int], meta: dict, fresh=frozenset()) -> list[list]:
-    """Runs of at least two consecutive live ops that fuse, each ``[(index, operands, shape, dtype), ...]``."""
+    """Runs of at least two consecutive live ops that fuse, each ``[(index, operands, shape, dtype), ...]``; a
+    column sum that ends a run is ``(index, [operand], shape, dtype, "colsum")``."""
     found, run = [], []
     for i in live:
         got = _operands(ops[i], meta, fresh)
@@ -204,6 +268,10 @@ def groups(ops: list, live: list[int], meta: dict, fresh=frozenset()) -> list[li
         if got is not None and run and got[1] == run[-1][2]:
             run.append((i,) + got)
             continue
+        summed = colsum(ops[i], meta, {ops[j][-2] for j, *_ in run}) if got is None and run else None
+        if summed is not None:      # the run's last member: its result is read after the loop
+            run.append((i, [summed], run[-1][2], summed[2], "colsum"))
+            got = None
         if len(run) >= 2:
             found.append(run)
         run = [(i,) + got] if got is not None else []
@@ -324,11 +392,14 @@ def _updates_kernel(n: int):
     return kernel
 
 
-def sgd_updates(n: int, mul, sub, meta=()):
+def sgd_updates(n: int, mul, sub, meta=(), own_grads: bool = False):
     """``update(lr, xs, gs, ss)``: ``sgd_update``'s ``update(x, g, lr, s)`` for each parameter ``x`` of ``xs``, as
     one compiled call where every pair qualifies (one dtype, all C-contiguous; ``g`` of any size: on the small
     arrays of a deep narrow net, two NumPy calls a parameter cost more than the work), else one at a time.
-    ``meta``: the (shapes, dtype) the trace saw, compiled for now (not inside a timed step)."""
+    ``meta``: the (shapes, dtype) the trace saw, compiled for now (not inside a timed step). ``own_grads``: every
+    ``g`` is an array the replay made (C-ordered, of its own memory, the shape and dtype traced); then parameters
+    checked once are not checked again while they are the same arrays (their shapes and dtypes are the
+    signature's; an array made read-only since is refused by the compiled call, before it writes anything)."""
     kernel = _updates_kernel(n)
     one = sgd_update(mul, sub)
     if meta:
@@ -336,10 +407,15 @@ def sgd_updates(n: int, mul, sub, meta=()):
         arrays = [np.ones(s, dt) for s in shapes]
         kernel(dt.type(1), *arrays, *[a.copy() for a in arrays])
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
+    checked: list = [()]
+    same = operator.is_
 
     def update(lr, xs, gs, ss):
         if type(lr) is float:
             dt = xs[0].dtype
+            if own_grads and all(map(same, xs, checked[0])) and len(xs) == len(checked[0]):
+                kernel(dt.type(lr), *xs, *gs)
+                return
             if dt is f32 or dt is f64:
                 for x, g in zip(xs, gs):
                     if not (x.dtype is dt and g.dtype is dt and x.base is None and g.base is None
@@ -350,7 +426,10 @@ def sgd_updates(n: int, mul, sub, meta=()):
                         break
                 else:
                     kernel(dt.type(lr), *xs, *gs)
+                    if own_grads:
+                        checked[0] = xs
                     return
+        checked[0] = ()
         for x, g, s in zip(xs, gs, ss):
             one(x, g, lr, s)
     return update

@@ -560,6 +560,9 @@ def _group_scalars(kind, group) -> list:
     return [lr, wd, 1 - b1, b2, 1 - b2, group["eps"], 1 - lr * wd]
 
 
+_IMMUTABLE = frozenset({float, int, bool, str, type(None), tuple})
+
+
 class LivePrologue:
     """The host op at an optimiser step's place in a traced update: checks, then the live numbers and arrays."""
 
@@ -568,23 +571,46 @@ class LivePrologue:
         self.items = [(p, (p._d.shape, p._d.dtype), keys) for p, _, keys in items]     # the layouts traced
         self.group_of = [gi for _, gi, _ in items]
         self.seen = [None] * sum(len(keys) for _, _, keys in items)
+        self.checked = None     # [(group, its values), ...] that passed the checks, and the numbers read from them
+
+    def _unchanged(self, groups) -> bool:
+        """Whether every group holds the very objects that passed the checks last time (a rate set since, even to
+        an equal number, is checked again)."""
+        checked = self.checked
+        if checked is None or len(groups) != len(checked[0]):
+            return False
+        for group, (was, values) in zip(groups, checked[0]):
+            if group is not was or len(group) != len(values):
+                return False
+            for v, w in zip(group.values(), values):
+                if v is not w:
+                    return False
+        return True
 
     def values(self):
         """(True, numbers and arrays...) in the trace's order, or (False, None...) where the path would differ.
         Nothing changes before the checks pass; then Adam's step counts advance, as its ``step`` advances them."""
         opt, kind = self.opt, self.kind
         groups = opt.param_groups
-        for group in groups:
-            opt._check_group(group)         # a rate set by hand or by a scheduler: refused as step() refuses it
-            opt._check_ready(group)
         fail = (False,) + (None,) * (self.n_out - 1)
-        if len(groups) != len(self.gflags):
-            return fail
-        out = [True]
-        for group, flags in zip(groups, self.gflags):
-            if _group_flags(opt, kind, group) != flags:
+        if self._unchanged(groups):
+            for group in groups:
+                opt._check_ready(group)
+            out = [True] + self.checked[1]
+        else:
+            for group in groups:
+                opt._check_group(group)     # a rate set by hand or by a scheduler: refused as step() refuses it
+                opt._check_ready(group)
+            if len(groups) != len(self.gflags):
                 return fail
-            out += _group_scalars(kind, group)
+            out = [True]
+            for group, flags in zip(groups, self.gflags):
+                if _group_flags(opt, kind, group) != flags:
+                    return fail
+                out += _group_scalars(kind, group)
+            # (only where every setting is an immutable value: a list of betas could change inside)
+            if all(type(v) in _IMMUTABLE or k == "params" for group in groups for k, v in group.items()):
+                self.checked = ([(group, tuple(group.values())) for group in groups], out[1:])
         states, seen, n = opt.state, self.seen, 0
         for p, layout, keys in self.items:
             st = states.get(id(p))

@@ -255,7 +255,10 @@ def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
         else:
             dts = {rec.meta[m[1].k][1] for m in run}
             meta = ([rec.meta[m[1].k][0] for m in run], np.dtype(dts.pop())) if len(dts) == 1 else ()
-            many = src.const(_fuse.sgd_updates(len(run), np.multiply, np.subtract, meta))
+            # the gradients this replay makes itself (not a .grad accumulated in place: a bound array)
+            own = all(m[2].k in rec.fresh and m[2].k not in rec.viewed and m[2].k not in rec.inputs
+                      and m[2].k not in consts for m in run)
+            many = src.const(_fuse.sgd_updates(len(run), np.multiply, np.subtract, meta, own))
             xs, gs, ss = ("(" + "".join(f"{src.expr(m[j])}, " for m in run) + ")" for j in (1, 2, 4))
             lines = [f"{many}({src.expr(run[0][3])}, {xs}, {gs}, {ss})"]
         end = run[-1][0] + 1
@@ -372,11 +375,13 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
     readonly = {k for k in consts if k not in rec.written}
     fresh = {k for k in rec.fresh if k not in rec.viewed}
     found = []
+    summing = set()         # ops that are a column sum ending a group (their plan entry: "colsum")
     for group in _fuse.groups(ops, live, rec.meta, fresh):
+        summing.update(m[0] for m in group if len(m) == 5)
         # a constant of one value (0-d, or broadcast: all strides 0) becomes a literal of the loop, as a NumPy scalar:
         # typed as strongly as its array. Flattening a broadcast view would copy it on every call
         group = [(i, [(src.alias.get(o[0], o[0]),) + tuple(o[1:]) if isinstance(o, tuple) else o
-                      for o in operands], shape, dtype) for i, operands, shape, dtype in group]
+                      for o in operands], shape, dtype) for i, operands, shape, dtype, *_ in group]
         group = [(i, [consts[o[0]].reshape(-1)[0] if isinstance(o, tuple) and o[0] in readonly
                       and not any(consts[o[0]].strides) else o for o in operands], shape, dtype)
                  for i, operands, shape, dtype in group]
@@ -392,7 +397,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
         end = group[-1][0]
         for i, operands, shape, dtype in group:
             k = _fuse.target(ops[i])
-            if ops[i][-2] is None or k in keep or not all(
+            if i in summing or ops[i][-2] is None or k in keep or not all(
                     not isinstance(o, tuple) or o[0] in stable for o in operands):
                 continue
             later = [j for j in uses.get(k, []) if j > end]
@@ -400,7 +405,8 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                 remat[k] = ("call", _fuse.ufunc_of(ops[i]), operands, k, shape, dtype)
     for group in found:
         end = group[-1][0]
-        plan = [("call", _fuse.ufunc_of(ops[i]), operands, _fuse.target(ops[i]), shape, dtype)
+        plan = [("colsum", None, operands, ops[i][-2], rec.meta[ops[i][-2]][0], dtype) if i in summing else
+                ("call", _fuse.ufunc_of(ops[i]), operands, _fuse.target(ops[i]), shape, dtype)
                 for i, operands, shape, dtype in group]
         made = {p[3] for p in plan}
         extra = []
@@ -411,11 +417,13 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                     made.add(o[0])
         plan = extra + plan
         defined: set = set()
-        inputs, scalars = [], []
+        inputs, scalars, rows, cols = [], [], [], []
         for _, _, operands, k, shape, _ in plan:
             for o in operands:
-                if isinstance(o, tuple) and o[0] not in defined and o[0] not in inputs + scalars:
-                    (scalars if o[1] == () and shape != () else inputs).append(o[0])
+                if isinstance(o, tuple) and o[0] not in defined and o[0] not in inputs + scalars + rows + cols:
+                    how = _fuse.broadcast(o[1], shape)
+                    (rows if how == "row" else cols if how == "col" else
+                     scalars if o[1] == () and shape != () else inputs).append(o[0])
             defined.add(k)
         own = {ops[i][-2] for i, *_ in group if ops[i][-2] is not None}     # made here (others: written in place)
         outputs = [k for k in sorted({p[3] for p in plan[len(extra):]})
@@ -424,19 +432,22 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                    or k in keep]
         # (an op of the group redefines a slot it accumulates into: its inputs were read before, in the loop)
         plan_inputs = [k for k in inputs if k not in own]
-        kernel, _ = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta)
+        kernel, _ = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols)
         shape, n = group[0][2], int(np.prod(group[0][2]))
-        lines = [f"v{k} = _E({shape!r}, {src.const(rec.meta[k][1])})" for k in outputs if k in own]
-        args = [f"{src.expr(Slot(k))}.reshape(-1)" for k in plan_inputs] + [src.expr(Slot(k)) for k in scalars] + \
-            [f"v{k}.reshape(-1)" for k in outputs]
-        lines.append(f"{src.const(kernel)}({n}, {', '.join(args)})")
-        dead = [k for k in plan_inputs + scalars if last.get(k, end) <= end and k not in keep and k not in src.consts]
+        two_d = bool(rows or cols or group[-1][0] in summing)
+        lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])})" for k in outputs if k in own]
+        flat = "" if two_d else ".reshape(-1)"
+        args = [f"{src.expr(Slot(k))}{flat}" for k in plan_inputs + rows + cols] + \
+            [src.expr(Slot(k)) for k in scalars] + [f"v{k}{flat}" for k in outputs]
+        lines.append(f"{src.const(kernel)}({n}, {f'{shape[1]}, ' if two_d else ''}{', '.join(args)})")
+        dead = [k for k in plan_inputs + rows + cols + scalars
+                if last.get(k, end) <= end and k not in keep and k not in src.consts]
         if dead:
             lines.append("del " + ", ".join(f"v{k}" for k in sorted(set(dead))))
         out[group[0][0]] = lines
         for i, *_ in group[1:]:
             out[i] = []
-        if info is not None:
+        if info is not None and not two_d:     # (a 2-D loop is not cut into flat chunks)
             info[group[0][0]] = (src.const(kernel), plan_inputs, scalars, outputs, own, [i for i, *_ in group], shape)
     return out
 

@@ -62,6 +62,7 @@ function is not re-entrant and traces one call at a time (its buffers are its ow
 from __future__ import annotations
 
 import functools
+import itertools
 import sys
 import threading
 import types
@@ -211,6 +212,36 @@ def _tensor_facts(tensors) -> tuple:
     return tuple(out)
 
 
+def _facts_check(facts: tuple, n: int):
+    """``check(tensors)``: whether ``_tensor_facts(tensors)`` would be ``facts``, as straight comparisons (building
+    and hashing the tuple cost ~0.4 us a tensor on every call). False also where it cannot tell (another dtype
+    object of an equal dtype): the caller then builds the tuple."""
+    lines, consts = [f"if len(T) != {n}: return False"], {"_nd": np.ndarray}
+
+    def c(v) -> str:
+        consts[f"_k{len(consts)}"] = v
+        return f"_k{len(consts) - 1}"
+    at = 0
+    for i in range(n):
+        shape, dtype, rg, leaf = facts[at:at + 4]
+        at += 4
+        lines += [f"t = T[{i}]", "d = t._d",
+                  f"if d.__class__ is not _nd or d.shape != {shape!r} or d.dtype is not {c(dtype)} or "
+                  f"t.requires_grad is not {rg!r} or (t._node is None) is not {leaf!r}: return False", "g = t._grad"]
+        if facts[at] is None:
+            lines.append("if g is not None: return False")
+            at += 1
+            continue
+        shape, dtype, rg, leaf = facts[at:at + 4]
+        at += 4
+        lines += ["if g is None: return False", "d = g._d",
+                  f"if d.__class__ is not _nd or d.shape != {shape!r} or d.dtype is not {c(dtype)} or "
+                  f"g.requires_grad is not {rg!r} or (g._node is None) is not {leaf!r}: return False"]
+    code = "def check(T):\n" + "".join(f"    {x}\n" for x in lines) + "    return True\n"
+    exec(compile(code, "<tn.jit facts check>", "exec"), consts)
+    return consts["check"]
+
+
 def _argnums(name: str, value, fn) -> tuple:
     """``static_argnums`` / ``donate_argnums`` as a tuple of non-negative ints, checked as ``jax.jit`` checks them:
     an int or a sequence of ints (not a string, not a bool), each within the function's positional parameters
@@ -274,6 +305,8 @@ class Jitted:
         self._warned: set = set()
         self._reach = None
         self._tokens: dict = {}
+        self._counter = itertools.count()
+        self._facts = None          # (reach, check, token) of the last call's tensor facts
         self._lock = threading.RLock()
         self._bound = weakref.WeakKeyDictionary()     # instance -> its jitted bound method (see __get__)
         self._bound_ids: dict = {}
@@ -315,10 +348,17 @@ class Jitted:
         if r is None or not still(r):
             r = self._reach = reach(self.fn)
             # the walk's fingerprint as a small number: hashing it on every call cost more than the walk's check
-            r.key = self._tokens.setdefault(r.key, len(self._tokens))
+            r.key = self._token(r.key)
         try:
+            fast = self._facts
+            if fast is not None and fast[0] is r and fast[1](r.tensors):
+                token = fast[2]
+            else:               # the tensors' facts as a small number, and a check of them for the next calls
+                facts = _tensor_facts(r.tensors)
+                token = self._token(("facts", facts))
+                self._facts = (r, _facts_check(facts, len(r.tensors)), token)
             key = (repr(treedef) if leaves else None, tuple(_leaf_fact(x) for x in leaves) if leaves else (),
-                   static, _mode.state.enabled, r.key, _tensor_facts(r.tensors))
+                   static, _mode.state.enabled, r.key, token)
         except _Eager as e:
             self._warn(str(e), str(e))
             return self.fn(*args)
@@ -346,6 +386,17 @@ class Jitted:
                 self._warn(reason, reason)
                 return self.fn(*args)
         return self._trace_call(key, args, leaves, state, r)
+
+    def _token(self, fact) -> int:
+        """A small number for ``fact`` (a reach's fingerprint, tensors' facts): a key part cheap to hash. Never
+        reused: the table is emptied when it grows large (a step called with ever new shapes), and a fact seen
+        again then gets a new number, a cache miss, never another fact's trace."""
+        token = self._tokens.get(fact)
+        if token is None:
+            if len(self._tokens) >= 64 * self.max_cache:
+                self._tokens.clear()
+            token = self._tokens[fact] = next(self._counter)
+        return token
 
     def _state(self, leaves, r) -> list:
         if not leaves:
@@ -416,7 +467,7 @@ class Jitted:
             if reason:
                 raise _Eager(reason)
             self._reach = after = reach(self.fn)
-            after.key = self._tokens.setdefault(after.key, len(self._tokens))
+            after.key = self._token(after.key)
             if list(after.fp) != fp_before:
                 raise _Eager("it changes Python state (a number, a flag, a container, an attribute of an object it "
                              "reaches), which a replay would not repeat")
