@@ -387,6 +387,37 @@ def test_shape_change_retraces():
     assert f.trace_count == 2 and f.replay_count == 2
 
 
+def test_np_dot_makes_the_same_blas_call_as_matmul():
+    # the replay calls np.dot for matmuls of 2-D float arrays BLAS reads as they are: the same bits as matmul,
+    # transposed operands, a @ a.T (both send it to syrk) and out= included
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        m, k, n = (int(v) for v in rng.integers(2, 90, 3))
+        dt = rng.choice([np.float32, np.float64])
+        a, b = rng.standard_normal((m, k)).astype(dt), rng.standard_normal((k, n)).astype(dt)
+        at, bt = np.ascontiguousarray(a.T).T, np.ascontiguousarray(b.T).T        # F-ordered
+        for x, y in ((a, b), (at, b), (a, bt), (at, bt), (a, a.T), (a.T, a)):
+            out = np.empty((x.shape[0], y.shape[1]), dt)
+            assert np.array_equal(np.dot(x, y), x @ y) and np.array_equal(np.dot(x, y, out=out), x @ y)
+
+
+def test_a_bound_array_of_another_layout_traces_again():
+    # traced with C-ordered inputs (the replay calls np.dot on them), replayed with a strided view that BLAS cannot
+    # read as it is (matmul runs its own loop): the layout check fails before anything is written, a new trace
+    # calls matmul, and every answer is eager's
+    rng = np.random.default_rng(8)
+    w = tn.tensor(rng.standard_normal((6, 5)).astype(np.float32), requires_grad=True)
+    grad = tn.func.grad(lambda w, x: tn.tanh(x @ w).sum())
+    jitted = tn.jit(grad)
+    xs = [rng.standard_normal((4, 6)).astype(np.float32), rng.standard_normal((4, 12)).astype(np.float32)[:, ::2],
+          rng.standard_normal((4, 6)).astype(np.float32), rng.standard_normal((4, 12)).astype(np.float32)[:, ::2]]
+    with no_warnings():
+        for x in xs:
+            assert same(val(jitted(w, x)), val(grad(w, x)))
+    src = jitted.dump()
+    assert "_blas(" in src and jitted.trace_count == 2 and jitted.replay_count == 2
+
+
 # ---- guards -------------------------------------------------------------------------------------------------
 def _chapter_f(a):
     b = a * 2

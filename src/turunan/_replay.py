@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._trace import GuardMismatch, Recorder, Slot, op_uses
+from ._trace import GuardMismatch, Recorder, Slot, blasable, op_uses
 
 __all__ = ["compile_trace", "same"]
 
@@ -48,7 +48,7 @@ _CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__
 class _Source:
     def __init__(self, consts: dict) -> None:
         self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
-                         "_copy": np.array, "_E": np.empty, "_R": np.add.reduce}
+                         "_copy": np.array, "_E": np.empty, "_R": np.add.reduce, "_blas": blasable}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
         self.alias: dict[int, int] = {}   # slot -> the slot holding the same array (a repeated call, x * 1)
@@ -151,11 +151,14 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     if fuse:
         fused.update(_strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info))
     pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
+    dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
     guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
     undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
     body: list[str] = []
     if bound:
         body.append(", ".join(f"v{k}" for k in bound) + (", = _in" if len(bound) == 1 else " = _in"))
+    for k in blas_checked:      # (before anything is written: another layout traces again)
+        body.append(f"if not _blas(v{k}): raise _M(-1)")
     for k, v in consts.items():
         if k in rec.written:
             body.append(f"v{k} = _copy({src.const(v)})")
@@ -182,9 +185,10 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             body.append(f"v{defs[0]} = {src.expr(Slot(op[1]))}")   # a copy of an array read nowhere else: the array
         elif defs and defs[0] in pooled:
             args = ", ".join(src.expr(a) for a in op[2])
-            body.append(f"v{defs[0]} = {src.const(op[1])}({args}, out={pooled[defs[0]]})")
+            fn = np.dot if i in dots else op[1]
+            body.append(f"v{defs[0]} = {src.const(fn)}({args}, out={pooled[defs[0]]})")
         else:
-            body.append(_line(op, src, rec.meta))
+            body.append(_line(("call", np.dot) + op[2:] if i in dots else op, src, rec.meta))
         dead = [k for k in [src.alias.get(k, k) for k in op_uses(op)] + _defs(op)
                 if last.get(k, i) <= i and k not in keep and k not in readonly]
         if dead:
@@ -200,6 +204,43 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fn = src.ns[name]
     fn.source = code
     return fn
+
+
+def _dots(rec, ops, dead_ops, consts, bound, src) -> tuple[set, list]:
+    """The matmuls of two 2-D float arrays of one dtype (every dimension at least 2) that BLAS reads as they are,
+    called as ``np.dot``: the same BLAS call (``tests/test_jit.py`` compares them on random shapes), without the
+    ufunc machinery's ~0.35 us a call. An array the replay makes owns its memory (C- or F-ordered), and so does
+    what its ``.mT`` shows; an array bound from outside was checked when traced and is checked again on every
+    replay, before anything is written (another layout traces again). Returns (op indices, bound slots to check)."""
+    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+    bound = set(bound)
+    dots, checked = set(), []
+    for i, op in enumerate(ops):
+        if i in dead_ops or op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1]:
+            continue
+        if not all(type(a) is Slot and a.k in rec.meta for a in op[2]):
+            continue
+        dtypes = {rec.meta[a.k][1] for a in op[2]}
+        need = []
+        for a in op[2]:
+            shape, dtype = rec.meta[a.k]
+            if len(shape) != 2 or min(shape) < 2 or dtype.kind != "f" or len(dtypes) != 1:
+                break
+            base = view_of.get(a.k, a.k)
+            base = src.alias.get(base, base)
+            if base in consts:
+                if not blasable(consts[base]):
+                    break
+            elif base in bound:
+                if base not in rec.blasable:
+                    break
+                need.append(base)
+            elif base not in rec.fresh:
+                break
+        else:
+            dots.add(i)
+            checked += [k for k in need if k not in checked]
+    return dots, checked
 
 
 def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:

@@ -109,6 +109,13 @@ def _user_line() -> str:
     return "<unknown>"
 
 
+def blasable(a) -> bool:
+    """Whether NumPy hands the 2-D array ``a`` to BLAS as it is (aligned, C- or F-ordered): then ``np.dot`` and
+    ``np.matmul`` make the same BLAS call (the same bits); on other strides matmul runs its own loop and dot copies."""
+    f = a.flags
+    return f.aligned and (f.c_contiguous or f.f_contiguous)
+
+
 class Recorder:
     """One trace under construction: its ops, its slots, its constants and its guards."""
 
@@ -139,6 +146,7 @@ class Recorder:
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
         self.scalars: set[int] = set()        # slots holding Python numbers read afresh on every replay (Live)
+        self.blasable: set[int] = set()       # bound 2-D arrays BLAS could read as they were when traced
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:
@@ -150,6 +158,8 @@ class Recorder:
         t = TraceArray(a, self.slot(), self)
         self.inputs.append(t.k)
         self.meta[t.k] = (a.shape, a.dtype)
+        if a.ndim == 2 and blasable(a):
+            self.blasable.add(t.k)
         self.bound_ids[id(a)] = t.k
         self._root(a, t.k)
         return t
