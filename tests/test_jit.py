@@ -533,6 +533,21 @@ def _ulps(a, b) -> float:
 needs_numba = pytest.mark.skipif(not _fuse.available(), reason="numba is not installed")   # imports numba now
 
 
+@pytest.mark.parametrize("fuse", [False, pytest.param(True, marks=needs_numba)])
+def test_a_result_in_another_order_than_c_keeps_its_order(fuse):
+    # exp(x.T) is F-ordered in eager NumPy (a ufunc keeps its operand's order); a replay's buffer for it, or a fused
+    # loop's output, C-ordered, would make the later sum add in another order: other bits
+    x = tn.tensor(np.random.default_rng(9).standard_normal((300, 257)).astype(np.float32))
+
+    def f(x):
+        y = tn.exp(x.T * 0.5)
+        return (y * 1.5).sum(axis=1)
+    jitted = tn.jit(f, fuse=fuse)
+    for _ in range(3):
+        assert same(val(f(x)), val(jitted(x)))
+    assert jitted.replay_count == 2
+
+
 @needs_numba
 def test_fusion_of_exact_ops_is_bit_for_bit():
     # +, -, *, /, sqrt, comparisons and maximum are computed in NumPy's loop dtypes: the same bits

@@ -350,7 +350,7 @@ def _pool(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
         k = op[-2] if op[0] == "call" else None
         if (k is not None and isinstance(op[1], np.ufunc) and op[1].nout == 1 and not op[3] and k not in escape
                 and k in fresh and k not in rec.viewed and k not in consts and k not in src.alias
-                and len(op[2]) == op[1].nin and k in rec.meta):
+                and len(op[2]) == op[1].nin and k in rec.meta and k not in rec.not_c):
             if op[1] in _IN_PLACE:      # may write over an input it reads for the last time (as ``h += b``)
                 for j in set(op_uses(op)):
                     j = src.alias.get(j, j)
@@ -426,6 +426,8 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
     found = []
     summing = set()         # ops that are a column sum ending a group (their plan entry: "colsum")
     for group in _fuse.groups(ops, live, rec.meta, fresh):
+        if any(ops[m[0]][-2] in rec.not_c for m in group):
+            continue            # (its loop writes C-ordered arrays where eager's were not)
         summing.update(m[0] for m in group if len(m) == 5)
         # a constant of one value (0-d, or broadcast: all strides 0) becomes a literal of the loop, as a NumPy scalar:
         # typed as strongly as its array. Flattening a broadcast view would copy it on every call
@@ -526,7 +528,7 @@ def _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info) -> di
             return None
         op = ops[i]
         if op[0] != "call" or not isinstance(op[1], np.ufunc) or op[1].nout != 1 or op[3] or op[-2] is None \
-                or len(op[2]) != op[1].nin or op[-2] not in rec.meta or op[-1]:
+                or len(op[2]) != op[1].nin or op[-2] not in rec.meta or op[-1] or op[-2] in rec.not_c:
             return None
         shape = rec.meta[op[-2]][0]
         for a in op[2]:

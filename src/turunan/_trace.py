@@ -147,6 +147,9 @@ class Recorder:
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
         self.scalars: set[int] = set()        # slots holding Python numbers read afresh on every replay (Live)
         self.blasable: set[int] = set()       # bound 2-D arrays BLAS could read as they were when traced
+        # results of their own in another order than C (exp(x.T) is F-ordered, as NumPy keeps its operand's order):
+        # a buffer the replay allocates for one must not be C-ordered, or a later reduction adds in another order
+        self.not_c: set[int] = set()
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:
@@ -268,6 +271,8 @@ class Recorder:
             self.owner[id(res)] = k
             if not conv:            # (a NumPy scalar held as a 0-d array is not an array a replay can pool)
                 self.fresh.add(k)
+            if not res.flags.c_contiguous:
+                self.not_c.add(k)
         else:
             while isinstance(getattr(base, "base", None), np.ndarray):
                 base = base.base
