@@ -356,7 +356,8 @@ class Jitted:
             else:               # the tensors' facts as a small number, and a check of them for the next calls
                 facts = _tensor_facts(r.tensors)
                 token = self._token(("facts", facts))
-                self._facts = (r, _facts_check(facts, len(r.tensors)), token)
+                if fast is None or fast[0] is not r or fast[2] != token:    # (a dtype the check cannot tell by
+                    self._facts = (r, _facts_check(facts, len(r.tensors)), token)   # identity: checked the slow way)
             key = (repr(treedef) if leaves else None, tuple(_leaf_fact(x) for x in leaves) if leaves else (),
                    static, _mode.state.enabled, r.key, token)
         except _Eager as e:
