@@ -377,50 +377,41 @@ def _median(res, fw, t):
         return None
 
 
+def _table(lines: list, title: str, head: list, results: dict, cells) -> None:
+    """One markdown table: a row per workload and timed function, ``cells(res, t)`` its cells after the name."""
+    lines.append(title)
+    lines.append("| " + " | ".join(["workload"] + head) + " |")
+    lines.append("|" + "|".join(["---"] + ["---:"] * len(head)) + "|")
+    for name, res in results.items():
+        for t in res.get("timed", ["step"]):
+            lines.append("| " + " | ".join([name if t == "step" else f"{name}/{t}"] + cells(res, t)) + " |")
+
+
 def report(results: dict, fws: list) -> str:
-    lines = []
+    lines: list = []
     cols = [f for f in FRAMEWORKS if f in fws]
-    head = ["workload"] + [LABELS[f] for f in cols] + ["turunan / floor", "turunan / PyTorch"]
-    lines.append("Median time per iteration, ms (lower is better)\n")
-    lines.append("| " + " | ".join(head) + " |")
-    lines.append("|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|")
-    for name, res in results.items():
-        for t in res.get("timed", ["step"]):
-            row = name if t == "step" else f"{name}/{t}"
-            cells = [_ms(_median(res, f, t)) for f in cols]
-            tu = _median(res, "turunan", t)
-            cells += [_ratio(tu, _median(res, "floor", t)), _ratio(tu, _median(res, "torch", t))]
-            lines.append("| " + " | ".join([row] + cells) + " |")
-    lines.append("\nRatio to the NumPy floor (median / floor median)\n")
-    lines.append("| " + " | ".join(["workload"] + [LABELS[f] for f in cols]) + " |")
-    lines.append("|" + "|".join(["---"] + ["---:"] * len(cols)) + "|")
-    for name, res in results.items():
-        for t in res.get("timed", ["step"]):
-            row = name if t == "step" else f"{name}/{t}"
-            fl = _median(res, "floor", t)
-            lines.append("| " + " | ".join([row] + [_ratio(_median(res, f, t), fl) for f in cols]) + " |")
-    lines.append("\nPeak memory over one call, MB (tracemalloc for floor/turunan/HIPS; resident-set peak "
-                 "for PyTorch/JAX)\n")
-    lines.append("| " + " | ".join(["workload"] + [LABELS[f] for f in cols]) + " |")
-    lines.append("|" + "|".join(["---"] + ["---:"] * len(cols)) + "|")
-    for name, res in results.items():
-        for t in res.get("timed", ["step"]):
-            row = name if t == "step" else f"{name}/{t}"
-            cells = []
-            for f in cols:
-                m = res["frameworks"].get(f, {}).get("memory", {}).get(t)
-                cells.append("—" if not m or "peak_bytes" not in m else _mb(m["peak_bytes"]))
-            lines.append("| " + " | ".join([row] + cells) + " |")
+    labels = [LABELS[f] for f in cols]
+
+    def times(res, t):
+        tu = _median(res, "turunan", t)
+        return [_ms(_median(res, f, t)) for f in cols] + [_ratio(tu, _median(res, "floor", t)),
+                                                          _ratio(tu, _median(res, "torch", t))]
+
+    def memory(res, t):
+        ms = [res["frameworks"].get(f, {}).get("memory", {}).get(t) for f in cols]
+        return ["—" if not m or "peak_bytes" not in m else _mb(m["peak_bytes"]) for m in ms]
+    _table(lines, "Median time per iteration, ms (lower is better)\n",
+           labels + ["turunan / floor", "turunan / PyTorch"], results, times)
+    _table(lines, "\nRatio to the NumPy floor (median / floor median)\n", labels, results,
+           lambda res, t: [_ratio(_median(res, f, t), _median(res, "floor", t)) for f in cols])
+    _table(lines, "\nPeak memory over one call, MB (tracemalloc for floor/turunan/HIPS; resident-set peak "
+           "for PyTorch/JAX)\n", labels, results, memory)
     jits = [f for f in COMPILING if f in cols]
     if jits:
-        lines.append("\nFirst call, ms (for a jit: trace and compile; turunan jit's later calls replay)\n")
-        lines.append("| " + " | ".join(["workload"] + [LABELS[f] for f in jits]) + " |")
-        lines.append("|" + "|".join(["---"] + ["---:"] * len(jits)) + "|")
-        for name, res in results.items():
-            for t in res.get("timed", ["step"]):
-                row = name if t == "step" else f"{name}/{t}"
-                cells = [_ms(res["frameworks"].get(f, {}).get("setup", {}).get("first_s", {}).get(t)) for f in jits]
-                lines.append("| " + " | ".join([row] + cells) + " |")
+        _table(lines, "\nFirst call, ms (for a jit: trace and compile; turunan jit's later calls replay)\n",
+               [LABELS[f] for f in jits], results,
+               lambda res, t: [_ms(res["frameworks"].get(f, {}).get("setup", {}).get("first_s", {}).get(t))
+                               for f in jits])
     notes = [(n, x) for n, res in results.items() for x in res.get("notes", [])]
     fails = [(n, f, r["frameworks"][f].get("grad_check") or r["frameworks"][f]["setup"].get("error"))
              for n, r in results.items() for f in r.get("frameworks", {})
