@@ -646,65 +646,31 @@ class LivePrologue:
 
 
 def _sgd_update(x, g, arrays, sc, flags) -> None:
-    """SGD's ``_update`` (turunan.optim) on the step's path ``flags``, the same NumPy calls in the same order."""
+    """SGD's ``_update`` on the step's path ``flags``: optim's own arithmetic, with the trace's live numbers."""
+    from .optim import sgd_decayed, sgd_descend, sgd_momentum
     lr, mu, wd, damp1, lrmu = sc
     wd_on, mu_on, damp_on, nesterov = flags[:4]
     s = arrays[0]
-    d = g
-    if wd_on:
-        np.multiply(x, wd, out=s)
-        s += g
-        d = s
-    if not mu_on:
-        np.multiply(d, lr, out=s)
-        x -= s
-        return
-    buf = arrays[1]
-    buf *= mu
-    if damp_on:
-        np.multiply(d, damp1, out=s)
-        buf += s
-    else:
-        buf += d
-    if nesterov:
-        np.multiply(d, lr, out=s)
-        x -= s
-        np.multiply(buf, lrmu, out=s)
-        x -= s
-    else:
-        np.multiply(buf, lr, out=s)
-        x -= s
+    d = sgd_decayed(x, g, s, wd) if wd_on else g
+    buf = arrays[1] if mu_on else None
+    if mu_on:
+        sgd_momentum(buf, d, s, mu, damp1, damp_on)
+    sgd_descend(x, d, buf, s, lr, lrmu, nesterov)
 
 
 def _adam_update(x, g, arrays, sc, corr, flags, epsilon_hat) -> None:
-    """Adam's ``_update`` (turunan.optim) on the step's path ``flags``, the same NumPy calls in the same order."""
+    """Adam's ``_update`` on the step's path ``flags``: optim's own arithmetic, with the trace's live numbers."""
+    from .optim import adam_moments_step
     lr, wd, omb1, b2, omb2, eps, decay = sc
-    c2, c3 = corr
     s, m, v = arrays[:3]
     if flags[0] and flags[1]:
-        x *= decay
+        x *= decay                  # AdamW: 1 - lr·wd
     elif flags[0]:
         g2 = arrays[3]
         np.multiply(x, wd, out=g2)
         g2 += g
         g = g2
-    np.subtract(g, m, out=s)
-    s *= omb1
-    m += s
-    v *= b2
-    np.multiply(g, g, out=s)
-    s *= omb2
-    v += s
-    np.sqrt(v, out=s)
-    if epsilon_hat:
-        s += eps
-        s /= c2
-    else:
-        s /= c2
-        s += eps
-    np.divide(m, s, out=s)
-    s *= c3
-    x -= s
+    adam_moments_step(x, g, s, m, v, None, omb1, b2, omb2, eps, corr[0], corr[1], epsilon_hat)
 
 
 def _steady(opt, kind, items) -> bool:

@@ -273,36 +273,16 @@ class SGD(Optimizer):
         if group["maximize"]:
             g = np.negative(g, out=self._scratch(state, p, "grad_scratch"))    # ascend: step along +g
         s = self._scratch(state, p)
-        d = g
-        if wd:
-            np.multiply(x, wd, out=s)
-            s += g
-            d = s
-        if not mu:
-            np.multiply(d, lr, out=s)
-            x -= s
-            return
-        if self.momentum_carries_lr:
+        d = sgd_decayed(x, g, s, wd) if wd else g
+        if mu and self.momentum_carries_lr:
             self._carried_momentum_step(x, d, state, group)
             return
-        buf = state.get("momentum_buffer")
-        if buf is None:
+        buf = state.get("momentum_buffer") if mu else None
+        if mu and buf is None:
             buf = state["momentum_buffer"] = d.copy()     # made once, on the first step
-        else:
-            buf *= mu
-            if damp:
-                np.multiply(d, 1 - damp, out=s)    # d is no longer needed: Nesterov forbids dampening
-                buf += s
-            else:
-                buf += d
-        if group["nesterov"]:
-            np.multiply(d, lr, out=s)              # p -= lr·(d + μ·b), in two in-place steps
-            x -= s
-            np.multiply(buf, lr * mu, out=s)
-            x -= s
-        else:
-            np.multiply(buf, lr, out=s)
-            x -= s
+        elif mu:
+            sgd_momentum(buf, d, s, mu, 1 - damp, bool(damp))
+        sgd_descend(x, d, buf, s, lr, lr * mu, group["nesterov"])
 
     @staticmethod
     def _carried_momentum_step(x, d, state, group) -> None:
@@ -320,6 +300,65 @@ class SGD(Optimizer):
             x -= mu * buf
         else:
             x -= buf
+
+
+# ---- the updates' arithmetic on arrays -----------------------------------------------------------------------
+# Shared by the optimisers' steps and by tn.jit's traced updates (turunan._jit_reach), which call them with the
+# numbers as live slots of a trace: the same NumPy calls in the same order, so a replay gives a step's bits. Python
+# decides only on flags here; every number is an argument.
+
+def sgd_decayed(x, g, s, wd):
+    """L2 weight decay: ``g + wd·x``, written into the scratch array ``s`` (returned)."""
+    np.multiply(x, wd, out=s)
+    s += g
+    return s
+
+
+def sgd_momentum(buf, d, s, mu, damp1, damp_on: bool) -> None:
+    """``buf = mu·buf + (1 - dampening)·d`` in place (``damp1``: 1 - dampening)."""
+    buf *= mu
+    if damp_on:
+        np.multiply(d, damp1, out=s)       # d is no longer needed: Nesterov forbids dampening
+        buf += s
+    else:
+        buf += d
+
+
+def sgd_descend(x, d, buf, s, lr, lrmu, nesterov: bool) -> None:
+    """``x -= lr·d`` (no momentum: ``buf`` None), ``x -= lr·buf``, or Nesterov's ``x -= lr·(d + mu·buf)`` in two
+    in-place steps (``lrmu``: lr·mu)."""
+    if buf is None or nesterov:
+        np.multiply(d, lr, out=s)
+        x -= s
+    if buf is not None:
+        np.multiply(buf, lrmu if nesterov else lr, out=s)
+        x -= s
+
+
+def adam_moments_step(x, g, s, m, v, vmax, omb1, b2, omb2, eps, corr2, rate, epsilon_hat: bool) -> None:
+    """Adam's moments and step, in place: ``m += (1-b1)(g - m)`` (a lerp, as PyTorch computes it), ``v = b2·v +
+    (1-b2)·g²``, the running maximum ``vmax`` (amsgrad) or None, then ``x -= rate · m / (sqrt(v)/corr2 + eps)``
+    (``corr2``: sqrt(1 - b2^t); ``rate``: lr / (1 - b1^t); ``epsilon_hat``: eps added before the correction)."""
+    np.subtract(g, m, out=s)
+    s *= omb1
+    m += s
+    v *= b2
+    np.multiply(g, g, out=s)
+    s *= omb2
+    v += s
+    if vmax is not None:
+        np.maximum(vmax, v, out=vmax)
+        v = vmax
+    np.sqrt(v, out=s)
+    if epsilon_hat:
+        s += eps
+        s /= corr2
+    else:
+        s /= corr2
+        s += eps
+    np.divide(m, s, out=s)
+    s *= rate
+    x -= s
 
 
 class Adam(Optimizer):
@@ -398,26 +437,8 @@ class Adam(Optimizer):
                 np.multiply(x, wd, out=g2)
                 g2 += g
             g = g2
-        np.subtract(g, m, out=s)                   # m += (1−β₁)(g − m): a lerp, as PyTorch computes it
-        s *= 1 - b1
-        m += s
-        v *= b2
-        np.multiply(g, g, out=s)
-        s *= 1 - b2
-        v += s
-        if group["amsgrad"]:
-            np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-            v = state["max_exp_avg_sq"]
-        np.sqrt(v, out=s)
-        if self.epsilon_hat:
-            s += eps
-            s /= math.sqrt(1 - b2 ** t)
-        else:
-            s /= math.sqrt(1 - b2 ** t)
-            s += eps
-        np.divide(m, s, out=s)
-        s *= lr / (1 - b1 ** t)
-        x -= s
+        adam_moments_step(x, g, s, m, v, state["max_exp_avg_sq"] if group["amsgrad"] else None, 1 - b1, b2, 1 - b2,
+                          eps, math.sqrt(1 - b2 ** t), lr / (1 - b1 ** t), self.epsilon_hat)
 
 
 class AdamW(Adam):
