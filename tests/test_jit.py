@@ -7,12 +7,14 @@ shape changes, Dropout, BatchNorm's modes, a parameter replaced between calls, a
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import importlib
 import pathlib
 import pkgutil
 import re
 import sys
+import types
 import warnings
 
 import numpy as np
@@ -156,6 +158,31 @@ def test_functional_grad_value_and_grad_hessian():
             w = tn.tensor(rng.standard_normal((3, 2)))
             assert same(val(tn.hessian(h)(w)), val(jh(w)))
     assert jg.trace_count == jvg.trace_count == jh.trace_count == 1
+
+
+def test_a_named_tuple_and_a_tuple_are_two_signatures():
+    pair = collections.namedtuple("pair", "a b")
+    f = tn.jit(lambda p: p.a * 2 if isinstance(p, pair) else p[0] * 3)
+    x, y = tn.tensor([1.0]), tn.tensor([1.0])
+    for _ in range(2):
+        assert same(val(f(pair(x, y))), np.array([2.0], np.float32))
+        assert same(val(f((x, y))), np.array([3.0], np.float32))
+    assert f.trace_count == 2 and f.replay_count == 2
+
+
+def test_an_array_of_a_module_and_a_moveaxis_replay():
+    # an array read through a module's attribute is bound by a weak reference (checked on every replay); the
+    # replay calls np.moveaxis as the transpose it is
+    lib = types.ModuleType("lib")
+    lib.table = np.arange(24.0).reshape(2, 3, 4)
+
+    def f(x):
+        return (np.moveaxis(x * lib.table, 0, -1) * 2.0).sum(axis=0)
+    jitted = tn.jit(f)
+    x = tn.tensor(np.ones((2, 3, 4)))
+    for _ in range(3):
+        assert same(val(jitted(x)), val(f(x)))
+    assert jitted.replay_count == 2 and ".transpose((1, 2, 0))" in jitted.dump()
 
 
 def test_numpy_arrays_and_numbers_as_arguments():

@@ -30,6 +30,9 @@ class TreeDef:
         return (isinstance(other, TreeDef) and self.kind == other.kind and self.meta == other.meta
                 and self.children == other.children)
 
+    def __hash__(self) -> int:          # (a key of tn.jit's cache: a named tuple is another structure than a tuple)
+        return hash((self.kind, self.meta, self.children))
+
     def __repr__(self) -> str:
         if self.kind == "leaf":
             return "*"

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._array import normalize_axes
 from ._trace import GuardMismatch, Recorder, Slot, blasable, op_uses
 
 __all__ = ["compile_trace", "same"]
@@ -642,8 +643,7 @@ def _direct(op, src: _Source, meta: dict) -> str | None:
     ndim = len(meta[args[0].k][0]) if args[0].k in meta else None
     if fn is np.moveaxis and len(args) == 3 and not kw and ndim is not None and \
             all(type(x) is not Slot for x in args[1:]):
-        from numpy.lib.array_utils import normalize_axis_tuple
-        source, dest = normalize_axis_tuple(args[1], ndim), normalize_axis_tuple(args[2], ndim)
+        source, dest = normalize_axes(args[1], ndim, "moveaxis"), normalize_axes(args[2], ndim, "moveaxis")
         order = [n for n in range(ndim) if n not in source]
         for d, s in sorted(zip(dest, source)):
             order.insert(d, s)

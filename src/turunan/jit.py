@@ -114,7 +114,7 @@ class _Trace:
         the state written back, as straight lines (a loop over kinds costs ~0.5 us a tensor on every call)."""
         ns = {"_run": self.run, "_M": GuardMismatch, "_unflatten": tree_unflatten, "_treedef": self.treedef,
               "_copy": np.array}
-        ins = []
+        ins, lines = [], []
         for j, (kind, i) in enumerate(self.binds):
             if kind == "d":
                 ins.append(f"S[{i}]._d")
@@ -123,12 +123,11 @@ class _Trace:
             elif kind == "a":
                 ins.append(f"(L[{i}]._d if isinstance(L[{i}], _T) else L[{i}])")
                 ns["_T"] = Tensor
-            else:
+            else:               # an array bound by a weak reference: freed, it traces again
                 ns[f"_w{j}"] = i
-                ins.append(f"_w{j}()")
-        lines = [f"_in = ({''.join(x + ', ' for x in ins)})"]
-        if any(kind == "w" for kind, _ in self.binds):
-            lines.append("if None in _in: raise _M(-1)      # an array bound by reference was freed: trace again")
+                lines += [f"_a{j} = _w{j}()", f"if _a{j} is None: raise _M(-1)"]
+                ins.append(f"_a{j}")
+        lines.append(f"_in = ({''.join(x + ', ' for x in ins)})")
         lines.append("_r = _run(_in, S)")
         at = 0
         leaves = []
@@ -358,7 +357,7 @@ class Jitted:
                 token = self._token(("facts", facts))
                 if fast is None or fast[0] is not r or fast[2] != token:    # (a dtype the check cannot tell by
                     self._facts = (r, _facts_check(facts, len(r.tensors)), token)   # identity: checked the slow way)
-            key = (repr(treedef) if leaves else None, tuple(_leaf_fact(x) for x in leaves) if leaves else (),
+            key = (treedef, tuple(_leaf_fact(x) for x in leaves) if leaves else (),
                    static, _mode.state.enabled, r.key, token)
         except _Eager as e:
             self._warn(str(e), str(e))
