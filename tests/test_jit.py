@@ -354,6 +354,34 @@ def test_dropout_draws_fresh_masks_equal_to_eager():
     assert f.replay_count == 4
 
 
+def test_a_replay_that_drew_and_stops_at_a_guard_puts_the_generator_back():
+    # Dropout draws, then the loss's value decides a branch; a replay of the other path stops at that guard and
+    # the step is traced again, drawing again: the generator must be where the stopped replay found it
+    def run(jit):
+        tn.manual_seed(0)
+        model = nn.Sequential(nn.Linear(4, 8), nn.Dropout(0.5), nn.Linear(8, 1))
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, y):
+            loss = ((model(x) - y) ** 2).mean()
+            raw = loss
+            if loss > 8.0:
+                loss = loss * 0.5
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return raw
+        f = tn.jit(step) if jit else step
+        rng = np.random.default_rng(0)
+        tn.manual_seed(5)
+        out = [val(f(tn.tensor(rng.standard_normal((6, 4)).astype(np.float32)),
+                     tn.tensor(3 * rng.standard_normal((6, 1)).astype(np.float32)))) for _ in range(8)]
+        return out + [val(list(model.parameters())), val(tn.rand(3))], f
+    (eager, _), (jitted, f) = run(False), run(True)
+    assert same(eager, jitted)
+    assert f.trace_count >= 2 and f.replay_count >= 1
+
+
 def test_batchnorm_running_stats_and_the_train_eval_switch():
     with no_warnings():
         _training(lambda ps: optim.SGD(ps, lr=0.1), batchnorm=True)

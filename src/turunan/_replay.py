@@ -42,13 +42,26 @@ def _restore(saved) -> None:
         np.copyto(arr, copy)
 
 
+def _generators() -> list:
+    """The random generators' states, to put back where a replay that drew stops at a guard (its trace draws
+    again: drawn twice, the next numbers would not be eager's)."""
+    from ._creation import live_generators
+    return [(g, g.rng, g.rng.bit_generator.state) for g in list(live_generators)]
+
+
+def _put_back(states) -> None:
+    for g, rng, state in states:
+        g.rng = rng
+        rng.bit_generator.state = state
+
+
 _CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__index__(), "item": lambda a: a.item(),
          "tolist": lambda a: a.tolist(), "array": lambda a: np.array(a, copy=True), "value": lambda v: v}
 
 
 class _Source:
     def __init__(self, consts: dict) -> None:
-        self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
+        self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore, "_generators": _generators, "_put_back": _put_back,
                          "_copy": np.array, "_E": np.empty, "_R": np.add.reduce, "_blas": blasable}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
@@ -167,7 +180,12 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     undo_at = rec.first_write
     if undo_at in updates and not updates[undo_at]:     # inside a fused update: before it
         undo_at = max(j for j in updates if j < undo_at and updates[j])
+    draw_at = next((i for i, op in enumerate(ops) if op[0] == "draw" and i not in dead_ops), None)
+    if draw_at is not None and not any(op[0] == "guard" for op in ops[draw_at:]):
+        draw_at = None          # no guard after the first draw: a replay that draws runs to its end
     for i, op in enumerate(ops):
+        if draw_at == i:
+            body.append("_g = _generators()")
         if undo and i == undo_at:
             body.append("_u = [(a, a.copy()) for a in (" + "".join(f"v{k}, " for k in undo) + ")]")
         if i in updates:
@@ -197,9 +215,10 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     # a constant handed out is a copy: the caller may write into what it gets
     body.append("return (" + "".join(f"_copy({src.consts[k]}), " if k in src.consts else f"{src.expr(Slot(k))}, "
                                       for k in results) + ")")
-    if undo:
-        body = ["_u = None", "try:"] + ["    " + b for b in body] + \
-            ["except _M:", "    if _u is not None:", "        _restore(_u)", "    raise"]
+    if undo or draw_at is not None:
+        body = ["_u = _g = None", "try:"] + ["    " + b for b in body] + \
+            ["except _M:", "    if _u is not None:", "        _restore(_u)",
+             "    if _g is not None:", "        _put_back(_g)", "    raise"]
     code = f"def {name}(_in, _S):\n" + "".join(f"    {b}\n" for b in body)
     exec(compile(code, f"<tn.jit {name}>", "exec"), src.ns)
     fn = src.ns[name]
