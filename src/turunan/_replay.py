@@ -61,7 +61,8 @@ _CONV = {"float": float, "int": int, "complex": complex, "index": lambda a: a.__
 
 class _Source:
     def __init__(self, consts: dict) -> None:
-        self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore, "_generators": _generators, "_put_back": _put_back,
+        self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
+                         "_generators": _generators, "_put_back": _put_back,
                          "_copy": np.array, "_E": np.empty, "_R": np.add.reduce, "_blas": blasable}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
