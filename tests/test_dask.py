@@ -469,6 +469,49 @@ def test_nn_numpy_model_on_lazy_batches():
         np.testing.assert_allclose(a.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("name", ["SGD", "Adam"])
+def test_an_optimiser_steps_numpy_parameters_on_lazy_gradients(name):
+    """The usual split, trained: a step computes the lazy gradients of in-memory parameters in one graph execution
+    and keeps them as the .grad; a hand-written update (D2L's ``p -= lr * p.grad``) computes explicitly, with no
+    Dask fallback warning; the numbers are NumPy's."""
+    X, Y, _, _ = _data()
+    ref, model = _nn_model(), _nn_model()
+    opts = [getattr(optim, name)(m.parameters(), lr=0.05) for m in (ref, model)]
+    runs = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for m, opt, wrap in ((ref, opts[0], np.asarray), (model, opts[1], lazy)):
+            for _ in range(2):
+                opt.zero_grad()
+                F.mse_loss(m(tn.tensor(wrap(X))), tn.tensor(wrap(Y))).backward()
+                with CountComputes() as counter:
+                    opt.step()
+                runs.append(counter.starts)
+            with tn.no_grad():
+                for p in m.parameters():
+                    p -= 0.01 * p.grad
+    assert runs[2:] == [1, 1]         # one dask.compute a step, for all the gradients
+    assert all(type(p._d) is np.ndarray and type(p.grad._d) is np.ndarray for p in model.parameters())
+    for a, b in zip(model.parameters(), ref.parameters()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_in_place_on_a_dask_tensor_casts_as_numpy_does():
+    t, n = tn.tensor(lazy(np.array([1, 2]))), tn.tensor(np.array([1, 2]))
+    for x in (t, n):
+        with pytest.raises(TypeError, match="same_kind"):
+            x += 0.5
+    t += 2
+    assert is_dask(t) and t.numpy().tolist() == [3, 4]
+
+
+def test_like_constructors_of_a_dask_tensor_stay_lazy():
+    x = tn.tensor(lazy(np.ones((N, D))))
+    for made in (tn.zeros_like(x), tn.ones_like(x), tn.empty_like(x), tn.full_like(x, 2.5)):
+        assert is_dask(made) and made.shape == (N, D)
+    assert tn.full_like(x, 2.5).numpy().sum() == 2.5 * N * D
+
+
 # ---- refusals: clear errors, never a silent compute ---------------------------------------------------------------
 def _vector():
     return np.random.default_rng(7).standard_normal(N)
@@ -493,6 +536,13 @@ def test_scatter_add_with_repeated_indices_is_refused():
         with pytest.raises(NotImplementedError, match="repeated indices") as e:
             y.backward()
     assert "unique indices" in str(e.value) and "turunan.compute" in str(e.value)
+
+
+def test_a_pointwise_pick_with_dask_labels_is_refused():
+    y_hat = tn.tensor(lazy(np.random.default_rng(2).random((N, C))), requires_grad=True)
+    labels = lazy(np.random.default_rng(3).integers(0, C, N))
+    with pytest.raises(NotImplementedError, match="compute the labels"):
+        y_hat[range(N), tn.tensor(labels)]
 
 
 def test_scatter_add_with_a_dask_index_array_is_refused():

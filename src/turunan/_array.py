@@ -66,6 +66,8 @@ def is_foreign(value) -> bool:
     (False, False)
     """
     t = type(value)
+    if t is np.ndarray:
+        return False
     known = _FOREIGN.get(t)
     if known is None:
         known = _FOREIGN[t] = (not issubclass(t, (np.ndarray, np.generic)) and not issubclass(t, tuple(OWN_TYPES))
@@ -74,17 +76,23 @@ def is_foreign(value) -> bool:
     return known
 
 
-def assign(dst, src):
-    """Write ``src`` into the existing buffer ``dst`` (broadcasting, casting as NumPy's ``copyto``) and return the
-    buffer that now holds the values: ``dst`` itself, except for an array that cannot be written in place (a
-    Dask array, a JAX array), whose functional update comes back and must be rebound by the caller.
+def assign(dst, src, casting: str = "same_kind"):
+    """Write ``src`` into the existing buffer ``dst`` (broadcasting, casting as NumPy's ``copyto`` under
+    ``casting``, which every array type is held to) and return the buffer that now holds the values: ``dst``
+    itself, except for an array that cannot be written in place (a Dask array, a JAX array), whose functional
+    update comes back and must be rebound by the caller. A lazy ``src`` written into a NumPy array is computed
+    (the write needs its values; ``np.copyto`` would leave that to Dask's deprecated fallback).
 
     >>> buf = np.zeros(2); assign(buf, 3.0) is buf, buf
     (True, array([3., 3.]))
     """
     if type(dst) is np.ndarray:
-        np.copyto(dst, src, casting="unsafe")
+        np.copyto(dst, to_numpy(src) if is_lazy(src) else src, casting=casting)
         return dst
+    src_dtype = np.result_type(getattr(src, "dtype", src))
+    if not np.can_cast(src_dtype, dst.dtype, casting):
+        raise TypeError(f"Cannot cast array data from {src_dtype!r} to {dst.dtype!r} according to the rule "
+                        f"{casting!r}")
     if not is_lazy(dst):
         try:
             dst[...] = src
@@ -108,8 +116,10 @@ def as_result(ans):
 def is_lazy(value) -> bool:
     """Whether ``value`` (an array, or a Tensor holding one) is a lazy array (Dask's): its values exist only once
     it is computed."""
+    if type(value) is np.ndarray:
+        return False
     value = getattr(value, "_d", value)
-    return hasattr(value, "compute") and hasattr(value, "dask")
+    return type(value) is not np.ndarray and hasattr(value, "compute") and hasattr(value, "dask")
 
 
 def refuse_lazy(x, what: str, why: str) -> None:

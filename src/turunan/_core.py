@@ -224,7 +224,8 @@ class Tensor:
     def item(self):
         if self._d.size != 1:
             raise ValueError(f"item() needs a tensor with one element, this one has shape {self.shape}")
-        return self._host().item()
+        d = self._d
+        return d.item() if type(d) is np.ndarray else self._host().item()
 
     def tolist(self):
         return self._host().tolist()

@@ -10,7 +10,7 @@ import weakref
 import numpy as np
 
 from . import _batched
-from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape, beside
+from ._array import DEFAULT_FLOAT, as_array, as_operand, as_shape, beside, is_foreign
 from ._core import Tensor
 
 
@@ -75,25 +75,34 @@ def _like(x, dtype):
     return data.shape, (data.dtype if dtype is None else np.dtype(dtype))
 
 
-# the *_like functions make x's array type (a CuPy tensor's on the device)
+def _of_type(x, make, shape, dtype, *fill):
+    """``make(shape, *fill, dtype=)`` of the array type ``x`` holds: made by CuPy on the device, or lazily by Dask
+    (a host array first would be a larger-than-memory one), through NumPy's ``like=``; NumPy's otherwise."""
+    d = getattr(x, "_d", None)
+    if d is not None and type(d) is not np.ndarray and is_foreign(d):
+        return make(shape, *fill, dtype=dtype, like=d)
+    return beside(make(shape, *fill, dtype=dtype), x)
+
+
+# the *_like functions make x's array type (a CuPy tensor's on the device, a Dask tensor's lazily)
 def zeros_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(beside(np.zeros(shape, dtype), x), None, requires_grad)
+    return _make(_of_type(x, np.zeros, shape, dtype), None, requires_grad)
 
 
 def ones_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(beside(np.ones(shape, dtype), x), None, requires_grad)
+    return _make(_of_type(x, np.ones, shape, dtype), None, requires_grad)
 
 
 def full_like(x, fill_value, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(beside(np.full(shape, as_array(fill_value, dtype), dtype), x), None, requires_grad)
+    return _make(_of_type(x, np.full, shape, dtype, as_array(fill_value, dtype)), None, requires_grad)
 
 
 def empty_like(x, dtype=None, requires_grad: bool = False) -> Tensor:
     shape, dtype = _like(x, dtype)
-    return _make(beside(np.empty(shape, dtype), x), None, requires_grad)
+    return _make(_of_type(x, np.empty, shape, dtype), None, requires_grad)
 
 
 def arange(start, stop=None, step=1, dtype=None, requires_grad: bool = False) -> Tensor:

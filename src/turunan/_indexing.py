@@ -31,6 +31,9 @@ def unwrap_index(index):
     out = []
     basic = True
     for i in index:
+        if type(i) is int or type(i) is slice:
+            out.append(i)
+            continue
         if isinstance(i, Tensor):
             i = i._d
         if type(i) is BatchedArray:     # one index array per example (inside vmap): advanced indexing
@@ -72,7 +75,8 @@ def unwrap_index(index):
 
 def getitem(x, index) -> Tensor:
     idx, basic = unwrap_index(index)
-    if not basic and is_lazy(x) and any(getattr(i, "ndim", 1) > 1 for i in idx if not isinstance(i, slice)):
+    if not basic and type(getattr(x, "_d", x)) is not np.ndarray and is_lazy(x) and \
+            any(getattr(i, "ndim", 1) > 1 for i in idx if not isinstance(i, slice)):
         return _lazy_nd_gather(x, idx)
     return apply(R.getitem, x, index=idx, basic=basic)
 

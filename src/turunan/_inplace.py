@@ -26,9 +26,9 @@ __all__ = ["apply_inplace", "setitem", "fill_", "zero_", "mark_multi_output_view
 def _write(self: Tensor, value) -> None:
     """The new value into ``self``'s buffer; a Dask array, which cannot be written (np.copyto would compute it and
     write into a temporary: the tensor kept its value), is rebound to the new one (``_array.assign``)."""
-    if type(self._d) is np.ndarray:
+    if type(self._d) is np.ndarray and type(value) is np.ndarray:
         np.copyto(self._d, value, casting="same_kind")
-    else:
+    else:       # (a Dask value written into memory is computed by assign: the write needs its values)
         self._d = assign(self._d, value)
 
 

@@ -474,9 +474,18 @@ broadcast_to = defprim("broadcast_to", _broadcast_to,
 concatenate = defprim("concatenate", lambda *xs, axis, sizes: np.concatenate(xs, axis=axis), [_concat_vjp],
                       LINEAR, variadic=True, batch=B.concatenate, display="Cat")
 def _getitem(x, index, basic):
-    out = x.vindex[index] if not basic and _pointwise(index) and is_lazy(x) else x[index]
     # advanced indexing on a later axis lays NumPy's result out in another order; PyTorch's is C-contiguous, and
     # whether a later reshape or ravel is a view (so whether a write through it reaches this result) follows that
+    if type(x) is np.ndarray:
+        out = x[index]
+        return out if basic or out.flags.c_contiguous else c_copy(out)
+    if not basic and is_lazy(x) and _pointwise(index):
+        for i in index:
+            refuse_lazy(i, "picking x[rows, cols] with index arrays held in Dask arrays",
+                        "Dask's vindex takes NumPy index arrays only (compute the labels: they are small)")
+        out = x.vindex[index]
+    else:
+        out = x[index]
     return out if basic or getattr(out, "flags", None) is None or out.flags.c_contiguous \
         else c_copy(out)    # of its own array type (np.ascontiguousarray would make a CuPy array a NumPy one)
 

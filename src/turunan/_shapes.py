@@ -170,7 +170,8 @@ def concatenate(xs, axis: int = 0) -> Tensor:
     xs = list(xs)
     if not xs:
         raise ValueError("concatenate needs at least one tensor")
-    shapes = [np.shape(array_of(x)) for x in xs]
+    datas = [array_of(x) for x in xs]
+    shapes = [np.shape(d) for d in datas]
     nd = len(shapes[0])
     if axis is None:
         return concatenate([ravel(x) for x in xs], 0)
@@ -178,7 +179,8 @@ def concatenate(xs, axis: int = 0) -> Tensor:
         raise ValueError("concatenate: 0-d tensors cannot be concatenated (they have no axis); use stack, or "
                          "reshape them to 1-d first")
     a = normalize_axis(axis, nd, "concatenate")
-    dev = next((d for d in map(array_of, xs) if _array_module.is_foreign(d)), None)
+    dev = None if all(type(d) is np.ndarray for d in datas) else \
+        next((d for d in datas if _array_module.is_foreign(d)), None)
     if dev is not None:     # constants given with device (CuPy) arrays join them on the device
         xs = [_constant_beside(x, dev) for x in xs]
     for s in shapes:

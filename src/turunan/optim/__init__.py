@@ -23,6 +23,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from .._array import is_lazy
 from .._core import Tensor
 from .._grad import zero_grads as _zero_grads
 from .._mode import no_grad
@@ -120,14 +121,31 @@ class Optimizer:
             self._check_group(group)
             self._check_ready(group)
         with no_grad():
-            for group in self.param_groups:
-                for p, g, state in self._params_with_grad(group):
-                    if needs_rebind(p._d):
-                        self._rebinding_update(p, g, state, group)
-                    else:
-                        self._update(p, g, state, group)
-                    p._bump_version()
+            steps = [(group, p, g, state) for group in self.param_groups
+                     for p, g, state in self._params_with_grad(group)]
+            self._compute_lazy_grads(steps)
+            for group, p, g, state in steps:
+                if needs_rebind(p._d):
+                    self._rebinding_update(p, g, state, group)
+                else:
+                    self._update(p, g, state, group)
+                p._bump_version()
         return loss
+
+    @staticmethod
+    def _compute_lazy_grads(steps: list) -> None:
+        """A parameter held in memory whose gradient is lazy (Dask data through NumPy weights) is updated with the
+        gradient's values: all of a step's computed in one ``dask.compute`` (the graph they share runs once), and
+        kept as the ``.grad`` (read again, it computes nothing)."""
+        lazy = [i for i, (_, p, g, _) in enumerate(steps) if type(g) is not np.ndarray and is_lazy(g)
+                and not needs_rebind(p._d)]
+        if not lazy:
+            return
+        from ..lazy import compute
+        for i, value in zip(lazy, compute([steps[i][2] for i in lazy])):
+            group, p, _, state = steps[i]
+            p._grad._d = value._d
+            steps[i] = (group, p, value._d, state)
 
     def _rebinding_update(self, p: Tensor, g, state: dict, group: dict) -> None:
         """The same ``_update`` on a parameter whose array cannot be written in place (Dask): on boxes that rebind
