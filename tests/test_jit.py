@@ -871,6 +871,35 @@ def test_the_pytorch_door_training_step():
     assert same(eager, jitted) and f.replay_count == 2
 
 
+def test_the_pytorch_door_with_dropout_and_cross_entropy_replays():
+    # the door's dtype promotion reads an operand's dtype as it is: the Dropout mask and the labels' one-hot, arrays
+    # the step makes itself, are not read as values (a guard on each: a retrace on every call, then eager)
+    import turunan.torch as torch
+
+    def make():
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Dropout(0.3),
+                                    torch.nn.Linear(7, 3))
+        opt = torch.optim.SGD(model.parameters(), lr=0.1)
+        loss_fn = torch.nn.CrossEntropyLoss()
+
+        def step(x, y):
+            loss = loss_fn(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss, [p.detach().clone() for p in model.parameters()]
+        return step
+
+    def calls():
+        g = np.random.default_rng(0)
+        return [(torch.tensor(g.standard_normal((6, 5)).astype(np.float32)), torch.tensor(g.integers(0, 3, 6)))
+                for _ in range(6)]
+    with no_warnings():
+        (eager, jitted), f = _eager_and_jitted(make, calls)
+    assert same(eager, jitted) and f.trace_count == 2 and f.replay_count == 4
+
+
 def test_the_mxnet_and_tensorflow_doors():
     import turunan.tensorflow as tf
     from turunan.mxnet import autograd

@@ -84,6 +84,11 @@ def _scalar_dtype(value):
     return None
 
 
+def _is_array(o) -> bool:
+    """An array object (not a number, not a list): its dtype read as it is, without converting it."""
+    return not isinstance(o, np.generic) and hasattr(o, "dtype") and hasattr(o, "ndim") and hasattr(o, "astype")
+
+
 def result_type(*operands) -> np.dtype:
     """PyTorch's ``torch.result_type`` of tensors (turunan's or NumPy arrays) and Python numbers."""
     dim = zero = wrapped = None
@@ -97,7 +102,9 @@ def result_type(*operands) -> np.dtype:
             continue
         d = _scalar_dtype(o)
         if d is None:
-            a = np.asarray(o)       # a list: as PyTorch would make it a tensor; anything else takes no part
+            # an array of another kind (CuPy's, Dask's, a jitted step's recorded one) as it is: np.asarray would
+            # copy it to the host, compute it, or read its values; a list as PyTorch would make it a tensor
+            a = o if _is_array(o) else np.asarray(o)
             if a.dtype.kind not in "biufc":
                 continue
             if a.ndim:
@@ -113,7 +120,7 @@ def cast(value, dt: np.dtype, name: str = "this operation"):
     """``value`` in dtype ``dt``: a Tensor through ``turunan.astype`` (recorded), anything else as an array."""
     if isinstance(value, _core.Tensor):
         return value if value._d.dtype == dt else ops.astype(value, dt)
-    if isinstance(value, np.ndarray):
+    if isinstance(value, np.ndarray) or _is_array(value):
         return value if value.dtype == dt else value.astype(dt)
     # a Python number wraps as PyTorch's cast does (300 -> uint8 44); a string or None is refused, not cast
     return np.asarray(as_operand(value, name)).astype(dt)
@@ -157,5 +164,6 @@ def floating(x, name: str = "torch"):
     """``x`` as PyTorch's floating functions see it: an integer or bool tensor becomes float32."""
     if isinstance(x, _core.Tensor):
         return x if x._d.dtype.kind in "fc" else ops.astype(x, DEFAULT_FLOAT)
-    a = np.asarray(as_operand(x, name))     # numbers only: None became a NaN float32 tensor
+    a = as_operand(x, name)                 # numbers only: None became a NaN float32 tensor
+    a = a if _is_array(a) else np.asarray(a)
     return x if a.dtype.kind in "fc" else a.astype(DEFAULT_FLOAT)
