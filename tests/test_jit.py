@@ -824,6 +824,15 @@ def test_fusion_keeps_numpys_answers_at_zero_and_infinity():
     x = tn.tensor(np.array([0.0, -1.0, 2.0, np.inf], np.float32))
     with np.errstate(all="ignore"):
         assert same(val(f(x)), val(jf(x))) and same(val(f(x)), val(jf(x)))
+    # maximum and minimum of equal operands give the second, as NumPy's: the sign of a zero is NumPy's too
+    g = lambda x, y: (tn.maximum(x * 1.0, y * 1.0) * 2.0, tn.minimum(x * 1.0, y * 1.0) * 3.0)  # noqa: E731
+    jg = tn.jit(g, fuse=True)
+    a = tn.tensor(np.array([-0.0, 0.0, np.nan, 1.0, -0.0], np.float32))
+    b = tn.tensor(np.array([0.0, -0.0, 1.0, np.nan, -0.0], np.float32))
+    for x, y in ((a, b), (b, a), (a, b)):
+        for want, got in zip(val(g(x, y)), val(jg(x, y))):
+            assert np.array_equal(np.signbit(want), np.signbit(got)) and same(want, got)
+    assert "kernel" not in jg.dump() and ".reshape(-1)" in jg.dump()      # a fused loop ran
 
 
 def test_the_grad_of_an_argument_lands_on_that_argument():

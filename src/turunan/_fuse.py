@@ -38,9 +38,10 @@ FUSABLE = {
     np.sqrt: "np.sqrt({x})", np.sin: "np.sin({x})", np.cos: "np.cos({x})", np.tan: "np.tan({x})",
     np.tanh: "np.tanh({x})", np.exp: "np.exp({x})", np.log: "np.log({x})", np.log1p: "np.log1p({x})",
     np.expm1: "np.expm1({x})", np.sinh: "np.sinh({x})", np.cosh: "np.cosh({x})", np.arctan: "np.arctan({x})",
-    # NumPy's maximum/minimum propagate a NaN from either side
-    np.maximum: "({x} if ({x} >= {y} or {x} != {x}) else {y})",
-    np.minimum: "({x} if ({x} <= {y} or {x} != {x}) else {y})",
+    # NumPy's maximum/minimum propagate a NaN from either side and give the second operand where the two are equal
+    # (maximum(-0.0, 0.0) is 0.0, maximum(0.0, -0.0) is -0.0)
+    np.maximum: "({x} if ({x} > {y} or {x} != {x}) else {y})",
+    np.minimum: "({x} if ({x} < {y} or {x} != {x}) else {y})",
     np.greater: "{x} > {y}", np.less: "{x} < {y}", np.greater_equal: "{x} >= {y}", np.less_equal: "{x} <= {y}",
     np.equal: "{x} == {y}", np.not_equal: "{x} != {y}",
 }
