@@ -67,3 +67,14 @@ def test_the_training_example_in_the_docs_runs_as_written(tmp_path, monkeypatch)
         exec(compile(block, "README training section", "exec"), scope)
     assert (tmp_path / "digits_cnn.npz").exists() and (tmp_path / "graph.dot").exists()
     assert scope["accuracy"](scope["restored"]) > 0.8
+
+
+@pytest.mark.parametrize("batch_size", [64, 2])
+def test_a_global_batch_that_does_not_split_over_the_ranks_is_refused(monkeypatch, batch_size):
+    # --batch-size is the global batch: 64 over 3 ranks would train on 63 (and another number of steps)
+    from turunan import distributed as dist
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_rank", lambda: 0)
+    monkeypatch.setattr(dist, "get_world_size", lambda: 3)
+    with pytest.raises(ValueError, match="multiple of 3"):
+        train.fit("mlp", epochs=1, batch_size=batch_size, progress=False, distributed=True)

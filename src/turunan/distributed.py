@@ -31,6 +31,7 @@ In a script started with ``mpiexec -n 2 python script.py``::
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import os
@@ -131,11 +132,8 @@ class Work:
         limit = self._timeout if timeout is None else _seconds(timeout)
         # the library's own blocking wait (measured: a Python loop of MPI_Test was a third slower per training
         # step on a loaded machine); the watchdog thread gives up for it
-        _watchdog.deadline = (time.monotonic() + limit, self._what, self._rank, limit)
-        try:
+        with _watched(self._what, self._rank, limit):
             self._block(limit)
-        finally:
-            _watchdog.deadline = None
         self._finish()
         return True
 
@@ -168,6 +166,16 @@ class _Watchdog:
 
 
 _watchdog = _Watchdog()
+
+
+@contextlib.contextmanager
+def _watched(what, rank: int, limit: float):
+    """A blocking wait the watchdog ends after ``limit`` seconds (``what()`` names the call in its message)."""
+    _watchdog.deadline = (time.monotonic() + limit, what, rank, limit)
+    try:
+        yield
+    finally:
+        _watchdog.deadline = None
 
 
 def _seconds(timeout) -> float:
@@ -430,18 +438,16 @@ def _run(start, what, async_op: bool, then=None, tensor: Tensor | None = None):
             tensor._bump_version()
     if async_op:
         return Work(start(False), what, group.timeout, done, group.rank)
-    _watchdog.deadline = (time.monotonic() + group.timeout, what, group.rank, group.timeout)
-    try:
+    with _watched(what, group.rank, group.timeout):
         start(True)
-    finally:
-        _watchdog.deadline = None
     if done is not None:
         done()
     return None
 
 
 def all_reduce(tensor: Tensor, op: ReduceOp = ReduceOp.SUM, group=None, async_op: bool = False) -> Work | None:
-    """Combine ``tensor`` over all ranks, in place: afterwards every rank holds the same result.
+    """Combine ``tensor`` over all ranks, in place: afterwards every rank holds the same result. Every rank must
+    give a tensor of the same shape and dtype (as PyTorch asks; MPI does not check, and ends the job when they differ).
 
     >>> all_reduce([1.0, 2.0])
     Traceback (most recent call last):

@@ -104,9 +104,9 @@ def fit(model_name: str = "mlp", epochs: int | None = None, seed: int = 0, batch
         if not dist.is_initialized():
             dist.init_process_group("mpi")
         rank, world = dist.get_rank(), dist.get_world_size()
-        if batch_size < world:
-            raise ValueError(f"batch_size {batch_size} is smaller than the number of processes ({world}): each "
-                             "rank needs at least one sample per step")
+        if batch_size < world or batch_size % world:
+            raise ValueError(f"batch_size {batch_size} does not split evenly over the {world} processes: it is the "
+                             f"global batch, split between the ranks; give a multiple of {world}")
         net = nn.parallel.DistributedDataParallel(model)
         batch_size //= world
     opt = optim.Adam(net.parameters(), lr=lr)         # refuses a NaN, infinite or negative rate

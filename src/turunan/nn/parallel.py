@@ -62,17 +62,14 @@ class _Bucket:
     """A flat buffer for the gradients of some parameters of one dtype, and where each lies in it."""
 
     def __init__(self, members: list, dtype: np.dtype) -> None:
-        self.members = members              # parameter indices
+        """``members``: (parameter index, parameter) pairs, in the order their gradients are laid out."""
+        self.members = [i for i, _ in members]      # parameter indices
+        self.flat = Tensor(np.zeros(sum(p._d.size for _, p in members), dtype))
         self.slots: dict = {}               # index -> view of ``flat`` in the parameter's shape
-        size = 0
-        for _, p in members:
-            size += p._d.size
-        self.flat = Tensor(np.zeros(size, dtype))
         start = 0
         for i, p in members:
             self.slots[i] = self.flat._d[start:start + p._d.size].reshape(p._d.shape)
             start += p._d.size
-        self.members = [i for i, _ in members]
 
 
 class _Round:
@@ -150,9 +147,9 @@ class DistributedDataParallel(Module):
         self._names = [n for n, _ in named]
         self._params = [p for _, p in named]
         self._index = {id(p): i for i, p in enumerate(self._params)}
+        self._buckets = self._make_buckets(int(bucket_cap_mb * 2 ** 20))
         self._check_same_model()
         self._sync_state()
-        self._buckets = self._make_buckets(int(bucket_cap_mb * 2 ** 20))
         self._bucket_of = {i: b for b, bucket in enumerate(self._buckets) for i in bucket.members}
         self._round: _Round | None = None
         self._sync = True
@@ -163,7 +160,9 @@ class DistributedDataParallel(Module):
     def _check_same_model(self) -> None:
         """Every rank must wrap the same architecture (or the buckets would not match): compare a checksum."""
         import zlib
-        text = repr([(n, p._d.shape, p._d.dtype.str) for n, p in zip(self._names, self._params)])
+        # (the buckets too: a bucket_cap_mb that differs between ranks would make reductions of other sizes meet)
+        text = repr([(n, p._d.shape, p._d.dtype.str) for n, p in zip(self._names, self._params)]) + \
+            repr([b.members for b in self._buckets])
         sums = Tensor(np.array([zlib.crc32(text.encode()), -zlib.crc32(text.encode())], np.int64))
         dist.all_reduce(sums, dist.ReduceOp.MAX)
         if sums._d[0] != -sums._d[1]:
@@ -277,7 +276,7 @@ class DistributedDataParallel(Module):
 
     def _start_ready(self, r: _Round) -> None:
         while r.next < len(self._buckets) and r.missing[r.next] == 0:
-            r.works.append(dist.all_reduce(self._buckets[r.next].flat, async_op=True))
+            r.works.append(dist.all_reduce(self._buckets[r.next].flat, dist.ReduceOp.AVG, async_op=True))
             r.next += 1
 
     def _finish(self, r: _Round) -> None:
@@ -295,10 +294,7 @@ class DistributedDataParallel(Module):
             r.missing[self._bucket_of[i]] -= 1
         self._start_ready(r)
         for w in r.works:
-            w.wait()
-        for bucket in self._buckets:
-            if self.world_size > 1:
-                np.divide(bucket.flat._d, self.world_size, out=bucket.flat._d)
+            w.wait()                    # (each bucket averaged as its reduction completes)
         r.finished = True
         r.deliver = set(r.arrived)
         r.aliases.clear()               # the aliases' hooks hold this round: no cycle outlives the step

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.mixins import NDArrayOperatorsMixin
 
-from .._array import assign
+from .._array import assign, is_lazy
 
 __all__ = ["Rebind", "boxed", "needs_rebind", "unboxed"]
 
@@ -27,7 +27,7 @@ def needs_rebind(a) -> bool:
     change what an earlier graph saved of it) or an immutable one (JAX)."""
     if type(a) is np.ndarray:
         return False
-    return (hasattr(a, "dask") and hasattr(a, "compute")) or not hasattr(type(a), "__setitem__")
+    return is_lazy(a) or not hasattr(type(a), "__setitem__")
 
 
 def _unbox(v):
