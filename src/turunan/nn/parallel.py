@@ -167,7 +167,8 @@ class DistributedDataParallel(Module):
         dist.all_reduce(sums, dist.ReduceOp.MAX)
         if sums._d[0] != -sums._d[1]:
             raise RuntimeError("DistributedDataParallel: the ranks wrap different models (parameter names, shapes "
-                               "or dtypes differ); every rank must build the same model")
+                               "or dtypes differ) or give different bucket_cap_mb; every rank must build the same "
+                               "model and wrap it the same way")
 
     def _sync_state(self) -> None:
         """Rank 0's parameters and buffers, everywhere: all ranks start from the same model."""
