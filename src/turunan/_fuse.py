@@ -29,7 +29,8 @@ import operator
 
 import numpy as np
 
-__all__ = ["FUSABLE", "available", "compile_group", "kernel_source"]
+__all__ = ["FUSABLE", "MIN_UPDATE", "available", "broadcast", "compile_group", "groups", "hoisted", "kernel_source",
+           "sgd_update", "sgd_updates", "target", "ufunc_of"]
 
 # ufunc -> the expression of one element (x, y: its operands, cast to the loop's dtypes)
 FUSABLE = {
@@ -142,7 +143,7 @@ def compile_group(plan: list, inputs: list[int], scalars: list[int], outputs: li
                *[np.ones((1,) * (len(meta[k][0]) if two_d else 1), meta[k][1]) for k in list(inputs) + list(rows)
                  + list(cols)], *[np.ones((), meta[k][1]) for k in scalars],
                *[np.empty((1,) * (1 if k in sums or not two_d else 2), meta[k][1]) for k in outputs])
-    return kernel, src
+    return kernel
 
 
 def ufunc_of(op):
@@ -354,11 +355,10 @@ def _update_kernel():
     return _UPDATE[0]
 
 
-def sgd_update(mul, sub):
-    """``update(x, g, lr, s)``: ``mul(g, lr, out=s); sub(x, s, out=x)`` (``mul``, ``sub``: np.multiply and
-    np.subtract), as one loop where the result is bit for bit NumPy's: a Python float ``lr`` and ``x``, ``g``
-    float32 or float64 arrays of one dtype and shape that own their memory (so not overlapping); else the two
-    calls."""
+def sgd_update():
+    """``update(x, g, lr, s)``: ``np.multiply(g, lr, out=s); np.subtract(x, s, out=x)`` as one loop where the
+    result is bit for bit NumPy's: a Python float ``lr`` and ``x``, ``g`` float32 or float64 arrays of one dtype
+    and shape that own their memory (so not overlapping); else the two calls."""
     kernel = _update_kernel()
     f32, f64 = np.dtype(np.float32), np.dtype(np.float64)
 
@@ -370,8 +370,8 @@ def sgd_update(mul, sub):
             if fx.c_contiguous and fx.writeable:        # (g.reshape(-1) copies a g of other strides: its values)
                 kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))
                 return
-        mul(g, lr, out=s)
-        sub(x, s, out=x)
+        np.multiply(g, lr, out=s)
+        np.subtract(x, s, out=x)
     return update
 
 
@@ -393,7 +393,7 @@ def _updates_kernel(n: int):
     return kernel
 
 
-def sgd_updates(n: int, mul, sub, meta=(), own_grads: bool = False):
+def sgd_updates(n: int, meta=(), own_grads: bool = False):
     """``update(lr, xs, gs, ss)``: ``sgd_update``'s ``update(x, g, lr, s)`` for each parameter ``x`` of ``xs``, as
     one compiled call where every pair qualifies (one dtype, all C-contiguous; ``g`` of any size: on the small
     arrays of a deep narrow net, two NumPy calls a parameter cost more than the work), else one at a time.
@@ -402,7 +402,7 @@ def sgd_updates(n: int, mul, sub, meta=(), own_grads: bool = False):
     checked once are not checked again while they are the same arrays (their shapes and dtypes are the
     signature's; an array made read-only since is refused by the compiled call, before it writes anything)."""
     kernel = _updates_kernel(n)
-    one = sgd_update(mul, sub)
+    one = sgd_update()
     if meta:
         shapes, dt = meta
         arrays = [np.ones(s, dt) for s in shapes]

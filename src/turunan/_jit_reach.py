@@ -6,9 +6,10 @@ objects and the functions and bound methods found there), defaults, containers a
 and collects
 
 - every Tensor (parameters, buffers, data held by the closure): their arrays are bound afresh on every call;
-- optimisers and learning-rate schedulers (duck-typed: ``param_groups`` / ``optimizer`` and a ``step``): their
-  ``step`` runs as a host call on replay, on the real arrays, so Adam's step counter, a scheduler's rate and any
-  state an optimiser keeps in Python stay live (nothing of theirs is baked into the trace);
+- optimisers and learning-rate schedulers (duck-typed: ``param_groups`` / ``optimizer`` and a ``step``): turunan's
+  own SGD, Adam and AdamW are traced with their update (``traced_step``), every number they read a live slot read
+  from the optimiser on every replay; any other ``step`` runs as a host call on replay, on the real arrays, so a
+  scheduler's rate and any state an optimiser keeps in Python stay live (nothing of theirs is baked into the trace);
 - a fingerprint of Python values (numbers, strings, flags such as ``Module.training``, container lengths, the
   identity and layout of NumPy arrays, where an iterator stands) that joins the cache key: a changed value means
   another trace, and a step that changes one (``next(batches)``) is not replayed at all.
@@ -70,8 +71,6 @@ class Reach:
         self.bound_steps: list = []     # (cell or container, key): where a host's bound ``step`` is kept
         self.tensors: list = []
         self.hosts: list = []
-        self.modules: list = []
-        self.arrays: list = []
         self.fp: list = []
 
 
@@ -149,7 +148,6 @@ def reach(fn, depth: int = 8) -> Reach:
             fp.append(id(obj))
             continue
         if t is np.ndarray:
-            out.arrays.append(obj)
             fp.append((id(obj), obj.shape, obj.dtype.str))
             continue
         if isinstance(obj, (types.ModuleType, type, np.generic, np.dtype)):
@@ -231,9 +229,7 @@ def reach(fn, depth: int = 8) -> Reach:
             if opt is not obj:
                 stack.append((opt, d - 1))
             continue
-        if _is_module(obj):
-            out.modules.append(obj)
-        elif _library(getattr(t, "__module__", None)):
+        if not _is_module(obj) and _library(getattr(t, "__module__", None)):
             continue        # the library's own objects (generators, dtypes, ...): not the step's state
         attrs = getattr(obj, "__dict__", None)
         if attrs is not None:
@@ -271,7 +267,7 @@ def _names(code: types.CodeType) -> tuple:
 # ---- around a trace: host calls, arrays put back, draws, constants ----------------------------------------------
 def install_hosts(r, rec, state) -> list:
     """Make every optimiser's and scheduler's ``step`` a host call while tracing: the instance's attribute, and
-    the bound methods kept in closure cells or dicts (``sgd_step = opt.step``). Undone by ``_remove_hosts``."""
+    the bound methods kept in closure cells or dicts (``sgd_step = opt.step``). Undone by ``remove_hosts``."""
     installed = []
     for h in r.hosts:
         if "step" in getattr(h, "__dict__", {}):
@@ -727,7 +723,6 @@ def traced_step(rec, opt, kind) -> bool:
 
     def live():
         v, k = next(it)
-        rec.scalars.add(k)
         return Live(v, k)
 
     def arr():

@@ -108,7 +108,7 @@ def _defs(op) -> list:
     return []
 
 
-def _dead(ops, keep: set, consts: dict) -> set:
+def _dead(ops, keep: set) -> set:
     """Ops whose results nothing reads (the value of a loss nobody returns): pure ops only. Writes, guards, draws
     (they advance a generator) and host calls always run."""
     needed, dead = set(keep), set()
@@ -147,7 +147,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         if fold is not None and all(d in consts and (not fold[3] or d not in rec.written) for d in fold[1]):
             consts[k] = fold[0]
     readonly = {k: v for k, v in consts.items() if k not in rec.written}
-    dead_ops = _dead(rec.ops, set(results) | set(bound), consts)
+    dead_ops = _dead(rec.ops, set(results) | set(bound))
     src = _Source({})
     for k, v in readonly.items():
         src.consts[k] = src.const(v)
@@ -319,7 +319,7 @@ def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
             continue
         if len(run) == 1:
             if fn is None:
-                fn = src.const(_fuse.sgd_update(np.multiply, np.subtract))
+                fn = src.const(_fuse.sgd_update())
             i, x, g, lr, s = run[0]
             lines = [f"{fn}({src.expr(x)}, {src.expr(g)}, {src.expr(lr)}, {src.expr(s)})"]
         else:
@@ -328,7 +328,7 @@ def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
             # the gradients this replay makes itself (not a .grad accumulated in place: a bound array)
             own = all(m[2].k in rec.fresh and m[2].k not in rec.viewed and m[2].k not in rec.inputs
                       and m[2].k not in consts for m in run)
-            many = src.const(_fuse.sgd_updates(len(run), np.multiply, np.subtract, meta, own))
+            many = src.const(_fuse.sgd_updates(len(run), meta, own))
             xs, gs, ss = ("(" + "".join(f"{src.expr(m[j])}, " for m in run) + ")" for j in (1, 2, 4))
             lines = [f"{many}({src.expr(run[0][3])}, {xs}, {gs}, {ss})"]
         end = run[-1][0] + 1
@@ -504,7 +504,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                    or k in keep]
         # (an op of the group redefines a slot it accumulates into: its inputs were read before, in the loop)
         plan_inputs = [k for k in inputs if k not in own]
-        kernel, _ = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols)
+        kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols)
         shape, n = group[0][2], int(np.prod(group[0][2]))
         two_d = bool(rows or cols or group[-1][0] in summing)
         lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])})" for k in outputs if k in own]
@@ -713,6 +713,8 @@ def _line(op, src: _Source, meta: dict) -> str:
         v = src.expr(Slot(k))
         if conv == "bool":
             return f"if bool({v}) is not {value!r}: raise _M({where})"
+        if conv == "value" and (value is True or value is False or value is None):
+            return f"if {v} is not {value!r}: raise _M({where})"      # (what _same asks of them: the same object)
         return f"if not _same({src.const(_CONV[conv])}({v}), {src.const(value)}): raise _M({where})"
     if kind == "host":
         _, fn, ins, outs = op

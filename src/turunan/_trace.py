@@ -145,7 +145,6 @@ class Recorder:
         self.bound_ids: dict[int, int] = {}   # id(an array bound by the caller) -> its slot
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
-        self.scalars: set[int] = set()        # slots holding Python numbers read afresh on every replay (Live)
         self.blasable: set[int] = set()       # bound 2-D arrays BLAS could read as they were when traced
         # results of their own in another order than C (exp(x.T) is F-ordered, as NumPy keeps its operand's order):
         # a buffer the replay allocates for one must not be C-ordered, or a later reduction adds in another order

@@ -106,8 +106,8 @@ class _Eager(Exception):
 class _Trace:
     """One recorded path of a signature: its replay function and how to bind and write back its arrays."""
 
-    __slots__ = ("run", "binds", "outs", "treedef", "final", "versions", "lines", "n_ops", "source", "ext",
-                 "run_call", "call_source")
+    __slots__ = ("run", "binds", "outs", "treedef", "final", "versions", "lines", "n_ops", "source",
+                 "run_call")
 
     def compiled_call(self):
         """``run_call`` as one generated function for this trace: the arrays bound, the replay run, the results and
@@ -171,7 +171,6 @@ class _Trace:
         lines.append("return _unflatten(_treedef, _leaves)")
         code = "def call(L, S):\n" + "".join(f"    {x}\n" for x in lines)
         exec(compile(code, "<tn.jit call>", "exec"), ns)
-        self.call_source = code
         return ns["call"]
 
 
@@ -193,8 +192,8 @@ def _leaf_fact(x):
 
 def _tensor_facts(tensors) -> tuple:
     """What the signature knows of the tensors a step reaches: layout, flags, and whether each has a ``.grad``
-    (a step that accumulates into an existing buffer is another trace than one that makes it). Flat, one pass:
-    this runs on every call."""
+    (a step that accumulates into an existing buffer is another trace than one that makes it). Built where
+    ``_facts_check``, the generated check of the last facts that runs on every call, fails."""
     out = []
     for t in tensors:
         d, g = t._d, t._grad
@@ -494,7 +493,6 @@ class Jitted:
             tr.source = tr.run.source
             # final holds slots only to plan the writes; the replay returns the arrays in the same order
             tr.final = [(d is not None, None if g is None else (g[0],) + tuple(g[1:-1])) for d, g in final]
-            tr.ext = None
             tr.run_call = tr.compiled_call()
         except _Eager as e:
             self._store(key, str(e))
