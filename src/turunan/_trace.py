@@ -109,6 +109,13 @@ def _user_line() -> str:
     return "<unknown>"
 
 
+def _memory_owner(a):
+    """The array whose memory ``a`` shows (``a`` itself, or the last NumPy array down its chain of bases)."""
+    while isinstance(getattr(a, "base", None), np.ndarray):
+        a = a.base
+    return a
+
+
 def blasable(a) -> bool:
     """Whether NumPy hands the 2-D array ``a`` to BLAS as it is (aligned, C- or F-ordered): then ``np.dot`` and
     ``np.matmul`` make the same BLAS call (the same bits); on other strides matmul runs its own loop and dot copies."""
@@ -208,9 +215,7 @@ class Recorder:
         must stop at a later guard puts those arrays back first (see turunan._replay)."""
         self.written.add(k)
         self.foldable.discard(k)
-        root = a
-        while isinstance(getattr(root, "base", None), np.ndarray):
-            root = root.base
+        root = _memory_owner(a)
         o = self.owner.get(id(root))
         if o is not None:                   # a write through a view: the result it shows is written too
             self.written.add(o)
@@ -232,10 +237,7 @@ class Recorder:
             self.first_write = len(self.ops)
 
     def _root(self, a, k: int) -> None:
-        root = a
-        while isinstance(getattr(root, "base", None), np.ndarray):
-            root = root.base
-        self.roots.setdefault(id(root), k)
+        self.roots.setdefault(id(_memory_owner(a)), k)
 
     def result(self, res, op_prefix: tuple):
         """Record ``op_prefix + (slot, conv)`` for the real result ``res`` and give back what the caller sees."""
@@ -273,9 +275,7 @@ class Recorder:
             if not res.flags.c_contiguous:
                 self.not_c.add(k)
         else:
-            while isinstance(getattr(base, "base", None), np.ndarray):
-                base = base.base
-            j = self.owner.get(id(base))
+            j = self.owner.get(id(_memory_owner(base)))
             if j is not None:
                 self.viewed.add(j)
         # folded: computed only from the trace's own constants (a draw never is); a view is not, so that a write
