@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batched, _core, _mode
-from ._array import add_at, as_result, c_copy, zeros
+from ._array import add_at, add_reduce, as_result, c_copy, zeros
 from ._batched import SIZES, BatchedArray, BatchingError, expand
 from ._core import Tensor, finish
 
@@ -202,7 +202,7 @@ def vmap_sum(g, own: tuple):
     if not axes:
         return g
     rest = tuple(lv for lv in g.levels if lv in own or lv in live)
-    phys = np.add.reduce(g.phys, axis=axes) if type(g.phys) is np.ndarray else np.sum(g.phys, axis=axes)
+    phys = add_reduce(g.phys, axes)
     return BatchedArray(phys, rest) if rest else phys
 
 

@@ -23,7 +23,19 @@ import numpy as np
 
 from . import _batched, _core
 from . import _batching as B
-from ._array import add_at, anywhere, c_copy, is_foreign, is_lazy, kind, ones_like, refuse_device, refuse_lazy, zeros
+from ._array import (
+    add_at,
+    add_reduce,
+    anywhere,
+    c_copy,
+    is_foreign,
+    is_lazy,
+    kind,
+    ones_like,
+    refuse_device,
+    refuse_lazy,
+    zeros,
+)
 from ._array import broadcast_to as _broadcast_view
 from ._core import Primitive
 
@@ -337,8 +349,7 @@ def _conj_if_complex(x):
 
 def _norm2(x, axis, keepdims):
     sq = x * x if x.dtype.kind != "c" else x.real * x.real + x.imag * x.imag    # |x|², not x²
-    return np.sqrt(np.add.reduce(sq, axis=axis, keepdims=keepdims) if type(sq) is np.ndarray
-                   else np.sum(sq, axis=axis, keepdims=keepdims))
+    return np.sqrt(add_reduce(sq, axis, keepdims))
 
 
 def _matrix_norm2(x):
@@ -410,9 +421,7 @@ clip = defprim("clip", lambda x, lo, hi: np.minimum(np.maximum(x, lo), hi),
 where = defprim("where", np.where, [None, lambda g, ans, c, x, y: np.where(c, g, 0),
                                     lambda g, ans, c, x, y: np.where(c, 0, g)], ELEMENTWISE)
 
-# the reductions call the ufunc's reduce: np.sum's Python wrapper costs 1.5 us per call
-sum_ = defprim("sum", lambda x, axis, keepdims: np.add.reduce(x, axis=axis, keepdims=keepdims)
-               if type(x) is np.ndarray else np.sum(x, axis=axis, keepdims=keepdims),   # Dask has no ufunc.reduce
+sum_ = defprim("sum", add_reduce,
               [lambda g, ans, x, axis, keepdims: _unreduce(g, x.shape, axis, keepdims)], LINEAR, batch=AXIS)
 prod = defprim("prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims), [_prod_vjp], REDUCTION)
 amax = defprim("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), [_extreme_vjp],
