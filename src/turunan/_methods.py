@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _engine, _grad, _plain
+from . import _array, _engine, _grad, _plain
 from . import _ops as ops
 from . import _rules_fft as fft
 from . import _rules_linalg as linalg
@@ -97,7 +97,7 @@ def backward(self, gradient=None, retain_graph: bool | None = None, create_graph
             and data.dtype.kind != "c":
         # the common call, a scalar loss: what _grad.backward does for it, without its general checks
         head = (np.array(1, data.dtype) if data.ndim == 0 else np.ones(data.shape, data.dtype)) \
-            if type(data) is np.ndarray else np.ones_like(data)
+            if type(data) is np.ndarray else _array.ones_like(data)
         _engine.backward([self], [head], retain_graph=bool(retain_graph))
         return
     _grad.backward([self], None if gradient is None else [gradient], retain_graph, create_graph, inputs=inputs)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _batching as B
-from ._array import as_operand, is_foreign, refuse_device, zeros
+from ._array import as_operand, beside, refuse_device, zeros
 from ._core import Tensor, apply
 from ._rules import LINEAR, MULTILINEAR, defprim, getitem, scatter_add
 
@@ -90,10 +90,7 @@ def _irfft_vjp(g, ans, x, s, axes, norm):
     n = s[-1]
     half = fft_resize(spectrum, sizes=(n // 2 + 1,), axes=axes[-1:])
     w = _hermitian_weights(n, axes[-1], len(x.shape), g.dtype)
-    d = getattr(half, "_d", half)
-    if type(d) is not np.ndarray and is_foreign(d):
-        w = np.asarray(w, like=d)       # moved next to a device array (CuPy refuses a NumPy operand)
-    return _fit(half * w, x, axes)
+    return _fit(half * beside(w, half), x, axes)     # on the device for a CuPy gradient (it refuses NumPy's)
 
 
 # ---- the rows ---------------------------------------------------------------------------------------------
