@@ -723,3 +723,13 @@ def test_d2l_cross_entropy_picks_on_dask_and_repeated_pointwise_picks():
     expected = np.zeros_like(xn)
     np.add.at(expected, (rows, cols), [1.0, 2.0, 3.0])
     np.testing.assert_array_equal(x.grad.numpy(), expected)
+
+
+def test_distributed_data_parallel_refuses_dask_parameters(monkeypatch):
+    from turunan import distributed as dist
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "get_world_size", lambda: 2)
+    model = nn.Linear(3, 2)
+    model.weight._d = lazy(model.weight._d)
+    with pytest.raises(TypeError, match="keep the model's parameters in NumPy arrays"):
+        nn.parallel.DistributedDataParallel(model)

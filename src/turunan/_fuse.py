@@ -184,18 +184,22 @@ def broadcast(sh: tuple, shape: tuple) -> str | None:
 
 
 def colsum(op, meta: dict, made: set):
-    """The operand of ``op`` if it is ``x.sum(axis=0)`` of a 2-D float slot ``x`` a run made (the gradient of a bias,
-    which joins the run's loop: one pass fewer), else None."""
-    if op[0] != "method" or op[2] != "sum" or op[3] or op[-1] or op[1] not in made or op[-2] not in meta:
+    """The operand of ``op`` if it is ``x.sum(axis=0)`` or ``np.sum(x, axis=0)`` of a 2-D float slot ``x`` a run
+    made (the gradient of a bias, which joins the run's loop: one pass fewer), else None."""
+    from ._trace import Slot
+    if op[0] == "method" and op[2] == "sum" and not op[3]:
+        k, kw = op[1], op[4]
+    elif op[0] == "call" and op[1] is np.sum and len(op[2]) == 1 and type(op[2][0]) is Slot:
+        k, kw = op[2][0].k, op[3]
+    else:
         return None
-    kw = op[4]
-    if set(kw) - {"axis", "keepdims", "dtype"} or kw.get("axis") not in (0, (0,)) or kw.get("keepdims") \
-            or kw.get("dtype") is not None:
+    if op[-1] or k not in made or op[-2] not in meta or set(kw) - {"axis", "keepdims", "dtype"} \
+            or kw.get("axis") not in (0, (0,)) or kw.get("keepdims") or kw.get("dtype") is not None:
         return None
-    shape, dtype = meta[op[1]]
+    shape, dtype = meta[k]
     if len(shape) != 2 or shape[1] < 2 or dtype.kind != "f" or meta[op[-2]] != ((shape[1],), dtype):
         return None         # (one column: NumPy sums it pairwise, not row by row)
-    return (op[1], shape, dtype)
+    return (k, shape, dtype)
 
 
 def _operands(op, meta: dict, fresh=frozenset()):
@@ -355,6 +359,16 @@ def _update_kernel():
     return _UPDATE[0]
 
 
+def _fits(x, g, dt) -> bool:
+    """Whether ``x -= lr * g`` as one loop gives NumPy's bits: ``x`` and ``g`` of the float dtype ``dt`` and one
+    shape, each of its own memory (so not overlapping), ``x`` C-ordered and writable."""
+    if not (x.dtype is dt and g.dtype is dt and x.base is None and g.base is None and x.shape == g.shape
+            and x is not g):
+        return False
+    fx = x.flags
+    return fx.c_contiguous and fx.writeable
+
+
 def sgd_update():
     """``update(x, g, lr, s)``: ``np.multiply(g, lr, out=s); np.subtract(x, s, out=x)`` as one loop where the
     result is bit for bit NumPy's: a Python float ``lr`` and ``x``, ``g`` float32 or float64 arrays of one dtype
@@ -364,12 +378,9 @@ def sgd_update():
 
     def update(x, g, lr, s):
         dt = x.dtype        # (a dtype of another byte order is another object: the two calls)
-        if type(lr) is float and (dt is f32 or dt is f64) and g.dtype is dt and x.base is None \
-                and g.base is None and x.shape == g.shape and x is not g:
-            fx = x.flags
-            if fx.c_contiguous and fx.writeable:        # (g.reshape(-1) copies a g of other strides: its values)
-                kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))
-                return
+        if type(lr) is float and (dt is f32 or dt is f64) and _fits(x, g, dt):
+            kernel(x.reshape(-1), g.reshape(-1), dt.type(lr))   # (a g of other strides: reshape copies its values)
+            return
         np.multiply(g, lr, out=s)
         np.subtract(x, s, out=x)
     return update
@@ -414,16 +425,12 @@ def sgd_updates(n: int, meta=(), own_grads: bool = False):
     def update(lr, xs, gs, ss):
         if type(lr) is float:
             dt = xs[0].dtype
-            if own_grads and all(map(same, xs, checked[0])) and len(xs) == len(checked[0]):
+            if own_grads and len(xs) == len(checked[0]) and all(map(same, xs, checked[0])):
                 kernel(dt.type(lr), *xs, *gs)
                 return
             if dt is f32 or dt is f64:
                 for x, g in zip(xs, gs):
-                    if not (x.dtype is dt and g.dtype is dt and x.base is None and g.base is None
-                            and x.shape == g.shape and x is not g):
-                        break
-                    fx = x.flags
-                    if not (fx.c_contiguous and fx.writeable and g.flags.c_contiguous):
+                    if not (_fits(x, g, dt) and g.flags.c_contiguous):    # (the loop flattens g in place)
                         break
                 else:
                     kernel(dt.type(lr), *xs, *gs)
