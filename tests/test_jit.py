@@ -855,21 +855,30 @@ def _eager_and_jitted(make, calls):
     return runs, f
 
 
-def test_the_pytorch_door_training_step():
+def _door_step(layers, make_opt, loss):
+    """``make()`` for _eager_and_jitted: a PyTorch-door model from seed 0 and its training step."""
     import turunan.torch as torch
 
     def make():
         torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Linear(7, 2))
-        opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        model = torch.nn.Sequential(*layers(torch))
+        opt = make_opt(torch, model.parameters())
+        loss_fn = loss(torch)
 
         def step(x, y):
-            loss = torch.nn.functional.mse_loss(model(x), y)
+            out = loss_fn(model(x), y)
             opt.zero_grad()
-            loss.backward()
+            out.backward()
             opt.step()
-            return loss, [p.detach().clone() for p in model.parameters()]
+            return out, [p.detach().clone() for p in model.parameters()]
         return step
+    return make
+
+
+def test_the_pytorch_door_training_step():
+    import turunan.torch as torch
+    make = _door_step(lambda t: [t.nn.Linear(5, 7), t.nn.ReLU(), t.nn.Linear(7, 2)],
+                      lambda t, ps: t.optim.SGD(ps, lr=0.1, momentum=0.9), lambda t: t.nn.functional.mse_loss)
 
     def calls():
         g = np.random.default_rng(0)
@@ -884,21 +893,8 @@ def test_the_pytorch_door_with_dropout_and_cross_entropy_replays():
     # the door's dtype promotion reads an operand's dtype as it is: the Dropout mask and the labels' one-hot, arrays
     # the step makes itself, are not read as values (a guard on each: a retrace on every call, then eager)
     import turunan.torch as torch
-
-    def make():
-        torch.manual_seed(0)
-        model = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.ReLU(), torch.nn.Dropout(0.3),
-                                    torch.nn.Linear(7, 3))
-        opt = torch.optim.SGD(model.parameters(), lr=0.1)
-        loss_fn = torch.nn.CrossEntropyLoss()
-
-        def step(x, y):
-            loss = loss_fn(model(x), y)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-            return loss, [p.detach().clone() for p in model.parameters()]
-        return step
+    make = _door_step(lambda t: [t.nn.Linear(5, 7), t.nn.ReLU(), t.nn.Dropout(0.3), t.nn.Linear(7, 3)],
+                      lambda t, ps: t.optim.SGD(ps, lr=0.1), lambda t: t.nn.CrossEntropyLoss())
 
     def calls():
         g = np.random.default_rng(0)

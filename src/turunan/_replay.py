@@ -610,12 +610,9 @@ def _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info) -> di
                 args = [chunk(k) for k in ins] + [src.expr(Slot(k)) for k in scalars]
                 outs_exprs = []
                 for k in outs:
-                    if k in own:
+                    if k in own:        # the loop's output: a slice of a full array, or a chunk of its own
                         where = result(k, rec.meta[k][1])
-                        if where is None:
-                            loop.append(f"_c{k} = _E(_b - _a, {src.const(rec.meta[k][1])})")
-                        else:
-                            loop.append(f"_c{k} = {where}")
+                        loop.append(f"_c{k} = {where or f'_E(_b - _a, {src.const(rec.meta[k][1])})'}")
                         made[k] = f"_c{k}"
                     outs_exprs.append(chunk(k))
                 loop.append(f"{kname}(_b - _a, {', '.join(args + outs_exprs)})")
@@ -624,10 +621,8 @@ def _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info) -> di
             k = op[-2]
             args = [chunk(a.k) if type(a) is Slot else src.expr(a) for a in op[2]]
             where = result(k, rec.meta[k][1])
-            if where is None:
-                loop.append(f"_c{k} = {src.const(op[1])}({', '.join(args)})")
-            else:
-                loop.append(f"_c{k} = {src.const(op[1])}({', '.join(args)}, out={where})")
+            into = f", out={where}" if where else ""
+            loop.append(f"_c{k} = {src.const(op[1])}({', '.join(args)}{into})")
             made[k] = f"_c{k}"
         lines = pre + [f"for _a in range(0, {n}, {CHUNK}):", f"    _b = min(_a + {CHUNK}, {n})"] + \
             ["    " + x for x in loop]
