@@ -490,6 +490,16 @@ def test_a_failed_guard_leaves_no_state_half_written():
         assert same(val(out), val(tn.tensor(v) * (2 if float(eager_w.grad.sum()) > 0 else 3)))
 
 
+def test_a_replay_copies_only_what_it_writes_before_its_last_guard():
+    # BatchNorm's running statistics are written in the forward, before the optimiser's guard; the parameters only
+    # after it: a replay that stops at that guard puts back the statistics, so only they are copied first
+    with no_warnings():
+        f, _, _ = _training(lambda ps: optim.SGD(ps, lr=0.1), batchnorm=True)
+    steady = f.dump().split("def replay_")[-1]
+    saved = re.findall(r"_u = \[\(a, a\.copy\(\)\) for a in \(([^)]*)\)\]", steady)
+    assert len(saved) == 1 and len([v for v in saved[0].split(",") if v.strip()]) == 3     # mean, var, count
+
+
 def test_an_exception_inside_the_step_leaves_state_as_eager_and_the_next_call_works():
     model = nn.Linear(3, 2)
     opt = optim.SGD(model.parameters(), lr=0.1)

@@ -138,8 +138,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         own = {k for k in rec.fresh if k not in rec.viewed}
         order = _fuse.hoisted(rec.ops, rec.meta, own) if _fuse.available() else None
         if order is not None:       # large transcendental calls moved before the arithmetic they interrupt
-            if rec.first_write is not None:
-                rec.first_write = order.index(rec.first_write)
+            rec.first_writes = {k: order.index(i) for k, i in rec.first_writes.items()}
             rec.ops = [rec.ops[i] for i in order]
     for op in rec.ops:      # folded: computed from the trace's own constants only (not from arrays held outside)
         k = _defs(op)[0] if _defs(op) else None
@@ -167,8 +166,10 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         fused.update(_strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info))
     pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
     dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
-    guards_after = rec.first_write is not None and any(op[0] == "guard" for op in ops[rec.first_write:])
-    undo = sorted(k for k in rec.written_bound if k not in consts) if guards_after else []
+    # a replay that stops at a guard puts back what it wrote before it: the bound arrays first written before the
+    # last guard are copied before the first of those writes (one written only after it never needs putting back)
+    last_guard = max((i for i, op in enumerate(ops) if op[0] == "guard"), default=-1)
+    undo = sorted(k for k, i in rec.first_writes.items() if i < last_guard and k not in consts)
     body: list[str] = []
     if bound:
         body.append(", ".join(f"v{k}" for k in bound) + (", = _in" if len(bound) == 1 else " = _in"))
@@ -178,7 +179,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         if k in rec.written:
             body.append(f"v{k} = _copy({src.const(v)})")
     updates = _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) if fuse else {}
-    undo_at = rec.first_write
+    undo_at = min(rec.first_writes[k] for k in undo) if undo else None
     if undo_at in updates and not updates[undo_at]:     # inside a fused update: before it
         undo_at = max(j for j in updates if j < undo_at and updates[j])
     draw_at = next((i for i, op in enumerate(ops) if op[0] == "draw" and i not in dead_ops), None)

@@ -133,9 +133,8 @@ class Recorder:
         self.consts: dict[int, list] = {}     # id(array) -> [slot, array, snapshot or None]
         self.const_slots: dict[int, list] = {}    # slot -> the same record
         self.written: set[int] = set()        # slots written in place (out=, ufunc.at, item assignment)
-        self.written_bound: set[int] = set()  # bound slots (inputs, constants) whose memory a recorded op wrote
         self.roots: dict[int, int] = {}       # id(memory owner of a bound array) -> its slot
-        self.first_write = None               # index of the first op writing a bound slot
+        self.first_writes: dict[int, int] = {}    # bound slot written -> the index of the first op writing it
         self.guard_after_host = None          # a guard's line, when one follows an opaque host call
         self.hosts = 0
         self.live: list = []                  # weak references to every TraceArray made, to find escaped ones
@@ -232,9 +231,7 @@ class Recorder:
         rec = self.const_slots.get(j)
         if rec is not None and rec[2] is None:
             rec[2] = np.array(rec[1], copy=True)    # its value before the trace first wrote it
-        self.written_bound.add(j)
-        if self.first_write is None:
-            self.first_write = len(self.ops)
+        self.first_writes.setdefault(j, len(self.ops))
 
     def _root(self, a, k: int) -> None:
         self.roots.setdefault(id(_memory_owner(a)), k)
