@@ -363,10 +363,10 @@ class Jitted:
             return self.fn(*args)
         except TypeError:           # a static argument that cannot be hashed
             raise TypeError("tn.jit: static arguments must be hashable (numbers, strings, tuples)") from None
-        state = self._state(leaves, r)
         entry = self.cache.get(key)
         if isinstance(entry, str):
             return self.fn(*args)
+        state = self._state(leaves, r)
         if entry:
             self.cache.move_to_end(key)
             for i, tr in enumerate(entry):
@@ -397,18 +397,17 @@ class Jitted:
             token = self._tokens[fact] = next(self._counter)
         return token
 
-    def _state(self, leaves, r) -> list:
-        if not leaves:
+    @staticmethod
+    def _state(leaves, r) -> list:
+        """The tensors a call binds: the arguments' first, then those reached (each once; the reach lists each
+        once already), kept on the reach for a call without tensor arguments."""
+        args = [x for x in leaves if isinstance(x, Tensor)]
+        if not args:
             if r.state is None:
-                r.state = self._state([None], r)
+                r.state = list(r.tensors)
             return r.state
-        seen, state = set(), []
-        for t in [x for x in leaves if isinstance(x, Tensor)] + r.tensors:
-            # (the tensors of the arguments first, then those reached; each once)
-            if id(t) not in seen:
-                seen.add(id(t))
-                state.append(t)
-        return state
+        seen = {id(t) for t in args}
+        return list({id(t): t for t in args}.values()) + [t for t in r.tensors if id(t) not in seen]
 
     def _warn(self, key: str, reason: str) -> None:
         if key not in self._warned:
