@@ -733,6 +733,105 @@ def test_a_bias_its_gradient_and_a_column_operand_fuse_as_2d_loops_with_the_same
     assert re.search(rf"\n +c\d+\({m * n}, {n}, ", src) and f"_E(({n},)" in src
 
 
+def _tanh_net_step(x, W1, b1, W2, b2):
+    """Two tanh layers and an MSE loss: the gradient after each tanh is read only by two matrix products."""
+    def step():
+        for p in (W1, b1, W2, b2):
+            p.grad = None
+        h = tn.tanh(x @ W1 + b1)
+        out = tn.tanh(h @ W2 + b2)
+        ((out - 0.25) * (out - 0.25)).mean().backward()
+        return [p.grad for p in (W1, b1, W2, b2)]
+    return step
+
+
+def _f_looks_faster(fn, a, b) -> float:
+    """A stand-in for turunan._layout's timing: the probed array F-ordered is the faster."""
+    return 0.5 if a.flags.f_contiguous and not a.flags.c_contiguous else 1.0
+
+
+def _tanh_net(seed=0, n=32, dtype=np.float32):
+    rng = np.random.default_rng(seed)
+    x = tn.tensor(rng.standard_normal((n, 48)).astype(dtype))
+    ps = [tn.tensor(rng.standard_normal(s).astype(dtype) / 4, requires_grad=True)
+          for s in ((48, 64), (64,), (64, 64), (64,))]
+    return x, ps
+
+
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_gradient_read_only_by_products_may_be_f_ordered_with_the_same_bits(dtype, monkeypatch):
+    # g @ W.T with g C-ordered takes OpenBLAS's slow path; g F-ordered the fast one. The fused loop writes g in the
+    # order the probe (turunan._layout) chooses: F only where both layouts give the same bits. The timing is made
+    # to favour F here, so the branch taken depends only on what this machine's BLAS computes
+    from turunan import _layout
+    monkeypatch.setattr(_layout, "_PROBED", {})
+    monkeypatch.setattr(_layout, "_seconds", _f_looks_faster)
+    x, ps = _tanh_net(dtype=dtype)
+    step = _tanh_net_step(x, *ps)
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        assert same(val(step()), val(jitted()))
+    assert jitted.replay_count == 2
+    exact = all(same_bits for same_bits, _, _ in _layout._PROBED.values())
+    assert _layout._PROBED and ("order='F'" in jitted.dump()) == exact
+
+
+@needs_numba
+def test_a_layout_is_never_chosen_where_the_bits_would_differ(monkeypatch):
+    from turunan import _layout
+    monkeypatch.setattr(_layout, "_PROBED", {})
+    monkeypatch.setattr(_layout, "_probe", lambda *a: (False, 1.0, 0.1))      # F much faster, but other bits
+    x, ps = _tanh_net(seed=1)
+    jitted = tn.jit(_tanh_net_step(x, *ps), fuse=True)
+    for _ in range(2):
+        jitted()
+    assert "order='F'" not in jitted.dump()
+    uses = [(np.dot, 0, (32, 64), (64, 64), np.dtype(np.float32), ("C", "F"), "F")]
+    assert _layout.order_for(uses) == "C"
+    monkeypatch.setattr(_layout, "_probe", lambda *a: (True, 1.0, 0.95))      # the same bits, not faster enough
+    assert _layout.order_for(uses) == "C"
+    monkeypatch.setattr(_layout, "_probe", lambda *a: (True, 1.0, 0.5))
+    assert _layout.order_for(uses) == "F"
+
+
+@needs_numba
+def test_an_operand_bound_in_another_layout_later_keeps_eagers_bits(monkeypatch):
+    # W arrives C-ordered when traced, F-ordered later: the product g @ W.T changes path, and the F-ordered g was
+    # probed against both layouts of W, so the replay still gives eager's bits
+    from turunan import _layout
+    monkeypatch.setattr(_layout, "_PROBED", {})
+    monkeypatch.setattr(_layout, "_seconds", _f_looks_faster)
+    rng = np.random.default_rng(4)
+    x = tn.tensor(rng.standard_normal((32, 64)).astype(np.float32))
+
+    def f(W):
+        h = tn.tanh(x @ W)
+        return tn.func.grad(lambda W: (tn.tanh(tn.tanh(x @ W) @ W) * h).sum())(W)
+    jitted = tn.jit(f, fuse=True)
+    for order in ("C", "C", "F", "F", "C"):
+        W = tn.tensor(np.asarray(rng.standard_normal((64, 64)).astype(np.float32) / 8, order=order))
+        assert same(val(f(W)), val(jitted(W)))
+    assert jitted.replay_count >= 3
+
+
+def test_a_fortran_output_of_a_loop_has_the_values_of_a_c_one():
+    if not _fuse.available():
+        pytest.skip("numba is not installed")
+    f32 = np.dtype(np.float32)
+    plan = [("call", np.multiply, ((0, (5, 7), f32), (1, (5, 7), f32)), 2, (5, 7), f32),
+            ("call", np.add, ((2, (5, 7), f32), 1.5), 3, (5, 7), f32)]
+    meta = {k: ((5, 7), f32) for k in range(4)}
+    a, b = (np.random.default_rng(k).standard_normal((5, 7)).astype(np.float32) for k in (0, 1))
+    outs = []
+    for fortran in (frozenset(), frozenset({3})):
+        kernel = _fuse.compile_group(plan, [0, 1], [], [3], meta, fortran=fortran)
+        o = np.empty((5, 7), np.float32, order="F" if fortran else "C")
+        kernel(35, 7, a, b, o) if fortran else kernel(35, a.reshape(-1), b.reshape(-1), o.reshape(-1))
+        outs.append(o)
+    assert outs[1].flags.f_contiguous and np.array_equal(outs[0], outs[1]) and np.array_equal(outs[0], a * b + 1.5)
+
+
 @needs_numba
 def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))

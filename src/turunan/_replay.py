@@ -161,11 +161,11 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
                 k = src.alias.get(k, k)
                 last[k] = i
     info: dict = {}
-    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info) if fuse else {}
+    dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
+    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info, dots) if fuse else {}
     if fuse:
         fused.update(_strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info))
     pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
-    dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
     # a replay that stops at a guard puts back what it wrote before it: the bound arrays first written before the
     # last guard are copied before the first of those writes (one written only after it never needs putting back)
     last_guard = max((i for i, op in enumerate(ops) if op[0] == "guard"), default=-1)
@@ -431,7 +431,52 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
     return alias
 
 
-def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dict:
+def _product_order(rec, ops, k, later, dots, consts, src) -> str:
+    """"F" where the array of slot ``k`` (2-D, made by a fused loop) is read by nothing but the matrix products at
+    op indices ``later``, and ``turunan._layout`` finds them as exact and faster with it F-ordered; else "C"."""
+    from ._layout import order_for
+    shape, dtype = rec.meta[k]
+    if len(shape) != 2 or min(shape) < 2 or dtype not in (np.float32, np.float64) or k in rec.viewed or not later:
+        return "C"
+    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+    uses = []
+    for j in later:
+        op = ops[j]
+        if op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] or \
+                not all(type(a) is Slot for a in op[2]):
+            return "C"
+        pair = [src.alias.get(a.k, a.k) for a in op[2]]
+        if pair.count(k) != 1:
+            return "C"
+        pos = pair.index(k)
+        other = pair[1 - pos]
+        if other not in rec.meta or len(rec.meta[other][0]) != 2 or min(rec.meta[other][0]) < 2 \
+                or rec.meta[other][1] != dtype:
+            return "C"
+        base = src.alias.get(view_of.get(other, other), view_of.get(other, other))
+        flip = base != other
+        if base in consts:
+            f = consts[base].flags
+            traced = "C" if f.c_contiguous else "F" if f.f_contiguous else None
+            orders = (traced,)
+        elif base in rec.inputs:        # bound from outside: a later call may bring either layout
+            traced = "F" if base in rec.f_ordered else "C" if base in rec.blasable else None
+            orders = ("C", "F")
+        elif base in rec.fresh and base not in rec.not_c:
+            traced = "C"
+            orders = (traced,)
+        else:
+            return "C"
+        if traced is None:
+            return "C"
+        if flip:
+            traced = "F" if traced == "C" else "C"
+            orders = tuple("F" if o == "C" else "C" for o in orders)
+        uses.append((np.dot if j in dots else np.matmul, pos, shape, rec.meta[other][0], dtype, orders, traced))
+    return order_for(uses)
+
+
+def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=frozenset()) -> dict:
     """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others.
 
     A value a group makes only for later groups, from arrays bound from outside that nothing writes (``-x`` of
@@ -482,6 +527,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                 ("call", _fuse.ufunc_of(ops[i]), operands, _fuse.target(ops[i]), shape, dtype)
                 for i, operands, shape, dtype in group]
         made = {p[3] for p in plan}
+        summed_slots = {p[3] for p in plan if p[0] == "colsum"}
         extra = []
         for p in plan:
             for o in p[2]:
@@ -505,10 +551,15 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None) -> dic
                    or k in keep]
         # (an op of the group redefines a slot it accumulates into: its inputs were read before, in the loop)
         plan_inputs = [k for k in inputs if k not in own]
-        kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols)
+        # an output read only by matrix products may be F-ordered, where that is as exact and faster (_layout)
+        fortran = frozenset(k for k in outputs if k in own and k not in keep and k not in summed_slots
+                            and _product_order(rec, ops, k, [j for j in uses.get(k, []) if j > end], dots, consts,
+                                               src) == "F")
+        kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols, fortran)
         shape, n = group[0][2], int(np.prod(group[0][2]))
-        two_d = bool(rows or cols or group[-1][0] in summing)
-        lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])})" for k in outputs if k in own]
+        two_d = bool(rows or cols or fortran or group[-1][0] in summing)
+        lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])}{', order=' + repr('F') if k in fortran else ''})"
+                 for k in outputs if k in own]
         flat = "" if two_d else ".reshape(-1)"
         args = [f"{src.expr(Slot(k))}{flat}" for k in plan_inputs + rows + cols] + \
             [src.expr(Slot(k)) for k in scalars] + [f"v{k}{flat}" for k in outputs]

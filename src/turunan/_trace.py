@@ -152,6 +152,7 @@ class Recorder:
         self.viewed: set[int] = set()         # slots some later result is a view of
         self.plain_copies: set[int] = set()   # slots made by astype(same dtype, copy=True): a copy, nothing more
         self.blasable: set[int] = set()       # bound 2-D arrays BLAS could read as they were when traced
+        self.f_ordered: set[int] = set()      # those of them F-ordered (and not C-ordered) when traced
         # results of their own in another order than C (exp(x.T) is F-ordered, as NumPy keeps its operand's order):
         # a buffer the replay allocates for one must not be C-ordered, or a later reduction adds in another order
         self.not_c: set[int] = set()
@@ -168,6 +169,8 @@ class Recorder:
         self.meta[t.k] = (a.shape, a.dtype)
         if a.ndim == 2 and blasable(a):
             self.blasable.add(t.k)
+            if not a.flags.c_contiguous:
+                self.f_ordered.add(t.k)
         self.bound_ids[id(a)] = t.k
         self._root(a, t.k)
         return t
