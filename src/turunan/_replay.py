@@ -558,8 +558,8 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=f
         kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols, fortran)
         shape, n = group[0][2], int(np.prod(group[0][2]))
         two_d = bool(rows or cols or fortran or group[-1][0] in summing)
-        lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])}{', order=' + repr('F') if k in fortran else ''})"
-                 for k in outputs if k in own]
+        lines = [f"v{k} = _E({rec.meta[k][0]!r}, {src.const(rec.meta[k][1])}"
+                 + (", order='F')" if k in fortran else ")") for k in outputs if k in own]
         flat = "" if two_d else ".reshape(-1)"
         args = [f"{src.expr(Slot(k))}{flat}" for k in plan_inputs + rows + cols] + \
             [src.expr(Slot(k)) for k in scalars] + [f"v{k}{flat}" for k in outputs]
