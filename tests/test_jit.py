@@ -815,6 +815,60 @@ def test_an_operand_bound_in_another_layout_later_keeps_eagers_bits(monkeypatch)
     assert jitted.replay_count >= 3
 
 
+@needs_numba
+@pytest.mark.parametrize("kind", ["sum", "max", "min"])
+def test_row_reductions_as_loops_give_numpys_bits_or_are_not_used(kind):
+    # a loop is used only where its probe found NumPy's bits; where it is, it gives them on other values too
+    rng = np.random.default_rng(3)
+    numpy = {"sum": np.add.reduce, "max": np.maximum.reduce, "min": np.minimum.reduce}[kind]
+    used = 0
+    for n in (2, 5, 8, 10, 16, 17, 31, 64, 128):
+        for dtype in (np.float32, np.float64):
+            for keepdims in (True, False):
+                kernel = _fuse.row_reduce(kind, (50, n), dtype, keepdims)
+                if kernel is None:
+                    continue
+                used += 1
+                x = (rng.standard_normal((50, n)) * np.exp2(rng.integers(-8, 8, (50, n)))).astype(dtype)
+                x[3] = -0.0
+                x[4, ::2] = np.nan
+                want = numpy(x, axis=1, keepdims=keepdims)
+                assert _fuse._same_values(kernel(x), want), (n, dtype, keepdims)
+    assert used >= 24           # most shapes: NumPy's SIMD kernels differ only on ties of zeros at a few lengths
+    assert _fuse.row_reduce(kind, (50, 129), np.float32, True) is None       # longer rows: NumPy's own loop
+    assert _fuse.row_reduce(kind, (50, 10), np.int64, True) is None
+
+
+@needs_numba
+def test_a_row_reduction_whose_probe_differs_stays_numpys(monkeypatch):
+    monkeypatch.setattr(_fuse, "_ROW_PROBED", {})
+    monkeypatch.setitem(_fuse._ROW_NUMPY, "max", lambda x, axis, keepdims: np.maximum.reduce(x, axis=axis,
+                                                                                               keepdims=keepdims) + 0.5)
+    assert _fuse.row_reduce("max", (8, 10), np.float32, True) is None
+    assert _fuse.row_reduce("sum", (8, 10), np.float32, True) is not None
+
+
+@needs_numba
+def test_log_softmax_cross_entropy_replays_with_row_loops_bit_for_bit():
+    rng = np.random.default_rng(8)
+    x = tn.tensor(rng.standard_normal((64, 20)).astype(np.float32))
+    W = tn.tensor(rng.standard_normal((20, 10)).astype(np.float32) / 4, requires_grad=True)
+    Y = tn.tensor(np.eye(10, dtype=np.float32)[rng.integers(0, 10, 64)])
+
+    def step():
+        W.grad = None
+        logp = tn.log_softmax(x @ W, axis=1)
+        loss = -(logp * Y).sum() / 64
+        loss.backward()
+        return loss, W.grad
+
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        assert same(val(step()), val(jitted()))
+    src = jitted.dump().split("def replay_")[-1]
+    assert "axis=1" not in src          # the row maximum and the row sums ran as compiled loops
+
+
 def test_a_fortran_output_of_a_loop_has_the_values_of_a_c_one():
     if not _fuse.available():
         pytest.skip("numba is not installed")

@@ -166,6 +166,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     if fuse:
         fused.update(_strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info))
     pooled = _pool(rec, ops, dead_ops, consts, last, keep, src, fused)
+    row_reduced = _row_reductions(rec, ops, dead_ops, consts, src, fused) if fuse else {}
     # a replay that stops at a guard puts back what it wrote before it: the bound arrays first written before the
     # last guard are copied before the first of those writes (one written only after it never needs putting back)
     last_guard = max((i for i, op in enumerate(ops) if op[0] == "guard"), default=-1)
@@ -204,6 +205,8 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
         if defs and defs[0] in rec.plain_copies and op[1] not in keep and op[1] not in rec.viewed \
                 and last.get(op[1]) == i and op[1] not in consts:
             body.append(f"v{defs[0]} = {src.expr(Slot(op[1]))}")   # a copy of an array read nowhere else: the array
+        elif i in row_reduced:
+            body.append(f"v{defs[0]} = {row_reduced[i]}")
         elif defs and defs[0] in pooled:
             args = ", ".join(src.expr(a) for a in op[2])
             fn = np.dot if i in dots else op[1]
@@ -271,6 +274,45 @@ def _dots(rec, ops, dead_ops, consts, bound, src) -> tuple[set, list]:
             dots.add(i)
             checked += [k for k in need if k not in checked]
     return dots, checked
+
+
+_ROW_FNS = {np.sum: "sum", np.add.reduce: "sum", np.max: "max", np.amax: "max", np.maximum.reduce: "max",
+            np.min: "min", np.amin: "min", np.minimum.reduce: "min"}
+
+
+def _row_reductions(rec, ops, dead_ops, consts, src, fused) -> dict:
+    """index -> the line's right side for sums, maxima and minima over the rows of a small 2-D float array of the
+    replay's own (C-ordered: softmax's ``max(x, axis=1, keepdims=True)``), as ``_fuse.row_reduce``'s compiled loop
+    where its probe found NumPy's bits on that shape."""
+    from . import _fuse
+    if not _fuse.available():
+        return {}
+    out = {}
+    for i, op in enumerate(ops):
+        if i in dead_ops or i in fused or op[-2] is None or op[-1]:
+            continue
+        if op[0] == "call" and len(op[2]) == 1:
+            try:
+                kind = _ROW_FNS.get(op[1])
+            except TypeError:       # (an unhashable callable)
+                continue
+            arg, kw = op[2][0], op[3]
+        elif op[0] == "method" and op[2] in ("sum", "max", "min") and not op[3]:
+            kind, arg, kw = op[2], Slot(op[1]), op[4]
+        else:
+            continue
+        if kind is None or type(arg) is not Slot or set(kw) - {"axis", "keepdims"} or "axis" not in kw \
+                or kw["axis"] not in (1, -1, (1,), (-1,)) or type(kw.get("keepdims", False)) is not bool:
+            continue
+        k = src.alias.get(arg.k, arg.k)
+        if k in consts or k not in rec.fresh or k in rec.not_c or k not in rec.meta:
+            continue        # (an array bound from outside may come in another layout: NumPy's order differs)
+        shape, dtype = rec.meta[k]
+        kernel = _fuse.row_reduce(kind, shape, dtype, kw.get("keepdims", False))
+        if kernel is not None and rec.meta.get(op[-2]) == ((shape[0], 1) if kw.get("keepdims") else (shape[0],),
+                                                           dtype):
+            out[i] = f"{src.const(kernel)}({src.expr(arg)})"
+    return out
 
 
 def _sgd_updates(rec, ops, dead_ops, consts, last, keep, src, fused) -> dict:
