@@ -321,6 +321,24 @@ def test_a_changed_optimiser_path_retraces_and_a_bad_rate_raises_as_eager():
     assert _traced_updates(f) >= 2
 
 
+def test_sgds_prologue_sees_a_replaced_state_array_and_a_rate_of_another_type():
+    # the prologue's fast path trusts only the very objects it checked: a momentum buffer replaced in opt.state, or a
+    # rate set to an equal number of another type (NumPy's float64 is not weak as a Python float: other bits), is
+    # read again, as eager step() reads it
+    def between(opt, i):
+        g = opt.param_groups[0]
+        if i == 2:
+            for st in opt.state.values():
+                st["momentum_buffer"] = st["momentum_buffer"] * 0.5
+        if i == 4:
+            g["lr"] = np.float64(g["lr"])
+        if i == 5:
+            g["lr"] = float(g["lr"])
+    with no_warnings():
+        f, _, _ = _training(lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), steps=8, between=between, seed=5)
+    assert _traced_updates(f) >= 1 and f.replay_count >= 4
+
+
 def test_an_optimiser_in_a_closure_cell_keeps_its_rate_live():
     w = tn.tensor([1.0, -2.0], requires_grad=True)
     opt = optim.SGD([w], lr=0.5)
