@@ -634,7 +634,8 @@ def test_fusion_around_numpys_transcendentals_on_big_arrays():
         assert same(val(js()), want)
     src = js.dump().split("def replay_")[1]
     assert src.count("reshape(-1))") == 2 and "casting" not in src       # two loops; no accumulation left over
-    assert src.count("= _E(") == 2                   # -x * x and the gradient written; -x itself is not
+    # -x * x written (into a buffer of the replay's own, allocated once) and the gradient (a new array); -x is not
+    assert src.count("= _E(") == 1 and len(re.findall(r"\n +v\d+ = c\d+\n", src)) == 1
 
 
 @needs_numba
@@ -763,6 +764,17 @@ def _tanh_net_step(x, W1, b1, W2, b2):
     return step
 
 
+def _f_ordered(jitted) -> int:
+    """How many arrays a jitted function's replays allocate F-ordered (buffers made with the trace, or per call)."""
+    n = 0
+    for entry in jitted.cache.values():
+        for tr in entry if isinstance(entry, list) else ():
+            n += tr.source.count("order='F'") + sum(
+                isinstance(v, np.ndarray) and v.ndim == 2 and v.flags.f_contiguous and not v.flags.c_contiguous
+                for v in tr.run.__globals__.values())
+    return n
+
+
 def _f_looks_faster(fn, a, b) -> float:
     """A stand-in for turunan._layout's timing: the probed array F-ordered is the faster."""
     return 0.5 if a.flags.f_contiguous and not a.flags.c_contiguous else 1.0
@@ -792,7 +804,7 @@ def test_a_gradient_read_only_by_products_may_be_f_ordered_with_the_same_bits(dt
         assert same(val(step()), val(jitted()))
     assert jitted.replay_count == 2
     exact = all(same_bits for same_bits, _, _ in _layout._PROBED.values())
-    assert _layout._PROBED and ("order='F'" in jitted.dump()) == exact
+    assert _layout._PROBED and (_f_ordered(jitted) > 0) == exact
 
 
 @needs_numba
@@ -804,7 +816,7 @@ def test_a_layout_is_never_chosen_where_the_bits_would_differ(monkeypatch):
     jitted = tn.jit(_tanh_net_step(x, *ps), fuse=True)
     for _ in range(2):
         jitted()
-    assert "order='F'" not in jitted.dump()
+    assert _f_ordered(jitted) == 0
     uses = [(np.dot, 0, (32, 64), (64, 64), np.dtype(np.float32), ("C", "F"), "F")]
     assert _layout.order_for(uses) == "C"
     monkeypatch.setattr(_layout, "_probe", lambda *a: (True, 1.0, 0.95))      # the same bits, not faster enough
