@@ -946,6 +946,22 @@ def test_a_global_tensor_is_reached_and_its_grad_written():
     W_GLOBAL.grad = None
 
 
+def test_the_last_signature_shortcut_never_takes_another_signatures_trace():
+    # after a replay the next call with the same parts skips the cache lookup: a call that differs in any part
+    # (shape, dtype, static value, grad mode, requires_grad) must still find its own trace
+    f = tn.jit(lambda x, n: (x * n).sum(), static_argnums=1)
+    a, b = tn.ones(3), tn.ones(4)
+    c, d = tn.ones(3, dtype=tn.float64), tn.ones(3, requires_grad=True)
+    for x, n, want in [(a, 2, 6.0), (a, 2, 6.0), (a, 2, 6.0), (b, 2, 8.0), (a, 2, 6.0), (a, 3, 9.0), (c, 2, 6.0),
+                       (a, 2, 6.0), (d, 2, 6.0), (a, 2, 6.0)]:
+        assert float(f(x, n)) == want
+        with tn.no_grad():
+            assert float(f(x, n)) == want
+    assert f.trace_count == 2 * 5 and f.replay_count >= 8
+    f.clear()
+    assert float(f(a, 2)) == 6.0 and float(f(a, 2)) == 6.0 and f.trace_count == 11
+
+
 def test_static_argnums_and_keyword_calls():
     f = tn.jit(lambda x, n: x * n if n > 1 else x, static_argnums=1)
     assert same(val(f(tn.ones(2), 3)), np.full(2, 3.0, np.float32))
