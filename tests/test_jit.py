@@ -917,6 +917,28 @@ def test_a_fortran_output_of_a_loop_has_the_values_of_a_c_one():
 
 
 @needs_numba
+@pytest.mark.parametrize("shape", [(32, 64), (128, 10), (3, 200)])
+def test_a_lone_bias_add_between_a_matmul_and_numpys_tanh_is_a_loop_with_the_same_bits(shape):
+    # tanh on more than 128 elements stays NumPy's, so the bias add is alone: NumPy adds a row operand one row at a
+    # time, a 2-D loop does it faster, with the same bits
+    m, n = shape
+    rng = np.random.default_rng(6)
+    x = tn.tensor(rng.standard_normal((m, 5)).astype(np.float32))
+    W = tn.tensor(rng.standard_normal((5, n)).astype(np.float32), requires_grad=True)
+    b = tn.tensor(rng.standard_normal(n).astype(np.float32), requires_grad=True)
+
+    def step():
+        W.grad = b.grad = None
+        tn.tanh(x @ W + b).sum().backward()
+        return W.grad, b.grad
+
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        assert same(val(step()), val(jitted()))
+    assert re.search(rf"\n +c\d+\({m * n}, {n}, v\d+, v\d+, v\d+\)\n", jitted.dump())
+
+
+@needs_numba
 def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     mod = importlib.import_module("workloads.chain_small")
