@@ -260,6 +260,9 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     exec(compile(code, f"<tn.jit {name}>", "exec"), src.ns)
     fn = src.ns[name]
     fn.source = code
+    # bound slots the replay never reads (an old .grad that zero_grad(set_to_none=True) drops first): the caller
+    # need not fetch them
+    fn.unused = {k for k in bound if src.alias.get(k, k) not in last and k not in results}
     return fn
 
 

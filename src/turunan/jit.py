@@ -79,6 +79,7 @@ from ._core import Tensor
 from ._jit_reach import (
     MOVED,
     DrawWatch,
+    LivePrologue,
     classify_consts,
     draw_hook,
     escaped,
@@ -107,7 +108,7 @@ class _Trace:
     """One recorded path of a signature: its replay function and how to bind and write back its arrays."""
 
     __slots__ = ("run", "binds", "outs", "treedef", "final", "versions", "lines", "n_ops", "source",
-                 "run_call")
+                 "run_call", "call_source", "unused", "none_kept", "hosts")
 
     def compiled_call(self):
         """``run_call`` as one generated function for this trace: the arrays bound, the replay run, the results and
@@ -116,7 +117,9 @@ class _Trace:
               "_copy": np.array}
         ins, lines = [], []
         for j, (kind, i) in enumerate(self.binds):
-            if kind == "d":
+            if j in self.unused and kind != "w":
+                ins.append("None")      # (not read by the replay)
+            elif kind == "d":
                 ins.append(f"S[{i}]._d")
             elif kind == "g":
                 ins.append(f"S[{i}]._grad._d")
@@ -157,19 +160,24 @@ class _Trace:
                 lines.append(f"S[{i}]._d = _r[{at}]")
                 at += 1
             if g is None:
-                lines.append(f"S[{i}]._grad = None")
+                if i not in self.none_kept:
+                    lines.append(f"S[{i}]._grad = None")
             elif g[0] == "same":
                 lines.append(f"S[{i}]._grad._d = _r[{at}]")
                 at += 1
             elif g[0] == "new":
                 ns[f"_g{i}"] = g[1]._wrap
-                lines += [f"_a = _r[{at}]", f"_t = S[{i}]._grad",
-                          f"if _t is None or _t._d is not _a: S[{i}]._grad = _g{i}(_a)"]   # (a host call's wrap kept)
+                if self.hosts:
+                    lines += [f"_a = _r[{at}]", f"_t = S[{i}]._grad",
+                              f"if _t is None or _t._d is not _a: S[{i}]._grad = _g{i}(_a)"]   # (a host's wrap kept)
+                else:
+                    lines.append(f"S[{i}]._grad = _g{i}(_r[{at}])")
                 at += 1
         for i, delta in self.versions:
             lines.append(f"S[{i}]._version[0] += {int(delta)}")
         lines.append("return _unflatten(_treedef, _leaves)")
         code = "def call(L, S):\n" + "".join(f"    {x}\n" for x in lines)
+        self.call_source = code
         exec(compile(code, "<tn.jit call>", "exec"), ns)
         return ns["call"]
 
@@ -504,6 +512,11 @@ class Jitted:
             tr.source = tr.run.source
             # final holds slots only to plan the writes; the replay returns the arrays in the same order
             tr.final = [(d is not None, None if g is None else (g[0],) + tuple(g[1:-1])) for d, g in final]
+            tr.unused = {j for j, k in enumerate(bound) if k in tr.run.unused}
+            # a .grad that was None on entry (the signature says so on every call) and is None at the end: nothing to
+            # write; a host call other than a traced optimiser's prologue may wrap a new .grad itself
+            tr.none_kept = {i for i, g in enumerate(entry_g) if g is None and final[i][1] is None}
+            tr.hosts = any(op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops)
             tr.run_call = tr.compiled_call()
         except _Eager as e:
             self._store(key, str(e))
