@@ -899,6 +899,39 @@ def test_log_softmax_cross_entropy_replays_with_row_loops_bit_for_bit():
     assert "axis=1" not in src          # the row maximum and the row sums ran as compiled loops
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_transposed_operand_may_be_copied_first_with_the_same_bits(dtype, monkeypatch):
+    # softmax's gradient @ W2.T: a C-ordered copy of W2.T first, where the probe finds the same bits (the timing is
+    # made to favour the copy here, so what happens depends only on what this machine's BLAS computes)
+    from turunan import _layout
+    monkeypatch.setattr(_layout, "_COPIES", {})
+    monkeypatch.setattr(_layout, "_seconds", lambda fn, a, b: 1.0 if a.flags.f_contiguous and not a.flags.c_contiguous
+                        else 0.5)
+    rng = np.random.default_rng(11)
+    x = tn.tensor(rng.standard_normal((64, 30)).astype(dtype))
+    W1 = tn.tensor(rng.standard_normal((30, 40)).astype(dtype) / 4, requires_grad=True)
+    W2 = tn.tensor(rng.standard_normal((40, 10)).astype(dtype) / 4, requires_grad=True)
+    Y = tn.tensor(np.eye(10, dtype=dtype)[rng.integers(0, 10, 64)])
+
+    def step():
+        W1.grad = W2.grad = None
+        h = tn.relu(x @ W1)
+        (-(tn.log_softmax(h @ W2, axis=1) * Y).sum() / 64).backward()
+        return W1.grad, W2.grad
+
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        assert same(val(step()), val(jitted()))
+    copies = [v for k, v in _layout._COPIES.items() if k[1] == 1]
+    assert copies and ("_copyto(" in jitted.dump()) == any(copies)
+    monkeypatch.setattr(_layout, "copy_pays", lambda *a: False)
+    jitted = tn.jit(step, fuse=True)
+    for _ in range(3):
+        assert same(val(step()), val(jitted()))
+    assert "_copyto(" not in jitted.dump()
+
+
 def test_a_fortran_output_of_a_loop_has_the_values_of_a_c_one():
     if not _fuse.available():
         pytest.skip("numba is not installed")

@@ -63,7 +63,8 @@ class _Source:
     def __init__(self, consts: dict) -> None:
         self.ns: dict = {"_M": GuardMismatch, "_same": same, "_A": np.asarray, "_restore": _restore,
                          "_generators": _generators, "_put_back": _put_back,
-                         "_copy": np.array, "_E": np.empty, "_R": np.add.reduce, "_blas": blasable}
+                         "_copy": np.array, "_E": np.empty, "_R": np.add.reduce, "_blas": blasable,
+                         "_copyto": np.copyto}
         self.names: dict[int, str] = {}
         self.consts = consts          # slot -> name of a read-only constant (used in place of the slot)
         self.alias: dict[int, int] = {}   # slot -> the slot holding the same array (a repeated call, x * 1)
@@ -192,6 +193,9 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     allocs: dict = {}
     dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
     fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info, dots, allocs) if fuse else {}
+    # (after the loops' outputs chose their order: g F-ordered makes g @ W.T fast without a copy)
+    fortran = {k for a in allocs.values() for k, order, _ in a[0] if order == "F"}
+    copied = _copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran) if fuse else {}
     if fuse:
         mined = _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info)
         for i in mined:             # (a loop run chunk by chunk writes slices of arrays of its own)
@@ -239,6 +243,13 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
             body.append(f"v{defs[0]} = {src.expr(Slot(op[1]))}")   # a copy of an array read nowhere else: the array
         elif i in row_reduced:
             body.append(f"v{defs[0]} = {row_reduced[i]}")
+        elif i in copied:           # a transposed operand copied first (see _copied_transposes)
+            pos, buf = copied[i]
+            args = [src.expr(a) for a in op[2]]
+            body.append(f"_copyto({buf}, {args[pos]})")
+            args[pos] = buf
+            out = f", out={pooled[defs[0]]}" if defs[0] in pooled else ""
+            body.append(f"v{defs[0]} = {src.const(np.dot if i in dots else op[1])}({', '.join(args)}{out})")
         elif defs and defs[0] in pooled:
             args = ", ".join(src.expr(a) for a in op[2])
             fn = np.dot if i in dots else op[1]
@@ -534,6 +545,45 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
                     alias[k] = alias.get(b.k, b.k)
                     break
     return alias
+
+
+def _copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran=frozenset()) -> dict:
+    """index -> (position, buffer) for matrix products of an operand that is the transpose of a C-ordered matrix
+    (``g @ W2.T``) where ``turunan._layout.copy_pays`` finds copying it into a C-ordered buffer first as exact and
+    faster. The buffer is shared by every such copy of its shape (each is read at once by its product)."""
+    from ._layout import copy_pays
+    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+    buffers: dict = {}
+    out = {}
+    for i, op in enumerate(ops):
+        if i in dead_ops or op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] \
+                or not all(type(a) is Slot for a in op[2]):
+            continue
+        pair = [src.alias.get(a.k, a.k) for a in op[2]]
+        if not all(k in rec.meta and len(rec.meta[k][0]) == 2 and min(rec.meta[k][0]) >= 2 for k in pair) \
+                or len({rec.meta[k][1] for k in pair}) != 1 or rec.meta[pair[0]][1] not in (np.float32, np.float64):
+            continue
+        for pos in (0, 1):
+            base = view_of.get(pair[pos])
+            if base is None:
+                continue
+            base = src.alias.get(base, base)
+            if base in consts:
+                c_ordered = consts[base].flags.c_contiguous
+            elif base in rec.inputs:        # (a later call's other layout: copied from a C view, the same values)
+                c_ordered = base in rec.blasable and base not in rec.f_ordered
+            else:
+                c_ordered = base in rec.fresh and base not in rec.not_c
+            other = pair[1 - pos]
+            other_c = other in rec.fresh and other not in rec.not_c and other not in view_of and other not in fortran
+            shape, dtype = rec.meta[pair[pos]]
+            if c_ordered and other_c and copy_pays(np.dot if i in dots else np.matmul, pos, shape,
+                                                   rec.meta[other][0], dtype, "C"):
+                if (shape, dtype) not in buffers:
+                    buffers[shape, dtype] = src.const(aligned_empty(shape, dtype))
+                out[i] = (pos, buffers[shape, dtype])
+                break
+    return out
 
 
 def _product_order(rec, ops, k, later, dots, consts, src) -> str:
