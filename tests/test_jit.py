@@ -984,6 +984,55 @@ def test_fusion_of_a_small_chain_within_a_few_ulps(monkeypatch):
             assert _ulps(a, b) == 0 and _ulps(ga, gb) <= 4      # sin and tanh from the C library, not NumPy's
 
 
+@needs_numba
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_every_fusable_transcendental_is_within_2_ulp_of_numpys(dtype):
+    # the one place a fused loop's numbers may differ from eager's: the C library's sin, exp, tanh... against
+    # NumPy's SIMD kernels, one op at a time, on the sizes that fuse (at most 128 elements)
+    rng = np.random.default_rng(12)
+    f = dtype(0).dtype
+    for fn in sorted(_fuse.TRANSCENDENTAL, key=lambda u: u.__name__):
+        x = rng.uniform(-3, 3, 128).astype(dtype)
+        if fn in (np.log, np.log1p):
+            x = np.abs(x) + 0.1
+        if fn in (np.tan,):
+            x = x / 2
+        plan = [("call", fn, ((0, (128,), f),), 1, (128,), f)]
+        kernel = _fuse.compile_group(plan, [0], [], [1], {0: ((128,), f), 1: ((128,), f)})
+        out = np.empty(128, dtype)
+        kernel(128, x, out)
+        assert _ulps(fn(x), out) <= 2, fn.__name__
+
+
+@needs_numba
+@pytest.mark.parametrize("name,timed", _workloads())
+def test_every_workload_fused_stays_within_rounding_of_eager(name, timed, monkeypatch):
+    # fused, the transcendental ops of small arrays come from the C library (within 2 ulp each, above); through
+    # matmuls and sums those last bits move a result by about float32's rounding, measured against the largest
+    # value of each array (an element that is itself a cancellation can differ in more of its own bits)
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    mod = importlib.import_module(f"workloads.{name}")
+    size = mod.SIZES["quick"]
+    eager = mod.setup_turunan(mod.data(size), size).timed(timed)
+    jitted = tn.jit(mod.setup_turunan(mod.data(size), size).timed(timed), fuse=True)
+
+    def arrays(x):
+        if isinstance(x, list):
+            for v in x:
+                yield from arrays(v)
+        elif isinstance(x, np.ndarray) and x.dtype.kind == "f" and x.size:
+            yield x
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)      # no eager fallback
+        for i in range(4):
+            got, want = [val(jitted()), state_of(jitted.fn)], [val(eager()), state_of(eager)]
+            for a, b in zip(arrays(got), arrays(want), strict=True):
+                scale = float(np.max(np.abs(b))) or 1.0
+                tol = 64 * np.finfo(b.dtype).eps
+                assert float(np.max(np.abs(a.astype(np.float64) - b))) <= tol * scale, f"{name}/{timed} call {i}"
+    assert jitted.replay_count >= 2
+
+
 # ---- what the signature and the reach see -------------------------------------------------------------------
 W_GLOBAL = tn.tensor(np.ones((3, 2), np.float32), requires_grad=True)
 

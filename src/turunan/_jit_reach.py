@@ -668,9 +668,11 @@ class LivePrologue:
             return None
         keys = keys.pop()
         get = operator.itemgetter(*keys)
-        same, chain = operator.is_, itertools.chain.from_iterable
+        many = len(keys) > 1
 
-        def fast():
+        # (its names are defaults, not closure cells: one tuple to read where the cache is cold, not a cell each)
+        def fast(opt=opt, groups=groups, dicts=dicts, values=values, ids=ids, get=get, arrays=arrays, prefix=prefix,
+                 many=many, same=operator.is_, chain=itertools.chain.from_iterable):
             now = opt.param_groups
             if now is not groups or len(now) != len(dicts) or not all(map(same, now, dicts)):
                 return None
@@ -681,7 +683,7 @@ class LivePrologue:
                 got = list(map(get, map(opt.state.__getitem__, ids)))
             except (KeyError, TypeError, AttributeError):
                 return None
-            if len(keys) > 1:
+            if many:
                 got = list(chain(got))
             if not all(map(same, got, arrays)):
                 return None
