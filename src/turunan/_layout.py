@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import time
 
 import numpy as np
@@ -50,30 +51,45 @@ def _seconds(fn, a, b) -> float:
     return best
 
 
-def _probe(fn, pos: int, shape: tuple, other_shape: tuple, dtype: np.dtype, order: str) -> tuple:
-    key = (fn, pos, shape, other_shape, dtype, order)
-    got = _PROBED.get(key)
-    if got is not None:
-        return got
-    rng = np.random.default_rng(0)
+def _orient(fn, pos: int):
+    """``fn`` taking the probed operand first, whichever side of the product it is on."""
+    return fn if pos == 0 else (lambda mine, other: fn(other, mine))
 
-    def call(f, mine, other):
-        return f(mine, other) if pos == 0 else f(other, mine)
-    same = True
+
+def _draws(seed: int, shape: tuple, other_shape: tuple, dtype, order: str, transposed: bool = False):
+    """Two draws of (the probed operand, the other one): plain values, then exponents spread over 40 binades.
+    ``transposed``: the probed operand is the transpose of a C-ordered matrix (an F-ordered view)."""
+    rng = np.random.default_rng(seed)
     for spread in (False, True):
-        mine = _values(rng, shape, dtype, spread)
-        other = np.asarray(_values(rng, other_shape, dtype, spread), order=order)
-        want = call(np.matmul, mine, other).tobytes()
-        fortran = np.asfortranarray(mine)
-        same = same and call(fn, mine, other).tobytes() == want and call(fn, fortran, other).tobytes() == want \
-            and call(np.matmul, fortran, other).tobytes() == want
+        mine = _values(rng, shape[::-1] if transposed else shape, dtype, spread)
+        yield (mine.T if transposed else mine), np.asarray(_values(rng, other_shape, dtype, spread), order=order)
+
+
+def _kept(table: str):
+    """A probe run once per argument tuple, its answer kept in the module's dict ``table``."""
+    def wrap(probe):
+        @functools.wraps(probe)
+        def kept(*args):
+            done = globals()[table]
+            got = done.get(args)
+            if got is None:
+                got = done[args] = probe(*args)
+            return got
+        return kept
+    return wrap
+
+
+@_kept("_PROBED")
+def _probe(fn, pos: int, shape: tuple, other_shape: tuple, dtype: np.dtype, order: str) -> tuple:
+    fast, eager = _orient(fn, pos), _orient(np.matmul, pos)
+    same = True
+    for mine, other in _draws(0, shape, other_shape, dtype, order):
+        want, fortran = eager(mine, other).tobytes(), np.asfortranarray(mine)
+        same = same and all(f(m, other).tobytes() == want for f, m in ((fast, mine), (fast, fortran),
+                                                                        (eager, fortran)))
     if same:
-        t_c = _seconds(lambda a, b: call(fn, a, b), mine, other)
-        t_f = _seconds(lambda a, b: call(fn, a, b), fortran, other)
-    else:
-        t_c = t_f = 0.0
-    got = _PROBED[key] = (same, t_c, t_f)
-    return got
+        return same, _seconds(fast, mine, other), _seconds(fast, fortran, other)
+    return same, 0.0, 0.0
 
 
 def order_for(uses: list) -> str:
@@ -95,30 +111,23 @@ def order_for(uses: list) -> str:
 _COPIES: dict = {}      # (fn, position, view shape, other shape, dtype, other order) -> whether a copy pays
 
 
-def copy_pays(fn, pos: int, shape: tuple, other_shape: tuple, dtype, other_order: str) -> bool:
+@_kept("_COPIES")
+def copy_pays(fn, pos: int, shape: tuple, other_shape: tuple, dtype: np.dtype, other_order: str) -> bool:
     """Whether a product reading, at ``pos``, the transpose of a C-ordered matrix (an F-ordered view of ``shape``,
     ``W.T`` in ``x @ W.T``) is as exact and faster by a tenth with that view first copied into a C-ordered buffer:
     OpenBLAS's path for a C-ordered operand times a transposed one is the slow one (128x10 by 10x256 float32:
     12.2 us; the copy 1.1 us and the product of C-ordered operands 8.4 us)."""
-    dtype = np.dtype(dtype)
-    key = (fn, pos, shape, other_shape, dtype, other_order)
-    got = _COPIES.get(key)
-    if got is not None:
-        return got
-    rng = np.random.default_rng(1)
-
-    def call(f, mine, other):
-        return f(mine, other) if pos == 0 else f(other, mine)
+    fast, eager = _orient(fn, pos), _orient(np.matmul, pos)
     same = True
-    for spread in (False, True):
-        view = _values(rng, shape[::-1], dtype, spread).T
-        copy = np.ascontiguousarray(view)
-        other = np.asarray(_values(rng, other_shape, dtype, spread), order=other_order)
-        want = call(np.matmul, view, other).tobytes()
-        same = same and call(fn, copy, other).tobytes() == want and call(fn, view, other).tobytes() == want
+    for view, other in _draws(1, shape, other_shape, dtype, other_order, transposed=True):
+        copy, want = np.ascontiguousarray(view), eager(view, other).tobytes()
+        same = same and all(fast(m, other).tobytes() == want for m in (copy, view))
     if same:
-        t_view = _seconds(lambda a, b: call(fn, a, b), view, other)
-        t_copy = _seconds(lambda a, b: (np.copyto(copy, a), call(fn, copy, b)), view, other)
+        t_copy, t_view = _copy_timing(fast, copy, view, other)
         same = t_copy < 0.9 * t_view
-    _COPIES[key] = same
     return same
+
+
+def _copy_timing(fast, copy, view, other) -> tuple:
+    """(seconds of the product with the view copied first, seconds without the copy)."""
+    return _seconds(lambda a, b: (np.copyto(copy, a), fast(copy, b)), view, other), _seconds(fast, view, other)
