@@ -1,17 +1,23 @@
-"""Which memory order a replay gives an array it allocates that only feeds matrix products.
+"""The memory order of a replay's arrays around matrix products, chosen by probing the very shapes.
 
 OpenBLAS multiplies a C-ordered matrix by a transposed one (``g @ W.T``, the gradient of ``x @ W``) through a
 slower path than the other layouts: measured here, one thread, float32, 32x64 by 64x64: 2.1 us with both operands
-C-ordered, 5.0 us as ``g @ W.T`` with ``g`` C-ordered, 2.2 us with ``g`` F-ordered. NumPy hands both layouts to BLAS
-as they are (a transpose flag, no copy), and on these shapes the kernels add the same products in the same order:
-the same bits. So an array a fused loop writes (it can write either order at the same cost) and that nothing but
-matrix products reads may be F-ordered, where a probe on the very shapes shows that both the bits and the time
-allow it. The probe runs once per shape with the trace (a few milliseconds), and its answer is kept.
+C-ordered, 5.0 us as ``g @ W.T`` with ``g`` C-ordered, 2.2 us with ``g`` F-ordered. NumPy hands every layout to BLAS
+as it is (a transpose flag, no copy), and on these shapes the kernels add the same products in the same order: the
+same bits. So, where a probe on the very shapes shows that both the bits and the time allow it (``turunan._replay``
+asks, with ``tn.jit(fuse=True)``):
+
+- an array a fused loop writes and nothing but matrix products read is written F-ordered (``product_order``; the
+  loop writes it through a row of scratch, ~0.6 us more on 32x64, repaid by the products);
+- otherwise, a product's operand that is the transpose of a C-ordered matrix is copied into a C-ordered buffer
+  first (``copied_transposes``; mlp_train's ``g @ W2.T``, 12.2 us, becomes a 1.1 us copy and an 8.4 us product).
 
 The bits are compared on random values (two draws, one with exponents spread over 40 binades): kernels that add in
-another order disagree on almost every element of such values, so agreement means the same order; it is compared
+another order disagree on almost every element of such values, so agreement means the same order; they are compared
 for every layout the product's other operand may have on a later replay (an array bound from outside may arrive
-C- or F-ordered), and against ``np.matmul`` on the C-ordered array, which is what eager execution calls.
+C- or F-ordered), and against ``np.matmul`` on the arrays eager execution has, which is what it calls. Each probe
+runs once per shape, with the trace (a few milliseconds), and its answer is kept. The replay's own buffers start on
+a cache line (``aligned_empty``).
 
 >>> import numpy as np
 >>> order_for([(np.dot, 0, (32, 64), (64, 64), np.dtype(np.float32), ("F",), "F")]) in ("C", "F")
@@ -25,7 +31,9 @@ import time
 
 import numpy as np
 
-__all__ = ["copy_pays", "order_for"]
+from ._trace import Slot
+
+__all__ = ["aligned_empty", "copied_transposes", "copy_pays", "order_for", "product_order"]
 
 _PROBED: dict = {}      # (fn, position, shape, other shape, dtype, other order) -> (same bits, seconds C, seconds F)
 
@@ -131,3 +139,96 @@ def copy_pays(fn, pos: int, shape: tuple, other_shape: tuple, dtype: np.dtype, o
 def _copy_timing(fast, copy, view, other) -> tuple:
     """(seconds of the product with the view copied first, seconds without the copy)."""
     return _seconds(lambda a, b: (np.copyto(copy, a), fast(copy, b)), view, other), _seconds(fast, view, other)
+
+
+# ---- the replay's passes that use the probes (turunan._replay) ------------------------------------------------
+def aligned_empty(shape: tuple, dtype, order: str = "C") -> np.ndarray:
+    """``np.empty`` at a 64-byte boundary: a replay's buffers, allocated once, start on a cache line (NumPy's own
+    start at 16 bytes; BLAS and NumPy's SIMD loops on such arrays measured 5-10% slower on 32x64 float32)."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape)) * dtype.itemsize
+    raw = np.empty(n + 64, np.uint8)
+    start = -raw.ctypes.data % 64
+    return raw[start:start + n].view(dtype).reshape(shape, order=order)
+
+
+def copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran=frozenset()) -> dict:
+    """index -> (position, buffer) for matrix products of an operand that is the transpose of a C-ordered matrix
+    (``g @ W2.T``) where ``turunan._layout.copy_pays`` finds copying it into a C-ordered buffer first as exact and
+    faster. The buffer is shared by every such copy of its shape (each is read at once by its product)."""
+    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+    buffers: dict = {}
+    out = {}
+    for i, op in enumerate(ops):
+        if i in dead_ops or op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] \
+                or not all(type(a) is Slot for a in op[2]):
+            continue
+        pair = [src.alias.get(a.k, a.k) for a in op[2]]
+        if not all(k in rec.meta and len(rec.meta[k][0]) == 2 and min(rec.meta[k][0]) >= 2 for k in pair) \
+                or len({rec.meta[k][1] for k in pair}) != 1 or rec.meta[pair[0]][1] not in (np.float32, np.float64):
+            continue
+        for pos in (0, 1):
+            base = view_of.get(pair[pos])
+            if base is None:
+                continue
+            base = src.alias.get(base, base)
+            if base in consts:
+                c_ordered = consts[base].flags.c_contiguous
+            elif base in rec.inputs:        # (a later call's other layout: copied from a C view, the same values)
+                c_ordered = base in rec.blasable and base not in rec.f_ordered
+            else:
+                c_ordered = base in rec.fresh and base not in rec.not_c
+            other = pair[1 - pos]
+            other_c = other in rec.fresh and other not in rec.not_c and other not in view_of and other not in fortran
+            shape, dtype = rec.meta[pair[pos]]
+            if c_ordered and other_c and copy_pays(np.dot if i in dots else np.matmul, pos, shape,
+                                                   rec.meta[other][0], dtype, "C"):
+                if (shape, dtype) not in buffers:
+                    buffers[shape, dtype] = src.const(aligned_empty(shape, dtype))
+                out[i] = (pos, buffers[shape, dtype])
+                break
+    return out
+
+
+def product_order(rec, ops, k, later, dots, consts, src) -> str:
+    """"F" where the array of slot ``k`` (2-D, made by a fused loop) is read by nothing but the matrix products at
+    op indices ``later``, and ``turunan._layout`` finds them as exact and faster with it F-ordered; else "C"."""
+    shape, dtype = rec.meta[k]
+    if len(shape) != 2 or min(shape) < 2 or dtype not in (np.float32, np.float64) or k in rec.viewed or not later:
+        return "C"
+    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+    uses = []
+    for j in later:
+        op = ops[j]
+        if op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] or \
+                not all(type(a) is Slot for a in op[2]):
+            return "C"
+        pair = [src.alias.get(a.k, a.k) for a in op[2]]
+        if pair.count(k) != 1:
+            return "C"
+        pos = pair.index(k)
+        other = pair[1 - pos]
+        if other not in rec.meta or len(rec.meta[other][0]) != 2 or min(rec.meta[other][0]) < 2 \
+                or rec.meta[other][1] != dtype:
+            return "C"
+        base = src.alias.get(view_of.get(other, other), view_of.get(other, other))
+        flip = base != other
+        if base in consts:
+            f = consts[base].flags
+            traced = "C" if f.c_contiguous else "F" if f.f_contiguous else None
+            orders = (traced,)
+        elif base in rec.inputs:        # bound from outside: a later call may bring either layout
+            traced = "F" if base in rec.f_ordered else "C" if base in rec.blasable else None
+            orders = ("C", "F")
+        elif base in rec.fresh and base not in rec.not_c:
+            traced = "C"
+            orders = (traced,)
+        else:
+            return "C"
+        if traced is None:
+            return "C"
+        if flip:
+            traced = "F" if traced == "C" else "C"
+            orders = tuple("F" if o == "C" else "C" for o in orders)
+        uses.append((np.dot if j in dots else np.matmul, pos, shape, rec.meta[other][0], dtype, orders, traced))
+    return order_for(uses)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._array import normalize_axes
+from ._layout import aligned_empty, copied_transposes, product_order
 from ._trace import GuardMismatch, Recorder, Slot, blasable, op_uses
 
 __all__ = ["compile_trace", "same"]
@@ -109,16 +110,6 @@ def _defs(op) -> list:
     return []
 
 
-def aligned_empty(shape: tuple, dtype, order: str = "C") -> np.ndarray:
-    """``np.empty`` at a 64-byte boundary: a replay's buffers, allocated once, start on a cache line (NumPy's own
-    start at 16 bytes; BLAS and NumPy's SIMD loops on such arrays measured 5-10% slower on 32x64 float32)."""
-    dtype = np.dtype(dtype)
-    n = int(np.prod(shape)) * dtype.itemsize
-    raw = np.empty(n + 64, np.uint8)
-    start = -raw.ctypes.data % 64
-    return raw[start:start + n].view(dtype).reshape(shape, order=order)
-
-
 def _views_by_transpose(rec, ops, keep, last) -> dict:
     """slot -> the last op index reading it or a view of it, for slots of the replay's own whose every view is its
     ``.mT`` or ``.T`` (a matrix product's operand), read by nothing that keeps it (not returned, viewed no further):
@@ -195,7 +186,7 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
     fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info, dots, allocs) if fuse else {}
     # (after the loops' outputs chose their order: g F-ordered makes g @ W.T fast without a copy)
     fortran = {k for a in allocs.values() for k, order, _ in a[0] if order == "F"}
-    copied = _copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran) if fuse else {}
+    copied = copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran) if fuse else {}
     if fuse:
         mined = _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info)
         for i in mined:             # (a loop run chunk by chunk writes slices of arrays of its own)
@@ -547,90 +538,6 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
     return alias
 
 
-def _copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran=frozenset()) -> dict:
-    """index -> (position, buffer) for matrix products of an operand that is the transpose of a C-ordered matrix
-    (``g @ W2.T``) where ``turunan._layout.copy_pays`` finds copying it into a C-ordered buffer first as exact and
-    faster. The buffer is shared by every such copy of its shape (each is read at once by its product)."""
-    from ._layout import copy_pays
-    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
-    buffers: dict = {}
-    out = {}
-    for i, op in enumerate(ops):
-        if i in dead_ops or op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] \
-                or not all(type(a) is Slot for a in op[2]):
-            continue
-        pair = [src.alias.get(a.k, a.k) for a in op[2]]
-        if not all(k in rec.meta and len(rec.meta[k][0]) == 2 and min(rec.meta[k][0]) >= 2 for k in pair) \
-                or len({rec.meta[k][1] for k in pair}) != 1 or rec.meta[pair[0]][1] not in (np.float32, np.float64):
-            continue
-        for pos in (0, 1):
-            base = view_of.get(pair[pos])
-            if base is None:
-                continue
-            base = src.alias.get(base, base)
-            if base in consts:
-                c_ordered = consts[base].flags.c_contiguous
-            elif base in rec.inputs:        # (a later call's other layout: copied from a C view, the same values)
-                c_ordered = base in rec.blasable and base not in rec.f_ordered
-            else:
-                c_ordered = base in rec.fresh and base not in rec.not_c
-            other = pair[1 - pos]
-            other_c = other in rec.fresh and other not in rec.not_c and other not in view_of and other not in fortran
-            shape, dtype = rec.meta[pair[pos]]
-            if c_ordered and other_c and copy_pays(np.dot if i in dots else np.matmul, pos, shape,
-                                                   rec.meta[other][0], dtype, "C"):
-                if (shape, dtype) not in buffers:
-                    buffers[shape, dtype] = src.const(aligned_empty(shape, dtype))
-                out[i] = (pos, buffers[shape, dtype])
-                break
-    return out
-
-
-def _product_order(rec, ops, k, later, dots, consts, src) -> str:
-    """"F" where the array of slot ``k`` (2-D, made by a fused loop) is read by nothing but the matrix products at
-    op indices ``later``, and ``turunan._layout`` finds them as exact and faster with it F-ordered; else "C"."""
-    from ._layout import order_for
-    shape, dtype = rec.meta[k]
-    if len(shape) != 2 or min(shape) < 2 or dtype not in (np.float32, np.float64) or k in rec.viewed or not later:
-        return "C"
-    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
-    uses = []
-    for j in later:
-        op = ops[j]
-        if op[0] != "call" or op[1] is not np.matmul or len(op[2]) != 2 or op[3] or op[-1] or \
-                not all(type(a) is Slot for a in op[2]):
-            return "C"
-        pair = [src.alias.get(a.k, a.k) for a in op[2]]
-        if pair.count(k) != 1:
-            return "C"
-        pos = pair.index(k)
-        other = pair[1 - pos]
-        if other not in rec.meta or len(rec.meta[other][0]) != 2 or min(rec.meta[other][0]) < 2 \
-                or rec.meta[other][1] != dtype:
-            return "C"
-        base = src.alias.get(view_of.get(other, other), view_of.get(other, other))
-        flip = base != other
-        if base in consts:
-            f = consts[base].flags
-            traced = "C" if f.c_contiguous else "F" if f.f_contiguous else None
-            orders = (traced,)
-        elif base in rec.inputs:        # bound from outside: a later call may bring either layout
-            traced = "F" if base in rec.f_ordered else "C" if base in rec.blasable else None
-            orders = ("C", "F")
-        elif base in rec.fresh and base not in rec.not_c:
-            traced = "C"
-            orders = (traced,)
-        else:
-            return "C"
-        if traced is None:
-            return "C"
-        if flip:
-            traced = "F" if traced == "C" else "C"
-            orders = tuple("F" if o == "C" else "C" for o in orders)
-        uses.append((np.dot if j in dots else np.matmul, pos, shape, rec.meta[other][0], dtype, orders, traced))
-    return order_for(uses)
-
-
 def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=frozenset(), allocs=None) -> dict:
     """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others.
 
@@ -708,7 +615,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=f
         plan_inputs = [k for k in inputs if k not in own]
         # an output read only by matrix products may be F-ordered, where that is as exact and faster (_layout)
         fortran = frozenset(k for k in outputs if k in own and k not in keep and k not in summed_slots
-                            and _product_order(rec, ops, k, [j for j in uses.get(k, []) if j > end], dots, consts,
+                            and product_order(rec, ops, k, [j for j in uses.get(k, []) if j > end], dots, consts,
                                                src) == "F")
         kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols, fortran)
         shape, n = group[0][2], int(np.prod(group[0][2]))
