@@ -1053,6 +1053,54 @@ def test_a_global_tensor_is_reached_and_its_grad_written():
     W_GLOBAL.grad = None
 
 
+def test_a_step_that_returns_a_grad_returns_this_calls_grad():
+    # a replay used to return the .grad of the call that was traced, as a constant: every later call returned the
+    # same numbers (a new .grad is a TraceArray while tracing, a plain array once the trace ends, and a plain array
+    # nobody bound was taken for a constant)
+    def make():
+        w = tn.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        opt = optim.SGD([w], lr=0.1)
+
+        def step(x):
+            opt.zero_grad()
+            loss = (w * w * x).sum()
+            loss.backward()
+            opt.step()
+            return loss, w.grad
+        return step, w
+    (eager, we), (jitted_fn, wj) = make(), make()
+    jitted = tn.jit(jitted_fn)
+    for i in range(5):
+        x = tn.tensor([1.0, float(i), -1.0])
+        (le, ge), (lj, gj) = eager(x), jitted(x)
+        assert same(val([le, ge, we]), val([lj, gj, wj])), f"call {i}"
+        assert gj is wj.grad
+    assert jitted.replay_count >= 3
+
+
+@pytest.mark.parametrize("fuse", [False, pytest.param(True, marks=needs_numba)])
+def test_a_result_that_is_a_transpose_of_an_inner_array_is_never_a_shared_buffer(fuse):
+    # h is read by h.T @ g (its buffer could be shared once that product is done), but here h.T is also returned:
+    # a later call must not write into what an earlier one returned
+    rng = np.random.default_rng(13)
+    W = tn.tensor(rng.standard_normal((6, 5)).astype(np.float32), requires_grad=True)
+
+    def f(x):
+        W.grad = None
+        h = tn.tanh(x @ W + 1.0)
+        (h * h).sum().backward()
+        return h.T * 1.0, h.mT, W.grad
+    jitted = tn.jit(f, fuse=fuse)
+    xs = [tn.tensor(rng.standard_normal((4, 6)).astype(np.float32)) for _ in range(4)]
+    got = [jitted(x) for x in xs]
+    assert jitted.replay_count >= 2 and got[-1][2] is W.grad        # a .grad returned is the tensor W holds
+    for x, g in zip(xs, got):       # (fused: tanh of 20 numbers from the C library: within float32's rounding)
+        want = val(f(x))
+        assert same(want, val(g)) if not fuse else all(
+            float(np.max(np.abs(a - b))) <= 64 * np.finfo(np.float32).eps * float(np.max(np.abs(a)))
+            for a, b in zip(want, val(g)))
+
+
 def test_the_last_signature_shortcut_never_takes_another_signatures_trace():
     # after a replay the next call with the same parts skips the cache lookup: a call that differs in any part
     # (shape, dtype, static value, grad mode, requires_grad) must still find its own trace

@@ -309,6 +309,7 @@ def restore(rec, state, entry_d, entry_g, entry_gd):
         dk = None
         if type(d) is TraceArray:
             t._d = d.a
+            rec.unwrapped[id(d.a)] = d.k
             dk = d.k if d.k not in rec.inputs or d.a is not entry_d[i] else None
         elif d is not entry_d[i]:
             reason = "it gives a tensor it reaches a new array that is not computed from its inputs"
@@ -319,6 +320,7 @@ def restore(rec, state, entry_d, entry_g, entry_gd):
             gd = g._d
             if type(gd) is TraceArray:
                 g._d = gd.a
+                rec.unwrapped[id(gd.a)] = gd.k
                 if g.requires_grad or g._node is not None:
                     reason = "it keeps a gradient with a graph in .grad (create_graph=True)"
                 gk = ("same", gd.k) if g is entry_g[i] else ("new", type(g), gd.k)
@@ -388,6 +390,8 @@ def slot_of(rec, d):
     if type(d) is TraceArray:
         return d.k if d.rec is rec else None
     k = rec.bound_ids.get(id(d))
+    if k is None:
+        k = rec.unwrapped.get(id(d))      # a tensor's array, a TraceArray until the trace ended (a new .grad)
     if k is not None:
         return k
     c = rec.consts.get(id(d))

@@ -110,10 +110,10 @@ def _defs(op) -> list:
     return []
 
 
-def _views_by_transpose(rec, ops, keep, last) -> dict:
+def _views_by_transpose(rec, ops, escape, last) -> dict:
     """slot -> the last op index reading it or a view of it, for slots of the replay's own whose every view is its
-    ``.mT`` or ``.T`` (a matrix product's operand), read by nothing that keeps it (not returned, viewed no further):
-    their buffers can be shared as the slot's own, once those views are dead too."""
+    ``.mT`` or ``.T`` (a matrix product's operand), read by nothing that keeps it (not returned, not handed to a
+    host call, viewed no further): their buffers can be shared as the slot's own, once those views are dead too."""
     views: dict[int, list] = {}
     bad = set()
     for op in ops:
@@ -121,7 +121,7 @@ def _views_by_transpose(rec, ops, keep, last) -> dict:
         if d is None or d not in rec.meta or d in rec.fresh:
             continue
         for k in op_uses(op):      # d is a view (of an operand): only a transpose of a slot keeps it poolable
-            if op[0] == "attr" and op[2] in ("mT", "T") and op[1] == k and d not in rec.viewed and d not in keep:
+            if op[0] == "attr" and op[2] in ("mT", "T") and op[1] == k and d not in rec.viewed and d not in escape:
                 views.setdefault(k, []).append(d)
             else:
                 bad.add(k)
@@ -445,7 +445,7 @@ def _pool(rec, ops, dead_ops, consts, last, keep, src, fused, allocs=None) -> di
         elif op[0] == "method" and op[-2] in rec.plain_copies:
             escape.add(op[1])
     last = dict(last)
-    transposed = _views_by_transpose(rec, ops, keep, last)
+    transposed = _views_by_transpose(rec, ops, escape, last)
     last.update(transposed)
     fresh = rec.fresh
     free: dict = {}

@@ -156,6 +156,7 @@ class Recorder:
         # results of their own in another order than C (exp(x.T) is F-ordered, as NumPy keeps its operand's order):
         # a buffer the replay allocates for one must not be C-ordered, or a later reduction adds in another order
         self.not_c: set[int] = set()
+        self.unwrapped: dict[int, int] = {}   # id(an array a tensor got back when the trace ended) -> its slot
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:

@@ -146,6 +146,8 @@ class _Trace:
                 at += 1
             elif kind == "s":
                 leaves.append(f"S[{spec[1]}]")
+            elif kind == "g":
+                leaves.append(f"S[{spec[1]}]._grad")
             elif kind == "a":
                 leaves.append(f"_r[{at}]")
                 at += 1
@@ -158,7 +160,6 @@ class _Trace:
             else:
                 ns[f"_o{j}"] = spec[1]
                 leaves.append(f"_o{j}")
-        lines.append(f"_leaves = [{', '.join(leaves)}]")
         for i, (d, g) in enumerate(self.final):
             if d:
                 lines.append(f"S[{i}]._d = _r[{at}]")
@@ -179,6 +180,7 @@ class _Trace:
                 at += 1
         for i, delta in self.versions:
             lines.append(f"S[{i}]._version[0] += {int(delta)}")
+        lines.append(f"_leaves = [{', '.join(leaves)}]")      # (after the writes: a .grad returned is the new one)
         lines.append("return _unflatten(_treedef, _leaves)")
         code = "def call(L, S):\n" + "".join(f"    {x}\n" for x in lines)
         self.call_source = code
@@ -477,7 +479,7 @@ class Jitted:
             remove_hosts(hosts)
             final, reason = restore(rec, state, entry_d, entry_g, entry_gd)
         # (an exception of the function went up through the finally above: no cache entry, the arrays put back)
-        outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index)
+        outs, out_leaves, treedef, res_slots = self._outputs(rec, result, index, state)
         del result
         left = escaped(rec)         # always: a TraceArray left in state the trace did not see is put back
         try:
@@ -555,14 +557,19 @@ class Jitted:
         while len(self.cache) > self.max_cache:
             self.cache.popitem(last=False)
 
-    def _outputs(self, rec, result, index):
+    def _outputs(self, rec, result, index, state):
         leaves, treedef = tree_flatten(result)
         outs, out_leaves, slots = [], [], []
+        grads = {id(t._grad): i for i, t in enumerate(state) if t._grad is not None}
         for x in leaves:
             if isinstance(x, Tensor):
                 d = x._d
                 if id(x) in index:
                     outs.append(("s", index[id(x)]))
+                    out_leaves.append(x)
+                    continue
+                if id(x) in grads:          # a .grad it reaches (``return w.grad``): that tensor after the replay
+                    outs.append(("g", grads[id(x)]))
                     out_leaves.append(x)
                     continue
                 k = slot_of(rec, d)
