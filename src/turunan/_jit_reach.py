@@ -782,6 +782,7 @@ def traced_step(rec, opt, kind) -> bool:
     def arr():
         a, k = next(it)
         rec.meta[k] = (a.shape, a.dtype)
+        rec.unwrapped[id(a)] = k        # (the state's own array, live on every replay: returned, it is that one)
         return rec.wrap(a, k)
     scal = [[live() for _ in range(n_group)] for _ in gflags]
     eps_hat = getattr(opt, "epsilon_hat", False)

@@ -156,7 +156,9 @@ class Recorder:
         # results of their own in another order than C (exp(x.T) is F-ordered, as NumPy keeps its operand's order):
         # a buffer the replay allocates for one must not be C-ordered, or a later reduction adds in another order
         self.not_c: set[int] = set()
-        self.unwrapped: dict[int, int] = {}   # id(an array a tensor got back when the trace ended) -> its slot
+        # id(a plain array the trace knows under a slot: a tensor's, given back when the trace ended; an optimiser's
+        # state array read live on every replay) -> that slot
+        self.unwrapped: dict[int, int] = {}
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:
