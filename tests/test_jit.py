@@ -1096,6 +1096,27 @@ def test_a_step_that_returns_an_optimisers_state_array_returns_it_as_it_is_now()
     assert jitted.replay_count >= 3
 
 
+def test_an_array_a_host_step_may_change_is_not_returned_as_a_constant():
+    class MySGD(optim.SGD):         # a subclass: its step runs as a host call, its state unknown to the trace
+        pass
+
+    def make():
+        w = tn.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        opt = MySGD([w], lr=0.1, momentum=0.9)
+
+        def step(x):
+            opt.zero_grad()
+            (w * w * x).sum().backward()
+            opt.step()
+            return opt.state[id(w)]["momentum_buffer"]
+        return step
+    eager, jitted = make(), tn.jit(make())
+    with pytest.warns(RuntimeWarning, match="does not compute"):
+        for i in range(5):
+            x = tn.tensor([1.0, float(i), -1.0])
+            assert same(val(eager(x)), val(jitted(x))), f"call {i}"
+
+
 @pytest.mark.parametrize("fuse", [False, pytest.param(True, marks=needs_numba)])
 def test_a_result_that_is_a_transpose_of_an_inner_array_is_never_a_shared_buffer(fuse):
     # h is read by h.T @ g (its buffer could be shared once that product is done), but here h.T is also returned:

@@ -486,6 +486,11 @@ class Jitted:
             if watch.changed():
                 rec.refused = rec.refused or MOVED
             reason = reason or rec.refused or left
+            if any(o[0] in ("c", "n") for o in outs) and any(
+                    op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops):
+                # (an array the trace does not know, returned: a constant, unless a host call changes it)
+                reason = reason or ("it returns an array the trace does not compute, which an optimiser or scheduler "
+                                    "step run as a host call may change between calls")
             if any(t.requires_grad != rg for t, rg in zip(state, entry_rg)):
                 reason = reason or "it switches requires_grad of a tensor it reaches, which a replay would not repeat"
             if reason:
