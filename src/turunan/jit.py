@@ -28,7 +28,9 @@ state it already wrote) and the step is traced again along the new path, up to `
 after which the function runs eagerly with a one-time warning naming the line. Random draws (Dropout) are recorded
 as draws and drawn again from the same generator on every replay. A function that changes Python state a replay
 would not repeat (a counter, a list it appends to, a module attribute, a tensor it does not reach), that keeps a
-graph in ``.grad`` (``create_graph``), or whose arrays are not NumPy's runs eagerly with a one-time warning.
+graph in ``.grad`` (``create_graph``), that returns an array it does not compute which an optimiser run as a host
+call may change, or whose arrays are not NumPy's runs eagerly with a one-time warning. A returned ``.grad`` is the
+tensor the parameter holds after the replay, as eagerly.
 
 4. **Fuse** (``fuse=True``, needs numba): runs of consecutive elementwise ops become one compiled loop
    (``turunan._fuse``; which ops join was decided by measurement, see there); large sin/cos/exp calls stay
