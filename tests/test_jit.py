@@ -1157,6 +1157,44 @@ def test_the_last_signature_shortcut_never_takes_another_signatures_trace():
     assert float(f(a, 2)) == 6.0 and float(f(a, 2)) == 6.0 and f.trace_count == 11
 
 
+def test_a_step_without_arguments_replays_directly_only_while_its_signature_holds():
+    # a step over the state it reaches: after a replay, the next call checks the reach, the tensors' facts and the
+    # grad mode and runs the same trace; any change takes the full path (another trace, or a retrace)
+    box = {"w": tn.tensor([1.0, 2.0], requires_grad=True)}
+    scale = tn.tensor(1.0)
+
+    def step():
+        w = box["w"]
+        w.grad = None
+        y = (w * w * scale).sum()
+        if float(scale) > 1.5:                  # a guard: another path when scale grows
+            y = y * 2.0
+        if tn.is_grad_enabled():
+            y.backward()
+        return y
+
+    f = tn.jit(step)
+    expect = []
+    for i, change in enumerate(["", "", "", "shape", "", "", "nograd", "", "value", "", "", "replace", ""]):
+        if change == "shape":
+            box["w"] = tn.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        elif change == "value":
+            scale.data[...] = 2.0
+        elif change == "replace":
+            box["w"] = tn.tensor([0.5, 0.5, 0.5], requires_grad=True)
+        if change == "nograd":
+            with tn.no_grad():
+                got, want = f(), step()
+        else:
+            got = f()
+            g = None if box["w"].grad is None else val(box["w"].grad)
+            want = step()
+            assert same(g, val(box["w"].grad)), f"call {i}: grad"
+        expect.append((float(got), float(want)))
+    assert all(a == b for a, b in expect), expect
+    assert f.replay_count >= 5 and f._lean is not None         # the direct replay was taken
+
+
 def test_static_argnums_and_keyword_calls():
     f = tn.jit(lambda x, n: x * n if n > 1 else x, static_argnums=1)
     assert same(val(f(tn.ones(2), 3)), np.full(2, 3.0, np.float32))
