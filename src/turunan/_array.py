@@ -155,14 +155,20 @@ def zeros(shape, dtype, like=None):
     return np.zeros(shape, dtype, like=like)
 
 
+def pointwise(index) -> bool:
+    """Whether ``index`` is two or more integer arrays and nothing else (``x[rows, cols]``): NumPy's pointwise
+    picks, which Dask writes ``x.vindex[rows, cols]`` (its ``x[rows, cols]`` refuses them)."""
+    return isinstance(index, tuple) and len(index) > 1 and all(getattr(i, "dtype", None) is not None
+                                                              and i.dtype.kind in "iu" for i in index)
+
+
 def lazy_scatter(out, index, g):
     """``out[index] += g`` on a Dask array, which has no ``ufunc.at``: an assignment, exact only where no element
     is indexed twice, so repeated indices are refused (they would be assigned, not added: a wrong number)."""
     if any(is_lazy(i) for i in (index if isinstance(index, tuple) else (index,))):
         raise NotImplementedError("a scatter-add with a Dask index array: Dask cannot tell whether it repeats an "
                                   "element without computing it; compute the index first (index.compute())")
-    if isinstance(index, tuple) and len(index) == out.ndim > 1 and all(
-            isinstance(i, np.ndarray) and i.dtype.kind in "iu" for i in index):
+    if pointwise(index) and len(index) == out.ndim:
         # pointwise picks of whole coordinates (x[rows, cols]), which Dask cannot assign: summed per flat position
         # by bincount, repeated positions too (exact, as np.add.at)
         flat = g.ravel()

@@ -79,7 +79,7 @@ def _of_type(x, make, shape, dtype, *fill):
     """``make(shape, *fill, dtype=)`` of the array type ``x`` holds: made by CuPy on the device, or lazily by Dask
     (a host array first would be a larger-than-memory one), through NumPy's ``like=``; NumPy's otherwise."""
     d = getattr(x, "_d", None)
-    if d is not None and type(d) is not np.ndarray and is_foreign(d):
+    if d is not None and is_foreign(d):
         return make(shape, *fill, dtype=dtype, like=d)
     return beside(make(shape, *fill, dtype=dtype), x)
 

@@ -75,8 +75,7 @@ def unwrap_index(index):
 
 def getitem(x, index) -> Tensor:
     idx, basic = unwrap_index(index)
-    if not basic and type(getattr(x, "_d", x)) is not np.ndarray and is_lazy(x) and \
-            any(getattr(i, "ndim", 1) > 1 for i in idx if not isinstance(i, slice)):
+    if not basic and is_lazy(x) and any(getattr(i, "ndim", 1) > 1 for i in idx if not isinstance(i, slice)):
         return _lazy_nd_gather(x, idx)
     return apply(R.getitem, x, index=idx, basic=basic)
 

@@ -309,7 +309,7 @@ def restore(rec, state, entry_d, entry_g, entry_gd):
         dk = None
         if type(d) is TraceArray:
             t._d = d.a
-            rec.unwrapped[id(d.a)] = d.k
+            rec.known[id(d.a)] = d.k
             dk = d.k if d.k not in rec.inputs or d.a is not entry_d[i] else None
         elif d is not entry_d[i]:
             reason = "it gives a tensor it reaches a new array that is not computed from its inputs"
@@ -320,7 +320,7 @@ def restore(rec, state, entry_d, entry_g, entry_gd):
             gd = g._d
             if type(gd) is TraceArray:
                 g._d = gd.a
-                rec.unwrapped[id(gd.a)] = gd.k
+                rec.known[id(gd.a)] = gd.k
                 if g.requires_grad or g._node is not None:
                     reason = "it keeps a gradient with a graph in .grad (create_graph=True)"
                 gk = ("same", gd.k) if g is entry_g[i] else ("new", type(g), gd.k)
@@ -391,7 +391,7 @@ def slot_of(rec, d):
         return d.k if d.rec is rec else None
     k = rec.bound_ids.get(id(d))
     if k is None:
-        k = rec.unwrapped.get(id(d))      # a tensor's array, a TraceArray until the trace ended (a new .grad)
+        k = rec.known.get(id(d))      # a tensor's array, a TraceArray until the trace ended (a new .grad)
     if k is not None:
         return k
     c = rec.consts.get(id(d))
@@ -782,7 +782,7 @@ def traced_step(rec, opt, kind) -> bool:
     def arr():
         a, k = next(it)
         rec.meta[k] = (a.shape, a.dtype)
-        rec.unwrapped[id(a)] = k        # (the state's own array, live on every replay: returned, it is that one)
+        rec.known[id(a)] = k        # (the state's own array, live on every replay: returned, it is that one)
         return rec.wrap(a, k)
     scal = [[live() for _ in range(n_group)] for _ in gflags]
     eps_hat = getattr(opt, "epsilon_hat", False)

@@ -32,6 +32,7 @@ from ._array import (
     is_lazy,
     kind,
     ones_like,
+    pointwise,
     refuse_device,
     refuse_lazy,
     zeros,
@@ -264,13 +265,6 @@ def _power_vjp_y(g, ans, x, y):
         return g * ans * np.log(np.where(np.logical_and(x == 0, y >= 0), 1, x))    # x may be a Python number
 
 
-def _pointwise(index) -> bool:
-    """Whether ``index`` is two or more integer arrays and nothing else (``x[rows, cols]``): NumPy's pointwise
-    picks, which Dask writes ``x.vindex[rows, cols]`` (its ``x[rows, cols]`` refuses them)."""
-    return isinstance(index, tuple) and len(index) > 1 and all(getattr(i, "dtype", None) is not None
-                                                              and i.dtype.kind in "iu" for i in index)
-
-
 def _scatter_add(g, shape, index, basic):
     out = zeros(shape, g.dtype, like=g)
     if basic:
@@ -488,7 +482,7 @@ def _getitem(x, index, basic):
     if type(x) is np.ndarray:
         out = x[index]
         return out if basic or out.flags.c_contiguous else c_copy(out)
-    if not basic and is_lazy(x) and _pointwise(index):
+    if not basic and is_lazy(x) and pointwise(index):
         for i in index:
             refuse_lazy(i, "picking x[rows, cols] with index arrays held in Dask arrays",
                         "Dask's vindex takes NumPy index arrays only (compute the labels: they are small)")

@@ -158,7 +158,7 @@ class Recorder:
         self.not_c: set[int] = set()
         # id(a plain array the trace knows under a slot: a tensor's, given back when the trace ended; an optimiser's
         # state array read live on every replay) -> that slot
-        self.unwrapped: dict[int, int] = {}
+        self.known: dict[int, int] = {}
 
     # ---- slots -----------------------------------------------------------------------------------------
     def slot(self) -> int:

@@ -114,7 +114,7 @@ class _Trace:
     """One recorded path of a signature: its replay function and how to bind and write back its arrays."""
 
     __slots__ = ("run", "binds", "outs", "treedef", "final", "versions", "lines", "n_ops", "source",
-                 "run_call", "call_source", "unused", "none_kept", "hosts")
+                 "run_call", "unused", "none_kept", "hosts")
 
     def compiled_call(self):
         """``run_call`` as one generated function for this trace: the arrays bound, the replay run, the results and
@@ -185,7 +185,6 @@ class _Trace:
         lines.append(f"_leaves = [{', '.join(leaves)}]")      # (after the writes: a .grad returned is the new one)
         lines.append("return _unflatten(_treedef, _leaves)")
         code = "def call(L, S):\n" + "".join(f"    {x}\n" for x in lines)
-        self.call_source = code
         exec(compile(code, "<tn.jit call>", "exec"), ns)
         return ns["call"]
 

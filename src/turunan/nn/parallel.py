@@ -147,11 +147,11 @@ class DistributedDataParallel(Module):
         self._names = [n for n, _ in named]
         self._params = [p for _, p in named]
         self._index = {id(p): i for i, p in enumerate(self._params)}
-        foreign = [n for n, p in named if type(p._d) is not np.ndarray]
+        foreign = [(n, type(p._d).__name__) for n, p in named if type(p._d) is not np.ndarray]
         if foreign:     # its buckets are host memory that MPI sends; a CuPy or Dask parameter would be copied silently
             raise TypeError(f"DistributedDataParallel reduces gradients in NumPy buffers over MPI; parameters "
-                            f"{foreign[:3]} hold {type(named[self._names.index(foreign[0])][1]._d).__name__} arrays: "
-                            "keep the model's parameters in NumPy arrays (the data may be Dask arrays)")
+                            f"{[n for n, _ in foreign[:3]]} hold {foreign[0][1]} arrays: keep the model's parameters "
+                            "in NumPy arrays (the data may be Dask arrays)")
         self._buckets = self._make_buckets(int(bucket_cap_mb * 2 ** 20))
         self._check_same_model()
         self._sync_state()

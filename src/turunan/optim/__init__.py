@@ -137,8 +137,7 @@ class Optimizer:
         """A parameter held in memory whose gradient is lazy (Dask data through NumPy weights) is updated with the
         gradient's values: all of a step's computed in one ``dask.compute`` (the graph they share runs once), and
         kept as the ``.grad`` (read again, it computes nothing)."""
-        lazy = [i for i, (_, p, g, _) in enumerate(steps) if type(g) is not np.ndarray and is_lazy(g)
-                and not needs_rebind(p._d)]
+        lazy = [i for i, (_, p, g, _) in enumerate(steps) if is_lazy(g) and not needs_rebind(p._d)]
         if not lazy:
             return
         from ..lazy import compute
@@ -295,11 +294,13 @@ class SGD(Optimizer):
         if mu and self.momentum_carries_lr:
             self._carried_momentum_step(x, d, state, group)
             return
-        buf = state.get("momentum_buffer") if mu else None
-        if mu and buf is None:
-            buf = state["momentum_buffer"] = d.copy()     # made once, on the first step
-        elif mu:
-            sgd_momentum(buf, d, s, mu, 1 - damp, bool(damp))
+        buf = None
+        if mu:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = d.copy()     # made once, on the first step
+            else:
+                sgd_momentum(buf, d, s, mu, 1 - damp, bool(damp))
         sgd_descend(x, d, buf, s, lr, lr * mu, group["nesterov"])
 
     @staticmethod
