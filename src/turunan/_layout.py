@@ -33,7 +33,7 @@ import numpy as np
 
 from ._trace import Slot
 
-__all__ = ["aligned_empty", "copied_transposes", "copy_pays", "order_for", "product_order"]
+__all__ = ["aligned_empty", "copied_transposes", "copy_pays", "order_for", "product_order", "transpose_views"]
 
 _PROBED: dict = {}      # (fn, position, shape, other shape, dtype, other order) -> (same bits, seconds C, seconds F)
 
@@ -142,6 +142,11 @@ def _copy_timing(fast, copy, view, other) -> tuple:
 
 
 # ---- the replay's passes that use the probes (turunan._replay) ------------------------------------------------
+def transpose_views(ops) -> dict:
+    """slot -> the slot it is the ``.mT`` or ``.T`` of, over a trace's ops (made once per compiled trace)."""
+    return {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
+
+
 def aligned_empty(shape: tuple, dtype, order: str = "C") -> np.ndarray:
     """``np.empty`` at a 64-byte boundary: a replay's buffers, allocated once, start on a cache line (NumPy's own
     start at 16 bytes; BLAS and NumPy's SIMD loops on such arrays measured 5-10% slower on 32x64 float32)."""
@@ -152,11 +157,10 @@ def aligned_empty(shape: tuple, dtype, order: str = "C") -> np.ndarray:
     return raw[start:start + n].view(dtype).reshape(shape, order=order)
 
 
-def copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran=frozenset()) -> dict:
+def copied_transposes(rec, ops, dead_ops, consts, dots, src, view_of, fortran=frozenset()) -> dict:
     """index -> (position, buffer) for matrix products of an operand that is the transpose of a C-ordered matrix
     (``g @ W2.T``) where ``turunan._layout.copy_pays`` finds copying it into a C-ordered buffer first as exact and
     faster. The buffer is shared by every such copy of its shape (each is read at once by its product)."""
-    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
     buffers: dict = {}
     out = {}
     for i, op in enumerate(ops):
@@ -190,13 +194,12 @@ def copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran=frozenset()
     return out
 
 
-def product_order(rec, ops, k, later, dots, consts, src) -> str:
+def product_order(rec, ops, k, later, dots, consts, src, view_of) -> str:
     """"F" where the array of slot ``k`` (2-D, made by a fused loop) is read by nothing but the matrix products at
     op indices ``later``, and ``turunan._layout`` finds them as exact and faster with it F-ordered; else "C"."""
     shape, dtype = rec.meta[k]
     if len(shape) != 2 or min(shape) < 2 or dtype not in (np.float32, np.float64) or k in rec.viewed or not later:
         return "C"
-    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
     uses = []
     for j in later:
         op = ops[j]

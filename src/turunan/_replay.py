@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._array import normalize_axes
-from ._layout import aligned_empty, copied_transposes, product_order
+from ._layout import aligned_empty, copied_transposes, product_order, transpose_views
 from ._trace import GuardMismatch, Recorder, Slot, blasable, op_uses
 
 __all__ = ["compile_trace", "same"]
@@ -182,11 +182,12 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
                 last[k] = i
     info: dict = {}
     allocs: dict = {}
-    dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src)
-    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info, dots, allocs) if fuse else {}
+    views = transpose_views(ops)
+    dots, blas_checked = _dots(rec, ops, dead_ops, consts, bound, src, views)
+    fused = _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info, dots, allocs, views) if fuse else {}
     # (after the loops' outputs chose their order: g F-ordered makes g @ W.T fast without a copy)
     fortran = {k for a in allocs.values() for k, order, _ in a[0] if order == "F"}
-    copied = copied_transposes(rec, ops, dead_ops, consts, dots, src, fortran) if fuse else {}
+    copied = copied_transposes(rec, ops, dead_ops, consts, dots, src, views, fortran) if fuse else {}
     if fuse:
         mined = _strip_mined(rec, ops, dead_ops, consts, last, keep, src, fused, info)
         for i in mined:             # (a loop run chunk by chunk writes slices of arrays of its own)
@@ -273,13 +274,12 @@ def compile_trace(rec: Recorder, results: list[int], consts: dict, bound: list[i
 MAX_DOT = 1 << 20
 
 
-def _dots(rec, ops, dead_ops, consts, bound, src) -> tuple[set, list]:
+def _dots(rec, ops, dead_ops, consts, bound, src, view_of) -> tuple[set, list]:
     """The matmuls of two 2-D float arrays of one dtype (every dimension at least 2) that BLAS reads as they are,
     called as ``np.dot``: the same BLAS call (``tests/test_jit.py`` compares them on random shapes), without the
     ufunc machinery's ~0.35 us a call. An array the replay makes owns its memory (C- or F-ordered), and so does
     what its ``.mT`` shows; an array bound from outside was checked when traced and is checked again on every
     replay, before anything is written (another layout traces again). Returns (op indices, bound slots to check)."""
-    view_of = {op[-2]: op[1] for op in ops if op[0] == "attr" and op[2] in ("mT", "T") and op[-2] is not None}
     bound = set(bound)
     dots, checked = set(), []
     for i, op in enumerate(ops):
@@ -538,7 +538,8 @@ def _aliases(rec, ops, dead_ops, consts, readonly, keep) -> dict:
     return alias
 
 
-def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=frozenset(), allocs=None) -> dict:
+def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=frozenset(), allocs=None,
+                  views=None) -> dict:
     """index -> the lines replacing that op: the fused loop at a group's first op, nothing at its others.
 
     A value a group makes only for later groups, from arrays bound from outside that nothing writes (``-x`` of
@@ -616,7 +617,7 @@ def _fused_groups(rec, ops, dead_ops, consts, last, keep, src, info=None, dots=f
         # an output read only by matrix products may be F-ordered, where that is as exact and faster (_layout)
         fortran = frozenset(k for k in outputs if k in own and k not in keep and k not in summed_slots
                             and product_order(rec, ops, k, [j for j in uses.get(k, []) if j > end], dots, consts,
-                                               src) == "F")
+                                               src, views or {}) == "F")
         kernel = _fuse.compile_group(plan, plan_inputs, scalars, outputs, rec.meta, rows, cols, fortran)
         shape, n = group[0][2], int(np.prod(group[0][2]))
         two_d = bool(rows or cols or fortran or group[-1][0] in summing)

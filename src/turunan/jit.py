@@ -504,8 +504,8 @@ class Jitted:
             if watch.changed():
                 rec.refused = rec.refused or MOVED
             reason = reason or rec.refused or left
-            if any(o[0] in ("c", "n") for o in outs) and any(
-                    op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops):
+            opaque = any(op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops)
+            if any(o[0] in ("c", "n") for o in outs) and opaque:
                 # (an array the trace does not know, returned: a constant, unless a host call changes it)
                 reason = reason or ("it returns an array the trace does not compute, which an optimiser or scheduler "
                                     "step run as a host call may change between calls")
@@ -545,7 +545,7 @@ class Jitted:
             # a .grad that was None on entry (the signature says so on every call) and is None at the end: nothing to
             # write; a host call other than a traced optimiser's prologue may wrap a new .grad itself
             tr.none_kept = {i for i, g in enumerate(entry_g) if g is None and final[i][1] is None}
-            tr.hosts = any(op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops)
+            tr.hosts = opaque
             tr.run_call = tr.compiled_call()
         except _Eager as e:
             self._store(key, str(e))
