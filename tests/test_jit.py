@@ -1053,6 +1053,38 @@ def test_a_global_tensor_is_reached_and_its_grad_written():
     W_GLOBAL.grad = None
 
 
+@pytest.mark.parametrize("draw", ["python", "numpy"])
+def test_a_step_that_draws_from_pythons_or_numpys_global_random_runs_eagerly(draw):
+    # the PyTorch tutorial's DynamicNet picks how many terms to add with random.randint on every forward: a replay
+    # would keep the first call's choice (a wrong number, silently)
+    import random
+
+    def make():
+        w = tn.tensor([0.5, -0.25], requires_grad=True)
+        opt = optim.SGD([w], lr=0.01)
+
+        def step(x):
+            k = random.randint(1, 4) if draw == "python" else int(np.random.randint(1, 5))
+            y = x * w[0]
+            for _ in range(k):
+                y = y + w[1] * x
+            loss = (y * y).sum()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            return loss
+        return step
+
+    def run(step):
+        random.seed(3)
+        np.random.seed(3)
+        return [val(step(tn.tensor([1.0, 2.0]))) for _ in range(6)]
+    eager = run(make())
+    with pytest.warns(RuntimeWarning, match="random module or NumPy's global np.random"):
+        jitted = run(tn.jit(make()))
+    assert same(eager, jitted)
+
+
 def test_a_step_that_returns_a_grad_returns_this_calls_grad():
     # a replay used to return the .grad of the call that was traced, as a constant: every later call returned the
     # same numbers (a new .grad is a TraceArray while tracing, a plain array once the trace ends, and a plain array

@@ -38,6 +38,7 @@ import gc
 import itertools
 import math
 import operator
+import random
 import sys
 import threading
 import types
@@ -50,8 +51,8 @@ from . import _creation, _trace
 from ._core import Tensor
 from ._trace import TraceArray
 
-__all__ = ["MOVED", "DrawWatch", "Reach", "classify_consts", "draw_hook", "escaped", "host_replay", "host_step",
-           "install_hosts", "fast_kind", "reach", "remove_hosts", "restore", "slot_of", "still"]
+__all__ = ["MOVED", "OUTSIDE", "DrawWatch", "Reach", "classify_consts", "draw_hook", "escaped", "host_replay",
+           "host_step", "install_hosts", "fast_kind", "reach", "remove_hosts", "restore", "slot_of", "still"]
 
 _SCALARS = (int, float, bool, complex, str, bytes, type(None))
 _MAX_ITEMS = 4096          # a container's items walked at most (a dataset held in a list is not state to key on)
@@ -407,6 +408,14 @@ class DrawWatch:
     def __init__(self) -> None:
         self.last: dict = {}
         self.update()
+        self.outside = _global_draws()
+
+    def drew_outside(self) -> bool:
+        """Whether Python's ``random`` or NumPy's global ``np.random`` moved while tracing: their draws are not
+        recorded (a replay would repeat the first call's numbers, as a layer count ``random.randint`` chose)."""
+        now = _global_draws()
+        return now[0] != self.outside[0] or now[1:2] + now[3:] != self.outside[1:2] + self.outside[3:] \
+            or not np.array_equal(now[2], self.outside[2])
 
     @staticmethod
     def _states() -> list:
@@ -422,6 +431,15 @@ class DrawWatch:
                 return True
         return False
 
+
+def _global_draws() -> tuple:
+    st = np.random.get_state(legacy=False)
+    return random.getstate(), st["state"]["pos"], st["state"]["key"].copy(), st["has_gauss"], st["gauss"]
+
+
+OUTSIDE = ("it draws from Python's random module or NumPy's global np.random, whose draws a trace does not record "
+           "(a replay would repeat the first call's numbers); draw with turunan's generators (tn.rand, tn.randint, "
+           "nn.Dropout) to have them replayed")
 
 MOVED = ("a random generator's state is set by code the trace does not record (a checkpointed function's "
           "recomputation, vmap's randomness='same', a reseed inside the step), so a replay would draw other numbers")

@@ -52,8 +52,10 @@ reaches (which tensors, their shapes and whether they have a ``.grad``, modules'
 Python values). Keyword arguments are not part of it yet: a call with keywords runs eagerly.
 
 What a trace cannot see, as for ``jax.jit``: Python side effects are not replayed (the eager fallback catches the
-ones on state the function reaches, not a ``print``); NumPy's own random generators (``np.random``) called inside
-the function are constants of the trace (turunan's generators are replayed); arrays read through a module's
+ones on state the function reaches, not a ``print``); a draw from Python's ``random`` or NumPy's global
+``np.random`` inside the function makes it run eagerly with a warning (a replay would repeat the first call's
+numbers; turunan's generators are replayed), while a ``np.random.Generator`` object it holds is not watched and its
+draws are constants of the trace; arrays read through a module's
 attributes (``mylib.table``) are bound by reference, so changes in place are seen but a rebinding is not. A jitted
 function is not re-entrant and traces one call at a time (its buffers are its own).
 
@@ -84,6 +86,7 @@ from . import _creation, _mode, _trace
 from ._core import Tensor
 from ._jit_reach import (
     MOVED,
+    OUTSIDE,
     DrawWatch,
     LivePrologue,
     classify_consts,
@@ -503,6 +506,8 @@ class Jitted:
         try:
             if watch.changed():
                 rec.refused = rec.refused or MOVED
+            if watch.drew_outside():
+                rec.refused = rec.refused or OUTSIDE
             reason = reason or rec.refused or left
             opaque = any(op[0] == "host" and not isinstance(op[1], LivePrologue) for op in rec.ops)
             if any(o[0] in ("c", "n") for o in outs) and opaque:
